@@ -1,0 +1,135 @@
+//! The admin page: accounts, roles, teams and membership. Every function here is admin-only,
+//! checked on the server.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::types::{CreatedAccount, Directory};
+
+/// All accounts and teams.
+#[server(endpoint = "list_directory")]
+pub async fn list_directory() -> Result<Directory, ApiError> {
+    use super::ssr::*;
+    use crate::types::{AccountView, TeamView};
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        let pool = &context()?.pool;
+        let accounts = backend::accounts::list_accounts(pool).await.map_err(fail)?;
+        let teams = backend::teams::list_teams(pool).await.map_err(fail)?;
+        Ok(Directory {
+            accounts: accounts
+                .into_iter()
+                .map(|a| AccountView {
+                    account_id: a.account.account_id.to_string(),
+                    email: a.account.email,
+                    role: a.account.role.to_string(),
+                    teams: a.teams,
+                    created: rfc3339(a.account.created_at).chars().take(10).collect(),
+                })
+                .collect(),
+            teams: teams
+                .into_iter()
+                .map(|t| TeamView {
+                    team_id: t.team_id.to_string(),
+                    name: t.name,
+                    members: t.members,
+                })
+                .collect(),
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Creates an account with a generated password, shown once to the admin.
+#[server(endpoint = "create_account")]
+pub async fn create_account(email: String, role: String) -> Result<CreatedAccount, ApiError> {
+    use super::ssr::*;
+    use backend::accounts::{EmailAddress, NewPassword, Role};
+    let result = async {
+        let admin = require(&[Role::Admin])?;
+        let email = EmailAddress::parse(&email).map_err(fail)?;
+        let role: Role = role.parse().map_err(fail)?;
+        let password = NewPassword::generate();
+        let ctx = context()?;
+        let account =
+            backend::accounts::create_account(&ctx.pool, &actor(&admin), &email, &password, role)
+                .await
+                .map_err(fail)?;
+        Ok(CreatedAccount {
+            email: account.email,
+            role: account.role.to_string(),
+            password: password.expose().to_owned(),
+        })
+    }
+    .await;
+    settle(result, |c| {
+        Some(format!(
+            "Created {} ({}). Their one-time password is {} — give it to them now; it is not shown again.",
+            c.email, c.role, c.password
+        ))
+    })
+    .await
+}
+
+/// Changes an account's role.
+#[server(endpoint = "set_account_role")]
+pub async fn set_account_role(account_id: String, role: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let admin = require(&[Role::Admin])?;
+        let account_id = parse_id("account", &account_id)?;
+        let role: Role = role.parse().map_err(fail)?;
+        let pool = &context()?.pool;
+        let account = backend::accounts::set_role(pool, &actor(&admin), account_id, role)
+            .await
+            .map_err(fail)?;
+        Ok(format!("{} is now {}", account.email, account.role))
+    }
+    .await;
+    settle(result, |m| Some(m.clone())).await.map(drop)
+}
+
+/// Creates a team.
+#[server(endpoint = "create_team")]
+pub async fn create_team(name: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::teams::TeamName;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let name = TeamName::parse(&name).map_err(fail)?;
+        let pool = &context()?.pool;
+        backend::teams::create_team(pool, &actor(&admin), &name)
+            .await
+            .map_err(fail)?;
+        Ok(format!("Created team {}", name.as_str()))
+    }
+    .await;
+    settle(result, |m| Some(m.clone())).await.map(drop)
+}
+
+/// Adds an account to a team.
+#[server(endpoint = "add_team_member")]
+pub async fn add_team_member(team_id: String, account_id: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let team_id = parse_id("team", &team_id)?;
+        let account_id = parse_id("account", &account_id)?;
+        let pool = &context()?.pool;
+        backend::teams::add_member(pool, &actor(&admin), team_id, account_id)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Added the member".to_owned())).await
+}
+
+#[cfg(feature = "ssr")]
+fn parse_id(what: &'static str, raw: &str) -> Result<uuid::Uuid, ApiError> {
+    raw.trim().parse().map_err(|_| ApiError::Validation {
+        field: format!("{what}_id"),
+        message: format!("choose a {what}"),
+    })
+}

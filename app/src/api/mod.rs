@@ -1,0 +1,180 @@
+//! Server functions, one module per resource. Each body is short: find the caller, check the role,
+//! call `backend`, and hand the outcome to [`ssr::settle`].
+
+pub mod admin;
+pub mod auth;
+pub mod dashboard;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! What server functions share on the server: the console's context, the caller, and turning
+    //! outcomes into statuses and (for forms posted without JavaScript) one-time flash messages.
+
+    use std::net::IpAddr;
+    use std::sync::Arc;
+
+    use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+    use backend::accounts::{Account, Role};
+    use backend::audit::Actor;
+    use backend::throttle::SignInThrottle;
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use tower_sessions::Session;
+
+    use crate::error::ApiError;
+    use crate::types::Flash;
+
+    /// The session key holding the signed-in account's id.
+    pub const ACCOUNT_KEY: &str = "console.account_id";
+    const FLASH_KEY: &str = "console.flash";
+
+    /// What the server gives every page render and server function, as Leptos context.
+    #[derive(Clone, Debug)]
+    pub struct ConsoleContext {
+        pub pool: backend::PgPool,
+        pub throttle: Arc<SignInThrottle>,
+        /// Whether anyone may create a (learner) account from the sign-up page.
+        pub allow_signup: bool,
+    }
+
+    /// The client's address, put in the request's extensions by the server.
+    #[derive(Clone, Copy, Debug)]
+    pub struct ClientAddr(pub Option<IpAddr>);
+
+    pub fn context() -> Result<ConsoleContext, ApiError> {
+        use_context::<ConsoleContext>().ok_or_else(|| {
+            tracing::error!("ConsoleContext missing from the Leptos context");
+            ApiError::Internal
+        })
+    }
+
+    fn parts() -> Option<Parts> {
+        use_context::<Parts>()
+    }
+
+    pub fn client_addr() -> Option<IpAddr> {
+        parts().and_then(|p| p.extensions.get::<ClientAddr>().and_then(|a| a.0))
+    }
+
+    /// The signed-in account, as loaded by the server's session middleware for this request.
+    pub fn caller() -> Option<Account> {
+        parts().and_then(|p| p.extensions.get::<Account>().cloned())
+    }
+
+    /// The caller, if their role is one of `roles`.
+    pub fn require(roles: &[Role]) -> Result<Account, ApiError> {
+        let account = caller().ok_or_else(|| {
+            ApiError::Unauthorized("your session has ended; sign in again".to_owned())
+        })?;
+        if roles.contains(&account.role) {
+            Ok(account)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    /// Who to record in the audit trail for an action by `account`.
+    pub fn actor(account: &Account) -> Actor {
+        Actor::account(account.account_id, client_addr())
+    }
+
+    pub async fn session() -> Result<Session, ApiError> {
+        leptos_axum::extract::<Session>().await.map_err(|e| {
+            tracing::error!(error = %e, "no session on a server function request");
+            ApiError::Internal
+        })
+    }
+
+    /// Maps a domain error to what the client may see; internal errors are logged here, once.
+    pub fn fail(error: backend::Error) -> ApiError {
+        use backend::Error as E;
+        match error {
+            E::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            E::Forbidden => ApiError::Forbidden,
+            E::Unauthorized(message) => ApiError::Unauthorized(message.to_owned()),
+            E::Validation { field, message } => ApiError::Validation {
+                field: field.to_owned(),
+                message,
+            },
+            E::Conflict(message) => ApiError::Conflict(message),
+            ref limited @ E::RateLimited { retry_after_secs } => {
+                if let Some(options) = use_context::<ResponseOptions>() {
+                    options.insert_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                }
+                ApiError::RateLimited(limited.to_string())
+            }
+            E::Database(_) | E::Internal(_) => {
+                tracing::error!(error = %error, "server function failed");
+                ApiError::Internal
+            }
+        }
+    }
+
+    /// Maps an error of the session store; these are always internal.
+    pub fn session_failed(error: tower_sessions::session::Error) -> ApiError {
+        tracing::error!(error = %error, "session store failed");
+        ApiError::Internal
+    }
+
+    /// True when the request is a plain HTML form post (no JavaScript): the browser will follow the
+    /// redirect back to the form's page, so the outcome must travel in the session.
+    fn is_plain_form_post() -> bool {
+        parts().is_some_and(|p| {
+            p.headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    /// Finishes every server function: sets the HTTP status of an error or, for plain form posts,
+    /// leaves the outcome as a flash message for the page the browser is sent back to.
+    pub async fn settle<T>(
+        result: Result<T, ApiError>,
+        ok_message: impl FnOnce(&T) -> Option<String>,
+    ) -> Result<T, ApiError> {
+        if !is_plain_form_post() {
+            // The status is for scripts; a plain form post is redirected back to its page instead.
+            if let Err(error) = &result
+                && let Some(options) = use_context::<ResponseOptions>()
+            {
+                options.set_status(
+                    StatusCode::from_u16(error.status())
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                );
+            }
+        } else {
+            let flash = match &result {
+                Ok(value) => ok_message(value).map(|message| Flash { ok: true, message }),
+                Err(error) => Some(Flash {
+                    ok: false,
+                    message: error.to_string(),
+                }),
+            };
+            if let Some(flash) = flash {
+                session()
+                    .await?
+                    .insert(FLASH_KEY, flash)
+                    .await
+                    .map_err(session_failed)?;
+            }
+        }
+        result
+    }
+
+    /// Takes the flash message left for this page load, if any.
+    pub async fn take_flash() -> Result<Option<Flash>, ApiError> {
+        session()
+            .await?
+            .remove::<Flash>(FLASH_KEY)
+            .await
+            .map_err(session_failed)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` for the UI.
+    pub fn rfc3339(at: time::OffsetDateTime) -> String {
+        at.to_offset(time::UtcOffset::UTC)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,4 @@
+//! Pieces shared by pages.
+
+pub mod flash;
+pub mod shell;

@@ -1,0 +1,68 @@
+//! The Lambdaport console UI: the HTML shell, the routes, pages and their server functions.
+//! Built twice: with `ssr` into the server, with `hydrate` into the browser's wasm.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod types;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::components::shell::Shell;
+use crate::pages::{admin, audit, dashboard, not_found, signin, upcoming};
+
+#[cfg(feature = "ssr")]
+pub use api::ssr::{ACCOUNT_KEY, ClientAddr, ConsoleContext};
+
+/// The document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The console: sign-in outside the shell, every other page inside it.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Every route renders with `SsrMode::Async`: a page is sent once its data is read, so statuses
+    // and session changes made while rendering (the one-time flash message) are in the response.
+    view! {
+        <Stylesheet id="lambdaport" href="/pkg/lambdaport.css" />
+        <Title formatter=|page: String| format!("{page} · Lambdaport") />
+        <Router>
+            <Routes fallback=not_found::NotFound>
+                <Route path=path!("/signin") view=signin::SignIn ssr=SsrMode::Async />
+                <Route path=path!("/signup") view=signin::SignUp ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
+                    <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("catalog") view=upcoming::Catalog ssr=SsrMode::Async />
+                    <Route path=path!("create") view=upcoming::Create ssr=SsrMode::Async />
+                    <Route path=path!("labs") view=upcoming::Labs ssr=SsrMode::Async />
+                    <Route path=path!("governance") view=upcoming::Governance ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

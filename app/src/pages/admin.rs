@@ -1,0 +1,219 @@
+//! The admin page: accounts and their roles, teams and their members.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::admin::{AddTeamMember, CreateAccount, CreateTeam, SetAccountRole, list_directory};
+use crate::error::{ApiError, ErrorAlert, error_fallback};
+use crate::types::{AccountView, Directory, ROLES, TeamView};
+
+/// The outcome of the last submission of a form, shown next to it (with JavaScript).
+fn outcome<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
+    ok: impl Fn(T) -> String + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        value.get().map(|result| match result {
+            Ok(v) => view! { <div class="alert alert-ok" role="status">{ok(v)}</div> }.into_any(),
+            Err(error) => view! { <ErrorAlert error /> }.into_any(),
+        })
+    }
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let create = ServerAction::<CreateAccount>::new();
+    let set_role = ServerAction::<SetAccountRole>::new();
+    let create_team = ServerAction::<CreateTeam>::new();
+    let add_member = ServerAction::<AddTeamMember>::new();
+    let directory = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                set_role.version().get(),
+                create_team.version().get(),
+                add_member.version().get(),
+            )
+        },
+        |_| list_directory(),
+    );
+    let actions = Actions {
+        set_role,
+        add_member,
+    };
+    view! {
+        <Title text="Admin" />
+        <h1>"Admin"</h1>
+        <p class="lead">"Accounts, roles and teams. Every change here is recorded in the audit trail."</p>
+        <div class="grid-2">
+            <section class="card">
+                <h2>"Add a user"</h2>
+                <p class="muted">"They get a generated password, shown once. Give it to them directly."</p>
+                {outcome(create.value(), |c: crate::types::CreatedAccount| {
+                    format!("Created {} ({}). One-time password: {}", c.email, c.role, c.password)
+                })}
+                <ActionForm action=create>
+                    <label for="new-email">"Email"</label>
+                    <input id="new-email" name="email" type="email" required autocomplete="off" />
+                    <label for="new-role">"Role"</label>
+                    <select id="new-role" name="role">
+                        {ROLES.map(|r| view! { <option value=r>{r}</option> }).collect_view()}
+                    </select>
+                    <button type="submit" class="btn btn-primary" disabled=create.pending()>"Add user"</button>
+                </ActionForm>
+            </section>
+            <section class="card">
+                <h2>"Create a team"</h2>
+                <p class="muted">"Teams share ownership of functions."</p>
+                {outcome(create_team.value(), |()| "Team created".to_owned())}
+                <ActionForm action=create_team>
+                    <label for="team-name">"Team name"</label>
+                    <input id="team-name" name="name" required maxlength="64" autocomplete="off" />
+                    <button type="submit" class="btn btn-primary" disabled=create_team.pending()>"Create team"</button>
+                </ActionForm>
+            </section>
+        </div>
+        {outcome(set_role.value(), |()| "Role changed".to_owned())}
+        {outcome(add_member.value(), |()| "Member added".to_owned())}
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_fallback>
+                {move || Suspend::new(async move {
+                    directory.await.map(|d| view! { <DirectoryView d actions /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// The actions the tables' per-row forms dispatch.
+#[derive(Clone, Copy)]
+struct Actions {
+    set_role: ServerAction<SetAccountRole>,
+    add_member: ServerAction<AddTeamMember>,
+}
+
+#[component]
+fn DirectoryView(d: Directory, actions: Actions) -> impl IntoView {
+    let (filter, set_filter) = signal(String::new());
+    let total = d.accounts.len();
+    let emails: Vec<String> = d.accounts.iter().map(|a| a.email.clone()).collect();
+    let shown = move || {
+        let needle = filter.get().to_lowercase();
+        emails.iter().filter(|e| e.contains(&needle)).count()
+    };
+    let options: Vec<(String, String)> = d
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.clone(), a.email.clone()))
+        .collect();
+    view! {
+        <section class="card">
+            <div class="section-head">
+                <h2>"Users"</h2>
+                <label class="filter">
+                    <span class="visually-hidden">"Filter users"</span>
+                    <input type="search" placeholder="Filter by email" aria-label="Filter users"
+                        on:input:target=move |ev| set_filter.set(ev.target().value()) />
+                </label>
+            </div>
+            <p class="muted" aria-live="polite" data-testid="user-count">
+                {move || format!("Showing {} of {total} users", shown())}
+            </p>
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Teams"</th><th scope="col">"Created"</th></tr>
+                    </thead>
+                    <tbody>
+                        {d.accounts.into_iter().map(|a| view! { <AccountRow a filter set_role=actions.set_role /> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section class="card">
+            <h2>"Teams"</h2>
+            {if d.teams.is_empty() {
+                view! { <p class="empty-state">"No teams yet. Create one above."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table>
+                            <thead>
+                                <tr><th scope="col">"Team"</th><th scope="col">"Members"</th><th scope="col">"Add a member"</th></tr>
+                            </thead>
+                            <tbody>
+                                {d.teams.into_iter().map(|t| view! { <TeamRow t options=options.clone() add_member=actions.add_member /> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn AccountRow(
+    a: AccountView,
+    filter: ReadSignal<String>,
+    set_role: ServerAction<SetAccountRole>,
+) -> impl IntoView {
+    let email = a.email.clone();
+    let hidden = move || !email.contains(&filter.get().to_lowercase());
+    let label = format!("Role of {}", a.email);
+    let teams = if a.teams.is_empty() {
+        "—".to_owned()
+    } else {
+        a.teams.join(", ")
+    };
+    let current = a.role.clone();
+    view! {
+        <tr hidden=hidden>
+            <td>{a.email}</td>
+            <td>
+                <ActionForm action=set_role>
+                    <input type="hidden" name="account_id" value=a.account_id />
+                    <div class="inline-form">
+                        <select name="role" aria-label=label>
+                            {ROLES.map(|r| view! { <option value=r selected=r == current>{r}</option> }).collect_view()}
+                        </select>
+                        <button type="submit" class="btn btn-small">"Change"</button>
+                    </div>
+                </ActionForm>
+            </td>
+            <td>{teams}</td>
+            <td>{a.created}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn TeamRow(
+    t: TeamView,
+    options: Vec<(String, String)>,
+    add_member: ServerAction<AddTeamMember>,
+) -> impl IntoView {
+    let members = if t.members.is_empty() {
+        "no members yet".to_owned()
+    } else {
+        t.members.join(", ")
+    };
+    let label = format!("Account to add to {}", t.name);
+    view! {
+        <tr>
+            <td>{t.name}</td>
+            <td>{members}</td>
+            <td>
+                <ActionForm action=add_member>
+                    <input type="hidden" name="team_id" value=t.team_id />
+                    <div class="inline-form">
+                        <select name="account_id" aria-label=label>
+                            {options.into_iter().map(|(id, email)| view! { <option value=id>{email}</option> }).collect_view()}
+                        </select>
+                        <button type="submit" class="btn btn-small">"Add"</button>
+                    </div>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}

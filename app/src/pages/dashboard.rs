@@ -1,0 +1,110 @@
+//! The dashboard: the first page after sign-in.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::dashboard::get_dashboard;
+use crate::error::error_fallback;
+use crate::types::{AuditLine, Dashboard};
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let (reloads, set_reloads) = signal(0u32);
+    let dashboard = Resource::new(move || reloads.get(), |_| get_dashboard());
+    view! {
+        <Title text="Dashboard" />
+        <div class="page-head">
+            <h1>"Dashboard"</h1>
+            <button type="button" class="btn" on:click=move |_| set_reloads.update(|n| *n += 1)>
+                "Refresh"
+            </button>
+        </div>
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_fallback>
+                {move || Suspend::new(async move { dashboard.await.map(|d| view! { <DashboardView d /> }) })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn DashboardView(d: Dashboard) -> impl IntoView {
+    let admin = d.role == "admin";
+    let teams = if d.teams.is_empty() {
+        "none yet — an admin can add you to one".to_owned()
+    } else {
+        d.teams.join(", ")
+    };
+    view! {
+        <p class="lead">"Welcome, " <strong>{d.email}</strong> "."</p>
+        <div class="stats">
+            <div class="stat">
+                <span class="stat-label">"Your role"</span>
+                <span class="stat-value" data-testid="role">{d.role}</span>
+            </div>
+            <div class="stat">
+                <span class="stat-label">"Accounts"</span>
+                <span class="stat-value" data-testid="account-count">{d.account_count}</span>
+            </div>
+            <div class="stat">
+                <span class="stat-label">"Teams"</span>
+                <span class="stat-value">{d.team_count}</span>
+            </div>
+        </div>
+        <section class="card">
+            <h2>"Your teams"</h2>
+            <p>{teams}</p>
+        </section>
+        <section class="card">
+            <h2>"Get started"</h2>
+            <ol class="steps">
+                <li>"Browse the " <a href="/catalog">"catalog"</a> " of functions and who owns them."</li>
+                <li>"Follow the " <a href="/create">"guided lab"</a> " to create a function with a URL."</li>
+                <li>"Check " <a href="/labs">"your lab runs"</a> " and clean up what you made."</li>
+            </ol>
+        </section>
+        {admin.then(|| view! { <RecentActivity lines=d.recent_activity /> })}
+    }
+}
+
+#[component]
+fn RecentActivity(lines: Vec<AuditLine>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Recent activity"</h2>
+            {if lines.is_empty() {
+                view! { <p class="muted">"Nothing has happened yet."</p> }.into_any()
+            } else {
+                view! { <AuditTable lines /> }.into_any()
+            }}
+            <p><a href="/audit">"The whole audit trail"</a></p>
+        </section>
+    }
+}
+
+/// A table of audit lines, newest first.
+#[component]
+pub fn AuditTable(lines: Vec<AuditLine>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr><th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"Action"</th><th scope="col">"Target"</th></tr>
+                </thead>
+                <tbody>
+                    {lines
+                        .into_iter()
+                        .map(|l| view! {
+                            <tr>
+                                <td><time datetime=l.at.clone()>{l.at.replace('T', " ").replace('Z', "")}</time></td>
+                                <td>{l.actor}</td>
+                                <td><code>{l.action}</code></td>
+                                <td>{l.target}</td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

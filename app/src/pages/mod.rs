@@ -1,0 +1,8 @@
+//! One module per screen.
+
+pub mod admin;
+pub mod audit;
+pub mod dashboard;
+pub mod not_found;
+pub mod signin;
+pub mod upcoming;

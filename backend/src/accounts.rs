@@ -1,0 +1,411 @@
+//! Accounts: who can sign in, with which role, and how their passwords are kept (argon2id).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand::distributions::{Alphanumeric, DistString};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor};
+use crate::error::{Error, Result, ResultExt};
+
+/// What an account may do. The server checks it on every action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The platform team: everything.
+    Admin,
+    /// Their own and their teams' functions.
+    Developer,
+    /// Their own lab functions only.
+    Learner,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Developer, Role::Learner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Developer => "developer",
+            Role::Learner => "learner",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == s)
+            .ok_or_else(|| Error::invalid("role", "role must be one of admin, developer, learner"))
+    }
+}
+
+/// An email address, trimmed and lower-cased. Only the shape is checked: one `@`, something on
+/// both sides, a dot in the domain, no spaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let email = raw.trim().to_lowercase();
+        let invalid = || Error::invalid("email", "enter an email address like name@example.com");
+        if email.is_empty() {
+            return Err(Error::invalid("email", "enter an email address"));
+        }
+        if email.len() > 254 || email.chars().any(char::is_whitespace) {
+            return Err(invalid());
+        }
+        let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        if local.is_empty() || domain.contains('@') || !domain.contains('.') {
+            return Err(invalid());
+        }
+        if domain.starts_with('.') || domain.ends_with('.') {
+            return Err(invalid());
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password chosen by a person. Long enough to resist guessing, short enough to hash cheaply.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN_LEN: usize = 10;
+    pub const MAX_LEN: usize = 256;
+
+    pub fn parse(raw: String) -> Result<Self> {
+        let len = raw.chars().count();
+        if len < Self::MIN_LEN {
+            return Err(Error::invalid(
+                "password",
+                format!("use at least {} characters", Self::MIN_LEN),
+            ));
+        }
+        if len > Self::MAX_LEN {
+            return Err(Error::invalid(
+                "password",
+                format!("use at most {} characters", Self::MAX_LEN),
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    /// A random 20-character password, for accounts created by an admin or at first start.
+    pub fn generate() -> Self {
+        Self(Alphanumeric.sample_string(&mut rand::thread_rng(), 20))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
+/// A signed-up person.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub account_id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub created_at: OffsetDateTime,
+}
+
+/// An account with the names of the teams it belongs to, for the admin page.
+#[derive(Clone, Debug)]
+pub struct AccountWithTeams {
+    pub account: Account,
+    pub teams: Vec<String>,
+}
+
+struct AccountRow {
+    account_id: Uuid,
+    email: String,
+    role: String,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = Error;
+
+    fn try_from(row: AccountRow) -> Result<Self> {
+        Ok(Self {
+            account_id: row.account_id,
+            email: row.email,
+            role: row.role.parse()?,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// Hashes with argon2id off the async threads: a hash takes tens of milliseconds of CPU.
+async fn hash_password(password: &NewPassword) -> Result<String> {
+    let password = password.0.clone();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?
+    .map_err(Error::from)
+}
+
+/// A hash of a password nobody has, verified when the email is unknown so that a wrong email and a
+/// wrong password take the same time.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(b"not a password anyone has", &salt)
+        .expect("argon2 with default parameters hashes any input")
+        .to_string()
+});
+
+async fn verify_password(password: String, hash: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password verification task failed: {e}"))?
+}
+
+/// How many accounts exist; used once at start-up to decide whether to create the first admin.
+pub async fn count_accounts(pool: &PgPool) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar!(r#"select count(*) as "count!" from account"#)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Creates an account and audits it, in one transaction.
+pub async fn create_account(
+    pool: &PgPool,
+    actor: &Actor,
+    email: &EmailAddress,
+    password: &NewPassword,
+    role: Role,
+) -> Result<Account> {
+    let password_hash = hash_password(password).await?;
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query_as!(
+        AccountRow,
+        r#"insert into account (email, password_hash, role) values ($1, $2, $3)
+           returning account_id, email, role, created_at"#,
+        email.as_str(),
+        password_hash,
+        role.as_str(),
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .on_constraint("account_email_key", || {
+        Error::Conflict(format!("an account with the email {email} already exists"))
+    })?;
+    let account = Account::try_from(row)?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create_account",
+        &format!("account:{}", account.email),
+        serde_json::json!({ "role": role.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+/// Checks an email and password. `Ok(None)` when either is wrong: the caller cannot tell which.
+pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<Option<Account>> {
+    let email = email.trim().to_lowercase();
+    let row = sqlx::query!(
+        "select account_id, email, role, created_at, password_hash from account where email = $1",
+        email
+    )
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else {
+        verify_password(password.to_owned(), DUMMY_HASH.clone()).await?;
+        return Ok(None);
+    };
+    if !verify_password(password.to_owned(), row.password_hash).await? {
+        return Ok(None);
+    }
+    Account::try_from(AccountRow {
+        account_id: row.account_id,
+        email: row.email,
+        role: row.role,
+        created_at: row.created_at,
+    })
+    .map(Some)
+}
+
+/// The account with this id, if it still exists.
+pub async fn get_account(pool: &PgPool, account_id: Uuid) -> Result<Option<Account>> {
+    sqlx::query_as!(
+        AccountRow,
+        "select account_id, email, role, created_at from account where account_id = $1",
+        account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(Account::try_from)
+    .transpose()
+}
+
+/// Every account, oldest first, with its teams.
+pub async fn list_accounts(pool: &PgPool) -> Result<Vec<AccountWithTeams>> {
+    let rows = sqlx::query!(
+        r#"select a.account_id, a.email, a.role, a.created_at,
+                  coalesce(array_agg(t.name order by t.name) filter (where t.name is not null), '{}')
+                      as "teams!"
+           from account a
+           left join team_member m on m.account_id = a.account_id
+           left join team t on t.team_id = m.team_id
+           group by a.account_id
+           order by a.created_at, a.email"#
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let account = Account::try_from(AccountRow {
+                account_id: row.account_id,
+                email: row.email,
+                role: row.role,
+                created_at: row.created_at,
+            })?;
+            Ok(AccountWithTeams {
+                account,
+                teams: row.teams,
+            })
+        })
+        .collect()
+}
+
+/// Changes an account's role. The last admin cannot be demoted: someone must be able to govern.
+pub async fn set_role(
+    pool: &PgPool,
+    actor: &Actor,
+    account_id: Uuid,
+    role: Role,
+) -> Result<Account> {
+    let mut tx = pool.begin().await?;
+    // Lock every admin row so two concurrent demotions cannot both see "another admin remains".
+    let admins =
+        sqlx::query_scalar!("select account_id from account where role = 'admin' for update")
+            .fetch_all(&mut *tx)
+            .await?;
+    let before = sqlx::query_scalar!(
+        "select role from account where account_id = $1 for update",
+        account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("account"))?;
+    if role != Role::Admin && admins == [account_id] {
+        return Err(Error::Conflict(
+            "this is the only admin; make another account admin first".to_owned(),
+        ));
+    }
+    let row = sqlx::query_as!(
+        AccountRow,
+        "update account set role = $2 where account_id = $1
+         returning account_id, email, role, created_at",
+        account_id,
+        role.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let account = Account::try_from(row)?;
+    audit::record(
+        &mut tx,
+        actor,
+        "set_role",
+        &format!("account:{}", account.email),
+        serde_json::json!({ "before": before, "after": role.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_normalised_and_checked() {
+        assert_eq!(
+            EmailAddress::parse("  Ada@Example.COM ").map(|e| e.0).ok(),
+            Some("ada@example.com".into())
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ada@.com",
+        ] {
+            assert!(
+                EmailAddress::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn roles_round_trip_and_unknown_roles_are_refused() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn passwords_have_bounds_and_generated_ones_meet_them() {
+        assert!(NewPassword::parse("short".into()).is_err());
+        assert!(NewPassword::parse("x".repeat(257)).is_err());
+        assert!(NewPassword::parse("long enough pass".into()).is_ok());
+        let generated = NewPassword::generate();
+        assert!(NewPassword::parse(generated.expose().to_owned()).is_ok());
+        assert_ne!(generated.expose(), NewPassword::generate().expose());
+    }
+}

@@ -1,0 +1,12 @@
+//! Server-only domain and data for the console. Nothing here is compiled for the browser: the `app`
+//! crate reaches it only under its `ssr` feature, which keeps sqlx out of the wasm build.
+
+pub mod accounts;
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod teams;
+pub mod throttle;
+
+pub use error::{Error, Result};
+pub use sqlx::PgPool;

@@ -1,0 +1,158 @@
+//! Limits failed sign-ins per account and per client address, so passwords cannot be guessed at
+//! speed. Kept in memory: one console process serves a deployment, and a restart forgetting the
+//! counts costs an attacker a restart's worth of tries at most.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Account(String),
+    Address(IpAddr),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    started: Instant,
+    failures: u32,
+}
+
+/// Fixed-window counters of failed sign-ins.
+#[derive(Debug)]
+pub struct SignInThrottle {
+    per_account: u32,
+    per_address: u32,
+    window: Duration,
+    windows: Mutex<HashMap<Key, Window>>,
+}
+
+impl Default for SignInThrottle {
+    /// 5 failures per account and 20 per address in 15 minutes.
+    fn default() -> Self {
+        Self::new(5, 20, Duration::from_secs(15 * 60))
+    }
+}
+
+impl SignInThrottle {
+    pub fn new(per_account: u32, per_address: u32, window: Duration) -> Self {
+        Self {
+            per_account,
+            per_address,
+            window,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn keys(email: &str, address: Option<IpAddr>) -> impl Iterator<Item = Key> {
+        std::iter::once(Key::Account(email.trim().to_lowercase())).chain(address.map(Key::Address))
+    }
+
+    fn limit(&self, key: &Key) -> u32 {
+        match key {
+            Key::Account(_) => self.per_account,
+            Key::Address(_) => self.per_address,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Window>> {
+        // A panic while holding the lock leaves plain counters behind; they are still usable.
+        self.windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Refuses the attempt if the account or the address has used up its failures.
+    pub fn check(&self, email: &str, address: Option<IpAddr>) -> Result<()> {
+        let now = Instant::now();
+        let windows = self.lock();
+        for key in Self::keys(email, address) {
+            if let Some(window) = windows.get(&key) {
+                let elapsed = now.duration_since(window.started);
+                if elapsed < self.window && window.failures >= self.limit(&key) {
+                    let retry_after_secs = (self.window - elapsed).as_secs().max(1);
+                    return Err(Error::RateLimited { retry_after_secs });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt against the account and the address.
+    pub fn record_failure(&self, email: &str, address: Option<IpAddr>) {
+        let now = Instant::now();
+        let mut windows = self.lock();
+        if windows.len() > 100_000 {
+            windows.retain(|_, w| now.duration_since(w.started) < self.window);
+        }
+        for key in Self::keys(email, address) {
+            let window = windows.entry(key).or_insert(Window {
+                started: now,
+                failures: 0,
+            });
+            if now.duration_since(window.started) >= self.window {
+                *window = Window {
+                    started: now,
+                    failures: 0,
+                };
+            }
+            window.failures += 1;
+        }
+    }
+
+    /// A successful sign-in clears the account's count (not the address's: one right password
+    /// must not reset guessing at other accounts).
+    pub fn record_success(&self, email: &str) {
+        self.lock()
+            .remove(&Key::Account(email.trim().to_lowercase()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+
+    #[test]
+    fn account_is_locked_after_its_limit_and_unlocked_by_time() {
+        let throttle = SignInThrottle::new(2, 100, Duration::from_millis(200));
+        for _ in 0..2 {
+            assert!(throttle.check("Ada@x.io", HOME).is_ok());
+            throttle.record_failure("ada@x.io", HOME);
+        }
+        assert!(matches!(
+            throttle.check("ada@x.io", HOME),
+            Err(Error::RateLimited { .. })
+        ));
+        assert!(
+            throttle.check("bob@x.io", HOME).is_ok(),
+            "other accounts are not locked"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(throttle.check("ada@x.io", HOME).is_ok());
+    }
+
+    #[test]
+    fn address_is_locked_across_accounts() {
+        let throttle = SignInThrottle::new(100, 3, Duration::from_secs(60));
+        for n in 0..3 {
+            throttle.record_failure(&format!("user{n}@x.io"), HOME);
+        }
+        assert!(throttle.check("fresh@x.io", HOME).is_err());
+        assert!(throttle.check("fresh@x.io", None).is_ok());
+    }
+
+    #[test]
+    fn success_clears_the_account_but_not_the_address() {
+        let throttle = SignInThrottle::new(1, 2, Duration::from_secs(60));
+        throttle.record_failure("ada@x.io", HOME);
+        throttle.record_success("ada@x.io");
+        assert!(throttle.check("ada@x.io", None).is_ok());
+        throttle.record_failure("bob@x.io", HOME);
+        assert!(throttle.check("carol@x.io", HOME).is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! Typed configuration: flags, each mirrored by a `LAMBDAPORT_*` environment variable (and
+//! `DATABASE_URL`). Documented for people in `.env.sample`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Lambdaport: a console for serverless functions.
+#[derive(Debug, Parser)]
+#[command(name = "lambdaport", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web console.
+    Serve(ServeArgs),
+    /// Manage accounts from the shell.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account and print its generated password.
+    Create {
+        /// The new account's email address.
+        #[arg(long)]
+        email: String,
+        /// admin, developer or learner.
+        #[arg(long, default_value = "developer")]
+        role: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// Where the console's data lives.
+#[derive(Clone, Debug, Args)]
+pub struct DatabaseArgs {
+    /// Postgres to use. When unset, a private cluster is started in the data dir from the
+    /// machine's PostgreSQL binaries (initdb/pg_ctl on PATH or under /usr/lib/postgresql).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for the console's own files (the private database cluster among them).
+    #[arg(long, env = "LAMBDAPORT_DATA_DIR", default_value = ".lambdaport")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Address the console listens on.
+    #[arg(long, env = "LAMBDAPORT_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The console's address as browsers see it, when it differs from the listen address (behind
+    /// a proxy). An https URL marks the session cookie Secure; its origin is the only one allowed
+    /// to send unsafe requests.
+    #[arg(long, env = "LAMBDAPORT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Let anyone create a learner account from the sign-in page (for teaching labs).
+    #[arg(long, env = "LAMBDAPORT_ALLOW_SIGNUP")]
+    pub allow_signup: bool,
+    /// Seconds of inactivity after which a session ends.
+    #[arg(long, env = "LAMBDAPORT_SESSION_IDLE_SECS", default_value_t = 8 * 60 * 60)]
+    pub session_idle_secs: u64,
+    /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
+    #[arg(long, env = "LAMBDAPORT_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+impl ServeArgs {
+    /// The origin browsers use for the console, if configured (scheme://host[:port], no path).
+    pub fn public_origin(&self) -> Option<String> {
+        self.public_url.as_deref().map(|url| {
+            let url = url.trim_end_matches('/');
+            match url.find("://").map(|i| i + 3) {
+                Some(start) => match url[start..].find('/') {
+                    Some(path) => url[..start + path].to_owned(),
+                    None => url.to_owned(),
+                },
+                None => url.to_owned(),
+            }
+        })
+    }
+
+    /// Whether the session cookie must be Secure.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let cli =
+            Cli::try_parse_from(["lambdaport", "serve"].iter().chain(args)).expect("valid args");
+        match cli.command {
+            Command::Serve(args) => args,
+            Command::Admin(_) => unreachable!("parsed serve"),
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let args = serve(&[]);
+        assert_eq!(args.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(args.database.data_dir, PathBuf::from(".lambdaport"));
+        assert!(!args.allow_signup);
+        assert!(!args.secure_cookies());
+    }
+
+    #[test]
+    fn public_url_gives_origin_and_secure_cookies() {
+        let args = serve(&["--public-url", "https://console.example.com/base/"]);
+        assert_eq!(
+            args.public_origin().as_deref(),
+            Some("https://console.example.com")
+        );
+        assert!(args.secure_cookies());
+    }
+}

@@ -1,0 +1,247 @@
+//! The `lambdaport` binary as a library: `main.rs` parses the command line and calls [`run`];
+//! tests call [`Console::build`] and [`Console::serve`] with a listener on port 0.
+
+pub mod config;
+pub mod postgres;
+pub mod telemetry;
+pub mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use app::ConsoleContext;
+use backend::accounts::{EmailAddress, NewPassword, Role};
+use backend::audit::Actor;
+use backend::throttle::SignInThrottle;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion as _;
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::{AdminCommand, Cli, Command, DatabaseArgs, ServeArgs};
+use crate::postgres::PrivateCluster;
+use crate::web::{AppState, SessionSettings};
+
+/// The email of the admin created on first start.
+pub const FIRST_ADMIN_EMAIL: &str = "admin@lambdaport.local";
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Admin(AdminCommand::Create {
+            email,
+            role,
+            database,
+        }) => {
+            with_database(&database, |pool| async move {
+                create_account_from_shell(&pool, &email, &role).await
+            })
+            .await
+        }
+    }
+}
+
+/// Opens the configured database, or starts the private cluster, runs `work`, and stops the
+/// cluster again if this process started it.
+async fn with_database<F, Fut>(args: &DatabaseArgs, work: F) -> anyhow::Result<()>
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let (options, cluster) = match &args.database_url {
+        Some(url) => (
+            url.parse()
+                .context("DATABASE_URL is not a valid Postgres URL")?,
+            None,
+        ),
+        None => {
+            let cluster = PrivateCluster::start(&args.data_dir).await?;
+            (cluster.connect_options(), Some(cluster))
+        }
+    };
+    let result = async {
+        let pool = backend::db::connect_and_migrate(options).await?;
+        work(pool).await
+    }
+    .await;
+    if let Some(cluster) = cluster {
+        cluster
+            .stop()
+            .context("stopping the private PostgreSQL cluster")?;
+    }
+    result
+}
+
+async fn create_account_from_shell(pool: &PgPool, email: &str, role: &str) -> anyhow::Result<()> {
+    let email = EmailAddress::parse(email)?;
+    let role: Role = role.parse()?;
+    let password = NewPassword::generate();
+    backend::accounts::create_account(pool, &Actor::system(), &email, &password, role).await?;
+    println!("Created {email} ({role}). Password: {}", password.expose());
+    println!("It is shown only this once.");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+        format!(
+            "listening on {} (is another console running? use --listen)",
+            args.listen
+        )
+    })?;
+    let local = listener
+        .local_addr()
+        .context("reading the listen address")?;
+    let shown_addr = args
+        .public_origin()
+        .unwrap_or_else(|| format!("http://{local}"));
+    with_database(&args.database.clone(), |pool| async move {
+        let console = Console::build(&args, pool).await?;
+        if let Some(password) = console.ensure_first_admin().await? {
+            println!();
+            println!("  First start: created the admin account");
+            println!("    email:    {FIRST_ADMIN_EMAIL}");
+            println!("    password: {password}");
+            println!("  It is shown only this once. Add more accounts on the Admin page.");
+        }
+        println!();
+        println!("  Lambdaport is running at {shown_addr}  (Ctrl-C to stop)");
+        println!();
+        console.serve(listener, shutdown_signal()).await
+    })
+    .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// A console ready to serve: its state and session store, built from configuration and a pool.
+#[derive(Debug)]
+pub struct Console {
+    state: AppState,
+    store: PostgresStore,
+    sessions: SessionSettings,
+}
+
+impl Console {
+    /// Prepares the session store and starts the task that deletes expired sessions.
+    pub async fn build(args: &ServeArgs, pool: PgPool) -> anyhow::Result<Self> {
+        Self::build_with(args, pool, Duration::from_secs(60)).await
+    }
+
+    /// [`Console::build`] with the interval of the expired-session sweep (tests shorten it).
+    pub async fn build_with(
+        args: &ServeArgs,
+        pool: PgPool,
+        sweep_every: Duration,
+    ) -> anyhow::Result<Self> {
+        let store = PostgresStore::new(pool.clone());
+        store
+            .migrate()
+            .await
+            .context("creating the session table")?;
+        let sweeper = store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = sweeper.continuously_delete_expired(sweep_every).await {
+                tracing::error!(%error, "the expired-session sweep stopped");
+            }
+        });
+        let leptos_options = LeptosOptions::builder()
+            .output_name("lambdaport")
+            .site_root(site_root(&args.site_root))
+            .site_pkg_dir("pkg")
+            .site_addr(args.listen)
+            .build();
+        let state = AppState {
+            leptos_options,
+            console: ConsoleContext {
+                pool,
+                throttle: Arc::new(SignInThrottle::default()),
+                allow_signup: args.allow_signup,
+            },
+            public_origin: args.public_origin().map(Arc::from),
+        };
+        let sessions = SessionSettings {
+            idle: Duration::from_secs(args.session_idle_secs),
+            secure: args.secure_cookies(),
+        };
+        Ok(Self {
+            state,
+            store,
+            sessions,
+        })
+    }
+
+    /// Replaces the sign-in throttle (tests use small limits).
+    pub fn with_throttle(mut self, throttle: SignInThrottle) -> Self {
+        self.state.console.throttle = Arc::new(throttle);
+        self
+    }
+
+    /// Creates the first admin when there are no accounts; returns its one-time password.
+    pub async fn ensure_first_admin(&self) -> anyhow::Result<Option<String>> {
+        let pool = &self.state.console.pool;
+        if backend::accounts::count_accounts(pool).await? > 0 {
+            return Ok(None);
+        }
+        let email = EmailAddress::parse(FIRST_ADMIN_EMAIL)?;
+        let password = NewPassword::generate();
+        match backend::accounts::create_account(
+            pool,
+            &Actor::system(),
+            &email,
+            &password,
+            Role::Admin,
+        )
+        .await
+        {
+            Ok(_) => Ok(Some(password.expose().to_owned())),
+            // Another console on the same database won the race; its output has the password.
+            Err(backend::Error::Conflict(_)) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = web::router(self.state, self.store, self.sessions);
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+    }
+}
+
+fn site_root(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}

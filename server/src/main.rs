@@ -1,0 +1,18 @@
+//! `lambdaport`: the console (`serve`) and its command-line tools (`admin`).
+
+use clap::Parser as _;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    // A local `.env` is for development; a missing one is the normal case.
+    let _ = dotenvy::dotenv();
+    let cli = server::config::Cli::parse();
+    server::telemetry::init();
+    match server::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("lambdaport: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

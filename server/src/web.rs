@@ -1,0 +1,370 @@
+//! The HTTP side of the console: the router, and the middleware every request passes through —
+//! request spans, the same-origin check, sessions, loading the signed-in account, and the
+//! sign-in guard on pages.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::{ACCOUNT_KEY, ClientAddr, ConsoleContext};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+use uuid::Uuid;
+
+/// Everything the router's handlers share.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub console: ConsoleContext,
+    /// The origin allowed to send unsafe requests, when configured; otherwise the request's Host.
+    pub public_origin: Option<Arc<str>>,
+}
+
+/// How sessions behave.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionSettings {
+    pub idle: Duration,
+    pub secure: bool,
+}
+
+/// The console's router, separate from serving so tests can drive it.
+pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) -> Router {
+    let routes = generate_route_list(app::App);
+    let console = state.console.clone();
+    let context = move || provide_context(console.clone());
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
+        .join(&*state.leptos_options.site_pkg_dir);
+    let session_layer = SessionManagerLayer::new(store)
+        .with_name("lambdaport.sid")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(sessions.secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            i64::try_from(sessions.idle.as_secs()).unwrap_or(i64::MAX),
+        )));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/favicon.svg", get(favicon))
+        .nest_service("/pkg", ServeDir::new(pkg_dir))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(middleware::from_fn(guard_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), load_account))
+        .layer(session_layer)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_only,
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(
+        || request.uri().path().to_owned(),
+        |p| p.as_str().to_owned(),
+    );
+    tracing::info_span!("http.request", http.method = %request.method(), http.route = %route)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 when it does not.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query("select 1").execute(&state.console.pool).await {
+        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": "ok" })).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../public/favicon.svg"),
+    )
+}
+
+/// Refuses unsafe requests (anything but GET, HEAD, OPTIONS) that do not come from the console's
+/// own pages: the `Origin` header, or failing that the `Referer`, must be the console's origin.
+/// This covers server functions too, so a form on another site cannot act for a signed-in user.
+async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    if is_same_origin(request.headers(), state.public_origin.as_deref()) {
+        next.run(request).await
+    } else {
+        tracing::warn!(http.method = %request.method(), "refused a cross-origin request");
+        (
+            StatusCode::FORBIDDEN,
+            "Cross-origin request refused: this console accepts changes only from its own pages.",
+        )
+            .into_response()
+    }
+}
+
+/// Whether the request's `Origin` (or `Referer`) is the console's own origin.
+fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    let source = match header_str(header::ORIGIN) {
+        Some("null") => return false,
+        Some(origin) => origin.to_owned(),
+        None => match header_str(header::REFERER) {
+            Some(referer) => origin_of(referer),
+            None => return false,
+        },
+    };
+    match public_origin {
+        Some(expected) => source.eq_ignore_ascii_case(expected),
+        None => {
+            let Some(host) = header_str(header::HOST) else {
+                return false;
+            };
+            ["http://", "https://"]
+                .iter()
+                .any(|scheme| source.eq_ignore_ascii_case(&format!("{scheme}{host}")))
+        }
+    }
+}
+
+/// `scheme://authority` of a URL.
+fn origin_of(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    url[..end].to_owned()
+}
+
+/// Loads the signed-in account (if any) into the request's extensions, with the client address.
+/// Static files skip it: they need no account and should not cost a session lookup.
+async fn load_account(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let addr = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    request.extensions_mut().insert(ClientAddr(addr));
+    if request.uri().path().starts_with("/pkg/") {
+        return next.run(request).await;
+    }
+    if let Some(session) = request.extensions().get::<Session>().cloned() {
+        match session.get::<Uuid>(ACCOUNT_KEY).await {
+            Ok(Some(account_id)) => {
+                match backend::accounts::get_account(&state.console.pool, account_id).await {
+                    Ok(Some(account)) => {
+                        request.extensions_mut().insert(account);
+                    }
+                    Ok(None) => {
+                        // The account was deleted: its sessions end with it.
+                        let _ = session.flush().await;
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "loading the signed-in account");
+                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(%error, "reading the session");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+
+/// Pages that anyone may see.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/signin" | "/signup" | "/healthz" | "/favicon.svg")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+}
+
+/// Sends visitors without a session to sign in (and back afterwards), and signed-in people away
+/// from the sign-in page. Server functions check the caller's role themselves.
+async fn guard_pages(request: Request, next: Next) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let signed_in = request
+        .extensions()
+        .get::<backend::accounts::Account>()
+        .is_some();
+    let path = request.uri().path();
+    if !signed_in && !is_public(path) {
+        let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        let next_param = if target == "/" {
+            String::new()
+        } else {
+            format!("?next={}", encode_query(target))
+        };
+        return Redirect::to(&format!("/signin{next_param}")).into_response();
+    }
+    if signed_in && matches!(path, "/signin" | "/signup") {
+        return Redirect::to(&safe_next(request.uri().query())).into_response();
+    }
+    next.run(request).await
+}
+
+/// The `next` parameter of a query if it is a local path, else `/`.
+fn safe_next(query: Option<&str>) -> String {
+    query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("next="))
+        .map(decode_query)
+        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn decode_query(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), HeaderValue::from_str(v).expect("valid header")))
+            .collect()
+    }
+
+    #[test]
+    fn same_origin_accepts_own_origin_or_referer_only() {
+        let host = (header::HOST, "127.0.0.1:3000");
+        assert!(is_same_origin(
+            &headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000")]),
+            None
+        ));
+        assert!(is_same_origin(
+            &headers(&[
+                host.clone(),
+                (header::REFERER, "http://127.0.0.1:3000/admin?x=1")
+            ]),
+            None
+        ));
+        assert!(!is_same_origin(
+            &headers(&[host.clone(), (header::ORIGIN, "http://evil.example")]),
+            None
+        ));
+        assert!(!is_same_origin(
+            &headers(&[
+                host.clone(),
+                (header::ORIGIN, "http://127.0.0.1:3000.evil.example")
+            ]),
+            None
+        ));
+        assert!(!is_same_origin(
+            &headers(&[host.clone(), (header::ORIGIN, "null")]),
+            None
+        ));
+        assert!(
+            !is_same_origin(&headers(&[host.clone()]), None),
+            "no Origin and no Referer"
+        );
+        let public = Some("https://console.example.com");
+        assert!(is_same_origin(
+            &headers(&[
+                host.clone(),
+                (header::ORIGIN, "https://console.example.com")
+            ]),
+            public
+        ));
+        assert!(!is_same_origin(
+            &headers(&[host, (header::ORIGIN, "http://127.0.0.1:3000")]),
+            public
+        ));
+    }
+
+    #[test]
+    fn next_parameter_stays_on_this_console() {
+        assert_eq!(safe_next(Some("next=%2Fadmin%3Ftab%3D1")), "/admin?tab=1");
+        assert_eq!(safe_next(Some("next=/admin")), "/admin");
+        assert_eq!(safe_next(Some("next=//evil.example")), "/");
+        assert_eq!(safe_next(Some("next=https://evil.example")), "/");
+        assert_eq!(safe_next(Some("next=/%5Cevil")), "/");
+        assert_eq!(safe_next(None), "/");
+        assert_eq!(decode_query(&encode_query("/a b?c=d&e")), "/a b?c=d&e");
+    }
+}

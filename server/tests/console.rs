@@ -1,0 +1,526 @@
+//! The console over real HTTP against a real Postgres: health, sign-in, sessions, the origin
+//! check, roles and the sign-in rate limit.
+
+mod common;
+
+use std::time::Duration;
+
+use backend::throttle::SignInThrottle;
+use common::{location, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderValue, ORIGIN, REFERER, SET_COOKIE};
+use sqlx::PgPool;
+
+const MIGRATOR: &sqlx::migrate::Migrator = &backend::db::MIGRATOR;
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn healthz_checks_the_database(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["database"], "ok");
+
+    app.pool.close().await;
+    assert_eq!(
+        app.get("/healthz").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn every_page_but_sign_in_needs_a_session(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    for path in ["/", "/admin", "/catalog", "/audit", "/no-such-page"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            location(&response).starts_with("/signin"),
+            "{path} -> {}",
+            location(&response)
+        );
+    }
+    assert_eq!(
+        location(&app.get("/admin?tab=teams").await),
+        "/signin?next=/admin%3Ftab%3Dteams"
+    );
+    let signin = app.get("/signin").await;
+    assert_eq!(signin.status(), StatusCode::OK);
+    let html = signin.text().await.expect("html");
+    assert!(html.contains("<h1>Sign in</h1>"), "{html}");
+    assert!(
+        html.contains("/pkg/lambdaport.js"),
+        "hydration script is linked"
+    );
+    // Server functions that need a caller say so, not redirect.
+    let response = app.call("get_dashboard", &[]).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn sign_in_rotates_the_session_and_sign_out_ends_it(pool: PgPool) {
+    let app = spawn_app(pool).await;
+
+    // A failed plain-form sign-in leaves a flash message, and with it an anonymous session.
+    let failed = app
+        .post_form(
+            "sign_in",
+            &[("email", "admin@lambdaport.local"), ("password", "wrong")],
+            "/signin",
+        )
+        .await;
+    assert_eq!(
+        failed.status(),
+        StatusCode::FOUND,
+        "a plain form post is sent back to its page"
+    );
+    let anonymous_cookie = session_cookie(&failed).expect("anonymous session for the flash");
+    let page = app.get("/signin").await.text().await.expect("html");
+    assert!(
+        page.contains("wrong email or password"),
+        "the flash is shown once"
+    );
+    let again = app.get("/signin").await.text().await.expect("html");
+    assert!(!again.contains("wrong email or password"), "and only once");
+
+    let response = app
+        .sign_in("Admin@Lambdaport.local", &app.admin_password)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = session_cookie(&response).expect("session cookie set at sign-in");
+    assert_ne!(
+        cookie_value(&cookie),
+        cookie_value(&anonymous_cookie),
+        "session id rotated at sign-in"
+    );
+    let attributes = cookie.to_lowercase();
+    assert!(attributes.contains("httponly"), "{cookie}");
+    assert!(attributes.contains("samesite=lax"), "{cookie}");
+    assert!(
+        !attributes.contains("secure"),
+        "plain http: not Secure ({cookie})"
+    );
+
+    let dashboard = app.get("/").await;
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    let html = dashboard.text().await.expect("html");
+    assert!(
+        html.contains("Dashboard") && html.contains("admin@lambdaport.local"),
+        "{html}"
+    );
+    assert_eq!(
+        location(&app.get("/signin?next=/admin").await),
+        "/admin",
+        "signed in: sign-in page moves on"
+    );
+
+    assert_eq!(app.call("sign_out", &[]).await.status(), StatusCode::OK);
+    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn secure_cookie_behind_https(pool: PgPool) {
+    let app = spawn_app_with(pool, &["--public-url", "https://console.example.com"], None).await;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ORIGIN,
+        HeaderValue::from_static("https://console.example.com"),
+    );
+    let form = [
+        ("email", "admin@lambdaport.local"),
+        ("password", app.admin_password.as_str()),
+    ];
+    let response = app.call_with("sign_in", &form, headers).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = session_cookie(&response).expect("cookie");
+    assert!(cookie.to_lowercase().contains("secure"), "{cookie}");
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn session_expires_after_inactivity_and_is_swept(pool: PgPool) {
+    let app = spawn_app_with(pool, &["--session-idle-secs", "1"], None).await;
+    app.sign_in_as_admin().await;
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let response = app.get("/").await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "idle session has expired"
+    );
+    assert_eq!(
+        app.call("get_dashboard", &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let mut remaining = i64::MAX;
+    for _ in 0..40 {
+        remaining = sqlx::query_scalar::<_, i64>(
+            "select count(*) from tower_sessions.session where expiry_date < now()",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("count sessions");
+        if remaining == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        remaining, 0,
+        "the background sweep deletes expired sessions"
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn unsafe_requests_need_our_origin(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let form = [
+        ("email", "admin@lambdaport.local"),
+        ("password", app.admin_password.as_str()),
+    ];
+
+    let mut foreign = HeaderMap::new();
+    foreign.insert(ORIGIN, HeaderValue::from_static("http://evil.example"));
+    assert_eq!(
+        app.call_with("sign_in", &form, foreign).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let bare = app
+        .client
+        .post(app.url("/api/sign_in"))
+        .form(&form)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        bare.status(),
+        StatusCode::FORBIDDEN,
+        "no Origin and no Referer"
+    );
+
+    let mut referer = HeaderMap::new();
+    referer.insert(
+        REFERER,
+        HeaderValue::from_str(&app.url("/signin")).expect("referer"),
+    );
+    assert_eq!(
+        app.call_with("sign_in", &form, referer).await.status(),
+        StatusCode::OK
+    );
+
+    // Signed in, a forged request still cannot act.
+    let mut forged = HeaderMap::new();
+    forged.insert(ORIGIN, HeaderValue::from_static("http://evil.example"));
+    let response = app
+        .call_with("create_team", &[("name", "forged")], forged)
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let teams: i64 = sqlx::query_scalar("select count(*) from team")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(teams, 0);
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn roles_are_checked_on_the_server(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.sign_in_as_admin().await;
+    let password = app.create_account("dev@example.com", "developer").await;
+    assert_eq!(
+        app.call(
+            "create_account",
+            &[("email", "DEV@example.com"), ("role", "developer")]
+        )
+        .await
+        .status(),
+        StatusCode::CONFLICT,
+        "emails are unique regardless of case"
+    );
+    let invalid = app
+        .call(
+            "create_account",
+            &[("email", "not-an-email"), ("role", "developer")],
+        )
+        .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = invalid.json().await.expect("json");
+    assert_eq!(body["Validation"]["field"], "email", "{body}");
+
+    let dev = app_clone(&app);
+    assert_eq!(
+        dev.sign_in("dev@example.com", &password).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(dev.get("/").await.status(), StatusCode::OK);
+    for (function, form) in [
+        ("list_directory", vec![]),
+        (
+            "create_account",
+            vec![("email", "x@example.com"), ("role", "admin")],
+        ),
+        ("create_team", vec![("name", "mine")]),
+        ("list_audit_events", vec![]),
+    ] {
+        assert_eq!(
+            dev.call(function, &form).await.status(),
+            StatusCode::FORBIDDEN,
+            "{function}"
+        );
+    }
+
+    // The admin promotes them; the next request sees the new role.
+    let directory: serde_json::Value = app
+        .call("list_directory", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let dev_id = directory["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["email"] == "dev@example.com"))
+        .and_then(|a| a["account_id"].as_str())
+        .expect("dev listed")
+        .to_owned();
+    let response = app
+        .call(
+            "set_account_role",
+            &[("account_id", &dev_id), ("role", "admin")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        dev.call("list_directory", &[]).await.status(),
+        StatusCode::OK
+    );
+
+    let events: Vec<String> =
+        sqlx::query_scalar("select action from audit_event order by audit_event_id")
+            .fetch_all(&app.pool)
+            .await
+            .expect("audit");
+    assert_eq!(
+        events,
+        ["create_account", "create_account", "set_role"],
+        "every change is audited"
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn teams_and_members(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.sign_in_as_admin().await;
+    app.create_account("ada@example.com", "developer").await;
+    assert_eq!(
+        app.call("create_team", &[("name", " Payments ")])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call("create_team", &[("name", "Payments")])
+            .await
+            .status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.call("create_team", &[("name", "")]).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let directory: serde_json::Value = app
+        .call("list_directory", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let team_id = directory["teams"][0]["team_id"]
+        .as_str()
+        .expect("team")
+        .to_owned();
+    let ada = directory["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["email"] == "ada@example.com"))
+        .and_then(|a| a["account_id"].as_str())
+        .expect("ada")
+        .to_owned();
+    let add = [("team_id", team_id.as_str()), ("account_id", ada.as_str())];
+    assert_eq!(
+        app.call("add_team_member", &add).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call("add_team_member", &add).await.status(),
+        StatusCode::CONFLICT
+    );
+    let bad = [("team_id", "not-a-uuid"), ("account_id", ada.as_str())];
+    assert_eq!(
+        app.call("add_team_member", &bad).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let directory: serde_json::Value = app
+        .call("list_directory", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(directory["teams"][0]["name"], "Payments");
+    assert_eq!(
+        directory["teams"][0]["members"],
+        serde_json::json!(["ada@example.com"])
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_last_admin_keeps_the_role(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.sign_in_as_admin().await;
+    let directory: serde_json::Value = app
+        .call("list_directory", &[])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let admin_id = directory["accounts"][0]["account_id"]
+        .as_str()
+        .expect("admin")
+        .to_owned();
+    let response = app
+        .call(
+            "set_account_role",
+            &[("account_id", &admin_id), ("role", "developer")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn failed_sign_ins_are_limited_per_account(pool: PgPool) {
+    let throttle = SignInThrottle::new(3, 100, Duration::from_secs(60));
+    let app = spawn_app_with(pool, &[], Some(throttle)).await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.sign_in("admin@lambdaport.local", "wrong")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = app
+        .sign_in("admin@lambdaport.local", &app.admin_password)
+        .await;
+    assert_eq!(
+        limited.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    assert!(limited.headers().contains_key("retry-after"));
+    let body: serde_json::Value = limited.json().await.expect("json");
+    assert!(
+        body["RateLimited"]
+            .as_str()
+            .is_some_and(|m| m.contains("try again in")),
+        "{body}"
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn failed_sign_ins_are_limited_per_address(pool: PgPool) {
+    let throttle = SignInThrottle::new(100, 4, Duration::from_secs(60));
+    let app = spawn_app_with(pool, &[], Some(throttle)).await;
+    for n in 0..4 {
+        let email = format!("guess{n}@example.com");
+        assert_eq!(
+            app.sign_in(&email, "wrong").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        app.sign_in("another@example.com", "wrong").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn sign_up_only_when_allowed(pool: PgPool) {
+    let closed = spawn_app(pool.clone()).await;
+    let form = [
+        ("email", "learner@example.com"),
+        ("password", "a long enough password"),
+    ];
+    assert_eq!(
+        closed.call("sign_up", &form).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    drop(closed);
+
+    let open = spawn_app_with_existing(pool, &["--allow-signup"]).await;
+    assert_eq!(
+        open.call(
+            "sign_up",
+            &[("email", "l@example.com"), ("password", "short")]
+        )
+        .await
+        .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(open.call("sign_up", &form).await.status(), StatusCode::OK);
+    let html = open.get("/").await.text().await.expect("html");
+    assert!(html.contains("learner"), "new accounts are learners");
+}
+
+/// A second console on a database that already has its admin.
+async fn spawn_app_with_existing(pool: PgPool, extra: &[&str]) -> common::TestApp {
+    let args = common::serve_args(extra);
+    let console = server::Console::build(&args, pool.clone())
+        .await
+        .expect("console");
+    assert!(
+        console.ensure_first_admin().await.expect("check").is_none(),
+        "admin exists already"
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(console.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    common::TestApp {
+        addr,
+        pool,
+        client: common::client(),
+        admin_password: String::new(),
+        _stop: stop,
+    }
+}
+
+/// Another browser on the same console.
+fn app_clone(app: &common::TestApp) -> common::TestApp {
+    let (stop, _) = tokio::sync::oneshot::channel();
+    common::TestApp {
+        addr: app.addr,
+        pool: app.pool.clone(),
+        client: common::client(),
+        admin_password: app.admin_password.clone(),
+        _stop: stop,
+    }
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("lambdaport.sid="))
+        .map(str::to_owned)
+}
+
+fn cookie_value(cookie: &str) -> &str {
+    cookie.split(';').next().unwrap_or_default()
+}
