@@ -44,6 +44,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, after hydration: mark the document so tests can wait for it.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
     // Every route renders with `SsrMode::Async`: a page is sent once its data is read, so statuses
     // and session changes made while rendering (the one-time flash message) are in the response.
     view! {

@@ -15,10 +15,9 @@ impl SessionUser {
     }
 }
 
-/// A one-time message left for the next page load, for forms posted without JavaScript.
+/// A one-time success message left for the next page load by a form posted without JavaScript.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
-    pub ok: bool,
     pub message: String,
 }
 

@@ -340,7 +340,7 @@ mod tests {
             None
         ));
         assert!(
-            !is_same_origin(&headers(&[host.clone()]), None),
+            !is_same_origin(&headers(std::slice::from_ref(&host)), None),
             "no Origin and no Referer"
         );
         let public = Some("https://console.example.com");

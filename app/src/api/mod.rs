@@ -128,7 +128,7 @@ pub mod ssr {
     }
 
     /// Finishes every server function: sets the HTTP status of an error or, for plain form posts,
-    /// leaves the outcome as a flash message for the page the browser is sent back to.
+    /// leaves a success message as a flash for the page the browser is sent back to.
     pub async fn settle<T>(
         result: Result<T, ApiError>,
         ok_message: impl FnOnce(&T) -> Option<String>,
@@ -143,21 +143,16 @@ pub mod ssr {
                         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 );
             }
-        } else {
-            let flash = match &result {
-                Ok(value) => ok_message(value).map(|message| Flash { ok: true, message }),
-                Err(error) => Some(Flash {
-                    ok: false,
-                    message: error.to_string(),
-                }),
-            };
-            if let Some(flash) = flash {
-                session()
-                    .await?
-                    .insert(FLASH_KEY, flash)
-                    .await
-                    .map_err(session_failed)?;
-            }
+        } else if let Ok(value) = &result
+            && let Some(message) = ok_message(value)
+        {
+            // Errors need no help: server_fn puts them in the redirect's URL, where the page's
+            // `ServerAction` finds them. Successes leave no trace there, so they go in the session.
+            session()
+                .await?
+                .insert(FLASH_KEY, Flash { message })
+                .await
+                .map_err(session_failed)?;
         }
         result
     }

@@ -1,4 +1,5 @@
-//! The one-time message a form posted without JavaScript left for the page it returns to.
+//! The one-time success message a form posted without JavaScript left for the page it returns
+//! to. (Its errors come back in the redirect's URL, where the form's `ServerAction` shows them.)
 
 use leptos::prelude::*;
 
@@ -16,14 +17,7 @@ pub fn FlashMessage() -> impl IntoView {
                     .await
                     .ok()
                     .flatten()
-                    .map(|f| {
-                        let class = if f.ok { "alert alert-ok" } else { "alert alert-error" };
-                        view! {
-                            <div class=class role="status">
-                                {f.message}
-                            </div>
-                        }
-                    })
+                    .map(|f| view! { <div class="alert alert-ok" role="status">{f.message}</div> })
             })}
         </Suspense>
     }
