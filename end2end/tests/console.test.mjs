@@ -108,6 +108,7 @@ describe('with JavaScript', () => {
     await created.waitFor();
     developerPassword = (await created.textContent()).match(/One-time password: (\S+)/)[1];
     await page.getByText('Showing 2 of 2 users').waitFor();
+    assert.equal(await page.getByLabel('Email').inputValue(), '', 'the form is cleared for the next user');
     await page.getByRole('cell', { name: 'dev@example.com' }).waitFor();
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'admin.png'), fullPage: true });
   });

@@ -1,5 +1,6 @@
 //! The admin page: accounts and their roles, teams and their members.
 
+use leptos::html::Form;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -18,6 +19,20 @@ fn outcome<T: Clone + Send + Sync + 'static>(
             Err(error) => view! { <ErrorAlert error /> }.into_any(),
         })
     }
+}
+
+/// A form reference whose form is emptied each time `value` turns into a success, ready for the next
+/// entry (with JavaScript; without it, the page is loaded afresh anyway).
+fn clear_on_success<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
+) -> NodeRef<Form> {
+    let form = NodeRef::<Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(form)) = (value.get(), form.get_untracked()) {
+            form.reset();
+        }
+    });
+    form
 }
 
 #[component]
@@ -41,6 +56,8 @@ pub fn AdminPage() -> impl IntoView {
         set_role,
         add_member,
     };
+    let create_form = clear_on_success(create.value());
+    let team_form = clear_on_success(create_team.value());
     view! {
         <Title text="Admin" />
         <h1>"Admin"</h1>
@@ -52,7 +69,7 @@ pub fn AdminPage() -> impl IntoView {
                 {outcome(create.value(), |c: crate::types::CreatedAccount| {
                     format!("Created {} ({}). One-time password: {}", c.email, c.role, c.password)
                 })}
-                <ActionForm action=create>
+                <ActionForm action=create node_ref=create_form>
                     <label for="new-email">"Email"</label>
                     <input id="new-email" name="email" type="email" required autocomplete="off" />
                     <label for="new-role">"Role"</label>
@@ -66,7 +83,7 @@ pub fn AdminPage() -> impl IntoView {
                 <h2>"Create a team"</h2>
                 <p class="muted">"Teams share ownership of functions."</p>
                 {outcome(create_team.value(), |()| "Team created".to_owned())}
-                <ActionForm action=create_team>
+                <ActionForm action=create_team node_ref=team_form>
                     <label for="team-name">"Team name"</label>
                     <input id="team-name" name="name" required maxlength="64" autocomplete="off" />
                     <button type="submit" class="btn btn-primary" disabled=create_team.pending()>"Create team"</button>
