@@ -283,18 +283,7 @@ async fn roles_are_checked_on_the_server(pool: PgPool) {
     }
 
     // The admin promotes them; the next request sees the new role.
-    let directory: serde_json::Value = app
-        .call("list_directory", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let dev_id = directory["accounts"]
-        .as_array()
-        .and_then(|a| a.iter().find(|a| a["email"] == "dev@example.com"))
-        .and_then(|a| a["account_id"].as_str())
-        .expect("dev listed")
-        .to_owned();
+    let dev_id = common::account_id(&app.directory().await, "dev@example.com");
     let response = app
         .call(
             "set_account_role",
@@ -341,22 +330,29 @@ async fn teams_and_members(pool: PgPool) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
-    let directory: serde_json::Value = app
-        .call("list_directory", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let team_id = directory["teams"][0]["team_id"]
+    // Without JavaScript, success is reported once, on the page the form returns to.
+    let posted = app
+        .post_form("create_team", &[("name", "Ops")], "/admin")
+        .await;
+    assert_eq!(posted.status(), StatusCode::FOUND);
+    let html = app.get("/admin").await.text().await.expect("html");
+    assert!(html.contains("Created team Ops"), "flash shown");
+    let html = app.get("/admin").await.text().await.expect("html");
+    assert!(!html.contains("Created team Ops"), "and only once");
+
+    let directory = app.directory().await;
+    let names: Vec<&str> = directory["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Ops", "Payments"], "trimmed, sorted by name");
+    let team_id = directory["teams"][1]["team_id"]
         .as_str()
         .expect("team")
         .to_owned();
-    let ada = directory["accounts"]
-        .as_array()
-        .and_then(|a| a.iter().find(|a| a["email"] == "ada@example.com"))
-        .and_then(|a| a["account_id"].as_str())
-        .expect("ada")
-        .to_owned();
+    let ada = common::account_id(&directory, "ada@example.com");
     let add = [("team_id", team_id.as_str()), ("account_id", ada.as_str())];
     assert_eq!(
         app.call("add_team_member", &add).await.status(),
@@ -372,15 +368,10 @@ async fn teams_and_members(pool: PgPool) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
-    let directory: serde_json::Value = app
-        .call("list_directory", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(directory["teams"][0]["name"], "Payments");
+    let directory = app.directory().await;
+    assert_eq!(directory["teams"][1]["name"], "Payments");
     assert_eq!(
-        directory["teams"][0]["members"],
+        directory["teams"][1]["members"],
         serde_json::json!(["ada@example.com"])
     );
 }
@@ -389,16 +380,7 @@ async fn teams_and_members(pool: PgPool) {
 async fn the_last_admin_keeps_the_role(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.sign_in_as_admin().await;
-    let directory: serde_json::Value = app
-        .call("list_directory", &[])
-        .await
-        .json()
-        .await
-        .expect("json");
-    let admin_id = directory["accounts"][0]["account_id"]
-        .as_str()
-        .expect("admin")
-        .to_owned();
+    let admin_id = common::account_id(&app.directory().await, "admin@lambdaport.local");
     let response = app
         .call(
             "set_account_role",

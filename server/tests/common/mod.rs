@@ -169,6 +169,25 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The admin page's data, as the signed-in caller sees it.
+    pub async fn directory(&self) -> serde_json::Value {
+        let response = self.call("list_directory", &[]).await;
+        assert_eq!(response.status(), StatusCode::OK, "list_directory");
+        response.json().await.expect("json")
+    }
+}
+
+/// The id of the account with this email in a directory.
+pub fn account_id(directory: &serde_json::Value, email: &str) -> String {
+    directory["accounts"]
+        .as_array()
+        .and_then(|accounts| accounts.iter().find(|a| a["email"] == email))
+        .and_then(|a| a["account_id"].as_str())
+        .unwrap_or_else(|| panic!("{email} is listed"))
+        .to_owned()
+}
+
 /// Where a redirect points.
 pub fn location(response: &Response) -> String {
     response
