@@ -96,7 +96,7 @@ pub fn AuditTable(lines: Vec<AuditLine>) -> impl IntoView {
                         .into_iter()
                         .map(|l| view! {
                             <tr>
-                                <td><time datetime=l.at.clone()>{l.at.replace('T', " ").replace('Z', "")}</time></td>
+                                <td><time datetime=l.at.clone()>{l.at.get(..19).unwrap_or(&l.at).replace('T', " ")}</time></td>
                                 <td>{l.actor}</td>
                                 <td><code>{l.action}</code></td>
                                 <td>{l.target}</td>
