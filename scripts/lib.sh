@@ -63,6 +63,10 @@ ensure_test_tools() {
   command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
   [ -x /usr/bin/chromium ] || apt_install chromium
   command -v psql >/dev/null || apt_install postgresql-client
+  command -v python3 >/dev/null || apt_install python3 python3-pip
+  # The engine is tested with the real AWS clients.
+  python3 -c 'import boto3' 2>/dev/null || { log "pip install boto3"; python3 -m pip install --quiet boto3; }
+  command -v aws >/dev/null || { log "pip install awscli"; python3 -m pip install --quiet awscli; }
 }
 
 # The browser side: the hydrate build of `app` as wasm + JS, and the stylesheet, in $SITE/pkg.

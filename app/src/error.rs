@@ -90,10 +90,7 @@ pub fn ErrorAlert(error: ApiError) -> impl IntoView {
 pub fn error_fallback(errors: ArcRwSignal<Errors>) -> impl IntoView {
     move || {
         errors.read().iter().next().map(|(_, e)| {
-            let error = e
-                .downcast_ref::<ApiError>()
-                .cloned()
-                .unwrap_or(ApiError::Internal);
+            let error = e.downcast_ref::<ApiError>().cloned().unwrap_or(ApiError::Internal);
             view! { <ErrorAlert error /> }
         })
     }

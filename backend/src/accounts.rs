@@ -196,9 +196,7 @@ async fn verify_password(password: String, hash: String) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
     .await
     .map_err(|e| anyhow::anyhow!("password verification task failed: {e}"))?
@@ -206,11 +204,7 @@ async fn verify_password(password: String, hash: String) -> Result<bool> {
 
 /// How many accounts exist; used once at start-up to decide whether to create the first admin.
 pub async fn count_accounts(pool: &PgPool) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar!(r#"select count(*) as "count!" from account"#)
-            .fetch_one(pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar!(r#"select count(*) as "count!" from account"#).fetch_one(pool).await?)
 }
 
 /// Creates an account and audits it, in one transaction.
@@ -309,10 +303,7 @@ pub async fn list_accounts(pool: &PgPool) -> Result<Vec<AccountWithTeams>> {
                 role: row.role,
                 created_at: row.created_at,
             })?;
-            Ok(AccountWithTeams {
-                account,
-                teams: row.teams,
-            })
+            Ok(AccountWithTeams { account, teams: row.teams })
         })
         .collect()
 }
@@ -384,10 +375,7 @@ mod tests {
             "a@b@c.com",
             "ada@.com",
         ] {
-            assert!(
-                EmailAddress::parse(bad).is_err(),
-                "{bad:?} should be refused"
-            );
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }
 

@@ -19,10 +19,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn account(account_id: Uuid, source_ip: Option<IpAddr>) -> Self {
-        Self {
-            account_id: Some(account_id),
-            source_ip,
-        }
+        Self { account_id: Some(account_id), source_ip }
     }
 
     pub fn system() -> Self {

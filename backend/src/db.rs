@@ -20,12 +20,7 @@ pub async fn connect(options: PgConnectOptions) -> sqlx::Result<PgPool> {
 /// Opens the pool and brings the schema up to date.
 pub async fn connect_and_migrate(options: PgConnectOptions) -> anyhow::Result<PgPool> {
     use anyhow::Context as _;
-    let pool = connect(options)
-        .await
-        .context("connecting to the database")?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .context("running database migrations")?;
+    let pool = connect(options).await.context("connecting to the database")?;
+    MIGRATOR.run(&pool).await.context("running database migrations")?;
     Ok(pool)
 }

@@ -15,10 +15,7 @@ pub enum Error {
     Unauthorized(&'static str),
     /// One input field is wrong; `message` says how to fix it.
     #[error("{field}: {message}")]
-    Validation {
-        field: &'static str,
-        message: String,
-    },
+    Validation { field: &'static str, message: String },
     /// The change clashes with existing state (a duplicate name, the last admin).
     #[error("{0}")]
     Conflict(String),
@@ -37,10 +34,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A validation error for `field`.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::Validation {
-            field,
-            message: message.into(),
-        }
+        Self::Validation { field, message: message.into() }
     }
 
     /// True for failures that are the server's fault, which are logged and hidden from clients.

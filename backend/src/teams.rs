@@ -19,14 +19,8 @@ impl TeamName {
         if name.chars().count() > 64 {
             return Err(Error::invalid("name", "use at most 64 characters"));
         }
-        if !name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
-        {
-            return Err(Error::invalid(
-                "name",
-                "use letters, digits, spaces, '-', '_' or '.'",
-            ));
+        if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.')) {
+            return Err(Error::invalid("name", "use letters, digits, spaces, '-', '_' or '.'"));
         }
         Ok(Self(name.to_owned()))
     }
@@ -63,11 +57,7 @@ pub async fn list_teams(pool: &PgPool) -> Result<Vec<Team>> {
 
 /// How many teams exist.
 pub async fn count_teams(pool: &PgPool) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar!(r#"select count(*) as "count!" from team"#)
-            .fetch_one(pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar!(r#"select count(*) as "count!" from team"#).fetch_one(pool).await?)
 }
 
 /// The names of the teams an account belongs to.
@@ -83,15 +73,13 @@ pub async fn list_teams_of(pool: &PgPool, account_id: Uuid) -> Result<Vec<String
 
 pub async fn create_team(pool: &PgPool, actor: &Actor, name: &TeamName) -> Result<Uuid> {
     let mut tx = pool.begin().await?;
-    let team_id = sqlx::query_scalar!(
-        "insert into team (name) values ($1) returning team_id",
-        name.as_str()
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .on_constraint("team_name_key", || {
-        Error::Conflict(format!("a team named {:?} already exists", name.as_str()))
-    })?;
+    let team_id =
+        sqlx::query_scalar!("insert into team (name) values ($1) returning team_id", name.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .on_constraint("team_name_key", || {
+                Error::Conflict(format!("a team named {:?} already exists", name.as_str()))
+            })?;
     audit::record(
         &mut tx,
         actor,
@@ -116,13 +104,10 @@ pub async fn add_member(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound("team"))?;
-    let email = sqlx::query_scalar!(
-        "select email from account where account_id = $1",
-        account_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("account"))?;
+    let email = sqlx::query_scalar!("select email from account where account_id = $1", account_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("account"))?;
     sqlx::query!(
         "insert into team_member (team_id, account_id) values ($1, $2)",
         team_id,

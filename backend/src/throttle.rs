@@ -39,12 +39,7 @@ impl Default for SignInThrottle {
 
 impl SignInThrottle {
     pub fn new(per_account: u32, per_address: u32, window: Duration) -> Self {
-        Self {
-            per_account,
-            per_address,
-            window,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Self { per_account, per_address, window, windows: Mutex::new(HashMap::new()) }
     }
 
     fn keys(email: &str, address: Option<IpAddr>) -> impl Iterator<Item = Key> {
@@ -60,9 +55,7 @@ impl SignInThrottle {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Window>> {
         // A panic while holding the lock leaves plain counters behind; they are still usable.
-        self.windows
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Refuses the attempt if the account or the address has used up its failures.
@@ -89,15 +82,9 @@ impl SignInThrottle {
             windows.retain(|_, w| now.duration_since(w.started) < self.window);
         }
         for key in Self::keys(email, address) {
-            let window = windows.entry(key).or_insert(Window {
-                started: now,
-                failures: 0,
-            });
+            let window = windows.entry(key).or_insert(Window { started: now, failures: 0 });
             if now.duration_since(window.started) >= self.window {
-                *window = Window {
-                    started: now,
-                    failures: 0,
-                };
+                *window = Window { started: now, failures: 0 };
             }
             window.failures += 1;
         }
@@ -106,8 +93,7 @@ impl SignInThrottle {
     /// A successful sign-in clears the account's count (not the address's: one right password
     /// must not reset guessing at other accounts).
     pub fn record_success(&self, email: &str) {
-        self.lock()
-            .remove(&Key::Account(email.trim().to_lowercase()));
+        self.lock().remove(&Key::Account(email.trim().to_lowercase()));
     }
 }
 
@@ -124,14 +110,8 @@ mod tests {
             assert!(throttle.check("Ada@x.io", HOME).is_ok());
             throttle.record_failure("ada@x.io", HOME);
         }
-        assert!(matches!(
-            throttle.check("ada@x.io", HOME),
-            Err(Error::RateLimited { .. })
-        ));
-        assert!(
-            throttle.check("bob@x.io", HOME).is_ok(),
-            "other accounts are not locked"
-        );
+        assert!(matches!(throttle.check("ada@x.io", HOME), Err(Error::RateLimited { .. })));
+        assert!(throttle.check("bob@x.io", HOME).is_ok(), "other accounts are not locked");
         std::thread::sleep(Duration::from_millis(250));
         assert!(throttle.check("ada@x.io", HOME).is_ok());
     }

@@ -20,7 +20,7 @@ for (const name of ['LAMBDAPORT_BIN', 'LAMBDAPORT_SITE_ROOT', 'E2E_DATABASE_URL'
 
 /** Starts the server and resolves with its URL and the first admin's password from its output. */
 function startServer() {
-  const server = spawn(process.env.LAMBDAPORT_BIN, ['serve', '--listen', '127.0.0.1:0'], {
+  const server = spawn(process.env.LAMBDAPORT_BIN, ['serve', '--listen', '127.0.0.1:0', '--no-engine'], {
     env: {
       ...process.env,
       DATABASE_URL: process.env.E2E_DATABASE_URL,

@@ -21,6 +21,18 @@ pub enum Command {
     /// Manage accounts from the shell.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Run the Lambda-compatible engine alone: a local Lambda endpoint for any client.
+    Engine(EngineArgs),
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct EngineArgs {
+    /// Address the engine listens on.
+    #[arg(long, env = "LAMBDAPORT_ENGINE_LISTEN", default_value = "127.0.0.1:4010")]
+    pub listen: SocketAddr,
+    /// Directory for the engine's functions, code and state.
+    #[arg(long, env = "LAMBDAPORT_DATA_DIR", default_value = ".lambdaport")]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +80,12 @@ pub struct ServeArgs {
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "LAMBDAPORT_SESSION_IDLE_SECS", default_value_t = 8 * 60 * 60)]
     pub session_idle_secs: u64,
+    /// Address of the embedded Lambda engine, the console's default cloud.
+    #[arg(long, env = "LAMBDAPORT_ENGINE_LISTEN", default_value = "127.0.0.1:4010")]
+    pub engine_listen: SocketAddr,
+    /// Do not start the embedded engine.
+    #[arg(long, env = "LAMBDAPORT_NO_ENGINE")]
+    pub no_engine: bool,
     /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
     #[arg(long, env = "LAMBDAPORT_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -90,9 +108,7 @@ impl ServeArgs {
 
     /// Whether the session cookie must be Secure.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -105,7 +121,7 @@ mod tests {
             Cli::try_parse_from(["lambdaport", "serve"].iter().chain(args)).expect("valid args");
         match cli.command {
             Command::Serve(args) => args,
-            Command::Admin(_) => unreachable!("parsed serve"),
+            _ => unreachable!("parsed serve"),
         }
     }
 
@@ -115,16 +131,15 @@ mod tests {
         assert_eq!(args.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(args.database.data_dir, PathBuf::from(".lambdaport"));
         assert!(!args.allow_signup);
+        assert_eq!(args.engine_listen.to_string(), "127.0.0.1:4010");
+        assert!(!args.no_engine);
         assert!(!args.secure_cookies());
     }
 
     #[test]
     fn public_url_gives_origin_and_secure_cookies() {
         let args = serve(&["--public-url", "https://console.example.com/base/"]);
-        assert_eq!(
-            args.public_origin().as_deref(),
-            Some("https://console.example.com")
-        );
+        assert_eq!(args.public_origin().as_deref(), Some("https://console.example.com"));
         assert!(args.secure_cookies());
     }
 }

@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion as _;
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::config::{AdminCommand, Cli, Command, DatabaseArgs, ServeArgs};
+use crate::config::{AdminCommand, Cli, Command, DatabaseArgs, EngineArgs, ServeArgs};
 use crate::postgres::PrivateCluster;
 use crate::web::{AppState, SessionSettings};
 
@@ -34,11 +34,8 @@ pub const FIRST_ADMIN_EMAIL: &str = "admin@lambdaport.local";
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Admin(AdminCommand::Create {
-            email,
-            role,
-            database,
-        }) => {
+        Command::Engine(args) => run_engine(args).await,
+        Command::Admin(AdminCommand::Create { email, role, database }) => {
             with_database(&database, |pool| async move {
                 create_account_from_shell(&pool, &email, &role).await
             })
@@ -55,11 +52,7 @@ where
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let (options, cluster) = match &args.database_url {
-        Some(url) => (
-            url.parse()
-                .context("DATABASE_URL is not a valid Postgres URL")?,
-            None,
-        ),
+        Some(url) => (url.parse().context("DATABASE_URL is not a valid Postgres URL")?, None),
         None => {
             let cluster = PrivateCluster::start(&args.data_dir).await?;
             (cluster.connect_options(), Some(cluster))
@@ -71,9 +64,7 @@ where
     }
     .await;
     if let Some(cluster) = cluster {
-        cluster
-            .stop()
-            .context("stopping the private PostgreSQL cluster")?;
+        cluster.stop().context("stopping the private PostgreSQL cluster")?;
     }
     result
 }
@@ -88,19 +79,53 @@ async fn create_account_from_shell(pool: &PgPool, email: &str, role: &str) -> an
     Ok(())
 }
 
+/// Binds the engine's listener and opens its store under `data_dir`.
+async fn open_engine(
+    listen: SocketAddr,
+    data_dir: &Path,
+) -> anyhow::Result<(engine::Engine, TcpListener)> {
+    let listener = TcpListener::bind(listen).await.with_context(|| {
+        format!("the engine cannot listen on {listen} (in use? try --engine-listen or --no-engine)")
+    })?;
+    let addr = listener.local_addr()?;
+    let engine = engine::Engine::open(engine::EngineConfig::new(addr, data_dir.to_path_buf()))?;
+    Ok((engine, listener))
+}
+
+async fn run_engine(args: EngineArgs) -> anyhow::Result<()> {
+    let (engine, listener) = open_engine(args.listen, &args.data_dir).await?;
+    println!("  Lambdaport engine: a Lambda endpoint at http://{}", listener.local_addr()?);
+    println!("  e.g. aws --endpoint-url http://{} lambda list-functions", listener.local_addr()?);
+    engine.serve(listener, shutdown_signal()).await
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen).await.with_context(|| {
-        format!(
-            "listening on {} (is another console running? use --listen)",
-            args.listen
-        )
+        format!("listening on {} (is another console running? use --listen)", args.listen)
     })?;
-    let local = listener
-        .local_addr()
-        .context("reading the listen address")?;
-    let shown_addr = args
-        .public_origin()
-        .unwrap_or_else(|| format!("http://{local}"));
+    let local = listener.local_addr().context("reading the listen address")?;
+    let shown_addr = args.public_origin().unwrap_or_else(|| format!("http://{local}"));
+    // One shutdown signal for the console and the engine.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let engine = if args.no_engine {
+        None
+    } else {
+        let data_dir = args.database.data_dir.join("engine");
+        let (engine, listener) = open_engine(args.engine_listen, &data_dir).await?;
+        let addr = listener.local_addr()?;
+        Some((addr, tokio::spawn(engine.serve(listener, until_stopped()))))
+    };
+    let engine_addr = engine.as_ref().map(|(addr, _)| *addr);
     with_database(&args.database.clone(), |pool| async move {
         let console = Console::build(&args, pool).await?;
         if let Some(password) = console.ensure_first_admin().await? {
@@ -112,10 +137,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         println!();
         println!("  Lambdaport is running at {shown_addr}  (Ctrl-C to stop)");
+        if let Some(addr) = engine_addr {
+            println!(
+                "  Lambda engine at http://{addr}  (aws --endpoint-url http://{addr} lambda …)"
+            );
+        }
         println!();
-        console.serve(listener, shutdown_signal()).await
+        console.serve(listener, until_stopped()).await
     })
-    .await
+    .await?;
+    if let Some((_, task)) = engine {
+        task.await.context("the engine task")??;
+    }
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -159,10 +193,7 @@ impl Console {
         sweep_every: Duration,
     ) -> anyhow::Result<Self> {
         let store = PostgresStore::new(pool.clone());
-        store
-            .migrate()
-            .await
-            .context("creating the session table")?;
+        store.migrate().await.context("creating the session table")?;
         let sweeper = store.clone();
         tokio::spawn(async move {
             if let Err(error) = sweeper.continuously_delete_expired(sweep_every).await {
@@ -188,11 +219,7 @@ impl Console {
             idle: Duration::from_secs(args.session_idle_secs),
             secure: args.secure_cookies(),
         };
-        Ok(Self {
-            state,
-            store,
-            sessions,
-        })
+        Ok(Self { state, store, sessions })
     }
 
     /// Replaces the sign-in throttle (tests use small limits).
@@ -232,13 +259,10 @@ impl Console {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = web::router(self.state, self.store, self.sessions);
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
     }
 }
 

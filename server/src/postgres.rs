@@ -32,10 +32,7 @@ fn find_bin_dir() -> Option<PathBuf> {
             if has_tools(&dir) {
                 // Follow a symlinked initdb to its real bin dir, where `postgres` lives too.
                 let real = std::fs::canonicalize(dir.join("initdb")).ok();
-                return Some(
-                    real.and_then(|p| p.parent().map(Path::to_path_buf))
-                        .unwrap_or(dir),
-                );
+                return Some(real.and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or(dir));
             }
         }
     }
@@ -55,9 +52,7 @@ fn find_bin_dir() -> Option<PathBuf> {
 /// PostgreSQL refuses to run as root. When we are root, run it as the `postgres` account (or
 /// `nobody`), read from /etc/passwd.
 fn unprivileged_user() -> anyhow::Result<Option<(u32, u32)>> {
-    let uid = std::fs::metadata("/proc/self")
-        .context("reading /proc/self")?
-        .uid();
+    let uid = std::fs::metadata("/proc/self").context("reading /proc/self")?.uid();
     if uid != 0 {
         return Ok(None);
     }
@@ -78,11 +73,8 @@ fn unprivileged_user() -> anyhow::Result<Option<(u32, u32)>> {
 
 /// A short socket directory: unix socket paths are limited to ~107 bytes, data dirs are not.
 fn socket_dir_for(pgdata: &Path) -> PathBuf {
-    let hash = pgdata
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    let hash =
+        pgdata.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
         });
     std::env::temp_dir().join(format!("lambdaport-pg-{hash:016x}"))
@@ -110,13 +102,7 @@ impl PrivateCluster {
                     .with_context(|| format!("handing {} to uid {uid}", dir.display()))?;
             }
         }
-        let mut cluster = Self {
-            bin_dir,
-            pgdata,
-            socket_dir,
-            run_as,
-            started_here: false,
-        };
+        let mut cluster = Self { bin_dir, pgdata, socket_dir, run_as, started_here: false };
         if !cluster.pgdata.join("PG_VERSION").is_file() {
             tracing::info!(pgdata = %cluster.pgdata.display(), "initialising a private PostgreSQL cluster");
             cluster.run(
@@ -135,10 +121,7 @@ impl PrivateCluster {
         }
         if !cluster.is_running()? {
             let log = root.join("postgres.log");
-            let options = format!(
-                "-c listen_addresses='' -k {}",
-                path_str(&cluster.socket_dir)?
-            );
+            let options = format!("-c listen_addresses='' -k {}", path_str(&cluster.socket_dir)?);
             cluster.run(
                 "pg_ctl",
                 &[
@@ -188,11 +171,7 @@ impl PrivateCluster {
 
     fn is_running(&self) -> anyhow::Result<bool> {
         // `pg_ctl status` exits 0 when running, 3 when not.
-        let status = self
-            .command("pg_ctl")
-            .args(["status", "-D"])
-            .arg(&self.pgdata)
-            .output()?;
+        let status = self.command("pg_ctl").args(["status", "-D"]).arg(&self.pgdata).output()?;
         Ok(status.status.success())
     }
 
@@ -216,9 +195,7 @@ impl PrivateCluster {
                 .fetch_one(&mut conn)
                 .await?;
         if !exists {
-            sqlx::query(&format!("create database {DATABASE}"))
-                .execute(&mut conn)
-                .await?;
+            sqlx::query(&format!("create database {DATABASE}")).execute(&mut conn).await?;
         }
         conn.close().await?;
         Ok(())
@@ -232,16 +209,12 @@ impl PrivateCluster {
     /// Stops the cluster if this process started it.
     pub fn stop(self) -> anyhow::Result<()> {
         if self.started_here {
-            self.run(
-                "pg_ctl",
-                &["stop", "-w", "-m", "fast", "-D", path_str(&self.pgdata)?],
-            )?;
+            self.run("pg_ctl", &["stop", "-w", "-m", "fast", "-D", path_str(&self.pgdata)?])?;
         }
         Ok(())
     }
 }
 
 fn path_str(path: &Path) -> anyhow::Result<&str> {
-    path.to_str()
-        .with_context(|| format!("{} is not valid UTF-8", path.display()))
+    path.to_str().with_context(|| format!("{} is not valid UTF-8", path.display()))
 }

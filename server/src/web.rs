@@ -62,26 +62,23 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context,
+            app::shell,
+        ))
         .layer(middleware::from_fn(guard_pages))
         .layer(middleware::from_fn_with_state(state.clone(), load_account))
         .layer(session_layer)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            same_origin_only,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
 
 fn request_span(request: &Request<Body>) -> tracing::Span {
-    let route = request.extensions().get::<MatchedPath>().map_or_else(
-        || request.uri().path().to_owned(),
-        |p| p.as_str().to_owned(),
-    );
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
     tracing::info_span!("http.request", http.method = %request.method(), http.route = %route)
 }
 
@@ -102,10 +99,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn favicon() -> impl IntoResponse {
     (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
+        [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")],
         include_str!("../../public/favicon.svg"),
     )
 }
@@ -114,10 +108,7 @@ async fn favicon() -> impl IntoResponse {
 /// own pages: the `Origin` header, or failing that the `Referer`, must be the console's origin.
 /// This covers server functions too, so a form on another site cannot act for a signed-in user.
 async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
     if is_same_origin(request.headers(), state.public_origin.as_deref()) {
@@ -134,11 +125,7 @@ async fn same_origin_only(State(state): State<AppState>, request: Request, next:
 
 /// Whether the request's `Origin` (or `Referer`) is the console's own origin.
 fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
-    let header_str = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &header::HeaderValue| v.to_str().ok())
-    };
+    let header_str = |name| headers.get(name).and_then(|v: &header::HeaderValue| v.to_str().ok());
     let source = match header_str(header::ORIGIN) {
         Some("null") => return false,
         Some(origin) => origin.to_owned(),
@@ -163,19 +150,14 @@ fn is_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
 /// `scheme://authority` of a URL.
 fn origin_of(url: &str) -> String {
     let start = url.find("://").map_or(0, |i| i + 3);
-    let end = url[start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| start + i);
+    let end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
     url[..end].to_owned()
 }
 
 /// Loads the signed-in account (if any) into the request's extensions, with the client address.
 /// Static files skip it: they need no account and should not cost a session lookup.
 async fn load_account(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let addr = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     request.extensions_mut().insert(ClientAddr(addr));
     if request.uri().path().starts_with("/pkg/") {
         return next.run(request).await;
@@ -220,18 +202,12 @@ async fn guard_pages(request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
-    let signed_in = request
-        .extensions()
-        .get::<backend::accounts::Account>()
-        .is_some();
+    let signed_in = request.extensions().get::<backend::accounts::Account>().is_some();
     let path = request.uri().path();
     if !signed_in && !is_public(path) {
         let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        let next_param = if target == "/" {
-            String::new()
-        } else {
-            format!("?next={}", encode_query(target))
-        };
+        let next_param =
+            if target == "/" { String::new() } else { format!("?next={}", encode_query(target)) };
         return Redirect::to(&format!("/signin{next_param}")).into_response();
     }
     if signed_in && matches!(path, "/signin" | "/signup") {
@@ -318,10 +294,7 @@ mod tests {
             None
         ));
         assert!(is_same_origin(
-            &headers(&[
-                host.clone(),
-                (header::REFERER, "http://127.0.0.1:3000/admin?x=1")
-            ]),
+            &headers(&[host.clone(), (header::REFERER, "http://127.0.0.1:3000/admin?x=1")]),
             None
         ));
         assert!(!is_same_origin(
@@ -329,26 +302,17 @@ mod tests {
             None
         ));
         assert!(!is_same_origin(
-            &headers(&[
-                host.clone(),
-                (header::ORIGIN, "http://127.0.0.1:3000.evil.example")
-            ]),
+            &headers(&[host.clone(), (header::ORIGIN, "http://127.0.0.1:3000.evil.example")]),
             None
         ));
-        assert!(!is_same_origin(
-            &headers(&[host.clone(), (header::ORIGIN, "null")]),
-            None
-        ));
+        assert!(!is_same_origin(&headers(&[host.clone(), (header::ORIGIN, "null")]), None));
         assert!(
             !is_same_origin(&headers(std::slice::from_ref(&host)), None),
             "no Origin and no Referer"
         );
         let public = Some("https://console.example.com");
         assert!(is_same_origin(
-            &headers(&[
-                host.clone(),
-                (header::ORIGIN, "https://console.example.com")
-            ]),
+            &headers(&[host.clone(), (header::ORIGIN, "https://console.example.com")]),
             public
         ));
         assert!(!is_same_origin(

@@ -22,10 +22,7 @@ async fn healthz_checks_the_database(pool: PgPool) {
     assert_eq!(body["database"], "ok");
 
     app.pool.close().await;
-    assert_eq!(
-        app.get("/healthz").await.status(),
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
@@ -34,24 +31,14 @@ async fn every_page_but_sign_in_needs_a_session(pool: PgPool) {
     for path in ["/", "/admin", "/catalog", "/audit", "/no-such-page"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
-        assert!(
-            location(&response).starts_with("/signin"),
-            "{path} -> {}",
-            location(&response)
-        );
+        assert!(location(&response).starts_with("/signin"), "{path} -> {}", location(&response));
     }
-    assert_eq!(
-        location(&app.get("/admin?tab=teams").await),
-        "/signin?next=/admin%3Ftab%3Dteams"
-    );
+    assert_eq!(location(&app.get("/admin?tab=teams").await), "/signin?next=/admin%3Ftab%3Dteams");
     let signin = app.get("/signin").await;
     assert_eq!(signin.status(), StatusCode::OK);
     let html = signin.text().await.expect("html");
     assert!(html.contains("<h1>Sign in</h1>"), "{html}");
-    assert!(
-        html.contains("/pkg/lambdaport.js"),
-        "hydration script is linked"
-    );
+    assert!(html.contains("/pkg/lambdaport.js"), "hydration script is linked");
     // Server functions that need a caller say so, not redirect.
     let response = app.call("get_dashboard", &[]).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -69,56 +56,27 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(pool: PgPool) {
             "/signin",
         )
         .await;
-    assert_eq!(
-        failed.status(),
-        StatusCode::FOUND,
-        "a plain form post is sent back to its page"
-    );
+    assert_eq!(failed.status(), StatusCode::FOUND, "a plain form post is sent back to its page");
     let back = location(&failed);
     assert!(back.contains("__err="), "{back}");
-    let page = app
-        .client
-        .get(&back)
-        .send()
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("html");
-    assert!(
-        page.contains("wrong email or password"),
-        "the page shows the error"
-    );
+    let page = app.client.get(&back).send().await.expect("GET").text().await.expect("html");
+    assert!(page.contains("wrong email or password"), "the page shows the error");
 
-    let first = app
-        .sign_in("Admin@Lambdaport.local", &app.admin_password)
-        .await;
+    let first = app.sign_in("Admin@Lambdaport.local", &app.admin_password).await;
     assert_eq!(first.status(), StatusCode::OK);
     let before = session_cookie(&first).expect("session cookie set at sign-in");
-    let response = app
-        .sign_in("admin@lambdaport.local", &app.admin_password)
-        .await;
+    let response = app.sign_in("admin@lambdaport.local", &app.admin_password).await;
     let cookie = session_cookie(&response).expect("a new cookie at the next sign-in");
-    assert_ne!(
-        cookie_value(&cookie),
-        cookie_value(&before),
-        "session id rotated at sign-in"
-    );
+    assert_ne!(cookie_value(&cookie), cookie_value(&before), "session id rotated at sign-in");
     let attributes = cookie.to_lowercase();
     assert!(attributes.contains("httponly"), "{cookie}");
     assert!(attributes.contains("samesite=lax"), "{cookie}");
-    assert!(
-        !attributes.contains("secure"),
-        "plain http: not Secure ({cookie})"
-    );
+    assert!(!attributes.contains("secure"), "plain http: not Secure ({cookie})");
 
     let dashboard = app.get("/").await;
     assert_eq!(dashboard.status(), StatusCode::OK);
     let html = dashboard.text().await.expect("html");
-    assert!(
-        html.contains("Dashboard") && html.contains("admin@lambdaport.local"),
-        "{html}"
-    );
+    assert!(html.contains("Dashboard") && html.contains("admin@lambdaport.local"), "{html}");
     assert_eq!(
         location(&app.get("/signin?next=/admin").await),
         "/admin",
@@ -133,14 +91,8 @@ async fn sign_in_rotates_the_session_and_sign_out_ends_it(pool: PgPool) {
 async fn secure_cookie_behind_https(pool: PgPool) {
     let app = spawn_app_with(pool, &["--public-url", "https://console.example.com"], None).await;
     let mut headers = HeaderMap::new();
-    headers.insert(
-        ORIGIN,
-        HeaderValue::from_static("https://console.example.com"),
-    );
-    let form = [
-        ("email", "admin@lambdaport.local"),
-        ("password", app.admin_password.as_str()),
-    ];
+    headers.insert(ORIGIN, HeaderValue::from_static("https://console.example.com"));
+    let form = [("email", "admin@lambdaport.local"), ("password", app.admin_password.as_str())];
     let response = app.call_with("sign_in", &form, headers).await;
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = session_cookie(&response).expect("cookie");
@@ -154,15 +106,8 @@ async fn session_expires_after_inactivity_and_is_swept(pool: PgPool) {
     assert_eq!(app.get("/").await.status(), StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(2200)).await;
     let response = app.get("/").await;
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "idle session has expired"
-    );
-    assert_eq!(
-        app.call("get_dashboard", &[]).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "idle session has expired");
+    assert_eq!(app.call("get_dashboard", &[]).await.status(), StatusCode::UNAUTHORIZED);
 
     let mut remaining = i64::MAX;
     for _ in 0..40 {
@@ -177,61 +122,32 @@ async fn session_expires_after_inactivity_and_is_swept(pool: PgPool) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        remaining, 0,
-        "the background sweep deletes expired sessions"
-    );
+    assert_eq!(remaining, 0, "the background sweep deletes expired sessions");
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn unsafe_requests_need_our_origin(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let form = [
-        ("email", "admin@lambdaport.local"),
-        ("password", app.admin_password.as_str()),
-    ];
+    let form = [("email", "admin@lambdaport.local"), ("password", app.admin_password.as_str())];
 
     let mut foreign = HeaderMap::new();
     foreign.insert(ORIGIN, HeaderValue::from_static("http://evil.example"));
-    assert_eq!(
-        app.call_with("sign_in", &form, foreign).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.call_with("sign_in", &form, foreign).await.status(), StatusCode::FORBIDDEN);
 
-    let bare = app
-        .client
-        .post(app.url("/api/sign_in"))
-        .form(&form)
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(
-        bare.status(),
-        StatusCode::FORBIDDEN,
-        "no Origin and no Referer"
-    );
+    let bare = app.client.post(app.url("/api/sign_in")).form(&form).send().await.expect("POST");
+    assert_eq!(bare.status(), StatusCode::FORBIDDEN, "no Origin and no Referer");
 
     let mut referer = HeaderMap::new();
-    referer.insert(
-        REFERER,
-        HeaderValue::from_str(&app.url("/signin")).expect("referer"),
-    );
-    assert_eq!(
-        app.call_with("sign_in", &form, referer).await.status(),
-        StatusCode::OK
-    );
+    referer.insert(REFERER, HeaderValue::from_str(&app.url("/signin")).expect("referer"));
+    assert_eq!(app.call_with("sign_in", &form, referer).await.status(), StatusCode::OK);
 
     // Signed in, a forged request still cannot act.
     let mut forged = HeaderMap::new();
     forged.insert(ORIGIN, HeaderValue::from_static("http://evil.example"));
-    let response = app
-        .call_with("create_team", &[("name", "forged")], forged)
-        .await;
+    let response = app.call_with("create_team", &[("name", "forged")], forged).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let teams: i64 = sqlx::query_scalar("select count(*) from team")
-        .fetch_one(&app.pool)
-        .await
-        .expect("count");
+    let teams: i64 =
+        sqlx::query_scalar("select count(*) from team").fetch_one(&app.pool).await.expect("count");
     assert_eq!(teams, 0);
 }
 
@@ -241,71 +157,43 @@ async fn roles_are_checked_on_the_server(pool: PgPool) {
     app.sign_in_as_admin().await;
     let password = app.create_account("dev@example.com", "developer").await;
     assert_eq!(
-        app.call(
-            "create_account",
-            &[("email", "DEV@example.com"), ("role", "developer")]
-        )
-        .await
-        .status(),
+        app.call("create_account", &[("email", "DEV@example.com"), ("role", "developer")])
+            .await
+            .status(),
         StatusCode::CONFLICT,
         "emails are unique regardless of case"
     );
-    let invalid = app
-        .call(
-            "create_account",
-            &[("email", "not-an-email"), ("role", "developer")],
-        )
-        .await;
+    let invalid =
+        app.call("create_account", &[("email", "not-an-email"), ("role", "developer")]).await;
     assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = invalid.json().await.expect("json");
     assert_eq!(body["Validation"]["field"], "email", "{body}");
 
     let dev = app_clone(&app);
-    assert_eq!(
-        dev.sign_in("dev@example.com", &password).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(dev.sign_in("dev@example.com", &password).await.status(), StatusCode::OK);
     assert_eq!(dev.get("/").await.status(), StatusCode::OK);
     for (function, form) in [
         ("list_directory", vec![]),
-        (
-            "create_account",
-            vec![("email", "x@example.com"), ("role", "admin")],
-        ),
+        ("create_account", vec![("email", "x@example.com"), ("role", "admin")]),
         ("create_team", vec![("name", "mine")]),
         ("list_audit_events", vec![]),
     ] {
-        assert_eq!(
-            dev.call(function, &form).await.status(),
-            StatusCode::FORBIDDEN,
-            "{function}"
-        );
+        assert_eq!(dev.call(function, &form).await.status(), StatusCode::FORBIDDEN, "{function}");
     }
 
     // The admin promotes them; the next request sees the new role.
     let dev_id = common::account_id(&app.directory().await, "dev@example.com");
-    let response = app
-        .call(
-            "set_account_role",
-            &[("account_id", &dev_id), ("role", "admin")],
-        )
-        .await;
+    let response =
+        app.call("set_account_role", &[("account_id", &dev_id), ("role", "admin")]).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        dev.call("list_directory", &[]).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(dev.call("list_directory", &[]).await.status(), StatusCode::OK);
 
     let events: Vec<String> =
         sqlx::query_scalar("select action from audit_event order by audit_event_id")
             .fetch_all(&app.pool)
             .await
             .expect("audit");
-    assert_eq!(
-        events,
-        ["create_account", "create_account", "set_role"],
-        "every change is audited"
-    );
+    assert_eq!(events, ["create_account", "create_account", "set_role"], "every change is audited");
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
@@ -313,16 +201,9 @@ async fn teams_and_members(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.sign_in_as_admin().await;
     app.create_account("ada@example.com", "developer").await;
+    assert_eq!(app.call("create_team", &[("name", " Payments ")]).await.status(), StatusCode::OK);
     assert_eq!(
-        app.call("create_team", &[("name", " Payments ")])
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.call("create_team", &[("name", "Payments")])
-            .await
-            .status(),
+        app.call("create_team", &[("name", "Payments")]).await.status(),
         StatusCode::CONFLICT
     );
     assert_eq!(
@@ -331,9 +212,7 @@ async fn teams_and_members(pool: PgPool) {
     );
 
     // Without JavaScript, success is reported once, on the page the form returns to.
-    let posted = app
-        .post_form("create_team", &[("name", "Ops")], "/admin")
-        .await;
+    let posted = app.post_form("create_team", &[("name", "Ops")], "/admin").await;
     assert_eq!(posted.status(), StatusCode::FOUND);
     let html = app.get("/admin").await.text().await.expect("html");
     assert!(html.contains("Created team Ops"), "flash shown");
@@ -348,32 +227,17 @@ async fn teams_and_members(pool: PgPool) {
         .filter_map(|t| t["name"].as_str())
         .collect();
     assert_eq!(names, ["Ops", "Payments"], "trimmed, sorted by name");
-    let team_id = directory["teams"][1]["team_id"]
-        .as_str()
-        .expect("team")
-        .to_owned();
+    let team_id = directory["teams"][1]["team_id"].as_str().expect("team").to_owned();
     let ada = common::account_id(&directory, "ada@example.com");
     let add = [("team_id", team_id.as_str()), ("account_id", ada.as_str())];
-    assert_eq!(
-        app.call("add_team_member", &add).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.call("add_team_member", &add).await.status(),
-        StatusCode::CONFLICT
-    );
+    assert_eq!(app.call("add_team_member", &add).await.status(), StatusCode::OK);
+    assert_eq!(app.call("add_team_member", &add).await.status(), StatusCode::CONFLICT);
     let bad = [("team_id", "not-a-uuid"), ("account_id", ada.as_str())];
-    assert_eq!(
-        app.call("add_team_member", &bad).await.status(),
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    assert_eq!(app.call("add_team_member", &bad).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let directory = app.directory().await;
     assert_eq!(directory["teams"][1]["name"], "Payments");
-    assert_eq!(
-        directory["teams"][1]["members"],
-        serde_json::json!(["ada@example.com"])
-    );
+    assert_eq!(directory["teams"][1]["members"], serde_json::json!(["ada@example.com"]));
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
@@ -381,12 +245,8 @@ async fn the_last_admin_keeps_the_role(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.sign_in_as_admin().await;
     let admin_id = common::account_id(&app.directory().await, "admin@lambdaport.local");
-    let response = app
-        .call(
-            "set_account_role",
-            &[("account_id", &admin_id), ("role", "developer")],
-        )
-        .await;
+    let response =
+        app.call("set_account_role", &[("account_id", &admin_id), ("role", "developer")]).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
 }
 
@@ -396,28 +256,15 @@ async fn failed_sign_ins_are_limited_per_account(pool: PgPool) {
     let app = spawn_app_with(pool, &[], Some(throttle)).await;
     for _ in 0..3 {
         assert_eq!(
-            app.sign_in("admin@lambdaport.local", "wrong")
-                .await
-                .status(),
+            app.sign_in("admin@lambdaport.local", "wrong").await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    let limited = app
-        .sign_in("admin@lambdaport.local", &app.admin_password)
-        .await;
-    assert_eq!(
-        limited.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits"
-    );
+    let limited = app.sign_in("admin@lambdaport.local", &app.admin_password).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
     assert!(limited.headers().contains_key("retry-after"));
     let body: serde_json::Value = limited.json().await.expect("json");
-    assert!(
-        body["RateLimited"]
-            .as_str()
-            .is_some_and(|m| m.contains("try again in")),
-        "{body}"
-    );
+    assert!(body["RateLimited"].as_str().is_some_and(|m| m.contains("try again in")), "{body}");
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
@@ -426,10 +273,7 @@ async fn failed_sign_ins_are_limited_per_address(pool: PgPool) {
     let app = spawn_app_with(pool, &[], Some(throttle)).await;
     for n in 0..4 {
         let email = format!("guess{n}@example.com");
-        assert_eq!(
-            app.sign_in(&email, "wrong").await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.sign_in(&email, "wrong").await.status(), StatusCode::UNAUTHORIZED);
     }
     assert_eq!(
         app.sign_in("another@example.com", "wrong").await.status(),
@@ -440,24 +284,13 @@ async fn failed_sign_ins_are_limited_per_address(pool: PgPool) {
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn sign_up_only_when_allowed(pool: PgPool) {
     let closed = spawn_app(pool.clone()).await;
-    let form = [
-        ("email", "learner@example.com"),
-        ("password", "a long enough password"),
-    ];
-    assert_eq!(
-        closed.call("sign_up", &form).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    let form = [("email", "learner@example.com"), ("password", "a long enough password")];
+    assert_eq!(closed.call("sign_up", &form).await.status(), StatusCode::FORBIDDEN);
     drop(closed);
 
     let open = spawn_app_with_existing(pool, &["--allow-signup"]).await;
     assert_eq!(
-        open.call(
-            "sign_up",
-            &[("email", "l@example.com"), ("password", "short")]
-        )
-        .await
-        .status(),
+        open.call("sign_up", &[("email", "l@example.com"), ("password", "short")]).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(open.call("sign_up", &form).await.status(), StatusCode::OK);
@@ -468,16 +301,9 @@ async fn sign_up_only_when_allowed(pool: PgPool) {
 /// A second console on a database that already has its admin.
 async fn spawn_app_with_existing(pool: PgPool, extra: &[&str]) -> common::TestApp {
     let args = common::serve_args(extra);
-    let console = server::Console::build(&args, pool.clone())
-        .await
-        .expect("console");
-    assert!(
-        console.ensure_first_admin().await.expect("check").is_none(),
-        "admin exists already"
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let console = server::Console::build(&args, pool.clone()).await.expect("console");
+    assert!(console.ensure_first_admin().await.expect("check").is_none(), "admin exists already");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(console.serve(listener, async move {

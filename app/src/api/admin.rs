@@ -100,9 +100,7 @@ pub async fn create_team(name: String) -> Result<(), ApiError> {
         let admin = require(&[backend::accounts::Role::Admin])?;
         let name = TeamName::parse(&name).map_err(fail)?;
         let pool = &context()?.pool;
-        backend::teams::create_team(pool, &actor(&admin), &name)
-            .await
-            .map_err(fail)?;
+        backend::teams::create_team(pool, &actor(&admin), &name).await.map_err(fail)?;
         Ok(format!("Created team {}", name.as_str()))
     }
     .await;
@@ -118,9 +116,7 @@ pub async fn add_team_member(team_id: String, account_id: String) -> Result<(), 
         let team_id = parse_id("team", &team_id)?;
         let account_id = parse_id("account", &account_id)?;
         let pool = &context()?.pool;
-        backend::teams::add_member(pool, &actor(&admin), team_id, account_id)
-            .await
-            .map_err(fail)
+        backend::teams::add_member(pool, &actor(&admin), team_id, account_id).await.map_err(fail)
     }
     .await;
     settle(result, |()| Some("Added the member".to_owned())).await

@@ -13,9 +13,8 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
         let ctx = context()?;
         let addr = client_addr();
         ctx.throttle.check(&email, addr).map_err(fail)?;
-        let Some(account) = backend::accounts::authenticate(&ctx.pool, &email, &password)
-            .await
-            .map_err(fail)?
+        let Some(account) =
+            backend::accounts::authenticate(&ctx.pool, &email, &password).await.map_err(fail)?
         else {
             ctx.throttle.record_failure(&email, addr);
             tracing::info!(client.ip = ?addr, "failed sign-in");
@@ -50,10 +49,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), ApiError> {
         }
         let email = EmailAddress::parse(&email).map_err(fail)?;
         let password = NewPassword::parse(password).map_err(fail)?;
-        let actor = Actor {
-            account_id: None,
-            source_ip: client_addr(),
-        };
+        let actor = Actor { account_id: None, source_ip: client_addr() };
         let account =
             backend::accounts::create_account(&ctx.pool, &actor, &email, &password, Role::Learner)
                 .await
@@ -73,10 +69,7 @@ pub async fn signup_allowed() -> Result<bool, ApiError> {
 /// The signed-in person, or `None`.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<SessionUser>, ApiError> {
-    Ok(super::ssr::caller().map(|a| SessionUser {
-        email: a.email,
-        role: a.role.to_string(),
-    }))
+    Ok(super::ssr::caller().map(|a| SessionUser { email: a.email, role: a.role.to_string() }))
 }
 
 /// The one-time message a plain form post left for this page, if any.
@@ -91,8 +84,5 @@ async fn start_session(account_id: uuid::Uuid) -> Result<(), ApiError> {
     use super::ssr::*;
     let session = session().await?;
     session.cycle_id().await.map_err(session_failed)?;
-    session
-        .insert(ACCOUNT_KEY, account_id)
-        .await
-        .map_err(session_failed)
+    session.insert(ACCOUNT_KEY, account_id).await.map_err(session_failed)
 }

@@ -14,18 +14,11 @@ pub async fn get_dashboard() -> Result<Dashboard, ApiError> {
         let account = require(&Role::ALL)?;
         let ctx = context()?;
         let pool = &ctx.pool;
-        let teams = backend::teams::list_teams_of(pool, account.account_id)
-            .await
-            .map_err(fail)?;
-        let account_count = backend::accounts::count_accounts(pool)
-            .await
-            .map_err(fail)?;
+        let teams = backend::teams::list_teams_of(pool, account.account_id).await.map_err(fail)?;
+        let account_count = backend::accounts::count_accounts(pool).await.map_err(fail)?;
         let team_count = backend::teams::count_teams(pool).await.map_err(fail)?;
-        let recent_activity = if account.role == Role::Admin {
-            audit_lines(pool, 5).await?
-        } else {
-            Vec::new()
-        };
+        let recent_activity =
+            if account.role == Role::Admin { audit_lines(pool, 5).await? } else { Vec::new() };
         Ok(Dashboard {
             email: account.email,
             role: account.role.to_string(),
@@ -54,9 +47,7 @@ pub async fn list_audit_events() -> Result<Vec<AuditLine>, ApiError> {
 #[cfg(feature = "ssr")]
 async fn audit_lines(pool: &backend::PgPool, limit: i64) -> Result<Vec<AuditLine>, ApiError> {
     use super::ssr::*;
-    let events = backend::audit::list_recent(pool, limit)
-        .await
-        .map_err(fail)?;
+    let events = backend::audit::list_recent(pool, limit).await.map_err(fail)?;
     Ok(events
         .into_iter()
         .map(|e| AuditLine {

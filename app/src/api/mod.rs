@@ -66,11 +66,7 @@ pub mod ssr {
         let account = caller().ok_or_else(|| {
             ApiError::Unauthorized("your session has ended; sign in again".to_owned())
         })?;
-        if roles.contains(&account.role) {
-            Ok(account)
-        } else {
-            Err(ApiError::Forbidden)
-        }
+        if roles.contains(&account.role) { Ok(account) } else { Err(ApiError::Forbidden) }
     }
 
     /// Who to record in the audit trail for an action by `account`.
@@ -92,10 +88,9 @@ pub mod ssr {
             E::NotFound(what) => ApiError::NotFound(what.to_owned()),
             E::Forbidden => ApiError::Forbidden,
             E::Unauthorized(message) => ApiError::Unauthorized(message.to_owned()),
-            E::Validation { field, message } => ApiError::Validation {
-                field: field.to_owned(),
-                message,
-            },
+            E::Validation { field, message } => {
+                ApiError::Validation { field: field.to_owned(), message }
+            }
             E::Conflict(message) => ApiError::Conflict(message),
             ref limited @ E::RateLimited { retry_after_secs } => {
                 if let Some(options) = use_context::<ResponseOptions>() {
@@ -148,22 +143,14 @@ pub mod ssr {
         {
             // Errors need no help: server_fn puts them in the redirect's URL, where the page's
             // `ServerAction` finds them. Successes leave no trace there, so they go in the session.
-            session()
-                .await?
-                .insert(FLASH_KEY, Flash { message })
-                .await
-                .map_err(session_failed)?;
+            session().await?.insert(FLASH_KEY, Flash { message }).await.map_err(session_failed)?;
         }
         result
     }
 
     /// Takes the flash message left for this page load, if any.
     pub async fn take_flash() -> Result<Option<Flash>, ApiError> {
-        session()
-            .await?
-            .remove::<Flash>(FLASH_KEY)
-            .await
-            .map_err(session_failed)
+        session().await?.remove::<Flash>(FLASH_KEY).await.map_err(session_failed)
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for the UI.

@@ -52,10 +52,7 @@ pub fn AdminPage() -> impl IntoView {
         },
         |_| list_directory(),
     );
-    let actions = Actions {
-        set_role,
-        add_member,
-    };
+    let actions = Actions { set_role, add_member };
     let create_form = clear_on_success(create.value());
     let team_form = clear_on_success(create_team.value());
     view! {
@@ -118,11 +115,8 @@ fn DirectoryView(d: Directory, actions: Actions) -> impl IntoView {
         let needle = filter.get().to_lowercase();
         emails.iter().filter(|e| e.contains(&needle)).count()
     };
-    let options: Vec<(String, String)> = d
-        .accounts
-        .iter()
-        .map(|a| (a.account_id.clone(), a.email.clone()))
-        .collect();
+    let options: Vec<(String, String)> =
+        d.accounts.iter().map(|a| (a.account_id.clone(), a.email.clone())).collect();
     view! {
         <section class="card">
             <div class="section-head">
@@ -178,11 +172,7 @@ fn AccountRow(
     let email = a.email.clone();
     let hidden = move || !email.contains(&filter.get().to_lowercase());
     let label = format!("Role of {}", a.email);
-    let teams = if a.teams.is_empty() {
-        "—".to_owned()
-    } else {
-        a.teams.join(", ")
-    };
+    let teams = if a.teams.is_empty() { "—".to_owned() } else { a.teams.join(", ") };
     let current = a.role.clone();
     view! {
         <tr hidden=hidden>
@@ -210,11 +200,8 @@ fn TeamRow(
     options: Vec<(String, String)>,
     add_member: ServerAction<AddTeamMember>,
 ) -> impl IntoView {
-    let members = if t.members.is_empty() {
-        "no members yet".to_owned()
-    } else {
-        t.members.join(", ")
-    };
+    let members =
+        if t.members.is_empty() { "no members yet".to_owned() } else { t.members.join(", ") };
     let label = format!("Account to add to {}", t.name);
     view! {
         <tr>

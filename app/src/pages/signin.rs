@@ -10,10 +10,7 @@ use crate::error::{ApiError, ErrorAlert};
 
 /// Where to go after signing in: the `next` query parameter if it is a path on this console.
 fn next_path() -> String {
-    let next = use_query_map()
-        .read_untracked()
-        .get("next")
-        .unwrap_or_default();
+    let next = use_query_map().read_untracked().get("next").unwrap_or_default();
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next
     } else {

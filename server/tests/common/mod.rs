@@ -24,15 +24,10 @@ pub struct TestApp {
 }
 
 pub fn serve_args(extra: &[&str]) -> ServeArgs {
-    let args = ["lambdaport", "serve", "--listen", "127.0.0.1:0"]
-        .iter()
-        .chain(extra);
-    match Cli::try_parse_from(args)
-        .expect("valid test arguments")
-        .command
-    {
+    let args = ["lambdaport", "serve", "--listen", "127.0.0.1:0"].iter().chain(extra);
+    match Cli::try_parse_from(args).expect("valid test arguments").command {
         Command::Serve(args) => args,
-        Command::Admin(_) => unreachable!("parsed serve"),
+        _ => unreachable!("parsed serve"),
     }
 }
 
@@ -52,24 +47,15 @@ pub async fn spawn_app_with(
     if let Some(throttle) = throttle {
         console = console.with_throttle(throttle);
     }
-    let admin_password = console
-        .ensure_first_admin()
-        .await
-        .expect("first admin")
-        .expect("no accounts yet");
+    let admin_password =
+        console.ensure_first_admin().await.expect("first admin").expect("no accounts yet");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(console.serve(listener, async move {
         let _ = stopped.await;
     }));
-    TestApp {
-        addr,
-        pool,
-        client: client(),
-        admin_password,
-        _stop: stop,
-    }
+    TestApp { addr, pool, client: client(), admin_password, _stop: stop }
 }
 
 pub fn client() -> reqwest::Client {
@@ -106,10 +92,7 @@ impl TestApp {
         mut headers: HeaderMap,
     ) -> Response {
         if !headers.contains_key(ORIGIN) && !headers.contains_key(REFERER) {
-            headers.insert(
-                ORIGIN,
-                HeaderValue::from_str(&self.origin()).expect("origin"),
-            );
+            headers.insert(ORIGIN, HeaderValue::from_str(&self.origin()).expect("origin"));
         }
         self.client
             .post(self.url(&format!("/api/{function}")))
@@ -128,44 +111,27 @@ impl TestApp {
         from_page: &str,
     ) -> Response {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            ACCEPT,
-            HeaderValue::from_static("text/html,application/xhtml+xml"),
-        );
-        headers.insert(
-            ORIGIN,
-            HeaderValue::from_str(&self.origin()).expect("origin"),
-        );
-        headers.insert(
-            REFERER,
-            HeaderValue::from_str(&self.url(from_page)).expect("referer"),
-        );
+        headers.insert(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml"));
+        headers.insert(ORIGIN, HeaderValue::from_str(&self.origin()).expect("origin"));
+        headers.insert(REFERER, HeaderValue::from_str(&self.url(from_page)).expect("referer"));
         self.call_with(function, form, headers).await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        self.call("sign_in", &[("email", email), ("password", password)])
-            .await
+        self.call("sign_in", &[("email", email), ("password", password)]).await
     }
 
     pub async fn sign_in_as_admin(&self) {
-        let response = self
-            .sign_in(server::FIRST_ADMIN_EMAIL, &self.admin_password.clone())
-            .await;
+        let response = self.sign_in(server::FIRST_ADMIN_EMAIL, &self.admin_password.clone()).await;
         assert_eq!(response.status(), StatusCode::OK, "admin signs in");
     }
 
     /// Creates an account through the admin API and returns its one-time password.
     pub async fn create_account(&self, email: &str, role: &str) -> String {
-        let response = self
-            .call("create_account", &[("email", email), ("role", role)])
-            .await;
+        let response = self.call("create_account", &[("email", email), ("role", role)]).await;
         assert_eq!(response.status(), StatusCode::OK, "create_account");
         let created: serde_json::Value = response.json().await.expect("json");
-        created["password"]
-            .as_str()
-            .expect("password in response")
-            .to_owned()
+        created["password"].as_str().expect("password in response").to_owned()
     }
 }
 

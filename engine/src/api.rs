@@ -1,0 +1,402 @@
+//! The Lambda control plane and Invoke over restJson1 (API 2015-03-31): request parsing,
+//! validation before any change, and responses in AWS's shapes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::EngineState;
+use crate::error::{ErrorType, LambdaError, Result};
+use crate::model::{Environment, FunctionName, Settings, validate};
+use crate::store::Function;
+
+pub fn router(state: Arc<EngineState>) -> Router {
+    Router::new()
+        .route("/2015-03-31/functions", get(list_functions).post(create_function))
+        .route("/2015-03-31/functions/", get(list_functions).post(create_function))
+        .route("/2015-03-31/functions/{name}", get(get_function).delete(delete_function))
+        .route("/2015-03-31/functions/{name}/configuration", get(get_function_configuration))
+        .route("/2015-03-31/functions/{name}/invocations", axum::routing::post(invoke))
+        .route("/2016-08-19/account-settings", get(get_account_settings))
+        .route("/2016-08-19/account-settings/", get(get_account_settings))
+        .route("/_lambdaport/code/{key}", get(download_code))
+        .fallback(unknown_operation)
+        .with_state(state)
+}
+
+async fn unknown_operation(uri: axum::http::Uri) -> LambdaError {
+    LambdaError::new(
+        ErrorType::ResourceNotFound,
+        format!("The engine does not implement this operation yet: {uri}"),
+    )
+}
+
+fn request_id_headers() -> [(&'static str, String); 1] {
+    [("x-amzn-RequestId", uuid::Uuid::new_v4().to_string())]
+}
+
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        LambdaError::new(
+            ErrorType::InvalidRequestContent,
+            format!("Could not parse request body into json: {e}"),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CodeInput {
+    zip_file: Option<String>,
+    s3_bucket: Option<String>,
+    image_uri: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct EphemeralStorage {
+    size: u32,
+}
+
+/// The body of CreateFunction; members the engine does not model are ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreateFunctionRequest {
+    function_name: String,
+    role: Option<String>,
+    runtime: Option<String>,
+    handler: Option<String>,
+    code: Option<CodeInput>,
+    description: Option<String>,
+    timeout: Option<u32>,
+    memory_size: Option<u32>,
+    environment: Option<Environment>,
+    architectures: Option<Vec<String>>,
+    ephemeral_storage: Option<EphemeralStorage>,
+    tags: Option<BTreeMap<String, String>>,
+    package_type: Option<String>,
+}
+
+fn now_lambda_timestamp() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+0000"
+    );
+    time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
+}
+
+/// CreateFunction: `POST /2015-03-31/functions`.
+async fn create_function(State(state): State<Arc<EngineState>>, body: Bytes) -> Result<Response> {
+    let request: CreateFunctionRequest = parse_body(&body)?;
+    let (name, qualifier) = FunctionName::parse(&request.function_name)?;
+    if qualifier.is_some() {
+        return Err(LambdaError::invalid(
+            "Qualifiers are not allowed in the function name of CreateFunction",
+        ));
+    }
+    if request.package_type.as_deref().is_some_and(|p| p != "Zip") {
+        return Err(LambdaError::invalid(
+            "The engine runs Zip packages only; container images are not supported",
+        ));
+    }
+    let (Some(runtime), Some(handler)) = (request.runtime, request.handler) else {
+        return Err(LambdaError::invalid(
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+        ));
+    };
+    let role = request.role.ok_or_else(|| LambdaError::invalid("1 validation error detected: Value null at 'role' failed to satisfy constraint: Member must not be null"))?;
+    let architectures = request.architectures.unwrap_or_else(|| vec!["x86_64".to_owned()]);
+    let [architecture] = architectures.as_slice() else {
+        return Err(LambdaError::invalid(
+            "Value at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1",
+        ));
+    };
+    let settings = Settings {
+        runtime,
+        handler,
+        role,
+        description: request.description.unwrap_or_default(),
+        timeout: request.timeout.unwrap_or(3),
+        memory_size: request.memory_size.unwrap_or(128),
+        environment: request.environment.map(|e| e.variables).unwrap_or_default(),
+        architecture: architecture.clone(),
+        ephemeral_storage: request.ephemeral_storage.map_or(512, |e| e.size),
+    };
+    validate(&settings)?;
+    let code = request.code.ok_or_else(|| LambdaError::invalid("1 validation error detected: Value null at 'code' failed to satisfy constraint: Member must not be null"))?;
+    if code.s3_bucket.is_some() || code.image_uri.is_some() {
+        return Err(LambdaError::invalid(
+            "The engine takes code as Code.ZipFile only (S3 and images are not supported)",
+        ));
+    }
+    let zip_b64 = code
+        .zip_file
+        .ok_or_else(|| LambdaError::invalid("Please provide a source for function code."))?;
+    let zip = base64::engine::general_purpose::STANDARD.decode(zip_b64.trim()).map_err(|_| {
+        LambdaError::invalid(
+            "Could not unzip uploaded file. Please check your file, then try to upload again.",
+        )
+    })?;
+    if state.store.get(&name).await.is_some() {
+        return Err(LambdaError::conflict(format!("Function already exist: {}", name.as_str())));
+    }
+    let store = state.code.clone();
+    let stored = tokio::task::spawn_blocking(move || store.put(&zip))
+        .await
+        .map_err(LambdaError::service)??;
+    let function = Function {
+        name,
+        settings,
+        code_sha256: stored.sha256,
+        code_key: stored.key,
+        code_size: stored.size,
+        tags: request.tags.unwrap_or_default(),
+        revision_id: uuid::Uuid::new_v4().to_string(),
+        last_modified: now_lambda_timestamp(),
+    };
+    state.store.insert(function.clone()).await?;
+    tracing::info!(function.name = function.name.as_str(), "created function");
+    // The function is usable at once; the response still says Pending once, as Lambda's does, so
+    // clients that wait for Active (the SDK waiters) take their usual path.
+    let mut config = configuration(&state, &function);
+    config["State"] = json!("Pending");
+    config["StateReason"] = json!("The function is being created.");
+    config["StateReasonCode"] = json!("Creating");
+    Ok((StatusCode::CREATED, request_id_headers(), Json(config)).into_response())
+}
+
+/// The `FunctionConfiguration` shape.
+fn configuration(state: &EngineState, f: &Function) -> Value {
+    let s = &f.settings;
+    let mut config = json!({
+        "FunctionName": f.name.as_str(),
+        "FunctionArn": state.function_arn(&f.name),
+        "Runtime": s.runtime,
+        "Role": s.role,
+        "Handler": s.handler,
+        "CodeSize": f.code_size,
+        "Description": s.description,
+        "Timeout": s.timeout,
+        "MemorySize": s.memory_size,
+        "LastModified": f.last_modified,
+        "CodeSha256": f.code_sha256,
+        "Version": "$LATEST",
+        "TracingConfig": { "Mode": "PassThrough" },
+        "RevisionId": f.revision_id,
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": [s.architecture],
+        "EphemeralStorage": { "Size": s.ephemeral_storage },
+        "SnapStart": { "ApplyOn": "None", "OptimizationStatus": "Off" },
+        "LoggingConfig": { "LogFormat": "Text", "LogGroup": crate::logs::group_name(f.name.as_str()) },
+    });
+    if !s.environment.is_empty() {
+        config["Environment"] = json!({ "Variables": s.environment });
+    }
+    config
+}
+
+async fn find(state: &EngineState, raw: &str, qualifier: Option<&str>) -> Result<Function> {
+    let (name, path_qualifier) = FunctionName::parse(raw)?;
+    let qualifier = qualifier.or(path_qualifier.as_deref());
+    let not_found = || {
+        let arn = state.function_arn(&name);
+        let arn = match qualifier {
+            Some(q) => format!("{arn}:{q}"),
+            None => arn,
+        };
+        LambdaError::not_found(format!("Function not found: {arn}"))
+    };
+    // Versions and aliases come later; only $LATEST exists.
+    if qualifier.is_some_and(|q| q != "$LATEST") {
+        return Err(not_found());
+    }
+    state.store.get(&name).await.ok_or_else(not_found)
+}
+
+#[derive(Debug, Deserialize)]
+struct QualifierQuery {
+    #[serde(rename = "Qualifier")]
+    qualifier: Option<String>,
+}
+
+/// GetFunction: `GET /2015-03-31/functions/{name}`.
+async fn get_function(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    Query(query): Query<QualifierQuery>,
+) -> Result<Response> {
+    let function = find(&state, &name, query.qualifier.as_deref()).await?;
+    let mut body = json!({
+        "Configuration": configuration(&state, &function),
+        "Code": {
+            "RepositoryType": "S3",
+            "Location": format!("http://{}/_lambdaport/code/{}", state.config.listen, function.code_key),
+        },
+    });
+    if !function.tags.is_empty() {
+        body["Tags"] = json!(function.tags);
+    }
+    Ok((request_id_headers(), Json(body)).into_response())
+}
+
+/// GetFunctionConfiguration: `GET /2015-03-31/functions/{name}/configuration`.
+async fn get_function_configuration(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    Query(query): Query<QualifierQuery>,
+) -> Result<Response> {
+    let function = find(&state, &name, query.qualifier.as_deref()).await?;
+    Ok((request_id_headers(), Json(configuration(&state, &function))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(rename = "Marker")]
+    marker: Option<String>,
+    #[serde(rename = "MaxItems")]
+    max_items: Option<String>,
+}
+
+/// ListFunctions: `GET /2015-03-31/functions`, at most 50 a page; no `NextMarker` on the last.
+async fn list_functions(
+    State(state): State<Arc<EngineState>>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response> {
+    let limit = match query.max_items.as_deref() {
+        None => 50,
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n @ 1..=10000) => n.min(50),
+            _ => {
+                return Err(LambdaError::invalid(format!(
+                    "1 validation error detected: Value '{raw}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"
+                )));
+            }
+        },
+    };
+    let (functions, more) =
+        state.store.page(query.marker.as_deref().filter(|m| !m.is_empty()), limit).await;
+    let mut body = json!({
+        "Functions": functions.iter().map(|f| {
+            let mut config = configuration(&state, f);
+            // ListFunctions leaves out the state fields (see the API reference).
+            if let Some(object) = config.as_object_mut() {
+                object.remove("State");
+                object.remove("LastUpdateStatus");
+            }
+            config
+        }).collect::<Vec<_>>(),
+    });
+    if more && let Some(last) = functions.last() {
+        body["NextMarker"] = json!(last.name.as_str());
+    }
+    Ok((request_id_headers(), Json(body)).into_response())
+}
+
+/// DeleteFunction: `DELETE /2015-03-31/functions/{name}`. Its log group stays, as on AWS.
+async fn delete_function(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    Query(query): Query<QualifierQuery>,
+) -> Result<Response> {
+    let function = find(&state, &name, query.qualifier.as_deref()).await?;
+    state.store.remove(&function.name).await;
+    state.pools.drain(&function.name).await;
+    tracing::info!(function.name = function.name.as_str(), "deleted function");
+    Ok((StatusCode::NO_CONTENT, request_id_headers()).into_response())
+}
+
+/// Invoke: `POST /2015-03-31/functions/{name}/invocations`.
+async fn invoke(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    Query(query): Query<QualifierQuery>,
+    headers: HeaderMap,
+    payload: Bytes,
+) -> Result<Response> {
+    let function = find(&state, &name, query.qualifier.as_deref()).await?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let tail = header("x-amz-log-type") == Some("Tail");
+    match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
+        "RequestResponse" => {}
+        "DryRun" => return Ok((StatusCode::NO_CONTENT, request_id_headers()).into_response()),
+        "Event" => {
+            if payload.len() > 1_048_576 {
+                return Err(LambdaError::new(
+                    ErrorType::RequestTooLarge,
+                    "Request must be smaller than 1048576 bytes for the InvokeFunction operation",
+                ));
+            }
+            // Not yet durable or retried: the next step of the engine issue.
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(error) = crate::invoke::invoke(&state, &function, payload, false).await {
+                    tracing::warn!(%error, "asynchronous invoke failed");
+                }
+            });
+            return Ok((StatusCode::ACCEPTED, request_id_headers()).into_response());
+        }
+        other => {
+            return Err(LambdaError::invalid(format!(
+                "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            )));
+        }
+    }
+    let result = crate::invoke::invoke(&state, &function, payload, tail).await?;
+    let mut response = (StatusCode::OK, request_id_headers(), result.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
+    if result.function_error {
+        headers.insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
+    }
+    if let Some(log) = result.log_result.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert("x-amz-log-result", log);
+    }
+    Ok(response)
+}
+
+/// GetAccountSettings: `GET /2016-08-19/account-settings`.
+async fn get_account_settings(State(state): State<Arc<EngineState>>) -> Result<Response> {
+    let (functions, _) = state.store.page(None, usize::MAX - 1).await;
+    let total: u64 = functions.iter().map(|f| f.code_size).sum();
+    let limit = state.config.max_environments;
+    Ok((
+        request_id_headers(),
+        Json(json!({
+            "AccountLimit": {
+                "TotalCodeSize": 80_530_636_800u64,
+                "CodeSizeUnzipped": crate::code::MAX_UNZIPPED,
+                "CodeSizeZipped": crate::code::MAX_ZIPPED,
+                "ConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": limit,
+            },
+            "AccountUsage": { "TotalCodeSize": total, "FunctionCount": functions.len() },
+        })),
+    )
+        .into_response())
+}
+
+/// The zip behind GetFunction's `Code.Location`.
+async fn download_code(
+    State(state): State<Arc<EngineState>>,
+    Path(key): Path<String>,
+) -> Result<Response> {
+    let key = key.trim_end_matches(".zip");
+    if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(LambdaError::not_found("no such code"));
+    }
+    let bytes = tokio::fs::read(state.code_root().join(format!("{key}.zip")))
+        .await
+        .map_err(|_| LambdaError::not_found("no such code"))?;
+    Ok(([("content-type", "application/zip")], bytes).into_response())
+}

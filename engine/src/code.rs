@@ -1,0 +1,271 @@
+//! Deployment packages: zips checked before anything is written where it could do harm, then kept
+//! content-addressed under the data dir (`code/<sha256>.zip` and its extracted `code/<sha256>/`).
+
+use std::io::{Cursor, Read};
+use std::path::{Component, Path, PathBuf};
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::error::{LambdaError, Result};
+
+/// Zipped upload limit (50 MB) and unzipped limit (250 MB), as Lambda's.
+pub const MAX_ZIPPED: usize = 52_428_800;
+pub const MAX_UNZIPPED: u64 = 262_144_000;
+
+/// A stored package.
+#[derive(Clone, Debug)]
+pub struct StoredCode {
+    /// base64 of the SHA-256 of the zip, as Lambda's `CodeSha256`.
+    pub sha256: String,
+    /// hex of the same digest: the store's key.
+    pub key: String,
+    pub size: u64,
+}
+
+/// Where packages live.
+#[derive(Clone, Debug)]
+pub struct CodeStore {
+    root: PathBuf,
+}
+
+fn invalid_zip(detail: impl std::fmt::Display) -> LambdaError {
+    LambdaError::invalid(format!(
+        "Could not unzip uploaded file. Please check your file, then try to upload again. ({detail})"
+    ))
+}
+
+impl CodeStore {
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    /// The extracted package: the function's task root.
+    pub fn task_root(&self, key: &str) -> PathBuf {
+        self.root.join(key)
+    }
+
+    /// Validates and stores a zip. Blocking: call it from `spawn_blocking`.
+    pub fn put(&self, zip: &[u8]) -> Result<StoredCode> {
+        if zip.len() > MAX_ZIPPED {
+            return Err(LambdaError::new(
+                crate::error::ErrorType::RequestTooLarge,
+                format!(
+                    "Request must be smaller than {MAX_ZIPPED} bytes for the CreateFunction operation"
+                ),
+            ));
+        }
+        let digest = Sha256::digest(zip);
+        let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let stored = StoredCode {
+            sha256: base64::engine::general_purpose::STANDARD.encode(digest),
+            key: key.clone(),
+            size: zip.len() as u64,
+        };
+        let entries = check(zip)?;
+        let target = self.root.join(&key);
+        if target.is_dir() {
+            return Ok(stored);
+        }
+        std::fs::create_dir_all(&self.root).map_err(LambdaError::service)?;
+        let staging = self.root.join(format!(".staging-{}", uuid::Uuid::new_v4()));
+        let result = extract(zip, &entries, &staging)
+            .and_then(|()| {
+                std::fs::write(self.root.join(format!("{key}.zip")), zip)
+                    .map_err(LambdaError::service)
+            })
+            .and_then(|()| std::fs::rename(&staging, &target).map_err(LambdaError::service));
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&staging);
+        }
+        result.map(|()| stored)
+    }
+}
+
+/// One entry to extract, already proven safe.
+struct Entry {
+    index: usize,
+    path: PathBuf,
+    kind: EntryKind,
+    mode: Option<u32>,
+}
+
+enum EntryKind {
+    Dir,
+    File,
+    Symlink(PathBuf),
+}
+
+/// Reads the whole central directory and refuses the package before anything is written: paths
+/// outside the tree, symlinks that leave it, and more than 250 MB unzipped.
+fn check(zip: &[u8]) -> Result<Vec<Entry>> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(invalid_zip)?;
+    let mut declared = 0u64;
+    let mut entries = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).map_err(invalid_zip)?;
+        let name = file.name().to_owned();
+        let path = file
+            .enclosed_name()
+            .filter(|p| !p.as_os_str().is_empty())
+            .ok_or_else(|| invalid_zip(format!("entry {name:?} points outside the package")))?;
+        declared = declared.saturating_add(file.size());
+        if declared > MAX_UNZIPPED {
+            return Err(LambdaError::invalid(format!(
+                "Unzipped size must be smaller than {MAX_UNZIPPED} bytes"
+            )));
+        }
+        let kind = if file.is_dir() {
+            EntryKind::Dir
+        } else if file.is_symlink() {
+            let mut target = String::new();
+            file.read_to_string(&mut target).map_err(invalid_zip)?;
+            let target = PathBuf::from(target);
+            if !stays_inside(&path, &target) {
+                return Err(invalid_zip(format!("symlink {name:?} points outside the package")));
+            }
+            EntryKind::Symlink(target)
+        } else {
+            EntryKind::File
+        };
+        entries.push(Entry { index, path, kind, mode: file.unix_mode() });
+    }
+    Ok(entries)
+}
+
+/// Whether a relative symlink at `link` resolving to `target` stays within the package root.
+fn stays_inside(link: &Path, target: &Path) -> bool {
+    let mut depth: isize = link.components().count() as isize - 1;
+    for component in target.components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::ParentDir => depth -= 1,
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return false,
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    true
+}
+
+fn extract(zip: &[u8], entries: &[Entry], into: &Path) -> Result<()> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(invalid_zip)?;
+    std::fs::create_dir_all(into).map_err(LambdaError::service)?;
+    // Declared sizes were checked; actual bytes are counted too, since a zip can lie about them.
+    let mut budget = MAX_UNZIPPED;
+    for entry in entries {
+        let path = into.join(&entry.path);
+        match &entry.kind {
+            EntryKind::Dir => std::fs::create_dir_all(&path).map_err(LambdaError::service)?,
+            EntryKind::Symlink(target) => {
+                create_parent(&path)?;
+                std::os::unix::fs::symlink(target, &path).map_err(LambdaError::service)?;
+            }
+            EntryKind::File => {
+                create_parent(&path)?;
+                let file = archive.by_index(entry.index).map_err(invalid_zip)?;
+                let mut out = std::fs::File::create(&path).map_err(LambdaError::service)?;
+                let written =
+                    std::io::copy(&mut file.take(budget + 1), &mut out).map_err(invalid_zip)?;
+                if written > budget {
+                    return Err(LambdaError::invalid(format!(
+                        "Unzipped size must be smaller than {MAX_UNZIPPED} bytes"
+                    )));
+                }
+                budget -= written;
+                let executable = entry.mode.is_some_and(|m| m & 0o111 != 0);
+                let mode = if executable { 0o755 } else { 0o644 };
+                use std::os::unix::fs::PermissionsExt as _;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                    .map_err(LambdaError::service)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(LambdaError::service),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, body) in entries {
+            writer.start_file(*name, SimpleFileOptions::default()).expect("start");
+            writer.write_all(body).expect("write");
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    fn store() -> (CodeStore, PathBuf) {
+        let root = std::env::temp_dir().join(format!("engine-code-{}", uuid::Uuid::new_v4()));
+        (CodeStore::new(root.clone()), root)
+    }
+
+    #[test]
+    fn stores_content_addressed_with_lambdas_sha() {
+        let (store, root) = store();
+        let zip = zip_of(&[("lambda_function.py", b"def lambda_handler(e, c):\n    return 1\n")]);
+        let stored = store.put(&zip).expect("stored");
+        assert_eq!(stored.sha256.len(), 44);
+        assert!(store.task_root(&stored.key).join("lambda_function.py").is_file());
+        assert_eq!(store.put(&zip).expect("again").key, stored.key, "same bytes, same key");
+        std::fs::remove_dir_all(root).expect("cleanup");
+    }
+
+    #[test]
+    fn refuses_escaping_paths_before_writing() {
+        let (store, root) = store();
+        for name in ["../evil.py", "/etc/evil", "a/../../evil"] {
+            let zip = zip_of(&[("ok.py", b"x"), (name, b"x")]);
+            let error = store.put(&zip).expect_err(name);
+            assert_eq!(error.kind, crate::error::ErrorType::InvalidParameterValue);
+        }
+        assert!(!root.exists(), "nothing was written");
+    }
+
+    #[test]
+    fn refuses_symlinks_out_of_the_tree_and_garbage() {
+        let (store, root) = store();
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        writer
+            .add_symlink("link", "../../etc/passwd", SimpleFileOptions::default())
+            .expect("symlink");
+        let zip = writer.finish().expect("finish").into_inner();
+        assert!(store.put(&zip).is_err());
+        assert!(store.put(b"not a zip").is_err());
+        assert!(!root.exists());
+        assert!(stays_inside(Path::new("a/link"), Path::new("../b")));
+        assert!(!stays_inside(Path::new("link"), Path::new("../b")));
+    }
+
+    #[test]
+    fn refuses_bombs() {
+        let (store, root) = store();
+        let zeros = vec![0u8; 1024 * 1024];
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default().large_file(true);
+        writer.start_file("bomb", options).expect("start");
+        for _ in 0..251 {
+            writer.write_all(&zeros).expect("write");
+        }
+        let zip = writer.finish().expect("finish").into_inner();
+        assert!(zip.len() < 2 * 1024 * 1024, "compresses well: {}", zip.len());
+        let error = store.put(&zip).expect_err("bomb");
+        assert!(error.message.contains("Unzipped size"), "{}", error.message);
+        assert!(!root.exists());
+    }
+}

@@ -1,0 +1,263 @@
+//! Invoke (RequestResponse and DryRun): find a warm environment or start one, hand the payload to
+//! its runtime, wait for the outcome or the deadline, and write the platform log lines.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use base64::Engine as _;
+use tokio::sync::{Mutex, oneshot};
+
+use crate::EngineState;
+use crate::error::{ErrorType, LambdaError, Result};
+use crate::logs::{Status, report_line};
+use crate::model::FunctionName;
+use crate::runtime_api::{Invocation, Outcome};
+use crate::sandbox::{Environment, Spec};
+use crate::store::Function;
+
+/// Synchronous payload limit, request and response (6 MB).
+pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
+
+/// Idle environments of each function, with the time each became idle.
+type IdleEnvironments = HashMap<FunctionName, Vec<(Arc<Environment>, Instant)>>;
+
+/// Idle environments by function, and how many environments exist.
+#[derive(Debug, Default)]
+pub struct Pools {
+    idle: Mutex<IdleEnvironments>,
+    live: std::sync::atomic::AtomicUsize,
+}
+
+impl Pools {
+    /// Stops every idle environment of `name` (the function changed or is gone).
+    pub async fn drain(&self, name: &FunctionName) {
+        if let Some(envs) = self.idle.lock().await.remove(name) {
+            self.live.fetch_sub(envs.len(), std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Stops environments idle for longer than `max_idle`.
+    pub async fn expire(&self, max_idle: Duration) {
+        let mut idle = self.idle.lock().await;
+        let mut expired = 0;
+        for envs in idle.values_mut() {
+            let before = envs.len();
+            envs.retain(|(_, since)| since.elapsed() < max_idle);
+            expired += before - envs.len();
+        }
+        idle.retain(|_, envs| !envs.is_empty());
+        self.live.fetch_sub(expired, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn take(&self, function: &Function) -> Option<Arc<Environment>> {
+        let mut idle = self.idle.lock().await;
+        let envs = idle.get_mut(&function.name)?;
+        while let Some((env, _)) = envs.pop() {
+            if env.revision_id == function.revision_id {
+                return Some(env);
+            }
+            self.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        None
+    }
+
+    async fn put_back(&self, name: &FunctionName, env: Arc<Environment>) {
+        self.idle.lock().await.entry(name.clone()).or_default().push((env, Instant::now()));
+    }
+
+    fn retire(&self) {
+        self.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// What an invoke returns to the caller.
+#[derive(Debug)]
+pub struct InvokeResult {
+    pub body: Bytes,
+    /// `X-Amz-Function-Error`: the function failed.
+    pub function_error: bool,
+    /// `X-Amz-Log-Result`: base64 of the last 4 KB of this invoke's log, when asked for.
+    pub log_result: Option<String>,
+}
+
+/// Runs one synchronous invocation.
+pub async fn invoke(
+    state: &Arc<EngineState>,
+    function: &Function,
+    payload: Bytes,
+    tail: bool,
+) -> Result<InvokeResult> {
+    if payload.len() > MAX_SYNC_PAYLOAD {
+        return Err(LambdaError::new(
+            ErrorType::RequestTooLarge,
+            format!(
+                "Request must be smaller than {MAX_SYNC_PAYLOAD} bytes for the InvokeFunction operation"
+            ),
+        ));
+    }
+    let payload = if payload.is_empty() { Bytes::from_static(b"{}") } else { payload };
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
+        return Err(LambdaError::new(
+            ErrorType::InvalidRequestContent,
+            "Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value",
+        ));
+    }
+    let (env, cold) = match state.pools.take(function).await {
+        Some(env) => (env, false),
+        None => (start_environment(state, function).await?, true),
+    };
+    let group = crate::logs::group_name(function.name.as_str());
+    let log_from = state.logs.stream_len(&group, &env.log_stream);
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let timeout = Duration::from_secs(u64::from(function.settings.timeout));
+    let sent_at = Instant::now();
+    let deadline_ms =
+        u64::try_from(crate::logs::now_ms()).unwrap_or(0) + timeout.as_millis() as u64;
+    let (reply, outcome) = oneshot::channel();
+    let invocation = Invocation {
+        request_id: request_id.clone(),
+        payload,
+        deadline_ms,
+        function_arn: state.function_arn(&function.name),
+        reply,
+    };
+    state.logs.append(
+        &group,
+        &env.log_stream,
+        format!("START RequestId: {request_id} Version: $LATEST"),
+    );
+    let delivered = env.send(invocation).await;
+    let ended = tokio::select! {
+        outcome = outcome, if delivered => match outcome {
+            Ok(outcome) => Ended::Outcome(outcome),
+            Err(_) => Ended::Exited(env.exited().await),
+        },
+        status = env.exited() => Ended::Exited(status),
+        () = tokio::time::sleep(timeout) => Ended::TimedOut,
+    };
+    let finished_at = Instant::now();
+    let ready_at = env.slot.ready_at.get().copied();
+    let init_ms = cold.then(|| ready_at.map(|r| ms(r - env.spawned_at))).flatten();
+    let started = ready_at.map_or(sent_at, |r| r.max(sent_at));
+    let mut duration_ms = ms(finished_at.saturating_duration_since(started));
+    let max_memory = env.max_memory_mb();
+
+    let (body, function_error, status, healthy) = match ended {
+        Ended::Outcome(Outcome::Response(body)) => (body, false, Status::Success, true),
+        Ended::Outcome(Outcome::Error(body)) => {
+            let error_type = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["errorType"].as_str().map(str::to_owned));
+            let status = if error_type.as_deref().is_some_and(|t| t.starts_with("Runtime.")) {
+                Status::Error("Runtime.Unknown")
+            } else {
+                Status::Error("Unhandled")
+            };
+            (body, true, status, true)
+        }
+        Ended::TimedOut => {
+            duration_ms = ms(timeout);
+            let secs = timeout.as_secs_f64();
+            let now = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            state.logs.append(
+                &group,
+                &env.log_stream,
+                format!("{now} {request_id} Task timed out after {secs:.2} seconds"),
+            );
+            let body = serde_json::json!({
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {secs:.2} seconds"),
+            });
+            (Bytes::from(body.to_string()), true, Status::Timeout, false)
+        }
+        Ended::Exited(exit) => {
+            let init_error = env
+                .slot
+                .init_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            let body = match init_error {
+                Some(body) => body,
+                None => {
+                    let message =
+                        format!("RequestId: {request_id} Error: Runtime exited with error: {exit}");
+                    state.logs.append(&group, &env.log_stream, message.clone());
+                    state.logs.append(&group, &env.log_stream, "Runtime.ExitError".to_owned());
+                    Bytes::from(serde_json::json!({ "errorType": "Runtime.ExitError", "errorMessage": message }).to_string())
+                }
+            };
+            (body, true, Status::Error("Runtime.ExitError"), false)
+        }
+    };
+    state.logs.append(&group, &env.log_stream, format!("END RequestId: {request_id}"));
+    state.logs.append(
+        &group,
+        &env.log_stream,
+        report_line(
+            &request_id,
+            duration_ms,
+            function.settings.memory_size,
+            max_memory,
+            init_ms,
+            status,
+        ),
+    );
+    if healthy {
+        let _ = env.warmed.set(());
+        state.pools.put_back(&function.name, env.clone()).await;
+    } else {
+        env.kill();
+        state.pools.retire();
+    }
+    let log_result = tail.then(|| {
+        let lines: Vec<String> = state
+            .logs
+            .stream_since(&group, &env.log_stream, log_from)
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        let text = lines.join("\n") + "\n";
+        let start = text.len().saturating_sub(4096);
+        let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+        base64::engine::general_purpose::STANDARD.encode(&text[start..])
+    });
+    Ok(InvokeResult { body, function_error, log_result })
+}
+
+enum Ended {
+    Outcome(Outcome),
+    Exited(String),
+    TimedOut,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn start_environment(
+    state: &Arc<EngineState>,
+    function: &Function,
+) -> Result<Arc<Environment>> {
+    use std::sync::atomic::Ordering;
+    let live = state.pools.live.fetch_add(1, Ordering::SeqCst);
+    if live >= state.config.max_environments {
+        state.pools.live.fetch_sub(1, Ordering::SeqCst);
+        return Err(LambdaError::new(ErrorType::TooManyRequests, "Rate Exceeded."));
+    }
+    let spec = Spec {
+        function,
+        task_root: state.code.task_root(&function.code_key),
+        runtime_dir: state.runtime_dir(),
+        region: &state.config.region,
+        function_arn: state.function_arn(&function.name),
+        log_group: crate::logs::group_name(function.name.as_str()),
+    };
+    Environment::start(spec, state.logs.clone()).await.inspect_err(|_| {
+        state.pools.live.fetch_sub(1, Ordering::SeqCst);
+    })
+}

@@ -1,0 +1,151 @@
+//! A small Lambda-compatible engine. Unmodified clients (the AWS CLI, boto3, the AWS SDKs) create
+//! and invoke functions through Lambda's REST API; functions run as child processes speaking the
+//! real Runtime API. It knows nothing of the console: the console reaches it only as an endpoint.
+//!
+//! Built so far: CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions,
+//! DeleteFunction, GetAccountSettings, Invoke (RequestResponse, DryRun, and Event without
+//! durability), code storage with zip checks, warm environments with deadlines, and log lines.
+
+pub mod api;
+pub mod code;
+pub mod error;
+pub mod invoke;
+pub mod logs;
+pub mod model;
+pub mod runtime_api;
+pub mod sandbox;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::code::CodeStore;
+use crate::logs::LogStore;
+use crate::model::FunctionName;
+use crate::store::Store;
+
+/// The engine's settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The address clients use (for the code download URL).
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub region: String,
+    pub account_id: String,
+    /// How long an idle environment is kept warm.
+    pub idle_timeout: Duration,
+    /// The most environments alive at once (the account's concurrency).
+    pub max_environments: usize,
+}
+
+impl EngineConfig {
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Self {
+        Self {
+            listen,
+            data_dir,
+            region: "us-east-1".to_owned(),
+            account_id: "000000000000".to_owned(),
+            idle_timeout: Duration::from_secs(600),
+            max_environments: 64,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Debug)]
+pub struct EngineState {
+    pub config: EngineConfig,
+    pub store: Store,
+    pub code: CodeStore,
+    pub logs: Arc<LogStore>,
+    pub pools: invoke::Pools,
+}
+
+impl EngineState {
+    pub fn function_arn(&self, name: &FunctionName) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.config.region,
+            self.config.account_id,
+            name.as_str()
+        )
+    }
+
+    pub fn code_root(&self) -> PathBuf {
+        self.config.data_dir.join("code")
+    }
+
+    /// Where the bundled runtime clients are written.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.config.data_dir.join("runtime")
+    }
+}
+
+/// The Python runtime client, written to `<data dir>/runtime` at start.
+const PYTHON_BOOTSTRAP: &str = include_str!("runtimes/bootstrap.py");
+
+/// An engine ready to serve.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    state: Arc<EngineState>,
+}
+
+impl Engine {
+    /// Opens (or creates) the engine's data dir and loads its functions.
+    pub fn open(mut config: EngineConfig) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the engine data dir {}", config.data_dir.display())
+        })?;
+        config.data_dir = std::fs::canonicalize(&config.data_dir)?;
+        let store = Store::open(config.data_dir.join("functions"))?;
+        let code = CodeStore::new(config.data_dir.join("code"));
+        let state = Arc::new(EngineState {
+            config,
+            store,
+            code,
+            logs: Arc::default(),
+            pools: invoke::Pools::default(),
+        });
+        let runtime_dir = state.runtime_dir();
+        std::fs::create_dir_all(&runtime_dir)?;
+        std::fs::write(runtime_dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)
+            .context("writing the Python runtime client")?;
+        Ok(Self { state })
+    }
+
+    pub fn state(&self) -> &Arc<EngineState> {
+        &self.state
+    }
+
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+
+    /// Serves until `shutdown` resolves; expires idle environments meanwhile.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let reaper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                state.pools.expire(state.config.idle_timeout).await;
+            }
+        });
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let result = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
+        reaper.abort();
+        result.context("serving the engine")
+    }
+}

@@ -1,0 +1,167 @@
+//! The Lambda Runtime API (2018-06-01), one listener per execution environment, as the runtime
+//! inside it sees AWS's: `next` long-polls for an invocation, `response`/`error` complete it,
+//! `init/error` reports a failed start. Requests are checked before any state changes.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// One invocation handed to the runtime.
+#[derive(Debug)]
+pub struct Invocation {
+    pub request_id: String,
+    pub payload: Bytes,
+    pub deadline_ms: u64,
+    pub function_arn: String,
+    pub reply: oneshot::Sender<Outcome>,
+}
+
+/// How the runtime finished an invocation.
+#[derive(Debug)]
+pub enum Outcome {
+    Response(Bytes),
+    /// The function's error JSON, as the runtime posted it.
+    Error(Bytes),
+}
+
+/// The environment's side of its Runtime API.
+#[derive(Debug)]
+pub struct Slot {
+    next: Mutex<mpsc::Receiver<Invocation>>,
+    /// The invocation the runtime is working on: (request id, where its outcome goes).
+    current: std::sync::Mutex<Option<(String, oneshot::Sender<Outcome>)>>,
+    /// What the runtime reported through `/runtime/init/error`, if it failed to start.
+    pub init_error: std::sync::Mutex<Option<Bytes>>,
+    /// When the runtime first asked for work: the end of its init.
+    pub ready_at: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl Slot {
+    pub fn new(next: mpsc::Receiver<Invocation>) -> Arc<Self> {
+        Arc::new(Self {
+            next: Mutex::new(next),
+            current: std::sync::Mutex::new(None),
+            init_error: std::sync::Mutex::new(None),
+            ready_at: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<(String, oneshot::Sender<Outcome>)>> {
+        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+pub fn router(slot: Arc<Slot>) -> Router {
+    Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route("/2018-06-01/runtime/invocation/{request_id}/response", post(response))
+        .route("/2018-06-01/runtime/invocation/{request_id}/error", post(error))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .route("/ping", get(|| async { "pong" }))
+        .with_state(slot)
+}
+
+fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "errorType": error_type, "errorMessage": message })))
+        .into_response()
+}
+
+fn accepted() -> Response {
+    (StatusCode::ACCEPTED, Json(serde_json::json!({ "status": "OK" }))).into_response()
+}
+
+/// `GET /runtime/invocation/next`: waits for the next invocation.
+async fn next(State(slot): State<Arc<Slot>>) -> Response {
+    let _ = slot.ready_at.set(std::time::Instant::now());
+    if slot.current().is_some() {
+        return runtime_error(
+            StatusCode::FORBIDDEN,
+            "InvalidStateTransition",
+            "State transition from Running to Ready failed: the current invocation has no response yet",
+        );
+    }
+    let Some(invocation) = slot.next.lock().await.recv().await else {
+        return runtime_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "the environment is shutting down",
+        );
+    };
+    let mut headers = HeaderMap::new();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set("Lambda-Runtime-Aws-Request-Id", &invocation.request_id);
+    set("Lambda-Runtime-Deadline-Ms", &invocation.deadline_ms.to_string());
+    set("Lambda-Runtime-Invoked-Function-Arn", &invocation.function_arn);
+    set("Lambda-Runtime-Trace-Id", &trace_id());
+    set("Content-Type", "application/json");
+    *slot.current() = Some((invocation.request_id, invocation.reply));
+    (StatusCode::OK, headers, invocation.payload).into_response()
+}
+
+fn trace_id() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let secs = time::OffsetDateTime::now_utc().unix_timestamp();
+    format!("Root=1-{secs:08x}-{};Parent={};Sampled=0", &id[..24], &id[16..32])
+}
+
+/// Completes the current invocation if `request_id` is it.
+fn complete(slot: &Slot, request_id: &str, outcome: Outcome) -> Response {
+    let mut current = slot.current();
+    match current.as_ref() {
+        None => runtime_error(
+            StatusCode::FORBIDDEN,
+            "InvalidStateTransition",
+            "State transition from Ready to InvocationResponse failed: no invocation is in progress",
+        ),
+        Some((id, _)) if id != request_id => {
+            runtime_error(StatusCode::BAD_REQUEST, "InvalidRequestID", "Invalid request ID")
+        }
+        Some(_) => {
+            if let Some((_, reply)) = current.take() {
+                let _ = reply.send(outcome);
+            }
+            accepted()
+        }
+    }
+}
+
+/// `POST /runtime/invocation/{id}/response`.
+async fn response(
+    State(slot): State<Arc<Slot>>,
+    Path(request_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if body.len() > crate::invoke::MAX_SYNC_PAYLOAD + 100 {
+        return runtime_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            "Exceeded maximum allowed payload size (6291556 bytes).",
+        );
+    }
+    complete(&slot, &request_id, Outcome::Response(body))
+}
+
+/// `POST /runtime/invocation/{id}/error`.
+async fn error(
+    State(slot): State<Arc<Slot>>,
+    Path(request_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    complete(&slot, &request_id, Outcome::Error(body))
+}
+
+/// `POST /runtime/init/error`: the runtime could not start; it exits next.
+async fn init_error(State(slot): State<Arc<Slot>>, body: Bytes) -> Response {
+    *slot.init_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(body);
+    accepted()
+}

@@ -1,0 +1,224 @@
+//! Execution environments: one child process per environment, with its own Runtime API listener,
+//! working dir (the extracted code), temp dir and clean environment. Output is captured line by
+//! line into the function's log stream. Killing an environment kills its whole process group.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+use crate::error::{LambdaError, Result};
+use crate::logs::LogStore;
+use crate::model::{RuntimeFamily, runtime_family};
+use crate::runtime_api::{self, Invocation, Slot};
+use crate::store::Function;
+
+/// What an environment is started from.
+#[derive(Debug)]
+pub struct Spec<'a> {
+    pub function: &'a Function,
+    pub task_root: PathBuf,
+    pub runtime_dir: PathBuf,
+    pub region: &'a str,
+    pub function_arn: String,
+    pub log_group: String,
+}
+
+/// A running execution environment.
+#[derive(Debug)]
+pub struct Environment {
+    /// The function revision it runs; a changed function gets fresh environments.
+    pub revision_id: String,
+    pub log_stream: String,
+    pub spawned_at: Instant,
+    pub slot: Arc<Slot>,
+    invocations: mpsc::Sender<Invocation>,
+    exit: watch::Receiver<Option<String>>,
+    pid: Option<u32>,
+    tmp_dir: PathBuf,
+    server: tokio::task::JoinHandle<()>,
+    /// Set once the environment has served an invoke (its init is then behind it).
+    pub warmed: OnceLock<()>,
+}
+
+impl Environment {
+    /// Starts the runtime process and its Runtime API.
+    pub async fn start(spec: Spec<'_>, logs: Arc<LogStore>) -> Result<Arc<Self>> {
+        let function = spec.function;
+        let family = runtime_family(&function.settings.runtime)
+            .ok_or_else(|| LambdaError::invalid("unsupported runtime"))?;
+        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(LambdaError::service)?;
+        let api_addr = listener.local_addr().map_err(LambdaError::service)?;
+        let (tx, rx) = mpsc::channel(1);
+        let slot = Slot::new(rx);
+        let router = runtime_api::router(slot.clone());
+        let server = tokio::spawn(async move {
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                // Without it, a response split over two writes waits ~40 ms for a delayed ACK.
+                let _ = tcp.set_nodelay(true);
+            });
+            let _ = axum::serve(listener, router).await;
+        });
+
+        let log_stream = crate::logs::new_stream_name();
+        let tmp_dir =
+            std::env::temp_dir().join(format!("lambdaport-env-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&tmp_dir).map_err(LambdaError::service)?;
+        let settings = &function.settings;
+        let mut command = match family {
+            RuntimeFamily::Python => {
+                let mut c = tokio::process::Command::new("python3");
+                c.arg("-u").arg(spec.runtime_dir.join("bootstrap.py"));
+                c
+            }
+            RuntimeFamily::Node => {
+                let mut c = tokio::process::Command::new("node");
+                c.arg(spec.runtime_dir.join("bootstrap.mjs"));
+                c
+            }
+            RuntimeFamily::Provided => {
+                tokio::process::Command::new(spec.task_root.join("bootstrap"))
+            }
+        };
+        command
+            .current_dir(&spec.task_root)
+            .env_clear()
+            .envs(&settings.environment)
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("LANG", "en_US.UTF-8")
+            .env("TZ", ":UTC")
+            .env("TMPDIR", &tmp_dir)
+            .env("HOME", &tmp_dir)
+            .env("AWS_LAMBDA_RUNTIME_API", api_addr.to_string())
+            .env("_HANDLER", &settings.handler)
+            .env("LAMBDA_TASK_ROOT", &spec.task_root)
+            .env("LAMBDA_RUNTIME_DIR", &spec.runtime_dir)
+            .env("AWS_LAMBDA_FUNCTION_NAME", function.name.as_str())
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", settings.memory_size.to_string())
+            .env("AWS_LAMBDA_FUNCTION_TIMEOUT", settings.timeout.to_string())
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", &spec.log_group)
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", &log_stream)
+            .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+            .env("AWS_LAMBDA_FUNCTION_ARN", &spec.function_arn)
+            .env("AWS_REGION", spec.region)
+            .env("AWS_DEFAULT_REGION", spec.region)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_SESSION_TOKEN", "test")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        if family != RuntimeFamily::Provided {
+            command.env("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", settings.runtime));
+        }
+        let spawned_at = Instant::now();
+        let mut child = command.spawn().map_err(|e| {
+            LambdaError::new(
+                crate::error::ErrorType::Service,
+                format!(
+                    "Runtime.InvalidEntrypoint: could not start the runtime for {}: {e}",
+                    settings.runtime
+                ),
+            )
+        })?;
+        let pid = child.id();
+        for output in
+            [child.stdout.take().map(boxed), child.stderr.take().map(boxed)].into_iter().flatten()
+        {
+            let logs = logs.clone();
+            let (group, stream) = (spec.log_group.clone(), log_stream.clone());
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(output).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    logs.append(&group, &stream, line);
+                }
+            });
+        }
+        let (exit_tx, exit) = watch::channel(None);
+        tokio::spawn(async move {
+            let status = child.wait().await.map_or_else(|e| e.to_string(), |s| describe_exit(&s));
+            let _ = exit_tx.send(Some(status));
+        });
+        Ok(Arc::new(Self {
+            revision_id: function.revision_id.clone(),
+            log_stream,
+            spawned_at,
+            slot,
+            invocations: tx,
+            exit,
+            pid,
+            tmp_dir,
+            server,
+            warmed: OnceLock::new(),
+        }))
+    }
+
+    /// Hands an invocation to the runtime.
+    pub async fn send(&self, invocation: Invocation) -> bool {
+        self.invocations.send(invocation).await.is_ok()
+    }
+
+    /// Resolves with a description of the exit when the runtime process ends.
+    pub async fn exited(&self) -> String {
+        let mut exit = self.exit.clone();
+        loop {
+            if let Some(status) = exit.borrow().clone() {
+                return status;
+            }
+            if exit.changed().await.is_err() {
+                return "exit status unknown".to_owned();
+            }
+        }
+    }
+
+    /// The peak resident memory of the runtime process in MB (`VmHWM`), 0 once it is gone.
+    pub fn max_memory_mb(&self) -> u64 {
+        let Some(pid) = self.pid else { return 0 };
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            })
+            .map_or(0, |kb| kb.div_ceil(1024))
+    }
+
+    /// Kills the whole process group and frees the environment's resources.
+    pub fn kill(&self) {
+        if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.tmp_dir);
+    }
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn boxed(r: impl AsyncRead + Unpin + Send + 'static) -> Box<dyn AsyncRead + Unpin + Send> {
+    Box::new(r)
+}
+
+fn describe_exit(status: &std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt as _;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("signal: {signal}"),
+        (None, None) => "exit status unknown".to_owned(),
+    }
+}

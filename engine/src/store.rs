@@ -1,0 +1,103 @@
+//! The engine's own store of functions: one JSON file per function under `<data dir>/functions`,
+//! written atomically, loaded at start, so functions survive a restart.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::error::{LambdaError, Result};
+use crate::model::{FunctionName, Settings};
+
+/// A function as the engine keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Function {
+    pub name: FunctionName,
+    pub settings: Settings,
+    pub code_sha256: String,
+    pub code_key: String,
+    pub code_size: u64,
+    pub tags: BTreeMap<String, String>,
+    pub revision_id: String,
+    pub last_modified: String,
+}
+
+/// Functions by name, in memory and on disk.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    functions: RwLock<BTreeMap<FunctionName, Function>>,
+}
+
+impl Store {
+    /// Loads every stored function.
+    pub fn open(dir: PathBuf) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut functions = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path)?;
+                let function: Function = serde_json::from_str(&text)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                functions.insert(function.name.clone(), function);
+            }
+        }
+        Ok(Self { dir, functions: RwLock::new(functions) })
+    }
+
+    fn path(&self, name: &FunctionName) -> PathBuf {
+        self.dir.join(format!("{}.json", name.as_str()))
+    }
+
+    async fn write(&self, function: &Function) -> Result<()> {
+        let path = self.path(&function.name);
+        let staging = path.with_extension("json.tmp");
+        let text = serde_json::to_vec_pretty(function).map_err(LambdaError::service)?;
+        tokio::fs::write(&staging, text).await.map_err(LambdaError::service)?;
+        tokio::fs::rename(&staging, &path).await.map_err(LambdaError::service)
+    }
+
+    pub async fn get(&self, name: &FunctionName) -> Option<Function> {
+        self.functions.read().await.get(name).cloned()
+    }
+
+    /// Inserts a new function; a name in use is a conflict.
+    pub async fn insert(&self, function: Function) -> Result<()> {
+        let mut functions = self.functions.write().await;
+        if functions.contains_key(&function.name) {
+            return Err(LambdaError::conflict(format!(
+                "Function already exist: {}",
+                function.name.as_str()
+            )));
+        }
+        self.write(&function).await?;
+        functions.insert(function.name.clone(), function);
+        Ok(())
+    }
+
+    pub async fn remove(&self, name: &FunctionName) -> Option<Function> {
+        let mut functions = self.functions.write().await;
+        let removed = functions.remove(name)?;
+        if let Err(error) = tokio::fs::remove_file(self.path(name)).await {
+            tracing::warn!(%error, function.name = name.as_str(), "removing a function's record");
+        }
+        Some(removed)
+    }
+
+    /// A page of functions after `marker` (exclusive), by name.
+    pub async fn page(&self, marker: Option<&str>, limit: usize) -> (Vec<Function>, bool) {
+        let functions = self.functions.read().await;
+        let mut items = functions
+            .values()
+            .filter(|f| marker.is_none_or(|m| f.name.as_str() > m))
+            .take(limit + 1)
+            .cloned()
+            .collect::<Vec<_>>();
+        let more = items.len() > limit;
+        items.truncate(limit);
+        (items, more)
+    }
+}

@@ -1,0 +1,81 @@
+"""The lab's function lifecycle through boto3, unmodified, against the engine at argv[1]:
+create a python3.12 function with the seed's handler, wait for Active, invoke it and read the
+START/END/REPORT lines from the log tail, hit the error paths, delete it."""
+
+import base64
+import io
+import json
+import sys
+import zipfile
+
+import boto3
+from botocore.exceptions import ClientError
+
+HANDLER = '''def lambda_handler(event, context):
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "text/plain; charset=utf-8"},
+        "body": "ok\\n",
+    }
+'''
+
+
+def package():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("lambda_function.py", HANDLER)
+    return buffer.getvalue()
+
+
+def expect_error(code, call, **kwargs):
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == code, error.response
+        return error
+    raise AssertionError(f"expected {code}")
+
+
+def main(endpoint):
+    client = boto3.client(
+        "lambda", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )
+    role = "arn:aws:iam::000000000000:role/lambda-url-lab-role"
+    created = client.create_function(
+        FunctionName="lambda-url-lab", Runtime="python3.12", Role=role,
+        Handler="lambda_function.lambda_handler", Code={"ZipFile": package()},
+        Timeout=3, MemorySize=128, Tags={"lab": "url"},
+    )
+    assert created["State"] == "Pending", created
+    client.get_waiter("function_active_v2").wait(FunctionName="lambda-url-lab")
+
+    result = client.invoke(FunctionName="lambda-url-lab", Payload=b"{}", LogType="Tail")
+    assert result["StatusCode"] == 200, result
+    assert "FunctionError" not in result, result
+    payload = json.loads(result["Payload"].read())
+    assert payload["body"] == "ok\n", payload
+    log = base64.b64decode(result["LogResult"]).decode()
+    for line in ("START RequestId: ", "END RequestId: ", "REPORT RequestId: "):
+        assert line in log, log
+
+    names = [f["FunctionName"] for f in client.list_functions()["Functions"]]
+    assert names == ["lambda-url-lab"], names
+    function = client.get_function(FunctionName="lambda-url-lab")
+    assert function["Configuration"]["Runtime"] == "python3.12"
+    assert function["Tags"] == {"lab": "url"}, function
+
+    expect_error("InvalidParameterValueException", client.create_function,
+                 FunctionName="old-runtime", Runtime="python2.7", Role=role,
+                 Handler="lambda_function.lambda_handler", Code={"ZipFile": package()})
+    expect_error("ResourceConflictException", client.create_function,
+                 FunctionName="lambda-url-lab", Runtime="python3.12", Role=role,
+                 Handler="lambda_function.lambda_handler", Code={"ZipFile": package()})
+
+    client.delete_function(FunctionName="lambda-url-lab")
+    expect_error("ResourceNotFoundException", client.get_function, FunctionName="lambda-url-lab")
+    print("boto3 lab: ok")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

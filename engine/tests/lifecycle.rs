@@ -1,0 +1,318 @@
+//! The engine over real HTTP with real Python runtimes: create → invoke → logs → delete, and the
+//! error paths a handler can take (raise, crash, hang, bad import), with Lambda's shapes.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use base64::Engine as _;
+use engine::{Engine, EngineConfig};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct TestEngine {
+    base: String,
+    data_dir: std::path::PathBuf,
+    client: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start_engine(data_dir: std::path::PathBuf) -> TestEngine {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let engine = Engine::open(EngineConfig::new(addr, data_dir.clone())).expect("engine opens");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(engine.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    TestEngine {
+        base: format!("http://{addr}"),
+        data_dir,
+        client: reqwest::Client::new(),
+        _stop: stop,
+    }
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("engine-test-{}", uuid::Uuid::new_v4()))
+}
+
+fn zip_of(files: &[(&str, &str)]) -> String {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in files {
+        writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("start");
+        writer.write_all(body.as_bytes()).expect("write");
+    }
+    base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("finish").into_inner())
+}
+
+const HANDLER: &str = r#"
+import json, os, sys, time
+
+def lambda_handler(event, context):
+    action = event.get("action")
+    if action == "raise":
+        raise KeyError("missing")
+    if action == "crash":
+        sys.exit(3)
+    if action == "hang":
+        time.sleep(30)
+    print("hello from the handler")
+    return {
+        "statusCode": 200,
+        "body": json.dumps({"event": event, "request_id": context.aws_request_id,
+                            "remaining": context.get_remaining_time_in_millis(),
+                            "function": context.function_name, "cwd": os.getcwd(),
+                            "greeting": os.environ.get("GREETING")}),
+    }
+"#;
+
+impl TestEngine {
+    async fn create(&self, name: &str, extra: Value) -> reqwest::Response {
+        let mut body = json!({
+            "FunctionName": name,
+            "Runtime": "python3.12",
+            "Role": "arn:aws:iam::000000000000:role/lambda-role",
+            "Handler": "lambda_function.lambda_handler",
+            "Code": { "ZipFile": zip_of(&[("lambda_function.py", HANDLER)]) },
+        });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        self.client
+            .post(format!("{}/2015-03-31/functions", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("create")
+    }
+
+    async fn invoke(&self, name: &str, payload: Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}/2015-03-31/functions/{name}/invocations", self.base))
+            .header("X-Amz-Log-Type", "Tail")
+            .body(payload.to_string())
+            .send()
+            .await
+            .expect("invoke")
+    }
+}
+
+fn error_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn log_tail(response: &reqwest::Response) -> String {
+    let b64 = response
+        .headers()
+        .get("x-amz-log-result")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).expect("base64"))
+        .expect("utf8")
+}
+
+#[tokio::test]
+async fn create_invoke_and_delete_a_python_function() {
+    let engine = start_engine(temp_dir()).await;
+    let created = engine
+        .create("hello", json!({ "Environment": { "Variables": { "GREETING": "hi" } } }))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let config: Value = created.json().await.expect("json");
+    assert_eq!(config["State"], "Pending");
+    assert_eq!(config["FunctionArn"], "arn:aws:lambda:us-east-1:000000000000:function:hello");
+    assert_eq!(config["CodeSha256"].as_str().map(str::len), Some(44));
+
+    let got: Value = engine
+        .client
+        .get(format!("{}/2015-03-31/functions/hello", engine.base))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got["Configuration"]["State"], "Active", "waiters see Active");
+
+    let cold = engine.invoke("hello", json!({ "n": 1 })).await;
+    assert_eq!(cold.status(), StatusCode::OK);
+    assert!(cold.headers().get("x-amz-function-error").is_none());
+    let log = log_tail(&cold);
+    let result: Value = cold.json().await.expect("json");
+    let body: Value =
+        serde_json::from_str(result["body"].as_str().expect("body")).expect("inner json");
+    assert_eq!(body["event"], json!({ "n": 1 }));
+    assert_eq!(body["function"], "hello");
+    assert_eq!(body["greeting"], "hi");
+    assert!(body["remaining"].as_i64().is_some_and(|ms| ms > 0 && ms <= 3000), "{body}");
+    let request_id = body["request_id"].as_str().expect("request id");
+    assert!(log.contains(&format!("START RequestId: {request_id} Version: $LATEST")), "{log}");
+    assert!(log.contains("hello from the handler"), "{log}");
+    assert!(log.contains(&format!("END RequestId: {request_id}")), "{log}");
+    assert!(log.contains("\tInit Duration: "), "a cold start reports its init: {log}");
+
+    let warm = engine.invoke("hello", json!({})).await;
+    assert!(!log_tail(&warm).contains("Init Duration"), "a warm invoke has no init");
+
+    let deleted = engine
+        .client
+        .delete(format!("{}/2015-03-31/functions/hello", engine.base))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = engine.invoke("hello", json!({})).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_type(&gone), "ResourceNotFoundException");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+#[tokio::test]
+async fn handler_failures_come_back_as_lambda_reports_them() {
+    let engine = start_engine(temp_dir()).await;
+    assert_eq!(
+        engine.create("failing", json!({ "Timeout": 1 })).await.status(),
+        StatusCode::CREATED
+    );
+
+    let raised = engine.invoke("failing", json!({ "action": "raise" })).await;
+    assert_eq!(raised.status(), StatusCode::OK);
+    assert_eq!(
+        raised.headers().get("x-amz-function-error").map(|v| v.as_bytes()),
+        Some(&b"Unhandled"[..])
+    );
+    let body: Value = raised.json().await.expect("json");
+    assert_eq!(body["errorType"], "KeyError");
+    assert!(body["stackTrace"].as_array().is_some_and(|t| !t.is_empty()));
+
+    let hung = engine.invoke("failing", json!({ "action": "hang" })).await;
+    let log = log_tail(&hung);
+    let body: Value = hung.json().await.expect("json");
+    assert_eq!(body["errorType"], "Sandbox.Timedout");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("Task timed out after 1.00 seconds")),
+        "{body}"
+    );
+    assert!(log.contains("Status: timeout"), "{log}");
+
+    let crashed = engine.invoke("failing", json!({ "action": "crash" })).await;
+    let body: Value = crashed.json().await.expect("json");
+    assert_eq!(body["errorType"], "Runtime.ExitError");
+    assert!(body["errorMessage"].as_str().is_some_and(|m| m.contains("exit status 3")), "{body}");
+
+    let fine = engine.invoke("failing", json!({})).await;
+    assert!(
+        fine.headers().get("x-amz-function-error").is_none(),
+        "a fresh environment after a crash"
+    );
+
+    let not_json = engine
+        .client
+        .post(format!("{}/2015-03-31/functions/failing/invocations", engine.base))
+        .body("not json")
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_type(&not_json), "InvalidRequestContentException");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+#[tokio::test]
+async fn init_errors_name_the_problem() {
+    let engine = start_engine(temp_dir()).await;
+    let created =
+        engine.create("wrong-handler", json!({ "Handler": "lambda_function.nope" })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let body: Value = engine.invoke("wrong-handler", json!({})).await.json().await.expect("json");
+    assert_eq!(body["errorType"], "Runtime.HandlerNotFound", "{body}");
+
+    engine.create("wrong-module", json!({ "Handler": "missing_module.handler" })).await;
+    let body: Value = engine.invoke("wrong-module", json!({})).await.json().await.expect("json");
+    assert_eq!(body["errorType"], "Runtime.ImportModuleError", "{body}");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+#[tokio::test]
+async fn bad_requests_get_lambdas_errors_and_change_nothing() {
+    let engine = start_engine(temp_dir()).await;
+    for (extra, says) in [
+        (json!({ "FunctionName": "bad name" }), "functionName"),
+        (json!({ "Runtime": "python2.7" }), "runtime"),
+        (json!({ "MemorySize": 64 }), "memorySize"),
+        (json!({ "Timeout": 901 }), "timeout"),
+        (json!({ "Role": "nope" }), "role"),
+        (json!({ "Environment": { "Variables": { "AWS_REGION": "x" } } }), "reserved keys"),
+        (json!({ "Code": { "ZipFile": "bm90IGEgemlw" } }), "unzip"),
+    ] {
+        let response = engine.create("valid-name", extra).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{says}");
+        assert_eq!(error_type(&response), "InvalidParameterValueException", "{says}");
+        let body: Value = response.json().await.expect("json");
+        assert!(body["Message"].as_str().is_some_and(|m| m.contains(says)), "{says}: {body}");
+    }
+    let list: Value = engine
+        .client
+        .get(format!("{}/2015-03-31/functions", engine.base))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["Functions"], json!([]), "nothing was created");
+
+    assert_eq!(engine.create("twice", json!({})).await.status(), StatusCode::CREATED);
+    let again = engine.create("twice", json!({})).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(error_type(&again), "ResourceConflictException");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+#[tokio::test]
+async fn functions_page_and_survive_a_restart() {
+    let dir = temp_dir();
+    {
+        let engine = start_engine(dir.clone()).await;
+        for n in 0..3 {
+            assert_eq!(
+                engine.create(&format!("fn-{n}"), json!({})).await.status(),
+                StatusCode::CREATED
+            );
+        }
+        let page: Value = engine
+            .client
+            .get(format!("{}/2015-03-31/functions?MaxItems=2", engine.base))
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(page["Functions"].as_array().map(Vec::len), Some(2));
+        let marker = page["NextMarker"].as_str().expect("a next page").to_owned();
+        let last: Value = engine
+            .client
+            .get(format!("{}/2015-03-31/functions?MaxItems=2&Marker={marker}", engine.base))
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(last["Functions"][0]["FunctionName"], "fn-2");
+        assert!(last.get("NextMarker").is_none(), "no marker on the last page");
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let engine = start_engine(dir.clone()).await;
+    let response = engine.invoke("fn-1", json!({ "after": "restart" })).await;
+    assert_eq!(response.status(), StatusCode::OK, "the function and its code survived");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,112 @@
+//! The engine driven by unmodified AWS clients: boto3 (with its waiters) and the AWS CLI.
+
+use std::io::Write as _;
+use std::process::Command;
+
+use engine::{Engine, EngineConfig};
+
+async fn start_engine() -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
+    let data_dir = std::env::temp_dir().join(format!("engine-clients-{}", uuid::Uuid::new_v4()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let engine = Engine::open(EngineConfig::new(addr, data_dir.clone())).expect("engine");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(engine.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    (format!("http://{addr}"), data_dir, stop)
+}
+
+/// Runs a client command off the async threads, so the engine keeps serving meanwhile.
+async fn run(mut command: Command) -> std::process::Output {
+    command
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_PAGER", "");
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("join")
+        .expect("the client runs");
+    assert!(
+        output.status.success(),
+        "{:?} failed:\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn boto3_runs_the_lab_unchanged() {
+    let (endpoint, data_dir, _stop) = start_engine().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/boto3_lab.py");
+    let mut command = Command::new("python3");
+    command.arg(script).arg(&endpoint);
+    let output = run(command).await;
+    assert!(String::from_utf8_lossy(&output.stdout).contains("boto3 lab: ok"));
+    std::fs::remove_dir_all(data_dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_aws_cli_creates_invokes_and_deletes() {
+    let (endpoint, data_dir, _stop) = start_engine().await;
+    let work = data_dir.join("cli");
+    std::fs::create_dir_all(&work).expect("work dir");
+    let zip_path = work.join("function.zip");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&zip_path).expect("zip file"));
+    writer
+        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    writer
+        .write_all(b"def lambda_handler(event, context):\n    return {'statusCode': 200, 'body': 'ok\\n'}\n")
+        .expect("write");
+    writer.finish().expect("finish");
+
+    let aws = |args: &[&str]| {
+        let mut command = Command::new("aws");
+        command.arg("--endpoint-url").arg(&endpoint).arg("--output").arg("json").args(args);
+        command
+    };
+    let zip_arg = format!("fileb://{}", zip_path.display());
+    run(aws(&[
+        "lambda",
+        "create-function",
+        "--function-name",
+        "cli-lab",
+        "--runtime",
+        "python3.12",
+        "--role",
+        "arn:aws:iam::000000000000:role/lambda-role",
+        "--handler",
+        "lambda_function.lambda_handler",
+        "--zip-file",
+        &zip_arg,
+    ]))
+    .await;
+    let out = work.join("out.json");
+    let invoked = run(aws(&[
+        "lambda",
+        "invoke",
+        "--function-name",
+        "cli-lab",
+        "--log-type",
+        "Tail",
+        out.to_str().expect("utf-8 path"),
+    ]))
+    .await;
+    let meta: serde_json::Value = serde_json::from_slice(&invoked.stdout).expect("invoke output");
+    assert_eq!(meta["StatusCode"], 200);
+    assert!(meta["LogResult"].as_str().is_some_and(|l| !l.is_empty()));
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
+    assert_eq!(result["body"], "ok\n");
+
+    let listed = run(aws(&["lambda", "list-functions"])).await;
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));
+    run(aws(&["lambda", "delete-function", "--function-name", "cli-lab"])).await;
+    let listed = run(aws(&["lambda", "list-functions"])).await;
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));
+    std::fs::remove_dir_all(data_dir).ok();
+}
