@@ -29,6 +29,7 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .route("/2016-08-19/account-settings", get(get_account_settings))
         .route("/2016-08-19/account-settings/", get(get_account_settings))
         .route("/_lambdaport/code/{key}", get(download_code))
+        .route("/", axum::routing::post(crate::logs_api::dispatch))
         .fallback(unknown_operation)
         .with_state(state)
 }

@@ -4,13 +4,15 @@
 //!
 //! Built so far: CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions,
 //! DeleteFunction, GetAccountSettings, Invoke (RequestResponse, DryRun, and Event without
-//! durability), code storage with zip checks, warm environments with deadlines, and log lines.
+//! durability), code storage with zip checks, warm environments with deadlines, log lines and the
+//! CloudWatch Logs API over them (in memory), and STS GetCallerIdentity.
 
 pub mod api;
 pub mod code;
 pub mod error;
 pub mod invoke;
 pub mod logs;
+pub mod logs_api;
 pub mod model;
 pub mod runtime_api;
 pub mod sandbox;
@@ -139,6 +141,7 @@ impl Engine {
             loop {
                 tick.tick().await;
                 state.pools.expire(state.config.idle_timeout).await;
+                state.logs.enforce_retention();
             }
         });
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {

@@ -1,21 +1,37 @@
 //! Function logs, CloudWatch-shaped: group `/aws/lambda/<name>`, one stream per execution
 //! environment, and the platform lines (`START`, `END`, `REPORT`, timeouts) in Lambda's words.
-//! Kept in memory for now; the CloudWatch Logs API and persistence build on this.
+//! Held in memory; persistence across restarts is still to come.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 /// One log event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEvent {
     pub timestamp_ms: i64,
+    pub ingestion_ms: i64,
     pub message: String,
 }
 
-/// Every group's streams and events.
+/// A log stream and its events, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct Stream {
+    pub created_ms: i64,
+    pub events: Vec<LogEvent>,
+}
+
+/// A log group.
+#[derive(Clone, Debug, Default)]
+pub struct Group {
+    pub created_ms: i64,
+    pub retention_days: Option<u32>,
+    pub streams: BTreeMap<String, Stream>,
+}
+
+/// Every group, by name.
 #[derive(Debug, Default)]
 pub struct LogStore {
-    groups: Mutex<BTreeMap<String, BTreeMap<String, Vec<LogEvent>>>>,
+    groups: Mutex<BTreeMap<String, Group>>,
 }
 
 pub fn group_name(function: &str) -> String {
@@ -40,49 +56,49 @@ pub fn now_ms() -> i64 {
 }
 
 impl LogStore {
-    pub fn append(&self, group: &str, stream: &str, message: String) {
-        let event = LogEvent { timestamp_ms: now_ms(), message };
-        let mut groups = self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        groups
-            .entry(group.to_owned())
-            .or_default()
-            .entry(stream.to_owned())
-            .or_default()
-            .push(event);
+    /// The groups, locked; for the CloudWatch Logs API.
+    pub fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Group>> {
+        self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// All events of a group, oldest first, across its streams.
-    pub fn events(&self, group: &str) -> Vec<LogEvent> {
-        let groups = self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut events: Vec<LogEvent> = groups
-            .get(group)
-            .map(|streams| streams.values().flatten().cloned().collect())
-            .unwrap_or_default();
-        events.sort_by_key(|e| e.timestamp_ms);
-        events
+    /// Appends a line, creating the group and stream on first use (as Lambda's role does).
+    pub fn append(&self, group: &str, stream: &str, message: String) {
+        let now = now_ms();
+        let mut groups = self.lock();
+        let group = groups
+            .entry(group.to_owned())
+            .or_insert_with(|| Group { created_ms: now, ..Group::default() });
+        let stream = group
+            .streams
+            .entry(stream.to_owned())
+            .or_insert_with(|| Stream { created_ms: now, events: Vec::new() });
+        stream.events.push(LogEvent { timestamp_ms: now, ingestion_ms: now, message });
     }
 
     /// The events of one stream from index `from`.
     pub fn stream_since(&self, group: &str, stream: &str, from: usize) -> Vec<LogEvent> {
-        let groups = self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        groups
+        self.lock()
             .get(group)
-            .and_then(|streams| streams.get(stream))
-            .map(|events| events.get(from..).unwrap_or_default().to_vec())
+            .and_then(|g| g.streams.get(stream))
+            .map(|s| s.events.get(from..).unwrap_or_default().to_vec())
             .unwrap_or_default()
     }
 
     pub fn stream_len(&self, group: &str, stream: &str) -> usize {
-        let groups = self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        groups.get(group).and_then(|s| s.get(stream)).map_or(0, Vec::len)
+        self.lock().get(group).and_then(|g| g.streams.get(stream)).map_or(0, |s| s.events.len())
     }
 
-    pub fn delete_group(&self, group: &str) -> bool {
-        self.groups
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(group)
-            .is_some()
+    /// Drops events older than each group's retention.
+    pub fn enforce_retention(&self) {
+        let now = now_ms();
+        for group in self.lock().values_mut() {
+            if let Some(days) = group.retention_days {
+                let oldest = now - i64::from(days) * 86_400_000;
+                for stream in group.streams.values_mut() {
+                    stream.events.retain(|e| e.timestamp_ms >= oldest);
+                }
+            }
+        }
     }
 }
 
@@ -114,7 +130,7 @@ pub fn report_line(
         Status::Success => {}
         Status::Timeout => line.push_str("Status: timeout"),
         Status::Error(error_type) => {
-            line.push_str(&format!("Status: error\tError Type: {error_type}"))
+            line.push_str(&format!("Status: error\tError Type: {error_type}"));
         }
     }
     line

@@ -105,6 +105,11 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
 
     let listed = run(aws(&["lambda", "list-functions"])).await;
     assert!(String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));
+    let logs =
+        run(aws(&["logs", "filter-log-events", "--log-group-name", "/aws/lambda/cli-lab"])).await;
+    assert!(String::from_utf8_lossy(&logs.stdout).contains("REPORT RequestId"));
+    let identity = run(aws(&["sts", "get-caller-identity"])).await;
+    assert!(String::from_utf8_lossy(&identity.stdout).contains("000000000000"));
     run(aws(&["lambda", "delete-function", "--function-name", "cli-lab"])).await;
     let listed = run(aws(&["lambda", "list-functions"])).await;
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));

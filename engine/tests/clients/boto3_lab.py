@@ -72,8 +72,32 @@ def main(endpoint):
                  FunctionName="lambda-url-lab", Runtime="python3.12", Role=role,
                  Handler="lambda_function.lambda_handler", Code={"ZipFile": package()})
 
+    logs = boto3.client(
+        "logs", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )
+    group = "/aws/lambda/lambda-url-lab"
+    streams = logs.describe_log_streams(logGroupName=group, orderBy="LastEventTime", descending=True)["logStreams"]
+    assert len(streams) == 1 and "[$LATEST]" in streams[0]["logStreamName"], streams
+    events = logs.get_log_events(logGroupName=group, logStreamName=streams[0]["logStreamName"],
+                                 startFromHead=True)["events"]
+    messages = [e["message"] for e in events]
+    assert messages[0].startswith("START RequestId: ") and messages[-1].startswith("REPORT RequestId: "), messages
+    reports = logs.filter_log_events(logGroupName=group, filterPattern="REPORT")["events"]
+    assert len(reports) == 1 and "Billed Duration" in reports[0]["message"], reports
+    logs.put_retention_policy(logGroupName=group, retentionInDays=7)
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
+
+    identity = boto3.client(
+        "sts", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    ).get_caller_identity()
+    assert identity["Account"] == "000000000000", identity
+
     client.delete_function(FunctionName="lambda-url-lab")
     expect_error("ResourceNotFoundException", client.get_function, FunctionName="lambda-url-lab")
+    logs.delete_log_group(logGroupName=group)
+    assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
     print("boto3 lab: ok")
 
 
