@@ -194,6 +194,11 @@ pub async fn invoke(
             (body, true, Status::Error("Runtime.ExitError"), false)
         }
     };
+    // The runtime wrote its output before it posted the outcome; let the output readers catch up
+    // so the invoke's lines land between START and END. (A scheduling nudge, not a guarantee.)
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
     state.logs.append(&group, &env.log_stream, format!("END RequestId: {request_id}"));
     state.logs.append(
         &group,

@@ -89,8 +89,9 @@ impl EngineState {
     }
 }
 
-/// The Python runtime client, written to `<data dir>/runtime` at start.
+/// The runtime clients, written to `<data dir>/runtime` at start.
 const PYTHON_BOOTSTRAP: &str = include_str!("runtimes/bootstrap.py");
+const NODE_BOOTSTRAP: &str = include_str!("runtimes/bootstrap.mjs");
 
 /// An engine ready to serve.
 #[derive(Debug, Clone)]
@@ -118,6 +119,8 @@ impl Engine {
         std::fs::create_dir_all(&runtime_dir)?;
         std::fs::write(runtime_dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)
             .context("writing the Python runtime client")?;
+        std::fs::write(runtime_dir.join("bootstrap.mjs"), NODE_BOOTSTRAP)
+            .context("writing the Node.js runtime client")?;
         Ok(Self { state })
     }
 

@@ -316,3 +316,105 @@ async fn functions_page_and_survive_a_restart() {
     assert_eq!(response.status(), StatusCode::OK, "the function and its code survived");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+impl TestEngine {
+    async fn create_with(
+        &self,
+        name: &str,
+        runtime: &str,
+        handler: &str,
+        files: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let body = json!({
+            "FunctionName": name,
+            "Runtime": runtime,
+            "Role": "arn:aws:iam::000000000000:role/lambda-role",
+            "Handler": handler,
+            "Code": { "ZipFile": zip_with_modes(files) },
+        });
+        self.client
+            .post(format!("{}/2015-03-31/functions", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("create")
+    }
+}
+
+/// A zip whose `bootstrap` is executable, as a custom runtime's must be.
+fn zip_with_modes(files: &[(&str, &str)]) -> String {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in files {
+        let mode = if *name == "bootstrap" { 0o755 } else { 0o644 };
+        let options = zip::write::SimpleFileOptions::default().unix_permissions(mode);
+        writer.start_file(*name, options).expect("start");
+        writer.write_all(body.as_bytes()).expect("write");
+    }
+    base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("finish").into_inner())
+}
+
+#[tokio::test]
+async fn node_functions_run_with_async_and_callback_handlers() {
+    let engine = start_engine(temp_dir()).await;
+    let code = r#"
+exports.handler = async (event, context) => {
+  console.log("node says hi");
+  if (event.fail) throw new TypeError("bad input");
+  return { statusCode: 200, body: JSON.stringify({ echo: event, fn: context.functionName, left: context.getRemainingTimeInMillis() > 0 }) };
+};
+exports.callback = (event, context, callback) => callback(null, { via: "callback" });
+"#;
+    let created =
+        engine.create_with("node-fn", "nodejs20.x", "index.handler", &[("index.js", code)]).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let response = engine.invoke("node-fn", json!({ "a": 1 })).await;
+    let log = log_tail(&response);
+    let result: Value = response.json().await.expect("json");
+    let body: Value = serde_json::from_str(result["body"].as_str().expect("body")).expect("inner");
+    assert_eq!(body, json!({ "echo": { "a": 1 }, "fn": "node-fn", "left": true }));
+    assert!(log.contains("\tINFO\tnode says hi"), "{log}");
+
+    let failed = engine.invoke("node-fn", json!({ "fail": true })).await;
+    assert!(failed.headers().get("x-amz-function-error").is_some());
+    let error: Value = failed.json().await.expect("json");
+    assert_eq!(error["errorType"], "TypeError");
+    assert_eq!(error["errorMessage"], "bad input");
+
+    engine.create_with("node-cb", "nodejs22.x", "index.callback", &[("index.js", code)]).await;
+    let result: Value = engine.invoke("node-cb", json!({})).await.json().await.expect("json");
+    assert_eq!(result, json!({ "via": "callback" }));
+
+    engine.create_with("node-missing", "nodejs20.x", "index.nope", &[("index.js", code)]).await;
+    let error: Value = engine.invoke("node-missing", json!({})).await.json().await.expect("json");
+    assert_eq!(error["errorType"], "Runtime.HandlerNotFound");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+#[tokio::test]
+async fn provided_runtime_runs_a_curl_loop_bootstrap() {
+    let engine = start_engine(temp_dir()).await;
+    // The smallest real runtime: a shell loop over the Runtime API, like RIE's test fixture.
+    let bootstrap = r#"#!/bin/bash
+set -euo pipefail
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  HEADERS="$(mktemp)"
+  EVENT=$(curl -sS -LD "$HEADERS" "$API/invocation/next")
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  echo "handler $_HANDLER got $EVENT"
+  curl -sS -X POST "$API/invocation/$REQUEST_ID/response" -d "{\"echo\":$EVENT}" > /dev/null
+done
+"#;
+    let created = engine
+        .create_with("custom", "provided.al2023", "function.handler", &[("bootstrap", bootstrap)])
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    for n in 0..2 {
+        let response = engine.invoke("custom", json!({ "n": n })).await;
+        let log = log_tail(&response);
+        let result: Value = response.json().await.expect("json");
+        assert_eq!(result, json!({ "echo": { "n": n } }));
+        assert!(log.contains("handler function.handler got"), "{log}");
+    }
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
