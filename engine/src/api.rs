@@ -24,7 +24,20 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .route("/2015-03-31/functions", get(list_functions).post(create_function))
         .route("/2015-03-31/functions/", get(list_functions).post(create_function))
         .route("/2015-03-31/functions/{name}", get(get_function).delete(delete_function))
-        .route("/2015-03-31/functions/{name}/configuration", get(get_function_configuration))
+        .route(
+            "/2015-03-31/functions/{name}/configuration",
+            get(get_function_configuration).put(update_function_configuration),
+        )
+        .route("/2015-03-31/functions/{name}/code", axum::routing::put(update_function_code))
+        .route(
+            "/2017-03-31/tags/{resource}",
+            get(list_tags).post(tag_resource).delete(untag_resource),
+        )
+        .route(
+            "/2017-10-31/functions/{name}/concurrency",
+            axum::routing::put(put_function_concurrency).delete(delete_function_concurrency),
+        )
+        .route("/2019-09-30/functions/{name}/concurrency", get(get_function_concurrency))
         .route("/2015-03-31/functions/{name}/invocations", axum::routing::post(invoke))
         .route("/2016-08-19/account-settings", get(get_account_settings))
         .route("/2016-08-19/account-settings/", get(get_account_settings))
@@ -162,6 +175,7 @@ async fn create_function(State(state): State<Arc<EngineState>>, body: Bytes) -> 
         tags: request.tags.unwrap_or_default(),
         revision_id: uuid::Uuid::new_v4().to_string(),
         last_modified: now_lambda_timestamp(),
+        reserved_concurrency: None,
     };
     state.store.insert(function.clone()).await?;
     tracing::info!(function.name = function.name.as_str(), "created function");
@@ -370,6 +384,8 @@ async fn invoke(
 async fn get_account_settings(State(state): State<Arc<EngineState>>) -> Result<Response> {
     let (functions, _) = state.store.page(None, usize::MAX - 1).await;
     let total: u64 = functions.iter().map(|f| f.code_size).sum();
+    let reserved: usize =
+        functions.iter().filter_map(|f| f.reserved_concurrency).map(|n| n as usize).sum();
     let limit = state.config.max_environments;
     Ok((
         request_id_headers(),
@@ -379,7 +395,7 @@ async fn get_account_settings(State(state): State<Arc<EngineState>>) -> Result<R
                 "CodeSizeUnzipped": crate::code::MAX_UNZIPPED,
                 "CodeSizeZipped": crate::code::MAX_ZIPPED,
                 "ConcurrentExecutions": limit,
-                "UnreservedConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": limit.saturating_sub(reserved),
             },
             "AccountUsage": { "TotalCodeSize": total, "FunctionCount": functions.len() },
         })),
@@ -400,4 +416,330 @@ async fn download_code(
         .await
         .map_err(|_| LambdaError::not_found("no such code"))?;
     Ok(([("content-type", "application/zip")], bytes).into_response())
+}
+
+/// The response of an update: the new configuration, `InProgress` once (as Lambda's), so
+/// `function_updated_v2` waiters take their usual path.
+fn updated(state: &EngineState, function: &Function) -> Response {
+    let mut config = configuration(state, function);
+    config["LastUpdateStatus"] = json!("InProgress");
+    config["LastUpdateStatusReason"] = json!("The function is being updated.");
+    config["LastUpdateStatusReasonCode"] = json!("InProgress");
+    (request_id_headers(), Json(config)).into_response()
+}
+
+fn check_revision(function: &Function, expected: Option<&str>) -> Result<()> {
+    match expected {
+        Some(expected) if expected != function.revision_id => Err(LambdaError::new(
+            ErrorType::PreconditionFailed,
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A new revision: running environments finish their invoke and are then replaced.
+fn touch(function: &mut Function) {
+    function.revision_id = uuid::Uuid::new_v4().to_string();
+    function.last_modified = now_lambda_timestamp();
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateCodeRequest {
+    zip_file: Option<String>,
+    s3_bucket: Option<String>,
+    image_uri: Option<String>,
+    revision_id: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// UpdateFunctionCode: `PUT /2015-03-31/functions/{name}/code`.
+async fn update_function_code(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Response> {
+    let request: UpdateCodeRequest = parse_body(&body)?;
+    let function = find(&state, &name, None).await?;
+    check_revision(&function, request.revision_id.as_deref())?;
+    if request.s3_bucket.is_some() || request.image_uri.is_some() {
+        return Err(LambdaError::invalid(
+            "The engine takes code as ZipFile only (S3 and images are not supported)",
+        ));
+    }
+    let zip_b64 = request
+        .zip_file
+        .ok_or_else(|| LambdaError::invalid("Please provide a source for function code."))?;
+    let zip = base64::engine::general_purpose::STANDARD.decode(zip_b64.trim()).map_err(|_| {
+        LambdaError::invalid(
+            "Could not unzip uploaded file. Please check your file, then try to upload again.",
+        )
+    })?;
+    let store = state.code.clone();
+    let stored = tokio::task::spawn_blocking(move || store.put(&zip))
+        .await
+        .map_err(LambdaError::service)??;
+    if request.dry_run {
+        return Ok(updated(&state, &function));
+    }
+    let function = state
+        .store
+        .update(&function.name, |f| {
+            check_revision(f, request.revision_id.as_deref())?;
+            f.code_sha256 = stored.sha256;
+            f.code_key = stored.key;
+            f.code_size = stored.size;
+            touch(f);
+            Ok(())
+        })
+        .await?;
+    tracing::info!(function.name = function.name.as_str(), "updated function code");
+    Ok(updated(&state, &function))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateConfigurationRequest {
+    role: Option<String>,
+    handler: Option<String>,
+    description: Option<String>,
+    timeout: Option<u32>,
+    memory_size: Option<u32>,
+    environment: Option<Environment>,
+    runtime: Option<String>,
+    ephemeral_storage: Option<EphemeralStorage>,
+    revision_id: Option<String>,
+}
+
+/// UpdateFunctionConfiguration: `PUT /2015-03-31/functions/{name}/configuration`.
+async fn update_function_configuration(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Response> {
+    let request: UpdateConfigurationRequest = parse_body(&body)?;
+    let function = find(&state, &name, None).await?;
+    let function = state
+        .store
+        .update(&function.name, |f| {
+            check_revision(f, request.revision_id.as_deref())?;
+            let mut settings = f.settings.clone();
+            if let Some(role) = request.role {
+                settings.role = role;
+            }
+            if let Some(handler) = request.handler {
+                settings.handler = handler;
+            }
+            if let Some(description) = request.description {
+                settings.description = description;
+            }
+            if let Some(timeout) = request.timeout {
+                settings.timeout = timeout;
+            }
+            if let Some(memory) = request.memory_size {
+                settings.memory_size = memory;
+            }
+            if let Some(environment) = request.environment {
+                settings.environment = environment.variables;
+            }
+            if let Some(runtime) = request.runtime {
+                settings.runtime = runtime;
+            }
+            if let Some(storage) = request.ephemeral_storage {
+                settings.ephemeral_storage = storage.size;
+            }
+            validate(&settings)?;
+            f.settings = settings;
+            touch(f);
+            Ok(())
+        })
+        .await?;
+    tracing::info!(function.name = function.name.as_str(), "updated function configuration");
+    Ok(updated(&state, &function))
+}
+
+/// The function a tagging ARN names; tags live on unqualified function ARNs only.
+async fn tagged_function(state: &EngineState, resource: &str) -> Result<Function> {
+    if !resource.starts_with("arn:") {
+        return Err(LambdaError::invalid(format!(
+            "1 validation error detected: Value '{resource}' at 'resource' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{{2}}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{{1}}:\\d{{12}}:function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+        )));
+    }
+    find(state, resource, None).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagRequest {
+    tags: BTreeMap<String, String>,
+}
+
+fn validate_tags(tags: &BTreeMap<String, String>) -> Result<()> {
+    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c);
+    for (key, value) in tags {
+        if !(1..=128).contains(&key.chars().count())
+            || !key.chars().all(allowed)
+            || key.starts_with("aws:")
+        {
+            return Err(LambdaError::invalid(format!(
+                "Tag key '{key}' is not valid: 1 to 128 letters, digits, spaces and _.:/=+-@, not starting with aws:"
+            )));
+        }
+        if value.chars().count() > 256 || !value.chars().all(allowed) {
+            return Err(LambdaError::invalid(format!(
+                "The value of tag '{key}' is not valid: up to 256 letters, digits, spaces and _.:/=+-@"
+            )));
+        }
+    }
+    if tags.len() > 50 {
+        return Err(LambdaError::invalid("A function can have at most 50 tags"));
+    }
+    Ok(())
+}
+
+/// TagResource: `POST /2017-03-31/tags/{arn}`.
+async fn tag_resource(
+    State(state): State<Arc<EngineState>>,
+    Path(resource): Path<String>,
+    body: Bytes,
+) -> Result<Response> {
+    let request: TagRequest = parse_body(&body)?;
+    let function = tagged_function(&state, &resource).await?;
+    state
+        .store
+        .update(&function.name, |f| {
+            let mut tags = f.tags.clone();
+            tags.extend(request.tags);
+            validate_tags(&tags)?;
+            f.tags = tags;
+            Ok(())
+        })
+        .await?;
+    Ok((StatusCode::NO_CONTENT, request_id_headers()).into_response())
+}
+
+/// UntagResource: `DELETE /2017-03-31/tags/{arn}?tagKeys=a&tagKeys=b`.
+async fn untag_resource(
+    State(state): State<Arc<EngineState>>,
+    Path(resource): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Response> {
+    let keys: Vec<String> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("tagKeys="))
+        .map(percent_decode)
+        .collect();
+    let function = tagged_function(&state, &resource).await?;
+    state
+        .store
+        .update(&function.name, |f| {
+            for key in &keys {
+                f.tags.remove(key);
+            }
+            Ok(())
+        })
+        .await?;
+    Ok((StatusCode::NO_CONTENT, request_id_headers()).into_response())
+}
+
+/// ListTags: `GET /2017-03-31/tags/{arn}`.
+async fn list_tags(
+    State(state): State<Arc<EngineState>>,
+    Path(resource): Path<String>,
+) -> Result<Response> {
+    let function = tagged_function(&state, &resource).await?;
+    Ok((request_id_headers(), Json(json!({ "Tags": function.tags }))).into_response())
+}
+
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConcurrencyRequest {
+    reserved_concurrent_executions: Option<i64>,
+}
+
+/// PutFunctionConcurrency: `PUT /2017-10-31/functions/{name}/concurrency`.
+async fn put_function_concurrency(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Response> {
+    let request: ConcurrencyRequest = parse_body(&body)?;
+    let function = find(&state, &name, None).await?;
+    let requested = request
+        .reserved_concurrent_executions
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| LambdaError::invalid("1 validation error detected: Value at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0"))?;
+    let limit = state.config.max_environments as u64;
+    let others = state.store.reserved_total(&function.name).await;
+    if others + u64::from(requested) > limit {
+        return Err(LambdaError::invalid(format!(
+            "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [0]. The engine's account limit is {limit}."
+        )));
+    }
+    state
+        .store
+        .update(&function.name, |f| {
+            f.reserved_concurrency = Some(requested);
+            Ok(())
+        })
+        .await?;
+    Ok((request_id_headers(), Json(json!({ "ReservedConcurrentExecutions": requested })))
+        .into_response())
+}
+
+/// GetFunctionConcurrency: `GET /2019-09-30/functions/{name}/concurrency`.
+async fn get_function_concurrency(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let function = find(&state, &name, None).await?;
+    let body = match function.reserved_concurrency {
+        Some(n) => json!({ "ReservedConcurrentExecutions": n }),
+        None => json!({}),
+    };
+    Ok((request_id_headers(), Json(body)).into_response())
+}
+
+/// DeleteFunctionConcurrency: `DELETE /2017-10-31/functions/{name}/concurrency`.
+async fn delete_function_concurrency(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+) -> Result<Response> {
+    let function = find(&state, &name, None).await?;
+    state
+        .store
+        .update(&function.name, |f| {
+            f.reserved_concurrency = None;
+            Ok(())
+        })
+        .await?;
+    Ok((StatusCode::NO_CONTENT, request_id_headers()).into_response())
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 pub enum ErrorType {
     InvalidParameterValue,
     InvalidRequestContent,
+    PreconditionFailed,
     ResourceNotFound,
     ResourceConflict,
     RequestTooLarge,
@@ -21,6 +22,7 @@ impl ErrorType {
         match self {
             Self::InvalidParameterValue => "InvalidParameterValueException",
             Self::InvalidRequestContent => "InvalidRequestContentException",
+            Self::PreconditionFailed => "PreconditionFailedException",
             Self::ResourceNotFound => "ResourceNotFoundException",
             Self::ResourceConflict => "ResourceConflictException",
             Self::RequestTooLarge => "RequestTooLargeException",
@@ -33,6 +35,7 @@ impl ErrorType {
         match self {
             Self::InvalidParameterValue | Self::InvalidRequestContent => StatusCode::BAD_REQUEST,
             Self::ResourceNotFound => StatusCode::NOT_FOUND,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::ResourceConflict => StatusCode::CONFLICT,
             Self::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -47,11 +50,22 @@ impl ErrorType {
 pub struct LambdaError {
     pub kind: ErrorType,
     pub message: String,
+    /// `Reason` of a `TooManyRequestsException`.
+    pub reason: Option<&'static str>,
 }
 
 impl LambdaError {
     pub fn new(kind: ErrorType, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self { kind, message: message.into(), reason: None }
+    }
+
+    /// A throttle, with Lambda's `Reason`.
+    pub fn throttled(reason: &'static str) -> Self {
+        Self {
+            kind: ErrorType::TooManyRequests,
+            message: "Rate Exceeded.".to_owned(),
+            reason: Some(reason),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -78,12 +92,17 @@ impl IntoResponse for LambdaError {
         let status = self.kind.status();
         let kind = if status.is_server_error() { "Service" } else { "User" };
         // Lambda's shapes disagree on `message` vs `Message`; send both so every client finds it.
-        let body =
+        let mut body =
             serde_json::json!({ "Type": kind, "Message": self.message, "message": self.message });
+        if let Some(reason) = self.reason {
+            body["Reason"] = serde_json::json!(reason);
+        }
         let mut response = (status, axum::Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert("x-amzn-ErrorType", HeaderValue::from_static(self.kind.name()));
+        let headers = response.headers_mut();
+        headers.insert("x-amzn-ErrorType", HeaderValue::from_static(self.kind.name()));
+        if self.kind == ErrorType::TooManyRequests {
+            headers.insert("Retry-After", HeaderValue::from_static("1"));
+        }
         response
     }
 }

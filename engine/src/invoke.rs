@@ -28,6 +28,24 @@ type IdleEnvironments = HashMap<FunctionName, Vec<(Arc<Environment>, Instant)>>;
 pub struct Pools {
     idle: Mutex<IdleEnvironments>,
     live: std::sync::atomic::AtomicUsize,
+    /// Invocations in flight, by function, for reserved concurrency.
+    busy: std::sync::Mutex<HashMap<FunctionName, usize>>,
+}
+
+/// A slot of a function's concurrency, held for the length of one invocation.
+#[derive(Debug)]
+struct Busy<'a> {
+    pools: &'a Pools,
+    name: FunctionName,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.pools.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = busy.get_mut(&self.name) {
+            *count = count.saturating_sub(1);
+        }
+    }
 }
 
 impl Pools {
@@ -49,6 +67,19 @@ impl Pools {
         }
         idle.retain(|_, envs| !envs.is_empty());
         self.live.fetch_sub(expired, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Takes one of the function's concurrency slots, or throttles at its reserved concurrency.
+    fn enter(&self, function: &Function) -> Result<Busy<'_>> {
+        let mut busy = self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = busy.entry(function.name.clone()).or_default();
+        if function.reserved_concurrency.is_some_and(|limit| *count >= limit as usize) {
+            return Err(LambdaError::throttled(
+                "ReservedFunctionConcurrentInvocationLimitExceeded",
+            ));
+        }
+        *count += 1;
+        Ok(Busy { pools: self, name: function.name.clone() })
     }
 
     async fn take(&self, function: &Function) -> Option<Arc<Environment>> {
@@ -104,6 +135,7 @@ pub async fn invoke(
             "Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value",
         ));
     }
+    let _busy = state.pools.enter(function)?;
     let (env, cold) = match state.pools.take(function).await {
         Some(env) => (env, false),
         None => (start_environment(state, function).await?, true),
@@ -252,7 +284,7 @@ async fn start_environment(
     let live = state.pools.live.fetch_add(1, Ordering::SeqCst);
     if live >= state.config.max_environments {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);
-        return Err(LambdaError::new(ErrorType::TooManyRequests, "Rate Exceeded."));
+        return Err(LambdaError::throttled("ConcurrentInvocationLimitExceeded"));
     }
     let spec = Spec {
         function,

@@ -21,6 +21,9 @@ pub struct Function {
     pub tags: BTreeMap<String, String>,
     pub revision_id: String,
     pub last_modified: String,
+    /// `PutFunctionConcurrency`: at most this many environments; 0 stops invocations.
+    #[serde(default)]
+    pub reserved_concurrency: Option<u32>,
 }
 
 /// Functions by name, in memory and on disk.
@@ -76,6 +79,35 @@ impl Store {
         self.write(&function).await?;
         functions.insert(function.name.clone(), function);
         Ok(())
+    }
+
+    /// Changes a function in place and stores it; `change` validates before it mutates.
+    pub async fn update(
+        &self,
+        name: &FunctionName,
+        change: impl FnOnce(&mut Function) -> Result<()>,
+    ) -> Result<Function> {
+        let mut functions = self.functions.write().await;
+        let current = functions.get(name).ok_or_else(|| {
+            LambdaError::not_found(format!("Function not found: {}", name.as_str()))
+        })?;
+        let mut updated = current.clone();
+        change(&mut updated)?;
+        self.write(&updated).await?;
+        functions.insert(name.clone(), updated.clone());
+        Ok(updated)
+    }
+
+    /// The sum of reserved concurrency over every function but `except`.
+    pub async fn reserved_total(&self, except: &FunctionName) -> u64 {
+        self.functions
+            .read()
+            .await
+            .values()
+            .filter(|f| &f.name != except)
+            .filter_map(|f| f.reserved_concurrency)
+            .map(u64::from)
+            .sum()
     }
 
     pub async fn remove(&self, name: &FunctionName) -> Option<Function> {

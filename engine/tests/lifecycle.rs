@@ -418,3 +418,139 @@ done
     }
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
+
+#[tokio::test]
+async fn updates_tags_and_reserved_concurrency() {
+    let engine = start_engine(temp_dir()).await;
+    let url = |path: &str| format!("{}{path}", engine.base);
+    engine.create("changing", json!({})).await;
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:changing";
+
+    let updated = engine
+        .client
+        .put(url("/2015-03-31/functions/changing/configuration"))
+        .json(&json!({ "Timeout": 5, "Environment": { "Variables": { "GREETING": "updated" } } }))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(updated.status(), StatusCode::OK);
+    let config: Value = updated.json().await.expect("json");
+    assert_eq!(config["LastUpdateStatus"], "InProgress");
+    assert_eq!(config["Timeout"], 5);
+    let result: Value = engine.invoke("changing", json!({})).await.json().await.expect("json");
+    assert!(
+        result["body"].as_str().is_some_and(|b| b.contains("\"greeting\": \"updated\"")),
+        "{result}"
+    );
+
+    let stale = engine
+        .client
+        .put(url("/2015-03-31/functions/changing/configuration"))
+        .json(&json!({ "Timeout": 6, "RevisionId": "not-the-revision" }))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(error_type(&stale), "PreconditionFailedException");
+    let invalid = engine
+        .client
+        .put(url("/2015-03-31/functions/changing/configuration"))
+        .json(&json!({ "MemorySize": 1 }))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
+    let config: Value = engine
+        .client
+        .get(url("/2015-03-31/functions/changing/configuration"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (config["Timeout"].clone(), config["MemorySize"].clone()),
+        (json!(5), json!(128)),
+        "a refused update changes nothing"
+    );
+
+    let new_code =
+        zip_of(&[("lambda_function.py", "def lambda_handler(e, c):\n    return 'v2'\n")]);
+    let code = engine
+        .client
+        .put(url("/2015-03-31/functions/changing/code"))
+        .json(&json!({ "ZipFile": new_code }))
+        .send()
+        .await
+        .expect("code");
+    assert_eq!(code.status(), StatusCode::OK);
+    let result: Value = engine.invoke("changing", json!({})).await.json().await.expect("json");
+    assert_eq!(result, json!("v2"), "new code, new environment");
+
+    let tagged = engine
+        .client
+        .post(url(&format!("/2017-03-31/tags/{arn}")))
+        .json(&json!({ "Tags": { "team": "payments", "env": "dev" } }))
+        .send()
+        .await
+        .expect("tag");
+    assert_eq!(tagged.status(), StatusCode::NO_CONTENT);
+    let untagged = engine
+        .client
+        .delete(url(&format!("/2017-03-31/tags/{arn}?tagKeys=env")))
+        .send()
+        .await
+        .expect("untag");
+    assert_eq!(untagged.status(), StatusCode::NO_CONTENT);
+    let tags: Value = engine
+        .client
+        .get(url(&format!("/2017-03-31/tags/{arn}")))
+        .send()
+        .await
+        .expect("tags")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tags, json!({ "Tags": { "team": "payments" } }));
+    let bad = engine.client.get(url("/2017-03-31/tags/changing")).send().await.expect("tags");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    let put = |n: i64| {
+        engine
+            .client
+            .put(url("/2017-10-31/functions/changing/concurrency"))
+            .json(&json!({ "ReservedConcurrentExecutions": n }))
+            .send()
+    };
+    assert_eq!(
+        put(65).await.expect("put").status(),
+        StatusCode::BAD_REQUEST,
+        "over the engine's limit"
+    );
+    assert_eq!(put(0).await.expect("put").status(), StatusCode::OK);
+    let throttled = engine.invoke("changing", json!({})).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_type(&throttled), "TooManyRequestsException");
+    let body: Value = throttled.json().await.expect("json");
+    assert_eq!(body["Reason"], "ReservedFunctionConcurrentInvocationLimitExceeded");
+    let got: Value = engine
+        .client
+        .get(url("/2019-09-30/functions/changing/concurrency"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got, json!({ "ReservedConcurrentExecutions": 0 }));
+    let deleted = engine
+        .client
+        .delete(url("/2017-10-31/functions/changing/concurrency"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(engine.invoke("changing", json!({})).await.status(), StatusCode::OK);
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}

@@ -59,6 +59,16 @@ def main(endpoint):
     for line in ("START RequestId: ", "END RequestId: ", "REPORT RequestId: "):
         assert line in log, log
 
+    updated = client.update_function_configuration(FunctionName="lambda-url-lab", Timeout=5)
+    assert updated["LastUpdateStatus"] == "InProgress", updated
+    client.get_waiter("function_updated_v2").wait(FunctionName="lambda-url-lab")
+    assert client.get_function_configuration(FunctionName="lambda-url-lab")["Timeout"] == 5
+    client.tag_resource(Resource=created["FunctionArn"], Tags={"owner": "ada"})
+    assert client.list_tags(Resource=created["FunctionArn"])["Tags"] == {"lab": "url", "owner": "ada"}
+    client.untag_resource(Resource=created["FunctionArn"], TagKeys=["owner"])
+    client.put_function_concurrency(FunctionName="lambda-url-lab", ReservedConcurrentExecutions=2)
+    assert client.get_function_concurrency(FunctionName="lambda-url-lab")["ReservedConcurrentExecutions"] == 2
+
     names = [f["FunctionName"] for f in client.list_functions()["Functions"]]
     assert names == ["lambda-url-lab"], names
     function = client.get_function(FunctionName="lambda-url-lab")
