@@ -351,13 +351,14 @@ async fn invoke(
                     "Request must be smaller than 1048576 bytes for the InvokeFunction operation",
                 ));
             }
-            // Not yet durable or retried: the next step of the engine issue.
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(error) = crate::invoke::invoke(&state, &function, payload, false).await {
-                    tracing::warn!(%error, "asynchronous invoke failed");
-                }
-            });
+            let payload = if payload.is_empty() { Bytes::from_static(b"{}") } else { payload };
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&payload).is_err() {
+                return Err(LambdaError::new(
+                    ErrorType::InvalidRequestContent,
+                    "Could not parse request body into json: Could not parse payload into json",
+                ));
+            }
+            state.events.enqueue(&function.name, &payload).await?;
             return Ok((StatusCode::ACCEPTED, request_id_headers()).into_response());
         }
         other => {

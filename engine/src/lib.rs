@@ -3,13 +3,14 @@
 //! real Runtime API. It knows nothing of the console: the console reaches it only as an endpoint.
 //!
 //! Built so far: CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions,
-//! DeleteFunction, GetAccountSettings, Invoke (RequestResponse, DryRun, and Event without
-//! durability), code storage with zip checks, warm environments with deadlines, log lines and the
+//! DeleteFunction, GetAccountSettings, Invoke (RequestResponse, DryRun, and Event: queued
+//! durably, retried), code storage with zip checks, warm environments with deadlines, log lines and the
 //! CloudWatch Logs API over them (in memory), and STS GetCallerIdentity.
 
 pub mod api;
 pub mod code;
 pub mod error;
+pub mod events;
 pub mod invoke;
 pub mod logs;
 pub mod logs_api;
@@ -44,6 +45,10 @@ pub struct EngineConfig {
     pub idle_timeout: Duration,
     /// The most environments alive at once (the account's concurrency).
     pub max_environments: usize,
+    /// Waits before the retries of a failed asynchronous invocation (Lambda: 1 and 2 minutes).
+    pub event_retry_delays: Vec<Duration>,
+    /// Asynchronous invocations older than this are dropped (Lambda's default: 6 hours).
+    pub max_event_age: Duration,
 }
 
 impl EngineConfig {
@@ -55,6 +60,8 @@ impl EngineConfig {
             account_id: "000000000000".to_owned(),
             idle_timeout: Duration::from_secs(600),
             max_environments: 64,
+            event_retry_delays: vec![Duration::from_secs(60), Duration::from_secs(120)],
+            max_event_age: Duration::from_secs(6 * 60 * 60),
         }
     }
 }
@@ -67,6 +74,7 @@ pub struct EngineState {
     pub code: CodeStore,
     pub logs: Arc<LogStore>,
     pub pools: invoke::Pools,
+    pub events: events::EventQueue,
 }
 
 impl EngineState {
@@ -108,12 +116,14 @@ impl Engine {
         config.data_dir = std::fs::canonicalize(&config.data_dir)?;
         let store = Store::open(config.data_dir.join("functions"))?;
         let code = CodeStore::new(config.data_dir.join("code"));
+        let events = events::EventQueue::open(config.data_dir.join("events"))?;
         let state = Arc::new(EngineState {
             config,
             store,
             code,
             logs: Arc::default(),
             pools: invoke::Pools::default(),
+            events,
         });
         let runtime_dir = state.runtime_dir();
         std::fs::create_dir_all(&runtime_dir)?;
@@ -150,8 +160,10 @@ impl Engine {
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        let worker = tokio::spawn(events::run_worker(self.state.clone()));
         let result = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
         reaper.abort();
+        worker.abort();
         result.context("serving the engine")
     }
 }

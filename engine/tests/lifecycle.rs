@@ -17,9 +17,18 @@ struct TestEngine {
 }
 
 async fn start_engine(data_dir: std::path::PathBuf) -> TestEngine {
+    start_engine_with(data_dir, |_| {}).await
+}
+
+async fn start_engine_with(
+    data_dir: std::path::PathBuf,
+    configure: impl FnOnce(&mut EngineConfig),
+) -> TestEngine {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let engine = Engine::open(EngineConfig::new(addr, data_dir.clone())).expect("engine opens");
+    let mut config = EngineConfig::new(addr, data_dir.clone());
+    configure(&mut config);
+    let engine = Engine::open(config).expect("engine opens");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(engine.serve(listener, async move {
         let _ = stopped.await;
@@ -553,4 +562,101 @@ async fn updates_tags_and_reserved_concurrency() {
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(engine.invoke("changing", json!({})).await.status(), StatusCode::OK);
     std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+impl TestEngine {
+    /// Messages of the function's log group matching `pattern`, through the CloudWatch Logs API.
+    async fn log_lines(&self, function: &str, pattern: &str) -> Vec<String> {
+        let response = self
+            .client
+            .post(&self.base)
+            .header("x-amz-target", "Logs_20140328.FilterLogEvents")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(json!({ "logGroupName": format!("/aws/lambda/{function}"), "filterPattern": pattern }).to_string())
+            .send()
+            .await
+            .expect("filter");
+        if response.status() != StatusCode::OK {
+            return Vec::new();
+        }
+        let body: Value = response.json().await.expect("json");
+        body["events"]
+            .as_array()
+            .map(|events| {
+                events.iter().filter_map(|e| e["message"].as_str().map(str::to_owned)).collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits (up to 10 s) until `count` lines match.
+    async fn wait_for_lines(&self, function: &str, pattern: &str, count: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let lines = self.log_lines(function, pattern).await;
+            if lines.len() >= count {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.log_lines(function, pattern).await
+    }
+}
+
+#[tokio::test]
+async fn event_invocations_are_queued_run_and_retried() {
+    let engine = start_engine_with(temp_dir(), |config| {
+        config.event_retry_delays = vec![Duration::from_millis(100), Duration::from_millis(100)];
+    })
+    .await;
+    engine.create("async", json!({})).await;
+    let invoke_event = |payload: Value| {
+        engine
+            .client
+            .post(format!("{}/2015-03-31/functions/async/invocations", engine.base))
+            .header("X-Amz-Invocation-Type", "Event")
+            .body(payload.to_string())
+            .send()
+    };
+    let accepted = invoke_event(json!({ "n": 1 })).await.expect("event");
+    assert_eq!(accepted.status(), StatusCode::ACCEPTED);
+    assert_eq!(engine.wait_for_lines("async", "\"hello from the handler\"", 1).await.len(), 1);
+
+    let failing = invoke_event(json!({ "action": "raise" })).await.expect("event");
+    assert_eq!(failing.status(), StatusCode::ACCEPTED);
+    let errors = engine.wait_for_lines("async", "\"[ERROR] KeyError\"", 3).await;
+    assert_eq!(errors.len(), 3, "one try and two retries: {errors:?}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(engine.log_lines("async", "\"[ERROR] KeyError\"").await.len(), 3, "then it is dropped");
+    let queued = std::fs::read_dir(engine.data_dir.join("events")).expect("events dir").count();
+    assert_eq!(queued, 0, "nothing left in the queue");
+
+    let not_json = engine
+        .client
+        .post(format!("{}/2015-03-31/functions/async/invocations", engine.base))
+        .header("X-Amz-Invocation-Type", "Event")
+        .body("nope")
+        .send()
+        .await
+        .expect("event");
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+#[tokio::test]
+async fn queued_events_survive_a_restart() {
+    let dir = temp_dir();
+    {
+        let engine = start_engine(dir.clone()).await;
+        assert_eq!(engine.create("later", json!({})).await.status(), StatusCode::CREATED);
+    }
+    // Queued while no engine serves (as if it stopped right after answering 202).
+    let addr: std::net::SocketAddr = "127.0.0.1:9".parse().expect("addr");
+    let offline = Engine::open(EngineConfig::new(addr, dir.clone())).expect("open");
+    let name = engine::model::FunctionName::parse("later").expect("name").0;
+    offline.state().events.enqueue(&name, br#"{"queued": true}"#).await.expect("enqueue");
+    drop(offline);
+
+    let engine = start_engine(dir.clone()).await;
+    let lines = engine.wait_for_lines("later", "\"hello from the handler\"", 1).await;
+    assert_eq!(lines.len(), 1, "the queued event ran after the restart");
+    std::fs::remove_dir_all(&dir).ok();
 }
