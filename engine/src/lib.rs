@@ -117,11 +117,12 @@ impl Engine {
         let store = Store::open(config.data_dir.join("functions"))?;
         let code = CodeStore::new(config.data_dir.join("code"));
         let events = events::EventQueue::open(config.data_dir.join("events"))?;
+        let logs = Arc::new(LogStore::open(config.data_dir.join("logs"))?);
         let state = Arc::new(EngineState {
             config,
             store,
             code,
-            logs: Arc::default(),
+            logs,
             pools: invoke::Pools::default(),
             events,
         });
@@ -161,9 +162,25 @@ impl Engine {
             let _ = tcp.set_nodelay(true);
         });
         let worker = tokio::spawn(events::run_worker(self.state.clone()));
+        let logs = self.state.logs.clone();
+        let flusher = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(200));
+            loop {
+                tick.tick().await;
+                let logs = logs.clone();
+                match tokio::task::spawn_blocking(move || logs.flush()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => tracing::error!(%error, "writing logs"),
+                    Err(error) => tracing::error!(%error, "the log flush task failed"),
+                }
+            }
+        });
         let result = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
         reaper.abort();
         worker.abort();
+        flusher.abort();
+        let logs = self.state.logs.clone();
+        let _ = tokio::task::spawn_blocking(move || logs.flush()).await;
         result.context("serving the engine")
     }
 }

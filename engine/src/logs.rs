@@ -1,9 +1,14 @@
 //! Function logs, CloudWatch-shaped: group `/aws/lambda/<name>`, one stream per execution
 //! environment, and the platform lines (`START`, `END`, `REPORT`, timeouts) in Lambda's words.
-//! Held in memory; persistence across restarts is still to come.
+//! Served from memory; persisted under `<data dir>/logs` by a background flush (appends batched
+//! off the invoke path, whole groups rewritten after the rarer changes), and loaded at start.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
 
 /// One log event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +37,37 @@ pub struct Group {
 #[derive(Debug, Default)]
 pub struct LogStore {
     groups: Mutex<BTreeMap<String, Group>>,
+    /// Where logs are persisted; `None` keeps them in memory only.
+    dir: Option<PathBuf>,
+    /// Events appended since the last flush: (group, stream, event).
+    pending: Mutex<Vec<(String, String, LogEvent)>>,
+    /// Groups to rewrite whole (or remove) at the next flush.
+    dirty: Mutex<BTreeSet<String>>,
+}
+
+/// A group's file `group.json`: its settings and its streams.
+#[derive(Debug, Serialize, Deserialize)]
+struct GroupFile {
+    name: String,
+    created_ms: i64,
+    retention_days: Option<u32>,
+    streams: BTreeMap<String, i64>,
+}
+
+/// One line of a stream's `.jsonl` file.
+#[derive(Debug, Serialize, Deserialize)]
+struct EventLine {
+    t: i64,
+    i: i64,
+    m: String,
+}
+
+fn hex(name: &str) -> String {
+    name.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub fn group_name(function: &str) -> String {
@@ -56,23 +92,116 @@ pub fn now_ms() -> i64 {
 }
 
 impl LogStore {
-    /// The groups, locked; for the CloudWatch Logs API.
+    /// A store persisted under `dir`, loaded from what is there.
+    pub fn open(dir: PathBuf) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        let mut groups = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir)? {
+            let group_dir = entry?.path();
+            let Ok(text) = std::fs::read(group_dir.join("group.json")) else { continue };
+            let file: GroupFile = serde_json::from_slice(&text)?;
+            let mut group = Group {
+                created_ms: file.created_ms,
+                retention_days: file.retention_days,
+                streams: BTreeMap::new(),
+            };
+            for (name, created_ms) in file.streams {
+                let events =
+                    std::fs::read_to_string(group_dir.join(format!("{}.jsonl", hex(&name))))
+                        .unwrap_or_default()
+                        .lines()
+                        .filter_map(|line| serde_json::from_str::<EventLine>(line).ok())
+                        .map(|e| LogEvent { timestamp_ms: e.t, ingestion_ms: e.i, message: e.m })
+                        .collect();
+                group.streams.insert(name, Stream { created_ms, events });
+            }
+            groups.insert(file.name, group);
+        }
+        Ok(Self { groups: Mutex::new(groups), dir: Some(dir), ..Self::default() })
+    }
+
+    /// The groups, locked; for the CloudWatch Logs API. Call [`LogStore::mark_dirty`] after a change.
     pub fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Group>> {
-        self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.groups)
+    }
+
+    /// Has the group rewritten (or removed, if gone) at the next flush.
+    pub fn mark_dirty(&self, group: &str) {
+        lock(&self.dirty).insert(group.to_owned());
     }
 
     /// Appends a line, creating the group and stream on first use (as Lambda's role does).
     pub fn append(&self, group: &str, stream: &str, message: String) {
         let now = now_ms();
-        let mut groups = self.lock();
-        let group = groups
-            .entry(group.to_owned())
-            .or_insert_with(|| Group { created_ms: now, ..Group::default() });
-        let stream = group
-            .streams
-            .entry(stream.to_owned())
-            .or_insert_with(|| Stream { created_ms: now, events: Vec::new() });
-        stream.events.push(LogEvent { timestamp_ms: now, ingestion_ms: now, message });
+        let event = LogEvent { timestamp_ms: now, ingestion_ms: now, message };
+        let created = {
+            let mut groups = self.lock();
+            let mut created = false;
+            let entry = groups.entry(group.to_owned()).or_insert_with(|| {
+                created = true;
+                Group { created_ms: now, ..Group::default() }
+            });
+            let stream_entry = entry.streams.entry(stream.to_owned()).or_insert_with(|| {
+                created = true;
+                Stream { created_ms: now, events: Vec::new() }
+            });
+            stream_entry.events.push(event.clone());
+            created
+        };
+        if self.dir.is_some() {
+            // Pending first, then dirty: a flush in between writes the event once either way.
+            lock(&self.pending).push((group.to_owned(), stream.to_owned(), event));
+            if created {
+                self.mark_dirty(group);
+            }
+        }
+    }
+
+    /// Writes what changed since the last flush. Blocking: run it off the async threads.
+    pub fn flush(&self) -> std::io::Result<()> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let pending = std::mem::take(&mut *lock(&self.pending));
+        let dirty = std::mem::take(&mut *lock(&self.dirty));
+        for name in &dirty {
+            let group_dir = dir.join(hex(name));
+            let snapshot = self.lock().get(name).cloned();
+            match snapshot {
+                None => {
+                    let _ = std::fs::remove_dir_all(&group_dir);
+                }
+                Some(group) => write_group(&group_dir, name, &group)?,
+            }
+        }
+        let mut files: BTreeMap<(String, String), Vec<LogEvent>> = BTreeMap::new();
+        for (group, stream, event) in pending {
+            if !dirty.contains(&group) {
+                files.entry((group, stream)).or_default().push(event);
+            }
+        }
+        for ((group, stream), events) in files {
+            let group_dir = dir.join(hex(&group));
+            if !group_dir.is_dir() {
+                continue; // deleted since
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(group_dir.join(format!("{}.jsonl", hex(&stream))))?;
+            let mut text = String::new();
+            for e in events {
+                text.push_str(
+                    &serde_json::to_string(&EventLine {
+                        t: e.timestamp_ms,
+                        i: e.ingestion_ms,
+                        m: e.message,
+                    })
+                    .unwrap_or_default(),
+                );
+                text.push('\n');
+            }
+            file.write_all(text.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// The events of one stream from index `from`.
@@ -91,15 +220,54 @@ impl LogStore {
     /// Drops events older than each group's retention.
     pub fn enforce_retention(&self) {
         let now = now_ms();
-        for group in self.lock().values_mut() {
+        let mut changed = Vec::new();
+        for (name, group) in self.lock().iter_mut() {
             if let Some(days) = group.retention_days {
                 let oldest = now - i64::from(days) * 86_400_000;
                 for stream in group.streams.values_mut() {
+                    let before = stream.events.len();
                     stream.events.retain(|e| e.timestamp_ms >= oldest);
+                    if stream.events.len() != before {
+                        changed.push(name.clone());
+                    }
                 }
             }
         }
+        for name in changed {
+            self.mark_dirty(&name);
+        }
     }
+}
+
+/// Rewrites a group's directory from memory.
+fn write_group(group_dir: &Path, name: &str, group: &Group) -> std::io::Result<()> {
+    std::fs::create_dir_all(group_dir)?;
+    let file = GroupFile {
+        name: name.to_owned(),
+        created_ms: group.created_ms,
+        retention_days: group.retention_days,
+        streams: group.streams.iter().map(|(n, s)| (n.clone(), s.created_ms)).collect(),
+    };
+    for (stream_name, stream) in &group.streams {
+        let mut text = String::new();
+        for e in &stream.events {
+            text.push_str(
+                &serde_json::to_string(&EventLine {
+                    t: e.timestamp_ms,
+                    i: e.ingestion_ms,
+                    m: e.message.clone(),
+                })
+                .unwrap_or_default(),
+            );
+            text.push('\n');
+        }
+        let path = group_dir.join(format!("{}.jsonl", hex(stream_name)));
+        std::fs::write(path.with_extension("jsonl.tmp"), text)?;
+        std::fs::rename(path.with_extension("jsonl.tmp"), path)?;
+    }
+    let path = group_dir.join("group.json");
+    std::fs::write(path.with_extension("json.tmp"), serde_json::to_vec(&file).unwrap_or_default())?;
+    std::fs::rename(path.with_extension("json.tmp"), path)
 }
 
 /// How an invocation ended, for its `REPORT` line.

@@ -158,6 +158,31 @@ fn logs_operation(
     operation: &str,
     request: &Value,
 ) -> Result<Value, LogsError> {
+    let result = logs_operation_inner(state, operation, request);
+    // Changes to a group's settings or streams are persisted by rewriting it at the next flush.
+    let changes = matches!(
+        operation,
+        "CreateLogGroup"
+            | "DeleteLogGroup"
+            | "CreateLogStream"
+            | "PutLogEvents"
+            | "PutRetentionPolicy"
+            | "DeleteRetentionPolicy"
+    );
+    if changes
+        && result.is_ok()
+        && let Some(name) = str_field(request, "logGroupName")
+    {
+        state.logs.mark_dirty(name);
+    }
+    result
+}
+
+fn logs_operation_inner(
+    state: &EngineState,
+    operation: &str,
+    request: &Value,
+) -> Result<Value, LogsError> {
     let mut groups = state.logs.lock();
     match operation {
         "CreateLogGroup" => {

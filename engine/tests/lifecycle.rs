@@ -625,7 +625,11 @@ async fn event_invocations_are_queued_run_and_retried() {
     let errors = engine.wait_for_lines("async", "\"[ERROR] KeyError\"", 3).await;
     assert_eq!(errors.len(), 3, "one try and two retries: {errors:?}");
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(engine.log_lines("async", "\"[ERROR] KeyError\"").await.len(), 3, "then it is dropped");
+    assert_eq!(
+        engine.log_lines("async", "\"[ERROR] KeyError\"").await.len(),
+        3,
+        "then it is dropped"
+    );
     let queued = std::fs::read_dir(engine.data_dir.join("events")).expect("events dir").count();
     assert_eq!(queued, 0, "nothing left in the queue");
 
@@ -658,5 +662,59 @@ async fn queued_events_survive_a_restart() {
     let engine = start_engine(dir.clone()).await;
     let lines = engine.wait_for_lines("later", "\"hello from the handler\"", 1).await;
     assert_eq!(lines.len(), 1, "the queued event ran after the restart");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn logs_survive_a_restart() {
+    let dir = temp_dir();
+    let logs_call = |engine: &TestEngine, operation: &str, body: Value| {
+        engine
+            .client
+            .post(&engine.base)
+            .header("x-amz-target", format!("Logs_20140328.{operation}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(body.to_string())
+            .send()
+    };
+    {
+        let engine = start_engine(dir.clone()).await;
+        engine.create("logged", json!({})).await;
+        assert_eq!(engine.invoke("logged", json!({})).await.status(), StatusCode::OK);
+        let put = logs_call(
+            &engine,
+            "PutRetentionPolicy",
+            json!({ "logGroupName": "/aws/lambda/logged", "retentionInDays": 30 }),
+        );
+        assert_eq!(put.await.expect("retention").status(), StatusCode::OK);
+        logs_call(&engine, "CreateLogGroup", json!({ "logGroupName": "doomed" }))
+            .await
+            .expect("create");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let deleted = logs_call(&engine, "DeleteLogGroup", json!({ "logGroupName": "doomed" }));
+        assert_eq!(deleted.await.expect("delete").status(), StatusCode::OK);
+        assert_eq!(
+            engine.invoke("logged", json!({ "second": true })).await.status(),
+            StatusCode::OK
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let engine = start_engine(dir.clone()).await;
+    let starts = engine.log_lines("logged", "START").await;
+    assert_eq!(starts.len(), 2, "both invocations' lines are back: {starts:?}");
+    let groups: Value = logs_call(&engine, "DescribeLogGroups", json!({}))
+        .await
+        .expect("describe")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = groups["logGroups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["logGroupName"].as_str())
+        .collect();
+    assert_eq!(names, ["/aws/lambda/logged"], "the deleted group stays deleted");
+    assert_eq!(groups["logGroups"][0]["retentionInDays"], 30);
     std::fs::remove_dir_all(&dir).ok();
 }
