@@ -168,6 +168,7 @@ pub async fn invoke(
         },
         status = env.exited() => Ended::Exited(status),
         () = tokio::time::sleep(timeout) => Ended::TimedOut,
+        () = over_memory(&env, function.settings.memory_size) => Ended::OutOfMemory,
     };
     let finished_at = Instant::now();
     let ready_at = env.slot.ready_at.get().copied();
@@ -205,6 +206,16 @@ pub async fn invoke(
                 "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {secs:.2} seconds"),
             });
             (Bytes::from(body.to_string()), true, Status::Timeout, false)
+        }
+        Ended::OutOfMemory => {
+            env.kill();
+            let message =
+                format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed");
+            state.logs.append(&group, &env.log_stream, message.clone());
+            state.logs.append(&group, &env.log_stream, "Runtime.OutOfMemory".to_owned());
+            let body =
+                serde_json::json!({ "errorType": "Runtime.OutOfMemory", "errorMessage": message });
+            (Bytes::from(body.to_string()), true, Status::Error("Runtime.OutOfMemory"), false)
         }
         Ended::Exited(exit) => {
             let init_error = env
@@ -270,6 +281,20 @@ enum Ended {
     Outcome(Outcome),
     Exited(String),
     TimedOut,
+    OutOfMemory,
+}
+
+/// Resolves when the runtime uses more memory than the function's memory size.
+async fn over_memory(env: &Environment, limit_mb: u32) {
+    // The first look is 10 ms in: a quick invoke never pays for reading /proc.
+    let period = Duration::from_millis(10);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tick.tick().await;
+        if env.memory_mb() > u64::from(limit_mb) {
+            return;
+        }
+    }
 }
 
 fn ms(d: Duration) -> f64 {

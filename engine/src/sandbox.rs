@@ -182,16 +182,21 @@ impl Environment {
 
     /// The peak resident memory of the runtime process in MB (`VmHWM`), 0 once it is gone.
     pub fn max_memory_mb(&self) -> u64 {
-        let Some(pid) = self.pid else { return 0 };
-        std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmHWM:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            })
-            .map_or(0, |kb| kb.div_ceil(1024))
+        self.status_kb("VmHWM:").map_or(0, |kb| kb.div_ceil(1024))
+    }
+
+    /// The resident memory of the runtime process in MB now (`VmRSS`).
+    pub fn memory_mb(&self) -> u64 {
+        self.status_kb("VmRSS:").map_or(0, |kb| kb / 1024)
+    }
+
+    fn status_kb(&self, field: &str) -> Option<u64> {
+        let pid = self.pid?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     /// Kills the whole process group and frees the environment's resources.

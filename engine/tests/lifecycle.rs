@@ -65,6 +65,9 @@ def lambda_handler(event, context):
         sys.exit(3)
     if action == "hang":
         time.sleep(30)
+    if action == "hog":
+        hog = b"x" * (300 * 1024 * 1024)
+        time.sleep(2)
     print("hello from the handler")
     return {
         "statusCode": 200,
@@ -215,6 +218,12 @@ async fn handler_failures_come_back_as_lambda_reports_them() {
     let body: Value = crashed.json().await.expect("json");
     assert_eq!(body["errorType"], "Runtime.ExitError");
     assert!(body["errorMessage"].as_str().is_some_and(|m| m.contains("exit status 3")), "{body}");
+
+    let hog = engine.invoke("failing", json!({ "action": "hog" })).await;
+    let log = log_tail(&hog);
+    let body: Value = hog.json().await.expect("json");
+    assert_eq!(body["errorType"], "Runtime.OutOfMemory", "{body}");
+    assert!(log.contains("Error Type: Runtime.OutOfMemory"), "{log}");
 
     let fine = engine.invoke("failing", json!({})).await;
     assert!(
