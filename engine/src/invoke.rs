@@ -318,6 +318,7 @@ async fn start_environment(
         region: &state.config.region,
         function_arn: state.function_arn(&function.name),
         log_group: crate::logs::group_name(function.name.as_str()),
+        run_as: state.run_as,
     };
     Environment::start(spec, state.logs.clone()).await.inspect_err(|_| {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);

@@ -75,6 +75,8 @@ pub struct EngineState {
     pub logs: Arc<LogStore>,
     pub pools: invoke::Pools,
     pub events: events::EventQueue,
+    /// The unprivileged user functions run as, when the engine runs as root.
+    pub run_as: Option<(u32, u32)>,
 }
 
 impl EngineState {
@@ -117,6 +119,7 @@ impl Engine {
         let store = Store::open(config.data_dir.join("functions"))?;
         let code = CodeStore::new(config.data_dir.join("code"));
         let events = events::EventQueue::open(config.data_dir.join("events"))?;
+        let data_dir = config.data_dir.clone();
         let logs = Arc::new(LogStore::open(config.data_dir.join("logs"))?);
         let state = Arc::new(EngineState {
             config,
@@ -125,6 +128,7 @@ impl Engine {
             logs,
             pools: invoke::Pools::default(),
             events,
+            run_as: sandbox::unprivileged_user(&data_dir),
         });
         let runtime_dir = state.runtime_dir();
         std::fs::create_dir_all(&runtime_dir)?;

@@ -28,6 +28,8 @@ pub struct Spec<'a> {
     pub region: &'a str,
     pub function_arn: String,
     pub log_group: String,
+    /// The user and group to run as, when the engine runs as root.
+    pub run_as: Option<(u32, u32)>,
 }
 
 /// A running execution environment.
@@ -70,6 +72,10 @@ impl Environment {
         let tmp_dir =
             std::env::temp_dir().join(format!("lambdaport-env-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&tmp_dir).map_err(LambdaError::service)?;
+        if let Some((uid, gid)) = spec.run_as {
+            std::os::unix::fs::chown(&tmp_dir, Some(uid), Some(gid))
+                .map_err(LambdaError::service)?;
+        }
         let settings = &function.settings;
         let mut command = match family {
             RuntimeFamily::Python => {
@@ -119,6 +125,9 @@ impl Environment {
             .kill_on_drop(true);
         if family != RuntimeFamily::Provided {
             command.env("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", settings.runtime));
+        }
+        if let Some((uid, gid)) = spec.run_as {
+            command.uid(uid).gid(gid);
         }
         let spawned_at = Instant::now();
         let mut child = command.spawn().map_err(|e| {
@@ -226,4 +235,32 @@ fn describe_exit(status: &std::process::ExitStatus) -> String {
         (None, Some(signal)) => format!("signal: {signal}"),
         (None, None) => "exit status unknown".to_owned(),
     }
+}
+
+/// The unprivileged user functions run as when the engine runs as root: `nobody`, if the data dir
+/// is reachable by others (every ancestor searchable); else `None`, with a warning, since a
+/// function that cannot read its own code is worse than one that runs as root.
+pub fn unprivileged_user(data_dir: &std::path::Path) -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let root = std::fs::metadata("/proc/self").ok()?.uid() == 0;
+    if !root {
+        return None;
+    }
+    let searchable =
+        data_dir.ancestors().all(|dir| std::fs::metadata(dir).is_ok_and(|m| m.mode() & 0o001 != 0));
+    if !searchable {
+        tracing::warn!(
+            data_dir = %data_dir.display(),
+            "running functions as root: the data dir is not reachable by other users (use a data dir outside a private home)"
+        );
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let nobody = passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.first() == Some(&"nobody") && fields.len() > 3)
+            .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
+            .flatten()
+    });
+    Some(nobody.unwrap_or((65534, 65534)))
 }

@@ -41,6 +41,11 @@ async fn start_engine_with(
     }
 }
 
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
 fn temp_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("engine-test-{}", uuid::Uuid::new_v4()))
 }
@@ -74,7 +79,8 @@ def lambda_handler(event, context):
         "body": json.dumps({"event": event, "request_id": context.aws_request_id,
                             "remaining": context.get_remaining_time_in_millis(),
                             "function": context.function_name, "cwd": os.getcwd(),
-                            "greeting": os.environ.get("GREETING")}),
+                            "greeting": os.environ.get("GREETING"), "uid": os.getuid(),
+                            "tmp": os.environ.get("TMPDIR")}),
     }
 "#;
 
@@ -161,6 +167,13 @@ async fn create_invoke_and_delete_a_python_function() {
     assert_eq!(body["event"], json!({ "n": 1 }));
     assert_eq!(body["function"], "hello");
     assert_eq!(body["greeting"], "hi");
+    if is_root() {
+        assert_ne!(body["uid"], 0, "functions do not run as root when the engine does");
+    }
+    assert!(
+        body["tmp"].as_str().is_some_and(|t| t.contains("lambdaport-env-")),
+        "a private temp dir: {body}"
+    );
     assert!(body["remaining"].as_i64().is_some_and(|ms| ms > 0 && ms <= 3000), "{body}");
     let request_id = body["request_id"].as_str().expect("request id");
     assert!(log.contains(&format!("START RequestId: {request_id} Version: $LATEST")), "{log}");
