@@ -44,6 +44,8 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .route("/_lambdaport/code/{key}", get(download_code))
         .route("/", axum::routing::post(crate::logs_api::dispatch))
         .fallback(unknown_operation)
+        // A 50 MB zip is ~67 MB as base64 in JSON; larger bodies get Lambda's errors, not axum's.
+        .layer(axum::extract::DefaultBodyLimit::max(80 * 1024 * 1024))
         .with_state(state)
 }
 

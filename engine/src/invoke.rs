@@ -86,7 +86,7 @@ impl Pools {
         let mut idle = self.idle.lock().await;
         let envs = idle.get_mut(&function.name)?;
         while let Some((env, _)) = envs.pop() {
-            if env.revision_id == function.revision_id {
+            if env.revision_id == function.revision_id && !env.has_exited() {
                 return Some(env);
             }
             self.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);

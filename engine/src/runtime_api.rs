@@ -64,6 +64,8 @@ pub fn router(slot: Arc<Slot>) -> Router {
         .route("/2018-06-01/runtime/invocation/{request_id}/error", post(error))
         .route("/2018-06-01/runtime/init/error", post(init_error))
         .route("/ping", get(|| async { "pong" }))
+        // The response handler reads its body itself, to answer an oversized one as Lambda does.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(slot)
 }
 
@@ -135,19 +137,27 @@ fn complete(slot: &Slot, request_id: &str, outcome: Outcome) -> Response {
     }
 }
 
-/// `POST /runtime/invocation/{id}/response`.
+/// `POST /runtime/invocation/{id}/response`. An oversized response fails the invocation with
+/// `Function.ResponseSizeTooLarge`, and the runtime is told so.
 async fn response(
     State(slot): State<Arc<Slot>>,
     Path(request_id): Path<String>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
-    if body.len() > crate::invoke::MAX_SYNC_PAYLOAD + 100 {
+    const LIMIT: usize = crate::invoke::MAX_SYNC_PAYLOAD + 100;
+    let body = axum::body::to_bytes(body, LIMIT).await;
+    let Ok(body) = body else {
+        let error = serde_json::json!({
+            "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({LIMIT} bytes)."),
+            "errorType": "Function.ResponseSizeTooLarge",
+        });
+        complete(&slot, &request_id, Outcome::Error(Bytes::from(error.to_string())));
         return runtime_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestEntityTooLarge",
-            "Exceeded maximum allowed payload size (6291556 bytes).",
+            &format!("Exceeded maximum allowed payload size ({LIMIT} bytes)."),
         );
-    }
+    };
     complete(&slot, &request_id, Outcome::Response(body))
 }
 
@@ -164,4 +174,86 @@ async fn error(
 async fn init_error(State(slot): State<Arc<Slot>>, body: Bytes) -> Response {
     *slot.init_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(body);
     accepted()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn serve(slot: Arc<Slot>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router(slot)).await;
+        });
+        format!("http://{addr}/2018-06-01/runtime")
+    }
+
+    #[tokio::test]
+    async fn runtime_api_follows_lambdas_state_machine() {
+        let (tx, rx) = mpsc::channel(1);
+        let base = serve(Slot::new(rx)).await;
+        let client = reqwest::Client::new();
+
+        let early = client
+            .post(format!("{base}/invocation/abc/response"))
+            .body("{}")
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(early.status(), StatusCode::FORBIDDEN);
+        let body: serde_json::Value = early.json().await.expect("json");
+        assert_eq!(body["errorType"], "InvalidStateTransition");
+
+        let (reply, outcome) = oneshot::channel();
+        tx.send(Invocation {
+            request_id: "req-1".into(),
+            payload: Bytes::from_static(b"{\"a\":1}"),
+            deadline_ms: 1_700_000_000_000,
+            function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+            reply,
+        })
+        .await
+        .expect("send");
+        let next = client.get(format!("{base}/invocation/next")).send().await.expect("next");
+        assert_eq!(next.status(), StatusCode::OK);
+        let header =
+            |name: &str| next.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("lambda-runtime-aws-request-id").as_deref(), Some("req-1"));
+        assert_eq!(header("lambda-runtime-deadline-ms").as_deref(), Some("1700000000000"));
+        assert!(
+            header("lambda-runtime-invoked-function-arn")
+                .is_some_and(|a| a.ends_with(":function:f"))
+        );
+        assert!(header("lambda-runtime-trace-id").is_some_and(|t| t.starts_with("Root=1-")));
+        assert_eq!(next.bytes().await.expect("body"), &b"{\"a\":1}"[..]);
+
+        let again = client.get(format!("{base}/invocation/next")).send().await.expect("next");
+        assert_eq!(again.status(), StatusCode::FORBIDDEN, "no next before a response");
+        let wrong = client
+            .post(format!("{base}/invocation/other/response"))
+            .body("{}")
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = wrong.json().await.expect("json");
+        assert_eq!(body["errorType"], "InvalidRequestID");
+
+        let done = client
+            .post(format!("{base}/invocation/req-1/response"))
+            .body("\"ok\"")
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(done.status(), StatusCode::ACCEPTED);
+        assert!(matches!(outcome.await, Ok(Outcome::Response(body)) if body == "\"ok\""));
+        let twice = client
+            .post(format!("{base}/invocation/req-1/response"))
+            .body("\"ok\"")
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(twice.status(), StatusCode::FORBIDDEN, "one response per invocation");
+    }
 }

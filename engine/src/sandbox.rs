@@ -171,6 +171,11 @@ impl Environment {
         }))
     }
 
+    /// Whether the runtime process has exited.
+    pub fn has_exited(&self) -> bool {
+        self.exit.borrow().is_some()
+    }
+
     /// Hands an invocation to the runtime.
     pub async fn send(&self, invocation: Invocation) -> bool {
         self.invocations.send(invocation).await.is_ok()

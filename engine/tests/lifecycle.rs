@@ -70,6 +70,12 @@ def lambda_handler(event, context):
         sys.exit(3)
     if action == "hang":
         time.sleep(30)
+    if action == "big":
+        return "x" * (7 * 1024 * 1024)
+    if action == "shout":
+        for n in range(30000):
+            print(f"line {n} " + "y" * 100)
+        return "shouted"
     if action == "hog":
         hog = b"x" * (300 * 1024 * 1024)
         time.sleep(2)
@@ -739,4 +745,53 @@ async fn logs_survive_a_restart() {
     assert_eq!(names, ["/aws/lambda/logged"], "the deleted group stays deleted");
     assert_eq!(groups["logGroups"][0]["retentionInDays"], 30);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn payload_limits_and_loud_handlers() {
+    let engine = start_engine(temp_dir()).await;
+    engine.create("sizes", json!({ "Timeout": 10 })).await;
+
+    let pad = "p".repeat(5 * 1024 * 1024);
+    let big_event = engine.invoke("sizes", json!({ "pad": pad })).await;
+    assert_eq!(big_event.status(), StatusCode::OK, "5 MB in, 5 MB out");
+    let result: Value = big_event.json().await.expect("json");
+    assert!(result["body"].as_str().is_some_and(|b| b.len() > 5 * 1024 * 1024));
+
+    let too_big = engine.invoke("sizes", json!({ "pad": "p".repeat(7 * 1024 * 1024) })).await;
+    assert_eq!(too_big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error_type(&too_big), "RequestTooLargeException");
+
+    let big_response = engine.invoke("sizes", json!({ "action": "big" })).await;
+    assert!(big_response.headers().get("x-amz-function-error").is_some());
+    let error: Value = big_response.json().await.expect("json");
+    assert_eq!(error["errorType"], "Function.ResponseSizeTooLarge", "{error}");
+
+    let loud = engine.invoke("sizes", json!({ "action": "shout" })).await;
+    let tail = log_tail(&loud);
+    assert!(tail.len() <= 4096 + 4, "the tail is the last 4 KB: {}", tail.len());
+    assert!(tail.contains("REPORT RequestId"), "{tail}");
+    let result: Value = loud.json().await.expect("json");
+    assert_eq!(result, json!("shouted"));
+    assert!(
+        engine.wait_for_lines("sizes", "\"line 29999 \"", 1).await.len() == 1,
+        "3 MB of output was kept"
+    );
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+/// Not a benchmark: a guard against responses split across writes without TCP_NODELAY, which
+/// costs ~40 ms per invoke in delayed ACKs. 20 warm invokes take a few ms; with the bug, > 800 ms.
+#[tokio::test]
+async fn warm_invokes_do_not_wait_for_delayed_acks() {
+    let engine = start_engine(temp_dir()).await;
+    engine.create("quick", json!({})).await;
+    engine.invoke("quick", json!({})).await;
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        assert_eq!(engine.invoke("quick", json!({})).await.status(), StatusCode::OK);
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(400), "20 warm invokes took {elapsed:?}");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
 }

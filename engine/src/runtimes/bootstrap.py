@@ -16,10 +16,17 @@ BASE = "/2018-06-01/runtime"
 
 
 def call(method, path, body=None, headers=None):
-    CONN.request(method, BASE + path, body=body, headers=headers or {})
-    response = CONN.getresponse()
-    data = response.read()
-    return response, data
+    # The engine may close the connection after refusing a request (an oversized response):
+    # reconnect once, as the connection is just transport.
+    for attempt in (1, 2):
+        try:
+            CONN.request(method, BASE + path, body=body, headers=headers or {})
+            response = CONN.getresponse()
+            return response, response.read()
+        except (http.client.HTTPException, ConnectionError):
+            CONN.close()
+            if attempt == 2 or method == "POST" and path.endswith("/response") and body and len(body) > 6291556:
+                return None, b""
 
 
 def error_body(exc, request_id=None):
@@ -84,6 +91,8 @@ def main():
     handler = load_handler()
     while True:
         response, payload = call("GET", "/invocation/next")
+        if response is None:
+            sys.exit(1)
         request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
         deadline_ms = int(response.getheader("Lambda-Runtime-Deadline-Ms", "0"))
         invoked_arn = response.getheader("Lambda-Runtime-Invoked-Function-Arn", "")
