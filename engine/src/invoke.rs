@@ -315,6 +315,7 @@ async fn start_environment(
         function,
         task_root: state.code.task_root(&function.code_key),
         runtime_dir: state.runtime_dir(),
+        awslambdaric: state.config.awslambdaric.as_deref(),
         region: &state.config.region,
         function_arn: state.function_arn(&function.name),
         log_group: crate::logs::group_name(function.name.as_str()),

@@ -49,6 +49,9 @@ pub struct EngineConfig {
     pub event_retry_delays: Vec<Duration>,
     /// Asynchronous invocations older than this are dropped (Lambda's default: 6 hours).
     pub max_event_age: Duration,
+    /// Run Python functions with AWS's `awslambdaric` from this directory (made with
+    /// `pip install --target DIR awslambdaric`) instead of the bundled runtime client.
+    pub awslambdaric: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -62,6 +65,7 @@ impl EngineConfig {
             max_environments: 64,
             event_retry_delays: vec![Duration::from_secs(60), Duration::from_secs(120)],
             max_event_age: Duration::from_secs(6 * 60 * 60),
+            awslambdaric: None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct Spec<'a> {
     pub function: &'a Function,
     pub task_root: PathBuf,
     pub runtime_dir: PathBuf,
+    /// A directory holding `awslambdaric`, to run Python functions with AWS's runtime client.
+    pub awslambdaric: Option<&'a std::path::Path>,
     pub region: &'a str,
     pub function_arn: String,
     pub log_group: String,
@@ -80,7 +82,12 @@ impl Environment {
         let mut command = match family {
             RuntimeFamily::Python => {
                 let mut c = tokio::process::Command::new("python3");
-                c.arg("-u").arg(spec.runtime_dir.join("bootstrap.py"));
+                // With awslambdaric, its directory goes on PYTHONPATH (set after `env_clear` below).
+                if spec.awslambdaric.is_some() {
+                    c.arg("-m").arg("awslambdaric").arg(&settings.handler);
+                } else {
+                    c.arg("-u").arg(spec.runtime_dir.join("bootstrap.py"));
+                }
                 c
             }
             RuntimeFamily::Node => {
@@ -125,6 +132,9 @@ impl Environment {
             .kill_on_drop(true);
         if family != RuntimeFamily::Provided {
             command.env("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", settings.runtime));
+        }
+        if let (RuntimeFamily::Python, Some(site)) = (family, spec.awslambdaric) {
+            command.env("PYTHONPATH", site);
         }
         if let Some((uid, gid)) = spec.run_as {
             command.uid(uid).gid(gid);

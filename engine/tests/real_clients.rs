@@ -7,9 +7,18 @@ use engine::{Engine, EngineConfig};
 
 async fn start_engine() -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
     let data_dir = std::env::temp_dir().join(format!("engine-clients-{}", uuid::Uuid::new_v4()));
+    start_engine_in(data_dir, None).await
+}
+
+async fn start_engine_in(
+    data_dir: std::path::PathBuf,
+    awslambdaric: Option<std::path::PathBuf>,
+) -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let engine = Engine::open(EngineConfig::new(addr, data_dir.clone())).expect("engine");
+    let mut config = EngineConfig::new(addr, data_dir.clone());
+    config.awslambdaric = awslambdaric;
+    let engine = Engine::open(config).expect("engine");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(engine.serve(listener, async move {
         let _ = stopped.await;
@@ -113,5 +122,49 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
     run(aws(&["lambda", "delete-function", "--function-name", "cli-lab"])).await;
     let listed = run(aws(&["lambda", "list-functions"])).await;
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));
+    std::fs::remove_dir_all(data_dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn awslambdaric_runs_python_functions_when_asked() {
+    let data_dir = std::env::temp_dir().join(format!("engine-ric-{}", uuid::Uuid::new_v4()));
+    let site = data_dir.join("awslambdaric");
+    let mut pip = Command::new("python3");
+    pip.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+        .arg(&site)
+        .arg("awslambdaric");
+    run(pip).await;
+    let (endpoint, data_dir, _stop) = start_engine_in(data_dir, Some(site)).await;
+
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer
+        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    writer
+        .write_all(b"def lambda_handler(event, context):\n    if event.get('fail'):\n        raise KeyError('gone')\n    return {'ric': True, 'id': context.aws_request_id}\n")
+        .expect("write");
+    let zip = writer.finish().expect("finish").into_inner();
+    use base64::Engine as _;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{endpoint}/2015-03-31/functions"))
+        .json(&serde_json::json!({
+            "FunctionName": "ric", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
+            "Role": "arn:aws:iam::000000000000:role/r",
+            "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip) },
+        }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    let invoke = |body: &'static str| {
+        client.post(format!("{endpoint}/2015-03-31/functions/ric/invocations")).body(body).send()
+    };
+    let result: serde_json::Value = invoke("{}").await.expect("invoke").json().await.expect("json");
+    assert_eq!(result["ric"], true, "{result}");
+    let failed = invoke("{\"fail\": true}").await.expect("invoke");
+    assert!(failed.headers().get("x-amz-function-error").is_some());
+    let error: serde_json::Value = failed.json().await.expect("json");
+    assert_eq!(error["errorType"], "KeyError", "{error}");
     std::fs::remove_dir_all(data_dir).ok();
 }

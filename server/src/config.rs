@@ -33,6 +33,10 @@ pub struct EngineArgs {
     /// Directory for the engine's functions, code and state.
     #[arg(long, env = "LAMBDAPORT_DATA_DIR", default_value = ".lambdaport")]
     pub data_dir: PathBuf,
+    /// Run Python functions with AWS's awslambdaric from this directory
+    /// (`pip install --target DIR awslambdaric`) instead of the bundled runtime client.
+    #[arg(long, env = "LAMBDAPORT_AWSLAMBDARIC")]
+    pub awslambdaric: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

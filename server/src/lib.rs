@@ -8,7 +8,7 @@ pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,17 +83,20 @@ async fn create_account_from_shell(pool: &PgPool, email: &str, role: &str) -> an
 async fn open_engine(
     listen: SocketAddr,
     data_dir: &Path,
+    awslambdaric: Option<PathBuf>,
 ) -> anyhow::Result<(engine::Engine, TcpListener)> {
     let listener = TcpListener::bind(listen).await.with_context(|| {
         format!("the engine cannot listen on {listen} (in use? try --engine-listen or --no-engine)")
     })?;
     let addr = listener.local_addr()?;
-    let engine = engine::Engine::open(engine::EngineConfig::new(addr, data_dir.to_path_buf()))?;
+    let mut config = engine::EngineConfig::new(addr, data_dir.to_path_buf());
+    config.awslambdaric = awslambdaric;
+    let engine = engine::Engine::open(config)?;
     Ok((engine, listener))
 }
 
 async fn run_engine(args: EngineArgs) -> anyhow::Result<()> {
-    let (engine, listener) = open_engine(args.listen, &args.data_dir).await?;
+    let (engine, listener) = open_engine(args.listen, &args.data_dir, args.awslambdaric).await?;
     println!("  Lambdaport engine: a Lambda endpoint at http://{}", listener.local_addr()?);
     println!("  e.g. aws --endpoint-url http://{} lambda list-functions", listener.local_addr()?);
     engine.serve(listener, shutdown_signal()).await
@@ -121,7 +124,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     } else {
         let data_dir = args.database.data_dir.join("engine");
-        let (engine, listener) = open_engine(args.engine_listen, &data_dir).await?;
+        let (engine, listener) = open_engine(args.engine_listen, &data_dir, None).await?;
         let addr = listener.local_addr()?;
         Some((addr, tokio::spawn(engine.serve(listener, until_stopped()))))
     };
