@@ -159,7 +159,9 @@ impl Engine {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let reaper = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let period = (state.config.idle_timeout / 2)
+                .clamp(Duration::from_millis(10), Duration::from_secs(5));
+            let mut tick = tokio::time::interval(period);
             loop {
                 tick.tick().await;
                 state.pools.expire(state.config.idle_timeout).await;

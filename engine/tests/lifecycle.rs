@@ -795,3 +795,33 @@ async fn warm_invokes_do_not_wait_for_delayed_acks() {
     assert!(elapsed < Duration::from_millis(400), "20 warm invokes took {elapsed:?}");
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
+
+#[tokio::test]
+async fn idle_environments_expire_and_the_account_limit_throttles() {
+    let engine = start_engine_with(temp_dir(), |config| {
+        config.idle_timeout = Duration::from_millis(200);
+        config.max_environments = 1;
+    })
+    .await;
+    engine.create("sleepy", json!({ "Timeout": 5 })).await;
+    assert!(log_tail(&engine.invoke("sleepy", json!({})).await).contains("Init Duration"));
+    assert!(!log_tail(&engine.invoke("sleepy", json!({})).await).contains("Init Duration"), "warm");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        log_tail(&engine.invoke("sleepy", json!({})).await).contains("Init Duration"),
+        "expired, so cold again"
+    );
+
+    // One environment in all: while it is busy, a second invoke is throttled.
+    let busy = engine.invoke("sleepy", json!({ "action": "hang" }));
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        engine.create("other", json!({})).await;
+        engine.invoke("other", json!({})).await
+    };
+    let (_, throttled) = tokio::join!(busy, second);
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = throttled.json().await.expect("json");
+    assert_eq!(body["Reason"], "ConcurrentInvocationLimitExceeded");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
