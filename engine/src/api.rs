@@ -77,6 +77,23 @@ struct CodeInput {
     image_uri: Option<String>,
 }
 
+/// The zip a `Code` (CreateFunction) or UpdateFunctionCode request carries.
+fn zip_bytes(code: CodeInput) -> Result<Vec<u8>> {
+    if code.s3_bucket.is_some() || code.image_uri.is_some() {
+        return Err(LambdaError::invalid(
+            "The engine takes code as ZipFile only (S3 and images are not supported)",
+        ));
+    }
+    let zip_b64 = code
+        .zip_file
+        .ok_or_else(|| LambdaError::invalid("Please provide a source for function code."))?;
+    base64::engine::general_purpose::STANDARD.decode(zip_b64.trim()).map_err(|_| {
+        LambdaError::invalid(
+            "Could not unzip uploaded file. Please check your file, then try to upload again.",
+        )
+    })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct EphemeralStorage {
@@ -148,19 +165,7 @@ async fn create_function(State(state): State<Arc<EngineState>>, body: Bytes) -> 
     };
     validate(&settings)?;
     let code = request.code.ok_or_else(|| LambdaError::invalid("1 validation error detected: Value null at 'code' failed to satisfy constraint: Member must not be null"))?;
-    if code.s3_bucket.is_some() || code.image_uri.is_some() {
-        return Err(LambdaError::invalid(
-            "The engine takes code as Code.ZipFile only (S3 and images are not supported)",
-        ));
-    }
-    let zip_b64 = code
-        .zip_file
-        .ok_or_else(|| LambdaError::invalid("Please provide a source for function code."))?;
-    let zip = base64::engine::general_purpose::STANDARD.decode(zip_b64.trim()).map_err(|_| {
-        LambdaError::invalid(
-            "Could not unzip uploaded file. Please check your file, then try to upload again.",
-        )
-    })?;
+    let zip = zip_bytes(code)?;
     if state.store.get(&name).await.is_some() {
         return Err(LambdaError::conflict(format!("Function already exist: {}", name.as_str())));
     }
@@ -450,9 +455,8 @@ fn touch(function: &mut Function) {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct UpdateCodeRequest {
-    zip_file: Option<String>,
-    s3_bucket: Option<String>,
-    image_uri: Option<String>,
+    #[serde(flatten)]
+    code: CodeInput,
     revision_id: Option<String>,
     #[serde(default)]
     dry_run: bool,
@@ -467,19 +471,7 @@ async fn update_function_code(
     let request: UpdateCodeRequest = parse_body(&body)?;
     let function = find(&state, &name, None).await?;
     check_revision(&function, request.revision_id.as_deref())?;
-    if request.s3_bucket.is_some() || request.image_uri.is_some() {
-        return Err(LambdaError::invalid(
-            "The engine takes code as ZipFile only (S3 and images are not supported)",
-        ));
-    }
-    let zip_b64 = request
-        .zip_file
-        .ok_or_else(|| LambdaError::invalid("Please provide a source for function code."))?;
-    let zip = base64::engine::general_purpose::STANDARD.decode(zip_b64.trim()).map_err(|_| {
-        LambdaError::invalid(
-            "Could not unzip uploaded file. Please check your file, then try to upload again.",
-        )
-    })?;
+    let zip = zip_bytes(request.code)?;
     let store = state.code.clone();
     let stored = tokio::task::spawn_blocking(move || store.put(&zip))
         .await
