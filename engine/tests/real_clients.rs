@@ -168,3 +168,78 @@ async fn awslambdaric_runs_python_functions_when_asked() {
     assert_eq!(error["errorType"], "KeyError", "{error}");
     std::fs::remove_dir_all(data_dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_sdk_for_rust_runs_the_lifecycle() {
+    use aws_sdk_lambda::client::Waiters as _;
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, Runtime};
+
+    let (endpoint, data_dir, _stop) = start_engine().await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+        .endpoint_url(&endpoint)
+        .load()
+        .await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer
+        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    writer
+        .write_all(b"def lambda_handler(event, context):\n    return {'sdk': event}\n")
+        .expect("write");
+    let zip = writer.finish().expect("finish").into_inner();
+
+    let created = lambda
+        .create_function()
+        .function_name("sdk-fn")
+        .runtime(Runtime::Python312)
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .handler("lambda_function.lambda_handler")
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(
+        created.function_arn(),
+        Some("arn:aws:lambda:us-east-1:000000000000:function:sdk-fn")
+    );
+    lambda
+        .wait_until_function_active_v2()
+        .function_name("sdk-fn")
+        .wait(std::time::Duration::from_secs(30))
+        .await
+        .expect("active");
+
+    let invoked = lambda
+        .invoke()
+        .function_name("sdk-fn")
+        .payload(Blob::new(br#"{"from":"rust"}"#.to_vec()))
+        .log_type(aws_sdk_lambda::types::LogType::Tail)
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(invoked.status_code(), 200);
+    assert!(invoked.function_error().is_none());
+    let payload: serde_json::Value =
+        serde_json::from_slice(invoked.payload().expect("payload").as_ref()).expect("json");
+    assert_eq!(payload, serde_json::json!({ "sdk": { "from": "rust" } }));
+    assert!(invoked.log_result().is_some_and(|l| !l.is_empty()));
+
+    let listed = lambda.list_functions().send().await.expect("list");
+    assert_eq!(listed.functions().len(), 1);
+    assert!(listed.next_marker().is_none());
+
+    lambda.delete_function().function_name("sdk-fn").send().await.expect("delete");
+    let missing = lambda.get_function().function_name("sdk-fn").send().await.expect_err("gone");
+    assert!(
+        missing.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()),
+        "{missing:?}"
+    );
+    std::fs::remove_dir_all(data_dir).ok();
+}
