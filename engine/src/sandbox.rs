@@ -150,6 +150,20 @@ impl Environment {
             )
         })?;
         let pid = child.id();
+        // Lambda's first line in a new environment's stream.
+        let runtime = &settings.runtime;
+        let version = runtime
+            .replace("nodejs", "nodejs:")
+            .replace("python", "python:")
+            .replace("provided.", "provided:");
+        logs.append(
+            &spec.log_group,
+            &log_stream,
+            format!(
+                "INIT_START Runtime Version: {version}.lambdaport\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambdaport-{runtime}",
+                spec.region
+            ),
+        );
         for output in
             [child.stdout.take().map(boxed), child.stderr.take().map(boxed)].into_iter().flatten()
         {

@@ -186,6 +186,11 @@ async fn create_invoke_and_delete_a_python_function() {
     assert!(log.contains("hello from the handler"), "{log}");
     assert!(log.contains(&format!("END RequestId: {request_id}")), "{log}");
     assert!(log.contains("\tInit Duration: "), "a cold start reports its init: {log}");
+    let init = engine.log_lines("hello", "INIT_START").await;
+    assert!(
+        init.first().is_some_and(|l| l.starts_with("INIT_START Runtime Version: python:3.12")),
+        "{init:?}"
+    );
 
     let warm = engine.invoke("hello", json!({})).await;
     assert!(!log_tail(&warm).contains("Init Duration"), "a warm invoke has no init");
@@ -728,7 +733,7 @@ async fn logs_survive_a_restart() {
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let engine = start_engine(dir.clone()).await;
-    let starts = engine.log_lines("logged", "START").await;
+    let starts = engine.log_lines("logged", "\"START RequestId\"").await;
     assert_eq!(starts.len(), 2, "both invocations' lines are back: {starts:?}");
     let groups: Value = logs_call(&engine, "DescribeLogGroups", json!({}))
         .await

@@ -92,7 +92,8 @@ def main(endpoint):
     events = logs.get_log_events(logGroupName=group, logStreamName=streams[0]["logStreamName"],
                                  startFromHead=True)["events"]
     messages = [e["message"] for e in events]
-    assert messages[0].startswith("START RequestId: ") and messages[-1].startswith("REPORT RequestId: "), messages
+    assert messages[0].startswith("INIT_START Runtime Version: "), messages
+    assert messages[1].startswith("START RequestId: ") and messages[-1].startswith("REPORT RequestId: "), messages
     reports = logs.filter_log_events(logGroupName=group, filterPattern="REPORT")["events"]
     assert len(reports) == 1 and "Billed Duration" in reports[0]["message"], reports
     logs.put_retention_policy(logGroupName=group, retentionInDays=7)
