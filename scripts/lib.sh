@@ -66,7 +66,11 @@ ensure_test_tools() {
   command -v python3 >/dev/null || apt_install python3 python3-pip
   # The engine is tested with the real AWS clients.
   python3 -c 'import boto3' 2>/dev/null || { log "pip install boto3"; python3 -m pip install --quiet boto3; }
-  command -v aws >/dev/null || { log "pip install awscli"; python3 -m pip install --quiet awscli; }
+  if ! command -v aws >/dev/null; then
+    log "pip install awscli"
+    python3 -m pip install --quiet awscli
+    command -v pyenv >/dev/null && pyenv rehash # a pyenv python needs a shim for the new command
+  fi
 }
 
 # The browser side: the hydrate build of `app` as wasm + JS, and the stylesheet, in $SITE/pkg.
