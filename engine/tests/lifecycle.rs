@@ -91,6 +91,12 @@ def lambda_handler(event, context):
 "#;
 
 impl TestEngine {
+    /// GET a path on the engine and parse its JSON.
+    async fn get_json(&self, path: &str) -> Value {
+        let response = self.client.get(format!("{}{path}", self.base)).send().await.expect("GET");
+        response.json().await.expect("json")
+    }
+
     async fn create(&self, name: &str, extra: Value) -> reqwest::Response {
         let mut body = json!({
             "FunctionName": name,
@@ -152,15 +158,7 @@ async fn create_invoke_and_delete_a_python_function() {
     assert_eq!(config["FunctionArn"], "arn:aws:lambda:us-east-1:000000000000:function:hello");
     assert_eq!(config["CodeSha256"].as_str().map(str::len), Some(44));
 
-    let got: Value = engine
-        .client
-        .get(format!("{}/2015-03-31/functions/hello", engine.base))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let got: Value = engine.get_json("/2015-03-31/functions/hello").await;
     assert_eq!(got["Configuration"]["State"], "Active", "waiters see Active");
 
     let cold = engine.invoke("hello", json!({ "n": 1 })).await;
@@ -300,15 +298,7 @@ async fn bad_requests_get_lambdas_errors_and_change_nothing() {
         let body: Value = response.json().await.expect("json");
         assert!(body["Message"].as_str().is_some_and(|m| m.contains(says)), "{says}: {body}");
     }
-    let list: Value = engine
-        .client
-        .get(format!("{}/2015-03-31/functions", engine.base))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let list: Value = engine.get_json("/2015-03-31/functions").await;
     assert_eq!(list["Functions"], json!([]), "nothing was created");
 
     assert_eq!(engine.create("twice", json!({})).await.status(), StatusCode::CREATED);
@@ -329,26 +319,11 @@ async fn functions_page_and_survive_a_restart() {
                 StatusCode::CREATED
             );
         }
-        let page: Value = engine
-            .client
-            .get(format!("{}/2015-03-31/functions?MaxItems=2", engine.base))
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+        let page: Value = engine.get_json("/2015-03-31/functions?MaxItems=2").await;
         assert_eq!(page["Functions"].as_array().map(Vec::len), Some(2));
         let marker = page["NextMarker"].as_str().expect("a next page").to_owned();
-        let last: Value = engine
-            .client
-            .get(format!("{}/2015-03-31/functions?MaxItems=2&Marker={marker}", engine.base))
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+        let last: Value =
+            engine.get_json(&format!("/2015-03-31/functions?MaxItems=2&Marker={marker}")).await;
         assert_eq!(last["Functions"][0]["FunctionName"], "fn-2");
         assert!(last.get("NextMarker").is_none(), "no marker on the last page");
     }
@@ -502,15 +477,7 @@ async fn updates_tags_and_reserved_concurrency() {
         .await
         .expect("update");
     assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
-    let config: Value = engine
-        .client
-        .get(url("/2015-03-31/functions/changing/configuration"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let config: Value = engine.get_json("/2015-03-31/functions/changing/configuration").await;
     assert_eq!(
         (config["Timeout"].clone(), config["MemorySize"].clone()),
         (json!(5), json!(128)),
@@ -576,15 +543,7 @@ async fn updates_tags_and_reserved_concurrency() {
     assert_eq!(error_type(&throttled), "TooManyRequestsException");
     let body: Value = throttled.json().await.expect("json");
     assert_eq!(body["Reason"], "ReservedFunctionConcurrentInvocationLimitExceeded");
-    let got: Value = engine
-        .client
-        .get(url("/2019-09-30/functions/changing/concurrency"))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let got: Value = engine.get_json("/2019-09-30/functions/changing/concurrency").await;
     assert_eq!(got, json!({ "ReservedConcurrentExecutions": 0 }));
     let deleted = engine
         .client
