@@ -1,35 +1,86 @@
 """Lambdaport's Python runtime client: speaks the Lambda Runtime API (2018-06-01) like AWS's
-awslambdaric, using only the standard library so nothing needs installing."""
+awslambdaric, with only the standard library so nothing needs installing. It talks HTTP/1.1 over a
+plain socket: importing http.client (and the email package behind it) would double a cold start."""
 
-import http.client
-import importlib
 import json
 import os
+import socket
 import sys
 import time
-import traceback
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 HOST, PORT = API.rsplit(":", 1)
-CONN = http.client.HTTPConnection(HOST, int(PORT))
 BASE = "/2018-06-01/runtime"
+_conn = None
 
 
-def call(method, path, body=None, headers=None):
-    # The engine may close the connection after refusing a request (an oversized response):
-    # reconnect once, as the connection is just transport.
+def _connect():
+    global _conn
+    sock = socket.create_connection((HOST, int(PORT)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    _conn = (sock, sock.makefile("rb"))
+    return _conn
+
+
+def _close():
+    global _conn
+    if _conn:
+        try:
+            _conn[0].close()
+        except OSError:
+            pass
+    _conn = None
+
+
+def _exchange(method, path, body, headers):
+    sock, reader = _conn or _connect()
+    head = f"{method} {BASE}{path} HTTP/1.1\r\nHost: {API}\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+    status_line = reader.readline()
+    if not status_line:
+        raise ConnectionError("the Runtime API closed the connection")
+    status = int(status_line.split()[1])
+    response_headers = {}
+    while True:
+        line = reader.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        response_headers[name.strip().lower()] = value.strip()
+    if response_headers.get("transfer-encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int(reader.readline().split(b";")[0], 16)
+            if size == 0:
+                reader.readline()
+                break
+            chunks.append(reader.read(size))
+            reader.readline()
+        data = b"".join(chunks)
+    else:
+        data = reader.read(int(response_headers.get("content-length", "0")))
+    if response_headers.get("connection", "").lower() == "close":
+        _close()
+    return status, response_headers, data
+
+
+def call(method, path, body=b"", headers=None):
+    """One request; reconnects once if the engine closed the connection (after refusing a request)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
     for attempt in (1, 2):
         try:
-            CONN.request(method, BASE + path, body=body, headers=headers or {})
-            response = CONN.getresponse()
-            return response, response.read()
-        except (http.client.HTTPException, ConnectionError):
-            CONN.close()
-            if attempt == 2 or method == "POST" and path.endswith("/response") and body and len(body) > 6291556:
-                return None, b""
+            return _exchange(method, path, body, headers or {})
+        except (ConnectionError, OSError, ValueError, IndexError):
+            _close()
+            if attempt == 2 or len(body) > 6291556:
+                return None, {}, b""
 
 
 def error_body(exc, request_id=None):
+    import traceback  # only on the error path: it costs ~10 ms to import
+
     body = {
         "errorMessage": str(exc),
         "errorType": type(exc).__name__,
@@ -48,6 +99,8 @@ def init_error(error_type, message, stack=None):
 
 
 def load_handler():
+    import importlib
+
     handler = os.environ["_HANDLER"]
     try:
         module_name, function_name = handler.rsplit(".", 1)
@@ -61,7 +114,8 @@ def load_handler():
     except SyntaxError as exc:
         init_error("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}")
     except Exception as exc:  # noqa: BLE001 - any failure at import is an init error
-        init_error(type(exc).__name__, str(exc), traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        body = error_body(exc)
+        init_error(body["errorType"], body["errorMessage"], body["stackTrace"])
     function = getattr(module, function_name, None)
     if function is None:
         init_error("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
@@ -90,14 +144,13 @@ class Context:
 def main():
     handler = load_handler()
     while True:
-        response, payload = call("GET", "/invocation/next")
-        if response is None:
+        status, headers, payload = call("GET", "/invocation/next")
+        if status != 200:
             sys.exit(1)
-        request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
-        deadline_ms = int(response.getheader("Lambda-Runtime-Deadline-Ms", "0"))
-        invoked_arn = response.getheader("Lambda-Runtime-Invoked-Function-Arn", "")
-        os.environ["_X_AMZN_TRACE_ID"] = response.getheader("Lambda-Runtime-Trace-Id", "")
-        context = Context(request_id, deadline_ms, invoked_arn)
+        request_id = headers.get("lambda-runtime-aws-request-id")
+        deadline_ms = int(headers.get("lambda-runtime-deadline-ms", "0"))
+        os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id", "")
+        context = Context(request_id, deadline_ms, headers.get("lambda-runtime-invoked-function-arn", ""))
         try:
             event = json.loads(payload) if payload else {}
             result = json.dumps(handler(event, context))
@@ -105,7 +158,6 @@ def main():
             body = error_body(exc, request_id)
             print(f"[ERROR] {body['errorType']}: {body['errorMessage']}", flush=True)
             print("Traceback (most recent call last):\n" + "".join(body["stackTrace"]), end="", flush=True)
-            sys.stdout.flush()
             call("POST", f"/invocation/{request_id}/error", json.dumps(body),
                  {"Lambda-Runtime-Function-Error-Type": body["errorType"]})
             continue
