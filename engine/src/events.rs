@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, Notify, Semaphore};
 
 use crate::EngineState;
-use crate::error::{ErrorType, LambdaError, Result};
+use crate::error::{ErrorType, Result};
 use crate::logs::now_ms;
 use crate::model::FunctionName;
 
@@ -50,11 +50,7 @@ impl EventQueue {
     }
 
     async fn write(&self, event: &QueuedEvent) -> Result<()> {
-        let path = self.path(&event.id);
-        let staging = path.with_extension("json.tmp");
-        let text = serde_json::to_vec(event).map_err(LambdaError::service)?;
-        tokio::fs::write(&staging, text).await.map_err(LambdaError::service)?;
-        tokio::fs::rename(&staging, &path).await.map_err(LambdaError::service)
+        crate::store::write_json(&self.path(&event.id), event).await
     }
 
     /// Stores an invocation for the worker; once this returns, it survives a restart.

@@ -10,6 +10,15 @@ use tokio::sync::RwLock;
 use crate::error::{LambdaError, Result};
 use crate::model::{FunctionName, Settings};
 
+/// Writes `value` as JSON to `path` atomically (a staging file, then a rename), so a crash never
+/// leaves a half-written record. Shared by every on-disk record of the engine.
+pub(crate) async fn write_json(path: &std::path::Path, value: &impl Serialize) -> Result<()> {
+    let staging = path.with_extension("json.tmp");
+    let text = serde_json::to_vec_pretty(value).map_err(LambdaError::service)?;
+    tokio::fs::write(&staging, text).await.map_err(LambdaError::service)?;
+    tokio::fs::rename(&staging, path).await.map_err(LambdaError::service)
+}
+
 /// A function as the engine keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Function {
@@ -56,11 +65,7 @@ impl Store {
     }
 
     async fn write(&self, function: &Function) -> Result<()> {
-        let path = self.path(&function.name);
-        let staging = path.with_extension("json.tmp");
-        let text = serde_json::to_vec_pretty(function).map_err(LambdaError::service)?;
-        tokio::fs::write(&staging, text).await.map_err(LambdaError::service)?;
-        tokio::fs::rename(&staging, &path).await.map_err(LambdaError::service)
+        write_json(&self.path(&function.name), function).await
     }
 
     pub async fn get(&self, name: &FunctionName) -> Option<Function> {
