@@ -71,6 +71,12 @@ ensure_test_tools() {
     python3 -m pip install --quiet awscli
     command -v pyenv >/dev/null && pyenv rehash # a pyenv python needs a shim for the new command
   fi
+  # AWS's Node.js runtime client (aws-lambda-ric) builds its native part from source at install.
+  local tool missing=()
+  for tool in cmake autoconf automake libtool g++ make; do
+    command -v "$tool" >/dev/null || command -v "${tool}ize" >/dev/null || missing+=("$tool")
+  done
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 # The browser side: the hydrate build of `app` as wasm + JS, and the stylesheet, in $SITE/pkg.

@@ -316,10 +316,11 @@ async fn start_environment(
         task_root: state.code.task_root(&function.code_key),
         runtime_dir: state.runtime_dir(),
         awslambdaric: state.config.awslambdaric.as_deref(),
+        aws_lambda_ric: state.config.aws_lambda_ric.as_deref(),
         region: &state.config.region,
         function_arn: state.function_arn(&function.name),
         log_group: crate::logs::group_name(function.name.as_str()),
-        run_as: state.run_as,
+        isolation: state.isolation,
     };
     Environment::start(spec, state.logs.clone()).await.inspect_err(|_| {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);

@@ -52,6 +52,9 @@ pub struct EngineConfig {
     /// Run Python functions with AWS's `awslambdaric` from this directory (made with
     /// `pip install --target DIR awslambdaric`) instead of the bundled runtime client.
     pub awslambdaric: Option<PathBuf>,
+    /// Run Node.js functions with AWS's `aws-lambda-ric` from this package directory (after
+    /// `npm install aws-lambda-ric`, `node_modules/aws-lambda-ric`) instead of the bundled client.
+    pub aws_lambda_ric: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -66,6 +69,7 @@ impl EngineConfig {
             event_retry_delays: vec![Duration::from_secs(60), Duration::from_secs(120)],
             max_event_age: Duration::from_secs(6 * 60 * 60),
             awslambdaric: None,
+            aws_lambda_ric: None,
         }
     }
 }
@@ -79,8 +83,8 @@ pub struct EngineState {
     pub logs: Arc<LogStore>,
     pub pools: invoke::Pools,
     pub events: events::EventQueue,
-    /// The unprivileged user functions run as, when the engine runs as root.
-    pub run_as: Option<(u32, u32)>,
+    /// How execution environments are isolated, as this process can manage.
+    pub isolation: sandbox::Isolation,
 }
 
 impl EngineState {
@@ -132,7 +136,7 @@ impl Engine {
             logs,
             pools: invoke::Pools::default(),
             events,
-            run_as: sandbox::unprivileged_user(&data_dir),
+            isolation: sandbox::Isolation::detect(&data_dir),
         });
         let runtime_dir = state.runtime_dir();
         std::fs::create_dir_all(&runtime_dir)?;
@@ -140,6 +144,10 @@ impl Engine {
             .context("writing the Python runtime client")?;
         std::fs::write(runtime_dir.join("bootstrap.mjs"), NODE_BOOTSTRAP)
             .context("writing the Node.js runtime client")?;
+        // Mount points for AWS's runtime clients inside environments.
+        for client in [sandbox::OFFICIAL_PYTHON_CLIENT, sandbox::OFFICIAL_NODE_CLIENT] {
+            std::fs::create_dir_all(runtime_dir.join(client))?;
+        }
         Ok(Self { state })
     }
 

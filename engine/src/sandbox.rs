@@ -1,8 +1,13 @@
 //! Execution environments: one child process per environment, with its own Runtime API listener,
 //! working dir (the extracted code), temp dir and clean environment. Output is captured line by
 //! line into the function's log stream. Killing an environment kills its whole process group.
+//!
+//! When the engine runs as root, each environment also gets its own mount namespace, as on Lambda:
+//! the code read-only at `/var/task`, the runtime clients at `/var/runtime` and a private `/tmp`,
+//! and the function runs as an unprivileged user.
 
-use std::path::PathBuf;
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -26,12 +31,13 @@ pub struct Spec<'a> {
     pub task_root: PathBuf,
     pub runtime_dir: PathBuf,
     /// A directory holding `awslambdaric`, to run Python functions with AWS's runtime client.
-    pub awslambdaric: Option<&'a std::path::Path>,
+    pub awslambdaric: Option<&'a Path>,
+    /// The `aws-lambda-ric` package directory, to run Node.js functions with AWS's runtime client.
+    pub aws_lambda_ric: Option<&'a Path>,
     pub region: &'a str,
     pub function_arn: String,
     pub log_group: String,
-    /// The user and group to run as, when the engine runs as root.
-    pub run_as: Option<(u32, u32)>,
+    pub isolation: Isolation,
 }
 
 /// A running execution environment.
@@ -74,29 +80,52 @@ impl Environment {
         let tmp_dir =
             std::env::temp_dir().join(format!("lambdaport-env-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&tmp_dir).map_err(LambdaError::service)?;
-        if let Some((uid, gid)) = spec.run_as {
+        if let Some((uid, gid)) = spec.isolation.run_as {
             std::os::unix::fs::chown(&tmp_dir, Some(uid), Some(gid))
                 .map_err(LambdaError::service)?;
         }
+        // AWS's own runtime client for this runtime, when the engine was given one.
+        let official_client = match family {
+            RuntimeFamily::Python => spec.awslambdaric.map(|dir| (dir, OFFICIAL_PYTHON_CLIENT)),
+            RuntimeFamily::Node => spec.aws_lambda_ric.map(|dir| (dir, OFFICIAL_NODE_CLIENT)),
+            RuntimeFamily::Provided => None,
+        };
+        // The paths the function sees: Lambda's own inside a mount namespace, the host's otherwise.
+        let private = spec.isolation.private_mounts;
+        let (task_root, runtime_dir, tmp) = if private {
+            (Path::new(TASK_ROOT), Path::new(RUNTIME_DIR), Path::new("/tmp"))
+        } else {
+            (spec.task_root.as_path(), spec.runtime_dir.as_path(), tmp_dir.as_path())
+        };
+        let official_client = official_client.map(|(dir, name)| {
+            let seen = if private { runtime_dir.join(name) } else { dir.to_path_buf() };
+            (dir, seen)
+        });
         let settings = &function.settings;
-        let mut command = match family {
-            RuntimeFamily::Python => {
+        let mut command = match (family, &official_client) {
+            (RuntimeFamily::Python, Some(_)) => {
                 let mut c = tokio::process::Command::new("python3");
-                // With awslambdaric, its directory goes on PYTHONPATH (set after `env_clear` below).
-                if spec.awslambdaric.is_some() {
-                    c.arg("-m").arg("awslambdaric").arg(&settings.handler);
-                } else {
-                    c.arg("-u").arg(spec.runtime_dir.join("bootstrap.py"));
-                }
+                // Its directory goes on PYTHONPATH, set after `env_clear` below.
+                c.arg("-m").arg("awslambdaric").arg(&settings.handler);
                 c
             }
-            RuntimeFamily::Node => {
+            (RuntimeFamily::Python, None) => {
+                let mut c = tokio::process::Command::new("python3");
+                c.arg("-u").arg(runtime_dir.join("bootstrap.py"));
+                c
+            }
+            (RuntimeFamily::Node, Some((_, package))) => {
                 let mut c = tokio::process::Command::new("node");
-                c.arg(spec.runtime_dir.join("bootstrap.mjs"));
+                c.arg(package.join("bin/index.mjs")).arg(&settings.handler);
                 c
             }
-            RuntimeFamily::Provided => {
-                tokio::process::Command::new(spec.task_root.join("bootstrap"))
+            (RuntimeFamily::Node, None) => {
+                let mut c = tokio::process::Command::new("node");
+                c.arg(runtime_dir.join("bootstrap.mjs"));
+                c
+            }
+            (RuntimeFamily::Provided, _) => {
+                tokio::process::Command::new(task_root.join("bootstrap"))
             }
         };
         command
@@ -106,12 +135,12 @@ impl Environment {
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("LANG", "en_US.UTF-8")
             .env("TZ", ":UTC")
-            .env("TMPDIR", &tmp_dir)
-            .env("HOME", &tmp_dir)
+            .env("TMPDIR", tmp)
+            .env("HOME", tmp)
             .env("AWS_LAMBDA_RUNTIME_API", api_addr.to_string())
             .env("_HANDLER", &settings.handler)
-            .env("LAMBDA_TASK_ROOT", &spec.task_root)
-            .env("LAMBDA_RUNTIME_DIR", &spec.runtime_dir)
+            .env("LAMBDA_TASK_ROOT", task_root)
+            .env("LAMBDA_RUNTIME_DIR", runtime_dir)
             .env("AWS_LAMBDA_FUNCTION_NAME", function.name.as_str())
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", settings.memory_size.to_string())
@@ -133,10 +162,16 @@ impl Environment {
         if family != RuntimeFamily::Provided {
             command.env("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", settings.runtime));
         }
-        if let (RuntimeFamily::Python, Some(site)) = (family, spec.awslambdaric) {
+        if let (RuntimeFamily::Python, Some((_, site))) = (family, &official_client) {
             command.env("PYTHONPATH", site);
         }
-        if let Some((uid, gid)) = spec.run_as {
+        if spec.isolation.private_mounts {
+            let official_client =
+                official_client.as_ref().map(|(dir, seen)| (*dir, seen.as_path()));
+            let mounts = Mounts::new(&spec.task_root, &spec.runtime_dir, official_client, &tmp_dir)
+                .map_err(LambdaError::service)?;
+            enter_namespace_at_exec(command.as_std_mut(), mounts, spec.isolation.run_as);
+        } else if let Some((uid, gid)) = spec.isolation.run_as {
             command.uid(uid).gid(gid);
         }
         let spawned_at = Instant::now();
@@ -266,13 +301,136 @@ fn describe_exit(status: &std::process::ExitStatus) -> String {
     }
 }
 
+/// Where the code and the runtime clients are mounted inside an environment, as on Lambda.
+const TASK_ROOT: &str = "/var/task";
+const RUNTIME_DIR: &str = "/var/runtime";
+/// Under the runtime dir: where AWS's runtime clients are mounted when the engine uses them.
+pub const OFFICIAL_PYTHON_CLIENT: &str = "awslambdaric";
+pub const OFFICIAL_NODE_CLIENT: &str = "aws-lambda-ric";
+
+/// How environments are kept apart from each other and from the host.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Isolation {
+    /// The unprivileged user functions run as, when the engine runs as root.
+    pub run_as: Option<(u32, u32)>,
+    /// Each environment gets its own mount namespace (`/var/task`, `/var/runtime`, a private
+    /// `/tmp`). Needs root; without it functions share the host's `/tmp` and get a private `TMPDIR`.
+    pub private_mounts: bool,
+}
+
+impl Isolation {
+    /// What this process can do: checked once, by starting a throwaway child the way environments
+    /// are started.
+    pub fn detect(data_dir: &Path) -> Self {
+        let run_as = unprivileged_user(data_dir);
+        let private_mounts = is_root() && probe_private_mounts(data_dir, run_as);
+        Self { run_as, private_mounts }
+    }
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+fn probe_private_mounts(data_dir: &Path, run_as: Option<(u32, u32)>) -> bool {
+    let probe = || -> std::io::Result<()> {
+        std::fs::create_dir_all(TASK_ROOT)?;
+        std::fs::create_dir_all(RUNTIME_DIR)?;
+        let mounts = Mounts::new(data_dir, data_dir, None, &std::env::temp_dir())?;
+        let mut command = std::process::Command::new("true");
+        enter_namespace_at_exec(&mut command, mounts, run_as);
+        let status = command.status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("the probe ended with {status}")))
+        }
+    };
+    probe()
+        .inspect_err(|error| {
+            tracing::warn!(%error, "environments share the host's /tmp: no private mount namespaces");
+        })
+        .is_ok()
+}
+
+/// The host paths bound into an environment's mount namespace, prepared before the fork:
+/// (source, target, writable), in order.
+#[derive(Debug)]
+struct Mounts {
+    binds: Vec<(CString, CString, bool)>,
+}
+
+impl Mounts {
+    /// The code, the runtime clients, AWS's runtime client if one is used, and `/tmp` last: the
+    /// others may live under the host's `/tmp`.
+    fn new(
+        task_root: &Path,
+        runtime_dir: &Path,
+        official_client: Option<(&Path, &Path)>,
+        tmp_dir: &Path,
+    ) -> std::io::Result<Self> {
+        use std::os::unix::ffi::OsStrExt as _;
+        let c =
+            |path: &Path| CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other);
+        let mut binds = vec![
+            (c(task_root)?, c(Path::new(TASK_ROOT))?, false),
+            (c(runtime_dir)?, c(Path::new(RUNTIME_DIR))?, false),
+        ];
+        if let Some((source, target)) = official_client {
+            binds.push((c(source)?, c(target)?, false));
+        }
+        binds.push((c(tmp_dir)?, c(Path::new("/tmp"))?, true));
+        Ok(Self { binds })
+    }
+}
+
+/// Makes the child enter its own mount namespace between fork and exec, then drop to `run_as`.
+#[expect(unsafe_code, reason = "pre_exec is the only way to act in the child before exec")]
+fn enter_namespace_at_exec(
+    command: &mut std::process::Command,
+    mounts: Mounts,
+    run_as: Option<(u32, u32)>,
+) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: the closure runs in the forked child and only makes system calls (unshare, mount,
+    // chdir, setgroups, setgid, setuid) on memory prepared before the fork: it neither allocates
+    // nor takes locks.
+    unsafe {
+        command.pre_exec(move || enter_namespace(&mounts, run_as));
+    }
+}
+
+fn enter_namespace(mounts: &Mounts, run_as: Option<(u32, u32)>) -> std::io::Result<()> {
+    use nix::mount::{MsFlags, mount};
+    use nix::unistd::{Gid, Uid, chdir, setgid, setgroups, setuid};
+    const NONE: Option<&CStr> = None;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
+    // Nothing mounted here may leak back to the host.
+    mount(NONE, c"/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)?;
+    for (source, target, writable) in &mounts.binds {
+        let (source, target) = (source.as_c_str(), target.as_c_str());
+        mount(Some(source), target, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE)?;
+        if !writable {
+            let read_only = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+            mount(NONE, target, NONE, read_only, NONE)?;
+        }
+    }
+    chdir(TASK_ROOT)?;
+    if let Some((uid, gid)) = run_as {
+        setgroups(&[])?;
+        setgid(Gid::from_raw(gid))?;
+        setuid(Uid::from_raw(uid))?;
+    }
+    Ok(())
+}
+
 /// The unprivileged user functions run as when the engine runs as root: `nobody`, if the data dir
 /// is reachable by others (every ancestor searchable); else `None`, with a warning, since a
 /// function that cannot read its own code is worse than one that runs as root.
-pub fn unprivileged_user(data_dir: &std::path::Path) -> Option<(u32, u32)> {
+fn unprivileged_user(data_dir: &Path) -> Option<(u32, u32)> {
     use std::os::unix::fs::MetadataExt as _;
-    let root = std::fs::metadata("/proc/self").ok()?.uid() == 0;
-    if !root {
+    if !is_root() {
         return None;
     }
     let searchable =

@@ -76,6 +76,16 @@ def lambda_handler(event, context):
         for n in range(30000):
             print(f"line {n} " + "y" * 100)
         return "shouted"
+    if action == "tmp":
+        seen = os.path.exists("/tmp/lambdaport-marker")
+        with open("/tmp/lambdaport-marker", "w") as marker:
+            marker.write(context.aws_request_id)
+        try:
+            open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "intruder"), "w")
+            code_writable = True
+        except OSError:
+            code_writable = False
+        return {"seen": seen, "code_writable": code_writable}
     if action == "hog":
         hog = b"x" * (300 * 1024 * 1024)
         time.sleep(2)
@@ -174,10 +184,14 @@ async fn create_invoke_and_delete_a_python_function() {
     if is_root() {
         assert_ne!(body["uid"], 0, "functions do not run as root when the engine does");
     }
-    assert!(
-        body["tmp"].as_str().is_some_and(|t| t.contains("lambdaport-env-")),
-        "a private temp dir: {body}"
-    );
+    if is_root() {
+        assert_eq!((&body["cwd"], &body["tmp"]), (&json!("/var/task"), &json!("/tmp")), "{body}");
+    } else {
+        assert!(
+            body["tmp"].as_str().is_some_and(|t| t.contains("lambdaport-env-")),
+            "a private temp dir: {body}"
+        );
+    }
     assert!(body["remaining"].as_i64().is_some_and(|ms| ms > 0 && ms <= 3000), "{body}");
     let request_id = body["request_id"].as_str().expect("request id");
     assert!(log.contains(&format!("START RequestId: {request_id} Version: $LATEST")), "{log}");
@@ -788,4 +802,34 @@ async fn idle_environments_expire_and_the_account_limit_throttles() {
     let body: Value = throttled.json().await.expect("json");
     assert_eq!(body["Reason"], "ConcurrentInvocationLimitExceeded");
     std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
+#[tokio::test]
+async fn each_environment_has_its_own_tmp_and_read_only_code() {
+    if !is_root() {
+        eprintln!("private mount namespaces need root: environments share /tmp here");
+        return;
+    }
+    let engine = start_engine(temp_dir()).await;
+    assert_eq!(engine.create("scratch", json!({})).await.status(), StatusCode::CREATED);
+    let tmp = async || -> Value {
+        engine.invoke("scratch", json!({ "action": "tmp" })).await.json().await.expect("json")
+    };
+    assert_eq!(tmp().await, json!({ "seen": false, "code_writable": false }));
+    assert_eq!(tmp().await["seen"], true, "a warm environment keeps its /tmp");
+    assert!(
+        !std::path::Path::new("/tmp/lambdaport-marker").exists(),
+        "the function's /tmp is not the host's"
+    );
+
+    // A changed configuration means a fresh environment, with an empty /tmp.
+    let updated = engine
+        .client
+        .put(format!("{}/2015-03-31/functions/scratch/configuration", engine.base))
+        .json(&json!({ "Description": "fresh" }))
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(updated.status(), StatusCode::OK);
+    assert_eq!(tmp().await["seen"], false, "a new environment starts with an empty /tmp");
 }

@@ -7,17 +7,9 @@ use engine::{Engine, EngineConfig};
 
 async fn start_engine() -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
     let data_dir = std::env::temp_dir().join(format!("engine-clients-{}", uuid::Uuid::new_v4()));
-    start_engine_in(data_dir, None).await
-}
-
-async fn start_engine_in(
-    data_dir: std::path::PathBuf,
-    awslambdaric: Option<std::path::PathBuf>,
-) -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let mut config = EngineConfig::new(addr, data_dir.clone());
-    config.awslambdaric = awslambdaric;
+    let config = EngineConfig::new(addr, data_dir.clone());
     let engine = Engine::open(config).expect("engine");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(engine.serve(listener, async move {
@@ -134,22 +126,71 @@ async fn awslambdaric_runs_python_functions_when_asked() {
         .arg(&site)
         .arg("awslambdaric");
     run(pip).await;
-    let (endpoint, data_dir, _stop) = start_engine_in(data_dir, Some(site)).await;
+    let mut config = EngineConfig::new(([127, 0, 0, 1], 0).into(), data_dir.clone());
+    config.awslambdaric = Some(site);
+    let handler = "def lambda_handler(event, context):\n    if event.get('fail'):\n        raise KeyError('gone')\n    return {'ric': True, 'id': context.aws_request_id}\n";
+    let function = ("python3.12", "lambda_function.lambda_handler", "lambda_function.py", handler);
+    official_client_runs(config, function, "KeyError").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_lambda_ric_runs_node_functions_when_asked() {
+    // Its install builds a native part from source (cmake, a C++ compiler; ~2 minutes here), so
+    // it is kept in the same cache as the build, installed once per machine.
+    let cache = std::env::var_os("LAMBDAPORT_CACHE").map_or_else(
+        || {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/lambdaport")
+        },
+        std::path::PathBuf::from,
+    );
+    let prefix = cache.join("aws-lambda-ric");
+    let package = prefix.join("node_modules/aws-lambda-ric");
+    if !package.join("dist/rapid-client.node").exists() {
+        let mut npm = Command::new("npm");
+        npm.args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg("aws-lambda-ric@3");
+        run(npm).await;
+    }
+    let data_dir = std::env::temp_dir().join(format!("engine-node-ric-{}", uuid::Uuid::new_v4()));
+    let mut config = EngineConfig::new(([127, 0, 0, 1], 0).into(), data_dir);
+    config.aws_lambda_ric = Some(package);
+    let handler = "export const handler = async (event, context) => {\n  if (event.fail) throw new TypeError('gone');\n  return { ric: true, id: context.awsRequestId };\n};\n";
+    official_client_runs(
+        config,
+        ("nodejs22.x", "index.handler", "index.mjs", handler),
+        "TypeError",
+    )
+    .await;
+}
+
+/// Creates a function from one source file on an engine using AWS's runtime client, invokes it,
+/// makes it fail, and checks both outcomes as Lambda reports them.
+async fn official_client_runs(
+    config: EngineConfig,
+    (runtime, handler, file, source): (&str, &str, &str, &str),
+    error_type: &str,
+) {
+    let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let data_dir = config.data_dir.clone();
+    let engine = Engine::open(config).expect("engine");
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(engine.serve(listener, async move {
+        let _ = stopped.await;
+    }));
 
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer
-        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
-        .expect("start");
-    writer
-        .write_all(b"def lambda_handler(event, context):\n    if event.get('fail'):\n        raise KeyError('gone')\n    return {'ric': True, 'id': context.aws_request_id}\n")
-        .expect("write");
+    writer.start_file(file, zip::write::SimpleFileOptions::default()).expect("start");
+    writer.write_all(source.as_bytes()).expect("write");
     let zip = writer.finish().expect("finish").into_inner();
     use base64::Engine as _;
     let client = reqwest::Client::new();
     let created = client
         .post(format!("{endpoint}/2015-03-31/functions"))
         .json(&serde_json::json!({
-            "FunctionName": "ric", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
+            "FunctionName": "ric", "Runtime": runtime, "Handler": handler,
             "Role": "arn:aws:iam::000000000000:role/r",
             "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip) },
         }))
@@ -161,11 +202,22 @@ async fn awslambdaric_runs_python_functions_when_asked() {
         client.post(format!("{endpoint}/2015-03-31/functions/ric/invocations")).body(body).send()
     };
     let result: serde_json::Value = invoke("{}").await.expect("invoke").json().await.expect("json");
-    assert_eq!(result["ric"], true, "{result}");
+    if result["ric"] != true {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let logs = client
+            .post(format!("{endpoint}/"))
+            .header("X-Amz-Target", "Logs_20140328.FilterLogEvents")
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .body(r#"{"logGroupName": "/aws/lambda/ric"}"#)
+            .send()
+            .await
+            .expect("logs");
+        panic!("{result}\n{}", logs.text().await.unwrap_or_default());
+    }
     let failed = invoke("{\"fail\": true}").await.expect("invoke");
     assert!(failed.headers().get("x-amz-function-error").is_some());
     let error: serde_json::Value = failed.json().await.expect("json");
-    assert_eq!(error["errorType"], "KeyError", "{error}");
+    assert_eq!(error["errorType"], error_type, "{error}");
     std::fs::remove_dir_all(data_dir).ok();
 }
 

@@ -37,6 +37,10 @@ pub struct EngineArgs {
     /// (`pip install --target DIR awslambdaric`) instead of the bundled runtime client.
     #[arg(long, env = "LAMBDAPORT_AWSLAMBDARIC")]
     pub awslambdaric: Option<PathBuf>,
+    /// Run Node.js functions with AWS's aws-lambda-ric from this package directory
+    /// (`npm install aws-lambda-ric`, then `node_modules/aws-lambda-ric`).
+    #[arg(long, env = "LAMBDAPORT_AWS_LAMBDA_RIC")]
+    pub aws_lambda_ric: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -79,24 +79,26 @@ async fn create_account_from_shell(pool: &PgPool, email: &str, role: &str) -> an
     Ok(())
 }
 
-/// Binds the engine's listener and opens its store under `data_dir`.
+/// Binds the engine's listener and opens its store under `data_dir`; `official_clients` are AWS's
+/// runtime clients to use instead of the bundled ones: `[awslambdaric, aws-lambda-ric]`.
 async fn open_engine(
     listen: SocketAddr,
     data_dir: &Path,
-    awslambdaric: Option<PathBuf>,
+    official_clients: [Option<PathBuf>; 2],
 ) -> anyhow::Result<(engine::Engine, TcpListener)> {
     let listener = TcpListener::bind(listen).await.with_context(|| {
         format!("the engine cannot listen on {listen} (in use? try --engine-listen or --no-engine)")
     })?;
     let addr = listener.local_addr()?;
     let mut config = engine::EngineConfig::new(addr, data_dir.to_path_buf());
-    config.awslambdaric = awslambdaric;
+    [config.awslambdaric, config.aws_lambda_ric] = official_clients;
     let engine = engine::Engine::open(config)?;
     Ok((engine, listener))
 }
 
 async fn run_engine(args: EngineArgs) -> anyhow::Result<()> {
-    let (engine, listener) = open_engine(args.listen, &args.data_dir, args.awslambdaric).await?;
+    let (engine, listener) =
+        open_engine(args.listen, &args.data_dir, [args.awslambdaric, args.aws_lambda_ric]).await?;
     println!("  Lambdaport engine: a Lambda endpoint at http://{}", listener.local_addr()?);
     println!("  e.g. aws --endpoint-url http://{} lambda list-functions", listener.local_addr()?);
     engine.serve(listener, shutdown_signal()).await
@@ -124,7 +126,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     } else {
         let data_dir = args.database.data_dir.join("engine");
-        let (engine, listener) = open_engine(args.engine_listen, &data_dir, None).await?;
+        let (engine, listener) = open_engine(args.engine_listen, &data_dir, [None, None]).await?;
         let addr = listener.local_addr()?;
         Some((addr, tokio::spawn(engine.serve(listener, until_stopped()))))
     };
