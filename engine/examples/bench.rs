@@ -194,6 +194,17 @@ async fn bench_engine(work: &Path, requests: usize) -> anyhow::Result<Report> {
     wait_listening(addr).await?;
     let client = reqwest::Client::new();
     let code = zip_b64()?;
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    client
+        .post(format!("http://{addr}/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName=bench&AssumeRolePolicyDocument={}",
+            engine::iam::percent_encode(trust)
+        ))
+        .send()
+        .await?
+        .error_for_status()?;
     let create = |name: String| {
         let body = serde_json::json!({
             "FunctionName": name, "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",

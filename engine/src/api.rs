@@ -164,6 +164,7 @@ async fn create_function(State(state): State<Arc<EngineState>>, body: Bytes) -> 
         ephemeral_storage: request.ephemeral_storage.map_or(512, |e| e.size),
     };
     validate(&settings)?;
+    check_role(&state, &settings.role).await?;
     let code = request.code.ok_or_else(|| LambdaError::invalid("1 validation error detected: Value null at 'code' failed to satisfy constraint: Member must not be null"))?;
     let zip = zip_bytes(code)?;
     if state.store.get(&name).await.is_some() {
@@ -516,6 +517,9 @@ async fn update_function_configuration(
 ) -> Result<Response> {
     let request: UpdateConfigurationRequest = parse_body(&body)?;
     let function = find(&state, &name, None).await?;
+    if let Some(role) = &request.role {
+        check_role(&state, role).await?;
+    }
     let function = state
         .store
         .update(&function.name, |f| {
@@ -553,6 +557,17 @@ async fn update_function_configuration(
         .await?;
     tracing::info!(function.name = function.name.as_str(), "updated function configuration");
     Ok(updated(&state, &function))
+}
+
+/// Lambda must be able to assume a function's role: it exists and its trust policy names
+/// `lambda.amazonaws.com`. AWS answers both failures with the same words.
+async fn check_role(state: &EngineState, role: &str) -> Result<()> {
+    match state.iam.role_by_arn(role).await {
+        Some(role) if role.trusts_lambda() => Ok(()),
+        _ => Err(LambdaError::invalid(
+            "The role defined for the function cannot be assumed by Lambda.",
+        )),
+    }
 }
 
 /// The function a tagging ARN names; tags live on unqualified function ARNs only.

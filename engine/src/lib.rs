@@ -11,6 +11,7 @@ pub mod api;
 pub mod code;
 pub mod error;
 pub mod events;
+pub mod iam;
 pub mod invoke;
 pub mod logs;
 pub mod logs_api;
@@ -83,6 +84,7 @@ pub struct EngineState {
     pub logs: Arc<LogStore>,
     pub pools: invoke::Pools,
     pub events: events::EventQueue,
+    pub iam: iam::Iam,
     /// How execution environments are isolated, as this process can manage.
     pub isolation: sandbox::Isolation,
 }
@@ -129,6 +131,7 @@ impl Engine {
         let events = events::EventQueue::open(config.data_dir.join("events"))?;
         let data_dir = config.data_dir.clone();
         let logs = Arc::new(LogStore::open(config.data_dir.join("logs"))?);
+        let iam = iam::Iam::open(config.data_dir.join("iam/roles"), &config.account_id)?;
         let state = Arc::new(EngineState {
             config,
             store,
@@ -136,6 +139,7 @@ impl Engine {
             logs,
             pools: invoke::Pools::default(),
             events,
+            iam,
             isolation: sandbox::Isolation::detect(&data_dir),
         });
         let runtime_dir = state.runtime_dir();

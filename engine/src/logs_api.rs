@@ -1,5 +1,6 @@
-//! The CloudWatch Logs API (awsJson1.1, `X-Amz-Target: Logs_20140328.*`) over the engine's logs,
-//! and STS GetCallerIdentity (awsQuery), both on the engine's one endpoint as AWS dispatches them.
+//! The engine's one endpoint for the non-Lambda services, dispatched as AWS does: the CloudWatch
+//! Logs API (awsJson1.1, `X-Amz-Target: Logs_20140328.*`) over the engine's logs, and the query
+//! protocol's form `Action`s: STS GetCallerIdentity and IAM's roles (`crate::iam`).
 
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ fn ok(body: Value) -> Response {
     ([("content-type", "application/x-amz-json-1.1")], body.to_string()).into_response()
 }
 
-/// `POST /`: CloudWatch Logs by `X-Amz-Target`, STS by its form `Action`.
+/// `POST /`: CloudWatch Logs by `X-Amz-Target`, STS and IAM by their form `Action`.
 pub async fn dispatch(
     State(state): State<Arc<EngineState>>,
     headers: HeaderMap,
@@ -64,15 +65,20 @@ pub async fn dispatch(
             Err(error) => error.into_response(),
         };
     }
-    let form = String::from_utf8_lossy(&body);
-    if form.split('&').any(|pair| pair == "Action=GetCallerIdentity") {
-        return get_caller_identity(&state);
+    let params: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    match (params.get("Action").map(String::as_str), params.get("Version").map(String::as_str)) {
+        (Some("GetCallerIdentity"), _) => get_caller_identity(&state),
+        (Some(_), Some("2010-05-08")) => state.iam.dispatch(&params).await,
+        (action, _) => crate::error::LambdaError::not_found(format!(
+            "The engine does not implement this operation yet: {}",
+            if target.is_empty() { action.unwrap_or_default() } else { target }
+        ))
+        .into_response(),
     }
-    crate::error::LambdaError::not_found(format!(
-        "The engine does not implement this operation yet: {}",
-        if target.is_empty() { form.split('&').next().unwrap_or_default() } else { target }
-    ))
-    .into_response()
 }
 
 /// STS GetCallerIdentity.

@@ -9,6 +9,8 @@ use engine::{Engine, EngineConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+mod common;
+
 struct TestEngine {
     base: String,
     data_dir: std::path::PathBuf,
@@ -33,12 +35,9 @@ async fn start_engine_with(
     tokio::spawn(engine.serve(listener, async move {
         let _ = stopped.await;
     }));
-    TestEngine {
-        base: format!("http://{addr}"),
-        data_dir,
-        client: reqwest::Client::new(),
-        _stop: stop,
-    }
+    let base = format!("http://{addr}");
+    common::create_lambda_role(&base, "lambda-role").await;
+    TestEngine { base, data_dir, client: reqwest::Client::new(), _stop: stop }
 }
 
 fn is_root() -> bool {

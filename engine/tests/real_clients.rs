@@ -5,6 +5,8 @@ use std::process::Command;
 
 use engine::{Engine, EngineConfig};
 
+mod common;
+
 async fn start_engine() -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
     let data_dir = std::env::temp_dir().join(format!("engine-clients-{}", uuid::Uuid::new_v4()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -15,7 +17,9 @@ async fn start_engine() -> (String, std::path::PathBuf, tokio::sync::oneshot::Se
     tokio::spawn(engine.serve(listener, async move {
         let _ = stopped.await;
     }));
-    (format!("http://{addr}"), data_dir, stop)
+    let base = format!("http://{addr}");
+    common::create_lambda_role(&base, "lambda-role").await;
+    (base, data_dir, stop)
 }
 
 /// Runs a client command off the async threads, so the engine keeps serving meanwhile.
@@ -70,6 +74,25 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
         command.arg("--endpoint-url").arg(&endpoint).arg("--output").arg("json").args(args);
         command
     };
+    let trust_path = work.join("trust.json");
+    std::fs::write(&trust_path, common::LAMBDA_TRUST_POLICY).expect("trust policy");
+    let trust_arg = format!("file://{}", trust_path.display());
+    let role = run(aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "cli-lab-role",
+        "--assume-role-policy-document",
+        &trust_arg,
+    ]))
+    .await;
+    assert!(
+        String::from_utf8_lossy(&role.stdout)
+            .contains("arn:aws:iam::000000000000:role/cli-lab-role")
+    );
+    let basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+    let role_args = ["--role-name", "cli-lab-role", "--policy-arn", basic];
+    run(aws(&[&["iam", "attach-role-policy"], &role_args[..]].concat())).await;
     let zip_arg = format!("fileb://{}", zip_path.display());
     run(aws(&[
         "lambda",
@@ -79,7 +102,7 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
         "--runtime",
         "python3.12",
         "--role",
-        "arn:aws:iam::000000000000:role/lambda-role",
+        "arn:aws:iam::000000000000:role/cli-lab-role",
         "--handler",
         "lambda_function.lambda_handler",
         "--zip-file",
@@ -114,6 +137,10 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
     run(aws(&["lambda", "delete-function", "--function-name", "cli-lab"])).await;
     let listed = run(aws(&["lambda", "list-functions"])).await;
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));
+    run(aws(&[&["iam", "detach-role-policy"], &role_args[..]].concat())).await;
+    run(aws(&["iam", "delete-role", "--role-name", "cli-lab-role"])).await;
+    let roles = run(aws(&["iam", "list-roles"])).await;
+    assert!(!String::from_utf8_lossy(&roles.stdout).contains("cli-lab-role"));
     std::fs::remove_dir_all(data_dir).ok();
 }
 
@@ -180,6 +207,7 @@ async fn official_client_runs(
     tokio::spawn(engine.serve(listener, async move {
         let _ = stopped.await;
     }));
+    let role = common::create_lambda_role(&endpoint, "r").await;
 
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     writer.start_file(file, zip::write::SimpleFileOptions::default()).expect("start");
@@ -191,7 +219,7 @@ async fn official_client_runs(
         .post(format!("{endpoint}/2015-03-31/functions"))
         .json(&serde_json::json!({
             "FunctionName": "ric", "Runtime": runtime, "Handler": handler,
-            "Role": "arn:aws:iam::000000000000:role/r",
+            "Role": role,
             "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip) },
         }))
         .send()

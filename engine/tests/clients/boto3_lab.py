@@ -1,6 +1,7 @@
 """The lab's function lifecycle through boto3, unmodified, against the engine at argv[1]:
-create a python3.12 function with the seed's handler, wait for Active, invoke it and read the
-START/END/REPORT lines from the log tail, hit the error paths, delete it."""
+create the execution role and attach AWSLambdaBasicExecutionRole, create a python3.12 function
+with the seed's handler, wait for Active, invoke it and read the START/END/REPORT lines from the
+log tail, hit the error paths, delete the function, its log group and the role."""
 
 import base64
 import io
@@ -10,6 +11,13 @@ import zipfile
 
 import boto3
 from botocore.exceptions import ClientError
+
+TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 HANDLER = '''def lambda_handler(event, context):
     return {
@@ -41,7 +49,33 @@ def main(endpoint):
         "lambda", endpoint_url=endpoint, region_name="us-east-1",
         aws_access_key_id="test", aws_secret_access_key="test",
     )
-    role = "arn:aws:iam::000000000000:role/lambda-url-lab-role"
+    iam = boto3.client(
+        "iam", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )
+    role = iam.create_role(
+        RoleName="lambda-url-lab-role", AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+        Description="lab role",
+    )["Role"]["Arn"]
+    assert role == "arn:aws:iam::000000000000:role/lambda-url-lab-role", role
+    iam.attach_role_policy(RoleName="lambda-url-lab-role", PolicyArn=BASIC_EXECUTION)
+    got = iam.get_role(RoleName="lambda-url-lab-role")["Role"]
+    assert got["AssumeRolePolicyDocument"] == TRUST_POLICY, got  # botocore decodes the URL-encoded JSON
+    attached = iam.list_attached_role_policies(RoleName="lambda-url-lab-role")["AttachedPolicies"]
+    assert attached == [{"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": BASIC_EXECUTION}], attached
+    expect_error("EntityAlreadyExists", iam.create_role, RoleName="lambda-url-lab-role",
+                 AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))
+    expect_error("NoSuchEntity", iam.attach_role_policy, RoleName="lambda-url-lab-role",
+                 PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy")
+    ec2_trust = json.dumps(TRUST_POLICY).replace("lambda.amazonaws.com", "ec2.amazonaws.com")
+    wrong_role = iam.create_role(RoleName="ec2-role", AssumeRolePolicyDocument=ec2_trust)["Role"]["Arn"]
+    for bad_role in (wrong_role, "arn:aws:iam::000000000000:role/no-such-role"):
+        error = expect_error("InvalidParameterValueException", client.create_function,
+                             FunctionName="bad-role", Runtime="python3.12", Role=bad_role,
+                             Handler="lambda_function.lambda_handler", Code={"ZipFile": package()})
+        assert "cannot be assumed by Lambda" in error.response["Error"]["Message"], error.response
+    iam.delete_role(RoleName="ec2-role")
+
     created = client.create_function(
         FunctionName="lambda-url-lab", Runtime="python3.12", Role=role,
         Handler="lambda_function.lambda_handler", Code={"ZipFile": package()},
@@ -109,6 +143,10 @@ def main(endpoint):
     expect_error("ResourceNotFoundException", client.get_function, FunctionName="lambda-url-lab")
     logs.delete_log_group(logGroupName=group)
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
+    expect_error("DeleteConflict", iam.delete_role, RoleName="lambda-url-lab-role")
+    iam.detach_role_policy(RoleName="lambda-url-lab-role", PolicyArn=BASIC_EXECUTION)
+    iam.delete_role(RoleName="lambda-url-lab-role")
+    expect_error("NoSuchEntity", iam.get_role, RoleName="lambda-url-lab-role")
     print("boto3 lab: ok")
 
 
