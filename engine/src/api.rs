@@ -39,6 +39,36 @@ pub fn router(state: Arc<EngineState>) -> Router {
         )
         .route("/2019-09-30/functions/{name}/concurrency", get(get_function_concurrency))
         .route("/2015-03-31/functions/{name}/invocations", axum::routing::post(invoke))
+        .route(
+            "/2015-03-31/functions/{name}/policy",
+            get(crate::policy::get_policy).post(crate::policy::add_permission),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/policy/{sid}",
+            axum::routing::delete(crate::policy::remove_permission),
+        )
+        .route(
+            "/2021-10-31/functions/{name}/url",
+            get(crate::urls::get_url)
+                .post(crate::urls::create_url)
+                .put(crate::urls::update_url)
+                .delete(crate::urls::delete_url),
+        )
+        .route("/2021-10-31/functions/{name}/urls", get(crate::urls::list_urls))
+        .route(
+            "/2015-03-31/functions/{name}/versions",
+            get(crate::versions::list_versions).post(crate::versions::publish_version),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/aliases",
+            get(crate::versions::list_aliases).post(crate::versions::create_alias),
+        )
+        .route(
+            "/2015-03-31/functions/{name}/aliases/{alias}",
+            get(crate::versions::get_alias)
+                .put(crate::versions::update_alias)
+                .delete(crate::versions::delete_alias),
+        )
         .route("/2016-08-19/account-settings", get(get_account_settings))
         .route("/2016-08-19/account-settings/", get(get_account_settings))
         .route("/_lambdaport/code/{key}", get(download_code))
@@ -46,6 +76,7 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .fallback(unknown_operation)
         // A 50 MB zip is ~67 MB as base64 in JSON; larger bodies get Lambda's errors, not axum's.
         .layer(axum::extract::DefaultBodyLimit::max(80 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::function_url::front))
         .with_state(state)
 }
 
@@ -56,11 +87,11 @@ async fn unknown_operation(uri: axum::http::Uri) -> LambdaError {
     )
 }
 
-fn request_id_headers() -> [(&'static str, String); 1] {
+pub(crate) fn request_id_headers() -> [(&'static str, String); 1] {
     [("x-amzn-RequestId", uuid::Uuid::new_v4().to_string())]
 }
 
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
         LambdaError::new(
             ErrorType::InvalidRequestContent,
@@ -119,7 +150,7 @@ struct CreateFunctionRequest {
     package_type: Option<String>,
 }
 
-fn now_lambda_timestamp() -> String {
+pub(crate) fn now_lambda_timestamp() -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+0000"
     );
@@ -182,8 +213,15 @@ async fn create_function(State(state): State<Arc<EngineState>>, body: Bytes) -> 
         code_size: stored.size,
         tags: request.tags.unwrap_or_default(),
         revision_id: uuid::Uuid::new_v4().to_string(),
+        runtime_revision: uuid::Uuid::new_v4().to_string(),
         last_modified: now_lambda_timestamp(),
         reserved_concurrency: None,
+        urls: BTreeMap::new(),
+        policies: BTreeMap::new(),
+        aliases: BTreeMap::new(),
+        versions: BTreeMap::new(),
+        last_version: 0,
+        version: None,
     };
     state.store.insert(function.clone()).await?;
     tracing::info!(function.name = function.name.as_str(), "created function");
@@ -197,11 +235,12 @@ async fn create_function(State(state): State<Arc<EngineState>>, body: Bytes) -> 
 }
 
 /// The `FunctionConfiguration` shape.
-fn configuration(state: &EngineState, f: &Function) -> Value {
+pub(crate) fn configuration(state: &EngineState, f: &Function) -> Value {
     let s = &f.settings;
+    let arn = state.function_arn(&f.name);
     let mut config = json!({
         "FunctionName": f.name.as_str(),
-        "FunctionArn": state.function_arn(&f.name),
+        "FunctionArn": match f.version { Some(n) => format!("{arn}:{n}"), None => arn },
         "Runtime": s.runtime,
         "Role": s.role,
         "Handler": s.handler,
@@ -211,7 +250,7 @@ fn configuration(state: &EngineState, f: &Function) -> Value {
         "MemorySize": s.memory_size,
         "LastModified": f.last_modified,
         "CodeSha256": f.code_sha256,
-        "Version": "$LATEST",
+        "Version": f.version_label(),
         "TracingConfig": { "Mode": "PassThrough" },
         "RevisionId": f.revision_id,
         "State": "Active",
@@ -228,7 +267,22 @@ fn configuration(state: &EngineState, f: &Function) -> Value {
     config
 }
 
-async fn find(state: &EngineState, raw: &str, qualifier: Option<&str>) -> Result<Function> {
+pub(crate) async fn find(
+    state: &EngineState,
+    raw: &str,
+    qualifier: Option<&str>,
+) -> Result<Function> {
+    find_weighted(state, raw, qualifier, false).await
+}
+
+/// The function a name (or ARN) and qualifier name, as `resolve` finds it: through an alias,
+/// `weighted` picks a version by the alias's routing weights (invokes), else its primary.
+async fn find_weighted(
+    state: &EngineState,
+    raw: &str,
+    qualifier: Option<&str>,
+    weighted: bool,
+) -> Result<Function> {
     let (name, path_qualifier) = FunctionName::parse(raw)?;
     let qualifier = qualifier.or(path_qualifier.as_deref());
     let not_found = || {
@@ -239,17 +293,15 @@ async fn find(state: &EngineState, raw: &str, qualifier: Option<&str>) -> Result
         };
         LambdaError::not_found(format!("Function not found: {arn}"))
     };
-    // Versions and aliases come later; only $LATEST exists.
-    if qualifier.is_some_and(|q| q != "$LATEST") {
-        return Err(not_found());
-    }
-    state.store.get(&name).await.ok_or_else(not_found)
+    let function = state.store.get(&name).await.ok_or_else(not_found)?;
+    crate::versions::resolve(&function, qualifier.unwrap_or_default(), weighted)
+        .ok_or_else(not_found)
 }
 
 #[derive(Debug, Deserialize)]
-struct QualifierQuery {
+pub(crate) struct QualifierQuery {
     #[serde(rename = "Qualifier")]
-    qualifier: Option<String>,
+    pub qualifier: Option<String>,
 }
 
 /// GetFunction: `GET /2015-03-31/functions/{name}`.
@@ -283,11 +335,11 @@ async fn get_function_configuration(
 }
 
 #[derive(Debug, Deserialize)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     #[serde(rename = "Marker")]
-    marker: Option<String>,
+    pub marker: Option<String>,
     #[serde(rename = "MaxItems")]
-    max_items: Option<String>,
+    pub max_items: Option<String>,
 }
 
 /// ListFunctions: `GET /2015-03-31/functions`, at most 50 a page; no `NextMarker` on the last.
@@ -332,6 +384,29 @@ async fn delete_function(
     Query(query): Query<QualifierQuery>,
 ) -> Result<Response> {
     let function = find(&state, &name, query.qualifier.as_deref()).await?;
+    match query.qualifier.as_deref() {
+        None => {}
+        Some("$LATEST") => {
+            return Err(LambdaError::invalid(
+                "$LATEST version cannot be deleted without deleting the function.",
+            ));
+        }
+        Some(q) if !q.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(LambdaError::invalid(
+                "Deletion of aliases is not supported through DeleteFunction; use DeleteAlias.",
+            ));
+        }
+        Some(_) => {
+            let number = function.version.unwrap_or_default();
+            crate::versions::delete_version(&state, &function, number).await?;
+            tracing::info!(
+                function.name = function.name.as_str(),
+                version = number,
+                "deleted version"
+            );
+            return Ok((StatusCode::NO_CONTENT, request_id_headers()).into_response());
+        }
+    }
     state.store.remove(&function.name).await;
     state.pools.drain(&function.name).await;
     tracing::info!(function.name = function.name.as_str(), "deleted function");
@@ -346,7 +421,7 @@ async fn invoke(
     headers: HeaderMap,
     payload: Bytes,
 ) -> Result<Response> {
-    let function = find(&state, &name, query.qualifier.as_deref()).await?;
+    let function = find_weighted(&state, &name, query.qualifier.as_deref(), true).await?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let tail = header("x-amz-log-type") == Some("Tail");
     match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
@@ -366,7 +441,8 @@ async fn invoke(
                     "Could not parse request body into json: Could not parse payload into json",
                 ));
             }
-            state.events.enqueue(&function.name, &payload).await?;
+            let qualifier = query.qualifier.as_deref().unwrap_or_default();
+            state.events.enqueue(&function.name, qualifier, &payload).await?;
             return Ok((StatusCode::ACCEPTED, request_id_headers()).into_response());
         }
         other => {
@@ -379,7 +455,9 @@ async fn invoke(
     let mut response = (StatusCode::OK, request_id_headers(), result.body).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
-    headers.insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
+    if let Ok(version) = HeaderValue::from_str(&function.version_label()) {
+        headers.insert("x-amz-executed-version", version);
+    }
     if result.function_error {
         headers.insert("x-amz-function-error", HeaderValue::from_static("Unhandled"));
     }
@@ -437,7 +515,7 @@ fn updated(state: &EngineState, function: &Function) -> Response {
     (request_id_headers(), Json(config)).into_response()
 }
 
-fn check_revision(function: &Function, expected: Option<&str>) -> Result<()> {
+pub(crate) fn check_revision(function: &Function, expected: Option<&str>) -> Result<()> {
     match expected {
         Some(expected) if expected != function.revision_id => Err(LambdaError::new(
             ErrorType::PreconditionFailed,
@@ -448,8 +526,9 @@ fn check_revision(function: &Function, expected: Option<&str>) -> Result<()> {
 }
 
 /// A new revision: running environments finish their invoke and are then replaced.
-fn touch(function: &mut Function) {
+pub(crate) fn touch(function: &mut Function) {
     function.revision_id = uuid::Uuid::new_v4().to_string();
+    function.runtime_revision = uuid::Uuid::new_v4().to_string();
     function.last_modified = now_lambda_timestamp();
 }
 

@@ -13,6 +13,7 @@ pub enum ErrorType {
     ResourceNotFound,
     ResourceConflict,
     RequestTooLarge,
+    PolicyLengthExceeded,
     TooManyRequests,
     Service,
 }
@@ -26,6 +27,7 @@ impl ErrorType {
             Self::ResourceNotFound => "ResourceNotFoundException",
             Self::ResourceConflict => "ResourceConflictException",
             Self::RequestTooLarge => "RequestTooLargeException",
+            Self::PolicyLengthExceeded => "PolicyLengthExceededException",
             Self::TooManyRequests => "TooManyRequestsException",
             Self::Service => "ServiceException",
         }
@@ -33,7 +35,9 @@ impl ErrorType {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Self::InvalidParameterValue | Self::InvalidRequestContent => StatusCode::BAD_REQUEST,
+            Self::InvalidParameterValue
+            | Self::InvalidRequestContent
+            | Self::PolicyLengthExceeded => StatusCode::BAD_REQUEST,
             Self::ResourceNotFound => StatusCode::NOT_FOUND,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::ResourceConflict => StatusCode::CONFLICT,

@@ -23,6 +23,9 @@ use crate::model::FunctionName;
 pub struct QueuedEvent {
     pub id: String,
     pub function: FunctionName,
+    /// The qualifier it was sent to (`$LATEST`, a version or an alias); empty before versions.
+    #[serde(default)]
+    pub qualifier: String,
     pub payload_b64: String,
     /// Attempts that failed so far.
     pub attempts: u32,
@@ -54,11 +57,17 @@ impl EventQueue {
     }
 
     /// Stores an invocation for the worker; once this returns, it survives a restart.
-    pub async fn enqueue(&self, function: &FunctionName, payload: &[u8]) -> Result<String> {
+    pub async fn enqueue(
+        &self,
+        function: &FunctionName,
+        qualifier: &str,
+        payload: &[u8],
+    ) -> Result<String> {
         let now = now_ms();
         let event = QueuedEvent {
             id: uuid::Uuid::new_v4().to_string(),
             function: function.clone(),
+            qualifier: qualifier.to_owned(),
             payload_b64: base64::engine::general_purpose::STANDARD.encode(payload),
             attempts: 0,
             enqueued_ms: now,
@@ -139,7 +148,10 @@ async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
         state.events.remove(&event.id).await;
         return;
     }
-    let Some(function) = state.store.get(&event.function).await else {
+    let function = state.store.get(&event.function).await;
+    let Some(function) =
+        function.and_then(|f| crate::versions::resolve(&f, &event.qualifier, true))
+    else {
         tracing::warn!(event.id = %event.id, function.name = event.function.as_str(), "dropped an event for a deleted function");
         state.events.remove(&event.id).await;
         return;

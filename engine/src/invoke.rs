@@ -82,16 +82,17 @@ impl Pools {
         Ok(Busy { pools: self, name: function.name.clone() })
     }
 
+    /// An idle environment of this revision (a function's versions share its pool); exited
+    /// ones are dropped on the way.
     async fn take(&self, function: &Function) -> Option<Arc<Environment>> {
         let mut idle = self.idle.lock().await;
         let envs = idle.get_mut(&function.name)?;
-        while let Some((env, _)) = envs.pop() {
-            if env.revision_id == function.revision_id && !env.has_exited() {
-                return Some(env);
-            }
-            self.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        }
-        None
+        let before = envs.len();
+        envs.retain(|(env, _)| !env.has_exited());
+        self.live.fetch_sub(before - envs.len(), std::sync::atomic::Ordering::SeqCst);
+        let position =
+            envs.iter().rposition(|(env, _)| env.revision_id == function.runtime_revision)?;
+        Some(envs.swap_remove(position).0)
     }
 
     async fn put_back(&self, name: &FunctionName, env: Arc<Environment>) {
@@ -152,13 +153,16 @@ pub async fn invoke(
         request_id: request_id.clone(),
         payload,
         deadline_ms,
-        function_arn: state.function_arn(&function.name),
+        function_arn: match function.version {
+            Some(n) => format!("{}:{n}", state.function_arn(&function.name)),
+            None => state.function_arn(&function.name),
+        },
         reply,
     };
     state.logs.append(
         &group,
         &env.log_stream,
-        format!("START RequestId: {request_id} Version: $LATEST"),
+        format!("START RequestId: {request_id} Version: {}", function.version_label()),
     );
     let delivered = env.send(invocation).await;
     let ended = tokio::select! {

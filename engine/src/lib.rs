@@ -11,14 +11,19 @@ pub mod api;
 pub mod code;
 pub mod error;
 pub mod events;
+pub mod function_url;
 pub mod iam;
 pub mod invoke;
 pub mod logs;
 pub mod logs_api;
 pub mod model;
+pub mod policy;
 pub mod runtime_api;
 pub mod sandbox;
+pub mod sigv4;
 pub mod store;
+pub mod urls;
+pub mod versions;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -56,6 +61,10 @@ pub struct EngineConfig {
     /// Run Node.js functions with AWS's `aws-lambda-ric` from this package directory (after
     /// `npm install aws-lambda-ric`, `node_modules/aws-lambda-ric`) instead of the bundled client.
     pub aws_lambda_ric: Option<PathBuf>,
+    /// Access keys and their secrets, for SigV4 checks (`AWS_IAM` URLs, `require_signature`).
+    pub credentials: Vec<(String, String)>,
+    /// Refuse unsigned or wrongly signed API calls (Function URLs follow their auth type).
+    pub require_signature: bool,
 }
 
 impl EngineConfig {
@@ -71,6 +80,8 @@ impl EngineConfig {
             max_event_age: Duration::from_secs(6 * 60 * 60),
             awslambdaric: None,
             aws_lambda_ric: None,
+            credentials: vec![("test".to_owned(), "test".to_owned())],
+            require_signature: false,
         }
     }
 }
@@ -197,7 +208,8 @@ impl Engine {
                 }
             }
         });
-        let result = axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await;
+        let service = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
         reaper.abort();
         worker.abort();
         flusher.abort();

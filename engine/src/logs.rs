@@ -75,10 +75,10 @@ pub fn group_name(function: &str) -> String {
 }
 
 /// A new stream name as Lambda makes them: `YYYY/MM/DD/[$LATEST]<32 hex>`.
-pub fn new_stream_name() -> String {
+pub fn new_stream_name(version: &str) -> String {
     let today = time::OffsetDateTime::now_utc().date();
     format!(
-        "{:04}/{:02}/{:02}/[$LATEST]{}",
+        "{:04}/{:02}/{:02}/[{version}]{}",
         today.year(),
         u8::from(today.month()),
         today.day(),
@@ -318,7 +318,7 @@ mod tests {
             report_line("abc", 3000.0, 128, 20, None, Status::Timeout)
                 .ends_with("\tStatus: timeout")
         );
-        let name = new_stream_name();
+        let name = new_stream_name("$LATEST");
         assert!(name.contains("/[$LATEST]") && name.len() == 11 + 9 + 32, "{name}");
     }
 }

@@ -76,7 +76,7 @@ impl Environment {
             let _ = axum::serve(listener, router).await;
         });
 
-        let log_stream = crate::logs::new_stream_name();
+        let log_stream = crate::logs::new_stream_name(&function.version_label());
         let tmp_dir =
             std::env::temp_dir().join(format!("lambdaport-env-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&tmp_dir).map_err(LambdaError::service)?;
@@ -142,7 +142,7 @@ impl Environment {
             .env("LAMBDA_TASK_ROOT", task_root)
             .env("LAMBDA_RUNTIME_DIR", runtime_dir)
             .env("AWS_LAMBDA_FUNCTION_NAME", function.name.as_str())
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", function.version_label())
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", settings.memory_size.to_string())
             .env("AWS_LAMBDA_FUNCTION_TIMEOUT", settings.timeout.to_string())
             .env("AWS_LAMBDA_LOG_GROUP_NAME", &spec.log_group)
@@ -217,7 +217,7 @@ impl Environment {
             let _ = exit_tx.send(Some(status));
         });
         Ok(Arc::new(Self {
-            revision_id: function.revision_id.clone(),
+            revision_id: function.runtime_revision.clone(),
             log_stream,
             spawned_at,
             slot,

@@ -29,10 +29,74 @@ pub struct Function {
     pub code_size: u64,
     pub tags: BTreeMap<String, String>,
     pub revision_id: String,
+    /// Changes with the code and settings only (not with policies or URLs): environments of an
+    /// older one are replaced.
+    #[serde(default)]
+    pub runtime_revision: String,
     pub last_modified: String,
     /// `PutFunctionConcurrency`: at most this many environments; 0 stops invocations.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,
+    /// Function URLs by qualifier: `""` for the function, else an alias name.
+    #[serde(default)]
+    pub urls: BTreeMap<String, crate::urls::UrlConfig>,
+    /// Resource-policy statements by qualifier (`""` for the function), as AWS renders them.
+    #[serde(default)]
+    pub policies: BTreeMap<String, Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Alias>,
+    /// Published versions by number: frozen code and settings.
+    #[serde(default)]
+    pub versions: BTreeMap<u32, Version>,
+    /// The highest version number ever published (numbers are never reused).
+    #[serde(default)]
+    pub last_version: u32,
+    /// Which version this value describes: `None` is `$LATEST`. Set when a qualifier is resolved.
+    #[serde(skip)]
+    pub version: Option<u32>,
+}
+
+/// A published version: what `$LATEST` was when it was published.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Version {
+    pub settings: Settings,
+    pub code_sha256: String,
+    pub code_key: String,
+    pub code_size: u64,
+    pub revision_id: String,
+    pub last_modified: String,
+}
+
+impl Function {
+    /// `$LATEST` or the version number, as `X-Amz-Executed-Version` and the logs name it.
+    pub fn version_label(&self) -> String {
+        self.version.map_or_else(|| "$LATEST".to_owned(), |n| n.to_string())
+    }
+
+    /// The function as published version `number`.
+    pub fn at_version(&self, number: u32) -> Option<Self> {
+        let version = self.versions.get(&number)?;
+        let mut function = self.clone();
+        function.settings = version.settings.clone();
+        function.code_sha256.clone_from(&version.code_sha256);
+        function.code_key.clone_from(&version.code_key);
+        function.code_size = version.code_size;
+        function.revision_id.clone_from(&version.revision_id);
+        function.runtime_revision.clone_from(&version.revision_id);
+        function.last_modified.clone_from(&version.last_modified);
+        function.version = Some(number);
+        Some(function)
+    }
+}
+
+/// An alias: a name for a version, optionally sharing traffic with others.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Alias {
+    pub function_version: String,
+    pub description: String,
+    /// `RoutingConfig.AdditionalVersionWeights`: version → share of invocations.
+    pub additional_weights: BTreeMap<String, f64>,
+    pub revision_id: String,
 }
 
 /// Functions by name, in memory and on disk.
@@ -101,6 +165,15 @@ impl Store {
         self.write(&updated).await?;
         functions.insert(name.clone(), updated.clone());
         Ok(updated)
+    }
+
+    /// The function and qualifier (`""` or an alias) a Function URL id belongs to.
+    pub async fn find_url(&self, id: &str) -> Option<(Function, String)> {
+        let functions = self.functions.read().await;
+        functions.values().find_map(|f| {
+            let (key, _) = f.urls.iter().find(|(_, url)| url.id == id)?;
+            Some((f.clone(), key.clone()))
+        })
     }
 
     /// The sum of reserved concurrency over every function but `except`.

@@ -11,33 +11,18 @@ use serde_json::{Value, json};
 
 mod common;
 
-struct TestEngine {
-    base: String,
-    data_dir: std::path::PathBuf,
-    client: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
+use common::Running as TestEngine;
+use common::temp_dir;
 
 async fn start_engine(data_dir: std::path::PathBuf) -> TestEngine {
-    start_engine_with(data_dir, |_| {}).await
+    common::start_in(data_dir, |_| {}).await
 }
 
 async fn start_engine_with(
     data_dir: std::path::PathBuf,
     configure: impl FnOnce(&mut EngineConfig),
 ) -> TestEngine {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let mut config = EngineConfig::new(addr, data_dir.clone());
-    configure(&mut config);
-    let engine = Engine::open(config).expect("engine opens");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(engine.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    let base = format!("http://{addr}");
-    common::create_lambda_role(&base, "lambda-role").await;
-    TestEngine { base, data_dir, client: reqwest::Client::new(), _stop: stop }
+    common::start_in(data_dir, configure).await
 }
 
 fn is_root() -> bool {
@@ -45,18 +30,7 @@ fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-fn temp_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("engine-test-{}", uuid::Uuid::new_v4()))
-}
-
-fn zip_of(files: &[(&str, &str)]) -> String {
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, body) in files {
-        writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("start");
-        writer.write_all(body.as_bytes()).expect("write");
-    }
-    base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("finish").into_inner())
-}
+use common::zip_of;
 
 const HANDLER: &str = r#"
 import json, os, sys, time
@@ -661,7 +635,7 @@ async fn queued_events_survive_a_restart() {
     let addr: std::net::SocketAddr = "127.0.0.1:9".parse().expect("addr");
     let offline = Engine::open(EngineConfig::new(addr, dir.clone())).expect("open");
     let name = engine::model::FunctionName::parse("later").expect("name").0;
-    offline.state().events.enqueue(&name, br#"{"queued": true}"#).await.expect("enqueue");
+    offline.state().events.enqueue(&name, "", br#"{"queued": true}"#).await.expect("enqueue");
     drop(offline);
 
     let engine = start_engine(dir.clone()).await;

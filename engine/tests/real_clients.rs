@@ -3,23 +3,13 @@
 use std::io::Write as _;
 use std::process::Command;
 
-use engine::{Engine, EngineConfig};
+use engine::EngineConfig;
 
 mod common;
 
-async fn start_engine() -> (String, std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
-    let data_dir = std::env::temp_dir().join(format!("engine-clients-{}", uuid::Uuid::new_v4()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let config = EngineConfig::new(addr, data_dir.clone());
-    let engine = Engine::open(config).expect("engine");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(engine.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    let base = format!("http://{addr}");
-    common::create_lambda_role(&base, "lambda-role").await;
-    (base, data_dir, stop)
+async fn start_engine() -> (String, std::path::PathBuf, common::Running) {
+    let engine = common::start_in(common::temp_dir(), |_| {}).await;
+    (engine.base.clone(), engine.data_dir.clone(), engine)
 }
 
 /// Runs a client command off the async threads, so the engine keeps serving meanwhile.
@@ -153,11 +143,11 @@ async fn awslambdaric_runs_python_functions_when_asked() {
         .arg(&site)
         .arg("awslambdaric");
     run(pip).await;
-    let mut config = EngineConfig::new(([127, 0, 0, 1], 0).into(), data_dir.clone());
-    config.awslambdaric = Some(site);
+    let configure = |config: &mut EngineConfig| config.awslambdaric = Some(site);
     let handler = "def lambda_handler(event, context):\n    if event.get('fail'):\n        raise KeyError('gone')\n    return {'ric': True, 'id': context.aws_request_id}\n";
     let function = ("python3.12", "lambda_function.lambda_handler", "lambda_function.py", handler);
-    official_client_runs(config, function, "KeyError").await;
+    official_client_runs(configure, function, "KeyError").await;
+    std::fs::remove_dir_all(data_dir).ok();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -180,47 +170,27 @@ async fn aws_lambda_ric_runs_node_functions_when_asked() {
             .arg("aws-lambda-ric@3");
         run(npm).await;
     }
-    let data_dir = std::env::temp_dir().join(format!("engine-node-ric-{}", uuid::Uuid::new_v4()));
-    let mut config = EngineConfig::new(([127, 0, 0, 1], 0).into(), data_dir);
-    config.aws_lambda_ric = Some(package);
+    let configure = |config: &mut EngineConfig| config.aws_lambda_ric = Some(package);
     let handler = "export const handler = async (event, context) => {\n  if (event.fail) throw new TypeError('gone');\n  return { ric: true, id: context.awsRequestId };\n};\n";
-    official_client_runs(
-        config,
-        ("nodejs22.x", "index.handler", "index.mjs", handler),
-        "TypeError",
-    )
-    .await;
+    let function = ("nodejs22.x", "index.handler", "index.mjs", handler);
+    official_client_runs(configure, function, "TypeError").await;
 }
 
 /// Creates a function from one source file on an engine using AWS's runtime client, invokes it,
 /// makes it fail, and checks both outcomes as Lambda reports them.
 async fn official_client_runs(
-    config: EngineConfig,
+    configure: impl FnOnce(&mut EngineConfig),
     (runtime, handler, file, source): (&str, &str, &str, &str),
     error_type: &str,
 ) {
-    let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
-    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    let data_dir = config.data_dir.clone();
-    let engine = Engine::open(config).expect("engine");
-    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(engine.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    let role = common::create_lambda_role(&endpoint, "r").await;
-
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer.start_file(file, zip::write::SimpleFileOptions::default()).expect("start");
-    writer.write_all(source.as_bytes()).expect("write");
-    let zip = writer.finish().expect("finish").into_inner();
-    use base64::Engine as _;
-    let client = reqwest::Client::new();
+    let engine = common::start_in(common::temp_dir(), configure).await;
+    let (endpoint, client) = (&engine.base, &engine.client);
     let created = client
         .post(format!("{endpoint}/2015-03-31/functions"))
         .json(&serde_json::json!({
             "FunctionName": "ric", "Runtime": runtime, "Handler": handler,
-            "Role": role,
-            "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(zip) },
+            "Role": "arn:aws:iam::000000000000:role/lambda-role",
+            "Code": { "ZipFile": common::zip_of(&[(file, source)]) },
         }))
         .send()
         .await
@@ -246,7 +216,7 @@ async fn official_client_runs(
     assert!(failed.headers().get("x-amz-function-error").is_some());
     let error: serde_json::Value = failed.json().await.expect("json");
     assert_eq!(error["errorType"], error_type, "{error}");
-    std::fs::remove_dir_all(data_dir).ok();
+    std::fs::remove_dir_all(&engine.data_dir).ok();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -266,14 +236,12 @@ async fn aws_sdk_for_rust_runs_the_lifecycle() {
         .await;
     let lambda = aws_sdk_lambda::Client::new(&config);
 
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer
-        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
-        .expect("start");
-    writer
-        .write_all(b"def lambda_handler(event, context):\n    return {'sdk': event}\n")
-        .expect("write");
-    let zip = writer.finish().expect("finish").into_inner();
+    let source = "def lambda_handler(event, context):\n    return {'sdk': event}\n";
+    let zip = {
+        use base64::Engine as _;
+        let b64 = common::zip_of(&[("lambda_function.py", source)]);
+        base64::engine::general_purpose::STANDARD.decode(b64).expect("zip")
+    };
 
     let created = lambda
         .create_function()

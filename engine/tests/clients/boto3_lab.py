@@ -4,9 +4,12 @@ with the seed's handler, wait for Active, invoke it and read the START/END/REPOR
 log tail, hit the error paths, delete the function, its log group and the role."""
 
 import base64
+import http.client
 import io
 import json
+import re
 import sys
+import urllib.parse
 import zipfile
 
 import boto3
@@ -42,6 +45,55 @@ def expect_error(code, call, **kwargs):
         assert error.response["Error"]["Code"] == code, error.response
         return error
     raise AssertionError(f"expected {code}")
+
+
+def fetch(url):
+    """GET a URL on the engine. Python cannot resolve *.localhost, so connect to the engine's
+    address and send the URL's host as Host, as curl does for .localhost names."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=30)
+    connection.request("GET", parts.path or "/", headers={"Host": parts.netloc})
+    response = connection.getresponse()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+
+def function_url_steps(client, endpoint):
+    """The lab's Function URL: NONE auth, 403 until both statements exist, then 200 `ok`."""
+    url = client.create_function_url_config(FunctionName="lambda-url-lab", AuthType="NONE")
+    function_url = url["FunctionUrl"]
+    match = re.fullmatch(r"http://([a-z0-9]{32})\.lambda-url\.us-east-1\.localhost:\d+/", function_url)
+    assert match, url
+    assert fetch(function_url)[0] == 403, "no policy: forbidden"
+    client.add_permission(
+        FunctionName="lambda-url-lab", StatementId="FunctionURLAllowPublicAccess",
+        Action="lambda:InvokeFunctionUrl", Principal="*", FunctionUrlAuthType="NONE",
+    )
+    status, _, body = fetch(function_url)
+    assert status == 403, "one statement is not enough since October 2025"
+    assert b"urls-auth.html" in body, body
+    client.add_permission(
+        FunctionName="lambda-url-lab", StatementId="FunctionURLInvokeAllowPublicAccess",
+        Action="lambda:InvokeFunction", Principal="*", InvokedViaFunctionUrl=True,
+    )
+    status, headers, body = fetch(function_url)
+    assert (status, body) == (200, b"ok\n"), (status, body)
+    assert headers["content-type"].startswith("text/plain"), headers
+    path_form = f"{endpoint}/lambda-url/{match.group(1)}/"
+    assert fetch(path_form)[2] == b"ok\n"
+    policy = json.loads(client.get_policy(FunctionName="lambda-url-lab")["Policy"])
+    first, second = policy["Statement"]
+    assert first["Condition"] == {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}, first
+    assert second["Condition"] == {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}, second
+    assert client.get_function_url_config(FunctionName="lambda-url-lab")["AuthType"] == "NONE"
+    expect_error("ResourceConflictException", client.create_function_url_config,
+                 FunctionName="lambda-url-lab", AuthType="NONE")
+    client.remove_permission(FunctionName="lambda-url-lab", StatementId="FunctionURLInvokeAllowPublicAccess")
+    assert fetch(function_url)[0] == 403
+    client.delete_function_url_config(FunctionName="lambda-url-lab")
+    expect_error("ResourceNotFoundException", client.get_function_url_config, FunctionName="lambda-url-lab")
+    again = client.create_function_url_config(FunctionName="lambda-url-lab", AuthType="NONE")
+    assert again["FunctionUrl"] != function_url, "a re-created URL gets a new id"
+    client.delete_function_url_config(FunctionName="lambda-url-lab")
 
 
 def main(endpoint):
@@ -93,6 +145,8 @@ def main(endpoint):
     for line in ("START RequestId: ", "END RequestId: ", "REPORT RequestId: "):
         assert line in log, log
 
+    function_url_steps(client, endpoint)
+
     updated = client.update_function_configuration(FunctionName="lambda-url-lab", Timeout=5)
     assert updated["LastUpdateStatus"] == "InProgress", updated
     client.get_waiter("function_updated_v2").wait(FunctionName="lambda-url-lab")
@@ -129,7 +183,8 @@ def main(endpoint):
     assert messages[0].startswith("INIT_START Runtime Version: "), messages
     assert messages[1].startswith("START RequestId: ") and messages[-1].startswith("REPORT RequestId: "), messages
     reports = logs.filter_log_events(logGroupName=group, filterPattern="REPORT")["events"]
-    assert len(reports) == 1 and "Billed Duration" in reports[0]["message"], reports
+    # One Invoke and the two URL calls that got through: a 403 never reaches the function.
+    assert len(reports) == 3 and "Billed Duration" in reports[0]["message"], reports
     logs.put_retention_policy(logGroupName=group, retentionInDays=7)
     assert logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"] == 7
 
