@@ -67,13 +67,9 @@ pub async fn front(
             &state.config.credentials,
             time::OffsetDateTime::now_utc(),
         ) {
-            let kind = match error {
-                crate::sigv4::SignatureError::Missing => "MissingAuthenticationTokenException",
-                crate::sigv4::SignatureError::Invalid(_) => "InvalidSignatureException",
-            };
             return (
                 StatusCode::FORBIDDEN,
-                [("x-amzn-ErrorType", kind)],
+                [("x-amzn-ErrorType", error.error_type())],
                 axum::Json(json!({ "message": error.message() })),
             )
                 .into_response();

@@ -20,6 +20,8 @@ pub struct Caller {
 pub enum SignatureError {
     /// No `Authorization` header: the request is anonymous.
     Missing,
+    /// An access key the engine does not know.
+    UnknownKey,
     /// A signature that does not check out; the message is AWS's.
     Invalid(&'static str),
 }
@@ -28,13 +30,22 @@ impl SignatureError {
     pub fn message(&self) -> &'static str {
         match self {
             Self::Missing => "Missing Authentication Token",
+            Self::UnknownKey => "The security token included in the request is invalid.",
             Self::Invalid(message) => message,
+        }
+    }
+
+    /// The `x-amzn-ErrorType` AWS answers with.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Missing => "MissingAuthenticationTokenException",
+            Self::UnknownKey => "UnrecognizedClientException",
+            Self::Invalid(_) => "InvalidSignatureException",
         }
     }
 }
 
 const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
-const UNKNOWN_KEY: &str = "The security token included in the request is invalid.";
 const MALFORMED: &str =
     "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.";
 const EXPIRED: &str =
@@ -83,7 +94,7 @@ pub fn verify(
         .iter()
         .find(|(key, _)| key == access_key)
         .map(|(_, secret)| secret)
-        .ok_or(SignatureError::Invalid(UNKNOWN_KEY))?;
+        .ok_or(SignatureError::UnknownKey)?;
     let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
     let amz_date = header("x-amz-date").ok_or(SignatureError::Invalid(MISMATCH))?;
     let signed_at = parse_amz_date(amz_date).ok_or(SignatureError::Invalid(MISMATCH))?;

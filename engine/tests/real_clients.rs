@@ -55,7 +55,7 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
         .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
         .expect("start");
     writer
-        .write_all(b"def lambda_handler(event, context):\n    return {'statusCode': 200, 'body': 'ok\\n'}\n")
+        .write_all(b"def lambda_handler(event, context):\n    return {'statusCode': 200, 'headers': {'content-type': 'text/plain; charset=utf-8'}, 'body': 'ok\\n'}\n")
         .expect("write");
     writer.finish().expect("finish");
 
@@ -117,6 +117,65 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
         serde_json::from_slice(&std::fs::read(&out).expect("out")).expect("json");
     assert_eq!(result["body"], "ok\n");
 
+    // The lab's Function URL: 403 with one statement, 200 `ok` with both, as curl sees it.
+    let url = run(aws(&[
+        "lambda",
+        "create-function-url-config",
+        "--function-name",
+        "cli-lab",
+        "--auth-type",
+        "NONE",
+    ]))
+    .await;
+    let url: serde_json::Value = serde_json::from_slice(&url.stdout).expect("url output");
+    let function_url = url["FunctionUrl"].as_str().expect("FunctionUrl").to_owned();
+    let curl = |url: String| async move {
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new("curl").args(["-s", "-i", "--max-time", "30"]).arg(url).output()
+        });
+        String::from_utf8_lossy(&output.await.expect("join").expect("curl").stdout).into_owned()
+    };
+    run(aws(&[
+        "lambda",
+        "add-permission",
+        "--function-name",
+        "cli-lab",
+        "--statement-id",
+        "FunctionURLAllowPublicAccess",
+        "--action",
+        "lambda:InvokeFunctionUrl",
+        "--principal",
+        "*",
+        "--function-url-auth-type",
+        "NONE",
+    ]))
+    .await;
+    let one = curl(function_url.clone()).await;
+    assert!(one.starts_with("HTTP/1.1 403"), "{one}");
+    run(aws(&[
+        "lambda",
+        "add-permission",
+        "--function-name",
+        "cli-lab",
+        "--statement-id",
+        "FunctionURLInvokeAllowPublicAccess",
+        "--action",
+        "lambda:InvokeFunction",
+        "--principal",
+        "*",
+        "--invoked-via-function-url",
+    ]))
+    .await;
+    let both = curl(function_url.clone()).await;
+    assert!(both.starts_with("HTTP/1.1 200"), "{both}");
+    assert!(both.to_ascii_lowercase().contains("content-type: text/plain"), "{both}");
+    assert!(both.ends_with("\r\n\r\nok\n"), "{both}");
+    let policy = run(aws(&["lambda", "get-policy", "--function-name", "cli-lab"])).await;
+    assert!(String::from_utf8_lossy(&policy.stdout).contains("InvokedViaFunctionUrl"));
+    run(aws(&["lambda", "delete-function-url-config", "--function-name", "cli-lab"])).await;
+    let gone = curl(function_url).await;
+    assert!(gone.starts_with("HTTP/1.1 404"), "{gone}");
+
     let listed = run(aws(&["lambda", "list-functions"])).await;
     assert!(String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));
     let logs =
@@ -125,6 +184,7 @@ async fn the_aws_cli_creates_invokes_and_deletes() {
     let identity = run(aws(&["sts", "get-caller-identity"])).await;
     assert!(String::from_utf8_lossy(&identity.stdout).contains("000000000000"));
     run(aws(&["lambda", "delete-function", "--function-name", "cli-lab"])).await;
+    run(aws(&["logs", "delete-log-group", "--log-group-name", "/aws/lambda/cli-lab"])).await;
     let listed = run(aws(&["lambda", "list-functions"])).await;
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("cli-lab"));
     run(aws(&[&["iam", "detach-role-policy"], &role_args[..]].concat())).await;

@@ -41,6 +41,22 @@ pub struct EngineArgs {
     /// (`npm install aws-lambda-ric`, then `node_modules/aws-lambda-ric`).
     #[arg(long, env = "LAMBDAPORT_AWS_LAMBDA_RIC")]
     pub aws_lambda_ric: Option<PathBuf>,
+    /// Access keys the engine accepts SigV4 signatures from (`AWS_IAM` Function URLs and, with
+    /// --require-signature, every API call), as `KEY:SECRET`, comma-separated.
+    #[arg(long, env = "LAMBDAPORT_ACCESS_KEYS", default_value = "test:test", value_delimiter = ',', value_parser = parse_access_key)]
+    pub access_keys: Vec<(String, String)>,
+    /// Refuse unsigned or wrongly signed API calls, as AWS does.
+    #[arg(long, env = "LAMBDAPORT_REQUIRE_SIGNATURE")]
+    pub require_signature: bool,
+}
+
+fn parse_access_key(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((key, secret)) if !key.is_empty() && !secret.is_empty() => {
+            Ok((key.to_owned(), secret.to_owned()))
+        }
+        _ => Err(format!("expected KEY:SECRET, got {text:?}")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

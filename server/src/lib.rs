@@ -8,7 +8,7 @@ pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,26 +79,30 @@ async fn create_account_from_shell(pool: &PgPool, email: &str, role: &str) -> an
     Ok(())
 }
 
-/// Binds the engine's listener and opens its store under `data_dir`; `official_clients` are AWS's
-/// runtime clients to use instead of the bundled ones: `[awslambdaric, aws-lambda-ric]`.
+/// Binds the engine's listener and opens its store under `data_dir`, with `configure` applied.
 async fn open_engine(
     listen: SocketAddr,
     data_dir: &Path,
-    official_clients: [Option<PathBuf>; 2],
+    configure: impl FnOnce(&mut engine::EngineConfig),
 ) -> anyhow::Result<(engine::Engine, TcpListener)> {
     let listener = TcpListener::bind(listen).await.with_context(|| {
         format!("the engine cannot listen on {listen} (in use? try --engine-listen or --no-engine)")
     })?;
     let addr = listener.local_addr()?;
     let mut config = engine::EngineConfig::new(addr, data_dir.to_path_buf());
-    [config.awslambdaric, config.aws_lambda_ric] = official_clients;
+    configure(&mut config);
     let engine = engine::Engine::open(config)?;
     Ok((engine, listener))
 }
 
 async fn run_engine(args: EngineArgs) -> anyhow::Result<()> {
-    let (engine, listener) =
-        open_engine(args.listen, &args.data_dir, [args.awslambdaric, args.aws_lambda_ric]).await?;
+    let (engine, listener) = open_engine(args.listen, &args.data_dir, |config| {
+        config.awslambdaric = args.awslambdaric;
+        config.aws_lambda_ric = args.aws_lambda_ric;
+        config.credentials = args.access_keys;
+        config.require_signature = args.require_signature;
+    })
+    .await?;
     println!("  Lambdaport engine: a Lambda endpoint at http://{}", listener.local_addr()?);
     println!("  e.g. aws --endpoint-url http://{} lambda list-functions", listener.local_addr()?);
     engine.serve(listener, shutdown_signal()).await
@@ -126,7 +130,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     } else {
         let data_dir = args.database.data_dir.join("engine");
-        let (engine, listener) = open_engine(args.engine_listen, &data_dir, [None, None]).await?;
+        let (engine, listener) = open_engine(args.engine_listen, &data_dir, |_| {}).await?;
         let addr = listener.local_addr()?;
         Some((addr, tokio::spawn(engine.serve(listener, until_stopped()))))
     };

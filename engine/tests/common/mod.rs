@@ -9,13 +9,15 @@ pub async fn create_lambda_role(base: &str, name: &str) -> String {
         "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
         engine::iam::percent_encode(LAMBDA_TRUST_POLICY)
     );
-    let response = reqwest::Client::new()
-        .post(format!("{base}/"))
-        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
-        .body(body)
-        .send()
-        .await
-        .expect("CreateRole");
+    // Signed, so it also works on an engine that requires signatures.
+    let url = format!("{base}/");
+    let mut request = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8");
+    for (name, value) in sigv4_headers("POST", &url, body.as_bytes(), "test", "iam") {
+        request = request.header(name, value);
+    }
+    let response = request.body(body).send().await.expect("CreateRole");
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     assert!(status.is_success() || text.contains("EntityAlreadyExists"), "CreateRole: {text}");
@@ -64,4 +66,33 @@ pub fn zip_of(files: &[(&str, &str)]) -> String {
         writer.write_all(body.as_bytes()).expect("write");
     }
     base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("zip").into_inner())
+}
+
+/// SigV4 headers for a request signed by access key `test` with `secret` for `service`, by
+/// aws-sigv4 as the AWS SDK for Rust signs.
+pub fn sigv4_headers(
+    method: &str,
+    url: &str,
+    body: &[u8],
+    secret: &str,
+    service: &str,
+) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let identity =
+        aws_credential_types::Credentials::new("test", secret, None, None, "test").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("params")
+        .into();
+    let host = url.split('/').nth(2).expect("host").to_owned();
+    let headers = [("host", host.as_str())];
+    let request = SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body))
+        .expect("signable");
+    let (instructions, _) = sign(request, &params).expect("sign").into_parts();
+    instructions.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
