@@ -40,6 +40,10 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .route("/2019-09-30/functions/{name}/concurrency", get(get_function_concurrency))
         .route("/2015-03-31/functions/{name}/invocations", axum::routing::post(invoke))
         .route(
+            "/2021-11-15/functions/{name}/response-streaming-invocations",
+            axum::routing::post(invoke_with_response_stream),
+        )
+        .route(
             "/2015-03-31/functions/{name}/policy",
             get(crate::policy::get_policy).post(crate::policy::add_permission),
         )
@@ -451,7 +455,7 @@ async fn invoke(
             )));
         }
     }
-    let result = crate::invoke::invoke(&state, &function, payload, tail).await?;
+    let result = crate::invoke::invoke(&state, &function, payload, tail).await?.buffered().await;
     let mut response = (StatusCode::OK, request_id_headers(), result.body).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
@@ -465,6 +469,89 @@ async fn invoke(
         headers.insert("x-amz-log-result", log);
     }
     Ok(response)
+}
+
+/// InvokeWithResponseStream: `POST /2021-11-15/functions/{name}/response-streaming-invocations`.
+/// The body is event-stream frames: `PayloadChunk`s as the function writes, then
+/// `InvokeComplete` (errors are reported there; the status stays 200).
+async fn invoke_with_response_stream(
+    State(state): State<Arc<EngineState>>,
+    Path(name): Path<String>,
+    Query(query): Query<QualifierQuery>,
+    headers: HeaderMap,
+    payload: Bytes,
+) -> Result<Response> {
+    use crate::event_stream::event;
+    use crate::runtime_api::Chunk;
+    let function = find_weighted(&state, &name, query.qualifier.as_deref(), true).await?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
+        "RequestResponse" => {}
+        "DryRun" => return Ok((StatusCode::NO_CONTENT, request_id_headers()).into_response()),
+        other => {
+            return Err(LambdaError::invalid(format!(
+                "1 validation error detected: Value '{other}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [RequestResponse, DryRun]"
+            )));
+        }
+    }
+    let tail = header("x-amz-log-type") == Some("Tail");
+    let mut result = crate::invoke::invoke(&state, &function, payload, tail).await?;
+    let content_type =
+        result.stream.as_ref().map_or("application/json", |s| s.content_type.as_str()).to_owned();
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
+    let chunk = |data: &[u8]| Ok(event("PayloadChunk", "application/octet-stream", data));
+    let complete = |error: Option<&[u8]>, log: Option<&str>| {
+        let mut body = json!({});
+        if let Some(error) = error {
+            let details: Value = serde_json::from_slice(error).unwrap_or(Value::Null);
+            body["ErrorCode"] = json!(details["errorType"].as_str().unwrap_or("Unhandled"));
+            body["ErrorDetails"] = json!(String::from_utf8_lossy(error));
+        }
+        if let Some(log) = log {
+            body["LogResult"] = json!(log);
+        }
+        Ok(event("InvokeComplete", "application/json", body.to_string().as_bytes()))
+    };
+    match result.stream.take() {
+        Some(mut stream) => {
+            tokio::spawn(async move {
+                let mut failed = None;
+                while let Some(piece) = stream.chunks.recv().await {
+                    match piece {
+                        Chunk::Data(data) => {
+                            let _ = tx.send(chunk(&data)).await;
+                        }
+                        Chunk::Failed(error) => failed = Some(error),
+                    }
+                }
+                let _ = tx.send(complete(failed.as_deref(), None)).await;
+            });
+        }
+        None => {
+            let error = result.function_error.then_some(&result.body[..]);
+            if !result.function_error {
+                let _ = tx.send(chunk(&result.body)).await;
+            }
+            let _ = tx.send(complete(error, result.log_result.as_deref())).await;
+        }
+    }
+    let body = axum::body::Body::from_stream(body_stream(rx));
+    let mut response = (StatusCode::OK, request_id_headers(), body).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        headers.insert("content-type", value);
+    }
+    if let Ok(version) = HeaderValue::from_str(&function.version_label()) {
+        headers.insert("x-amz-executed-version", version);
+    }
+    Ok(response)
+}
+
+/// A body stream from a channel of chunks.
+pub(crate) fn body_stream(
+    mut rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 /// GetAccountSettings: `GET /2016-08-19/account-settings`.

@@ -158,7 +158,10 @@ async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
     };
     let payload =
         base64::engine::general_purpose::STANDARD.decode(&event.payload_b64).unwrap_or_default();
-    let outcome = crate::invoke::invoke(state, &function, Bytes::from(payload), false).await;
+    let outcome = match crate::invoke::invoke(state, &function, Bytes::from(payload), false).await {
+        Ok(result) => Ok(result.buffered().await),
+        Err(error) => Err(error),
+    };
     let delay = match outcome {
         Ok(result) if !result.function_error => {
             state.events.remove(&event.id).await;

@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::EngineState;
 use crate::error::ErrorType;
 use crate::invoke::MAX_SYNC_PAYLOAD;
+use crate::runtime_api::{Chunk, Streamed};
 use crate::urls::{Cors, UrlConfig};
 
 const FORBIDDEN: &str = "Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html";
@@ -120,15 +121,93 @@ async fn serve(state: &Arc<EngineState>, id: &str, path: String, request: Reques
     };
     let payload = Bytes::from(event.to_string());
     let response = match crate::invoke::invoke(state, &function, payload, false).await {
-        Ok(result) if !result.function_error => map_response(&result.body)
-            .unwrap_or_else(|| message(StatusCode::BAD_GATEWAY, "Internal Server Error")),
-        Ok(_) => message(StatusCode::BAD_GATEWAY, "Internal Server Error"),
+        Ok(mut result) if url.invoke_mode == "RESPONSE_STREAM" && result.stream.is_some() => {
+            match result.stream.take() {
+                Some(stream) => streamed(stream).await,
+                None => message(StatusCode::BAD_GATEWAY, "Internal Server Error"),
+            }
+        }
+        Ok(result) => {
+            let result = result.buffered().await;
+            if result.function_error {
+                message(StatusCode::BAD_GATEWAY, "Internal Server Error")
+            } else {
+                map_response(&result.body)
+                    .unwrap_or_else(|| message(StatusCode::BAD_GATEWAY, "Internal Server Error"))
+            }
+        }
         Err(error) if error.kind == ErrorType::TooManyRequests => {
             message(StatusCode::TOO_MANY_REQUESTS, "Rate Exceeded.")
         }
         Err(error) => message(StatusCode::BAD_GATEWAY, &error.message),
     };
     respond(response)
+}
+
+/// A `RESPONSE_STREAM` URL's answer, sent as the function writes it. An HTTP integration
+/// response starts with a JSON prelude (status, headers, cookies) and 8 NUL bytes.
+async fn streamed(mut stream: Streamed) -> Response {
+    const HTTP_INTEGRATION: &str = "application/vnd.awslambda.http-integration-response";
+    let mut status = StatusCode::OK;
+    let mut headers = HeaderMap::new();
+    let mut first = Vec::new();
+    if stream.content_type == HTTP_INTEGRATION {
+        let mut head = Vec::new();
+        let body_start = loop {
+            match stream.chunks.recv().await {
+                Some(Chunk::Data(data)) => head.extend_from_slice(&data),
+                Some(Chunk::Failed(_)) | None => {
+                    return message(StatusCode::BAD_GATEWAY, "Internal Server Error");
+                }
+            }
+            if let Some(at) = head.windows(8).position(|w| w == [0; 8]) {
+                break at;
+            }
+        };
+        let Ok(prelude) = serde_json::from_slice::<Value>(&head[..body_start]) else {
+            return message(StatusCode::BAD_GATEWAY, "Internal Server Error");
+        };
+        let code = prelude["statusCode"].as_u64().and_then(|c| u16::try_from(c).ok());
+        status = code.and_then(|c| StatusCode::from_u16(c).ok()).unwrap_or(StatusCode::OK);
+        for (name, value) in prelude["headers"].as_object().into_iter().flatten() {
+            if let (Ok(name), Some(Ok(value))) =
+                (HeaderName::try_from(name.as_str()), value.as_str().map(HeaderValue::try_from))
+            {
+                headers.insert(name, value);
+            }
+        }
+        for cookie in prelude["cookies"].as_array().into_iter().flatten() {
+            if let Some(Ok(value)) = cookie.as_str().map(HeaderValue::try_from) {
+                headers.append("set-cookie", value);
+            }
+        }
+        first = head[body_start + 8..].to_vec();
+    } else if let Ok(value) = HeaderValue::try_from(stream.content_type.as_str()) {
+        headers.insert("content-type", value);
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
+    tokio::spawn(async move {
+        if !first.is_empty() {
+            let _ = tx.send(Ok(Bytes::from(first))).await;
+        }
+        while let Some(chunk) = stream.chunks.recv().await {
+            match chunk {
+                Chunk::Data(data) => {
+                    if tx.send(Ok(data)).await.is_err() {
+                        break;
+                    }
+                }
+                // Mid-stream failure: the connection ends early, as on AWS.
+                Chunk::Failed(_) => {
+                    let _ = tx.send(Err(std::io::Error::other("the function failed"))).await;
+                    break;
+                }
+            }
+        }
+    });
+    let mut response = (status, Body::from_stream(crate::api::body_stream(rx))).into_response();
+    response.headers_mut().extend(headers);
+    response
 }
 
 /// `NONE`: the resource policy must let anyone call the URL and invoke through it. `AWS_IAM`:

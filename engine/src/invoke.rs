@@ -13,7 +13,7 @@ use crate::EngineState;
 use crate::error::{ErrorType, LambdaError, Result};
 use crate::logs::{Status, report_line};
 use crate::model::FunctionName;
-use crate::runtime_api::{Invocation, Outcome};
+use crate::runtime_api::{Chunk, Invocation, Outcome, Streamed};
 use crate::sandbox::{Environment, Spec};
 use crate::store::Function;
 
@@ -34,14 +34,15 @@ pub struct Pools {
 
 /// A slot of a function's concurrency, held for the length of one invocation.
 #[derive(Debug)]
-struct Busy<'a> {
-    pools: &'a Pools,
+struct Busy {
+    state: Arc<EngineState>,
     name: FunctionName,
 }
 
-impl Drop for Busy<'_> {
+impl Drop for Busy {
     fn drop(&mut self) {
-        let mut busy = self.pools.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut busy =
+            self.state.pools.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(count) = busy.get_mut(&self.name) {
             *count = count.saturating_sub(1);
         }
@@ -70,8 +71,8 @@ impl Pools {
     }
 
     /// Takes one of the function's concurrency slots, or throttles at its reserved concurrency.
-    fn enter(&self, function: &Function) -> Result<Busy<'_>> {
-        let mut busy = self.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn enter(state: &Arc<EngineState>, function: &Function) -> Result<Busy> {
+        let mut busy = state.pools.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = busy.entry(function.name.clone()).or_default();
         if function.reserved_concurrency.is_some_and(|limit| *count >= limit as usize) {
             return Err(LambdaError::throttled(
@@ -79,7 +80,7 @@ impl Pools {
             ));
         }
         *count += 1;
-        Ok(Busy { pools: self, name: function.name.clone() })
+        Ok(Busy { state: state.clone(), name: function.name.clone() })
     }
 
     /// An idle environment of this revision (a function's versions share its pool); exited
@@ -112,6 +113,29 @@ pub struct InvokeResult {
     pub function_error: bool,
     /// `X-Amz-Log-Result`: base64 of the last 4 KB of this invoke's log, when asked for.
     pub log_result: Option<String>,
+    /// A response the function streams: `body` is empty and the chunks come through here; the
+    /// invoke's END and REPORT lines are written when it ends.
+    pub stream: Option<Streamed>,
+}
+
+impl InvokeResult {
+    /// The whole response, waiting for a streamed one to end (Invoke buffers what streams).
+    pub async fn buffered(mut self) -> Self {
+        let Some(mut stream) = self.stream.take() else { return self };
+        let mut body = Vec::new();
+        while let Some(chunk) = stream.chunks.recv().await {
+            match chunk {
+                Chunk::Data(data) => body.extend_from_slice(&data),
+                Chunk::Failed(error) => {
+                    self.function_error = true;
+                    body = error.to_vec();
+                    break;
+                }
+            }
+        }
+        self.body = Bytes::from(body);
+        self
+    }
 }
 
 /// Runs one synchronous invocation.
@@ -136,21 +160,29 @@ pub async fn invoke(
             "Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value",
         ));
     }
-    let _busy = state.pools.enter(function)?;
+    let busy = Pools::enter(state, function)?;
     let (env, cold) = match state.pools.take(function).await {
         Some(env) => (env, false),
         None => (start_environment(state, function).await?, true),
     };
     let group = crate::logs::group_name(function.name.as_str());
-    let log_from = state.logs.stream_len(&group, &env.log_stream);
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let timeout = Duration::from_secs(u64::from(function.settings.timeout));
-    let sent_at = Instant::now();
+    let run = Run {
+        state: state.clone(),
+        log_from: state.logs.stream_len(&group, &env.log_stream),
+        group,
+        env,
+        function: function.clone(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        timeout: Duration::from_secs(u64::from(function.settings.timeout)),
+        sent_at: Instant::now(),
+        cold,
+        tail,
+    };
     let deadline_ms =
-        u64::try_from(crate::logs::now_ms()).unwrap_or(0) + timeout.as_millis() as u64;
+        u64::try_from(crate::logs::now_ms()).unwrap_or(0) + run.timeout.as_millis() as u64;
     let (reply, outcome) = oneshot::channel();
     let invocation = Invocation {
-        request_id: request_id.clone(),
+        request_id: run.request_id.clone(),
         payload,
         deadline_ms,
         function_arn: match function.version {
@@ -160,125 +192,206 @@ pub async fn invoke(
         reply,
     };
     state.logs.append(
-        &group,
-        &env.log_stream,
-        format!("START RequestId: {request_id} Version: {}", function.version_label()),
+        &run.group,
+        &run.env.log_stream,
+        format!("START RequestId: {} Version: {}", run.request_id, function.version_label()),
     );
-    let delivered = env.send(invocation).await;
+    let delivered = run.env.send(invocation).await;
+    let deadline = tokio::time::Instant::from_std(run.sent_at) + run.timeout;
     let ended = tokio::select! {
         outcome = outcome, if delivered => match outcome {
             Ok(outcome) => Ended::Outcome(outcome),
-            Err(_) => Ended::Exited(env.exited().await),
+            Err(_) => Ended::Exited(run.env.exited().await),
         },
-        status = env.exited() => Ended::Exited(status),
-        () = tokio::time::sleep(timeout) => Ended::TimedOut,
-        () = over_memory(&env, function.settings.memory_size) => Ended::OutOfMemory,
+        status = run.env.exited() => Ended::Exited(status),
+        () = tokio::time::sleep_until(deadline) => Ended::TimedOut,
+        () = over_memory(&run.env, function.settings.memory_size) => Ended::OutOfMemory,
     };
-    let finished_at = Instant::now();
-    let ready_at = env.slot.ready_at.get().copied();
-    let init_ms = cold.then(|| ready_at.map(|r| ms(r - env.spawned_at))).flatten();
-    let started = ready_at.map_or(sent_at, |r| r.max(sent_at));
-    let mut duration_ms = ms(finished_at.saturating_duration_since(started));
-    let max_memory = env.max_memory_mb();
+    if let Ended::Outcome(Outcome::Stream(streamed)) = ended {
+        // The caller reads the stream while it is written; the invoke ends with it.
+        let (tx, chunks) = tokio::sync::mpsc::channel(16);
+        let content_type = streamed.content_type.clone();
+        tokio::spawn(async move {
+            let _busy = busy;
+            let ended = run.forward(streamed, tx, deadline).await;
+            run.finish(ended).await;
+        });
+        let stream = Some(Streamed { content_type, chunks });
+        return Ok(InvokeResult {
+            body: Bytes::new(),
+            function_error: false,
+            log_result: None,
+            stream,
+        });
+    }
+    let result = run.finish(ended).await;
+    drop(busy);
+    Ok(result)
+}
 
-    let (body, function_error, status, healthy) = match ended {
-        Ended::Outcome(Outcome::Response(body)) => (body, false, Status::Success, true),
-        Ended::Outcome(Outcome::Error(body)) => {
-            let error_type = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["errorType"].as_str().map(str::to_owned));
-            let status = if error_type.as_deref().is_some_and(|t| t.starts_with("Runtime.")) {
-                Status::Error("Runtime.Unknown")
-            } else {
-                Status::Error("Unhandled")
-            };
-            (body, true, status, true)
-        }
-        Ended::TimedOut => {
-            duration_ms = ms(timeout);
-            let secs = timeout.as_secs_f64();
-            let now = time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
-            state.logs.append(
-                &group,
-                &env.log_stream,
-                format!("{now} {request_id} Task timed out after {secs:.2} seconds"),
-            );
-            let body = serde_json::json!({
-                "errorType": "Sandbox.Timedout",
-                "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {secs:.2} seconds"),
-            });
-            (Bytes::from(body.to_string()), true, Status::Timeout, false)
-        }
-        Ended::OutOfMemory => {
-            env.kill();
-            let message =
-                format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed");
-            state.logs.append(&group, &env.log_stream, message.clone());
-            state.logs.append(&group, &env.log_stream, "Runtime.OutOfMemory".to_owned());
-            let body =
-                serde_json::json!({ "errorType": "Runtime.OutOfMemory", "errorMessage": message });
-            (Bytes::from(body.to_string()), true, Status::Error("Runtime.OutOfMemory"), false)
-        }
-        Ended::Exited(exit) => {
-            let init_error = env
-                .slot
-                .init_error
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take();
-            let body = match init_error {
-                Some(body) => body,
-                None => {
-                    let message =
-                        format!("RequestId: {request_id} Error: Runtime exited with error: {exit}");
-                    state.logs.append(&group, &env.log_stream, message.clone());
-                    state.logs.append(&group, &env.log_stream, "Runtime.ExitError".to_owned());
-                    Bytes::from(serde_json::json!({ "errorType": "Runtime.ExitError", "errorMessage": message }).to_string())
+/// One invocation in an environment, from START to REPORT.
+struct Run {
+    state: Arc<EngineState>,
+    env: Arc<Environment>,
+    function: Function,
+    group: String,
+    log_from: usize,
+    request_id: String,
+    timeout: Duration,
+    sent_at: Instant,
+    cold: bool,
+    tail: bool,
+}
+
+impl Run {
+    /// Passes a streamed response on to the caller until it ends, the function times out or the
+    /// runtime exits; says how the invocation ended.
+    async fn forward(
+        &self,
+        mut streamed: Streamed,
+        to_caller: tokio::sync::mpsc::Sender<Chunk>,
+        deadline: tokio::time::Instant,
+    ) -> Ended {
+        loop {
+            tokio::select! {
+                chunk = streamed.chunks.recv() => match chunk {
+                    Some(Chunk::Failed(error)) => {
+                        let _ = to_caller.send(Chunk::Failed(error.clone())).await;
+                        return Ended::Outcome(Outcome::Error(error));
+                    }
+                    Some(data) => {
+                        let _ = to_caller.send(data).await;
+                    }
+                    None => return Ended::Outcome(Outcome::Response(Bytes::new())),
+                },
+                status = self.env.exited() => return Ended::Exited(status),
+                () = tokio::time::sleep_until(deadline) => {
+                    let secs = self.timeout.as_secs_f64();
+                    let error = serde_json::json!({
+                        "errorType": "Sandbox.Timedout",
+                        "errorMessage": format!("RequestId: {} Error: Task timed out after {secs:.2} seconds", self.request_id),
+                    });
+                    let _ = to_caller.send(Chunk::Failed(Bytes::from(error.to_string()))).await;
+                    return Ended::TimedOut;
                 }
-            };
-            (body, true, Status::Error("Runtime.ExitError"), false)
+            }
         }
-    };
-    // The runtime wrote its output before it posted the outcome; let the output readers catch up
-    // so the invoke's lines land between START and END. (A scheduling nudge, not a guarantee.)
-    for _ in 0..3 {
-        tokio::task::yield_now().await;
     }
-    state.logs.append(&group, &env.log_stream, format!("END RequestId: {request_id}"));
-    state.logs.append(
-        &group,
-        &env.log_stream,
-        report_line(
-            &request_id,
-            duration_ms,
-            function.settings.memory_size,
-            max_memory,
-            init_ms,
-            status,
-        ),
-    );
-    if healthy {
-        let _ = env.warmed.set(());
-        state.pools.put_back(&function.name, env.clone()).await;
-    } else {
-        env.kill();
-        state.pools.retire();
+
+    /// Writes the invocation's end in the log (END, REPORT and what went wrong), returns the
+    /// environment to the pool or retires it, and shapes the result.
+    async fn finish(self, ended: Ended) -> InvokeResult {
+        let Self { state, env, function, group, request_id, timeout, sent_at, cold, .. } = &self;
+        let finished_at = Instant::now();
+        let ready_at = env.slot.ready_at.get().copied();
+        let init_ms = cold.then(|| ready_at.map(|r| ms(r - env.spawned_at))).flatten();
+        let started = ready_at.map_or(*sent_at, |r| r.max(*sent_at));
+        let mut duration_ms = ms(finished_at.saturating_duration_since(started));
+        let max_memory = env.max_memory_mb();
+
+        let (body, function_error, status, healthy) = match ended {
+            Ended::Outcome(Outcome::Response(body)) => (body, false, Status::Success, true),
+            Ended::Outcome(Outcome::Stream(_)) => (Bytes::new(), false, Status::Success, true),
+            Ended::Outcome(Outcome::Error(body)) => {
+                let error_type = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["errorType"].as_str().map(str::to_owned));
+                let status = if error_type.as_deref().is_some_and(|t| t.starts_with("Runtime.")) {
+                    Status::Error("Runtime.Unknown")
+                } else {
+                    Status::Error("Unhandled")
+                };
+                (body, true, status, true)
+            }
+            Ended::TimedOut => {
+                duration_ms = ms(*timeout);
+                let secs = timeout.as_secs_f64();
+                let now = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                state.logs.append(
+                    group,
+                    &env.log_stream,
+                    format!("{now} {request_id} Task timed out after {secs:.2} seconds"),
+                );
+                let body = serde_json::json!({
+                    "errorType": "Sandbox.Timedout",
+                    "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {secs:.2} seconds"),
+                });
+                (Bytes::from(body.to_string()), true, Status::Timeout, false)
+            }
+            Ended::OutOfMemory => {
+                env.kill();
+                let message = format!(
+                    "RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+                );
+                state.logs.append(group, &env.log_stream, message.clone());
+                state.logs.append(group, &env.log_stream, "Runtime.OutOfMemory".to_owned());
+                let body = serde_json::json!({ "errorType": "Runtime.OutOfMemory", "errorMessage": message });
+                (Bytes::from(body.to_string()), true, Status::Error("Runtime.OutOfMemory"), false)
+            }
+            Ended::Exited(exit) => {
+                let init_error = env
+                    .slot
+                    .init_error
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                let body = match init_error {
+                    Some(body) => body,
+                    None => {
+                        let message = format!(
+                            "RequestId: {request_id} Error: Runtime exited with error: {exit}"
+                        );
+                        state.logs.append(group, &env.log_stream, message.clone());
+                        state.logs.append(group, &env.log_stream, "Runtime.ExitError".to_owned());
+                        Bytes::from(serde_json::json!({ "errorType": "Runtime.ExitError", "errorMessage": message }).to_string())
+                    }
+                };
+                (body, true, Status::Error("Runtime.ExitError"), false)
+            }
+        };
+        // The runtime wrote its output before it posted the outcome; let the output readers
+        // catch up so the invoke's lines land between START and END. (A scheduling nudge, not
+        // a guarantee.)
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        state.logs.append(group, &env.log_stream, format!("END RequestId: {request_id}"));
+        state.logs.append(
+            group,
+            &env.log_stream,
+            report_line(
+                request_id,
+                duration_ms,
+                function.settings.memory_size,
+                max_memory,
+                init_ms,
+                status,
+            ),
+        );
+        if healthy {
+            let _ = env.warmed.set(());
+            state.pools.put_back(&function.name, env.clone()).await;
+        } else {
+            env.kill();
+            state.pools.retire();
+        }
+        let log_result = self.tail.then(|| {
+            let lines: Vec<String> = state
+                .logs
+                .stream_since(group, &env.log_stream, self.log_from)
+                .into_iter()
+                .map(|e| e.message)
+                .collect();
+            let text = lines.join("\n") + "\n";
+            let start = text.len().saturating_sub(4096);
+            let start =
+                (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            base64::engine::general_purpose::STANDARD.encode(&text[start..])
+        });
+        InvokeResult { body, function_error, log_result, stream: None }
     }
-    let log_result = tail.then(|| {
-        let lines: Vec<String> = state
-            .logs
-            .stream_since(&group, &env.log_stream, log_from)
-            .into_iter()
-            .map(|e| e.message)
-            .collect();
-        let text = lines.join("\n") + "\n";
-        let start = text.len().saturating_sub(4096);
-        let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
-        base64::engine::general_purpose::STANDARD.encode(&text[start..])
-    });
-    Ok(InvokeResult { body, function_error, log_result })
 }
 
 enum Ended {

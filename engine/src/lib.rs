@@ -10,6 +10,7 @@
 pub mod api;
 pub mod code;
 pub mod error;
+pub mod event_stream;
 pub mod events;
 pub mod function_url;
 pub mod iam;

@@ -28,6 +28,24 @@ pub enum Outcome {
     Response(Bytes),
     /// The function's error JSON, as the runtime posted it.
     Error(Bytes),
+    /// A response in streaming mode, still being written.
+    Stream(Streamed),
+}
+
+/// A streamed response: its content type and its chunks as the runtime writes them. The channel
+/// closes when the response is complete.
+#[derive(Debug)]
+pub struct Streamed {
+    pub content_type: String,
+    pub chunks: mpsc::Receiver<Chunk>,
+}
+
+/// One piece of a streamed response.
+#[derive(Debug)]
+pub enum Chunk {
+    Data(Bytes),
+    /// The function failed mid-stream: its error JSON, from the trailers.
+    Failed(Bytes),
 }
 
 /// The environment's side of its Runtime API.
@@ -142,8 +160,20 @@ fn complete(slot: &Slot, request_id: &str, outcome: Outcome) -> Response {
 async fn response(
     State(slot): State<Arc<Slot>>,
     Path(request_id): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    match headers.get("lambda-runtime-function-response-mode").map(HeaderValue::as_bytes) {
+        None => {}
+        Some(b"streaming") => return stream_response(&slot, &request_id, &headers, body).await,
+        Some(_) => {
+            return runtime_error(
+                StatusCode::BAD_REQUEST,
+                "Runtime.InvalidResponseModeHeader",
+                "Lambda-Runtime-Function-Response-Mode must be streaming",
+            );
+        }
+    }
     const LIMIT: usize = crate::invoke::MAX_SYNC_PAYLOAD + 100;
     let body = axum::body::to_bytes(body, LIMIT).await;
     let Ok(body) = body else {
@@ -159,6 +189,55 @@ async fn response(
         );
     };
     complete(&slot, &request_id, Outcome::Response(body))
+}
+
+/// A response in streaming mode: the invoker gets the chunks as they arrive; the runtime's
+/// request is answered once its body (and the trailers that may carry an error) is complete.
+async fn stream_response(
+    slot: &Slot,
+    request_id: &str,
+    headers: &HeaderMap,
+    mut body: axum::body::Body,
+) -> Response {
+    use http_body_util::BodyExt as _;
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let (tx, chunks) = mpsc::channel(16);
+    let started = complete(slot, request_id, Outcome::Stream(Streamed { content_type, chunks }));
+    if started.status() != StatusCode::ACCEPTED {
+        return started;
+    }
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { break };
+        let chunk = match frame.into_data() {
+            Ok(data) => Chunk::Data(data),
+            Err(frame) => {
+                let Some(trailers) = frame.into_trailers().ok() else { continue };
+                let Some(error_type) = trailers.get("lambda-runtime-function-error-type") else {
+                    continue;
+                };
+                use base64::Engine as _;
+                let body = trailers
+                    .get("lambda-runtime-function-error-body")
+                    .and_then(|b| {
+                        base64::engine::general_purpose::STANDARD.decode(b.as_bytes()).ok()
+                    })
+                    .unwrap_or_else(|| {
+                        let error_type = String::from_utf8_lossy(error_type.as_bytes());
+                        serde_json::json!({ "errorType": error_type, "errorMessage": "" })
+                            .to_string()
+                            .into_bytes()
+                    });
+                Chunk::Failed(Bytes::from(body))
+            }
+        };
+        // A caller that went away does not stop the runtime from finishing its response.
+        let _ = tx.send(chunk).await;
+    }
+    started
 }
 
 /// `POST /runtime/invocation/{id}/error`.

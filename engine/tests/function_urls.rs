@@ -487,3 +487,125 @@ async fn require_signature_refuses_unsigned_api_calls() {
     let refused = aws_sdk_lambda::Client::new(&wrong).list_functions().send().await;
     assert!(refused.is_err(), "a wrong secret is refused");
 }
+
+const STREAMING: &str = r#"
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  const mode = event.queryStringParameters?.mode ?? event.mode;
+  if (mode === 'fail') {
+    responseStream.write('partial\n');
+    throw new RangeError('broke mid-stream');
+  }
+  let stream = responseStream;
+  if (mode === 'raw') {
+    responseStream.setContentType('text/plain');
+  } else {
+    stream = awslambda.HttpResponseStream.from(responseStream, {
+      statusCode: 207, headers: { 'content-type': 'text/plain', 'x-streamed': 'yes' },
+    });
+  }
+  stream.write('first\n');
+  await sleep(400);
+  stream.write('last\n');
+  stream.end();
+});
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streamed_responses_arrive_as_they_are_written() {
+    let engine = common::start_in(common::temp_dir(), |_| {}).await;
+    let created = engine
+        .call(
+            reqwest::Method::POST,
+            "/2015-03-31/functions",
+            json!({
+                "FunctionName": "streamer", "Runtime": "nodejs22.x", "Handler": "index.handler",
+                "Role": "arn:aws:iam::000000000000:role/lambda-role",
+                "Code": { "ZipFile": common::zip_of(&[("index.mjs", STREAMING)]) },
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let (_, id) = engine.public_url("streamer", None, Value::Null).await;
+    let mode = engine
+        .call(
+            reqwest::Method::PUT,
+            "/2021-10-31/functions/streamer/url",
+            json!({ "InvokeMode": "RESPONSE_STREAM" }),
+        )
+        .await;
+    assert_eq!(mode.status(), StatusCode::OK);
+
+    // Through the URL: the prelude becomes the status and headers; the body streams.
+    let started = std::time::Instant::now();
+    let mut response =
+        engine.url_request(reqwest::Method::GET, &id, "/").send().await.expect("call");
+    assert_eq!(response.status().as_u16(), 207);
+    assert_eq!(response.headers()["x-streamed"], "yes");
+    let first = response.chunk().await.expect("chunk").expect("a first chunk");
+    let first_at = started.elapsed();
+    let mut rest = Vec::new();
+    while let Some(chunk) = response.chunk().await.expect("chunk") {
+        rest.extend_from_slice(&chunk);
+    }
+    let last_at = started.elapsed();
+    assert_eq!(first, "first\n");
+    assert_eq!(rest, b"last\n");
+    assert!(
+        last_at - first_at >= std::time::Duration::from_millis(300),
+        "the first byte came {first_at:?} in, the last {last_at:?}: not streamed"
+    );
+
+    // Invoke buffers what streams.
+    let invoked = engine
+        .client
+        .post(format!("{}/2015-03-31/functions/streamer/invocations", engine.base))
+        .body(r#"{"mode": "raw"}"#)
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(invoked.text().await.expect("text"), "first\nlast\n");
+
+    // InvokeWithResponseStream through the AWS SDK for Rust: PayloadChunks, then InvokeComplete.
+    use aws_sdk_lambda::types::InvokeWithResponseStreamResponseEvent as Event;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+        .endpoint_url(&engine.base)
+        .load()
+        .await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let collect = async |mode: &str| {
+        let payload = aws_sdk_lambda::primitives::Blob::new(format!(r#"{{"mode": "{mode}"}}"#));
+        let mut output = lambda
+            .invoke_with_response_stream()
+            .function_name("streamer")
+            .payload(payload)
+            .send()
+            .await
+            .expect("invoke with response stream");
+        let (mut chunks, mut complete) = (Vec::new(), None);
+        while let Some(event) = output.event_stream.recv().await.expect("event") {
+            match event {
+                Event::PayloadChunk(chunk) => {
+                    let bytes = chunk.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+                    chunks.push((std::time::Instant::now(), bytes));
+                }
+                Event::InvokeComplete(done) => complete = Some(done),
+                other => panic!("unexpected event {other:?}"),
+            }
+        }
+        (chunks, complete.expect("InvokeComplete comes last"))
+    };
+    let (chunks, complete) = collect("raw").await;
+    let text: Vec<u8> = chunks.iter().flat_map(|(_, b)| b.clone()).collect();
+    assert_eq!(text, b"first\nlast\n");
+    assert!(complete.error_code().is_none(), "{complete:?}");
+    let (first, last) = (chunks.first().expect("first").0, chunks.last().expect("last").0);
+    assert!(last - first >= std::time::Duration::from_millis(300), "chunks arrive as written");
+    let (_, failed) = collect("fail").await;
+    assert_eq!(failed.error_code(), Some("RangeError"), "{failed:?}");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import util from 'node:util';
+import { Writable } from 'node:stream';
 
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -40,6 +41,80 @@ async function initError(errorType, errorMessage) {
   console.error(`${new Date().toISOString()}\tundefined\tERROR\t${JSON.stringify(body)}`);
   await call('POST', '/init/error', JSON.stringify(body), { 'Lambda-Runtime-Function-Error-Type': errorType });
   process.exit(1);
+}
+
+// Response streaming, as AWS's Node.js runtimes offer it: `awslambda.streamifyResponse(handler)`
+// and `awslambda.HttpResponseStream.from(stream, { statusCode, headers })` for Function URLs.
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HTTP_INTEGRATION = 'application/vnd.awslambda.http-integration-response';
+globalThis.awslambda = {
+  streamifyResponse(fn) {
+    fn[STREAMING] = 'response';
+    return fn;
+  },
+  HttpResponseStream: {
+    from(stream, prelude) {
+      stream.setContentType(HTTP_INTEGRATION);
+      stream.write(JSON.stringify(prelude));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    },
+  },
+};
+
+// The response stream handed to a streaming handler: a chunked POST in streaming mode, opened on
+// the first write so the content type can still be set; errors go in the trailers.
+function responseStream(requestId) {
+  let contentType = 'application/octet-stream';
+  let request;
+  let finished;
+  const open = () => {
+    if (request) return request;
+    request = http.request({
+      host, port, method: 'POST', agent,
+      path: `${BASE}/invocation/${requestId}/response`,
+      headers: {
+        'Lambda-Runtime-Function-Response-Mode': 'streaming',
+        'Transfer-Encoding': 'chunked',
+        'Content-Type': contentType,
+        Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+      },
+    });
+    finished = new Promise((resolve, reject) => {
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', resolve);
+      });
+      request.on('error', reject);
+    });
+    return request;
+  };
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      open().write(chunk, done);
+    },
+    final(done) {
+      open().end();
+      done();
+    },
+  });
+  stream.setContentType = (type) => {
+    contentType = type;
+  };
+  stream.fail = (error) => {
+    const body = errorBody(error);
+    const r = open();
+    r.addTrailers({
+      'Lambda-Runtime-Function-Error-Type': body.errorType,
+      'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(body)).toString('base64'),
+    });
+    r.end();
+  };
+  stream.done = () => {
+    open();
+    return finished;
+  };
+  return stream;
 }
 
 let currentRequestId;
@@ -103,6 +178,22 @@ for (;;) {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
+  if (handler[STREAMING]) {
+    const stream = responseStream(requestId);
+    try {
+      const event = next.body.length ? JSON.parse(next.body.toString()) : {};
+      await handler(event, stream, context);
+      if (!stream.writableFinished) {
+        if (!stream.writableEnded) stream.end();
+        await new Promise((resolve) => stream.once('finish', resolve));
+      }
+    } catch (error) {
+      console.error(JSON.stringify(errorBody(error)));
+      stream.fail(error);
+    }
+    await stream.done();
+    continue;
+  }
   try {
     const event = next.body.length ? JSON.parse(next.body.toString()) : {};
     const result = await invokeHandler(handler, event, context);
