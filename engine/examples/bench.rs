@@ -105,6 +105,9 @@ struct Report {
     failed_c8: usize,
     cold_p50_ms: f64,
     idle_rss_mb: f64,
+    /// Function URL round trip of the same function (engine only).
+    url_p50_ms: f64,
+    url_p99_ms: f64,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -238,6 +241,33 @@ async fn bench_engine(work: &Path, requests: usize) -> anyhow::Result<Report> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     report.idle_rss_mb = rss_kb(child.0.id()) as f64 / 1024.0;
     measure_concurrent(&url, &mut report).await?;
+
+    // The same function through a public Function URL (path form), against a direct Invoke.
+    let created: serde_json::Value = client
+        .post(format!("http://{addr}/2021-10-31/functions/warm/url"))
+        .json(&serde_json::json!({ "AuthType": "NONE" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    for statement in [
+        serde_json::json!({ "StatementId": "url", "Action": "lambda:InvokeFunctionUrl", "Principal": "*", "FunctionUrlAuthType": "NONE" }),
+        serde_json::json!({ "StatementId": "invoke", "Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": true }),
+    ] {
+        client
+            .post(format!("http://{addr}/2015-03-31/functions/warm/policy"))
+            .json(&statement)
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let function_url = created["FunctionUrl"].as_str().context("FunctionUrl")?;
+    let id = function_url.trim_start_matches("http://").split('.').next().context("url id")?;
+    let mut url_report = Report::default();
+    measure_warm(&format!("http://{addr}/lambda-url/{id}/"), requests, &mut url_report).await?;
+    report.url_p50_ms = url_report.p50_ms;
+    report.url_p99_ms = url_report.p99_ms;
     Ok(report)
 }
 
@@ -317,5 +347,10 @@ async fn run(rie: PathBuf, requests: usize) -> anyhow::Result<()> {
     println!("| failed invokes, concurrency 8 | {} | {} | |", engine.failed_c8, peer.failed_c8);
     row("cold start p50", engine.cold_p50_ms, peer.cold_p50_ms, "ms");
     row("idle memory", engine.idle_rss_mb, peer.idle_rss_mb, "MB");
+    println!();
+    println!("| Function URL round trip (engine) | URL | direct Invoke | ratio |");
+    println!("| --- | --- | --- | --- |");
+    row("p50", engine.url_p50_ms, engine.p50_ms, "ms");
+    row("p99", engine.url_p99_ms, engine.p99_ms, "ms");
     Ok(())
 }
