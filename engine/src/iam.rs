@@ -258,10 +258,8 @@ impl Iam {
     }
 
     async fn get_role(&self, params: &HashMap<String, String>) -> Result<String, IamError> {
-        let name = required(params, "RoleName")?;
-        let roles = self.roles.read().await;
-        let role = roles.get(name).ok_or_else(|| IamError::no_role(name))?;
-        Ok(role_xml(role, true))
+        let role = self.role(params).await?;
+        Ok(role_xml(&role, true))
     }
 
     async fn delete_role(&self, params: &HashMap<String, String>) -> Result<String, IamError> {
@@ -336,9 +334,7 @@ impl Iam {
         &self,
         params: &HashMap<String, String>,
     ) -> Result<String, IamError> {
-        let name = required(params, "RoleName")?;
-        let roles = self.roles.read().await;
-        let role = roles.get(name).ok_or_else(|| IamError::no_role(name))?;
+        let role = self.role(params).await?;
         let attached: Vec<&String> = role.attached.iter().collect();
         let (page, next) = paginate(&attached, params, |arn| arn.as_str())?;
         let members: String = page
@@ -373,10 +369,9 @@ impl Iam {
     }
 
     async fn get_role_policy(&self, params: &HashMap<String, String>) -> Result<String, IamError> {
-        let name = required(params, "RoleName")?;
         let policy_name = required(params, "PolicyName")?;
-        let roles = self.roles.read().await;
-        let role = roles.get(name).ok_or_else(|| IamError::no_role(name))?;
+        let role = self.role(params).await?;
+        let name = &role.name;
         let document = role.inline.get(policy_name).ok_or_else(|| no_inline(name, policy_name))?;
         Ok(format!(
             "<RoleName>{}</RoleName><PolicyName>{}</PolicyName><PolicyDocument>{}</PolicyDocument>",
@@ -404,14 +399,18 @@ impl Iam {
         &self,
         params: &HashMap<String, String>,
     ) -> Result<String, IamError> {
-        let name = required(params, "RoleName")?;
-        let roles = self.roles.read().await;
-        let role = roles.get(name).ok_or_else(|| IamError::no_role(name))?;
+        let role = self.role(params).await?;
         let names: Vec<&String> = role.inline.keys().collect();
         let (page, next) = paginate(&names, params, |n| n.as_str())?;
         let members: String =
             page.iter().map(|n| format!("<member>{}</member>", escape(n))).collect();
         Ok(format!("<PolicyNames>{members}</PolicyNames>{next}"))
+    }
+
+    /// The role named by `RoleName`.
+    async fn role(&self, params: &HashMap<String, String>) -> Result<Role, IamError> {
+        let name = required(params, "RoleName")?;
+        self.roles.read().await.get(name).cloned().ok_or_else(|| IamError::no_role(name))
     }
 
     /// Applies `change` to the role named by `RoleName` and stores it; no output.
