@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod catalog;
+pub mod connections;
 pub mod db;
 pub mod error;
 pub mod teams;

@@ -1,0 +1,477 @@
+//! The catalog: every function the console knows, with owner, team, lifecycle, environment and
+//! tags, kept beside what the cloud reports. Reconciliation (`sync`) lists a connection's
+//! functions through the AWS SDK and records shadows (in the cloud, not imported), ghosts (in the
+//! catalog, gone from the cloud) and drift (the cloud's `lambdaport:*` tags disagree with the
+//! catalog).
+
+use std::collections::BTreeMap;
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::connections::Connection;
+use crate::error::{Error, Result};
+
+/// Tags that carry the catalog's metadata into the cloud, so it survives outside the console.
+pub const OWNER_TAG: &str = "lambdaport:owner";
+pub const TEAM_TAG: &str = "lambdaport:team";
+pub const LIFECYCLE_TAG: &str = "lambdaport:lifecycle";
+pub const ENVIRONMENT_TAG: &str = "lambdaport:environment";
+
+/// A run of reconciliation for one connection, as shown while it runs and after.
+#[derive(Clone, Debug)]
+pub struct SyncRun {
+    pub sync_run_id: Uuid,
+    pub connection_id: Uuid,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    pub seen: i32,
+    pub shadows: i32,
+    pub ghosts: i32,
+    pub error: Option<String>,
+}
+
+/// Starts a sync run, unless one is already running for the connection (then that one is
+/// returned with `false`). A run left unfinished for 15 minutes is taken as abandoned.
+async fn begin_run(pool: &PgPool, connection_id: Uuid) -> Result<(SyncRun, bool)> {
+    let mut tx = pool.begin().await?;
+    // Serialize starts per connection; the partial unique index is the backstop.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext($1::uuid::text))", connection_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "update sync_run set finished_at = now(), error = 'abandoned'
+         where connection_id = $1 and finished_at is null and started_at < now() - interval '15 minutes'",
+        connection_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let running = sqlx::query_as!(
+        SyncRun,
+        "select sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error
+         from sync_run where connection_id = $1 and finished_at is null",
+        connection_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(run) = running {
+        return Ok((run, false));
+    }
+    let run = sqlx::query_as!(
+        SyncRun,
+        "insert into sync_run (connection_id) values ($1)
+         returning sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error",
+        connection_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((run, true))
+}
+
+/// The newest run of a connection.
+pub async fn last_run(pool: &PgPool, connection_id: Uuid) -> Result<Option<SyncRun>> {
+    Ok(sqlx::query_as!(
+        SyncRun,
+        "select sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error
+         from sync_run where connection_id = $1 order by started_at desc limit 1",
+        connection_id
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// What the cloud says about one function.
+#[derive(Clone, Debug, serde::Serialize)]
+struct CloudFunction {
+    name: String,
+    arn: String,
+    runtime: Option<String>,
+    handler: Option<String>,
+    memory_mb: Option<i32>,
+    timeout_s: Option<i32>,
+    architecture: Option<String>,
+    state: Option<String>,
+    description: String,
+    url: Option<String>,
+    url_auth_type: Option<String>,
+    tags: BTreeMap<String, String>,
+}
+
+/// Lists one region of a connection, paginated, with each function's tags and URL.
+async fn list_cloud(connection: &Connection, region: &str) -> Result<Vec<CloudFunction>> {
+    let lambda = connection.lambda(region).await;
+    let cloud_error = |what: &str, error: &dyn std::fmt::Display| {
+        Error::Conflict(format!("{} ({region}): {what} failed: {error}", connection.name))
+    };
+    let mut functions = Vec::new();
+    let mut pages = lambda.list_functions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            cloud_error("ListFunctions", &aws_sdk_lambda::error::DisplayErrorContext(&e))
+        })?;
+        for f in page.functions() {
+            let (Some(name), Some(arn)) = (f.function_name(), f.function_arn()) else { continue };
+            let tags = match lambda.list_tags().resource(arn).send().await {
+                Ok(output) => output.tags().cloned().unwrap_or_default().into_iter().collect(),
+                Err(_) => BTreeMap::new(),
+            };
+            let url = lambda.get_function_url_config().function_name(name).send().await.ok();
+            functions.push(CloudFunction {
+                name: name.to_owned(),
+                arn: arn.to_owned(),
+                runtime: f.runtime().map(|r| r.as_str().to_owned()),
+                handler: f.handler().map(str::to_owned),
+                memory_mb: f.memory_size(),
+                timeout_s: f.timeout(),
+                architecture: f.architectures().first().map(|a| a.as_str().to_owned()),
+                state: f.state().map(|s| s.as_str().to_owned()).or_else(|| Some("Active".into())),
+                description: f.description().unwrap_or_default().to_owned(),
+                url: url.as_ref().map(|u| u.function_url().to_owned()),
+                url_auth_type: url.as_ref().map(|u| u.auth_type().as_str().to_owned()),
+                tags,
+            });
+        }
+    }
+    Ok(functions)
+}
+
+/// Reconciles a connection with its cloud: every function seen is updated (new ones become
+/// shadows), catalog entries no longer there become ghosts, and drift is recorded. Safe to run
+/// twice at once: the second call returns the running run.
+pub async fn sync(pool: &PgPool, connection: &Connection) -> Result<SyncRun> {
+    let (run, started) = begin_run(pool, connection.connection_id).await?;
+    if !started {
+        return Ok(run);
+    }
+    let outcome = sync_regions(pool, connection, &run).await;
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    sqlx::query!(
+        "update sync_run set finished_at = now(), error = $2 where sync_run_id = $1",
+        run.sync_run_id,
+        error
+    )
+    .execute(pool)
+    .await?;
+    outcome?;
+    last_run(pool, connection.connection_id).await?.ok_or(Error::NotFound("sync run"))
+}
+
+async fn sync_regions(pool: &PgPool, connection: &Connection, run: &SyncRun) -> Result<()> {
+    for region in &connection.regions {
+        let functions = list_cloud(connection, region).await?;
+        for function in &functions {
+            let tags: BTreeMap<&str, &str> = function
+                .tags
+                .iter()
+                .filter(|(k, _)| !k.starts_with("lambdaport:"))
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let cloud = serde_json::to_value(function).map_err(anyhow::Error::from)?;
+            let inserted = sqlx::query_scalar!(
+                r#"insert into catalog_function
+                       (connection_id, region, name, arn, runtime, handler, memory_mb, timeout_s,
+                        architecture, state, description, url, url_auth_type, tags, tracked,
+                        cloud_config, last_seen_at)
+                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, $15, now())
+                   on conflict (connection_id, region, name) do update set
+                       arn = excluded.arn, runtime = excluded.runtime, handler = excluded.handler,
+                       memory_mb = excluded.memory_mb, timeout_s = excluded.timeout_s,
+                       architecture = excluded.architecture, state = excluded.state,
+                       description = excluded.description, url = excluded.url,
+                       url_auth_type = excluded.url_auth_type, tags = excluded.tags,
+                       cloud_config = excluded.cloud_config, last_seen_at = now(), gone_at = null
+                   returning (xmax = 0) as "inserted!""#,
+                connection.connection_id,
+                region,
+                function.name,
+                function.arn,
+                function.runtime,
+                function.handler,
+                function.memory_mb,
+                function.timeout_s,
+                function.architecture,
+                function.state,
+                function.description,
+                function.url,
+                function.url_auth_type,
+                serde_json::to_value(&tags).map_err(anyhow::Error::from)?,
+                cloud,
+            )
+            .fetch_one(pool)
+            .await?;
+            sqlx::query!(
+                "update sync_run set seen = seen + 1, shadows = shadows + $2::int where sync_run_id = $1",
+                run.sync_run_id,
+                i32::from(inserted)
+            )
+            .execute(pool)
+            .await?;
+        }
+        let ghosts = sqlx::query_scalar!(
+            r#"with gone as (
+                   update catalog_function set gone_at = now()
+                   where connection_id = $1 and region = $2 and gone_at is null and archived_at is null
+                     and (last_seen_at is null or last_seen_at < $3)
+                   returning 1)
+               select count(*) as "count!" from gone"#,
+            connection.connection_id,
+            region,
+            run.started_at
+        )
+        .fetch_one(pool)
+        .await?;
+        sqlx::query!(
+            "update sync_run set ghosts = ghosts + $2::int where sync_run_id = $1",
+            run.sync_run_id,
+            i32::try_from(ghosts).unwrap_or(i32::MAX)
+        )
+        .execute(pool)
+        .await?;
+    }
+    record_drift(pool, connection.connection_id).await
+}
+
+/// Compares the catalog's owner, team, lifecycle and environment with the cloud's
+/// `lambdaport:*` tags, for tracked functions.
+async fn record_drift(pool: &PgPool, connection_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        r#"update catalog_function f set drift = coalesce((
+               select jsonb_agg(jsonb_build_object('field', d.field, 'catalog', d.catalog, 'cloud', d.cloud))
+               from (values
+                   ('owner', (select email from account where account_id = f.owner_id), f.cloud_config->'tags'->>'lambdaport:owner'),
+                   ('team', (select name from team where team_id = f.team_id), f.cloud_config->'tags'->>'lambdaport:team'),
+                   ('lifecycle', f.lifecycle, f.cloud_config->'tags'->>'lambdaport:lifecycle'),
+                   ('environment', f.environment, f.cloud_config->'tags'->>'lambdaport:environment')
+               ) as d(field, catalog, cloud)
+               where d.catalog is distinct from d.cloud), '[]'::jsonb)
+           where f.connection_id = $1 and f.tracked and f.cloud_config is not null"#,
+        connection_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One row of the catalog page.
+#[derive(Clone, Debug)]
+pub struct CatalogEntry {
+    pub function_id: Uuid,
+    pub name: String,
+    pub connection: String,
+    pub region: String,
+    pub runtime: Option<String>,
+    pub state: Option<String>,
+    pub description: String,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub lifecycle: String,
+    pub environment: String,
+    pub url_auth_type: Option<String>,
+    pub tags: serde_json::Value,
+    pub tracked: bool,
+    pub gone: bool,
+    pub drift: bool,
+    pub updated_at: OffsetDateTime,
+    /// For a shadow: the owner its `lambdaport:owner` tag names, to offer at import.
+    pub suggested_owner: Option<String>,
+}
+
+/// What the catalog page asks for; every filter is optional.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub text: Option<String>,
+    pub owner: Option<Uuid>,
+    pub team: Option<Uuid>,
+    pub runtime: Option<String>,
+    pub state: Option<String>,
+    pub lifecycle: Option<String>,
+    pub environment: Option<String>,
+    pub connection: Option<Uuid>,
+    pub region: Option<String>,
+    /// `key=value`: functions with that tag.
+    pub tag: Option<(String, String)>,
+    pub has_public_url: bool,
+    /// Shadows (found in the cloud, not imported) instead of the catalog.
+    pub shadows: bool,
+    /// Keyset cursor: the last row of the previous page, as (name, id).
+    pub after: Option<(String, Uuid)>,
+    pub limit: i64,
+}
+
+/// One page of the catalog, by name, and the cursor of the next page if there is one.
+pub async fn search(
+    pool: &PgPool,
+    query: &Query,
+) -> Result<(Vec<CatalogEntry>, Option<(String, Uuid)>)> {
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "select f.function_id, f.name, c.name as connection, f.region, f.runtime, f.state,
+                f.description, a.email as owner, t.name as team, f.lifecycle, f.environment,
+                f.url_auth_type, f.tags, f.tracked, (f.gone_at is not null) as gone,
+                (jsonb_array_length(f.drift) > 0) as drift, f.updated_at,
+                f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner
+         from catalog_function f
+         join connection c on c.connection_id = f.connection_id
+         left join account a on a.account_id = f.owner_id
+         left join team t on t.team_id = f.team_id
+         where f.archived_at is null and f.tracked = ",
+    );
+    sql.push_bind(!query.shadows);
+    if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        sql.push(" and f.search @@ websearch_to_tsquery('simple', ")
+            .push_bind(text.to_owned())
+            .push(")");
+    }
+    if let Some(owner) = query.owner {
+        sql.push(" and f.owner_id = ").push_bind(owner);
+    }
+    if let Some(team) = query.team {
+        sql.push(" and f.team_id = ").push_bind(team);
+    }
+    let exact = [
+        ("f.runtime", &query.runtime),
+        ("f.state", &query.state),
+        ("f.lifecycle", &query.lifecycle),
+        ("f.environment", &query.environment),
+        ("f.region", &query.region),
+    ];
+    for (column, value) in exact {
+        if let Some(value) = value {
+            sql.push(format!(" and {column} = ")).push_bind(value.clone());
+        }
+    }
+    if let Some(connection) = query.connection {
+        sql.push(" and f.connection_id = ").push_bind(connection);
+    }
+    if let Some((key, value)) = &query.tag {
+        sql.push(" and f.tags @> ").push_bind(serde_json::json!({ key: value }));
+    }
+    if query.has_public_url {
+        sql.push(" and f.url_auth_type = 'NONE'");
+    }
+    if let Some((name, id)) = &query.after {
+        sql.push(" and (f.name, f.function_id) > (").push_bind(name.clone()).push(", ");
+        sql.push_bind(*id).push(")");
+    }
+    let limit = query.limit.clamp(1, 200);
+    sql.push(" order by f.name, f.function_id limit ").push_bind(limit + 1);
+    let mut rows = sql.build_query_as::<CatalogRow>().fetch_all(pool).await?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more.then(|| rows.last().map(|r| (r.name.clone(), r.function_id))).flatten();
+    Ok((rows.into_iter().map(CatalogEntry::from).collect(), next))
+}
+
+#[derive(sqlx::FromRow)]
+struct CatalogRow {
+    function_id: Uuid,
+    name: String,
+    connection: String,
+    region: String,
+    runtime: Option<String>,
+    state: Option<String>,
+    description: String,
+    owner: Option<String>,
+    team: Option<String>,
+    lifecycle: String,
+    environment: String,
+    url_auth_type: Option<String>,
+    tags: serde_json::Value,
+    tracked: bool,
+    gone: bool,
+    drift: bool,
+    updated_at: OffsetDateTime,
+    suggested_owner: Option<String>,
+}
+
+impl From<CatalogRow> for CatalogEntry {
+    fn from(r: CatalogRow) -> Self {
+        Self {
+            function_id: r.function_id,
+            name: r.name,
+            connection: r.connection,
+            region: r.region,
+            runtime: r.runtime,
+            state: r.state,
+            description: r.description,
+            owner: r.owner,
+            team: r.team,
+            lifecycle: r.lifecycle,
+            environment: r.environment,
+            url_auth_type: r.url_auth_type,
+            tags: r.tags,
+            tracked: r.tracked,
+            gone: r.gone,
+            drift: r.drift,
+            updated_at: r.updated_at,
+            suggested_owner: r.suggested_owner,
+        }
+    }
+}
+
+/// Facet counts over the tracked catalog, kept by trigger (no counting per request).
+pub async fn facets(pool: &PgPool) -> Result<Vec<(String, String, i64)>> {
+    Ok(sqlx::query!(
+        "select facet, value, count from catalog_facet where count > 0 order by facet, count desc, value"
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.facet, r.value, r.count))
+    .collect())
+}
+
+/// Imports a shadow into the catalog with an owner (and optionally a team).
+pub async fn import(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    function_id: Uuid,
+    owner_id: Uuid,
+    team_id: Option<Uuid>,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "update catalog_function set tracked = true, owner_id = $2, team_id = $3
+         where function_id = $1 and not tracked returning name",
+        function_id,
+        owner_id,
+        team_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("shadow function"))?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.import",
+        &format!("function:{name}"),
+        serde_json::json!({ "owner_id": owner_id, "team_id": team_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Archives a ghost: it stays in the history, out of the catalog.
+pub async fn archive(pool: &PgPool, actor: &crate::audit::Actor, function_id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "update catalog_function set archived_at = now()
+         where function_id = $1 and gone_at is not null and archived_at is null returning name",
+        function_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::Conflict("only a function gone from the cloud can be archived".into()))?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.archive",
+        &format!("function:{name}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

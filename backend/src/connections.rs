@@ -1,0 +1,379 @@
+//! Connections: where functions live. The embedded engine (the default, named "Local"), a real
+//! AWS account (the standard credential chain or a named profile), or any Lambda-compatible
+//! endpoint with keys. Every cloud call is made by an AWS SDK client built here from one: the
+//! engine is just another endpoint.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor};
+use crate::error::{Error, Result, ResultExt};
+
+/// What kind of place a connection points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The engine embedded in this console.
+    Engine,
+    /// A real AWS account through the standard credential chain.
+    Aws,
+    /// Any endpoint that speaks Lambda's API (LocalStack, moto, another Lambdaport engine).
+    Endpoint,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Engine => "engine",
+            Self::Aws => "aws",
+            Self::Endpoint => "endpoint",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw {
+            "engine" => Ok(Self::Engine),
+            "aws" => Ok(Self::Aws),
+            "endpoint" => Ok(Self::Endpoint),
+            _ => Err(Error::invalid("kind", "choose the engine, an AWS account or an endpoint")),
+        }
+    }
+}
+
+/// A connection as the console keeps it (the secret key never leaves the server).
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub connection_id: Uuid,
+    pub name: String,
+    pub kind: Kind,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub regions: Vec<String>,
+    pub access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    pub cloud_account_id: Option<String>,
+    pub is_default: bool,
+}
+
+/// What an admin enters to add a connection.
+#[derive(Clone, Debug, Default)]
+pub struct NewConnection {
+    pub name: String,
+    pub kind: String,
+    pub endpoint_url: String,
+    pub profile: String,
+    pub regions: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// The embedded engine's keys: it accepts any signature by them.
+const ENGINE_KEY: (&str, &str) = ("test", "test");
+
+fn valid_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl NewConnection {
+    /// Checks every field, with a message that says how to fix it.
+    fn validate(&self) -> Result<(Kind, Vec<String>)> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(Error::invalid("name", "enter a name of 1 to 64 characters"));
+        }
+        let kind = Kind::parse(&self.kind)?;
+        let regions: Vec<String> = self
+            .regions
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if regions.is_empty() {
+            return Err(Error::invalid("regions", "enter at least one region, e.g. us-east-1"));
+        }
+        if let Some(bad) = regions.iter().find(|r| !valid_region(r)) {
+            return Err(Error::invalid("regions", format!("'{bad}' is not a region name")));
+        }
+        if kind != Kind::Aws {
+            let url = self.endpoint_url.trim();
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                return Err(Error::invalid(
+                    "endpoint_url",
+                    "enter the endpoint's URL, e.g. http://127.0.0.1:4566",
+                ));
+            }
+        }
+        if self.access_key_id.trim().is_empty() != self.secret_access_key.is_empty() {
+            return Err(Error::invalid(
+                "secret_access_key",
+                "enter both the access key id and its secret, or neither",
+            ));
+        }
+        Ok((kind, regions))
+    }
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+struct Row {
+    connection_id: Uuid,
+    name: String,
+    kind: String,
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    regions: Vec<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    cloud_account_id: Option<String>,
+    is_default: bool,
+}
+
+impl TryFrom<Row> for Connection {
+    type Error = Error;
+
+    fn try_from(row: Row) -> Result<Self> {
+        Ok(Self {
+            connection_id: row.connection_id,
+            name: row.name,
+            kind: Kind::parse(&row.kind)?,
+            endpoint_url: row.endpoint_url,
+            profile: row.profile,
+            regions: row.regions,
+            access_key_id: row.access_key_id,
+            secret_access_key: row.secret_access_key,
+            cloud_account_id: row.cloud_account_id,
+            is_default: row.is_default,
+        })
+    }
+}
+
+/// Every connection, the default first.
+pub async fn list(pool: &PgPool) -> Result<Vec<Connection>> {
+    let rows = sqlx::query_as!(
+        Row,
+        "select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
+                secret_access_key, cloud_account_id, is_default
+         from connection order by is_default desc, name"
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Connection::try_from).collect()
+}
+
+pub async fn get(pool: &PgPool, connection_id: Uuid) -> Result<Connection> {
+    let row = sqlx::query_as!(
+        Row,
+        "select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
+                secret_access_key, cloud_account_id, is_default
+         from connection where connection_id = $1",
+        connection_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("connection"))?;
+    row.try_into()
+}
+
+/// Makes sure the default connection "Local" points at the embedded engine at `endpoint_url`
+/// (its address can change between starts). Returns its id.
+pub async fn ensure_local(pool: &PgPool, endpoint_url: &str, region: &str) -> Result<Uuid> {
+    let mut tx = pool.begin().await?;
+    let existing = sqlx::query_scalar!(
+        "select connection_id from connection where kind = 'engine' and name = 'Local'"
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = match existing {
+        Some(id) => {
+            sqlx::query!(
+                "update connection set endpoint_url = $2 where connection_id = $1 and endpoint_url is distinct from $2",
+                id,
+                endpoint_url
+            )
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+        None => {
+            let has_default = sqlx::query_scalar!(
+                r#"select exists(select 1 from connection where is_default) as "exists!""#
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            let id = sqlx::query_scalar!(
+                "insert into connection (name, kind, endpoint_url, regions, access_key_id, secret_access_key, is_default)
+                 values ('Local', 'engine', $1, array[$2], $3, $4, $5) returning connection_id",
+                endpoint_url,
+                region,
+                ENGINE_KEY.0,
+                ENGINE_KEY.1,
+                !has_default
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            audit::record(
+                &mut tx,
+                &Actor::system(),
+                "connection.create",
+                &format!("connection:{id}"),
+                serde_json::json!({ "name": "Local", "kind": "engine", "endpoint_url": endpoint_url }),
+            )
+            .await?;
+            id
+        }
+    };
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Adds a connection (admins only; the caller checks the role).
+pub async fn create(pool: &PgPool, actor: &Actor, new: &NewConnection) -> Result<Uuid> {
+    let (kind, regions) = new.validate()?;
+    let mut tx = pool.begin().await?;
+    let endpoint = (kind != Kind::Aws).then(|| new.endpoint_url.trim().to_owned());
+    let id = sqlx::query_scalar!(
+        "insert into connection (name, kind, endpoint_url, profile, regions, access_key_id, secret_access_key)
+         values ($1, $2, $3, $4, $5, $6, $7) returning connection_id",
+        new.name.trim(),
+        kind.as_str(),
+        endpoint,
+        non_empty(&new.profile),
+        &regions,
+        non_empty(&new.access_key_id),
+        (!new.secret_access_key.is_empty()).then_some(new.secret_access_key.as_str()),
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .on_constraint("connection_name_key", || {
+        Error::invalid("name", "a connection with this name exists; choose another")
+    })?;
+    audit::record(
+        &mut tx,
+        actor,
+        "connection.create",
+        &format!("connection:{id}"),
+        serde_json::json!({ "name": new.name.trim(), "kind": kind.as_str(), "endpoint_url": endpoint, "regions": regions }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Removes a connection and its catalog entries (not the functions in the cloud).
+pub async fn delete(pool: &PgPool, actor: &Actor, connection_id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "delete from connection where connection_id = $1 returning name",
+        connection_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("connection"))?;
+    audit::record(
+        &mut tx,
+        actor,
+        "connection.delete",
+        &format!("connection:{connection_id}"),
+        serde_json::json!({ "name": name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+impl Connection {
+    /// The AWS SDK configuration for one of this connection's regions.
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()));
+        if let Some(url) = &self.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let (Some(key), Some(secret)) = (&self.access_key_id, &self.secret_access_key) {
+            loader = loader.credentials_provider(aws_sdk_lambda::config::Credentials::new(
+                key.clone(),
+                secret.clone(),
+                None,
+                None,
+                "lambdaport-connection",
+            ));
+        }
+        loader.load().await
+    }
+
+    /// A Lambda client for `region`.
+    pub async fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.sdk_config(region).await)
+    }
+
+    /// The first region, where account-wide calls go.
+    pub fn home_region(&self) -> &str {
+        self.regions.first().map_or("us-east-1", String::as_str)
+    }
+}
+
+/// Tests a connection with STS GetCallerIdentity and remembers the account id it reports.
+pub async fn test(pool: &PgPool, connection: &Connection) -> Result<String> {
+    let config = connection.sdk_config(connection.home_region()).await;
+    let identity =
+        aws_sdk_sts::Client::new(&config).get_caller_identity().send().await.map_err(|error| {
+            Error::Conflict(format!(
+                "{} did not answer STS GetCallerIdentity: {}",
+                connection.name,
+                aws_sdk_sts::error::DisplayErrorContext(&error)
+            ))
+        })?;
+    let account = identity.account().unwrap_or_default().to_owned();
+    sqlx::query!(
+        "update connection set cloud_account_id = $2 where connection_id = $1",
+        connection.connection_id,
+        account
+    )
+    .execute(pool)
+    .await?;
+    Ok(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_connections_are_checked_field_by_field() {
+        let good = NewConnection {
+            name: "LocalStack".into(),
+            kind: "endpoint".into(),
+            endpoint_url: "http://127.0.0.1:4566".into(),
+            regions: "us-east-1, eu-west-1".into(),
+            access_key_id: "test".into(),
+            secret_access_key: "test".into(),
+            ..NewConnection::default()
+        };
+        let (kind, regions) = good.validate().expect("valid");
+        assert_eq!((kind, regions.len()), (Kind::Endpoint, 2));
+        let field = |c: NewConnection| match c.validate() {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(field(NewConnection { regions: "moon-1".into(), ..good.clone() }), "regions");
+        assert_eq!(
+            field(NewConnection { endpoint_url: "ftp://x".into(), ..good.clone() }),
+            "endpoint_url"
+        );
+        assert_eq!(
+            field(NewConnection { secret_access_key: String::new(), ..good.clone() }),
+            "secret_access_key"
+        );
+        assert_eq!(field(NewConnection { kind: "gcp".into(), ..good.clone() }), "kind");
+        assert_eq!(field(NewConnection { name: " ".into(), ..good }), "name");
+    }
+}
