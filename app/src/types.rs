@@ -78,3 +78,82 @@ pub struct CreatedAccount {
 
 /// The roles, in the order forms offer them.
 pub const ROLES: [&str; 3] = ["developer", "learner", "admin"];
+
+/// The catalog page's filters, as they appear in its URL (every one optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogFilters {
+    pub q: Option<String>,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub runtime: Option<String>,
+    pub state: Option<String>,
+    pub lifecycle: Option<String>,
+    pub environment: Option<String>,
+    pub connection: Option<String>,
+    pub region: Option<String>,
+    /// `key=value`.
+    pub tag: Option<String>,
+    /// `1`: only functions with a public (`NONE`) URL.
+    pub public: Option<String>,
+    /// `shadows`: functions found in the cloud and not imported.
+    pub view: Option<String>,
+    /// The keyset cursor of the page to show.
+    pub after: Option<String>,
+}
+
+/// One function on the catalog page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogRowView {
+    pub function_id: String,
+    pub name: String,
+    pub connection: String,
+    pub region: String,
+    pub runtime: String,
+    pub state: String,
+    pub description: String,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub lifecycle: String,
+    pub environment: String,
+    pub public_url: bool,
+    pub tags: Vec<(String, String)>,
+    pub gone: bool,
+    pub drift: bool,
+    pub suggested_owner: Option<String>,
+}
+
+/// One value of a facet, with how many catalog functions have it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetView {
+    pub facet: String,
+    /// What goes in the URL to filter on it.
+    pub value: String,
+    pub label: String,
+    pub count: i64,
+}
+
+/// A connection, as the catalog and admin pages show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub connection_id: String,
+    pub name: String,
+    pub kind: String,
+    pub endpoint: String,
+    pub regions: String,
+    pub cloud_account_id: Option<String>,
+    pub is_default: bool,
+    /// The newest reconciliation, in words.
+    pub last_sync: Option<String>,
+    pub syncing: bool,
+}
+
+/// What the catalog page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogPage {
+    pub rows: Vec<CatalogRowView>,
+    pub next: Option<String>,
+    pub facets: Vec<FacetView>,
+    pub connections: Vec<ConnectionView>,
+    pub can_sync: bool,
+    pub can_archive: bool,
+}

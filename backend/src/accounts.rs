@@ -282,6 +282,19 @@ pub async fn get_account(pool: &PgPool, account_id: Uuid) -> Result<Option<Accou
 }
 
 /// Every account, oldest first, with its teams.
+/// The account with this (lower-cased) email.
+pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<Account>> {
+    sqlx::query_as!(
+        AccountRow,
+        "select account_id, email, role, created_at from account where email = $1",
+        email.trim().to_lowercase()
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(Account::try_from)
+    .transpose()
+}
+
 pub async fn list_accounts(pool: &PgPool) -> Result<Vec<AccountWithTeams>> {
     let rows = sqlx::query!(
         r#"select a.account_id, a.email, a.role, a.created_at,

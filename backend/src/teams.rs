@@ -55,6 +55,13 @@ pub async fn list_teams(pool: &PgPool) -> Result<Vec<Team>> {
     .await?)
 }
 
+/// The id of the team with this name.
+pub async fn find_by_name(pool: &PgPool, name: &str) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar!("select team_id from team where name = $1", name.trim())
+        .fetch_optional(pool)
+        .await?)
+}
+
 /// How many teams exist.
 pub async fn count_teams(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar!(r#"select count(*) as "count!" from team"#).fetch_one(pool).await?)

@@ -3,7 +3,7 @@
 // and sets LAMBDAPORT_BIN, LAMBDAPORT_SITE_ROOT and E2E_DATABASE_URL.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,8 @@ for (const name of ['LAMBDAPORT_BIN', 'LAMBDAPORT_SITE_ROOT', 'E2E_DATABASE_URL'
 
 /** Starts the server and resolves with its URL and the first admin's password from its output. */
 function startServer() {
-  const server = spawn(process.env.LAMBDAPORT_BIN, ['serve', '--listen', '127.0.0.1:0', '--no-engine'], {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--engine-listen', '127.0.0.1:0'];
+  const server = spawn(process.env.LAMBDAPORT_BIN, args, {
     env: {
       ...process.env,
       DATABASE_URL: process.env.E2E_DATABASE_URL,
@@ -37,18 +38,19 @@ function startServer() {
       out += chunk;
       const password = out.match(/password: +(\S+)/)?.[1];
       const url = out.match(/running at (http:\/\/\S+)/)?.[1];
-      if (password && url) {
+      const engine = out.match(/Lambda engine at (http:\/\/\S+)/)?.[1];
+      if (password && url && engine) {
         clearTimeout(timer);
-        resolve({ server, url, password });
+        resolve({ server, url, password, engine });
       }
     });
   });
 }
 
-let server, base, adminPassword, browser;
+let server, base, adminPassword, browser, engine;
 
 before(async () => {
-  ({ server, url: base, password: adminPassword } = await startServer());
+  ({ server, url: base, password: adminPassword, engine } = await startServer());
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 });
 
@@ -161,5 +163,80 @@ describe('without JavaScript', () => {
     await page.waitForURL(/\/admin\??$/);
     await page.getByRole('status').filter({ hasText: 'Created team Payments' }).waitFor();
     await page.getByRole('cell', { name: 'Payments', exact: true }).waitFor();
+  });
+});
+
+/** Creates a Python function in the embedded engine, as any AWS client would. */
+async function createEngineFunction(name, tags) {
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
+  const role = await fetch(`${engine}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ Action: 'CreateRole', Version: '2010-05-08', RoleName: 'e2e-role', AssumeRolePolicyDocument: trust }),
+  });
+  assert.ok(role.ok || (await role.text()).includes('EntityAlreadyExists'));
+  const zip = execFileSync('python3', ['-c', [
+    'import base64, io, zipfile',
+    'b = io.BytesIO()',
+    'z = zipfile.ZipFile(b, "w"); z.writestr("lambda_function.py", "def lambda_handler(e, c):\\n    return \'ok\'\\n"); z.close()',
+    'print(base64.b64encode(b.getvalue()).decode())',
+  ].join('\n')]).toString().trim();
+  const created = await fetch(`${engine}/2015-03-31/functions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      FunctionName: name, Runtime: 'python3.12', Handler: 'lambda_function.lambda_handler',
+      Role: 'arn:aws:iam::000000000000:role/e2e-role', Code: { ZipFile: zip },
+      Description: 'takes orders', Tags: tags,
+    }),
+  });
+  assert.equal(created.status, 201, await created.text());
+}
+
+describe('catalog', () => {
+  let page;
+
+  before(async () => {
+    const context = await browser.newContext();
+    page = await context.newPage();
+    page.on('pageerror', (error) => console.error('page error:', error));
+    await page.goto(`${base}/signin`);
+    await page.waitForSelector('body[data-hydrated]');
+    await signIn(page, 'admin@lambdaport.local', adminPassword);
+    await page.waitForURL(`${base}/`);
+  });
+
+  it('starts empty and finds a function made outside the console by syncing', async () => {
+    await createEngineFunction('e2e-orders', { team: 'payments', 'lambdaport:owner': 'admin@lambdaport.local' });
+    await page.goto(`${base}/catalog`);
+    await page.getByTestId('catalog-empty').waitFor();
+    const local = page.getByTestId('connection').filter({ hasText: 'Local' });
+    await local.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Synced Local' }).waitFor();
+    // The page reloads its data after the action: the connection now reports the sync.
+    await local.getByText(/1 functions, 1 new, 0 gone/).waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0, 'no error after reloading the catalog');
+    await page.getByLabel('Not in the catalog yet (shadows)').check();
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/view=shadows/);
+    const row = page.getByTestId('catalog-row').filter({ hasText: 'e2e-orders' });
+    await row.waitFor();
+    assert.equal(await row.getByLabel('Owner').inputValue(), 'admin@lambdaport.local', 'owner suggested from the tag');
+    await row.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('status').filter({ hasText: 'Imported into the catalog' }).waitFor();
+  });
+
+  it('searches, filters by facet and says when nothing matches', async () => {
+    await page.goto(`${base}/catalog?q=orders`);
+    const row = page.getByTestId('catalog-row').filter({ hasText: 'e2e-orders' });
+    await row.waitFor();
+    assert.match(await row.textContent(), /team=payments/);
+    await page.getByRole('complementary', { name: 'Facets' }).getByRole('link', { name: 'python3.12' }).waitFor();
+    await page.goto(`${base}/catalog?public=1`);
+    await page.getByTestId('catalog-empty').filter({ hasText: 'No function matches these filters' }).waitFor();
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'catalog.png'), fullPage: true });
   });
 });

@@ -110,6 +110,9 @@ pub struct ServeArgs {
     /// Do not start the embedded engine.
     #[arg(long, env = "LAMBDAPORT_NO_ENGINE")]
     pub no_engine: bool,
+    /// How often every connection is reconciled with its cloud, in seconds (0 = only on demand).
+    #[arg(long, env = "LAMBDAPORT_SYNC_INTERVAL_SECS", default_value_t = 300)]
+    pub sync_interval_secs: u64,
     /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
     #[arg(long, env = "LAMBDAPORT_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,

@@ -136,6 +136,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let engine_addr = engine.as_ref().map(|(addr, _)| *addr);
     with_database(&args.database.clone(), |pool| async move {
+        if let Some(addr) = engine_addr {
+            backend::connections::ensure_local(&pool, &format!("http://{addr}"), "us-east-1")
+                .await
+                .context("registering the embedded engine as the Local connection")?;
+        }
+        if args.sync_interval_secs > 0 {
+            tokio::spawn(reconcile_continuously(
+                pool.clone(),
+                Duration::from_secs(args.sync_interval_secs),
+            ));
+        }
         let console = Console::build(&args, pool).await?;
         if let Some(password) = console.ensure_first_admin().await? {
             println!();
@@ -182,6 +193,34 @@ async fn shutdown_signal() {
 }
 
 /// A console ready to serve: its state and session store, built from configuration and a pool.
+/// Reconciles every connection with its cloud now and then every `period`; a failing connection
+/// is logged and does not stop the others.
+async fn reconcile_continuously(pool: PgPool, period: Duration) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        let connections = match backend::connections::list(&pool).await {
+            Ok(connections) => connections,
+            Err(error) => {
+                tracing::warn!(%error, "listing connections to reconcile");
+                continue;
+            }
+        };
+        for connection in connections {
+            match backend::catalog::sync(&pool, &connection).await {
+                Ok(run) => tracing::info!(
+                    connection = connection.name,
+                    seen = run.seen,
+                    shadows = run.shadows,
+                    ghosts = run.ghosts,
+                    "reconciled"
+                ),
+                Err(error) => tracing::warn!(connection = connection.name, %error, "reconciling"),
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Console {
     state: AppState,

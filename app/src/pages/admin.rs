@@ -9,7 +9,7 @@ use crate::error::{ApiError, ErrorAlert, error_fallback};
 use crate::types::{AccountView, Directory, ROLES, TeamView};
 
 /// The outcome of the last submission of a form, shown next to it (with JavaScript).
-fn outcome<T: Clone + Send + Sync + 'static>(
+pub(crate) fn outcome<T: Clone + Send + Sync + 'static>(
     value: impl Get<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
     ok: impl Fn(T) -> String + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -23,7 +23,7 @@ fn outcome<T: Clone + Send + Sync + 'static>(
 
 /// A form reference whose form is emptied each time `value` turns into a success, ready for the next
 /// entry (with JavaScript; without it, the page is loaded afresh anyway).
-fn clear_on_success<T: Clone + Send + Sync + 'static>(
+pub(crate) fn clear_on_success<T: Clone + Send + Sync + 'static>(
     value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
 ) -> NodeRef<Form> {
     let form = NodeRef::<Form>::new();
@@ -58,7 +58,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <Title text="Admin" />
         <h1>"Admin"</h1>
-        <p class="lead">"Accounts, roles and teams. Every change here is recorded in the audit trail."</p>
+        <p class="lead">"Accounts, roles, teams and connections. Every change here is recorded in the audit trail."</p>
         <div class="grid-2">
             <section class="card">
                 <h2>"Add a user"</h2>
@@ -92,7 +92,15 @@ pub fn AdminPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
-                    directory.await.map(|d| view! { <DirectoryView d actions /> })
+                    // Connections too, once the directory shows the caller is an admin.
+                    directory
+                        .await
+                        .map(|d| {
+                            view! {
+                                <DirectoryView d actions />
+                                <crate::pages::connections::ConnectionsAdmin />
+                            }
+                        })
                 })}
             </ErrorBoundary>
         </Transition>

@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod audit;
+pub mod catalog;
+pub mod connections;
 pub mod dashboard;
 pub mod not_found;
 pub mod signin;

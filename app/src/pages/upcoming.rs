@@ -22,21 +22,6 @@ fn Upcoming(
 }
 
 #[component]
-pub fn Catalog() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Catalog"
-            lead="Every function you can see, with its owner, team, lifecycle and tags."
-            points=&[
-                "search and filter by owner, team, tag, runtime, state and connection",
-                "sort and page through thousands of functions quickly",
-                "flag drift: functions in the cloud but not the catalog, and the other way round",
-            ]
-        />
-    }
-}
-
-#[component]
 pub fn Create() -> impl IntoView {
     view! {
         <Upcoming

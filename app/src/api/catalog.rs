@@ -1,0 +1,356 @@
+//! The catalog: search with filters and keyset pages, facets, connections and reconciliation,
+//! importing shadows and archiving ghosts. Reading is for everyone signed in; each change checks
+//! the caller's role on the server.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::types::{CatalogFilters, CatalogPage, ConnectionView};
+
+/// One page of the catalog for the filters in the URL. JSON in: URL encoding drops a nested
+/// struct whose fields are all empty, and the unfiltered catalog is exactly that.
+#[server(endpoint = "search_catalog", input = leptos::server_fn::codec::Json)]
+pub async fn search_catalog(filters: CatalogFilters) -> Result<CatalogPage, ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(&Role::ALL)?;
+        let pool = &context()?.pool;
+        let query = ssr::query(pool, &filters).await?;
+        let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
+        let connections = ssr::connection_views(pool).await?;
+        let facets = ssr::facet_views(pool, &connections).await?;
+        Ok(CatalogPage {
+            rows: entries.into_iter().map(ssr::row_view).collect(),
+            next: next.map(|(name, id)| format!("{name}|{id}")),
+            facets,
+            connections,
+            can_sync: account.role != Role::Learner,
+            can_archive: account.role == Role::Admin,
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Reconciles one connection with its cloud now.
+#[server(endpoint = "sync_connection")]
+pub async fn sync_connection(connection_id: String) -> Result<String, ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        require(&[Role::Admin, Role::Developer])?;
+        let pool = &context()?.pool;
+        let id = ssr::uuid("connection_id", &connection_id)?;
+        let connection = backend::connections::get(pool, id).await.map_err(fail)?;
+        let run = backend::catalog::sync(pool, &connection).await.map_err(fail)?;
+        Ok(format!(
+            "Synced {}: {} functions seen, {} new in the cloud, {} gone",
+            connection.name, run.seen, run.shadows, run.ghosts
+        ))
+    }
+    .await;
+    settle(result, |message| Some(message.clone())).await
+}
+
+/// Imports a shadow into the catalog. Developers import as themselves; admins may name the owner.
+#[server(endpoint = "import_function")]
+pub async fn import_function(function_id: String, owner: Option<String>) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(&[Role::Admin, Role::Developer])?;
+        let pool = &context()?.pool;
+        let id = ssr::uuid("function_id", &function_id)?;
+        let owner_id = match owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+            Some(email) if account.role == Role::Admin => {
+                ssr::account_id(pool, email).await?.ok_or_else(|| ApiError::Validation {
+                    field: "owner".into(),
+                    message: format!("no account has the email {email}"),
+                })?
+            }
+            _ => account.account_id,
+        };
+        backend::catalog::import(pool, &actor(&account), id, owner_id, None).await.map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Imported into the catalog".to_owned())).await
+}
+
+/// Archives a function gone from the cloud (admins).
+#[server(endpoint = "archive_function")]
+pub async fn archive_function(function_id: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let id = ssr::uuid("function_id", &function_id)?;
+        backend::catalog::archive(&context()?.pool, &actor(&admin), id).await.map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Archived".to_owned())).await
+}
+
+/// Every connection (admins).
+#[server(endpoint = "list_connections")]
+pub async fn list_connections() -> Result<Vec<ConnectionView>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        ssr::connection_views(&context()?.pool).await
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Adds a connection (admins).
+#[server(endpoint = "add_connection")]
+pub async fn add_connection(
+    name: String,
+    kind: String,
+    endpoint_url: String,
+    profile: String,
+    regions: String,
+    access_key_id: String,
+    secret_access_key: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let new = backend::connections::NewConnection {
+            name,
+            kind,
+            endpoint_url,
+            profile,
+            regions,
+            access_key_id,
+            secret_access_key,
+        };
+        backend::connections::create(&context()?.pool, &actor(&admin), &new)
+            .await
+            .map(drop)
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Connection added".to_owned())).await
+}
+
+/// Tests a connection with STS GetCallerIdentity (admins).
+#[server(endpoint = "test_connection")]
+pub async fn test_connection(connection_id: String) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        let pool = &context()?.pool;
+        let id = ssr::uuid("connection_id", &connection_id)?;
+        let connection = backend::connections::get(pool, id).await.map_err(fail)?;
+        let account = backend::connections::test(pool, &connection).await.map_err(fail)?;
+        Ok(format!("{} answered: account {account}", connection.name))
+    }
+    .await;
+    settle(result, |message| Some(message.clone())).await
+}
+
+/// Removes a connection and its catalog entries, not the functions in the cloud (admins).
+#[server(endpoint = "remove_connection")]
+pub async fn remove_connection(
+    connection_id: String,
+    confirm: Option<String>,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        if confirm.as_deref() != Some("yes") {
+            return Err(ApiError::Validation {
+                field: "confirm".into(),
+                message: "tick the box to confirm the removal".into(),
+            });
+        }
+        let id = ssr::uuid("connection_id", &connection_id)?;
+        backend::connections::delete(&context()?.pool, &actor(&admin), id).await.map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Connection removed".to_owned())).await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use backend::PgPool;
+    use uuid::Uuid;
+
+    use super::super::ssr::fail;
+    use crate::error::ApiError;
+    use crate::types::{CatalogFilters, CatalogRowView, ConnectionView, FacetView};
+
+    pub fn uuid(field: &str, raw: &str) -> Result<Uuid, ApiError> {
+        raw.trim().parse().map_err(|_| ApiError::Validation {
+            field: field.to_owned(),
+            message: "not a valid id; reload the page".to_owned(),
+        })
+    }
+
+    pub async fn account_id(pool: &PgPool, email: &str) -> Result<Option<Uuid>, ApiError> {
+        Ok(backend::accounts::find_by_email(pool, &email.trim().to_lowercase())
+            .await
+            .map_err(fail)?
+            .map(|a| a.account_id))
+    }
+
+    fn present(value: &Option<String>) -> Option<String> {
+        value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+
+    /// The backend query for the page's filters; owners by email, teams by name.
+    pub async fn query(
+        pool: &PgPool,
+        f: &CatalogFilters,
+    ) -> Result<backend::catalog::Query, ApiError> {
+        let owner = match present(&f.owner) {
+            Some(email) => Some(account_id(pool, &email).await?.unwrap_or(Uuid::nil())),
+            None => None,
+        };
+        let team = match present(&f.team) {
+            Some(name) => Some(
+                backend::teams::find_by_name(pool, &name)
+                    .await
+                    .map_err(fail)?
+                    .unwrap_or(Uuid::nil()),
+            ),
+            None => None,
+        };
+        let tag = match present(&f.tag) {
+            None => None,
+            Some(tag) => match tag.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    Some((k.trim().to_owned(), v.trim().to_owned()))
+                }
+                _ => {
+                    return Err(ApiError::Validation {
+                        field: "tag".into(),
+                        message: "write a tag filter as key=value, e.g. team=payments".into(),
+                    });
+                }
+            },
+        };
+        let after = present(&f.after).and_then(|a| {
+            let (name, id) = a.rsplit_once('|')?;
+            Some((name.to_owned(), id.parse().ok()?))
+        });
+        Ok(backend::catalog::Query {
+            text: present(&f.q),
+            owner,
+            team,
+            runtime: present(&f.runtime),
+            state: present(&f.state),
+            lifecycle: present(&f.lifecycle),
+            environment: present(&f.environment),
+            connection: present(&f.connection).and_then(|c| c.parse().ok()),
+            region: present(&f.region),
+            tag,
+            has_public_url: present(&f.public).is_some(),
+            shadows: present(&f.view).as_deref() == Some("shadows"),
+            after,
+            limit: 50,
+        })
+    }
+
+    pub fn row_view(e: backend::catalog::CatalogEntry) -> CatalogRowView {
+        let tags = e
+            .tags
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        CatalogRowView {
+            function_id: e.function_id.to_string(),
+            name: e.name,
+            connection: e.connection,
+            region: e.region,
+            runtime: e.runtime.unwrap_or_default(),
+            state: e.state.unwrap_or_default(),
+            description: e.description,
+            owner: e.owner,
+            team: e.team,
+            lifecycle: e.lifecycle,
+            environment: e.environment,
+            public_url: e.url_auth_type.as_deref() == Some("NONE"),
+            tags,
+            gone: e.gone,
+            drift: e.drift,
+            suggested_owner: e.suggested_owner,
+        }
+    }
+
+    pub async fn connection_views(pool: &PgPool) -> Result<Vec<ConnectionView>, ApiError> {
+        let mut views = Vec::new();
+        for c in backend::connections::list(pool).await.map_err(fail)? {
+            let run = backend::catalog::last_run(pool, c.connection_id).await.map_err(fail)?;
+            let last_sync = run.as_ref().map(|r| match (&r.finished_at, &r.error) {
+                (None, _) => format!("syncing… {} functions so far", r.seen),
+                (Some(_), Some(error)) => format!("last sync failed: {error}"),
+                (Some(at), None) => format!(
+                    "synced {}: {} functions, {} new, {} gone",
+                    super::super::ssr::rfc3339(*at),
+                    r.seen,
+                    r.shadows,
+                    r.ghosts
+                ),
+            });
+            views.push(ConnectionView {
+                connection_id: c.connection_id.to_string(),
+                endpoint: c.endpoint_url.clone().unwrap_or_else(|| match &c.profile {
+                    Some(profile) => format!("AWS (profile {profile})"),
+                    None => "AWS (default credentials)".to_owned(),
+                }),
+                name: c.name,
+                kind: c.kind.as_str().to_owned(),
+                regions: c.regions.join(", "),
+                cloud_account_id: c.cloud_account_id,
+                is_default: c.is_default,
+                syncing: run.as_ref().is_some_and(|r| r.finished_at.is_none()),
+                last_sync,
+            });
+        }
+        Ok(views)
+    }
+
+    pub async fn facet_views(
+        pool: &PgPool,
+        connections: &[ConnectionView],
+    ) -> Result<Vec<FacetView>, ApiError> {
+        let facets = backend::catalog::facets(pool).await.map_err(fail)?;
+        let accounts = backend::accounts::list_accounts(pool).await.map_err(fail)?;
+        let teams = backend::teams::list_teams(pool).await.map_err(fail)?;
+        Ok(facets
+            .into_iter()
+            .filter(|(_, value, _)| !value.is_empty())
+            .filter_map(|(facet, value, count)| {
+                let (value, label) = match facet.as_str() {
+                    "owner" => {
+                        let email = accounts
+                            .iter()
+                            .find(|a| a.account.account_id.to_string() == value)?
+                            .account
+                            .email
+                            .clone();
+                        (email.clone(), email)
+                    }
+                    "team" => {
+                        let name =
+                            teams.iter().find(|t| t.team_id.to_string() == value)?.name.clone();
+                        (name.clone(), name)
+                    }
+                    "connection" => {
+                        let name =
+                            connections.iter().find(|c| c.connection_id == value)?.name.clone();
+                        (value, name)
+                    }
+                    _ => (value.clone(), value),
+                };
+                Some(FacetView { facet, value, label, count })
+            })
+            .collect())
+    }
+}
