@@ -15,7 +15,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::shell::Shell;
-use crate::pages::{admin, audit, catalog, dashboard, not_found, signin, upcoming};
+use crate::pages::{admin, audit, catalog, dashboard, function, not_found, signin, upcoming};
 
 #[cfg(feature = "ssr")]
 pub use api::ssr::{ACCOUNT_KEY, ClientAddr, ConsoleContext};
@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("catalog") view=catalog::CatalogPage ssr=SsrMode::Async />
+                    <Route path=path!("catalog/:id") view=function::FunctionPage ssr=SsrMode::Async />
                     <Route path=path!("create") view=upcoming::Create ssr=SsrMode::Async />
                     <Route path=path!("labs") view=upcoming::Labs ssr=SsrMode::Async />
                     <Route path=path!("governance") view=upcoming::Governance ssr=SsrMode::Async />

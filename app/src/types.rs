@@ -157,3 +157,18 @@ pub struct CatalogPage {
     pub can_sync: bool,
     pub can_archive: bool,
 }
+
+/// The function page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionDetail {
+    pub row: CatalogRowView,
+    pub arn: String,
+    pub can_edit: bool,
+    /// (field, catalog, cloud) — read live from the cloud.
+    pub live: Vec<(String, String, String)>,
+    /// Why the live configuration could not be read, if it could not.
+    pub live_error: Option<String>,
+    pub drift: Vec<String>,
+    pub activity: Vec<AuditLine>,
+    pub teams: Vec<String>,
+}

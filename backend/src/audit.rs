@@ -71,3 +71,19 @@ pub async fn list_recent(pool: &PgPool, limit: i64) -> Result<Vec<AuditEvent>> {
     .fetch_all(pool)
     .await?)
 }
+
+/// The events about one target (e.g. `function:orders-api`), newest first.
+pub async fn list_for_target(pool: &PgPool, target: &str, limit: i64) -> Result<Vec<AuditEvent>> {
+    Ok(sqlx::query_as!(
+        AuditEvent,
+        r#"select a.email as "actor_email?", e.action, e.target, e.created_at
+           from audit_event e left join account a on a.account_id = e.actor_id
+           where e.target = $1
+           order by e.created_at desc, e.audit_event_id desc
+           limit $2"#,
+        target,
+        limit
+    )
+    .fetch_all(pool)
+    .await?)
+}

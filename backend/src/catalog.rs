@@ -475,3 +475,285 @@ pub async fn archive(pool: &PgPool, actor: &crate::audit::Actor, function_id: Uu
     tx.commit().await?;
     Ok(())
 }
+
+/// The catalog's metadata of a function, as its owner edits it.
+#[derive(Clone, Debug, Default)]
+pub struct Metadata {
+    /// The owner's email.
+    pub owner: String,
+    /// A team name, or empty for none.
+    pub team: String,
+    pub lifecycle: String,
+    pub environment: String,
+    /// User tags (not `lambdaport:*`).
+    pub tags: BTreeMap<String, String>,
+}
+
+/// One function with everything the function page shows from the catalog.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub entry: CatalogEntry,
+    pub arn: String,
+    pub connection_id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub handler: Option<String>,
+    pub memory_mb: Option<i32>,
+    pub timeout_s: Option<i32>,
+    pub drift: serde_json::Value,
+}
+
+pub async fn detail(pool: &PgPool, function_id: Uuid) -> Result<Detail> {
+    let row = sqlx::query!(
+        r#"select f.function_id, f.name, c.name as connection, f.connection_id, f.region, f.runtime,
+                  f.state, f.description, a.email as "owner?", t.name as "team?", f.owner_id, f.team_id,
+                  f.lifecycle, f.environment, f.url_auth_type, f.tags, f.tracked,
+                  (f.gone_at is not null) as "gone!", f.drift, f.updated_at, f.arn, f.handler,
+                  f.memory_mb, f.timeout_s,
+                  f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner
+           from catalog_function f
+           join connection c on c.connection_id = f.connection_id
+           left join account a on a.account_id = f.owner_id
+           left join team t on t.team_id = f.team_id
+           where f.function_id = $1 and f.archived_at is null"#,
+        function_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("function"))?;
+    let drift = row.drift.as_array().is_some_and(|d| !d.is_empty());
+    Ok(Detail {
+        entry: CatalogEntry {
+            function_id: row.function_id,
+            name: row.name,
+            connection: row.connection,
+            region: row.region,
+            runtime: row.runtime,
+            state: row.state,
+            description: row.description,
+            owner: row.owner,
+            team: row.team,
+            lifecycle: row.lifecycle,
+            environment: row.environment,
+            url_auth_type: row.url_auth_type,
+            tags: row.tags,
+            tracked: row.tracked,
+            gone: row.gone,
+            drift,
+            updated_at: row.updated_at,
+            suggested_owner: row.suggested_owner,
+        },
+        arn: row.arn,
+        connection_id: row.connection_id,
+        owner_id: row.owner_id,
+        team_id: row.team_id,
+        handler: row.handler,
+        memory_mb: row.memory_mb,
+        timeout_s: row.timeout_s,
+        drift: row.drift,
+    })
+}
+
+/// Whether `account` may change the function: admins always; others when they own it or are in
+/// its team; learners only their own.
+pub async fn may_edit(
+    pool: &PgPool,
+    account: &crate::accounts::Account,
+    detail: &Detail,
+) -> Result<bool> {
+    use crate::accounts::Role;
+    if account.role == Role::Admin || detail.owner_id == Some(account.account_id) {
+        return Ok(true);
+    }
+    if account.role == Role::Learner {
+        return Ok(false);
+    }
+    let Some(team_id) = detail.team_id else { return Ok(false) };
+    Ok(sqlx::query_scalar!(
+        r#"select exists(select 1 from team_member where team_id = $1 and account_id = $2) as "member!""#,
+        team_id,
+        account.account_id
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+fn valid_tag(key: &str, value: &str) -> Result<()> {
+    if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+        return Err(Error::invalid(
+            "tags",
+            format!("tag '{key}': keys are 1–128 characters, values up to 256"),
+        ));
+    }
+    if key.starts_with("aws:") || key.starts_with("lambdaport:") {
+        return Err(Error::invalid(
+            "tags",
+            format!("tag '{key}': the aws: and lambdaport: prefixes are reserved"),
+        ));
+    }
+    Ok(())
+}
+
+/// Changes owner, team, lifecycle, environment and tags, in the catalog and in the cloud
+/// (`lambdaport:*` tags and the user tags) together: if the cloud refuses, nothing changes.
+pub async fn update_metadata(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    connection: &Connection,
+    detail: &Detail,
+    metadata: &Metadata,
+) -> Result<()> {
+    if !["experimental", "production", "deprecated"].contains(&metadata.lifecycle.as_str()) {
+        return Err(Error::invalid("lifecycle", "choose experimental, production or deprecated"));
+    }
+    if !["dev", "staging", "prod"].contains(&metadata.environment.as_str()) {
+        return Err(Error::invalid("environment", "choose dev, staging or prod"));
+    }
+    for (key, value) in &metadata.tags {
+        valid_tag(key, value)?;
+    }
+    if metadata.tags.len() > 40 {
+        return Err(Error::invalid(
+            "tags",
+            "at most 40 tags (Lambda allows 50, and the console uses 4)",
+        ));
+    }
+    let owner = crate::accounts::find_by_email(pool, &metadata.owner).await?.ok_or_else(|| {
+        Error::invalid("owner", format!("no account has the email {}", metadata.owner.trim()))
+    })?;
+    let team = match metadata.team.trim() {
+        "" => None,
+        name => Some(
+            crate::teams::find_by_name(pool, name)
+                .await?
+                .ok_or_else(|| Error::invalid("team", format!("there is no team named {name}")))?,
+        ),
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update catalog_function set owner_id = $2, team_id = $3, lifecycle = $4, environment = $5, tags = $6
+         where function_id = $1",
+        detail.entry.function_id,
+        owner.account_id,
+        team,
+        metadata.lifecycle,
+        metadata.environment,
+        serde_json::to_value(&metadata.tags).map_err(anyhow::Error::from)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.update_metadata",
+        &format!("function:{}", detail.entry.name),
+        serde_json::json!({
+            "before": { "owner": detail.entry.owner, "team": detail.entry.team, "lifecycle": detail.entry.lifecycle,
+                        "environment": detail.entry.environment, "tags": detail.entry.tags },
+            "after": { "owner": owner.email, "team": metadata.team.trim(), "lifecycle": metadata.lifecycle,
+                       "environment": metadata.environment, "tags": metadata.tags },
+        }),
+    )
+    .await?;
+    // The cloud gets the same: the catalog's metadata as lambdaport:* tags, plus the user tags.
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let mut tags: std::collections::HashMap<String, String> =
+        metadata.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    tags.insert(OWNER_TAG.into(), owner.email.clone());
+    tags.insert(LIFECYCLE_TAG.into(), metadata.lifecycle.clone());
+    tags.insert(ENVIRONMENT_TAG.into(), metadata.environment.clone());
+    if !metadata.team.trim().is_empty() {
+        tags.insert(TEAM_TAG.into(), metadata.team.trim().to_owned());
+    }
+    let cloud = |e: &dyn std::fmt::Display| {
+        Error::Conflict(format!("{} refused the tags: {e}; nothing was changed", connection.name))
+    };
+    let current = lambda
+        .list_tags()
+        .resource(&detail.arn)
+        .send()
+        .await
+        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    let stale: Vec<String> = current
+        .tags()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.clone())
+        .filter(|k| !tags.contains_key(k))
+        .collect();
+    if !stale.is_empty() {
+        lambda
+            .untag_resource()
+            .resource(&detail.arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    }
+    lambda
+        .tag_resource()
+        .resource(&detail.arn)
+        .set_tags(Some(tags.clone()))
+        .send()
+        .await
+        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    // What the cloud holds now is what the catalog says: no drift.
+    sqlx::query!(
+        "update catalog_function
+         set drift = '[]'::jsonb,
+             cloud_config = jsonb_set(coalesce(cloud_config, '{}'::jsonb), '{tags}', $2)
+         where function_id = $1",
+        detail.entry.function_id,
+        serde_json::to_value(&tags).map_err(anyhow::Error::from)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A function's configuration as the cloud reports it now, beside what the catalog recorded.
+#[derive(Clone, Debug)]
+pub struct Live {
+    /// (field, catalog value, cloud value) for each field; `differs` marks the disagreements.
+    pub fields: Vec<(&'static str, String, String)>,
+    pub last_modified: Option<String>,
+}
+
+/// Reads the function's configuration from the cloud (GetFunctionConfiguration).
+pub async fn live(connection: &Connection, detail: &Detail) -> Result<Live> {
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let config =
+        lambda.get_function_configuration().function_name(&detail.arn).send().await.map_err(
+            |e| {
+                Error::Conflict(format!(
+                    "{} did not return the configuration: {}",
+                    connection.name,
+                    aws_sdk_lambda::error::DisplayErrorContext(&e)
+                ))
+            },
+        )?;
+    let text = |v: Option<String>| v.unwrap_or_default();
+    let number = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+    let fields = vec![
+        (
+            "runtime",
+            text(detail.entry.runtime.clone()),
+            text(config.runtime().map(|r| r.as_str().to_owned())),
+        ),
+        ("handler", text(detail.handler.clone()), text(config.handler().map(str::to_owned))),
+        ("memory (MB)", number(detail.memory_mb), number(config.memory_size())),
+        ("timeout (s)", number(detail.timeout_s), number(config.timeout())),
+        (
+            "description",
+            detail.entry.description.clone(),
+            text(config.description().map(str::to_owned)),
+        ),
+        (
+            "state",
+            text(detail.entry.state.clone()),
+            text(config.state().map(|s| s.as_str().to_owned())),
+        ),
+    ];
+    Ok(Live { fields, last_modified: config.last_modified().map(str::to_owned) })
+}

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod connections;
 pub mod db;
 pub mod error;
+pub mod seed;
 pub mod teams;
 pub mod throttle;
 

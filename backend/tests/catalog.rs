@@ -137,6 +137,56 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     assert!(orders.gone, "a ghost");
     let thumbnailer = all.iter().find(|f| f.name == "thumbnailer").expect("listed");
     assert!(thumbnailer.drift && !thumbnailer.gone, "{thumbnailer:?}");
+    // Editing the metadata writes it to the cloud's tags too, and clears the drift.
+    let detail = catalog::detail(&pool, thumbnailer.function_id).await.expect("detail");
+    let developer =
+        backend::accounts::get_account(&pool, owner).await.expect("get").expect("owner");
+    assert!(
+        catalog::may_edit(&pool, &developer, &detail).await.expect("may edit"),
+        "the owner may"
+    );
+    let metadata = catalog::Metadata {
+        owner: "ada@example.com".into(),
+        team: String::new(),
+        lifecycle: "production".into(),
+        environment: "prod".into(),
+        tags: [("team".to_owned(), "media".to_owned()), ("tier".to_owned(), "gold".to_owned())]
+            .into(),
+    };
+    catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &metadata)
+        .await
+        .expect("update metadata");
+    let cloud_tags: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/2017-03-31/tags/{arn}"))
+        .send()
+        .await
+        .expect("tags")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        cloud_tags["Tags"],
+        json!({ "team": "media", "tier": "gold", "lambdaport:owner": "ada@example.com",
+                "lambdaport:lifecycle": "production", "lambdaport:environment": "prod" })
+    );
+    let after = catalog::detail(&pool, thumbnailer.function_id).await.expect("detail");
+    assert!(!after.entry.drift && after.entry.environment == "prod");
+    let bad = catalog::Metadata { lifecycle: "forever".into(), ..metadata.clone() };
+    assert!(matches!(
+        catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &bad).await,
+        Err(backend::Error::Validation { field: "lifecycle", .. })
+    ));
+    let reserved =
+        catalog::Metadata { tags: [("aws:x".to_owned(), "y".to_owned())].into(), ..metadata };
+    assert!(
+        catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &reserved)
+            .await
+            .is_err()
+    );
+    let activity =
+        backend::audit::list_for_target(&pool, "function:thumbnailer", 10).await.expect("activity");
+    assert_eq!(activity.first().map(|e| e.action.as_str()), Some("function.update_metadata"));
+
     catalog::archive(&pool, &Actor::system(), orders.function_id).await.expect("archive");
     assert!(catalog::archive(&pool, &Actor::system(), thumbnailer.function_id).await.is_err());
     let (all, _) = catalog::search(&pool, &query(false)).await.expect("search");

@@ -23,6 +23,21 @@ pub enum Command {
     Admin(AdminCommand),
     /// Run the Lambda-compatible engine alone: a local Lambda endpoint for any client.
     Engine(EngineArgs),
+    /// Development helpers.
+    #[command(subcommand)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Fill the catalog with realistic sample functions (under a connection named "Sample data").
+    Seed {
+        /// How many functions to add.
+        #[arg(long, default_value_t = 1000)]
+        functions: i64,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Clone, Debug, Args)]

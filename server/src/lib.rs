@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion as _;
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::config::{AdminCommand, Cli, Command, DatabaseArgs, EngineArgs, ServeArgs};
+use crate::config::{AdminCommand, Cli, Command, DatabaseArgs, DevCommand, EngineArgs, ServeArgs};
 use crate::postgres::PrivateCluster;
 use crate::web::{AppState, SessionSettings};
 
@@ -38,6 +38,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(AdminCommand::Create { email, role, database }) => {
             with_database(&database, |pool| async move {
                 create_account_from_shell(&pool, &email, &role).await
+            })
+            .await
+        }
+        Command::Dev(DevCommand::Seed { functions, database }) => {
+            with_database(&database, |pool| async move {
+                let started = std::time::Instant::now();
+                let total = backend::seed::seed(&pool, functions).await?;
+                println!(
+                    "Added {functions} sample functions in {:.1} s; the catalog now holds {total}.",
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(())
             })
             .await
         }

@@ -354,3 +354,115 @@ mod ssr {
             .collect())
     }
 }
+
+/// Everything the function page shows: the catalog's record, the configuration read live from the
+/// cloud with differences, and the function's audit trail.
+#[server(endpoint = "get_function_detail")]
+pub async fn get_function_detail(
+    function_id: String,
+) -> Result<crate::types::FunctionDetail, ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(&Role::ALL)?;
+        let pool = &context()?.pool;
+        let id = ssr::uuid("function_id", &function_id)?;
+        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+        let can_edit = backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)?;
+        let connection =
+            backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
+        let (live, live_error) = match backend::catalog::live(&connection, &detail).await {
+            Ok(live) => {
+                (live.fields.into_iter().map(|(f, a, b)| (f.to_owned(), a, b)).collect(), None)
+            }
+            Err(error) => (Vec::new(), Some(error.to_string())),
+        };
+        let drift = detail
+            .drift
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                format!(
+                    "{}: the catalog says {}, the cloud's tag says {}",
+                    d["field"].as_str().unwrap_or_default(),
+                    d["catalog"].as_str().unwrap_or("nothing"),
+                    d["cloud"].as_str().unwrap_or("nothing")
+                )
+            })
+            .collect();
+        let target = format!("function:{}", detail.entry.name);
+        let activity = backend::audit::list_for_target(pool, &target, 50)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|e| crate::types::AuditLine {
+                actor: e.actor_email.unwrap_or_else(|| "system".to_owned()),
+                action: e.action,
+                target: e.target,
+                at: rfc3339(e.created_at),
+            })
+            .collect();
+        let teams = backend::teams::list_teams(pool)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        Ok(crate::types::FunctionDetail {
+            arn: detail.arn.clone(),
+            row: ssr::row_view(detail.entry),
+            can_edit,
+            live,
+            live_error,
+            drift,
+            activity,
+            teams,
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Changes owner, team, lifecycle, environment and tags (one `key=value` a line), in the catalog
+/// and in the cloud's tags. Owners, their team and admins only.
+#[server(endpoint = "update_function_metadata")]
+pub async fn update_function_metadata(
+    function_id: String,
+    owner: String,
+    team: String,
+    lifecycle: String,
+    environment: String,
+    tags: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(&Role::ALL)?;
+        let pool = &context()?.pool;
+        let id = ssr::uuid("function_id", &function_id)?;
+        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+        if !backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)? {
+            return Err(ApiError::Forbidden);
+        }
+        let mut parsed = std::collections::BTreeMap::new();
+        for line in tags.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let Some((key, value)) = line.split_once('=') else {
+                return Err(ApiError::Validation {
+                    field: "tags".into(),
+                    message: format!("'{line}': write one tag a line as key=value"),
+                });
+            };
+            parsed.insert(key.trim().to_owned(), value.trim().to_owned());
+        }
+        let metadata =
+            backend::catalog::Metadata { owner, team, lifecycle, environment, tags: parsed };
+        let connection =
+            backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
+        backend::catalog::update_metadata(pool, &actor(&account), &connection, &detail, &metadata)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Saved, in the catalog and in the cloud's tags".to_owned())).await
+}

@@ -214,7 +214,11 @@ fn Row(
     view! {
         <tr data-testid="catalog-row">
             <td>
-                <strong>{row.name.clone()}</strong>
+                {if !shadows {
+                    view! { <a href=format!("/catalog/{}", row.function_id)><strong>{row.name.clone()}</strong></a> }.into_any()
+                } else {
+                    view! { <strong>{row.name.clone()}</strong> }.into_any()
+                }}
                 {row.gone.then(|| view! { <span class="badge badge-danger" title="no longer in the cloud">"gone"</span> })}
                 {row.drift.then(|| view! { <span class="badge badge-warn" title="the cloud's lambdaport tags disagree with the catalog">"drift"</span> })}
                 {row.public_url.then(|| view! { <span class="badge" title="a Function URL anyone can call">"public URL"</span> })}

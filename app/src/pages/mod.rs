@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub mod connections;
 pub mod dashboard;
+pub mod function;
 pub mod not_found;
 pub mod signin;
 pub mod upcoming;

@@ -1,0 +1,154 @@
+//! The function page: Overview (the catalog's record beside the configuration read live from the
+//! cloud, with the differences marked), Tags and ownership (saved to the catalog and to the cloud's
+//! tags), and Activity (its audit trail).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::catalog::{UpdateFunctionMetadata, get_function_detail};
+use crate::error::error_fallback;
+use crate::pages::admin::outcome;
+use crate::types::FunctionDetail;
+
+#[component]
+pub fn FunctionPage() -> impl IntoView {
+    let params = use_params_map();
+    let save = ServerAction::<UpdateFunctionMetadata>::new();
+    let detail = Resource::new(
+        move || (params.with(|p| p.get("id").unwrap_or_default()), save.version().get()),
+        |(id, _)| get_function_detail(id),
+    );
+    view! {
+        <Title text="Function" />
+        <p><a href="/catalog">"← Catalog"</a></p>
+        {outcome(save.value(), |()| "Saved, in the catalog and in the cloud's tags".to_owned())}
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_fallback>
+                {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save /> }) })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn Detail(d: FunctionDetail, save: ServerAction<UpdateFunctionMetadata>) -> impl IntoView {
+    let row = d.row.clone();
+    let tags_text = row.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
+    let live = if let Some(error) = d.live_error.clone() {
+        view! { <div class="alert alert-error" role="alert">{error}</div> }.into_any()
+    } else {
+        view! {
+            <table class="table" data-testid="live-config">
+                <thead>
+                    <tr><th scope="col">"Setting"</th><th scope="col">"Catalog"</th><th scope="col">"Cloud, now"</th></tr>
+                </thead>
+                <tbody>
+                    {d.live
+                        .iter()
+                        .map(|(field, catalog, cloud)| {
+                            let differs = catalog != cloud;
+                            view! {
+                                <tr class:differs=differs>
+                                    <th scope="row">{field.clone()}</th>
+                                    <td>{catalog.clone()}</td>
+                                    <td>
+                                        {cloud.clone()}
+                                        {differs.then(|| view! { " " <span class="badge badge-warn">"differs"</span> })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        }
+            .into_any()
+    };
+    let lifecycle = row.lifecycle.clone();
+    let environment = row.environment.clone();
+    let team = row.team.clone().unwrap_or_default();
+    view! {
+        <div class="page-head">
+            <h1>{row.name.clone()}</h1>
+            {row.gone.then(|| view! { <span class="badge badge-danger">"gone from the cloud"</span> })}
+        </div>
+        <p class="muted">{d.arn.clone()} " · " {row.connection.clone()} " · " {row.region.clone()}</p>
+        <section class="card" aria-labelledby="overview">
+            <h2 id="overview">"Overview"</h2>
+            <p>
+                "Owner: " <strong>{row.owner.clone().unwrap_or_else(|| "nobody".to_owned())}</strong>
+                " · Team: " {row.team.clone().unwrap_or_else(|| "none".to_owned())}
+                " · " {row.lifecycle.clone()} " · " {row.environment.clone()}
+            </p>
+            {(!d.drift.is_empty()).then(|| view! {
+                <div class="alert alert-error" role="alert">
+                    <strong>"Drift. "</strong>
+                    {d.drift.join("; ")}
+                    ". Saving the tags below writes the catalog's values to the cloud."
+                </div>
+            })}
+            {live}
+        </section>
+        <section class="card" aria-labelledby="ownership">
+            <h2 id="ownership">"Tags and ownership"</h2>
+            {if d.can_edit {
+                view! {
+                    <ActionForm action=save>
+                        <input type="hidden" name="function_id" value=row.function_id.clone() />
+                        <label for="meta-owner">"Owner (email)"</label>
+                        <input id="meta-owner" name="owner" type="email" required
+                            value=row.owner.clone().unwrap_or_default() />
+                        <label for="meta-team">"Team"</label>
+                        <select id="meta-team" name="team">
+                            <option value="" selected=team.is_empty()>"No team"</option>
+                            {d.teams
+                                .iter()
+                                .map(|t| view! { <option value=t.clone() selected=*t == team>{t.clone()}</option> })
+                                .collect_view()}
+                        </select>
+                        <label for="meta-lifecycle">"Lifecycle"</label>
+                        <select id="meta-lifecycle" name="lifecycle">
+                            {["experimental", "production", "deprecated"]
+                                .map(|l| view! { <option value=l selected=l == lifecycle>{l}</option> })
+                                .collect_view()}
+                        </select>
+                        <label for="meta-environment">"Environment"</label>
+                        <select id="meta-environment" name="environment">
+                            {["dev", "staging", "prod"]
+                                .map(|e| view! { <option value=e selected=e == environment>{e}</option> })
+                                .collect_view()}
+                        </select>
+                        <label for="meta-tags">"Tags"</label>
+                        <textarea id="meta-tags" name="tags" rows="4">{tags_text}</textarea>
+                        <p class="hint">"One key=value a line. The owner, team, lifecycle and environment are also written to the function's lambdaport:* tags in the cloud."</p>
+                        <button type="submit" class="btn btn-primary" disabled=save.pending()>"Save"</button>
+                    </ActionForm>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <p class="muted">"Only the owner, their team and admins can change these."</p>
+                    <p>{row.tags.iter().map(|(k, v)| view! { <span class="tag">{format!("{k}={v}")}</span> }).collect_view()}</p>
+                }
+                    .into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="activity">
+            <h2 id="activity">"Activity"</h2>
+            {if d.activity.is_empty() {
+                view! { <p class="empty-state">"Nothing recorded yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul data-testid="activity">
+                        {d.activity
+                            .into_iter()
+                            .map(|a| view! { <li><time datetime=a.at.clone()>{a.at.clone()}</time> " " {a.actor} " — " {a.action}</li> })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
