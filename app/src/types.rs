@@ -172,3 +172,36 @@ pub struct FunctionDetail {
     pub activity: Vec<AuditLine>,
     pub teams: Vec<String>,
 }
+
+/// The Audit page's filters, as they appear in its URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilters {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// `YYYY-MM-DD`, UTC.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Keyset cursor: show events older than this id.
+    pub before: Option<String>,
+}
+
+/// One audit event on the Audit page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// The before/after summary, as compact JSON.
+    pub detail: String,
+    pub source_ip: Option<String>,
+    pub at: String,
+}
+
+/// A page of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPageView {
+    pub entries: Vec<AuditEntryView>,
+    /// The cursor of the next (older) page.
+    pub next: Option<String>,
+}

@@ -1,7 +1,9 @@
 //! Sample data for development and benchmarks: `lambdaport dev seed --functions N` fills the
 //! catalog with realistic functions (teams, owners, runtimes, lifecycles, tags) under a
 //! connection named "Sample data", in one statement per table, with the facet counts recomputed
-//! once at the end instead of row by row.
+//! once at the end instead of row by row. Attributes are spread by hashing the row number, so
+//! filters combine as they would on real data (names still start with their team, as many real
+//! naming schemes do).
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -55,19 +57,19 @@ pub async fn seed(pool: &PgPool, functions: i64) -> Result<i64> {
                   region,
                   name,
                   format('arn:aws:lambda:%s:000000000000:function:%s', region, name),
-                  (array['python3.12','python3.13','nodejs22.x','nodejs20.x','python3.11','provided.al2023'])[1 + (i * 7) % 6],
+                  (array['python3.12','python3.13','nodejs22.x','nodejs20.x','python3.11','provided.al2023'])[1 + abs(hashint8(i * 7 + 1)) % 6],
                   'index.handler',
-                  (array[128, 256, 512, 1024])[1 + (i * 3) % 4],
-                  (array[3, 10, 30, 60])[1 + (i * 5) % 4],
+                  (array[128, 256, 512, 1024])[1 + abs(hashint8(i * 3 + 2)) % 4],
+                  (array[3, 10, 30, 60])[1 + abs(hashint8(i * 5 + 3)) % 4],
                   case when i % 4 = 0 then 'arm64' else 'x86_64' end,
                   case when i % 97 = 0 then 'Failed' else 'Active' end,
                   format('%s %s for the %s team', initcap(verb), noun, team),
                   case when i % 9 = 0 then format('https://%s.lambda-url.%s.on.aws/', md5(name), region) end,
                   case when i % 9 = 0 then (case when i % 2 = 0 then 'NONE' else 'AWS_IAM' end) end,
-                  ($2::uuid[])[1 + (i * 17) % cardinality($2::uuid[])],
+                  ($2::uuid[])[1 + abs(hashint8(i * 17 + 4)) % cardinality($2::uuid[])],
                   ($3::uuid[])[1 + t],
-                  (array['experimental','production','deprecated'])[1 + (i * 11) % 3],
-                  (array['dev','staging','prod'])[1 + (i * 13) % 3],
+                  (array['experimental','production','deprecated'])[1 + abs(hashint8(i * 11 + 5)) % 3],
+                  (array['dev','staging','prod'])[1 + abs(hashint8(i * 13 + 6)) % 3],
                   jsonb_build_object('team', team, 'app', noun, 'cost-center', format('cc-%s', 100 + i % 40)),
                   true,
                   now()
@@ -81,8 +83,8 @@ pub async fn seed(pool: &PgPool, functions: i64) -> Result<i64> {
                       format('%s-%s-%s-%s', team, noun, verb, i) as name
                from (
                    select i,
-                          i % cardinality($4::text[]) as t,
-                          ($4::text[])[1 + i % cardinality($4::text[])] as team,
+                          abs(hashint8(i)) % cardinality($4::text[]) as t,
+                          ($4::text[])[1 + abs(hashint8(i)) % cardinality($4::text[])] as team,
                           (array['process','resize','notify','sync','export','validate','index','render'])[1 + (i / 8) % 8] as verb,
                           (array['orders','images','invoices','users','events','reports','carts','emails'])[1 + (i / 64) % 8] as noun
                    from generate_series(coalesce((select count(*) from catalog_function), 0) + 1,

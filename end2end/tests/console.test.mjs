@@ -239,4 +239,39 @@ describe('catalog', () => {
     await page.getByTestId('catalog-empty').filter({ hasText: 'No function matches these filters' }).waitFor();
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'catalog.png'), fullPage: true });
   });
+
+  it('shows the function beside its live configuration and saves ownership to the cloud tags', async () => {
+    await page.goto(`${base}/catalog?q=orders`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByRole('link', { name: 'e2e-orders' }).click();
+    await page.getByRole('heading', { name: 'e2e-orders' }).waitFor();
+    const live = page.getByTestId('live-config');
+    await live.getByRole('row', { name: /memory/ }).filter({ hasText: '128' }).waitFor();
+    await page.getByLabel('Lifecycle').selectOption('production');
+    await page.getByRole('textbox', { name: 'Tags', exact: true }).fill('team=payments\ntier=gold');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:e2e-orders';
+    const tags = (await (await fetch(`${engine}/2017-03-31/tags/${arn}`)).json()).Tags;
+    assert.equal(tags['lambdaport:lifecycle'], 'production');
+    assert.equal(tags['lambdaport:owner'], 'admin@lambdaport.local');
+    assert.equal(tags.tier, 'gold');
+    await page.getByTestId('activity').getByText('function.update_metadata').waitFor();
+  });
+
+  it('filters the audit trail and exports what it shows', async () => {
+    await page.goto(`${base}/audit?action=function.`);
+    const table = page.getByTestId('audit-table');
+    await table.getByRole('cell', { name: 'function.import' }).waitFor();
+    assert.equal(await table.getByRole('cell', { name: 'connection.create' }).count(), 0, 'filtered by action');
+    const csv = await page.request.get(`${base}/audit/export?format=csv&action=function.`);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-disposition'], /attachment; filename="audit.csv"/);
+    const text = await csv.text();
+    assert.match(text, /^id,time,actor,action,target,detail,source_ip\r\n/);
+    assert.match(text, /"function.update_metadata"/);
+    assert.doesNotMatch(text, /connection.create/);
+    const json = await (await page.request.get(`${base}/audit/export?format=json&target=e2e-orders`)).json();
+    assert.ok(json.length >= 2 && json.every((e) => e.target === 'function:e2e-orders'), JSON.stringify(json));
+  });
 });

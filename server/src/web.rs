@@ -57,6 +57,7 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
     Router::new()
         .route("/healthz", get(healthz))
         .route("/favicon.svg", get(favicon))
+        .route("/audit/export", get(export_audit))
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -95,6 +96,95 @@ async fn healthz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    target: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// `GET /audit/export?format=csv|json&…`: the audit trail with the Audit page's filters, as a
+/// download (admins only; at most 100,000 events, newest first).
+async fn export_audit(
+    State(state): State<AppState>,
+    axum::Extension(account): axum::Extension<backend::accounts::Account>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+) -> Response {
+    if account.role != backend::accounts::Role::Admin {
+        return (StatusCode::FORBIDDEN, "Only admins can export the audit trail.").into_response();
+    }
+    let filter = match backend::audit::Filter::from_text(
+        query.actor.as_deref(),
+        query.action.as_deref(),
+        query.target.as_deref(),
+        query.since.as_deref(),
+        query.until.as_deref(),
+    ) {
+        Ok(filter) => filter,
+        Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
+    };
+    let entries = match backend::audit::search(&state.console.pool, &filter, None, 100_000).await {
+        Ok(entries) => entries,
+        Err(error) => {
+            tracing::error!(%error, "exporting the audit trail");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let at = |e: &backend::audit::Entry| {
+        e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    };
+    match query.format.as_deref() {
+        Some("json") => {
+            let rows: Vec<serde_json::Value> = entries
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "id": e.id, "time": at(e), "actor": e.actor, "action": e.action,
+                        "target": e.target, "detail": e.detail, "source_ip": e.source_ip,
+                    })
+                })
+                .collect();
+            download("audit.json", "application/json", serde_json::Value::from(rows).to_string())
+        }
+        Some("csv") | None => {
+            let cell = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+            let mut csv = String::from("id,time,actor,action,target,detail,source_ip\r\n");
+            for e in &entries {
+                let fields = [
+                    e.id.to_string(),
+                    at(e),
+                    cell(&e.actor),
+                    cell(&e.action),
+                    cell(&e.target),
+                    cell(&e.detail.to_string()),
+                    e.source_ip.clone().unwrap_or_default(),
+                ];
+                csv.push_str(&fields.join(","));
+                csv.push_str("\r\n");
+            }
+            download("audit.csv", "text/csv; charset=utf-8", csv)
+        }
+        Some(other) => {
+            (StatusCode::BAD_REQUEST, format!("unknown format {other:?}: use csv or json"))
+                .into_response()
+        }
+    }
+}
+
+fn download(name: &str, content_type: &'static str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn favicon() -> impl IntoResponse {

@@ -176,10 +176,11 @@ async fn roles_are_checked_on_the_server(pool: PgPool) {
         ("list_directory", vec![]),
         ("create_account", vec![("email", "x@example.com"), ("role", "admin")]),
         ("create_team", vec![("name", "mine")]),
-        ("list_audit_events", vec![]),
     ] {
         assert_eq!(dev.call(function, &form).await.status(), StatusCode::FORBIDDEN, "{function}");
     }
+    let audit = dev.call_json("search_audit_events", serde_json::json!({ "filters": {} })).await;
+    assert_eq!(audit.status(), StatusCode::FORBIDDEN, "search_audit_events");
 
     // The admin promotes them; the next request sees the new role.
     let dev_id = common::account_id(&app.directory().await, "dev@example.com");

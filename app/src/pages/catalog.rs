@@ -26,27 +26,10 @@ const FILTER_KEYS: [&str; 12] = [
     "view",
 ];
 
-/// Percent-encodes a query value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// `/catalog?…` with `pairs`, leaving out empty values.
 fn href(pairs: &[(&str, String)]) -> String {
-    let query: Vec<String> = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect();
-    if query.is_empty() { "/catalog".to_owned() } else { format!("/catalog?{}", query.join("&")) }
+    let query = crate::url::query(pairs);
+    if query.is_empty() { "/catalog".to_owned() } else { format!("/catalog?{query}") }
 }
 
 #[component]

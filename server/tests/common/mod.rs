@@ -81,6 +81,17 @@ impl TestApp {
     }
 
     /// A server function call as the hydrated page sends it: a form body, our Origin.
+    /// Calls a server function that takes JSON.
+    pub async fn call_json(&self, function: &str, body: serde_json::Value) -> Response {
+        self.client
+            .post(self.url(&format!("/api/{function}")))
+            .header(ORIGIN, self.origin())
+            .json(&body)
+            .send()
+            .await
+            .expect("server function call")
+    }
+
     pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> Response {
         self.call_with(function, form, HeaderMap::new()).await
     }

@@ -1,0 +1,33 @@
+//! Query strings for links that carry a page's filters.
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `k=v&…` of the pairs with a value.
+pub fn query(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_are_encoded_and_empty_ones_left_out() {
+        let pairs = [("q", "a b&c".to_owned()), ("tag", String::new()), ("x", "é".to_owned())];
+        assert_eq!(super::query(&pairs), "q=a%20b%26c&x=%C3%A9");
+    }
+}
