@@ -396,12 +396,7 @@ pub async fn get_function_detail(
             .await
             .map_err(fail)?
             .into_iter()
-            .map(|e| crate::types::AuditLine {
-                actor: e.actor_email.unwrap_or_else(|| "system".to_owned()),
-                action: e.action,
-                target: e.target,
-                at: rfc3339(e.created_at),
-            })
+            .map(audit_line)
             .collect();
         let teams = backend::teams::list_teams(pool)
             .await

@@ -83,13 +83,5 @@ async fn audit_lines(
 ) -> Result<Vec<crate::types::AuditLine>, ApiError> {
     use super::ssr::*;
     let events = backend::audit::list_recent(pool, limit).await.map_err(fail)?;
-    Ok(events
-        .into_iter()
-        .map(|e| crate::types::AuditLine {
-            actor: e.actor_email.unwrap_or_else(|| "system".to_owned()),
-            action: e.action,
-            target: e.target,
-            at: rfc3339(e.created_at),
-        })
-        .collect())
+    Ok(events.into_iter().map(audit_line).collect())
 }

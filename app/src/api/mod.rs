@@ -155,6 +155,16 @@ pub mod ssr {
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for the UI.
+    /// One audit event as the pages show it.
+    pub fn audit_line(e: backend::audit::AuditEvent) -> crate::types::AuditLine {
+        crate::types::AuditLine {
+            actor: e.actor_email.unwrap_or_else(|| "system".to_owned()),
+            action: e.action,
+            target: e.target,
+            at: rfc3339(e.created_at),
+        }
+    }
+
     pub fn rfc3339(at: time::OffsetDateTime) -> String {
         at.to_offset(time::UtcOffset::UTC)
             .format(&time::format_description::well_known::Rfc3339)
