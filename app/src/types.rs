@@ -171,6 +171,8 @@ pub struct FunctionDetail {
     pub drift: Vec<String>,
     pub activity: Vec<AuditLine>,
     pub teams: Vec<String>,
+    /// The live environment variables, one `KEY=value` a line (empty when unreadable).
+    pub environment: String,
 }
 
 /// The Audit page's filters, as they appear in its URL.

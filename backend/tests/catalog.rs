@@ -187,6 +187,35 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         backend::audit::list_for_target(&pool, "function:thumbnailer", 10).await.expect("activity");
     assert_eq!(activity.first().map(|e| e.action.as_str()), Some("function.update_metadata"));
 
+    // Configuration goes through UpdateFunctionConfiguration; the cloud's validation lands on the field.
+    let change = catalog::ConfigChange {
+        memory_mb: 256,
+        timeout_s: 10,
+        description: "resizes".into(),
+        handler: "lambda_function.lambda_handler".into(),
+        runtime: "python3.12".into(),
+        environment: [("MODE".to_owned(), "fast".to_owned())].into(),
+    };
+    catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &change)
+        .await
+        .expect("configuration");
+    let live = catalog::live(&connection, &after).await.expect("live");
+    assert!(
+        live.fields.iter().any(|(f, _, cloud)| *f == "memory (MB)" && cloud == "256"),
+        "{live:?}"
+    );
+    let env = catalog::live_environment(&connection, &after).await.expect("env");
+    assert_eq!(env.get("MODE").map(String::as_str), Some("fast"));
+    let too_big = catalog::ConfigChange { memory_mb: 99_999, ..change };
+    match catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &too_big)
+        .await
+    {
+        Err(backend::Error::Validation { field, message }) => {
+            assert_eq!(field, "memory_mb", "{message}");
+        }
+        other => panic!("expected a validation error on memory, got {other:?}"),
+    }
+
     catalog::archive(&pool, &Actor::system(), orders.function_id).await.expect("archive");
     assert!(catalog::archive(&pool, &Actor::system(), thumbnailer.function_id).await.is_err());
     let (all, _) = catalog::search(&pool, &query(false)).await.expect("search");

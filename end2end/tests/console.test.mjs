@@ -257,6 +257,11 @@ describe('catalog', () => {
     assert.equal(tags['lambdaport:owner'], 'admin@lambdaport.local');
     assert.equal(tags.tier, 'gold');
     await page.getByTestId('activity').getByText('function.update_metadata').waitFor();
+    await page.getByLabel('Memory (MB)').fill('256');
+    await page.getByRole('button', { name: 'Update configuration' }).click();
+    await page.getByRole('status').filter({ hasText: 'Configuration updated' }).waitFor();
+    const config = await (await fetch(`${engine}/2015-03-31/functions/e2e-orders/configuration`)).json();
+    assert.equal(config.MemorySize, 256);
   });
 
   it('filters the audit trail and exports what it shows', async () => {

@@ -391,6 +391,10 @@ pub async fn get_function_detail(
                 )
             })
             .collect();
+        let environment = backend::catalog::live_environment(&connection, &detail)
+            .await
+            .map(|env| env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default();
         let target = format!("function:{}", detail.entry.name);
         let activity = backend::audit::list_for_target(pool, &target, 50)
             .await
@@ -413,6 +417,7 @@ pub async fn get_function_detail(
             drift,
             activity,
             teams,
+            environment,
         })
     }
     .await;
@@ -460,4 +465,67 @@ pub async fn update_function_metadata(
     }
     .await;
     settle(result, |()| Some("Saved, in the catalog and in the cloud's tags".to_owned())).await
+}
+
+/// Changes memory, timeout, description, handler, runtime and environment variables (one
+/// `KEY=value` a line) through UpdateFunctionConfiguration; the cloud's validation errors come
+/// back on their field. Owners, their team and admins only.
+#[server(endpoint = "update_function_configuration")]
+pub async fn update_function_configuration(
+    function_id: String,
+    memory_mb: String,
+    timeout_s: String,
+    description: String,
+    handler: String,
+    runtime: String,
+    environment: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(&Role::ALL)?;
+        let pool = &context()?.pool;
+        let id = ssr::uuid("function_id", &function_id)?;
+        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+        if !backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)? {
+            return Err(ApiError::Forbidden);
+        }
+        let number = |field: &str, raw: &str| {
+            raw.trim().parse::<i32>().map_err(|_| ApiError::Validation {
+                field: field.to_owned(),
+                message: "enter a whole number".to_owned(),
+            })
+        };
+        let mut variables = std::collections::BTreeMap::new();
+        for line in environment.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let Some((key, value)) = line.split_once('=') else {
+                return Err(ApiError::Validation {
+                    field: "environment".into(),
+                    message: format!("'{line}': write one variable a line as KEY=value"),
+                });
+            };
+            variables.insert(key.trim().to_owned(), value.to_owned());
+        }
+        let change = backend::catalog::ConfigChange {
+            memory_mb: number("memory_mb", &memory_mb)?,
+            timeout_s: number("timeout_s", &timeout_s)?,
+            description,
+            handler: handler.trim().to_owned(),
+            runtime: runtime.trim().to_owned(),
+            environment: variables,
+        };
+        let connection =
+            backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
+        backend::catalog::update_configuration(
+            pool,
+            &actor(&account),
+            &connection,
+            &detail,
+            &change,
+        )
+        .await
+        .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Configuration updated".to_owned())).await
 }

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::catalog::{UpdateFunctionMetadata, get_function_detail};
+use crate::api::catalog::{
+    UpdateFunctionConfiguration, UpdateFunctionMetadata, get_function_detail,
+};
 use crate::error::error_fallback;
 use crate::pages::admin::outcome;
 use crate::types::FunctionDetail;
@@ -15,24 +17,50 @@ use crate::types::FunctionDetail;
 pub fn FunctionPage() -> impl IntoView {
     let params = use_params_map();
     let save = ServerAction::<UpdateFunctionMetadata>::new();
+    let configure = ServerAction::<UpdateFunctionConfiguration>::new();
     let detail = Resource::new(
-        move || (params.with(|p| p.get("id").unwrap_or_default()), save.version().get()),
-        |(id, _)| get_function_detail(id),
+        move || {
+            let id = params.with(|p| p.get("id").unwrap_or_default());
+            (id, save.version().get(), configure.version().get())
+        },
+        |(id, ..)| get_function_detail(id),
     );
     view! {
         <Title text="Function" />
         <p><a href="/catalog">"← Catalog"</a></p>
         {outcome(save.value(), |()| "Saved, in the catalog and in the cloud's tags".to_owned())}
+        {outcome(configure.value(), |()| "Configuration updated".to_owned())}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
-                {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save /> }) })}
+                {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save configure /> }) })}
             </ErrorBoundary>
         </Transition>
     }
 }
 
 #[component]
-fn Detail(d: FunctionDetail, save: ServerAction<UpdateFunctionMetadata>) -> impl IntoView {
+fn Detail(
+    d: FunctionDetail,
+    save: ServerAction<UpdateFunctionMetadata>,
+    configure: ServerAction<UpdateFunctionConfiguration>,
+) -> impl IntoView {
+    let cloud = |field: &str| {
+        d.live
+            .iter()
+            .find(|(f, ..)| f == field)
+            .map(|(_, _, cloud)| cloud.clone())
+            .unwrap_or_default()
+    };
+    let (memory, timeout, handler, runtime, description) = (
+        cloud("memory (MB)"),
+        cloud("timeout (s)"),
+        cloud("handler"),
+        cloud("runtime"),
+        cloud("description"),
+    );
+    let configurable = d.can_edit && d.live_error.is_none();
+    let env_text = d.environment.clone();
+    let function_id = d.row.function_id.clone();
     let row = d.row.clone();
     let tags_text = row.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
     let live = if let Some(error) = d.live_error.clone() {
@@ -134,6 +162,29 @@ fn Detail(d: FunctionDetail, save: ServerAction<UpdateFunctionMetadata>) -> impl
                     .into_any()
             }}
         </section>
+        {configurable.then(|| view! {
+            <section class="card" aria-labelledby="configuration">
+                <h2 id="configuration">"Configuration"</h2>
+                <p class="muted">"Saved through UpdateFunctionConfiguration; the cloud's own validation applies."</p>
+                <ActionForm action=configure>
+                    <input type="hidden" name="function_id" value=function_id />
+                    <label for="cfg-memory">"Memory (MB)"</label>
+                    <input id="cfg-memory" name="memory_mb" type="number" min="128" max="10240" required value=memory />
+                    <label for="cfg-timeout">"Timeout (seconds)"</label>
+                    <input id="cfg-timeout" name="timeout_s" type="number" min="1" max="900" required value=timeout />
+                    <label for="cfg-handler">"Handler"</label>
+                    <input id="cfg-handler" name="handler" required value=handler />
+                    <label for="cfg-runtime">"Runtime"</label>
+                    <input id="cfg-runtime" name="runtime" required value=runtime />
+                    <label for="cfg-description">"Description"</label>
+                    <input id="cfg-description" name="description" maxlength="256" value=description />
+                    <label for="cfg-environment">"Environment variables"</label>
+                    <textarea id="cfg-environment" name="environment" rows="3">{env_text}</textarea>
+                    <p class="hint">"One KEY=value a line."</p>
+                    <button type="submit" class="btn btn-primary" disabled=configure.pending()>"Update configuration"</button>
+                </ActionForm>
+            </section>
+        })}
         <section class="card" aria-labelledby="activity">
             <h2 id="activity">"Activity"</h2>
             {if d.activity.is_empty() {
