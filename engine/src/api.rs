@@ -20,7 +20,7 @@ use crate::model::{Environment, FunctionName, Settings, validate};
 use crate::store::Function;
 
 pub fn router(state: Arc<EngineState>) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/2015-03-31/functions", get(list_functions).post(create_function))
         .route("/2015-03-31/functions/", get(list_functions).post(create_function))
         .route("/2015-03-31/functions/{name}", get(get_function).delete(delete_function))
@@ -80,8 +80,12 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .fallback(unknown_operation)
         // A 50 MB zip is ~67 MB as base64 in JSON; larger bodies get Lambda's errors, not axum's.
         .layer(axum::extract::DefaultBodyLimit::max(80 * 1024 * 1024))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::function_url::front))
-        .with_state(state)
+        .with_state(state.clone());
+    // Function URL requests are taken before routing (outside it, so the API's method routing
+    // never touches them); the rest goes on to the API.
+    Router::new()
+        .fallback_service(api)
+        .layer(axum::middleware::from_fn_with_state(state, crate::function_url::front))
 }
 
 async fn unknown_operation(uri: axum::http::Uri) -> LambdaError {

@@ -138,6 +138,10 @@ async fn curl_reaches_the_lab_url_by_host_and_by_path() {
     assert!(by_host.starts_with("HTTP/1.1 200"), "{by_host}");
     assert!(by_host.to_ascii_lowercase().contains("content-type: text/plain"), "{by_host}");
     assert!(by_host.ends_with("\r\n\r\nok\n"), "{by_host}");
+    assert!(
+        !by_host.to_ascii_lowercase().contains("\nallow:"),
+        "no API routing headers leak: {by_host}"
+    );
     let path_form = format!("{}/lambda-url/{id}/", engine.base);
     let by_path = tokio::task::spawn_blocking(move || curl(&[&path_form])).await.expect("join");
     assert!(by_path.starts_with("HTTP/1.1 200") && by_path.ends_with("ok\n"), "{by_path}");
