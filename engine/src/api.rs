@@ -302,7 +302,7 @@ async fn find_weighted(
         LambdaError::not_found(format!("Function not found: {arn}"))
     };
     let function = state.store.get(&name).await.ok_or_else(not_found)?;
-    crate::versions::resolve(&function, qualifier.unwrap_or_default(), weighted)
+    crate::versions::resolve(function, qualifier.unwrap_or_default(), weighted)
         .ok_or_else(not_found)
 }
 
@@ -459,11 +459,12 @@ async fn invoke(
             )));
         }
     }
-    let result = crate::invoke::invoke(&state, &function, payload, tail).await?.buffered().await;
+    let executed = function.version_label();
+    let result = crate::invoke::invoke(&state, function, payload, tail).await?.buffered().await;
     let mut response = (StatusCode::OK, request_id_headers(), result.body).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
-    if let Ok(version) = HeaderValue::from_str(&function.version_label()) {
+    if let Ok(version) = HeaderValue::from_str(&executed) {
         headers.insert("x-amz-executed-version", version);
     }
     if result.function_error {
@@ -499,7 +500,8 @@ async fn invoke_with_response_stream(
         }
     }
     let tail = header("x-amz-log-type") == Some("Tail");
-    let mut result = crate::invoke::invoke(&state, &function, payload, tail).await?;
+    let executed = function.version_label();
+    let mut result = crate::invoke::invoke(&state, function, payload, tail).await?;
     let content_type =
         result.stream.as_ref().map_or("application/json", |s| s.content_type.as_str()).to_owned();
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
@@ -545,7 +547,7 @@ async fn invoke_with_response_stream(
     if let Ok(value) = HeaderValue::from_str(&content_type) {
         headers.insert("content-type", value);
     }
-    if let Ok(version) = HeaderValue::from_str(&function.version_label()) {
+    if let Ok(version) = HeaderValue::from_str(&executed) {
         headers.insert("x-amz-executed-version", version);
     }
     Ok(response)

@@ -149,8 +149,7 @@ async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
         return;
     }
     let function = state.store.get(&event.function).await;
-    let Some(function) =
-        function.and_then(|f| crate::versions::resolve(&f, &event.qualifier, true))
+    let Some(function) = function.and_then(|f| crate::versions::resolve(f, &event.qualifier, true))
     else {
         tracing::warn!(event.id = %event.id, function.name = event.function.as_str(), "dropped an event for a deleted function");
         state.events.remove(&event.id).await;
@@ -158,7 +157,7 @@ async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
     };
     let payload =
         base64::engine::general_purpose::STANDARD.decode(&event.payload_b64).unwrap_or_default();
-    let outcome = match crate::invoke::invoke(state, &function, Bytes::from(payload), false).await {
+    let outcome = match crate::invoke::invoke(state, function, Bytes::from(payload), false).await {
         Ok(result) => Ok(result.buffered().await),
         Err(error) => Err(error),
     };

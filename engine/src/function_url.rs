@@ -86,10 +86,7 @@ fn message(status: StatusCode, text: &str) -> Response {
 }
 
 async fn serve(state: &Arc<EngineState>, id: &str, path: String, request: Request) -> Response {
-    let Some((function, key)) = state.store.find_url(id).await else {
-        return message(StatusCode::NOT_FOUND, &format!("No function URL with id {id}."));
-    };
-    let Some(url) = function.urls.get(&key).cloned() else {
+    let Some((function, key, url)) = state.store.find_url(id).await else {
         return message(StatusCode::NOT_FOUND, &format!("No function URL with id {id}."));
     };
     let origin = request.headers().get("origin").cloned();
@@ -116,11 +113,11 @@ async fn serve(state: &Arc<EngineState>, id: &str, path: String, request: Reques
     };
     let source = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let event = event(state, id, &path, &parts, &body, authorizer, source.as_deref());
-    let Some(function) = crate::versions::resolve(&function, &key, true) else {
+    let Some(function) = crate::versions::resolve(function, &key, true) else {
         return respond(message(StatusCode::BAD_GATEWAY, "Internal Server Error"));
     };
     let payload = Bytes::from(event.to_string());
-    let response = match crate::invoke::invoke(state, &function, payload, false).await {
+    let response = match crate::invoke::invoke(state, function, payload, false).await {
         Ok(mut result) if url.invoke_mode == "RESPONSE_STREAM" && result.stream.is_some() => {
             match result.stream.take() {
                 Some(stream) => streamed(stream).await,

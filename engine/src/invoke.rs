@@ -141,7 +141,7 @@ impl InvokeResult {
 /// Runs one synchronous invocation.
 pub async fn invoke(
     state: &Arc<EngineState>,
-    function: &Function,
+    function: Function,
     payload: Bytes,
     tail: bool,
 ) -> Result<InvokeResult> {
@@ -160,10 +160,10 @@ pub async fn invoke(
             "Could not parse request body into json: Could not parse payload into json: Unexpected character: was expecting a JSON value",
         ));
     }
-    let busy = Pools::enter(state, function)?;
-    let (env, cold) = match state.pools.take(function).await {
+    let busy = Pools::enter(state, &function)?;
+    let (env, cold) = match state.pools.take(&function).await {
         Some(env) => (env, false),
-        None => (start_environment(state, function).await?, true),
+        None => (start_environment(state, &function).await?, true),
     };
     let group = crate::logs::group_name(function.name.as_str());
     let run = Run {
@@ -171,9 +171,9 @@ pub async fn invoke(
         log_from: state.logs.stream_len(&group, &env.log_stream),
         group,
         env,
-        function: function.clone(),
         request_id: uuid::Uuid::new_v4().to_string(),
         timeout: Duration::from_secs(u64::from(function.settings.timeout)),
+        function,
         sent_at: Instant::now(),
         cold,
         tail,
@@ -185,16 +185,16 @@ pub async fn invoke(
         request_id: run.request_id.clone(),
         payload,
         deadline_ms,
-        function_arn: match function.version {
-            Some(n) => format!("{}:{n}", state.function_arn(&function.name)),
-            None => state.function_arn(&function.name),
+        function_arn: match run.function.version {
+            Some(n) => format!("{}:{n}", state.function_arn(&run.function.name)),
+            None => state.function_arn(&run.function.name),
         },
         reply,
     };
     state.logs.append(
         &run.group,
         &run.env.log_stream,
-        format!("START RequestId: {} Version: {}", run.request_id, function.version_label()),
+        format!("START RequestId: {} Version: {}", run.request_id, run.function.version_label()),
     );
     let delivered = run.env.send(invocation).await;
     let deadline = tokio::time::Instant::from_std(run.sent_at) + run.timeout;
@@ -205,7 +205,7 @@ pub async fn invoke(
         },
         status = run.env.exited() => Ended::Exited(status),
         () = tokio::time::sleep_until(deadline) => Ended::TimedOut,
-        () = over_memory(&run.env, function.settings.memory_size) => Ended::OutOfMemory,
+        () = over_memory(&run.env, run.function.settings.memory_size) => Ended::OutOfMemory,
     };
     if let Ended::Outcome(Outcome::Stream(streamed)) = ended {
         // The caller reads the stream while it is written; the invoke ends with it.

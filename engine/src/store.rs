@@ -167,12 +167,12 @@ impl Store {
         Ok(updated)
     }
 
-    /// The function and qualifier (`""` or an alias) a Function URL id belongs to.
-    pub async fn find_url(&self, id: &str) -> Option<(Function, String)> {
+    /// The function, qualifier (`""` or an alias) and configuration of a Function URL id.
+    pub async fn find_url(&self, id: &str) -> Option<(Function, String, crate::urls::UrlConfig)> {
         let functions = self.functions.read().await;
         functions.values().find_map(|f| {
-            let (key, _) = f.urls.iter().find(|(_, url)| url.id == id)?;
-            Some((f.clone(), key.clone()))
+            let (key, url) = f.urls.iter().find(|(_, url)| url.id == id)?;
+            Some((f.clone(), key.clone(), url.clone()))
         })
     }
 

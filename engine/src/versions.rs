@@ -20,16 +20,16 @@ use crate::store::{Alias, Function, Version};
 
 /// The function as `qualifier` names it: `$LATEST`, a version, or an alias. Through an alias,
 /// `weighted` picks between its versions by their routing weights (invokes); otherwise the
-/// alias's primary version.
-pub fn resolve(function: &Function, qualifier: &str, weighted: bool) -> Option<Function> {
+/// alias's primary version. Takes the function by value: `$LATEST` is returned as it is.
+pub fn resolve(function: Function, qualifier: &str, weighted: bool) -> Option<Function> {
     if qualifier.is_empty() || qualifier == "$LATEST" {
-        return Some(function.clone());
+        return Some(function);
     }
     if qualifier.bytes().all(|b| b.is_ascii_digit()) {
         return function.at_version(qualifier.parse().ok()?);
     }
     let alias = function.aliases.get(qualifier)?;
-    let mut chosen = alias.function_version.as_str();
+    let mut chosen = &alias.function_version;
     if weighted {
         let mut roll = random_unit();
         for (version, weight) in &alias.additional_weights {
@@ -40,7 +40,8 @@ pub fn resolve(function: &Function, qualifier: &str, weighted: bool) -> Option<F
             roll -= weight;
         }
     }
-    resolve(function, chosen, false)
+    let chosen = chosen.clone();
+    resolve(function, &chosen, false)
 }
 
 /// A uniform number in [0, 1).
