@@ -82,6 +82,18 @@ pub async fn last_run(pool: &PgPool, connection_id: Uuid) -> Result<Option<SyncR
     .await?)
 }
 
+/// The newest run of every connection that has one.
+pub async fn last_runs(pool: &PgPool) -> Result<Vec<SyncRun>> {
+    Ok(sqlx::query_as!(
+        SyncRun,
+        "select distinct on (connection_id)
+                sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error
+         from sync_run order by connection_id, started_at desc"
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// What the cloud says about one function.
 #[derive(Clone, Debug, serde::Serialize)]
 struct CloudFunction {
@@ -99,42 +111,31 @@ struct CloudFunction {
     tags: BTreeMap<String, String>,
 }
 
-/// Lists one region of a connection, paginated, with each function's tags and URL.
-async fn list_cloud(connection: &Connection, region: &str) -> Result<Vec<CloudFunction>> {
-    let lambda = connection.lambda(region).await;
-    let cloud_error = |what: &str, error: &dyn std::fmt::Display| {
-        Error::Conflict(format!("{} ({region}): {what} failed: {error}", connection.name))
+/// One function as the cloud describes it, with its tags and URL.
+async fn describe(
+    lambda: &aws_sdk_lambda::Client,
+    f: &aws_sdk_lambda::types::FunctionConfiguration,
+) -> Option<CloudFunction> {
+    let (name, arn) = (f.function_name()?, f.function_arn()?);
+    let tags = match lambda.list_tags().resource(arn).send().await {
+        Ok(output) => output.tags().cloned().unwrap_or_default().into_iter().collect(),
+        Err(_) => BTreeMap::new(),
     };
-    let mut functions = Vec::new();
-    let mut pages = lambda.list_functions().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            cloud_error("ListFunctions", &aws_sdk_lambda::error::DisplayErrorContext(&e))
-        })?;
-        for f in page.functions() {
-            let (Some(name), Some(arn)) = (f.function_name(), f.function_arn()) else { continue };
-            let tags = match lambda.list_tags().resource(arn).send().await {
-                Ok(output) => output.tags().cloned().unwrap_or_default().into_iter().collect(),
-                Err(_) => BTreeMap::new(),
-            };
-            let url = lambda.get_function_url_config().function_name(name).send().await.ok();
-            functions.push(CloudFunction {
-                name: name.to_owned(),
-                arn: arn.to_owned(),
-                runtime: f.runtime().map(|r| r.as_str().to_owned()),
-                handler: f.handler().map(str::to_owned),
-                memory_mb: f.memory_size(),
-                timeout_s: f.timeout(),
-                architecture: f.architectures().first().map(|a| a.as_str().to_owned()),
-                state: f.state().map(|s| s.as_str().to_owned()).or_else(|| Some("Active".into())),
-                description: f.description().unwrap_or_default().to_owned(),
-                url: url.as_ref().map(|u| u.function_url().to_owned()),
-                url_auth_type: url.as_ref().map(|u| u.auth_type().as_str().to_owned()),
-                tags,
-            });
-        }
-    }
-    Ok(functions)
+    let url = lambda.get_function_url_config().function_name(name).send().await.ok();
+    Some(CloudFunction {
+        name: name.to_owned(),
+        arn: arn.to_owned(),
+        runtime: f.runtime().map(|r| r.as_str().to_owned()),
+        handler: f.handler().map(str::to_owned),
+        memory_mb: f.memory_size(),
+        timeout_s: f.timeout(),
+        architecture: f.architectures().first().map(|a| a.as_str().to_owned()),
+        state: f.state().map(|s| s.as_str().to_owned()).or_else(|| Some("Active".into())),
+        description: f.description().unwrap_or_default().to_owned(),
+        url: url.as_ref().map(|u| u.function_url().to_owned()),
+        url_auth_type: url.as_ref().map(|u| u.auth_type().as_str().to_owned()),
+        tags,
+    })
 }
 
 /// Reconciles a connection with its cloud: every function seen is updated (new ones become
@@ -160,51 +161,28 @@ pub async fn sync(pool: &PgPool, connection: &Connection) -> Result<SyncRun> {
 
 async fn sync_regions(pool: &PgPool, connection: &Connection, run: &SyncRun) -> Result<()> {
     for region in &connection.regions {
-        let functions = list_cloud(connection, region).await?;
-        for function in &functions {
-            let tags: BTreeMap<&str, &str> = function
-                .tags
-                .iter()
-                .filter(|(k, _)| !k.starts_with("lambdaport:"))
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let cloud = serde_json::to_value(function).map_err(anyhow::Error::from)?;
-            let inserted = sqlx::query_scalar!(
-                r#"insert into catalog_function
-                       (connection_id, region, name, arn, runtime, handler, memory_mb, timeout_s,
-                        architecture, state, description, url, url_auth_type, tags, tracked,
-                        cloud_config, last_seen_at)
-                   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, $15, now())
-                   on conflict (connection_id, region, name) do update set
-                       arn = excluded.arn, runtime = excluded.runtime, handler = excluded.handler,
-                       memory_mb = excluded.memory_mb, timeout_s = excluded.timeout_s,
-                       architecture = excluded.architecture, state = excluded.state,
-                       description = excluded.description, url = excluded.url,
-                       url_auth_type = excluded.url_auth_type, tags = excluded.tags,
-                       cloud_config = excluded.cloud_config, last_seen_at = now(), gone_at = null
-                   returning (xmax = 0) as "inserted!""#,
-                connection.connection_id,
-                region,
-                function.name,
-                function.arn,
-                function.runtime,
-                function.handler,
-                function.memory_mb,
-                function.timeout_s,
-                function.architecture,
-                function.state,
-                function.description,
-                function.url,
-                function.url_auth_type,
-                serde_json::to_value(&tags).map_err(anyhow::Error::from)?,
-                cloud,
-            )
-            .fetch_one(pool)
-            .await?;
+        let lambda = connection.lambda(region).await;
+        // Page by page, so the run's progress moves while the cloud is listed.
+        let mut pages = lambda.list_functions().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                Error::Conflict(format!(
+                    "{} ({region}): ListFunctions failed: {}",
+                    connection.name,
+                    aws_sdk_lambda::error::DisplayErrorContext(&e)
+                ))
+            })?;
+            let (mut seen, mut shadows) = (0, 0);
+            for f in page.functions() {
+                let Some(function) = describe(&lambda, f).await else { continue };
+                shadows += i32::from(upsert_seen(pool, connection, region, &function).await?);
+                seen += 1;
+            }
             sqlx::query!(
-                "update sync_run set seen = seen + 1, shadows = shadows + $2::int where sync_run_id = $1",
+                "update sync_run set seen = seen + $2, shadows = shadows + $3 where sync_run_id = $1",
                 run.sync_run_id,
-                i32::from(inserted)
+                seen,
+                shadows
             )
             .execute(pool)
             .await?;
@@ -231,6 +209,54 @@ async fn sync_regions(pool: &PgPool, connection: &Connection, run: &SyncRun) -> 
         .await?;
     }
     record_drift(pool, connection.connection_id).await
+}
+
+/// Records one function the cloud listed; true when it was new to the catalog (a shadow).
+async fn upsert_seen(
+    pool: &PgPool,
+    connection: &Connection,
+    region: &str,
+    function: &CloudFunction,
+) -> Result<bool> {
+    let tags: BTreeMap<&str, &str> = function
+        .tags
+        .iter()
+        .filter(|(k, _)| !k.starts_with("lambdaport:"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let cloud = serde_json::to_value(function).map_err(anyhow::Error::from)?;
+    Ok(sqlx::query_scalar!(
+        r#"insert into catalog_function
+               (connection_id, region, name, arn, runtime, handler, memory_mb, timeout_s,
+                architecture, state, description, url, url_auth_type, tags, tracked,
+                cloud_config, last_seen_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, $15, now())
+           on conflict (connection_id, region, name) do update set
+               arn = excluded.arn, runtime = excluded.runtime, handler = excluded.handler,
+               memory_mb = excluded.memory_mb, timeout_s = excluded.timeout_s,
+               architecture = excluded.architecture, state = excluded.state,
+               description = excluded.description, url = excluded.url,
+               url_auth_type = excluded.url_auth_type, tags = excluded.tags,
+               cloud_config = excluded.cloud_config, last_seen_at = now(), gone_at = null
+           returning (xmax = 0) as "inserted!""#,
+        connection.connection_id,
+        region,
+        function.name,
+        function.arn,
+        function.runtime,
+        function.handler,
+        function.memory_mb,
+        function.timeout_s,
+        function.architecture,
+        function.state,
+        function.description,
+        function.url,
+        function.url_auth_type,
+        serde_json::to_value(&tags).map_err(anyhow::Error::from)?,
+        cloud,
+    )
+    .fetch_one(pool)
+    .await?)
 }
 
 /// Compares the catalog's owner, team, lifecycle and environment with the cloud's
@@ -410,15 +436,29 @@ impl From<CatalogRow> for CatalogEntry {
     }
 }
 
-/// Facet counts over the tracked catalog, kept by trigger (no counting per request).
-pub async fn facets(pool: &PgPool) -> Result<Vec<(String, String, i64)>> {
+/// Facet counts over the tracked catalog, kept by trigger (no counting per request), as
+/// (facet, value to filter on, label, count). Owners are filtered on by email and teams by name;
+/// connections by id, labelled with their name. Values whose account, team or connection is gone
+/// are left out.
+pub async fn facets(pool: &PgPool) -> Result<Vec<(String, String, String, i64)>> {
     Ok(sqlx::query!(
-        "select facet, value, count from catalog_facet where count > 0 order by facet, count desc, value"
+        r#"select f.facet as "facet!", v.value as "value!", coalesce(c.name, v.value) as "label!",
+                  f.count as "count!"
+           from catalog_facet f
+           left join account a on f.facet = 'owner' and a.account_id::text = f.value
+           left join team t on f.facet = 'team' and t.team_id::text = f.value
+           left join connection c on f.facet = 'connection' and c.connection_id::text = f.value
+           cross join lateral (select case f.facet when 'owner' then a.email
+                                                   when 'team' then t.name
+                                                   when 'connection' then c.connection_id::text
+                                                   else f.value end as value) v
+           where f.count > 0 and f.value <> '' and v.value is not null
+           order by f.facet, f.count desc, f.value"#
     )
     .fetch_all(pool)
     .await?
     .into_iter()
-    .map(|r| (r.facet, r.value, r.count))
+    .map(|r| (r.facet, r.value, r.label, r.count))
     .collect())
 }
 
@@ -715,9 +755,10 @@ pub async fn update_metadata(
 /// A function's configuration as the cloud reports it now, beside what the catalog recorded.
 #[derive(Clone, Debug)]
 pub struct Live {
-    /// (field, catalog value, cloud value) for each field; `differs` marks the disagreements.
+    /// (field, catalog value, cloud value) for each field.
     pub fields: Vec<(&'static str, String, String)>,
-    pub last_modified: Option<String>,
+    /// The environment variables, which the catalog does not keep.
+    pub environment: BTreeMap<String, String>,
 }
 
 /// Reads the function's configuration from the cloud (GetFunctionConfiguration).
@@ -755,7 +796,12 @@ pub async fn live(connection: &Connection, detail: &Detail) -> Result<Live> {
             text(config.state().map(|s| s.as_str().to_owned())),
         ),
     ];
-    Ok(Live { fields, last_modified: config.last_modified().map(str::to_owned) })
+    let environment = config
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Live { fields, environment })
 }
 
 /// A change to a function's configuration, as the Configuration form sends it.
@@ -855,21 +901,4 @@ pub async fn update_configuration(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// The function's environment variables, read live.
-pub async fn live_environment(
-    connection: &Connection,
-    detail: &Detail,
-) -> Result<BTreeMap<String, String>> {
-    let lambda = connection.lambda(&detail.entry.region).await;
-    let config =
-        lambda.get_function_configuration().function_name(&detail.arn).send().await.map_err(
-            |e| Error::Conflict(aws_sdk_lambda::error::DisplayErrorContext(&e).to_string()),
-        )?;
-    Ok(config
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default())
 }

@@ -19,7 +19,7 @@ pub async fn search_catalog(filters: CatalogFilters) -> Result<CatalogPage, ApiE
         let query = ssr::query(pool, &filters).await?;
         let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
         let connections = ssr::connection_views(pool).await?;
-        let facets = ssr::facet_views(pool, &connections).await?;
+        let facets = ssr::facet_views(pool).await?;
         Ok(CatalogPage {
             rows: entries.into_iter().map(ssr::row_view).collect(),
             next: next.map(|(name, id)| format!("{name}|{id}")),
@@ -188,6 +188,44 @@ mod ssr {
         })
     }
 
+    /// The function `function_id` names and its connection, if `account` may change it.
+    pub async fn editable(
+        pool: &PgPool,
+        account: &backend::accounts::Account,
+        function_id: &str,
+    ) -> Result<(backend::catalog::Detail, backend::connections::Connection), ApiError> {
+        let id = uuid("function_id", function_id)?;
+        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+        if !backend::catalog::may_edit(pool, account, &detail).await.map_err(fail)? {
+            return Err(ApiError::Forbidden);
+        }
+        let connection =
+            backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
+        Ok((detail, connection))
+    }
+
+    /// `key=value` lines of a textarea (blank ones skipped); keys are trimmed, values too when
+    /// `trim_values`. A line without `=` is an error on `field` that says `how`.
+    pub fn key_values(
+        field: &str,
+        text: &str,
+        how: &str,
+        trim_values: bool,
+    ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        let mut pairs = std::collections::BTreeMap::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let Some((key, value)) = line.split_once('=') else {
+                return Err(ApiError::Validation {
+                    field: field.to_owned(),
+                    message: format!("'{line}': {how}"),
+                });
+            };
+            let value = if trim_values { value.trim() } else { value };
+            pairs.insert(key.trim().to_owned(), value.to_owned());
+        }
+        Ok(pairs)
+    }
+
     pub async fn account_id(pool: &PgPool, email: &str) -> Result<Option<Uuid>, ApiError> {
         Ok(backend::accounts::find_by_email(pool, &email.trim().to_lowercase())
             .await
@@ -284,10 +322,11 @@ mod ssr {
     }
 
     pub async fn connection_views(pool: &PgPool) -> Result<Vec<ConnectionView>, ApiError> {
+        let runs = backend::catalog::last_runs(pool).await.map_err(fail)?;
         let mut views = Vec::new();
         for c in backend::connections::list(pool).await.map_err(fail)? {
-            let run = backend::catalog::last_run(pool, c.connection_id).await.map_err(fail)?;
-            let last_sync = run.as_ref().map(|r| match (&r.finished_at, &r.error) {
+            let run = runs.iter().find(|r| r.connection_id == c.connection_id);
+            let last_sync = run.map(|r| match (&r.finished_at, &r.error) {
                 (None, _) => format!("syncing… {} functions so far", r.seen),
                 (Some(_), Some(error)) => format!("last sync failed: {error}"),
                 (Some(at), None) => format!(
@@ -309,48 +348,19 @@ mod ssr {
                 regions: c.regions.join(", "),
                 cloud_account_id: c.cloud_account_id,
                 is_default: c.is_default,
-                syncing: run.as_ref().is_some_and(|r| r.finished_at.is_none()),
+                syncing: run.is_some_and(|r| r.finished_at.is_none()),
                 last_sync,
             });
         }
         Ok(views)
     }
 
-    pub async fn facet_views(
-        pool: &PgPool,
-        connections: &[ConnectionView],
-    ) -> Result<Vec<FacetView>, ApiError> {
-        let facets = backend::catalog::facets(pool).await.map_err(fail)?;
-        let accounts = backend::accounts::list_accounts(pool).await.map_err(fail)?;
-        let teams = backend::teams::list_teams(pool).await.map_err(fail)?;
-        Ok(facets
+    pub async fn facet_views(pool: &PgPool) -> Result<Vec<FacetView>, ApiError> {
+        Ok(backend::catalog::facets(pool)
+            .await
+            .map_err(fail)?
             .into_iter()
-            .filter(|(_, value, _)| !value.is_empty())
-            .filter_map(|(facet, value, count)| {
-                let (value, label) = match facet.as_str() {
-                    "owner" => {
-                        let email = accounts
-                            .iter()
-                            .find(|a| a.account.account_id.to_string() == value)?
-                            .account
-                            .email
-                            .clone();
-                        (email.clone(), email)
-                    }
-                    "team" => {
-                        let name =
-                            teams.iter().find(|t| t.team_id.to_string() == value)?.name.clone();
-                        (name.clone(), name)
-                    }
-                    "connection" => {
-                        let name =
-                            connections.iter().find(|c| c.connection_id == value)?.name.clone();
-                        (value, name)
-                    }
-                    _ => (value.clone(), value),
-                };
-                Some(FacetView { facet, value, label, count })
-            })
+            .map(|(facet, value, label, count)| FacetView { facet, value, label, count })
             .collect())
     }
 }
@@ -371,12 +381,19 @@ pub async fn get_function_detail(
         let can_edit = backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)?;
         let connection =
             backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
-        let (live, live_error) = match backend::catalog::live(&connection, &detail).await {
-            Ok(live) => {
-                (live.fields.into_iter().map(|(f, a, b)| (f.to_owned(), a, b)).collect(), None)
-            }
-            Err(error) => (Vec::new(), Some(error.to_string())),
-        };
+        let (live, environment, live_error) =
+            match backend::catalog::live(&connection, &detail).await {
+                Ok(live) => (
+                    live.fields.into_iter().map(|(f, a, b)| (f.to_owned(), a, b)).collect(),
+                    live.environment
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    None,
+                ),
+                Err(error) => (Vec::new(), String::new(), Some(error.to_string())),
+            };
         let drift = detail
             .drift
             .as_array()
@@ -391,10 +408,6 @@ pub async fn get_function_detail(
                 )
             })
             .collect();
-        let environment = backend::catalog::live_environment(&connection, &detail)
-            .await
-            .map(|env| env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default();
         let target = format!("function:{}", detail.entry.name);
         let activity = backend::audit::list_for_target(pool, &target, 50)
             .await
@@ -440,25 +453,9 @@ pub async fn update_function_metadata(
     let result = async {
         let account = require(&Role::ALL)?;
         let pool = &context()?.pool;
-        let id = ssr::uuid("function_id", &function_id)?;
-        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
-        if !backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)? {
-            return Err(ApiError::Forbidden);
-        }
-        let mut parsed = std::collections::BTreeMap::new();
-        for line in tags.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(ApiError::Validation {
-                    field: "tags".into(),
-                    message: format!("'{line}': write one tag a line as key=value"),
-                });
-            };
-            parsed.insert(key.trim().to_owned(), value.trim().to_owned());
-        }
-        let metadata =
-            backend::catalog::Metadata { owner, team, lifecycle, environment, tags: parsed };
-        let connection =
-            backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
+        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
+        let tags = ssr::key_values("tags", &tags, "write one tag a line as key=value", true)?;
+        let metadata = backend::catalog::Metadata { owner, team, lifecycle, environment, tags };
         backend::catalog::update_metadata(pool, &actor(&account), &connection, &detail, &metadata)
             .await
             .map_err(fail)
@@ -485,27 +482,19 @@ pub async fn update_function_configuration(
     let result = async {
         let account = require(&Role::ALL)?;
         let pool = &context()?.pool;
-        let id = ssr::uuid("function_id", &function_id)?;
-        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
-        if !backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)? {
-            return Err(ApiError::Forbidden);
-        }
+        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
         let number = |field: &str, raw: &str| {
             raw.trim().parse::<i32>().map_err(|_| ApiError::Validation {
                 field: field.to_owned(),
                 message: "enter a whole number".to_owned(),
             })
         };
-        let mut variables = std::collections::BTreeMap::new();
-        for line in environment.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let Some((key, value)) = line.split_once('=') else {
-                return Err(ApiError::Validation {
-                    field: "environment".into(),
-                    message: format!("'{line}': write one variable a line as KEY=value"),
-                });
-            };
-            variables.insert(key.trim().to_owned(), value.to_owned());
-        }
+        let variables = ssr::key_values(
+            "environment",
+            &environment,
+            "write one variable a line as KEY=value",
+            false,
+        )?;
         let change = backend::catalog::ConfigChange {
             memory_mb: number("memory_mb", &memory_mb)?,
             timeout_s: number("timeout_s", &timeout_s)?,
@@ -514,8 +503,6 @@ pub async fn update_function_configuration(
             runtime: runtime.trim().to_owned(),
             environment: variables,
         };
-        let connection =
-            backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
         backend::catalog::update_configuration(
             pool,
             &actor(&account),
