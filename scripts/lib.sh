@@ -71,6 +71,12 @@ ensure_test_tools() {
     python3 -m pip install --quiet awscli
     command -v pyenv >/dev/null && pyenv rehash # a pyenv python needs a shim for the new command
   fi
+  # The catalog is also tested against an independent Lambda emulator, moto.
+  if ! command -v moto_server >/dev/null; then
+    log "pip install moto[server]"
+    python3 -m pip install --quiet 'moto[server]'
+    command -v pyenv >/dev/null && pyenv rehash
+  fi
   # AWS's Node.js runtime client (aws-lambda-ric) builds its native part from source at install.
   local tool missing=()
   for tool in cmake autoconf automake libtool g++ make; do

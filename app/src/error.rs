@@ -46,6 +46,19 @@ impl ApiError {
         }
     }
 
+    /// A stable machine-readable name for the error, for the REST API's envelope.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Forbidden => "forbidden",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Validation { .. } => "invalid",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Internal | ApiError::Transport(_) => "internal",
+        }
+    }
+
     /// The field this error belongs to, if it is a validation error.
     pub fn field(&self) -> Option<&str> {
         match self {

@@ -16,7 +16,9 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::shell::Shell;
-use crate::pages::{admin, audit, catalog, dashboard, function, not_found, signin, upcoming};
+use crate::pages::{
+    admin, audit, catalog, dashboard, function, not_found, profile, signin, upcoming,
+};
 
 #[cfg(feature = "ssr")]
 pub use api::ssr::{ACCOUNT_KEY, ClientAddr, ConsoleContext};
@@ -69,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("governance") view=upcoming::Governance ssr=SsrMode::Async />
                     <Route path=path!("audit") view=audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("profile") view=profile::ProfilePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -19,6 +19,9 @@ impl SessionUser {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {
     pub message: String,
+    /// An error left by a plain form post that is not a server function (a file upload).
+    #[serde(default)]
+    pub error: bool,
 }
 
 /// What the dashboard shows.
@@ -206,4 +209,36 @@ pub struct AuditPageView {
     pub entries: Vec<AuditEntryView>,
     /// The cursor of the next (older) page.
     pub next: Option<String>,
+}
+
+/// A personal access token on the profile page (never its secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub token_id: String,
+    pub name: String,
+    /// The token's first characters, to tell it apart.
+    pub prefix: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked: bool,
+}
+
+/// A token just made: the only time its secret is seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub name: String,
+    pub secret: String,
+}
+
+/// The Code tab: the package's files, and the handler's file when it can be edited inline.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeView {
+    pub files: Vec<String>,
+    pub size: i64,
+    pub sha256: String,
+    /// The handler's file and its text.
+    pub path: Option<String>,
+    pub source: Option<String>,
+    /// Why the code cannot be edited inline (or read at all).
+    pub reason: Option<String>,
 }

@@ -324,6 +324,8 @@ pub struct Query {
     /// Keyset cursor: the last row of the previous page, as (name, id).
     pub after: Option<(String, Uuid)>,
     pub limit: i64,
+    /// When the catalog is restricted: only functions this account or its teams own.
+    pub visible_to: Option<Uuid>,
 }
 
 /// One page of the catalog, by name, and the cursor of the next page if there is one.
@@ -375,6 +377,11 @@ pub async fn search(
     }
     if query.has_public_url {
         sql.push(" and f.url_auth_type = 'NONE'");
+    }
+    if let Some(reader) = query.visible_to {
+        sql.push(" and (f.owner_id = ").push_bind(reader);
+        sql.push(" or f.team_id in (select team_id from team_member where account_id = ");
+        sql.push_bind(reader).push("))");
     }
     if let Some((name, id)) = &query.after {
         sql.push(" and (f.name, f.function_id) > (").push_bind(name.clone()).push(", ");
@@ -608,11 +615,40 @@ pub async fn may_edit(
     if account.role == Role::Learner {
         return Ok(false);
     }
-    let Some(team_id) = detail.team_id else { return Ok(false) };
+    in_team(pool, detail.team_id, account.account_id).await
+}
+
+/// Whether `account` may see the function: everyone, unless an admin restricted the catalog;
+/// then admins, the owner and the owner's team.
+pub async fn may_read(
+    pool: &PgPool,
+    account: &crate::accounts::Account,
+    detail: &Detail,
+) -> Result<bool> {
+    if reader_scope(pool, account).await?.is_none() || detail.owner_id == Some(account.account_id) {
+        return Ok(true);
+    }
+    in_team(pool, detail.team_id, account.account_id).await
+}
+
+/// The account whose functions `account` is limited to when listing the catalog: `None` when the
+/// catalog is open or the account is an admin.
+pub async fn reader_scope(
+    pool: &PgPool,
+    account: &crate::accounts::Account,
+) -> Result<Option<Uuid>> {
+    if account.role == crate::accounts::Role::Admin {
+        return Ok(None);
+    }
+    Ok(crate::settings::catalog_restricted(pool).await?.then_some(account.account_id))
+}
+
+async fn in_team(pool: &PgPool, team_id: Option<Uuid>, account_id: Uuid) -> Result<bool> {
+    let Some(team_id) = team_id else { return Ok(false) };
     Ok(sqlx::query_scalar!(
         r#"select exists(select 1 from team_member where team_id = $1 and account_id = $2) as "member!""#,
         team_id,
-        account.account_id
+        account_id
     )
     .fetch_one(pool)
     .await?)
@@ -642,6 +678,52 @@ pub async fn update_metadata(
     connection: &Connection,
     detail: &Detail,
     metadata: &Metadata,
+) -> Result<()> {
+    write_metadata(pool, actor, connection, detail, metadata, "function.update_metadata").await
+}
+
+/// Hands the function to another owner (and, when given, another team), keeping everything else;
+/// written to the catalog and the cloud's `lambdaport:*` tags like any metadata change, and
+/// audited as a transfer.
+pub async fn transfer(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    connection: &Connection,
+    detail: &Detail,
+    new_owner: &str,
+    new_team: Option<&str>,
+) -> Result<()> {
+    if crate::accounts::EmailAddress::parse(new_owner)
+        .is_ok_and(|email| detail.entry.owner.as_deref() == Some(email.as_str()))
+    {
+        return Err(Error::invalid("owner", "that account already owns this function"));
+    }
+    let metadata = Metadata {
+        owner: new_owner.to_owned(),
+        team: new_team.map_or_else(|| detail.entry.team.clone().unwrap_or_default(), str::to_owned),
+        lifecycle: detail.entry.lifecycle.clone(),
+        environment: detail.entry.environment.clone(),
+        tags: user_tags(&detail.entry.tags),
+    };
+    write_metadata(pool, actor, connection, detail, &metadata, "function.transfer").await
+}
+
+/// The catalog's user tags (a JSON object of strings) as a map.
+pub fn user_tags(tags: &serde_json::Value) -> BTreeMap<String, String> {
+    tags.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+async fn write_metadata(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    connection: &Connection,
+    detail: &Detail,
+    metadata: &Metadata,
+    action: &str,
 ) -> Result<()> {
     if !["experimental", "production", "deprecated"].contains(&metadata.lifecycle.as_str()) {
         return Err(Error::invalid("lifecycle", "choose experimental, production or deprecated"));
@@ -685,7 +767,7 @@ pub async fn update_metadata(
     crate::audit::record(
         &mut tx,
         actor,
-        "function.update_metadata",
+        action,
         &format!("function:{}", detail.entry.name),
         serde_json::json!({
             "before": { "owner": detail.entry.owner, "team": detail.entry.team, "lifecycle": detail.entry.lifecycle,

@@ -4,12 +4,15 @@
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod code;
 pub mod connections;
 pub mod db;
 pub mod error;
 pub mod seed;
+pub mod settings;
 pub mod teams;
 pub mod throttle;
+pub mod tokens;
 
 pub use error::{Error, Result};
 pub use sqlx::PgPool;

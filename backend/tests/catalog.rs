@@ -228,3 +228,306 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         .expect("audit");
     assert_eq!(audited, 4);
 }
+
+async fn account(pool: &sqlx::PgPool, email: &str, role: &str) -> backend::accounts::Account {
+    let id = sqlx::query_scalar!(
+        "insert into account (email, password_hash, role) values ($1, 'x', $2) returning account_id",
+        email,
+        role
+    )
+    .fetch_one(pool)
+    .await
+    .expect("account");
+    backend::accounts::get_account(pool, id).await.expect("get").expect("exists")
+}
+
+/// Who may read and change a function, for each role, with the catalog open and restricted;
+/// transfer of ownership; and a change the cloud refuses leaves neither the change nor its audit
+/// event behind.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn each_role_may_do_what_it_should_and_no_more(pool: sqlx::PgPool) {
+    let (base, _stop) = engine().await;
+    create_function(&base, "ledger", json!({})).await;
+    create_function(&base, "stranger", json!({})).await;
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("get");
+    catalog::sync(&pool, &connection).await.expect("sync");
+
+    let admin = account(&pool, "root@example.com", "admin").await;
+    let owner = account(&pool, "owner@example.com", "developer").await;
+    let teammate = account(&pool, "mate@example.com", "developer").await;
+    let outsider = account(&pool, "out@example.com", "developer").await;
+    let learner = account(&pool, "learner@example.com", "learner").await;
+    let team = backend::teams::create_team(
+        &pool,
+        &Actor::system(),
+        &backend::teams::TeamName::parse("payments").expect("name"),
+    )
+    .await
+    .expect("team");
+    for member in [&teammate, &learner] {
+        backend::teams::add_member(&pool, &Actor::system(), team, member.account_id)
+            .await
+            .expect("member");
+    }
+    let (shadows, _) =
+        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+            .await
+            .expect("shadows");
+    let id_of = |name: &str| shadows.iter().find(|f| f.name == name).expect("shadow").function_id;
+    let (ledger, stranger) = (id_of("ledger"), id_of("stranger"));
+    catalog::import(&pool, &Actor::system(), ledger, owner.account_id, Some(team))
+        .await
+        .expect("import");
+    catalog::import(&pool, &Actor::system(), stranger, outsider.account_id, None)
+        .await
+        .expect("import");
+
+    let detail = catalog::detail(&pool, ledger).await.expect("detail");
+    for (who, may) in [
+        (&admin, true),
+        (&owner, true),
+        (&teammate, true),
+        (&outsider, false),
+        (&learner, false), // in the team, but learners change only their own
+    ] {
+        assert_eq!(catalog::may_edit(&pool, who, &detail).await.expect("may_edit"), may, "{who:?}");
+        assert!(catalog::may_read(&pool, who, &detail).await.expect("may_read"), "open catalog");
+    }
+
+    // Restricted: others see only their own and their teams' functions; admins see everything.
+    backend::settings::set_catalog_restricted(&pool, &Actor::system(), true).await.expect("set");
+    for (who, may) in [(&admin, true), (&owner, true), (&learner, true), (&outsider, false)] {
+        assert_eq!(catalog::may_read(&pool, who, &detail).await.expect("may_read"), may, "{who:?}");
+    }
+    let names = |scope: Option<uuid::Uuid>| {
+        let pool = pool.clone();
+        async move {
+            let query = Query { visible_to: scope, limit: 10, ..Query::default() };
+            let (rows, _) = catalog::search(&pool, &query).await.expect("search");
+            rows.into_iter().map(|r| r.name).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(catalog::reader_scope(&pool, &admin).await.expect("scope"), None);
+    let scope = catalog::reader_scope(&pool, &outsider).await.expect("scope");
+    assert_eq!(names(scope).await, ["stranger"]);
+    let scope = catalog::reader_scope(&pool, &teammate).await.expect("scope");
+    assert_eq!(names(scope).await, ["ledger"]);
+    assert_eq!(names(None).await, ["ledger", "stranger"]);
+    backend::settings::set_catalog_restricted(&pool, &Actor::system(), false).await.expect("set");
+    assert_eq!(catalog::reader_scope(&pool, &outsider).await.expect("scope"), None);
+
+    // Transfer: a new owner, the team kept, the cloud's owner tag follows.
+    assert!(matches!(
+        catalog::transfer(&pool, &Actor::system(), &connection, &detail, "OWNER@example.com", None)
+            .await,
+        Err(backend::Error::Validation { field: "owner", .. })
+    ));
+    catalog::transfer(&pool, &Actor::system(), &connection, &detail, "mate@example.com", None)
+        .await
+        .expect("transfer");
+    let after = catalog::detail(&pool, ledger).await.expect("detail");
+    assert_eq!(after.owner_id, Some(teammate.account_id));
+    assert_eq!(after.entry.team.as_deref(), Some("payments"));
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:ledger";
+    let tags: serde_json::Value = reqwest::get(format!("{base}/2017-03-31/tags/{arn}"))
+        .await
+        .expect("tags")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tags["Tags"]["lambdaport:owner"], "mate@example.com");
+    assert_eq!(tags["Tags"]["lambdaport:team"], "payments");
+    let activity = backend::audit::list_for_target(&pool, "function:ledger", 5).await.expect("log");
+    assert_eq!(activity[0].action, "function.transfer");
+
+    // The cloud refuses (the function is gone): nothing changes, and nothing is audited.
+    let audited = || async {
+        sqlx::query_scalar!(r#"select count(*) as "n!" from audit_event"#)
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+    };
+    let before = audited().await;
+    reqwest::Client::new()
+        .delete(format!("{base}/2015-03-31/functions/ledger"))
+        .send()
+        .await
+        .expect("delete");
+    let metadata = catalog::Metadata {
+        owner: "owner@example.com".into(),
+        team: String::new(),
+        lifecycle: "deprecated".into(),
+        environment: "dev".into(),
+        tags: Default::default(),
+    };
+    let refused =
+        catalog::update_metadata(&pool, &Actor::system(), &connection, &after, &metadata).await;
+    assert!(matches!(refused, Err(backend::Error::Conflict(_))), "{refused:?}");
+    let unchanged = catalog::detail(&pool, ledger).await.expect("detail");
+    assert_eq!(
+        (unchanged.owner_id, unchanged.entry.lifecycle.as_str()),
+        (Some(teammate.account_id), "experimental")
+    );
+    assert_eq!(audited().await, before, "no audit event without its change");
+}
+
+/// Tokens: shown once, stored hashed, usable until revoked, only by their owner's revoke.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn tokens_authenticate_until_revoked(pool: sqlx::PgPool) {
+    use backend::tokens;
+    let ada = account(&pool, "ada@example.com", "developer").await;
+    let bob = account(&pool, "bob@example.com", "developer").await;
+    assert!(matches!(
+        tokens::create(&pool, &Actor::system(), &ada, "  ").await,
+        Err(backend::Error::Validation { field: "name", .. })
+    ));
+    let (token, secret) = tokens::create(&pool, &Actor::system(), &ada, "ci").await.expect("token");
+    assert!(secret.starts_with(tokens::TOKEN_PREFIX) && secret.len() == 37, "{secret}");
+    assert!(secret.starts_with(&token.prefix));
+    let stored: Vec<u8> = sqlx::query_scalar!("select token_hash from api_token")
+        .fetch_one(&pool)
+        .await
+        .expect("hash");
+    assert_eq!(stored.len(), 32);
+    assert!(!String::from_utf8_lossy(&stored).contains(&secret[5..]), "only the hash is kept");
+
+    let who = tokens::authenticate(&pool, &secret).await.expect("authenticates");
+    assert_eq!(who.account_id, ada.account_id);
+    assert!(tokens::list(&pool, ada.account_id).await.expect("list")[0].last_used_at.is_some());
+    for wrong in ["", "lpat_nope", &secret[..secret.len() - 1], "Bearer x"] {
+        assert!(
+            matches!(
+                tokens::authenticate(&pool, wrong).await,
+                Err(backend::Error::Unauthorized(_))
+            ),
+            "{wrong}"
+        );
+    }
+    // Bob cannot revoke Ada's token; Ada can, and then it stops working.
+    assert!(matches!(
+        tokens::revoke(&pool, &Actor::system(), &bob, token.api_token_id).await,
+        Err(backend::Error::NotFound(_))
+    ));
+    tokens::revoke(&pool, &Actor::system(), &ada, token.api_token_id).await.expect("revoke");
+    assert!(tokens::authenticate(&pool, &secret).await.is_err());
+    let actions: Vec<String> =
+        sqlx::query_scalar!("select action from audit_event order by audit_event_id")
+            .fetch_all(&pool)
+            .await
+            .expect("audit");
+    assert_eq!(actions, ["token.create", "token.revoke"]);
+}
+
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in files {
+        writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("start");
+        writer.write_all(text.as_bytes()).expect("write");
+    }
+    writer.finish().expect("zip").into_inner()
+}
+
+async fn invoke(base: &str, name: &str) -> String {
+    reqwest::Client::new()
+        .post(format!("{base}/2015-03-31/functions/{name}/invocations"))
+        .body("{}")
+        .send()
+        .await
+        .expect("invoke")
+        .text()
+        .await
+        .expect("body")
+}
+
+/// The Code tab's backend: the handler's file read from the package, saved back with the other
+/// files kept, a zip uploaded; each change runs in the engine and is audited.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn code_is_read_edited_and_uploaded(pool: sqlx::PgPool) {
+    use backend::code;
+    use base64::Engine as _;
+    let (base, _stop) = engine().await;
+    let package = zip_of(&[
+        (
+            "lambda_function.py",
+            "from helper import word\ndef lambda_handler(event, context):\n    return word()\n",
+        ),
+        ("helper.py", "def word():\n    return 'one'\n"),
+    ]);
+    let created = reqwest::Client::new()
+        .post(format!("{base}/2015-03-31/functions"))
+        .json(&json!({
+            "FunctionName": "words", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
+            "Role": "arn:aws:iam::000000000000:role/r",
+            "Code": { "ZipFile": base64::engine::general_purpose::STANDARD.encode(&package) },
+        }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("get");
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let function_id: uuid::Uuid =
+        sqlx::query_scalar!("select function_id from catalog_function where name = 'words'")
+            .fetch_one(&pool)
+            .await
+            .expect("listed");
+    let detail = catalog::detail(&pool, function_id).await.expect("detail");
+
+    let read = code::read(&connection, &detail).await.expect("read");
+    assert_eq!(read.files, ["lambda_function.py", "helper.py"]);
+    let (path, text) = read.inline.expect("editable inline");
+    assert_eq!(path, "lambda_function.py");
+    assert!(text.contains("return word()"));
+    assert_eq!(invoke(&base, "words").await, "\"one\"");
+
+    let edited = text.replace("return word()", "return word() + '!'");
+    let sha = code::save_file(&pool, &Actor::system(), &connection, &detail, &path, &edited)
+        .await
+        .expect("save");
+    assert_ne!(sha, read.sha256);
+    assert_eq!(invoke(&base, "words").await, "\"one!\"", "the helper file was kept");
+    assert!(matches!(
+        code::save_file(&pool, &Actor::system(), &connection, &detail, "nope.py", "x").await,
+        Err(backend::Error::Validation { field: "source", .. })
+    ));
+
+    let upload = zip_of(&[("lambda_function.py", "def lambda_handler(e, c):\n    return 'two'\n")]);
+    code::upload(&pool, &Actor::system(), &connection, &detail, upload).await.expect("upload");
+    assert_eq!(invoke(&base, "words").await, "\"two\"");
+    for bad in [b"not a zip".to_vec(), zip_of(&[])] {
+        assert!(matches!(
+            code::upload(&pool, &Actor::system(), &connection, &detail, bad).await,
+            Err(backend::Error::Validation { field: "code", .. })
+        ));
+    }
+    let read = code::read(&connection, &detail).await.expect("read");
+    assert_eq!(read.files, ["lambda_function.py"]);
+
+    // A handler that points at no file: shown, with the reason, not editable.
+    let config = catalog::ConfigChange {
+        memory_mb: 128,
+        timeout_s: 3,
+        description: String::new(),
+        handler: "app.main".into(),
+        runtime: "python3.12".into(),
+        environment: Default::default(),
+    };
+    catalog::update_configuration(&pool, &Actor::system(), &connection, &detail, &config)
+        .await
+        .expect("configuration");
+    let detail = catalog::detail(&pool, function_id).await.expect("detail");
+    let read = code::read(&connection, &detail).await.expect("read");
+    assert!(read.inline.is_none());
+    assert!(read.reason.is_some_and(|r| r.contains("app.py")));
+
+    let changes = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from audit_event where action = 'function.update_code'"#
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(changes, 2, "the save and the upload; the refused ones left nothing");
+}

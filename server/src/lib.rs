@@ -1,6 +1,7 @@
 //! The `lambdaport` binary as a library: `main.rs` parses the command line and calls [`run`];
 //! tests call [`Console::build`] and [`Console::serve`] with a listener on port 0.
 
+pub mod api_v1;
 pub mod config;
 pub mod postgres;
 pub mod telemetry;

@@ -54,10 +54,16 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
             i64::try_from(sessions.idle.as_secs()).unwrap_or(i64::MAX),
         )));
-    Router::new()
+    let console = Router::new()
         .route("/healthz", get(healthz))
         .route("/favicon.svg", get(favicon))
         .route("/audit/export", get(export_audit))
+        .route(
+            "/catalog/{id}/code",
+            axum::routing::post(upload_code).layer(axum::extract::DefaultBodyLimit::max(
+                backend::code::MAX_ZIP_BYTES + 64 * 1024,
+            )),
+        )
         .nest_service("/pkg", ServeDir::new(pkg_dir))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -70,7 +76,11 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .layer(middleware::from_fn(guard_pages))
         .layer(middleware::from_fn_with_state(state.clone(), load_account))
         .layer(session_layer)
-        .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_only));
+    // The REST API authenticates each request by token: no sessions, no same-origin check.
+    Router::new()
+        .nest("/api/v1", crate::api_v1::router())
+        .merge(console)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
@@ -174,6 +184,51 @@ async fn export_audit(
                 .into_response()
         }
     }
+}
+
+/// `POST /catalog/{id}/code` (multipart, field `zip`): replaces a function's code with an
+/// uploaded zip through UpdateFunctionCode, then sends the browser back to the function page with
+/// the outcome as a one-time message. A plain form post, so it works without JavaScript.
+async fn upload_code(
+    State(state): State<AppState>,
+    account: Option<axum::Extension<backend::accounts::Account>>,
+    session: Session,
+    axum::Extension(ClientAddr(client)): axum::Extension<ClientAddr>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let Some(axum::Extension(account)) = account else {
+        return Redirect::to("/signin").into_response();
+    };
+    let back = Redirect::to(&format!("/catalog/{}#code", encode_query(&id)));
+    let outcome: Result<String, app::error::ApiError> = async {
+        let pool = &state.console.pool;
+        let (detail, connection) = app::api::catalog::ssr::editable(pool, &account, &id).await?;
+        let invalid =
+            |message: String| app::error::ApiError::Validation { field: "zip".to_owned(), message };
+        let mut zip = None;
+        while let Some(field) = multipart.next_field().await.map_err(|e| invalid(e.body_text()))? {
+            if field.name() == Some("zip") {
+                zip = Some(field.bytes().await.map_err(|e| invalid(e.body_text()))?);
+            }
+        }
+        let zip = zip
+            .filter(|z| !z.is_empty())
+            .ok_or_else(|| invalid("choose a .zip file to upload".to_owned()))?;
+        let actor = backend::audit::Actor::account(account.account_id, client);
+        backend::code::upload(pool, &actor, &connection, &detail, zip.to_vec())
+            .await
+            .map_err(app::api::ssr::fail)
+    }
+    .await;
+    let (message, error) = match outcome {
+        Ok(sha) => (format!("Code uploaded (SHA-256 {sha})"), false),
+        Err(error) => (format!("The upload failed: {error}"), true),
+    };
+    if app::api::ssr::leave_flash(&session, message, error).await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    back.into_response()
 }
 
 fn download(name: &str, content_type: &'static str, body: String) -> Response {

@@ -1,6 +1,8 @@
 //! The console over real HTTP against a real Postgres: health, sign-in, sessions, the origin
-//! check, roles and the sign-in rate limit.
+//! check, roles and the sign-in rate limit; the REST API in `console/api.rs`.
 
+#[path = "console/api.rs"]
+mod api;
 mod common;
 
 use std::time::Duration;

@@ -129,3 +129,41 @@ fn parse_id(what: &'static str, raw: &str) -> Result<uuid::Uuid, ApiError> {
         message: format!("choose a {what}"),
     })
 }
+
+/// Whether the catalog is restricted to owners and their teams (admins).
+#[server(endpoint = "catalog_restricted")]
+pub async fn catalog_restricted() -> Result<bool, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        backend::settings::catalog_restricted(&context()?.pool).await.map_err(fail)
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Restricts the catalog (`restricted = "yes"`) so that people other than admins see only the
+/// functions they or their teams own, or opens it to everyone signed in again (admins).
+#[server(endpoint = "set_catalog_restricted")]
+pub async fn set_catalog_restricted(restricted: Option<String>) -> Result<bool, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let restricted = restricted.as_deref() == Some("yes");
+        backend::settings::set_catalog_restricted(&context()?.pool, &actor(&admin), restricted)
+            .await
+            .map_err(fail)?;
+        Ok(restricted)
+    }
+    .await;
+    settle(result, |r| Some(restriction_message(*r))).await
+}
+
+/// What the restriction setting means, in words.
+pub fn restriction_message(restricted: bool) -> String {
+    if restricted {
+        "The catalog is restricted: people see only their own and their teams' functions".to_owned()
+    } else {
+        "The catalog is open: everyone signed in can read it".to_owned()
+    }
+}

@@ -16,10 +16,14 @@ pub async fn search_catalog(filters: CatalogFilters) -> Result<CatalogPage, ApiE
     let result = async {
         let account = require(&Role::ALL)?;
         let pool = &context()?.pool;
-        let query = ssr::query(pool, &filters).await?;
+        let query = ssr::query(pool, &account, &filters).await?;
         let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
         let connections = ssr::connection_views(pool).await?;
-        let facets = ssr::facet_views(pool).await?;
+        // Facet counts are over the whole catalog: not for someone restricted to part of it.
+        let facets = match query.visible_to {
+            None => ssr::facet_views(pool).await?,
+            Some(_) => Vec::new(),
+        };
         Ok(CatalogPage {
             rows: entries.into_iter().map(ssr::row_view).collect(),
             next: next.map(|(name, id)| format!("{name}|{id}")),
@@ -173,7 +177,9 @@ pub async fn remove_connection(
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub mod ssr {
+    //! Shared by the catalog's server functions and the REST API.
+
     use backend::PgPool;
     use uuid::Uuid;
 
@@ -194,8 +200,7 @@ mod ssr {
         account: &backend::accounts::Account,
         function_id: &str,
     ) -> Result<(backend::catalog::Detail, backend::connections::Connection), ApiError> {
-        let id = uuid("function_id", function_id)?;
-        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+        let detail = readable(pool, account, function_id).await?;
         if !backend::catalog::may_edit(pool, account, &detail).await.map_err(fail)? {
             return Err(ApiError::Forbidden);
         }
@@ -237,9 +242,27 @@ mod ssr {
         value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
-    /// The backend query for the page's filters; owners by email, teams by name.
+    /// The function `function_id` names, if `account` may see it (when the catalog is restricted,
+    /// someone else's function is "not found", as if it did not exist).
+    pub async fn readable(
+        pool: &PgPool,
+        account: &backend::accounts::Account,
+        function_id: &str,
+    ) -> Result<backend::catalog::Detail, ApiError> {
+        let id = uuid("function_id", function_id)?;
+        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+        if backend::catalog::may_read(pool, account, &detail).await.map_err(fail)? {
+            Ok(detail)
+        } else {
+            Err(ApiError::NotFound("function".to_owned()))
+        }
+    }
+
+    /// The backend query for the page's filters, as `account` may see the catalog; owners by
+    /// email, teams by name.
     pub async fn query(
         pool: &PgPool,
+        account: &backend::accounts::Account,
         f: &CatalogFilters,
     ) -> Result<backend::catalog::Query, ApiError> {
         let owner = match present(&f.owner) {
@@ -288,6 +311,7 @@ mod ssr {
             shadows: present(&f.view).as_deref() == Some("shadows"),
             after,
             limit: 50,
+            visible_to: backend::catalog::reader_scope(pool, account).await.map_err(fail)?,
         })
     }
 
@@ -376,8 +400,7 @@ pub async fn get_function_detail(
     let result = async {
         let account = require(&Role::ALL)?;
         let pool = &context()?.pool;
-        let id = ssr::uuid("function_id", &function_id)?;
-        let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+        let detail = ssr::readable(pool, &account, &function_id).await?;
         let can_edit = backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)?;
         let connection =
             backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
@@ -464,6 +487,36 @@ pub async fn update_function_metadata(
     settle(result, |()| Some("Saved, in the catalog and in the cloud's tags".to_owned())).await
 }
 
+/// Hands the function to another owner (and optionally team), keeping its lifecycle, environment
+/// and tags; written to the cloud's `lambdaport:*` tags too. Owners, their team and admins only.
+#[server(endpoint = "transfer_function")]
+pub async fn transfer_function(
+    function_id: String,
+    new_owner: String,
+    new_team: String,
+    confirm: Option<String>,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(&Role::ALL)?;
+        if confirm.as_deref() != Some("yes") {
+            return Err(ApiError::Validation {
+                field: "confirm".into(),
+                message: "tick the box to confirm the transfer".into(),
+            });
+        }
+        let pool = &context()?.pool;
+        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
+        let team = Some(new_team.trim()).filter(|t| *t != "keep");
+        backend::catalog::transfer(pool, &actor(&account), &connection, &detail, &new_owner, team)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Ownership transferred".to_owned())).await
+}
+
 /// Changes memory, timeout, description, handler, runtime and environment variables (one
 /// `KEY=value` a line) through UpdateFunctionConfiguration; the cloud's validation errors come
 /// back on their field. Owners, their team and admins only.
@@ -515,4 +568,62 @@ pub async fn update_function_configuration(
     }
     .await;
     settle(result, |()| Some("Configuration updated".to_owned())).await
+}
+
+/// The function's code (Code tab): its files and the handler's file, read from the cloud.
+#[server(endpoint = "function_code")]
+pub async fn function_code(function_id: String) -> Result<crate::types::CodeView, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
+        Ok(match backend::code::read(&connection, &detail).await {
+            Ok(code) => {
+                let (path, source) = code.inline.unzip();
+                crate::types::CodeView {
+                    files: code.files,
+                    size: code.size,
+                    sha256: code.sha256,
+                    path,
+                    source,
+                    reason: code.reason,
+                }
+            }
+            Err(error @ (backend::Error::Conflict(_) | backend::Error::Validation { .. })) => {
+                crate::types::CodeView { reason: Some(error.to_string()), ..Default::default() }
+            }
+            Err(error) => return Err(fail(error)),
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Saves the handler's file edited inline: the package with that file replaced, through
+/// UpdateFunctionCode. Owners, their team and admins only.
+#[server(endpoint = "save_function_code")]
+pub async fn save_function_code(
+    function_id: String,
+    path: String,
+    source: String,
+) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
+        // Browsers send a textarea's line breaks as CRLF.
+        let source = source.replace("\r\n", "\n");
+        backend::code::save_file(pool, &actor(&account), &connection, &detail, &path, &source)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |sha| Some(code_saved_message(sha))).await
+}
+
+/// What saving code says, with the new package's SHA-256.
+pub fn code_saved_message(sha256: &str) -> String {
+    format!("Code saved (SHA-256 {sha256})")
 }

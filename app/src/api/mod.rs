@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod dashboard;
+pub mod tokens;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -144,9 +145,18 @@ pub mod ssr {
         {
             // Errors need no help: server_fn puts them in the redirect's URL, where the page's
             // `ServerAction` finds them. Successes leave no trace there, so they go in the session.
-            session().await?.insert(FLASH_KEY, Flash { message }).await.map_err(session_failed)?;
+            leave_flash(&session().await?, message, false).await?;
         }
         result
+    }
+
+    /// Leaves a one-time message for the next page this session loads.
+    pub async fn leave_flash(
+        session: &Session,
+        message: String,
+        error: bool,
+    ) -> Result<(), ApiError> {
+        session.insert(FLASH_KEY, Flash { message, error }).await.map_err(session_failed)
     }
 
     /// Takes the flash message left for this page load, if any.
@@ -154,7 +164,6 @@ pub mod ssr {
         session().await?.remove::<Flash>(FLASH_KEY).await.map_err(session_failed)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` for the UI.
     /// One audit event as the pages show it.
     pub fn audit_line(e: backend::audit::AuditEvent) -> crate::types::AuditLine {
         crate::types::AuditLine {
@@ -165,6 +174,7 @@ pub mod ssr {
         }
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` for the UI.
     pub fn rfc3339(at: time::OffsetDateTime) -> String {
         at.to_offset(time::UtcOffset::UTC)
             .format(&time::format_description::well_known::Rfc3339)

@@ -1,5 +1,6 @@
-//! The one-time success message a form posted without JavaScript left for the page it returns
-//! to. (Its errors come back in the redirect's URL, where the form's `ServerAction` shows them.)
+//! The one-time message a form posted without JavaScript left for the page it returns to: a
+//! success (a server function's errors come back in the redirect's URL, where the form's
+//! `ServerAction` shows them), or the outcome of a file upload.
 
 use leptos::prelude::*;
 
@@ -17,7 +18,13 @@ pub fn FlashMessage() -> impl IntoView {
                     .await
                     .ok()
                     .flatten()
-                    .map(|f| view! { <div class="alert alert-ok" role="status">{f.message}</div> })
+                    .map(|f| {
+                        if f.error {
+                            view! { <div class="alert alert-error" role="alert">{f.message}</div> }.into_any()
+                        } else {
+                            view! { <div class="alert alert-ok" role="status">{f.message}</div> }.into_any()
+                        }
+                    })
             })}
         </Suspense>
     }

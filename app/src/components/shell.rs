@@ -65,6 +65,7 @@ pub fn Shell() -> impl IntoView {
                                             "Signed in as " <strong>{u.email}</strong> <br />
                                             "Role: " <span class="badge">{u.role}</span>
                                         </p>
+                                        <p><a href="/profile">"Profile and API tokens"</a></p>
                                         <ActionForm action=sign_out>
                                             <button type="submit" class="btn">"Sign out"</button>
                                         </ActionForm>

@@ -4,7 +4,10 @@ use leptos::html::Form;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::admin::{AddTeamMember, CreateAccount, CreateTeam, SetAccountRole, list_directory};
+use crate::api::admin::{
+    AddTeamMember, CreateAccount, CreateTeam, SetAccountRole, SetCatalogRestricted,
+    catalog_restricted, list_directory, restriction_message,
+};
 use crate::error::{ApiError, ErrorAlert, error_fallback};
 use crate::types::{AccountView, Directory, ROLES, TeamView};
 
@@ -98,12 +101,44 @@ pub fn AdminPage() -> impl IntoView {
                         .map(|d| {
                             view! {
                                 <DirectoryView d actions />
+                                <CatalogAccess />
                                 <crate::pages::connections::ConnectionsAdmin />
                             }
                         })
                 })}
             </ErrorBoundary>
         </Transition>
+    }
+}
+
+/// Who may read the catalog: everyone signed in (the default), or only the owners of each function
+/// and their teams (admins always see everything).
+#[component]
+fn CatalogAccess() -> impl IntoView {
+    let set = ServerAction::<SetCatalogRestricted>::new();
+    let current = Resource::new(move || set.version().get(), |_| catalog_restricted());
+    view! {
+        <section class="card" aria-labelledby="catalog-access">
+            <h2 id="catalog-access">"Catalog access"</h2>
+            {outcome(set.value(), restriction_message)}
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+                <ErrorBoundary fallback=error_fallback>
+                    {move || Suspend::new(async move {
+                        current.await.map(|restricted| view! {
+                            <p data-testid="catalog-access">{restriction_message(restricted)} "."</p>
+                            <ActionForm action=set>
+                                <label class="check" for="restrict-catalog">
+                                    <input id="restrict-catalog" type="checkbox" name="restricted" value="yes"
+                                        checked=restricted />
+                                    " Only owners, their teams and admins may see a function"
+                                </label>
+                                <button type="submit" class="btn" disabled=set.pending()>"Save access"</button>
+                            </ActionForm>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
     }
 }
 

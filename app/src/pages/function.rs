@@ -7,8 +7,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::catalog::{
-    UpdateFunctionConfiguration, UpdateFunctionMetadata, get_function_detail,
+    SaveFunctionCode, TransferFunction, UpdateFunctionConfiguration, UpdateFunctionMetadata,
+    code_saved_message, function_code, get_function_detail,
 };
+use crate::components::editor::CodeEditor;
 use crate::error::error_fallback;
 use crate::pages::admin::outcome;
 use crate::types::FunctionDetail;
@@ -18,10 +20,11 @@ pub fn FunctionPage() -> impl IntoView {
     let params = use_params_map();
     let save = ServerAction::<UpdateFunctionMetadata>::new();
     let configure = ServerAction::<UpdateFunctionConfiguration>::new();
+    let transfer = ServerAction::<TransferFunction>::new();
     let detail = Resource::new(
         move || {
             let id = params.with(|p| p.get("id").unwrap_or_default());
-            (id, save.version().get(), configure.version().get())
+            (id, save.version().get(), configure.version().get(), transfer.version().get())
         },
         |(id, ..)| get_function_detail(id),
     );
@@ -30,9 +33,10 @@ pub fn FunctionPage() -> impl IntoView {
         <p><a href="/catalog">"← Catalog"</a></p>
         {outcome(save.value(), |()| "Saved, in the catalog and in the cloud's tags".to_owned())}
         {outcome(configure.value(), |()| "Configuration updated".to_owned())}
+        {outcome(transfer.value(), |()| "Ownership transferred".to_owned())}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
-                {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save configure /> }) })}
+                {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save configure transfer /> }) })}
             </ErrorBoundary>
         </Transition>
     }
@@ -43,6 +47,7 @@ fn Detail(
     d: FunctionDetail,
     save: ServerAction<UpdateFunctionMetadata>,
     configure: ServerAction<UpdateFunctionConfiguration>,
+    transfer: ServerAction<TransferFunction>,
 ) -> impl IntoView {
     let cloud = |field: &str| {
         d.live
@@ -96,6 +101,8 @@ fn Detail(
     let lifecycle = row.lifecycle.clone();
     let environment = row.environment.clone();
     let team = row.team.clone().unwrap_or_default();
+    let (transfer_id, code_id) = (row.function_id.clone(), row.function_id.clone());
+    let transfer_teams = d.teams.clone();
     view! {
         <div class="page-head">
             <h1>{row.name.clone()}</h1>
@@ -152,6 +159,30 @@ fn Detail(
                         <p class="hint">"One key=value a line. The owner, team, lifecycle and environment are also written to the function's lambdaport:* tags in the cloud."</p>
                         <button type="submit" class="btn btn-primary" disabled=save.pending()>"Save"</button>
                     </ActionForm>
+                    <h3>"Transfer ownership"</h3>
+                    <p class="hint">"Hand the function to someone else. You keep access only through its team."</p>
+                    <ActionForm action=transfer>
+                        <input type="hidden" name="function_id" value=transfer_id />
+                        <label for="transfer-owner">"New owner (email)"</label>
+                        <input id="transfer-owner" name="new_owner" type="email" required autocomplete="off" />
+                        <label for="transfer-team">"Team"</label>
+                        <select id="transfer-team" name="new_team">
+                            <option value="keep" selected=true>"Keep the current team"</option>
+                            <option value="">"No team"</option>
+                            {transfer_teams
+                                .into_iter()
+                                .map(|t| {
+                                    let label = t.clone();
+                                    view! { <option value=t>{label}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                        <label class="check" for="transfer-confirm">
+                            <input id="transfer-confirm" type="checkbox" name="confirm" value="yes" required />
+                            " I want to hand this function over"
+                        </label>
+                        <button type="submit" class="btn" disabled=transfer.pending()>"Transfer"</button>
+                    </ActionForm>
                 }
                     .into_any()
             } else {
@@ -162,6 +193,7 @@ fn Detail(
                     .into_any()
             }}
         </section>
+        {configurable.then(|| view! { <CodeSection function_id=code_id /> })}
         {configurable.then(|| view! {
             <section class="card" aria-labelledby="configuration">
                 <h2 id="configuration">"Configuration"</h2>
@@ -200,6 +232,63 @@ fn Detail(
                 }
                     .into_any()
             }}
+        </section>
+    }
+}
+
+/// The Code tab: the handler's file in an editor, saved through UpdateFunctionCode, or a zip upload
+/// (a plain multipart form, handled by the server's `/catalog/{id}/code`).
+#[component]
+fn CodeSection(function_id: String) -> impl IntoView {
+    let save = ServerAction::<SaveFunctionCode>::new();
+    let id = function_id.clone();
+    let code =
+        Resource::new(move || (id.clone(), save.version().get()), |(id, _)| function_code(id));
+    let upload_action = format!("/catalog/{function_id}/code");
+    view! {
+        <section class="card" aria-labelledby="code-title" id="code">
+            <h2 id="code-title">"Code"</h2>
+            {outcome(save.value(), |sha: String| code_saved_message(&sha))}
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Reading the package…"</p> }>
+                <ErrorBoundary fallback=error_fallback>
+                    {move || {
+                        let function_id = function_id.clone();
+                        Suspend::new(async move {
+                            code.await.map(|c| {
+                                let summary = (!c.files.is_empty()).then(|| format!(
+                                    "{} file(s), {} bytes, SHA-256 {}: {}",
+                                    c.files.len(), c.size, c.sha256, c.files.join(", ")
+                                ));
+                                let editor = match (c.path, c.source) {
+                                    (Some(path), Some(source)) => view! {
+                                        <ActionForm action=save>
+                                            <input type="hidden" name="function_id" value=function_id />
+                                            <input type="hidden" name="path" value=path.clone() />
+                                            <label for="code-source">{format!("{path} (the handler's file)")}</label>
+                                            <CodeEditor name="source" id="code-source" path initial=source />
+                                            <button type="submit" class="btn btn-primary" disabled=save.pending()>
+                                                {move || if save.pending().get() { "Saving…" } else { "Save code" }}
+                                            </button>
+                                        </ActionForm>
+                                    }.into_any(),
+                                    _ => view! {
+                                        <p class="muted" data-testid="code-reason">
+                                            {c.reason.unwrap_or_else(|| "This code cannot be edited here.".to_owned())}
+                                        </p>
+                                    }.into_any(),
+                                };
+                                view! { <p class="muted" data-testid="code-summary">{summary}</p> {editor} }
+                            })
+                        })
+                    }}
+                </ErrorBoundary>
+            </Transition>
+            <h3>"Upload a zip"</h3>
+            <form method="post" enctype="multipart/form-data" action=upload_action>
+                <label for="code-zip">"Deployment package (.zip, up to 50 MB)"</label>
+                <input id="code-zip" name="zip" type="file" accept=".zip,application/zip" required />
+                <button type="submit" class="btn">"Upload and deploy"</button>
+            </form>
         </section>
     }
 }

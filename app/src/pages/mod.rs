@@ -7,5 +7,6 @@ pub mod connections;
 pub mod dashboard;
 pub mod function;
 pub mod not_found;
+pub mod profile;
 pub mod signin;
 pub mod upcoming;

@@ -1,0 +1,245 @@
+//! A function's code: read its deployment package (GetFunction's `Code.Location`), show the
+//! handler's file for inline editing, and save an edited file or an uploaded zip through
+//! UpdateFunctionCode. Every save is audited with the code's SHA-256 before and after.
+
+use std::io::{Cursor, Read as _, Write as _};
+
+use aws_sdk_lambda::primitives::Blob;
+use sqlx::PgPool;
+
+use crate::audit::{self, Actor};
+use crate::catalog::Detail;
+use crate::connections::Connection;
+use crate::error::{Error, Result};
+
+/// Lambda's limit for a zip uploaded directly (not through S3).
+pub const MAX_ZIP_BYTES: usize = 50 * 1024 * 1024;
+/// The largest file the inline editor opens or saves.
+pub const MAX_INLINE_BYTES: usize = 512 * 1024;
+
+/// What the Code tab shows.
+#[derive(Clone, Debug)]
+pub struct Code {
+    /// Every file in the package, by path.
+    pub files: Vec<String>,
+    /// The package's size in bytes and its SHA-256 (base64), as Lambda reports them.
+    pub size: i64,
+    pub sha256: String,
+    /// The handler's file and its text, when it can be edited inline.
+    pub inline: Option<(String, String)>,
+    /// Why it cannot, when it cannot.
+    pub reason: Option<String>,
+}
+
+/// The file a handler setting points at, as candidate paths in the package: `pkg.mod.handler`
+/// on Python is `pkg/mod.py`; `index.handler` on Node.js is `index.mjs`, `.js` or `.cjs`; a custom
+/// runtime starts `bootstrap`.
+pub fn handler_files(runtime: &str, handler: &str) -> Vec<String> {
+    let module = handler.rsplit_once('.').map_or(handler, |(module, _)| module);
+    if runtime.starts_with("python") {
+        vec![format!("{}.py", module.replace('.', "/"))]
+    } else if runtime.starts_with("nodejs") {
+        ["mjs", "js", "cjs"].iter().map(|ext| format!("{module}.{ext}")).collect()
+    } else {
+        vec!["bootstrap".to_owned()]
+    }
+}
+
+fn cloud_error(connection: &Connection, e: &dyn std::fmt::Display) -> Error {
+    Error::Conflict(format!("{} did not answer as expected: {e}", connection.name))
+}
+
+/// Downloads the current package: GetFunction, then its `Code.Location`.
+async fn package(connection: &Connection, detail: &Detail) -> Result<(Vec<u8>, i64, String)> {
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let function =
+        lambda.get_function().function_name(&detail.arn).send().await.map_err(|e| {
+            cloud_error(connection, &aws_sdk_lambda::error::DisplayErrorContext(&e))
+        })?;
+    let config = function.configuration();
+    let size = config.map_or(0, |c| c.code_size());
+    let sha256 = config.and_then(|c| c.code_sha256()).unwrap_or_default().to_owned();
+    let location = function.code().and_then(|c| c.location()).ok_or_else(|| {
+        Error::Conflict(format!("{} gave no download location for the code", connection.name))
+    })?;
+    let unreachable = |e: &dyn std::fmt::Display| {
+        Error::Conflict(format!(
+            "the code's download location could not be read ({e}); upload a zip to replace the code"
+        ))
+    };
+    let response = http_client()
+        .get(location)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| unreachable(&e))?;
+    let bytes = response.bytes().await.map_err(|e| unreachable(&e))?;
+    Ok((bytes.to_vec(), size, sha256))
+}
+
+fn http_client() -> reqwest::Client {
+    static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap_or_default()
+    });
+    CLIENT.clone()
+}
+
+fn open_zip(bytes: &[u8]) -> Result<zip::ZipArchive<Cursor<&[u8]>>> {
+    zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| Error::invalid("code", format!("not a zip file ({e})")))
+}
+
+/// The package's files, and the handler's file as text when it is small UTF-8.
+pub async fn read(connection: &Connection, detail: &Detail) -> Result<Code> {
+    let (bytes, size, sha256) = package(connection, detail).await?;
+    let mut archive = open_zip(&bytes)?;
+    let files: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    let runtime = detail.entry.runtime.as_deref().unwrap_or_default();
+    let handler = detail.handler.as_deref().unwrap_or_default();
+    let candidates = handler_files(runtime, handler);
+    let Some(path) = candidates.iter().find(|c| files.contains(c)).cloned() else {
+        let reason = format!(
+            "the handler {handler} points at {} and the package has no such file",
+            candidates.join(" or ")
+        );
+        return Ok(Code { files, size, sha256, inline: None, reason: Some(reason) });
+    };
+    let mut file = archive.by_name(&path).map_err(|e| Error::Internal(e.into()))?;
+    if usize::try_from(file.size()).unwrap_or(usize::MAX) > MAX_INLINE_BYTES {
+        let reason = format!("{path} is larger than 512 KB: upload a zip to change it");
+        return Ok(Code { files, size, sha256, inline: None, reason: Some(reason) });
+    }
+    let mut text = String::new();
+    if file.read_to_string(&mut text).is_err() {
+        let reason = format!("{path} is not UTF-8 text: upload a zip to change it");
+        return Ok(Code { files, size, sha256, inline: None, reason: Some(reason) });
+    }
+    Ok(Code { files, size, sha256, inline: Some((path, text)), reason: None })
+}
+
+/// Saves an edited file: the current package with that one file replaced (every other file kept,
+/// with its permissions), through UpdateFunctionCode.
+pub async fn save_file(
+    pool: &PgPool,
+    actor: &Actor,
+    connection: &Connection,
+    detail: &Detail,
+    path: &str,
+    text: &str,
+) -> Result<String> {
+    if text.len() > MAX_INLINE_BYTES {
+        return Err(Error::invalid("source", "the file is larger than 512 KB: upload a zip"));
+    }
+    let (bytes, ..) = package(connection, detail).await?;
+    let mut archive = open_zip(&bytes)?;
+    if archive.index_for_name(path).is_none() {
+        return Err(Error::invalid("source", format!("the package has no file {path}; reload")));
+    }
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let zipped = |e: zip::result::ZipError| Error::Internal(e.into());
+    for index in 0..archive.len() {
+        let file = archive.by_index_raw(index).map_err(zipped)?;
+        if file.name() == path {
+            let mut options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            if let Some(mode) = file.unix_mode() {
+                options = options.unix_permissions(mode);
+            }
+            drop(file);
+            writer.start_file(path, options).map_err(zipped)?;
+            writer.write_all(text.as_bytes()).map_err(|e| Error::Internal(e.into()))?;
+        } else {
+            writer.raw_copy_file(file).map_err(zipped)?;
+        }
+    }
+    let zip = writer.finish().map_err(zipped)?.into_inner();
+    update(pool, actor, connection, detail, zip, serde_json::json!({ "file": path })).await
+}
+
+/// Replaces the code with an uploaded zip, through UpdateFunctionCode.
+pub async fn upload(
+    pool: &PgPool,
+    actor: &Actor,
+    connection: &Connection,
+    detail: &Detail,
+    zip: Vec<u8>,
+) -> Result<String> {
+    if zip.len() > MAX_ZIP_BYTES {
+        return Err(Error::invalid("code", "the zip is larger than 50 MB, Lambda's limit"));
+    }
+    let files = open_zip(&zip)?.len();
+    if files == 0 {
+        return Err(Error::invalid("code", "the zip is empty"));
+    }
+    let detail_json = serde_json::json!({ "upload_bytes": zip.len(), "files": files });
+    update(pool, actor, connection, detail, zip, detail_json).await
+}
+
+/// UpdateFunctionCode, and its audit event (with the SHA-256 before and after). Returns the new
+/// SHA-256.
+async fn update(
+    pool: &PgPool,
+    actor: &Actor,
+    connection: &Connection,
+    detail: &Detail,
+    zip: Vec<u8>,
+    what: serde_json::Value,
+) -> Result<String> {
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let before = lambda
+        .get_function_configuration()
+        .function_name(&detail.arn)
+        .send()
+        .await
+        .ok()
+        .and_then(|c| c.code_sha256().map(str::to_owned));
+    let updated = lambda
+        .update_function_code()
+        .function_name(&detail.arn)
+        .zip_file(Blob::new(zip))
+        .send()
+        .await
+        .map_err(|error| {
+            let message = error
+                .as_service_error()
+                .and_then(|e| {
+                    aws_sdk_lambda::error::ProvideErrorMetadata::message(e).map(str::to_owned)
+                })
+                .unwrap_or_else(|| aws_sdk_lambda::error::DisplayErrorContext(&error).to_string());
+            Error::invalid("code", format!("{} refused the code: {message}", connection.name))
+        })?;
+    let after = updated.code_sha256().unwrap_or_default().to_owned();
+    let mut tx = pool.begin().await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "function.update_code",
+        &format!("function:{}", detail.entry.name),
+        serde_json::json!({ "before": { "sha256": before }, "after": { "sha256": after }, "change": what }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::handler_files;
+
+    #[test]
+    fn handlers_point_at_files() {
+        assert_eq!(
+            handler_files("python3.12", "lambda_function.lambda_handler"),
+            ["lambda_function.py"]
+        );
+        assert_eq!(handler_files("python3.13", "pkg.app.main"), ["pkg/app.py"]);
+        assert_eq!(
+            handler_files("nodejs22.x", "index.handler"),
+            ["index.mjs", "index.js", "index.cjs"]
+        );
+        assert_eq!(handler_files("provided.al2023", "whatever"), ["bootstrap"]);
+    }
+}

@@ -1,0 +1,161 @@
+//! The same connection code against an independent Lambda emulator, moto (`moto_server`, PyPI
+//! `moto[server]`): listing, syncing, tag editing and configuration editing work there too — the
+//! console speaks AWS, not just our engine.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use aws_sdk_lambda::primitives::Blob;
+use backend::audit::Actor;
+use backend::catalog::{self, Query};
+use backend::connections::{self, NewConnection};
+
+/// A `moto_server` on a free loopback port; killed when dropped.
+struct Moto {
+    base: String,
+    _child: tokio::process::Child,
+}
+
+async fn moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = tokio::process::Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("moto_server runs (scripts/lib.sh installs it: pip install 'moto[server]')");
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/moto-api/")).await.is_ok() {
+            return Moto { base, _child: child };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("moto_server did not answer on {base} within 20 s");
+}
+
+fn zip() -> Blob {
+    use std::io::Write as _;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer
+        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    writer.write_all(b"def lambda_handler(event, context):\n    return 'ok'\n").expect("write");
+    Blob::new(writer.finish().expect("zip").into_inner())
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
+    let moto = moto().await;
+    let new = NewConnection {
+        name: "moto".into(),
+        kind: "endpoint".into(),
+        endpoint_url: moto.base.clone(),
+        profile: String::new(),
+        regions: "us-east-1".into(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+    };
+    let id = connections::create(&pool, &Actor::system(), &new).await.expect("connection");
+    let connection = connections::get(&pool, id).await.expect("get");
+    assert_eq!(connections::test(&pool, &connection).await.expect("sts"), "123456789012");
+
+    // moto checks that the role exists: make it through moto's IAM (query protocol).
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = reqwest::Client::new()
+        .post(format!("{}/", moto.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x")
+        .body(format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument={}",
+            engine::iam::percent_encode(trust)
+        ))
+        .send()
+        .await
+        .expect("role");
+    assert!(role.status().is_success(), "{:?}", role.text().await);
+
+    let lambda = connection.lambda("us-east-1").await;
+    for (name, owner) in [("billing-api", Some("ada@example.com")), ("reports", None)] {
+        let mut create = lambda
+            .create_function()
+            .function_name(name)
+            .runtime(aws_sdk_lambda::types::Runtime::Python312)
+            .handler("lambda_function.lambda_handler")
+            .role("arn:aws:iam::123456789012:role/r")
+            .description(format!("{name} for the team"))
+            .code(aws_sdk_lambda::types::FunctionCode::builder().zip_file(zip()).build())
+            .tags("team", "finance");
+        if let Some(owner) = owner {
+            create = create.tags(catalog::OWNER_TAG, owner);
+        }
+        create.send().await.expect("create in moto");
+    }
+
+    // Sync lists moto's functions (with their tags) as shadows; the owner is suggested.
+    let run = catalog::sync(&pool, &connection).await.expect("sync");
+    assert_eq!((run.seen, run.shadows, run.ghosts, run.error), (2, 2, 0, None));
+    let (shadows, _) =
+        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+            .await
+            .expect("shadows");
+    let billing = shadows.iter().find(|f| f.name == "billing-api").expect("billing-api");
+    assert_eq!(billing.suggested_owner.as_deref(), Some("ada@example.com"));
+    assert_eq!(billing.runtime.as_deref(), Some("python3.12"));
+    let owner = sqlx::query_scalar!(
+        "insert into account (email, password_hash, role) values ('ada@example.com', 'x', 'developer') returning account_id"
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("account");
+    catalog::import(&pool, &Actor::system(), billing.function_id, owner, None)
+        .await
+        .expect("import");
+
+    // Tags edited in the console land on moto's function.
+    let detail = catalog::detail(&pool, billing.function_id).await.expect("detail");
+    let metadata = catalog::Metadata {
+        owner: "ada@example.com".into(),
+        team: String::new(),
+        lifecycle: "production".into(),
+        environment: "prod".into(),
+        tags: [("cost-center".to_owned(), "42".to_owned())].into(),
+    };
+    catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &metadata)
+        .await
+        .expect("tags written to moto");
+    let tags = lambda.list_tags().resource(&detail.arn).send().await.expect("list tags");
+    let tags = tags.tags().expect("tags");
+    assert_eq!(tags.get("cost-center").map(String::as_str), Some("42"));
+    assert_eq!(tags.get(catalog::LIFECYCLE_TAG).map(String::as_str), Some("production"));
+    assert!(!tags.contains_key("team"), "the stale user tag was removed: {tags:?}");
+
+    // Configuration goes through moto's UpdateFunctionConfiguration and reads back live.
+    let change = catalog::ConfigChange {
+        memory_mb: 512,
+        timeout_s: 30,
+        description: "bills".into(),
+        handler: "lambda_function.lambda_handler".into(),
+        runtime: "python3.12".into(),
+        environment: [("STAGE".to_owned(), "prod".to_owned())].into(),
+    };
+    catalog::update_configuration(&pool, &Actor::system(), &connection, &detail, &change)
+        .await
+        .expect("configuration in moto");
+    let live = catalog::live(&connection, &detail).await.expect("live");
+    assert!(live.fields.iter().any(|(f, _, cloud)| *f == "memory (MB)" && cloud == "512"));
+    assert!(live.fields.iter().any(|(f, _, cloud)| *f == "timeout (s)" && cloud == "30"));
+    assert_eq!(live.environment.get("STAGE").map(String::as_str), Some("prod"));
+
+    // Deleted in moto: the next sync finds a ghost.
+    lambda.delete_function().function_name("billing-api").send().await.expect("delete");
+    let run = catalog::sync(&pool, &connection).await.expect("sync");
+    assert_eq!((run.seen, run.ghosts), (1, 1));
+    let (all, _) =
+        catalog::search(&pool, &Query { limit: 10, ..Query::default() }).await.expect("search");
+    assert!(all.iter().any(|f| f.name == "billing-api" && f.gone));
+}

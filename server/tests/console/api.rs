@@ -1,0 +1,249 @@
+//! The REST API (`/api/v1`) over HTTP: personal access tokens made through the profile's server
+//! functions, the catalog read and changed with them (the change reaching a real engine's tags),
+//! each role's limits, the error envelope, and the OpenAPI document.
+
+use super::MIGRATOR;
+use backend::audit::Actor;
+
+use super::common::{self, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+/// An engine on a free port with a role and one function, `ledger`; stopped when the sender drops.
+async fn engine_with_function() -> (String, tokio::sync::oneshot::Sender<()>) {
+    let dir = std::env::temp_dir().join(format!("api-engine-{}", uuid::Uuid::new_v4()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let engine = engine::Engine::open(engine::EngineConfig::new(addr, dir)).expect("engine");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(engine.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = http
+        .post(format!("{base}/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument={}",
+            engine::iam::percent_encode(trust)
+        ))
+        .send()
+        .await
+        .expect("role");
+    assert!(role.status().is_success());
+    // An empty zip is a valid package for listing and tagging.
+    let created = http
+        .post(format!("{base}/2015-03-31/functions"))
+        .json(&json!({
+            "FunctionName": "ledger", "Runtime": "python3.12", "Handler": "app.handler",
+            "Role": "arn:aws:iam::000000000000:role/r",
+            "Code": { "ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==" },
+        }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    (base, stop)
+}
+
+/// A token made through the profile's server function by the signed-in caller.
+async fn token(app: &common::TestApp, name: &str) -> String {
+    let response = app.call("create_token", &[("name", name)]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let created: Value = response.json().await.expect("json");
+    created["secret"].as_str().expect("secret").to_owned()
+}
+
+/// An API call; the request is built before the returned future, which borrows nothing.
+fn api(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> impl Future<Output = (StatusCode, Value)> + use<> {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    async move {
+        let response = request.send().await.expect("API call");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
+    let (base, _stop) = engine_with_function().await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let owner_password = app.create_account("owner@example.com", "developer").await;
+    let other_password = app.create_account("other@example.com", "developer").await;
+    let admin_token = token(&app, "admin script").await;
+
+    let owner_app = super::app_clone(&app);
+    owner_app.sign_in("owner@example.com", &owner_password).await;
+    let owner_token = token(&owner_app, "ci").await;
+    let other_app = super::app_clone(&app);
+    other_app.sign_in("other@example.com", &other_password).await;
+    let other_token = token(&other_app, "mine").await;
+
+    // The engine's function, synced and imported with its owner.
+    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+    let connection = backend::connections::get(&pool, local).await.expect("get");
+    backend::catalog::sync(&pool, &connection).await.expect("sync");
+    let owner_id = backend::accounts::find_by_email(&pool, "owner@example.com")
+        .await
+        .expect("find")
+        .expect("owner")
+        .account_id;
+    let function_id: uuid::Uuid =
+        sqlx::query_scalar("select function_id from catalog_function where name = 'ledger'")
+            .fetch_one(&pool)
+            .await
+            .expect("shadow");
+    backend::catalog::import(&pool, &Actor::system(), function_id, owner_id, None)
+        .await
+        .expect("import");
+
+    let url = |path: &str| app.url(&format!("/api/v1{path}"));
+    let get = |path: &str, token: Option<&str>| api(reqwest::Method::GET, url(path), token, None);
+
+    // No token, a wrong one: 401 in the envelope.
+    let (status, body) = get("/functions", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "unauthorized", "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("Bearer")));
+    let (status, _) = get("/functions", Some("lpat_wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Listing with the page's filters, keyset pages and a bounded limit.
+    let (status, body) = get("/functions?q=ledger", Some(&owner_token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["functions"][0]["name"], "ledger");
+    assert_eq!(body["functions"][0]["owner"], "owner@example.com");
+    assert_eq!(body["next"], Value::Null);
+    let (_, body) = get("/functions?q=nothing-like-this", Some(&owner_token)).await;
+    assert_eq!(body["functions"], json!([]));
+    let (status, body) = get("/functions?limit=0", Some(&owner_token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "limit", "{body}");
+    let (status, body) = get(&format!("/functions/{function_id}"), Some(&other_token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["arn"], "arn:aws:lambda:us-east-1:000000000000:function:ledger");
+    let (status, body) = get("/functions/not-a-uuid", Some(&owner_token)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    // PATCH by the owner: the catalog and the engine's tags change, audited as the owner. No
+    // Origin header is needed: the same-origin rule is for cookies, not tokens.
+    let patch = |token: String, body: Value| {
+        api(
+            reqwest::Method::PATCH,
+            url(&format!("/functions/{function_id}")),
+            Some(&token),
+            Some(body),
+        )
+    };
+    let (status, body) = patch(
+        owner_token.clone(),
+        json!({ "lifecycle": "production", "tags": { "tier": "gold" } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["lifecycle"].as_str(), body["tags"].clone()),
+        (Some("production"), json!({ "tier": "gold" }))
+    );
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:ledger";
+    let tags: Value = reqwest::get(format!("{base}/2017-03-31/tags/{arn}"))
+        .await
+        .expect("tags")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(tags["Tags"]["tier"], "gold");
+    assert_eq!(tags["Tags"]["lambdaport:lifecycle"], "production");
+    let actor: String = sqlx::query_scalar(
+        "select a.email from audit_event e join account a on a.account_id = e.actor_id
+         where e.action = 'function.update_metadata'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audited");
+    assert_eq!(actor, "owner@example.com");
+
+    // Bad input: a field error, an unknown field, a lifecycle that does not exist.
+    let (status, body) = patch(owner_token.clone(), json!({ "lifecycle": "forever" })).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("lifecycle"))
+    );
+    let (status, body) = patch(owner_token.clone(), json!({ "colour": "blue" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "body");
+
+    // Someone else's function, by id: refused, and nothing changes.
+    let (status, body) = patch(other_token.clone(), json!({ "owner": "other@example.com" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    let (_, body) = get(&format!("/functions/{function_id}"), Some(&owner_token)).await;
+    assert_eq!(body["owner"], "owner@example.com");
+
+    // A restricted catalog hides the function from others, not from its owner or admins.
+    assert_eq!(
+        app.call("set_catalog_restricted", &[("restricted", "yes")]).await.status(),
+        StatusCode::OK
+    );
+    let (status, _) = get(&format!("/functions/{function_id}"), Some(&other_token)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, body) = get("/functions", Some(&other_token)).await;
+    assert_eq!(body["functions"], json!([]));
+    let (_, body) = get("/functions", Some(&admin_token)).await;
+    assert_eq!(body["functions"][0]["name"], "ledger");
+
+    // The audit trail: admins only, keyset pages.
+    let (status, _) = get("/audit-events", Some(&owner_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, first) = get("/audit-events?limit=2", Some(&admin_token)).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["events"].as_array().map(Vec::len), Some(2));
+    assert_eq!(first["events"][0]["action"], "settings.restrict_catalog");
+    let next = first["next"].as_str().expect("more events");
+    let (_, second) =
+        get(&format!("/audit-events?limit=2&before={next}"), Some(&admin_token)).await;
+    assert!(second["events"][0]["id"].as_i64() < first["events"][1]["id"].as_i64());
+    let (_, filtered) = get("/audit-events?action=token.", Some(&admin_token)).await;
+    assert_eq!(filtered["events"].as_array().map(Vec::len), Some(3), "{filtered}");
+
+    // Revoked through the profile: the token stops working at once.
+    let listed: Value = owner_app.call("list_tokens", &[]).await.json().await.expect("json");
+    let token_id = listed[0]["token_id"].as_str().expect("id").to_owned();
+    assert!(listed[0]["last_used"].is_string(), "{listed}");
+    let unconfirmed = owner_app.call("revoke_token", &[("token_id", &token_id)]).await;
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let by_other =
+        other_app.call("revoke_token", &[("token_id", &token_id), ("confirm", "yes")]).await;
+    assert_eq!(by_other.status(), StatusCode::NOT_FOUND);
+    let revoked =
+        owner_app.call("revoke_token", &[("token_id", &token_id), ("confirm", "yes")]).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let (status, _) = get("/functions", Some(&owner_token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The description, public; unknown routes answer in the envelope.
+    let (status, doc) = get("/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/functions/{id}"]["patch"].is_object());
+    let (status, body) = get("/nope", Some(&admin_token)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
