@@ -166,6 +166,20 @@ describe('without JavaScript', () => {
   });
 });
 
+/** A zip holding `lambda_function.py` with `source`. */
+function zipOf(source) {
+  return execFileSync('python3', ['-c', [
+    'import base64, io, sys, zipfile',
+    'b = io.BytesIO()',
+    'z = zipfile.ZipFile(b, "w"); z.writestr("lambda_function.py", sys.argv[1]); z.close()',
+    'sys.stdout.buffer.write(b.getvalue())',
+  ].join('\n'), source]);
+}
+
+async function invokeEngine(name) {
+  return (await fetch(`${engine}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' })).text();
+}
+
 /** Creates a Python function in the embedded engine, as any AWS client would. */
 async function createEngineFunction(name, tags) {
   const trust = JSON.stringify({
@@ -178,12 +192,7 @@ async function createEngineFunction(name, tags) {
     body: new URLSearchParams({ Action: 'CreateRole', Version: '2010-05-08', RoleName: 'e2e-role', AssumeRolePolicyDocument: trust }),
   });
   assert.ok(role.ok || (await role.text()).includes('EntityAlreadyExists'));
-  const zip = execFileSync('python3', ['-c', [
-    'import base64, io, zipfile',
-    'b = io.BytesIO()',
-    'z = zipfile.ZipFile(b, "w"); z.writestr("lambda_function.py", "def lambda_handler(e, c):\\n    return \'ok\'\\n"); z.close()',
-    'print(base64.b64encode(b.getvalue()).decode())',
-  ].join('\n')]).toString().trim();
+  const zip = zipOf("def lambda_handler(e, c):\n    return 'ok'\n").toString('base64');
   const created = await fetch(`${engine}/2015-03-31/functions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -249,7 +258,7 @@ describe('catalog', () => {
     await live.getByRole('row', { name: /memory/ }).filter({ hasText: '128' }).waitFor();
     await page.getByLabel('Lifecycle').selectOption('production');
     await page.getByRole('textbox', { name: 'Tags', exact: true }).fill('team=payments\ntier=gold');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     const arn = 'arn:aws:lambda:us-east-1:000000000000:function:e2e-orders';
     const tags = (await (await fetch(`${engine}/2017-03-31/tags/${arn}`)).json()).Tags;
@@ -262,6 +271,74 @@ describe('catalog', () => {
     await page.getByRole('status').filter({ hasText: 'Configuration updated' }).waitFor();
     const config = await (await fetch(`${engine}/2015-03-31/functions/e2e-orders/configuration`)).json();
     assert.equal(config.MemorySize, 256);
+  });
+
+  it('edits the handler inline with highlighting, and deploys an uploaded zip', async () => {
+    const editor = page.getByLabel("lambda_function.py (the handler's file)");
+    await editor.waitFor();
+    assert.equal(await page.locator('.editor .tok-kw').first().textContent(), 'def', 'keywords are highlighted');
+    await editor.fill("def lambda_handler(e, c):\n    return 'edited'\n");
+    await page.locator('.editor .tok-str').filter({ hasText: "'edited'" }).waitFor();
+    await page.getByRole('button', { name: 'Save code' }).click();
+    await page.getByRole('status').filter({ hasText: 'Code saved' }).waitFor();
+    assert.equal(await invokeEngine('e2e-orders'), '"edited"');
+    await page.getByLabel('Deployment package').setInputFiles({
+      name: 'package.zip', mimeType: 'application/zip', buffer: zipOf("def lambda_handler(e, c):\n    return 'uploaded'\n"),
+    });
+    await page.getByRole('button', { name: 'Upload and deploy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Code uploaded' }).waitFor();
+    assert.equal(await invokeEngine('e2e-orders'), '"uploaded"');
+    await page.getByTestId('activity').getByText('function.update_code').first().waitFor();
+  });
+
+  it('transfers ownership after a confirmation', async () => {
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel('New owner (email)').fill('dev@example.com');
+    await page.getByRole('button', { name: 'Transfer' }).click();
+    assert.equal(await page.getByRole('status').filter({ hasText: 'Ownership transferred' }).count(), 0,
+      'not without the confirmation');
+    await page.getByLabel('I want to hand this function over').check();
+    await page.getByRole('button', { name: 'Transfer' }).click();
+    await page.getByRole('status').filter({ hasText: 'Ownership transferred' }).waitFor();
+    await page.getByText('Owner: dev@example.com').waitFor();
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:e2e-orders';
+    const tags = (await (await fetch(`${engine}/2017-03-31/tags/${arn}`)).json()).Tags;
+    assert.equal(tags['lambdaport:owner'], 'dev@example.com');
+  });
+
+  it('makes an API token on the profile page, uses it, and revokes it', async () => {
+    await page.goto(`${base}/profile`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByRole('textbox', { name: 'Name' }).fill('e2e script');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const created = page.getByRole('status').filter({ hasText: 'will not be shown again' });
+    await created.waitFor();
+    const token = (await created.textContent()).match(/(lpat_\w+)/)[1];
+    const call = () => fetch(`${base}/api/v1/functions?q=orders`, { headers: { authorization: `Bearer ${token}` } });
+    const listed = await call();
+    assert.equal(listed.status, 200);
+    assert.equal((await listed.json()).functions[0].name, 'e2e-orders');
+    const row = page.getByTestId('token-row').filter({ hasText: 'e2e script' });
+    await row.getByText('active').waitFor();
+    await row.getByLabel('Scripts using it stop working').check();
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('status').filter({ hasText: 'Token revoked' }).waitFor();
+    await row.getByText('revoked').waitFor();
+    const refused = await call();
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).error.code, 'unauthorized');
+  });
+
+  it('restricts the catalog to owners and teams, and opens it again', async () => {
+    await page.goto(`${base}/admin`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByTestId('catalog-access').filter({ hasText: 'The catalog is open' }).waitFor();
+    await page.getByLabel('Only owners, their teams and admins may see a function').check();
+    await page.getByRole('button', { name: 'Save access' }).click();
+    await page.getByTestId('catalog-access').filter({ hasText: 'The catalog is restricted' }).waitFor();
+    await page.getByLabel('Only owners, their teams and admins may see a function').uncheck();
+    await page.getByRole('button', { name: 'Save access' }).click();
+    await page.getByTestId('catalog-access').filter({ hasText: 'The catalog is open' }).waitFor();
   });
 
   it('filters the audit trail and exports what it shows', async () => {

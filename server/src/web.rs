@@ -74,7 +74,10 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
             app::shell,
         ))
         .layer(middleware::from_fn(guard_pages))
-        .layer(middleware::from_fn_with_state(state.clone(), load_account))
+        .layer(middleware::from_fn_with_state(
+            (state.clone(), touch_every(sessions.idle)),
+            load_account,
+        ))
         .layer(session_layer)
         .layer(middleware::from_fn_with_state(state.clone(), same_origin_only));
     // The REST API authenticates each request by token: no sessions, no same-origin check.
@@ -299,9 +302,34 @@ fn origin_of(url: &str) -> String {
     url[..end].to_owned()
 }
 
-/// Loads the signed-in account (if any) into the request's extensions, with the client address.
-/// Static files skip it: they need no account and should not cost a session lookup.
-async fn load_account(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// The session key holding when the session was last marked active (Unix seconds).
+const TOUCHED_KEY: &str = "console.touched_at";
+
+/// How often an active session is written back to extend its idle expiry: a quarter of the idle
+/// time, at most a minute. Requests in between only read the session, so a page load does not
+/// cost a database write.
+fn touch_every(idle: Duration) -> Duration {
+    (idle / 4).min(Duration::from_secs(60))
+}
+
+/// Marks the session active (which saves it, extending its expiry) if it was not for `every`.
+async fn touch(session: &Session, every: Duration) -> Result<(), tower_sessions::session::Error> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    let last = session.get::<i128>(TOUCHED_KEY).await?.unwrap_or(0);
+    if now - last >= i128::try_from(every.as_nanos()).unwrap_or(i128::MAX) {
+        session.insert(TOUCHED_KEY, now).await?;
+    }
+    Ok(())
+}
+
+/// Loads the signed-in account (if any) into the request's extensions, with the client address,
+/// and keeps an active session alive. Static files skip it: they need no account and should not
+/// cost a session lookup.
+async fn load_account(
+    State((state, touch_every)): State<(AppState, Duration)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     request.extensions_mut().insert(ClientAddr(addr));
     if request.uri().path().starts_with("/pkg/") {
@@ -312,6 +340,10 @@ async fn load_account(State(state): State<AppState>, mut request: Request, next:
             Ok(Some(account_id)) => {
                 match backend::accounts::get_account(&state.console.pool, account_id).await {
                     Ok(Some(account)) => {
+                        if let Err(error) = touch(&session, touch_every).await {
+                            tracing::error!(%error, "marking the session active");
+                            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                        }
                         request.extensions_mut().insert(account);
                     }
                     Ok(None) => {

@@ -102,6 +102,32 @@ async fn secure_cookie_behind_https(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
+async fn activity_keeps_a_session_alive_without_a_write_per_request(pool: PgPool) {
+    // Idle after 4 s; an active session is written back at most once a second.
+    let app = spawn_app_with(pool, &["--session-idle-secs", "4"], None).await;
+    app.sign_in_as_admin().await;
+    let saved = || async {
+        sqlx::query_scalar::<_, time::OffsetDateTime>(
+            "select expiry_date from tower_sessions.session",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("one session")
+    };
+    // Active for longer than the idle time: still signed in.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(1300)).await;
+        assert_eq!(app.get("/").await.status(), StatusCode::OK, "an active session lasts");
+    }
+    // Requests close together read the session without saving it.
+    let before = saved().await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    }
+    assert_eq!(saved().await, before, "no write per request");
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
 async fn session_expires_after_inactivity_and_is_swept(pool: PgPool) {
     let app = spawn_app_with(pool, &["--session-idle-secs", "1"], None).await;
     app.sign_in_as_admin().await;

@@ -161,7 +161,12 @@ pub mod ssr {
 
     /// Takes the flash message left for this page load, if any.
     pub async fn take_flash() -> Result<Option<Flash>, ApiError> {
-        session().await?.remove::<Flash>(FLASH_KEY).await.map_err(session_failed)
+        // Removing marks the session changed (a write to the store), so only when there is one.
+        let session = session().await?;
+        if session.get_value(FLASH_KEY).await.map_err(session_failed)?.is_none() {
+            return Ok(None);
+        }
+        session.remove::<Flash>(FLASH_KEY).await.map_err(session_failed)
     }
 
     /// One audit event as the pages show it.
