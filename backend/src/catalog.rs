@@ -328,25 +328,75 @@ pub struct Query {
     pub visible_to: Option<Uuid>,
 }
 
-/// One page of the catalog, by name, and the cursor of the next page if there is one.
+/// The `catalog_key` range that drives a filtered page (see the migration that makes the table):
+/// the tag filter's key, or a word the text query requires.
+struct Driver {
+    key: String,
+    /// The key alone decides the text filter (a one-word query): no need to check the vector.
+    covers_text: bool,
+}
+
+impl Driver {
+    async fn of(pool: &PgPool, query: &Query, text: Option<&str>) -> Result<Option<Self>> {
+        if let Some((key, value)) = &query.tag {
+            return Ok(Some(Driver { key: format!("t:{key}={value}"), covers_text: false }));
+        }
+        let Some(text) = text else { return Ok(None) };
+        // `or`, `-word` and long words do not give a word every match must contain.
+        let required = text.split_whitespace().all(|word| {
+            !word.eq_ignore_ascii_case("or") && !word.starts_with('-') && word.len() <= 200
+        });
+        if !required {
+            return Ok(None);
+        }
+        // Every lexeme of an AND or phrase query is required; the longest is likely the rarest.
+        let word = sqlx::query!(
+            r#"select w as "word!", count(*) over () as "lexemes!"
+               from unnest(tsvector_to_array(to_tsvector('simple', $1))) w
+               order by length(w) desc, w limit 1"#,
+            text
+        )
+        .fetch_optional(pool)
+        .await?;
+        Ok(word.map(|w| Driver { key: format!("w:{}", w.word), covers_text: w.lexemes == 1 }))
+    }
+}
+
+/// One page of the catalog, by name, and the cursor of the next page if there is one. A text or
+/// tag filter reads its `catalog_key` range in name order (the page costs the same however many
+/// functions match); other filters use their `(column, name)` index or the name index.
 pub async fn search(
     pool: &PgPool,
     query: &Query,
 ) -> Result<(Vec<CatalogEntry>, Option<(String, Uuid)>)> {
+    let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let driver = Driver::of(pool, query, text).await?;
+    // The ordered columns: the key's copy of the name when a key drives, else the function's.
+    let order = if driver.is_some() { "k" } else { "f" };
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
         "select f.function_id, f.name, c.name as connection, f.region, f.runtime, f.state,
                 f.description, a.email as owner, t.name as team, f.lifecycle, f.environment,
                 f.url_auth_type, f.tags, f.tracked, (f.gone_at is not null) as gone,
                 (jsonb_array_length(f.drift) > 0) as drift, f.updated_at,
                 f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner
-         from catalog_function f
-         join connection c on c.connection_id = f.connection_id
+         from ",
+    );
+    if driver.is_some() {
+        sql.push("catalog_key k join catalog_function f on f.function_id = k.function_id");
+    } else {
+        sql.push("catalog_function f");
+    }
+    sql.push(
+        " join connection c on c.connection_id = f.connection_id
          left join account a on a.account_id = f.owner_id
          left join team t on t.team_id = f.team_id
          where f.archived_at is null and f.tracked = ",
     );
     sql.push_bind(!query.shadows);
-    if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(driver) = &driver {
+        sql.push(" and k.key = ").push_bind(driver.key.clone());
+    }
+    if let Some(text) = text.filter(|_| !driver.as_ref().is_some_and(|d| d.covers_text)) {
         sql.push(" and f.search @@ websearch_to_tsquery('simple', ")
             .push_bind(text.to_owned())
             .push(")");
@@ -384,12 +434,28 @@ pub async fn search(
         sql.push_bind(reader).push("))");
     }
     if let Some((name, id)) = &query.after {
-        sql.push(" and (f.name, f.function_id) > (").push_bind(name.clone()).push(", ");
-        sql.push_bind(*id).push(")");
+        sql.push(format!(" and ({order}.name, {order}.function_id) > ("));
+        sql.push_bind(name.clone()).push(", ").push_bind(*id).push(")");
     }
     let limit = query.limit.clamp(1, 200);
-    sql.push(" order by f.name, f.function_id limit ").push_bind(limit + 1);
-    let mut rows = sql.build_query_as::<CatalogRow>().fetch_all(pool).await?;
+    sql.push(format!(" order by {order}.name, {order}.function_id limit ")).push_bind(limit + 1);
+    let mut rows = if driver.is_some() {
+        // Read the key range in order and stop at the page's end. Left to itself the planner
+        // may fetch every match and sort (it cannot know how the matches fall in name order),
+        // or start a parallel worker, which alone costs more than the page.
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(
+            "set local enable_sort = off; set local enable_bitmapscan = off;
+             set local max_parallel_workers_per_gather = 0",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let rows = sql.build_query_as::<CatalogRow>().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows
+    } else {
+        sql.build_query_as::<CatalogRow>().fetch_all(pool).await?
+    };
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = more.then(|| rows.last().map(|r| (r.name.clone(), r.function_id))).flatten();

@@ -45,9 +45,12 @@ pub async fn seed(pool: &PgPool, functions: i64) -> Result<i64> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query!("alter table catalog_function disable trigger catalog_function_facets")
-        .execute(&mut *tx)
-        .await?;
+    // Bulk load: the facet counts and lookup keys are computed once afterwards, not per row.
+    sqlx::query!(
+        "alter table catalog_function disable trigger catalog_function_facets, disable trigger catalog_function_keys"
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query!(
         r#"insert into catalog_function
                (connection_id, region, name, arn, runtime, handler, memory_mb, timeout_s,
@@ -100,15 +103,26 @@ pub async fn seed(pool: &PgPool, functions: i64) -> Result<i64> {
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("alter table catalog_function enable trigger catalog_function_facets")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "alter table catalog_function enable trigger catalog_function_facets, enable trigger catalog_function_keys"
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "insert into catalog_key (key, name, function_id)
+         select k, f.name, f.function_id
+         from catalog_function f, catalog_keys(f.search, f.tags) k
+         where not exists (select 1 from catalog_key e where e.function_id = f.function_id)
+         on conflict do nothing"
+    )
+    .execute(&mut *tx)
+    .await?;
     recount_facets(&mut tx).await?;
     let total = sqlx::query_scalar!(r#"select count(*) as "n!" from catalog_function"#)
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    sqlx::query!("analyze catalog_function").execute(pool).await?;
+    sqlx::query!("analyze catalog_function, catalog_key").execute(pool).await?;
     Ok(total)
 }
 

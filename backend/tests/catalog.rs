@@ -104,6 +104,29 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     let tagged =
         Query { tag: Some(("team".into(), "media".into())), limit: 50, ..Query::default() };
     assert_eq!(catalog::search(&pool, &tagged).await.expect("search").0[0].name, "thumbnailer");
+    // Text and tag filters read catalog_key in name order; they mean what the plain query means.
+    let names = |query: Query| {
+        let pool = pool.clone();
+        async move {
+            let (rows, next) = catalog::search(&pool, &query).await.expect("search");
+            (rows.into_iter().map(|r| r.name).collect::<Vec<_>>(), next.is_some())
+        }
+    };
+    let text = |t: &str| Query { text: Some(t.into()), limit: 50, ..Query::default() };
+    let both = (vec!["orders-api".to_owned(), "thumbnailer".to_owned()], false);
+    let orders = (vec!["orders-api".to_owned()], false);
+    assert_eq!(names(text("handles things")).await, both, "every word");
+    assert_eq!(names(text("handles nothing")).await, (vec![], false), "every word, not any");
+    assert_eq!(names(text("orders or thumbnailer")).await, both, "or");
+    assert_eq!(names(text("handles -thumbnailer")).await, orders, "not");
+    assert_eq!(names(text("orders-api")).await, orders, "a hyphenated name");
+    assert_eq!(names(text("\"orders-api handles\"")).await, orders, "a phrase");
+    let tag_and_text = Query { tag: Some(("team".into(), "payments".into())), ..text("handles") };
+    assert_eq!(names(tag_and_text).await, orders);
+    let page = |after| Query { after, limit: 1, ..text("handles") };
+    let (first, _) = catalog::search(&pool, &page(None)).await.expect("page");
+    let cursor = Some((first[0].name.clone(), first[0].function_id));
+    assert_eq!(names(page(cursor)).await, (vec!["thumbnailer".to_owned()], false));
     let first = Query { limit: 1, ..Query::default() };
     let (page, next) = catalog::search(&pool, &first).await.expect("page");
     assert_eq!(page[0].name, "orders-api");
@@ -174,6 +197,9 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     );
     let after = catalog::detail(&pool, thumbnailer.function_id).await.expect("detail");
     assert!(!after.entry.drift && after.entry.environment == "prod");
+    let gold = Query { tag: Some(("tier".into(), "gold".into())), limit: 5, ..Query::default() };
+    let (found, _) = catalog::search(&pool, &gold).await.expect("search");
+    assert_eq!(found.len(), 1, "lookup keys follow tag edits");
     let bad = catalog::Metadata { lifecycle: "forever".into(), ..metadata.clone() };
     assert!(matches!(
         catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &bad).await,
