@@ -440,19 +440,7 @@ pub async fn search(
     let limit = query.limit.clamp(1, 200);
     sql.push(format!(" order by {order}.name, {order}.function_id limit ")).push_bind(limit + 1);
     let mut rows = if driver.is_some() {
-        // Read the key range in order and stop at the page's end. Left to itself the planner
-        // may fetch every match and sort (it cannot know how the matches fall in name order),
-        // or start a parallel worker, which alone costs more than the page.
-        let mut tx = pool.begin().await?;
-        sqlx::raw_sql(
-            "set local enable_sort = off; set local enable_bitmapscan = off;
-             set local max_parallel_workers_per_gather = 0",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let rows = sql.build_query_as::<CatalogRow>().fetch_all(&mut *tx).await?;
-        tx.commit().await?;
-        rows
+        in_key_order(pool, &mut sql).await?
     } else {
         sql.build_query_as::<CatalogRow>().fetch_all(pool).await?
     };
@@ -460,6 +448,26 @@ pub async fn search(
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = more.then(|| rows.last().map(|r| (r.name.clone(), r.function_id))).flatten();
     Ok((rows.into_iter().map(CatalogEntry::from).collect(), next))
+}
+
+/// Runs a key-driven page query so that it reads the key range in order and stops at the page's
+/// end. Left to itself the planner may fetch every match and sort (it cannot know how the matches
+/// fall in name order), or start a parallel worker, which alone costs more than the page.
+async fn in_key_order(
+    pool: &PgPool,
+    sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+) -> Result<Vec<CatalogRow>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        r#"select set_config('enable_sort', 'off', true) as "sort",
+                  set_config('enable_bitmapscan', 'off', true) as "bitmap",
+                  set_config('max_parallel_workers_per_gather', '0', true) as "parallel""#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let rows = sql.build_query_as::<CatalogRow>().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 #[derive(sqlx::FromRow)]
