@@ -50,3 +50,7 @@ create trigger catalog_function_keys
 insert into catalog_key (key, name, function_id)
 select k, f.name, f.function_id from catalog_function f, catalog_keys(f.search, f.tags) k
 on conflict do nothing;
+
+-- "Has a public URL" is a narrow filter: its functions in name order.
+create index catalog_function_public_idx on catalog_function (name, function_id)
+    where url_auth_type = 'NONE';

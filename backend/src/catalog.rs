@@ -338,6 +338,10 @@ struct Driver {
 
 impl Driver {
     async fn of(pool: &PgPool, query: &Query, text: Option<&str>) -> Result<Option<Self>> {
+        // An owner or the public-URL filter is narrower still, and has its own ordered index.
+        if query.owner.is_some() || query.has_public_url {
+            return Ok(None);
+        }
         if let Some((key, value)) = &query.tag {
             return Ok(Some(Driver { key: format!("t:{key}={value}"), covers_text: false }));
         }
