@@ -336,6 +336,13 @@ struct Driver {
     covers_text: bool,
 }
 
+/// The lexeme Postgres's `simple` configuration makes of a plain word (ASCII letters and digits,
+/// lower-cased), without asking it; `None` for anything its parser might split or change.
+fn plain_lexeme(text: &str) -> Option<String> {
+    (!text.is_empty() && text.len() <= 200 && text.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| text.to_ascii_lowercase())
+}
+
 impl Driver {
     async fn of(pool: &PgPool, query: &Query, text: Option<&str>) -> Result<Option<Self>> {
         // An owner or the public-URL filter is narrower still, and has its own ordered index.
@@ -352,6 +359,9 @@ impl Driver {
         });
         if !required {
             return Ok(None);
+        }
+        if let Some(word) = plain_lexeme(text) {
+            return Ok(Some(Driver { key: format!("w:{word}"), covers_text: true }));
         }
         // Every lexeme of an AND or phrase query is required; the longest is likely the rarest.
         let word = sqlx::query!(
@@ -443,7 +453,16 @@ pub async fn search(
     }
     let limit = query.limit.clamp(1, 200);
     sql.push(format!(" order by {order}.name, {order}.function_id limit ")).push_bind(limit + 1);
-    let mut rows = if driver.is_some() {
+    // A key range and nothing else to check: the planner reads it in order by itself. With more
+    // filters it may misjudge how many rows pass them (they correlate with names) and sort.
+    let only_key = driver.as_ref().is_some_and(|d| d.covers_text || text.is_none())
+        && [&query.runtime, &query.state, &query.lifecycle, &query.environment, &query.region]
+            .iter()
+            .all(|f| f.is_none())
+        && query.team.is_none()
+        && query.connection.is_none()
+        && query.visible_to.is_none();
+    let mut rows = if driver.is_some() && !only_key {
         in_key_order(pool, &mut sql).await?
     } else {
         sql.build_query_as::<CatalogRow>().fetch_all(pool).await?

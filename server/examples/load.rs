@@ -28,8 +28,10 @@ fn main() -> anyhow::Result<()> {
     // One thread: the generator must not take the cores from the server it measures.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
-        println!("| request | offered req/s | achieved req/s | p50 | p90 | p99 | max | errors |");
-        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        println!(
+            "| request | offered req/s | achieved req/s | p50 | p90 | p99 | max | errors | CPU steal |"
+        );
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for url in &urls {
             let row = drive(url, &headers, rate, Duration::from_secs_f64(seconds)).await?;
             println!("{row}");
@@ -45,6 +47,7 @@ async fn drive(
     duration: Duration,
 ) -> anyhow::Result<String> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let cpu_before = cpu_times();
     let mut request = client.get(url);
     for (name, value) in headers {
         request = request.header(name, value);
@@ -77,6 +80,14 @@ async fn drive(
         errors += usize::from(!ok);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // On a shared VM the hypervisor may take the CPU away ("steal"): numbers from a run with
+    // much steal say more about the neighbours than about the server.
+    let steal = match (cpu_before, cpu_times()) {
+        (Some((total0, steal0)), Some((total1, steal1))) if total1 > total0 => {
+            format!("{:.0}%", 100.0 * (steal1 - steal0) as f64 / (total1 - total0) as f64)
+        }
+        _ => "?".to_owned(),
+    };
     latencies.sort();
     let ms = |p: f64| {
         let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
@@ -84,7 +95,7 @@ async fn drive(
     };
     let path = url.find("://").and_then(|i| url[i + 3..].find('/').map(|j| &url[i + 3 + j..]));
     Ok(format!(
-        "| `{}` | {rate:.0} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {errors} |",
+        "| `{}` | {rate:.0} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {errors} | {steal} |",
         path.unwrap_or(url),
         total as f64 / elapsed,
         ms(0.50),
@@ -92,4 +103,12 @@ async fn drive(
         ms(0.99),
         ms(1.0),
     ))
+}
+
+/// All CPU time and its steal part so far, in clock ticks (the `cpu` line of /proc/stat).
+fn cpu_times() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> =
+        stat.lines().next()?.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    Some((fields.iter().take(8).sum(), *fields.get(7)?))
 }
