@@ -51,6 +51,9 @@ pub struct Environment {
     invocations: mpsc::Sender<Invocation>,
     exit: watch::Receiver<Option<String>>,
     pid: Option<u32>,
+    /// `/proc/<pid>/status`, kept open: it is read after every invoke (for REPORT's Max Memory
+    /// Used), and re-reading an open file skips the path lookup an open costs.
+    status: Option<std::fs::File>,
     tmp_dir: PathBuf,
     server: tokio::task::JoinHandle<()>,
     /// Set once the environment has served an invoke (its init is then behind it).
@@ -224,6 +227,7 @@ impl Environment {
             invocations: tx,
             exit,
             pid,
+            status: pid.and_then(|pid| std::fs::File::open(format!("/proc/{pid}/status")).ok()),
             tmp_dir,
             server,
             warmed: OnceLock::new(),
@@ -264,9 +268,11 @@ impl Environment {
     }
 
     fn status_kb(&self, field: &str) -> Option<u64> {
-        let pid = self.pid?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
+        use std::os::unix::fs::FileExt as _;
+        let mut buf = [0u8; 4096];
+        let len = self.status.as_ref()?.read_at(&mut buf, 0).ok()?;
+        std::str::from_utf8(&buf[..len])
+            .ok()?
             .lines()
             .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
