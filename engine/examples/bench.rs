@@ -189,40 +189,63 @@ fn zip_b64() -> anyhow::Result<String> {
     Ok(base64::engine::general_purpose::STANDARD.encode(writer.finish()?.into_inner()))
 }
 
-async fn bench_engine(work: &Path, requests: usize) -> anyhow::Result<Report> {
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let exe = std::env::current_exe()?;
-    let child =
-        spawn(Command::new(exe).arg("__serve").arg(addr.to_string()).arg(work.join("engine")))?;
-    wait_listening(addr).await?;
-    let client = reqwest::Client::new();
-    let code = zip_b64()?;
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    client
-        .post(format!("http://{addr}/"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "Action=CreateRole&Version=2010-05-08&RoleName=bench&AssumeRolePolicyDocument={}",
-            engine::iam::percent_encode(trust)
-        ))
-        .send()
-        .await?
-        .error_for_status()?;
-    let create = |name: String| {
+/// An engine in its own process with the `bench` role, and a function creator for it.
+struct EngineUnderTest {
+    child: Guard,
+    addr: SocketAddr,
+    client: reqwest::Client,
+    code: String,
+}
+
+impl EngineUnderTest {
+    async fn start(work: &Path) -> anyhow::Result<Self> {
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        let exe = std::env::current_exe()?;
+        let dir = work.join(format!("engine-{}", addr.port()));
+        let child = spawn(Command::new(exe).arg("__serve").arg(addr.to_string()).arg(dir))?;
+        wait_listening(addr).await?;
+        let client = reqwest::Client::new();
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        client
+            .post(format!("http://{addr}/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "Action=CreateRole&Version=2010-05-08&RoleName=bench&AssumeRolePolicyDocument={}",
+                engine::iam::percent_encode(trust)
+            ))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(Self { child, addr, client, code: zip_b64()? })
+    }
+
+    /// Creates the handler as `name`; returns its invoke URL.
+    async fn create(&self, name: &str) -> anyhow::Result<String> {
         let body = serde_json::json!({
             "FunctionName": name, "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
-            "Role": "arn:aws:iam::000000000000:role/bench", "Code": { "ZipFile": code },
+            "Role": "arn:aws:iam::000000000000:role/bench", "Code": { "ZipFile": self.code },
         });
-        client.post(format!("http://{addr}/2015-03-31/functions")).json(&body).send()
-    };
+        let addr = self.addr;
+        self.client
+            .post(format!("http://{addr}/2015-03-31/functions"))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(format!("http://{addr}/2015-03-31/functions/{name}/invocations"))
+    }
+}
+
+async fn bench_engine(work: &Path, requests: usize) -> anyhow::Result<Report> {
+    let under_test = EngineUnderTest::start(work).await?;
+    let (addr, client) = (under_test.addr, &under_test.client);
     let mut report = Report::default();
     // Cold: the first invoke of a function with no environment yet.
     let mut colds = Vec::new();
     for n in 0..20 {
-        create(format!("cold-{n}")).await?.error_for_status()?;
+        let url = under_test.create(&format!("cold-{n}")).await?;
         let t = Instant::now();
-        invoke(&client, &format!("http://{addr}/2015-03-31/functions/cold-{n}/invocations"))
-            .await?;
+        invoke(client, &url).await?;
         colds.push(t.elapsed());
     }
     colds.sort();
@@ -235,11 +258,10 @@ async fn bench_engine(work: &Path, requests: usize) -> anyhow::Result<Report> {
             .await?
             .error_for_status()?;
     }
-    create("warm".to_owned()).await?.error_for_status()?;
-    let url = format!("http://{addr}/2015-03-31/functions/warm/invocations");
+    let url = under_test.create("warm").await?;
     measure_warm(&url, requests, &mut report).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    report.idle_rss_mb = rss_kb(child.0.id()) as f64 / 1024.0;
+    report.idle_rss_mb = rss_kb(under_test.child.0.id()) as f64 / 1024.0;
     measure_concurrent(&url, &mut report).await?;
 
     // The same function through a public Function URL (path form), against a direct Invoke.
@@ -288,10 +310,54 @@ fn rie_command(rie: &Path, dir: &Path, port: u16) -> Command {
     command
 }
 
-async fn bench_rie(rie: &Path, work: &Path, requests: usize) -> anyhow::Result<Report> {
+/// The handler's directory for RIE.
+fn rie_task(work: &Path) -> anyhow::Result<PathBuf> {
     let dir = work.join("rie-task");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("lambda_function.py"), HANDLER)?;
+    Ok(dir)
+}
+
+/// RIE serving the handler; returns it with its invoke URL.
+async fn start_rie(rie: &Path, dir: &Path) -> anyhow::Result<(Guard, String)> {
+    let port = free_port()?;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let child = spawn(&mut rie_command(rie, dir, port))?;
+    wait_listening(addr).await?;
+    Ok((child, format!("http://{addr}/2015-03-31/functions/function/invocations")))
+}
+
+/// Warm p50 of both, in alternating rounds, so both see the same machine: this box is a shared
+/// VM whose speed drifts between runs, which back-to-back blocks would attribute to one side.
+/// Returns (engine p50s, RIE p50s), one per round.
+async fn interleaved(
+    rie: &Path,
+    work: &Path,
+    rounds: usize,
+    per_round: usize,
+) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let under_test = EngineUnderTest::start(work).await?;
+    let engine_url = under_test.create("interleaved").await?;
+    let (_rie, rie_url) = start_rie(rie, &rie_task(work)?).await?;
+    let (mut engine, mut peer) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (url, p50s) in [(&engine_url, &mut engine), (&rie_url, &mut peer)] {
+            let mut report = Report::default();
+            measure_warm(url, per_round, &mut report).await?;
+            p50s.push(report.p50_ms);
+        }
+    }
+    Ok((engine, peer))
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+async fn bench_rie(rie: &Path, work: &Path, requests: usize) -> anyhow::Result<Report> {
+    let dir = rie_task(work)?;
     let client = reqwest::Client::new();
     let mut report = Report::default();
     let mut colds = Vec::new();
@@ -307,11 +373,7 @@ async fn bench_rie(rie: &Path, work: &Path, requests: usize) -> anyhow::Result<R
     }
     colds.sort();
     report.cold_p50_ms = percentile(&colds, 0.5);
-    let port = free_port()?;
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let child = spawn(&mut rie_command(rie, &dir, port))?;
-    wait_listening(addr).await?;
-    let url = format!("http://{addr}/2015-03-31/functions/function/invocations");
+    let (child, url) = start_rie(rie, &dir).await?;
     measure_warm(&url, requests, &mut report).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     report.idle_rss_mb = rss_kb(child.0.id()) as f64 / 1024.0;
@@ -324,6 +386,7 @@ async fn run(rie: PathBuf, requests: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(&work)?;
     let engine = bench_engine(&work, requests).await?;
     let peer = bench_rie(&rie, &work, requests).await?;
+    let (engine_rounds, peer_rounds) = interleaved(&rie, &work, 10, 1000).await?;
     let _ = std::fs::remove_dir_all(&work);
     println!(
         "Python handler returning {{\"ok\": true}}; {requests} timed warm invokes at concurrency 1, 5 s at concurrency 8."
@@ -352,5 +415,17 @@ async fn run(rie: PathBuf, requests: usize) -> anyhow::Result<()> {
     println!("| --- | --- | --- | --- |");
     row("p50", engine.url_p50_ms, engine.p50_ms, "ms");
     row("p99", engine.url_p99_ms, engine.p99_ms, "ms");
+    println!();
+    let ratios: Vec<f64> = engine_rounds.iter().zip(&peer_rounds).map(|(a, b)| a / b).collect();
+    let list = |v: &[f64]| v.iter().map(|x| format!("{x:.3}")).collect::<Vec<_>>().join(" ");
+    println!(
+        "Warm p50, interleaved: 10 rounds of 1000 invokes each, engine then RIE in every round."
+    );
+    println!();
+    println!("| | median of rounds | rounds |");
+    println!("| --- | --- | --- |");
+    println!("| engine p50 (ms) | {:.3} | {} |", median(&engine_rounds), list(&engine_rounds));
+    println!("| RIE p50 (ms) | {:.3} | {} |", median(&peer_rounds), list(&peer_rounds));
+    println!("| ratio | {:.2}x | {} |", median(&ratios), list(&ratios));
     Ok(())
 }
