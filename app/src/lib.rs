@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod rules;
 pub mod types;
 pub mod url;
 
