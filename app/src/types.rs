@@ -100,6 +100,8 @@ pub struct CatalogFilters {
     pub public: Option<String>,
     /// `shadows`: functions found in the cloud and not imported.
     pub view: Option<String>,
+    /// `updated`: most recently changed first; otherwise by name.
+    pub sort: Option<String>,
     /// The keyset cursor of the page to show.
     pub after: Option<String>,
 }

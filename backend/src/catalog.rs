@@ -321,11 +321,23 @@ pub struct Query {
     pub has_public_url: bool,
     /// Shadows (found in the cloud, not imported) instead of the catalog.
     pub shadows: bool,
-    /// Keyset cursor: the last row of the previous page, as (name, id).
+    pub sort: Sort,
+    /// Keyset cursor: the last row of the previous page, as (name, id) by name, or (updated_at
+    /// in microseconds since the epoch, id) by update.
     pub after: Option<(String, Uuid)>,
     pub limit: i64,
     /// When the catalog is restricted: only functions this account or its teams own.
     pub visible_to: Option<Uuid>,
+}
+
+/// The order of a catalog page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Most recently changed first.
+    Updated,
 }
 
 /// The `catalog_key` range that drives a filtered page (see the migration that makes the table):
@@ -384,7 +396,11 @@ pub async fn search(
     query: &Query,
 ) -> Result<(Vec<CatalogEntry>, Option<(String, Uuid)>)> {
     let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let driver = Driver::of(pool, query, text).await?;
+    // Key ranges are in name order: they drive only pages sorted by name.
+    let driver = match query.sort {
+        Sort::Name => Driver::of(pool, query, text).await?,
+        Sort::Updated => None,
+    };
     // The ordered columns: the key's copy of the name when a key drives, else the function's.
     let order = if driver.is_some() { "k" } else { "f" };
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
@@ -447,12 +463,27 @@ pub async fn search(
         sql.push(" or f.team_id in (select team_id from team_member where account_id = ");
         sql.push_bind(reader).push("))");
     }
-    if let Some((name, id)) = &query.after {
-        sql.push(format!(" and ({order}.name, {order}.function_id) > ("));
-        sql.push_bind(name.clone()).push(", ").push_bind(*id).push(")");
+    match (query.sort, &query.after) {
+        (Sort::Name, Some((name, id))) => {
+            sql.push(format!(" and ({order}.name, {order}.function_id) > ("));
+            sql.push_bind(name.clone()).push(", ").push_bind(*id).push(")");
+        }
+        (Sort::Updated, Some((micros, id))) => {
+            // A cursor that is not a number is a stale or edited URL: start from the top.
+            if let Ok(micros) = micros.parse::<i64>() {
+                sql.push(" and (f.updated_at, f.function_id) < (timestamptz 'epoch' + ");
+                sql.push_bind(micros).push(" * interval '1 microsecond', ");
+                sql.push_bind(*id).push(")");
+            }
+        }
+        (_, None) => {}
     }
     let limit = query.limit.clamp(1, 200);
-    sql.push(format!(" order by {order}.name, {order}.function_id limit ")).push_bind(limit + 1);
+    match query.sort {
+        Sort::Name => sql.push(format!(" order by {order}.name, {order}.function_id limit ")),
+        Sort::Updated => sql.push(" order by f.updated_at desc, f.function_id desc limit "),
+    };
+    sql.push_bind(limit + 1);
     // A key range and nothing else to check: the planner reads it in order by itself. With more
     // filters it may misjudge how many rows pass them (they correlate with names) and sort.
     let only_key = driver.as_ref().is_some_and(|d| d.covers_text || text.is_none())
@@ -469,7 +500,16 @@ pub async fn search(
     };
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = more.then(|| rows.last().map(|r| (r.name.clone(), r.function_id))).flatten();
+    let next = more
+        .then(|| {
+            rows.last().map(|r| match query.sort {
+                Sort::Name => (r.name.clone(), r.function_id),
+                Sort::Updated => {
+                    ((r.updated_at.unix_timestamp_nanos() / 1000).to_string(), r.function_id)
+                }
+            })
+        })
+        .flatten();
     Ok((rows.into_iter().map(CatalogEntry::from).collect(), next))
 }
 

@@ -200,6 +200,13 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     let gold = Query { tag: Some(("tier".into(), "gold".into())), limit: 5, ..Query::default() };
     let (found, _) = catalog::search(&pool, &gold).await.expect("search");
     assert_eq!(found.len(), 1, "lookup keys follow tag edits");
+    // Sorted by update, most recent first, with its own keyset cursor.
+    let recent = Query { sort: catalog::Sort::Updated, limit: 1, ..Query::default() };
+    let (first, next) = catalog::search(&pool, &recent).await.expect("recent");
+    assert_eq!(first[0].name, "thumbnailer", "the most recently changed first");
+    let (second, last) =
+        catalog::search(&pool, &Query { after: next, ..recent.clone() }).await.expect("page 2");
+    assert_eq!((second[0].name.as_str(), last), ("orders-api", None));
     let bad = catalog::Metadata { lifecycle: "forever".into(), ..metadata.clone() };
     assert!(matches!(
         catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &bad).await,

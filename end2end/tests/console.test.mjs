@@ -244,6 +244,9 @@ describe('catalog', () => {
     await row.waitFor();
     assert.match(await row.textContent(), /team=payments/);
     await page.getByRole('complementary', { name: 'Facets' }).getByRole('link', { name: 'python3.12' }).waitFor();
+    await page.goto(`${base}/catalog?sort=updated`);
+    await page.getByTestId('catalog-row').filter({ hasText: 'e2e-orders' }).waitFor();
+    assert.equal(await page.getByLabel('Sort').inputValue(), 'updated', 'the sort is kept in the form');
     await page.goto(`${base}/catalog?public=1`);
     await page.getByTestId('catalog-empty').filter({ hasText: 'No function matches these filters' }).waitFor();
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'catalog.png'), fullPage: true });

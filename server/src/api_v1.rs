@@ -113,7 +113,8 @@ fn limit(page: &Page, default: i64, max: i64) -> ApiResult<i64> {
 
 /// `GET /functions`: the catalog with the Catalog page's filters (`q`, `owner`, `team`, `tag`,
 /// `runtime`, `state`, `lifecycle`, `environment`, `connection`, `region`, `public`, `view`), by
-/// name, keyset-paged with `after` (the previous page's `next`).
+/// name or (`sort=updated`) most recently changed first, keyset-paged with `after` (the previous
+/// page's `next`).
 async fn list_functions(
     State(state): State<AppState>,
     caller: Caller,
@@ -312,6 +313,7 @@ async fn openapi() -> Json<Value> {
                     text("connection", "Connection id"), text("region", "e.g. us-east-1"),
                     text("public", "1: only functions with a public (NONE) URL"),
                     text("view", "shadows: functions found in the cloud and not imported"),
+                    text("sort", "updated: most recently changed first (default: by name)"),
                     text("after", "The `next` value of the previous page"),
                     limit(200, 50)
                 ],

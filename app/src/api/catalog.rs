@@ -309,6 +309,10 @@ pub mod ssr {
             tag,
             has_public_url: present(&f.public).is_some(),
             shadows: present(&f.view).as_deref() == Some("shadows"),
+            sort: match present(&f.sort).as_deref() {
+                Some("updated") => backend::catalog::Sort::Updated,
+                _ => backend::catalog::Sort::Name,
+            },
             after,
             limit: 50,
             visible_to: backend::catalog::reader_scope(pool, account).await.map_err(fail)?,

@@ -11,7 +11,7 @@ use crate::error::error_fallback;
 use crate::pages::admin::outcome;
 use crate::types::{CatalogFilters, CatalogPage, CatalogRowView, ConnectionView, FacetView};
 
-const FILTER_KEYS: [&str; 12] = [
+const FILTER_KEYS: [&str; 13] = [
     "q",
     "owner",
     "team",
@@ -24,6 +24,7 @@ const FILTER_KEYS: [&str; 12] = [
     "tag",
     "public",
     "view",
+    "sort",
 ];
 
 /// `/catalog?…` with `pairs`, leaving out empty values.
@@ -54,6 +55,7 @@ pub fn CatalogPage() -> impl IntoView {
                 tag: get("tag"),
                 public: get("public"),
                 view: get("view"),
+                sort: get("sort"),
                 after: get("after"),
             }
         })
@@ -96,6 +98,13 @@ pub fn CatalogPage() -> impl IntoView {
                     prop:checked=move || query.with(|q| q.get("view").as_deref() == Some("shadows")) />
                 " Not in the catalog yet (shadows)"
             </label>
+            <label for="catalog-sort">"Sort"</label>
+            <select id="catalog-sort" name="sort">
+                <option value="" selected=move || query.with(|q| q.get("sort").is_none())>"Name (A–Z)"</option>
+                <option value="updated" selected=move || query.with(|q| q.get("sort").as_deref() == Some("updated"))>
+                    "Recently updated"
+                </option>
+            </select>
             <button type="submit" class="btn">"Search"</button>
             <a class="btn" href="/catalog">"Clear"</a>
         </form>
