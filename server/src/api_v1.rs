@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use app::api::catalog::ssr as catalog;
-use app::api::ssr::{fail, rfc3339};
+use app::api::ssr::{audit_filter, fail, rfc3339};
 use app::error::ApiError;
 use app::types::{AuditFilters, CatalogFilters};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
@@ -221,14 +221,7 @@ async fn list_audit_events(
         return Err(Problem(ApiError::Forbidden));
     }
     let limit = limit(&page, 100, 1000)?;
-    let filter = backend::audit::Filter::from_text(
-        f.actor.as_deref(),
-        f.action.as_deref(),
-        f.target.as_deref(),
-        f.since.as_deref(),
-        f.until.as_deref(),
-    )
-    .map_err(fail)?;
+    let filter = audit_filter(&f).map_err(fail)?;
     let before = match f.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
         None => None,
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {

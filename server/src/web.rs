@@ -112,13 +112,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 #[derive(Debug, serde::Deserialize)]
-struct ExportQuery {
+struct ExportFormat {
     format: Option<String>,
-    actor: Option<String>,
-    action: Option<String>,
-    target: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
 }
 
 /// `GET /audit/export?format=csv|json&…`: the audit trail with the Audit page's filters, as a
@@ -126,18 +121,13 @@ struct ExportQuery {
 async fn export_audit(
     State(state): State<AppState>,
     axum::Extension(account): axum::Extension<backend::accounts::Account>,
-    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+    axum::extract::Query(query): axum::extract::Query<ExportFormat>,
+    axum::extract::Query(filters): axum::extract::Query<app::types::AuditFilters>,
 ) -> Response {
     if account.role != backend::accounts::Role::Admin {
         return (StatusCode::FORBIDDEN, "Only admins can export the audit trail.").into_response();
     }
-    let filter = match backend::audit::Filter::from_text(
-        query.actor.as_deref(),
-        query.action.as_deref(),
-        query.target.as_deref(),
-        query.since.as_deref(),
-        query.until.as_deref(),
-    ) {
+    let filter = match app::api::ssr::audit_filter(&filters) {
         Ok(filter) => filter,
         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     };

@@ -163,12 +163,7 @@ pub async fn remove_connection(
     use super::ssr::*;
     let result = async {
         let admin = require(&[backend::accounts::Role::Admin])?;
-        if confirm.as_deref() != Some("yes") {
-            return Err(ApiError::Validation {
-                field: "confirm".into(),
-                message: "tick the box to confirm the removal".into(),
-            });
-        }
+        confirmed(confirm.as_deref(), "the removal")?;
         let id = ssr::uuid("connection_id", &connection_id)?;
         backend::connections::delete(&context()?.pool, &actor(&admin), id).await.map_err(fail)
     }
@@ -504,12 +499,7 @@ pub async fn transfer_function(
     use backend::accounts::Role;
     let result = async {
         let account = require(&Role::ALL)?;
-        if confirm.as_deref() != Some("yes") {
-            return Err(ApiError::Validation {
-                field: "confirm".into(),
-                message: "tick the box to confirm the transfer".into(),
-            });
-        }
+        confirmed(confirm.as_deref(), "the transfer")?;
         let pool = &context()?.pool;
         let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
         let team = Some(new_team.trim()).filter(|t| *t != "keep");

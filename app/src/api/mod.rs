@@ -71,6 +71,31 @@ pub mod ssr {
         if roles.contains(&account.role) { Ok(account) } else { Err(ApiError::Forbidden) }
     }
 
+    /// Checks the confirmation checkbox (`confirm=yes`) of a destructive form; `what` ends
+    /// "tick the box to confirm …".
+    pub fn confirmed(confirm: Option<&str>, what: &str) -> Result<(), ApiError> {
+        if confirm == Some("yes") {
+            return Ok(());
+        }
+        Err(ApiError::Validation {
+            field: "confirm".into(),
+            message: format!("tick the box to confirm {what}"),
+        })
+    }
+
+    /// The audit trail's filters from the Audit page's (or the API's) text fields.
+    pub fn audit_filter(
+        f: &crate::types::AuditFilters,
+    ) -> Result<backend::audit::Filter, backend::Error> {
+        backend::audit::Filter::from_text(
+            f.actor.as_deref(),
+            f.action.as_deref(),
+            f.target.as_deref(),
+            f.since.as_deref(),
+            f.until.as_deref(),
+        )
+    }
+
     /// Who to record in the audit trail for an action by `account`.
     pub fn actor(account: &Account) -> Actor {
         Actor::account(account.account_id, client_addr())

@@ -52,13 +52,10 @@ pub async fn revoke_token(token_id: String, confirm: Option<String>) -> Result<(
     use super::ssr::*;
     let result = async {
         let account = require(&backend::accounts::Role::ALL)?;
-        if confirm.as_deref() != Some("yes") {
-            return Err(ApiError::Validation {
-                field: "confirm".into(),
-                message: "tick the box to confirm: scripts using this token will stop working"
-                    .into(),
-            });
-        }
+        confirmed(
+            confirm.as_deref(),
+            "the revocation: scripts using this token will stop working",
+        )?;
         let id = token_id.trim().parse().map_err(|_| ApiError::NotFound("token".into()))?;
         backend::tokens::revoke(&context()?.pool, &actor(&account), &account, id)
             .await
