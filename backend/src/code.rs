@@ -49,9 +49,13 @@ fn cloud_error(connection: &Connection, e: &dyn std::fmt::Display) -> Error {
     Error::Conflict(format!("{} did not answer as expected: {e}", connection.name))
 }
 
-/// Downloads the current package: GetFunction, then its `Code.Location`.
-async fn package(connection: &Connection, detail: &Detail) -> Result<(Vec<u8>, i64, String)> {
-    let lambda = connection.lambda(&detail.entry.region).await;
+/// Downloads the current package: GetFunction, then its `Code.Location`. Returns it with its
+/// size and SHA-256.
+async fn package(
+    lambda: &aws_sdk_lambda::Client,
+    connection: &Connection,
+    detail: &Detail,
+) -> Result<(Vec<u8>, i64, String)> {
     let function =
         lambda.get_function().function_name(&detail.arn).send().await.map_err(|e| {
             cloud_error(connection, &aws_sdk_lambda::error::DisplayErrorContext(&e))
@@ -94,7 +98,8 @@ fn open_zip(bytes: &[u8]) -> Result<zip::ZipArchive<Cursor<&[u8]>>> {
 
 /// The package's files, and the handler's file as text when it is small UTF-8.
 pub async fn read(connection: &Connection, detail: &Detail) -> Result<Code> {
-    let (bytes, size, sha256) = package(connection, detail).await?;
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let (bytes, size, sha256) = package(&lambda, connection, detail).await?;
     let mut archive = open_zip(&bytes)?;
     let files: Vec<String> = archive.file_names().map(str::to_owned).collect();
     let runtime = detail.entry.runtime.as_deref().unwrap_or_default();
@@ -133,7 +138,8 @@ pub async fn save_file(
     if text.len() > MAX_INLINE_BYTES {
         return Err(Error::invalid("source", "the file is larger than 512 KB: upload a zip"));
     }
-    let (bytes, ..) = package(connection, detail).await?;
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let (bytes, _, before) = package(&lambda, connection, detail).await?;
     let mut archive = open_zip(&bytes)?;
     if archive.index_for_name(path).is_none() {
         return Err(Error::invalid("source", format!("the package has no file {path}; reload")));
@@ -156,7 +162,8 @@ pub async fn save_file(
         }
     }
     let zip = writer.finish().map_err(zipped)?.into_inner();
-    update(pool, actor, connection, detail, zip, serde_json::json!({ "file": path })).await
+    let change = Change { before: Some(before), what: serde_json::json!({ "file": path }) };
+    update(pool, actor, &lambda, connection, detail, zip, change).await
 }
 
 /// Replaces the code with an uploaded zip, through UpdateFunctionCode.
@@ -175,19 +182,6 @@ pub async fn upload(
         return Err(Error::invalid("code", "the zip is empty"));
     }
     let detail_json = serde_json::json!({ "upload_bytes": zip.len(), "files": files });
-    update(pool, actor, connection, detail, zip, detail_json).await
-}
-
-/// UpdateFunctionCode, and its audit event (with the SHA-256 before and after). Returns the new
-/// SHA-256.
-async fn update(
-    pool: &PgPool,
-    actor: &Actor,
-    connection: &Connection,
-    detail: &Detail,
-    zip: Vec<u8>,
-    what: serde_json::Value,
-) -> Result<String> {
     let lambda = connection.lambda(&detail.entry.region).await;
     let before = lambda
         .get_function_configuration()
@@ -196,6 +190,28 @@ async fn update(
         .await
         .ok()
         .and_then(|c| c.code_sha256().map(str::to_owned));
+    update(pool, actor, &lambda, connection, detail, zip, Change { before, what: detail_json })
+        .await
+}
+
+/// What a code update replaces, for its audit event.
+struct Change {
+    /// The SHA-256 of the code before, when known.
+    before: Option<String>,
+    what: serde_json::Value,
+}
+
+/// UpdateFunctionCode, and its audit event (with the SHA-256 before and after). Returns the new
+/// SHA-256.
+async fn update(
+    pool: &PgPool,
+    actor: &Actor,
+    lambda: &aws_sdk_lambda::Client,
+    connection: &Connection,
+    detail: &Detail,
+    zip: Vec<u8>,
+    change: Change,
+) -> Result<String> {
     let updated = lambda
         .update_function_code()
         .function_name(&detail.arn)
@@ -218,7 +234,7 @@ async fn update(
         actor,
         "function.update_code",
         &format!("function:{}", detail.entry.name),
-        serde_json::json!({ "before": { "sha256": before }, "after": { "sha256": after }, "change": what }),
+        serde_json::json!({ "before": { "sha256": change.before }, "after": { "sha256": after }, "change": change.what }),
     )
     .await?;
     tx.commit().await?;
