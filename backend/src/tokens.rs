@@ -109,15 +109,23 @@ pub async fn revoke(
     Ok(())
 }
 
-/// The account a live token belongs to, or `Unauthorized`. Marks the token used.
+/// The account a live token belongs to, or `Unauthorized`. Marks the token used, at most once a
+/// minute: an API call should not cost a write.
 pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Account> {
     const REFUSED: Error = Error::Unauthorized("the token is unknown or revoked");
     if !secret.starts_with(TOKEN_PREFIX) {
         return Err(REFUSED);
     }
     let account_id = sqlx::query_scalar!(
-        "update api_token set last_used_at = now()
-         where token_hash = $1 and revoked_at is null returning account_id",
+        r#"with live as (
+               select api_token_id, account_id, last_used_at from api_token
+               where token_hash = $1 and revoked_at is null
+           ), used as (
+               update api_token t set last_used_at = now() from live
+               where t.api_token_id = live.api_token_id
+                 and (live.last_used_at is null or live.last_used_at < now() - interval '1 minute')
+           )
+           select account_id as "account_id!" from live"#,
         digest(secret)
     )
     .fetch_optional(pool)
