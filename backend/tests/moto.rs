@@ -65,14 +65,13 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
     assert_eq!(connections::test(&pool, &connection).await.expect("sts"), "123456789012");
 
     // moto checks that the role exists: make it through moto's IAM (query protocol).
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = reqwest::Client::new()
         .post(format!("{}/", moto.base))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x")
         .body(format!(
             "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument={}",
-            engine::iam::percent_encode(trust)
+            engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
         ))
         .send()
         .await

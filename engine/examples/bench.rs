@@ -205,13 +205,12 @@ impl EngineUnderTest {
         let child = spawn(Command::new(exe).arg("__serve").arg(addr.to_string()).arg(dir))?;
         wait_listening(addr).await?;
         let client = reqwest::Client::new();
-        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         client
             .post(format!("http://{addr}/"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(format!(
                 "Action=CreateRole&Version=2010-05-08&RoleName=bench&AssumeRolePolicyDocument={}",
-                engine::iam::percent_encode(trust)
+                engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
             ))
             .send()
             .await?

@@ -14,6 +14,10 @@ use crate::store::write_json;
 
 const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
+/// The trust policy that lets Lambda assume a role: what AWS's console puts on a new execution
+/// role, and what CreateFunction requires of the role it is given.
+pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
 /// AWS-managed policies the engine knows: (ARN, document).
 pub const MANAGED_POLICIES: &[(&str, &str)] = &[
     (

@@ -1,7 +1,7 @@
 //! Shared by the engine's integration tests.
 
 /// The trust policy of a Lambda execution role.
-pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+pub use engine::iam::LAMBDA_TRUST_POLICY;
 
 /// Creates an execution role Lambda can assume through the engine's IAM API; returns its ARN.
 pub async fn create_lambda_role(base: &str, name: &str) -> String {

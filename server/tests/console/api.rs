@@ -22,13 +22,12 @@ async fn engine_with_function() -> (String, tokio::sync::oneshot::Sender<()>) {
     }));
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = http
         .post(format!("{base}/"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
             "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument={}",
-            engine::iam::percent_encode(trust)
+            engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
         ))
         .send()
         .await
