@@ -259,6 +259,62 @@ async fn upsert_seen(
     .await?)
 }
 
+/// Records a function the console itself just created (or changed) in the cloud: described
+/// afresh, tracked, owned by `owner_id`. Returns its catalog id.
+pub async fn record_created(
+    pool: &PgPool,
+    connection: &Connection,
+    region: &str,
+    name: &str,
+    owner_id: Uuid,
+) -> Result<Uuid> {
+    let lambda = connection.lambda(region).await;
+    let configuration =
+        lambda.get_function_configuration().function_name(name).send().await.map_err(|e| {
+            Error::Conflict(format!(
+                "{name} is not in {region}: {}",
+                aws_sdk_lambda::error::DisplayErrorContext(&e)
+            ))
+        })?;
+    let configuration = aws_sdk_lambda::types::FunctionConfiguration::builder()
+        .set_function_name(configuration.function_name)
+        .set_function_arn(configuration.function_arn)
+        .set_runtime(configuration.runtime)
+        .set_handler(configuration.handler)
+        .set_memory_size(configuration.memory_size)
+        .set_timeout(configuration.timeout)
+        .set_architectures(configuration.architectures)
+        .set_state(configuration.state)
+        .set_description(configuration.description)
+        .build();
+    let function =
+        describe(&lambda, &configuration).await.ok_or(Error::NotFound("function configuration"))?;
+    upsert_seen(pool, connection, region, &function).await?;
+    Ok(sqlx::query_scalar!(
+        "update catalog_function set tracked = true, owner_id = coalesce(owner_id, $4)
+         where connection_id = $1 and region = $2 and name = $3 returning function_id",
+        connection.connection_id,
+        region,
+        name,
+        owner_id
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Marks a function the console deleted: gone from the cloud and archived.
+pub async fn record_deleted(pool: &PgPool, function_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "update catalog_function set gone_at = coalesce(gone_at, now()), archived_at = coalesce(archived_at, now()),
+                url = null, url_auth_type = null
+         where function_id = $1",
+        function_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Compares the catalog's owner, team, lifecycle and environment with the cloud's
 /// `lambdaport:*` tags, for tracked functions.
 async fn record_drift(pool: &PgPool, connection_id: Uuid) -> Result<()> {

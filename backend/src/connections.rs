@@ -315,6 +315,16 @@ impl Connection {
         aws_sdk_lambda::Client::new(&self.sdk_config(region).await)
     }
 
+    /// An IAM client (IAM is global: it goes to the home region's endpoint).
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config(self.home_region()).await)
+    }
+
+    /// A CloudWatch Logs client for `region`.
+    pub async fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config(region).await)
+    }
+
     /// The first region, where account-wide calls go.
     pub fn home_region(&self) -> &str {
         self.regions.first().map_or("us-east-1", String::as_str)

@@ -8,6 +8,7 @@ pub mod code;
 pub mod connections;
 pub mod db;
 pub mod error;
+pub mod labs;
 pub mod seed;
 pub mod settings;
 pub mod teams;

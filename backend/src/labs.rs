@@ -1,0 +1,2362 @@
+//! The guided lab (the tutorial's section 10) as lab runs: each confirmed step is a real action in
+//! the cloud, recorded with the resources it created in the ledger.
+//!
+//! A step that creates something runs in three parts: `begin` (one transaction: the run is marked
+//! pending at that step and a `creating` ledger row is written for every resource about to exist),
+//! the cloud calls, and `finish` (one transaction: the rows become `present`, the step is recorded,
+//! the audit event written). A failure in between rolls back what was created; a crash in between
+//! leaves the pending mark and the `creating` rows, which `recover` reconciles with the cloud.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::time::Duration;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+use aws_sdk_lambda::primitives::Blob;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::{self, Actor};
+use crate::connections::{self, Connection};
+use crate::error::{Error, Result};
+
+/// The lab's steps, in order.
+pub const CONNECTION: i16 = 1;
+pub const FUNCTION: i16 = 2;
+pub const CODE: i16 = 3;
+pub const SETTINGS: i16 = 4;
+pub const URL: i16 = 5;
+pub const CALL: i16 = 6;
+pub const LOGS: i16 = 7;
+pub const VALIDATE: i16 = 8;
+pub const CLEANUP: i16 = 9;
+
+/// The managed policy "basic Lambda permissions" means: write logs to CloudWatch.
+pub const BASIC_EXECUTION_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+/// The statement ids AWS's console uses for a public (`NONE`) Function URL.
+pub const URL_STATEMENT: &str = "FunctionURLAllowPublicAccess";
+pub const INVOKE_STATEMENT: &str = "FunctionURLAllowInvokeAction";
+
+/// What the learner chose so far.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Settings {
+    pub runtime: String,
+    pub architecture: String,
+    pub role_arn: String,
+    /// True when the console created the role (it is then in the ledger).
+    pub role_created: bool,
+    pub team: String,
+    pub lifecycle: String,
+    pub environment: String,
+    pub tags: BTreeMap<String, String>,
+    /// The handler file's source as last deployed from the editor.
+    pub source: String,
+    pub timeout_s: i32,
+    pub memory_mb: i32,
+    pub auth_type: String,
+    pub cors_origins: Vec<String>,
+    pub url: String,
+    pub last_call: Option<Call>,
+}
+
+/// One lab run.
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub lab_run_id: Uuid,
+    pub account_id: Uuid,
+    pub email: String,
+    pub connection_id: Uuid,
+    pub connection: String,
+    pub region: String,
+    pub function_name: Option<String>,
+    pub function_id: Option<Uuid>,
+    /// The furthest step reached (earlier ones can be revisited).
+    pub step: i16,
+    pub settings: Settings,
+    pub status: String,
+    pub pending_step: Option<i16>,
+    pub pending_since: Option<OffsetDateTime>,
+    pub failures: i32,
+    pub last_failure: Option<String>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// The raw HTTP exchange of a call to the URL.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Call {
+    pub url: String,
+    /// `HTTP/1.1 200 OK`, or empty when no response came.
+    pub status_line: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub millis: u64,
+    /// Why no response came (connection refused, timed out).
+    pub error: Option<String>,
+}
+
+impl Call {
+    /// What the lab expects: 200 with the body `ok`.
+    pub fn passed(&self) -> bool {
+        self.status == 200 && self.body.trim() == "ok"
+    }
+}
+
+/// The handler file, the handler setting and the lab's code for a runtime.
+pub fn lab_code(runtime: &str) -> (&'static str, &'static str, &'static str) {
+    if runtime.starts_with("nodejs") {
+        ("index.mjs", "index.handler", NODE_HANDLER)
+    } else if runtime.starts_with("provided") {
+        ("bootstrap", "bootstrap", BOOTSTRAP)
+    } else {
+        ("lambda_function.py", "lambda_function.lambda_handler", PYTHON_HANDLER)
+    }
+}
+
+const PYTHON_HANDLER: &str = r#"def lambda_handler(event, context):
+    # Keep the response simple and text-based so it's easy to validate with curl.
+    # For Function URLs, a "proxy-style" response with statusCode/body is expected.
+    return {
+        "statusCode": 200,
+        "headers": {
+            "content-type": "text/plain; charset=utf-8"
+        },
+        "body": "ok\n"
+    }
+"#;
+
+const NODE_HANDLER: &str = r#"// Keep the response simple and text-based so it's easy to validate with curl.
+// For Function URLs, a "proxy-style" response with statusCode/body is expected.
+export const handler = async (event) => ({
+  statusCode: 200,
+  headers: { "content-type": "text/plain; charset=utf-8" },
+  body: "ok\n",
+});
+"#;
+
+const BOOTSTRAP: &str = r#"#!/bin/sh
+# A custom runtime: ask the Runtime API for the next event, answer it, repeat.
+set -eu
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  headers=$(mktemp)
+  curl -sS -D "$headers" -o /dev/null "$api/next"
+  id=$(grep -i '^lambda-runtime-aws-request-id:' "$headers" | tr -d '\r' | cut -d' ' -f2)
+  curl -sS -o /dev/null -X POST "$api/$id/response" \
+    -d '{"statusCode": 200, "headers": {"content-type": "text/plain; charset=utf-8"}, "body": "ok\n"}'
+done
+"#;
+
+/// Runtimes the wizard offers, newest first within each family.
+pub const RUNTIMES: &[&str] =
+    &["python3.13", "python3.12", "python3.11", "nodejs22.x", "nodejs20.x", "provided.al2023"];
+
+fn cloud_said<E, R>(error: &aws_sdk_lambda::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error.message() {
+        Some(message) => format!("{}: {message}", error.code().unwrap_or("Error")),
+        None => aws_sdk_lambda::error::DisplayErrorContext(error).to_string(),
+    }
+}
+
+fn is_code<E, R>(error: &aws_sdk_lambda::error::SdkError<E, R>, codes: &[&str]) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    error.code().is_some_and(|code| codes.contains(&code))
+}
+
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException"];
+
+/// A zip with one file (executable when it is a `bootstrap`).
+fn one_file_zip(path: &str, text: &str) -> Result<Vec<u8>> {
+    let zipped = |e: zip::result::ZipError| Error::Internal(e.into());
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mode = if path == "bootstrap" { 0o755 } else { 0o644 };
+    writer
+        .start_file(
+            path,
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .unix_permissions(mode),
+        )
+        .map_err(zipped)?;
+    writer.write_all(text.as_bytes()).map_err(|e| Error::Internal(e.into()))?;
+    Ok(writer.finish().map_err(zipped)?.into_inner())
+}
+
+/// Waits until the function is Active and no update is in progress (what the SDK waiters
+/// `function_active_v2` and `function_updated_v2` check).
+async fn wait_ready(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<()> {
+    use aws_sdk_lambda::types::{LastUpdateStatus, State};
+    for _ in 0..240 {
+        let config =
+            lambda.get_function_configuration().function_name(name).send().await.map_err(|e| {
+                Error::Conflict(format!("GetFunctionConfiguration failed: {}", cloud_said(&e)))
+            })?;
+        match (config.state(), config.last_update_status()) {
+            (Some(State::Failed), _) | (_, Some(LastUpdateStatus::Failed)) => {
+                return Err(Error::Conflict(format!(
+                    "the function failed to become ready: {}",
+                    config
+                        .state_reason()
+                        .or(config.last_update_status_reason())
+                        .unwrap_or("no reason given")
+                )));
+            }
+            (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress)) => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            _ => return Ok(()),
+        }
+    }
+    Err(Error::Conflict("the function was still not ready after a minute; try again".into()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------------------------
+
+struct RunRow {
+    lab_run_id: Uuid,
+    account_id: Uuid,
+    email: String,
+    connection_id: Uuid,
+    connection: String,
+    region: String,
+    function_name: Option<String>,
+    function_id: Option<Uuid>,
+    step: i16,
+    settings: serde_json::Value,
+    status: String,
+    pending_step: Option<i16>,
+    pending_since: Option<OffsetDateTime>,
+    failures: i32,
+    last_failure: Option<String>,
+    expires_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<RunRow> for Run {
+    fn from(r: RunRow) -> Self {
+        Self {
+            lab_run_id: r.lab_run_id,
+            account_id: r.account_id,
+            email: r.email,
+            connection_id: r.connection_id,
+            connection: r.connection,
+            region: r.region,
+            function_name: r.function_name,
+            function_id: r.function_id,
+            step: r.step,
+            settings: serde_json::from_value(r.settings).unwrap_or_default(),
+            status: r.status,
+            pending_step: r.pending_step,
+            pending_since: r.pending_since,
+            failures: r.failures,
+            last_failure: r.last_failure,
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One run.
+pub async fn get(pool: &PgPool, lab_run_id: Uuid) -> Result<Run> {
+    sqlx::query_as!(
+        RunRow,
+        r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection, r.region,
+                  r.function_name, r.function_id, r.step, r.settings, r.status, r.pending_step,
+                  r.pending_since, r.failures, r.last_failure, r.expires_at, r.created_at, r.updated_at
+           from lab_run r
+           join account a on a.account_id = r.account_id
+           join connection c on c.connection_id = r.connection_id
+           where r.lab_run_id = $1"#,
+        lab_run_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(Run::from)
+    .ok_or(Error::NotFound("lab run"))
+}
+
+/// Runs, newest first: one account's, or everyone's (`None`, the instructor board).
+pub async fn list(pool: &PgPool, account_id: Option<Uuid>) -> Result<Vec<Run>> {
+    Ok(sqlx::query_as!(
+        RunRow,
+        r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection, r.region,
+                  r.function_name, r.function_id, r.step, r.settings, r.status, r.pending_step,
+                  r.pending_since, r.failures, r.last_failure, r.expires_at, r.created_at, r.updated_at
+           from lab_run r
+           join account a on a.account_id = r.account_id
+           join connection c on c.connection_id = r.connection_id
+           where $1::uuid is null or r.account_id = $1
+           order by r.created_at desc
+           limit 500"#,
+        account_id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(Run::from)
+    .collect())
+}
+
+/// Runs not yet cleaned up that expire within `within` (all of them when `account_id` is None).
+pub async fn expiring(
+    pool: &PgPool,
+    account_id: Option<Uuid>,
+    within: time::Duration,
+) -> Result<Vec<Run>> {
+    let until = OffsetDateTime::now_utc() + within;
+    Ok(list(pool, account_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.status != "cleaned_up" && r.expires_at.is_some_and(|e| e <= until))
+        .collect())
+}
+
+/// Step 1: a run on a connection and region. `expires_in` sets when the sweeper cleans it up.
+pub async fn start(
+    pool: &PgPool,
+    actor: &Actor,
+    account_id: Uuid,
+    connection_id: Uuid,
+    region: &str,
+    expires_in: Option<time::Duration>,
+) -> Result<Uuid> {
+    let connection = connections::get(pool, connection_id).await?;
+    if !connection.regions.iter().any(|r| r == region) {
+        return Err(Error::invalid(
+            "region",
+            format!(
+                "{} has the regions {}; choose one",
+                connection.name,
+                connection.regions.join(", ")
+            ),
+        ));
+    }
+    let expires_at = expires_in.map(|d| OffsetDateTime::now_utc() + d);
+    let mut tx = pool.begin().await?;
+    let lab_run_id = sqlx::query_scalar!(
+        "insert into lab_run (account_id, connection_id, region, step, expires_at)
+         values ($1, $2, $3, $4, $5) returning lab_run_id",
+        account_id,
+        connection_id,
+        region,
+        FUNCTION,
+        expires_at
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "lab.start",
+        &format!("lab:{lab_run_id}"),
+        serde_json::json!({ "connection": connection.name, "region": region }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(lab_run_id)
+}
+
+/// Records a failed attempt at a step (the instructor board shows them).
+async fn record_failure(pool: &PgPool, lab_run_id: Uuid, step: i16, why: &str) -> Result<()> {
+    sqlx::query!(
+        "update lab_run set failures = failures + 1, last_failure = $2 where lab_run_id = $1",
+        lab_run_id,
+        format!("step {step}: {why}")
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ledger
+// ---------------------------------------------------------------------------------------------
+
+/// A kind of resource the console creates, in the order cleanup deletes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    UrlConfig,
+    Permission,
+    Function,
+    LogGroup,
+    RolePolicy,
+    Role,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UrlConfig => "url_config",
+            Self::Permission => "permission",
+            Self::Function => "function",
+            Self::LogGroup => "log_group",
+            Self::RolePolicy => "role_policy",
+            Self::Role => "role",
+        }
+    }
+
+    fn parse(raw: &str) -> Self {
+        match raw {
+            "url_config" => Self::UrlConfig,
+            "permission" => Self::Permission,
+            "function" => Self::Function,
+            "log_group" => Self::LogGroup,
+            "role_policy" => Self::RolePolicy,
+            _ => Self::Role,
+        }
+    }
+
+    /// How people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::UrlConfig => "Function URL",
+            Self::Permission => "Permission statement",
+            Self::Function => "Function",
+            Self::LogGroup => "Log group",
+            Self::RolePolicy => "Role policy attachment",
+            Self::Role => "IAM role",
+        }
+    }
+}
+
+/// One resource in the ledger.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub ledger_entry_id: Uuid,
+    pub lab_run_id: Option<Uuid>,
+    pub function_id: Option<Uuid>,
+    pub connection_id: Uuid,
+    pub region: String,
+    pub kind: Kind,
+    pub name: String,
+    pub parent: Option<String>,
+    pub state: String,
+    pub owner: Option<String>,
+    pub error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// Which part of the ledger: one lab run's resources or one function's.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    Run(Uuid),
+    Function(Uuid),
+}
+
+/// The ledger of a run or a function (deleted entries included), in deletion order.
+pub async fn ledger(pool: &PgPool, scope: Scope) -> Result<Vec<Entry>> {
+    let (run, function) = match scope {
+        Scope::Run(id) => (Some(id), None),
+        Scope::Function(id) => (None, Some(id)),
+    };
+    let mut entries: Vec<Entry> = sqlx::query!(
+        r#"select l.ledger_entry_id, l.lab_run_id, l.function_id, l.connection_id, l.region, l.kind,
+                  l.name, l.parent, l.state, a.email as "owner?", l.error, l.created_at, l.deleted_at
+           from ledger_entry l left join account a on a.account_id = l.owner_id
+           where ($1::uuid is not null and l.lab_run_id = $1) or ($2::uuid is not null and l.function_id = $2)
+           order by l.created_at"#,
+        run,
+        function
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| Entry {
+        ledger_entry_id: r.ledger_entry_id,
+        lab_run_id: r.lab_run_id,
+        function_id: r.function_id,
+        connection_id: r.connection_id,
+        region: r.region,
+        kind: Kind::parse(&r.kind),
+        name: r.name,
+        parent: r.parent,
+        state: r.state,
+        owner: r.owner,
+        error: r.error,
+        created_at: r.created_at,
+        deleted_at: r.deleted_at,
+    })
+    .collect();
+    entries.sort_by_key(|e| e.kind);
+    Ok(entries)
+}
+
+/// A resource a step is about to create.
+struct Intent {
+    kind: Kind,
+    name: String,
+    parent: Option<String>,
+}
+
+/// Marks the run pending at `step` and writes a `creating` row for each intent, in one
+/// transaction. Refuses while another step of the run is in flight.
+async fn begin(pool: &PgPool, run: &Run, step: i16, intents: &[Intent]) -> Result<Vec<Uuid>> {
+    let mut tx = pool.begin().await?;
+    let marked = sqlx::query_scalar!(
+        "update lab_run set pending_step = $2, pending_since = now()
+         where lab_run_id = $1 and pending_step is null and status <> 'cleaned_up' and step >= $2
+         returning lab_run_id",
+        run.lab_run_id,
+        step
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if marked.is_none() {
+        return Err(Error::Conflict(
+            "another step of this lab run is in progress (or the run is cleaned up); reload the page"
+                .into(),
+        ));
+    }
+    let mut ids = Vec::with_capacity(intents.len());
+    for intent in intents {
+        ids.push(
+            sqlx::query_scalar!(
+                "insert into ledger_entry (lab_run_id, function_id, connection_id, region, owner_id, kind, name, parent)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8) returning ledger_entry_id",
+                run.lab_run_id,
+                run.function_id,
+                run.connection_id,
+                run.region,
+                run.account_id,
+                intent.kind.as_str(),
+                intent.name,
+                intent.parent
+            )
+            .fetch_one(&mut *tx)
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// What a step records when it finishes.
+struct Finish<'a> {
+    step: i16,
+    next: i16,
+    settings: &'a Settings,
+    function: Option<(&'a str, Uuid)>,
+    action: &'a str,
+    detail: serde_json::Value,
+}
+
+/// Records a finished step: its ledger rows present, the settings, the next step, the audit event.
+async fn finish(
+    pool: &PgPool,
+    actor: &Actor,
+    run: &Run,
+    entries: &[Uuid],
+    done: Finish<'_>,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let function_id = done.function.map(|(_, id)| id).or(run.function_id);
+    sqlx::query!(
+        "update ledger_entry set state = 'present', function_id = coalesce(function_id, $2)
+         where ledger_entry_id = any($1) and state = 'creating'",
+        entries,
+        function_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if let Some((name, id)) = done.function {
+        sqlx::query!(
+            "update ledger_entry set function_id = $2 where lab_run_id = $1 and function_id is null",
+            run.lab_run_id,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "update lab_run set function_name = $2, function_id = $3 where lab_run_id = $1",
+            run.lab_run_id,
+            name,
+            id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query!(
+        "update lab_run set settings = $2, step = greatest(step, $3), pending_step = null,
+                pending_since = null
+         where lab_run_id = $1",
+        run.lab_run_id,
+        serde_json::to_value(done.settings).map_err(anyhow::Error::from)?,
+        done.next
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        done.action,
+        &format!("lab:{}", run.lab_run_id),
+        serde_json::json!({ "step": done.step, "detail": done.detail }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Undoes a step that failed or was interrupted: every `creating` resource of the run that
+/// exists is deleted (and verified gone), its row removed, the pending mark cleared. Returns what
+/// was rolled back.
+async fn roll_back(
+    pool: &PgPool,
+    connection: &Connection,
+    run: &Run,
+    why: &str,
+) -> Result<Vec<String>> {
+    let mut entries: Vec<Entry> = ledger(pool, Scope::Run(run.lab_run_id))
+        .await?
+        .into_iter()
+        .filter(|e| e.state == "creating")
+        .collect();
+    entries.sort_by_key(|e| e.kind);
+    let mut undone = Vec::new();
+    for entry in &entries {
+        match delete_and_verify(connection, entry).await {
+            Ok(true) => undone.push(format!("{} {}", entry.kind.label(), entry.name)),
+            Ok(false) => {}
+            Err(error) => {
+                // Kept as a present row so cleanup still knows about it.
+                sqlx::query!(
+                    "update ledger_entry set state = 'present', error = $2 where ledger_entry_id = $1",
+                    entry.ledger_entry_id,
+                    error
+                )
+                .execute(pool)
+                .await?;
+                continue;
+            }
+        }
+        sqlx::query!("delete from ledger_entry where ledger_entry_id = $1", entry.ledger_entry_id)
+            .execute(pool)
+            .await?;
+    }
+    let step = run.pending_step.unwrap_or(run.step);
+    let message = if undone.is_empty() {
+        why.to_owned()
+    } else {
+        format!("{why}; rolled back: {}", undone.join(", "))
+    };
+    sqlx::query!(
+        "update lab_run set pending_step = null, pending_since = null, failures = failures + 1,
+                last_failure = $2
+         where lab_run_id = $1",
+        run.lab_run_id,
+        format!("step {step}: {message}")
+    )
+    .execute(pool)
+    .await?;
+    Ok(undone)
+}
+
+/// Reconciles runs left pending by a crash or restart, pending for longer than `older_than`:
+/// whatever the interrupted step created is rolled back, so the learner confirms it again.
+/// Returns the number of runs recovered.
+pub async fn recover(pool: &PgPool, older_than: Duration) -> Result<usize> {
+    let cutoff = OffsetDateTime::now_utc()
+        - time::Duration::try_from(older_than).map_err(anyhow::Error::from)?;
+    let pending = sqlx::query_scalar!(
+        "select lab_run_id from lab_run where pending_step is not null and pending_since <= $1",
+        cutoff
+    )
+    .fetch_all(pool)
+    .await?;
+    for lab_run_id in &pending {
+        let run = get(pool, *lab_run_id).await?;
+        let connection = connections::get(pool, run.connection_id).await?;
+        let step = run.pending_step.unwrap_or(run.step);
+        roll_back(
+            pool,
+            &connection,
+            &run,
+            &format!("interrupted (the server stopped during step {step}); confirm it again"),
+        )
+        .await?;
+    }
+    Ok(pending.len())
+}
+
+/// Runs a step's cloud calls; on failure rolls back what they created, records the failure and
+/// returns the error.
+async fn act<T>(
+    pool: &PgPool,
+    connection: &Connection,
+    run: &Run,
+    step: i16,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match work.await {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            let mut pending = run.clone();
+            pending.pending_step = Some(step);
+            roll_back(pool, connection, &pending, &error.to_string()).await?;
+            Err(error)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: the function and its role
+// ---------------------------------------------------------------------------------------------
+
+/// What step 2 asks for.
+#[derive(Clone, Debug, Default)]
+pub struct FunctionInput {
+    pub name: String,
+    pub runtime: String,
+    pub architecture: String,
+    /// `new` for a new role with basic Lambda permissions, or an existing role's ARN.
+    pub role: String,
+    pub team: String,
+    pub lifecycle: String,
+    pub environment: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Roles the account has that Lambda could use, as (name, ARN).
+pub async fn roles(connection: &Connection) -> Result<Vec<(String, String)>> {
+    let iam = connection.iam().await;
+    let mut roles = Vec::new();
+    let mut pages = iam.list_roles().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| Error::Conflict(format!("IAM ListRoles failed: {}", cloud_said(&e))))?;
+        for role in page.roles() {
+            let trusts_lambda = role
+                .assume_role_policy_document()
+                .is_some_and(|doc| doc.contains("lambda.amazonaws.com"));
+            if trusts_lambda {
+                roles.push((role.role_name().to_owned(), role.arn().to_owned()));
+            }
+        }
+    }
+    Ok(roles)
+}
+
+/// Whether `name` is free in the run's region: not in the catalog, not in the cloud. (Lambda's
+/// naming rules are checked by the caller, `app::rules`, which the browser shares.)
+pub async fn name_problem(pool: &PgPool, run: &Run, name: &str) -> Result<Option<String>> {
+    let in_catalog = sqlx::query_scalar!(
+        r#"select exists(select 1 from catalog_function
+                         where connection_id = $1 and region = $2 and name = $3 and gone_at is null) as "exists!""#,
+        run.connection_id,
+        run.region,
+        name
+    )
+    .fetch_one(pool)
+    .await?;
+    if in_catalog {
+        return Ok(Some(format!(
+            "the catalog already has a function named {name} in {}",
+            run.region
+        )));
+    }
+    let connection = connections::get(pool, run.connection_id).await?;
+    let lambda = connection.lambda(&run.region).await;
+    match lambda.get_function_configuration().function_name(name).send().await {
+        Ok(_) => Ok(Some(format!("a function named {name} already exists in {}", run.region))),
+        Err(e) if is_code(&e, NOT_FOUND) => Ok(None),
+        Err(e) => Err(Error::Conflict(format!("could not check the name: {}", cloud_said(&e)))),
+    }
+}
+
+fn check_function_input(input: &FunctionInput) -> Result<()> {
+    if !RUNTIMES.contains(&input.runtime.as_str()) {
+        return Err(Error::invalid("runtime", format!("choose one of {}", RUNTIMES.join(", "))));
+    }
+    if !["x86_64", "arm64"].contains(&input.architecture.as_str()) {
+        return Err(Error::invalid("architecture", "choose x86_64 or arm64"));
+    }
+    if input.role != "new" && !input.role.starts_with("arn:") {
+        return Err(Error::invalid("role", "create a new role or choose an existing one"));
+    }
+    if !["experimental", "production", "deprecated"].contains(&input.lifecycle.as_str()) {
+        return Err(Error::invalid("lifecycle", "choose experimental, production or deprecated"));
+    }
+    if !["dev", "staging", "prod"].contains(&input.environment.as_str()) {
+        return Err(Error::invalid("environment", "choose dev, staging or prod"));
+    }
+    Ok(())
+}
+
+/// Step 2: creates the role (when asked) and the function with the lab's code; or, when the
+/// function exists already (the learner came back), updates its runtime and catalog metadata.
+pub async fn save_function(
+    pool: &PgPool,
+    actor: &Actor,
+    lab_run_id: Uuid,
+    input: &FunctionInput,
+) -> Result<()> {
+    let run = get(pool, lab_run_id).await?;
+    check_function_input(input)?;
+    let connection = connections::get(pool, run.connection_id).await?;
+    if let Some(name) = &run.function_name {
+        return update_function(pool, actor, &connection, &run, name, input).await;
+    }
+    let name = input.name.trim().to_owned();
+    if let Some(problem) = name_problem(pool, &run, &name).await? {
+        return Err(Error::invalid("name", problem));
+    }
+    let team = match input.team.trim() {
+        "" => None,
+        team => Some(
+            crate::teams::find_by_name(pool, team)
+                .await?
+                .ok_or_else(|| Error::invalid("team", format!("there is no team named {team}")))?,
+        ),
+    };
+    let logs = connection.logs(&run.region).await;
+    let group = format!("/aws/lambda/{name}");
+    let group_exists = logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .map(|out| out.log_groups().iter().any(|g| g.log_group_name() == Some(group.as_str())))
+        .unwrap_or(false);
+
+    let role_name = role_name_for(&name);
+    let mut intents = Vec::new();
+    if input.role == "new" {
+        intents.push(Intent { kind: Kind::Role, name: role_name.clone(), parent: None });
+        intents.push(Intent {
+            kind: Kind::RolePolicy,
+            name: BASIC_EXECUTION_POLICY.into(),
+            parent: Some(role_name.clone()),
+        });
+    }
+    intents.push(Intent { kind: Kind::Function, name: name.clone(), parent: None });
+    // A log group left by an earlier function of the same name is not ours to delete.
+    if !group_exists {
+        intents.push(Intent { kind: Kind::LogGroup, name: group, parent: Some(name.clone()) });
+    }
+    let entries = begin(pool, &run, FUNCTION, &intents).await?;
+
+    let (file, handler, source) = lab_code(&input.runtime);
+    let owner_email = run.email.clone();
+    let work = async {
+        let role_arn = if input.role == "new" {
+            create_role(&connection, &role_name).await?
+        } else {
+            input.role.clone()
+        };
+        let lambda = connection.lambda(&run.region).await;
+        let mut tags = input.tags.clone();
+        tags.insert("lambdaport:owner".into(), owner_email.clone());
+        tags.insert("lambdaport:lifecycle".into(), input.lifecycle.clone());
+        tags.insert("lambdaport:environment".into(), input.environment.clone());
+        tags.insert("lambdaport:lab-run".into(), run.lab_run_id.to_string());
+        if !input.team.trim().is_empty() {
+            tags.insert("lambdaport:team".into(), input.team.trim().to_owned());
+        }
+        create_function(
+            &lambda,
+            &name,
+            input,
+            &role_arn,
+            handler,
+            one_file_zip(file, source)?,
+            tags,
+        )
+        .await?;
+        wait_ready(&lambda, &name).await?;
+        Ok(role_arn)
+    };
+    let role_arn = act(pool, &connection, &run, FUNCTION, work).await?;
+
+    let function_id =
+        crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id)
+            .await?;
+    sqlx::query!(
+        "update catalog_function set team_id = $2, lifecycle = $3, environment = $4, tags = $5
+         where function_id = $1",
+        function_id,
+        team,
+        input.lifecycle,
+        input.environment,
+        serde_json::to_value(&input.tags).map_err(anyhow::Error::from)?
+    )
+    .execute(pool)
+    .await?;
+    let settings = Settings {
+        runtime: input.runtime.clone(),
+        architecture: input.architecture.clone(),
+        role_arn: role_arn.clone(),
+        role_created: input.role == "new",
+        team: input.team.trim().to_owned(),
+        lifecycle: input.lifecycle.clone(),
+        environment: input.environment.clone(),
+        tags: input.tags.clone(),
+        source: source.to_owned(),
+        timeout_s: 3,
+        memory_mb: 128,
+        ..run.settings.clone()
+    };
+    finish(
+        pool,
+        actor,
+        &run,
+        &entries,
+        Finish {
+            step: FUNCTION,
+            next: CODE,
+            settings: &settings,
+            function: Some((&name, function_id)),
+            action: "lab.function.create",
+            detail: serde_json::json!({ "function": name, "runtime": input.runtime, "role": role_arn }),
+        },
+    )
+    .await
+}
+
+/// A role name like AWS's console makes: `<function>-role-<8 random>`, within IAM's 64.
+fn role_name_for(function: &str) -> String {
+    let suffix = &Uuid::new_v4().simple().to_string()[..8];
+    let stem: String = function.chars().take(64 - 6 - 8).collect();
+    format!("{stem}-role-{suffix}")
+}
+
+async fn create_role(connection: &Connection, role_name: &str) -> Result<String> {
+    let iam = connection.iam().await;
+    let created = iam
+        .create_role()
+        .role_name(role_name)
+        .assume_role_policy_document(LAMBDA_TRUST_POLICY)
+        .description("Created by Lambdaport's guided lab: basic Lambda permissions (logs)")
+        .send()
+        .await
+        .map_err(|e| Error::Conflict(format!("IAM CreateRole failed: {}", cloud_said(&e))))?;
+    let arn = created.role().map(|r| r.arn().to_owned()).unwrap_or_default();
+    iam.attach_role_policy()
+        .role_name(role_name)
+        .policy_arn(BASIC_EXECUTION_POLICY)
+        .send()
+        .await
+        .map_err(|e| Error::Conflict(format!("IAM AttachRolePolicy failed: {}", cloud_said(&e))))?;
+    Ok(arn)
+}
+
+/// The trust policy that lets Lambda assume a role.
+pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+async fn create_function(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    input: &FunctionInput,
+    role_arn: &str,
+    handler: &str,
+    zip: Vec<u8>,
+    tags: BTreeMap<String, String>,
+) -> Result<()> {
+    use aws_sdk_lambda::types::{Architecture, FunctionCode, Runtime};
+    // IAM is eventually consistent: on AWS a new role can take ~10 s before Lambda may assume it.
+    for attempt in 0..15 {
+        let created = lambda
+            .create_function()
+            .function_name(name)
+            .runtime(Runtime::from(input.runtime.as_str()))
+            .architectures(Architecture::from(input.architecture.as_str()))
+            .role(role_arn)
+            .handler(handler)
+            .timeout(3)
+            .memory_size(128)
+            .description("Guided lab: a Function URL that answers ok")
+            .code(FunctionCode::builder().zip_file(Blob::new(zip.clone())).build())
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await;
+        match created {
+            Ok(_) => return Ok(()),
+            Err(e)
+                if attempt < 14
+                    && e.message().is_some_and(|m| m.contains("cannot be assumed by Lambda")) =>
+            {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => {
+                return Err(Error::Conflict(format!("CreateFunction failed: {}", cloud_said(&e))));
+            }
+        }
+    }
+    Err(Error::Conflict("Lambda could not assume the new role; try again in a minute".into()))
+}
+
+async fn update_function(
+    pool: &PgPool,
+    actor: &Actor,
+    connection: &Connection,
+    run: &Run,
+    name: &str,
+    input: &FunctionInput,
+) -> Result<()> {
+    let lambda = connection.lambda(&run.region).await;
+    let mut settings = run.settings.clone();
+    begin(pool, run, FUNCTION, &[]).await?;
+    let work = async {
+        if input.runtime != settings.runtime {
+            let (_, handler, _) = lab_code(&input.runtime);
+            let (_, old_handler, _) = lab_code(&settings.runtime);
+            if handler != old_handler {
+                return Err(Error::invalid(
+                    "runtime",
+                    "changing to another language needs new code: clean up and start a new run",
+                ));
+            }
+            lambda
+                .update_function_configuration()
+                .function_name(name)
+                .runtime(aws_sdk_lambda::types::Runtime::from(input.runtime.as_str()))
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::Conflict(format!(
+                        "UpdateFunctionConfiguration failed: {}",
+                        cloud_said(&e)
+                    ))
+                })?;
+            wait_ready(&lambda, name).await?;
+        }
+        Ok(())
+    };
+    act(pool, connection, run, FUNCTION, work).await?;
+    settings.runtime.clone_from(&input.runtime);
+    settings.team = input.team.trim().to_owned();
+    settings.lifecycle.clone_from(&input.lifecycle);
+    settings.environment.clone_from(&input.environment);
+    settings.tags.clone_from(&input.tags);
+    if let Some(function_id) = run.function_id {
+        let detail = crate::catalog::detail(pool, function_id).await?;
+        let metadata = crate::catalog::Metadata {
+            owner: run.email.clone(),
+            team: settings.team.clone(),
+            lifecycle: settings.lifecycle.clone(),
+            environment: settings.environment.clone(),
+            tags: settings.tags.clone(),
+        };
+        crate::catalog::update_metadata(pool, actor, connection, &detail, &metadata).await?;
+        crate::catalog::record_created(pool, connection, &run.region, name, run.account_id).await?;
+    }
+    finish(
+        pool,
+        actor,
+        run,
+        &[],
+        Finish {
+            step: FUNCTION,
+            next: CODE,
+            settings: &settings,
+            function: None,
+            action: "lab.function.update",
+            detail: serde_json::json!({ "runtime": input.runtime }),
+        },
+    )
+    .await
+}
+
+fn function_of(run: &Run) -> Result<&str> {
+    run.function_name
+        .as_deref()
+        .ok_or_else(|| Error::Conflict("create the function first (step 2)".into()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 3 and 4: code and settings
+// ---------------------------------------------------------------------------------------------
+
+/// Step 3: deploys the editor's source as the handler file.
+pub async fn deploy_code(
+    pool: &PgPool,
+    actor: &Actor,
+    lab_run_id: Uuid,
+    source: &str,
+) -> Result<()> {
+    let run = get(pool, lab_run_id).await?;
+    let name = function_of(&run)?.to_owned();
+    if source.trim().is_empty() {
+        return Err(Error::invalid("source", "the handler is empty: paste the lab's code back"));
+    }
+    if source.len() > 512 * 1024 {
+        return Err(Error::invalid("source", "the file is larger than 512 KB: upload a zip"));
+    }
+    let connection = connections::get(pool, run.connection_id).await?;
+    let (file, _, _) = lab_code(&run.settings.runtime);
+    begin(pool, &run, CODE, &[]).await?;
+    let lambda = connection.lambda(&run.region).await;
+    let work = async {
+        lambda
+            .update_function_code()
+            .function_name(&name)
+            .zip_file(Blob::new(one_file_zip(file, source)?))
+            .send()
+            .await
+            .map_err(|e| {
+                Error::invalid("source", format!("the code was refused: {}", cloud_said(&e)))
+            })?;
+        wait_ready(&lambda, &name).await
+    };
+    act(pool, &connection, &run, CODE, work).await?;
+    let settings = Settings { source: source.to_owned(), ..run.settings.clone() };
+    finish(
+        pool,
+        actor,
+        &run,
+        &[],
+        Finish {
+            step: CODE,
+            next: SETTINGS,
+            settings: &settings,
+            function: None,
+            action: "lab.code.deploy",
+            detail: serde_json::json!({ "file": file, "bytes": source.len() }),
+        },
+    )
+    .await
+}
+
+/// Step 3 by zip: the code was uploaded through the function's code upload; records the step.
+pub async fn code_uploaded(pool: &PgPool, actor: &Actor, lab_run_id: Uuid) -> Result<()> {
+    let run = get(pool, lab_run_id).await?;
+    function_of(&run)?;
+    begin(pool, &run, CODE, &[]).await?;
+    let settings = Settings { source: String::new(), ..run.settings.clone() };
+    finish(
+        pool,
+        actor,
+        &run,
+        &[],
+        Finish {
+            step: CODE,
+            next: SETTINGS,
+            settings: &settings,
+            function: None,
+            action: "lab.code.upload",
+            detail: serde_json::json!({}),
+        },
+    )
+    .await
+}
+
+/// Step 4: timeout and memory.
+pub async fn configure(
+    pool: &PgPool,
+    actor: &Actor,
+    lab_run_id: Uuid,
+    timeout_s: i32,
+    memory_mb: i32,
+) -> Result<()> {
+    if !(1..=900).contains(&timeout_s) {
+        return Err(Error::invalid("timeout", "a timeout is 1 to 900 seconds (the lab uses 3)"));
+    }
+    if !(128..=10240).contains(&memory_mb) {
+        return Err(Error::invalid("memory", "memory is 128 to 10240 MB (the lab uses 128)"));
+    }
+    let run = get(pool, lab_run_id).await?;
+    let name = function_of(&run)?.to_owned();
+    let connection = connections::get(pool, run.connection_id).await?;
+    begin(pool, &run, SETTINGS, &[]).await?;
+    let lambda = connection.lambda(&run.region).await;
+    let work = async {
+        lambda
+            .update_function_configuration()
+            .function_name(&name)
+            .timeout(timeout_s)
+            .memory_size(memory_mb)
+            .send()
+            .await
+            .map_err(|e| {
+                Error::Conflict(format!("the settings were refused: {}", cloud_said(&e)))
+            })?;
+        wait_ready(&lambda, &name).await
+    };
+    act(pool, &connection, &run, SETTINGS, work).await?;
+    crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id).await?;
+    let settings = Settings { timeout_s, memory_mb, ..run.settings.clone() };
+    finish(
+        pool,
+        actor,
+        &run,
+        &[],
+        Finish {
+            step: SETTINGS,
+            next: URL,
+            settings: &settings,
+            function: None,
+            action: "lab.settings",
+            detail: serde_json::json!({ "timeout_s": timeout_s, "memory_mb": memory_mb }),
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 5: the Function URL and its permission statements
+// ---------------------------------------------------------------------------------------------
+
+/// The statements a public URL needs, as AddPermission would write them, for showing.
+pub fn public_statements(function_arn: &str) -> [serde_json::Value; 2] {
+    [
+        serde_json::json!({
+            "Sid": URL_STATEMENT, "Effect": "Allow", "Principal": "*",
+            "Action": "lambda:InvokeFunctionUrl", "Resource": function_arn,
+            "Condition": { "StringEquals": { "lambda:FunctionUrlAuthType": "NONE" } }
+        }),
+        serde_json::json!({
+            "Sid": INVOKE_STATEMENT, "Effect": "Allow", "Principal": "*",
+            "Action": "lambda:InvokeFunction", "Resource": function_arn,
+            "Condition": { "Bool": { "lambda:InvokedViaFunctionUrl": "true" } }
+        }),
+    ]
+}
+
+/// The function's resource policy statements (empty when it has none).
+async fn statements(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<Vec<serde_json::Value>> {
+    match lambda.get_policy().function_name(name).send().await {
+        Ok(out) => {
+            let policy: serde_json::Value =
+                serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or_default();
+            Ok(policy["Statement"].as_array().cloned().unwrap_or_default())
+        }
+        Err(e) if is_code(&e, NOT_FOUND) => Ok(Vec::new()),
+        Err(e) => Err(Error::Conflict(format!("GetPolicy failed: {}", cloud_said(&e)))),
+    }
+}
+
+/// Which of the two public statements are missing from a policy.
+fn missing_statements(statements: &[serde_json::Value]) -> Vec<&'static str> {
+    let allows = |action: &str| {
+        statements.iter().any(|s| {
+            s["Effect"] == "Allow"
+                && (s["Principal"] == "*" || s["Principal"]["AWS"] == "*")
+                && s["Action"] == action
+        })
+    };
+    let mut missing = Vec::new();
+    if !allows("lambda:InvokeFunctionUrl") {
+        missing.push(URL_STATEMENT);
+    }
+    if !allows("lambda:InvokeFunction") {
+        missing.push(INVOKE_STATEMENT);
+    }
+    missing
+}
+
+async fn add_statement(lambda: &aws_sdk_lambda::Client, name: &str, sid: &str) -> Result<()> {
+    use aws_sdk_lambda::types::FunctionUrlAuthType;
+    let request = lambda.add_permission().function_name(name).statement_id(sid).principal("*");
+    let request = if sid == URL_STATEMENT {
+        request.action("lambda:InvokeFunctionUrl").function_url_auth_type(FunctionUrlAuthType::None)
+    } else {
+        request.action("lambda:InvokeFunction").invoked_via_function_url(true)
+    };
+    request
+        .send()
+        .await
+        .map_err(|e| Error::Conflict(format!("AddPermission {sid} failed: {}", cloud_said(&e))))?;
+    Ok(())
+}
+
+/// Step 5: creates (or changes) the Function URL; for `NONE`, adds both statements; for
+/// `AWS_IAM`, removes public statements the console added.
+pub async fn save_url(
+    pool: &PgPool,
+    actor: &Actor,
+    lab_run_id: Uuid,
+    auth_type: &str,
+    cors_origins: &[String],
+) -> Result<()> {
+    use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType};
+    if !["NONE", "AWS_IAM"].contains(&auth_type) {
+        return Err(Error::invalid("auth_type", "choose NONE or AWS_IAM"));
+    }
+    for origin in cors_origins {
+        if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            return Err(Error::invalid(
+                "cors",
+                format!("{origin} is not an origin: write https://example.com, or *"),
+            ));
+        }
+    }
+    let run = get(pool, lab_run_id).await?;
+    let name = function_of(&run)?.to_owned();
+    let connection = connections::get(pool, run.connection_id).await?;
+    let lambda = connection.lambda(&run.region).await;
+    let existing = match lambda.get_function_url_config().function_name(&name).send().await {
+        Ok(config) => Some(config),
+        Err(e) if is_code(&e, NOT_FOUND) => None,
+        Err(e) => return Err(Error::Conflict(format!("GetFunctionUrlConfig: {}", cloud_said(&e)))),
+    };
+    let present = statements(&lambda, &name).await?;
+    let has = |sid: &str| present.iter().any(|s| s["Sid"] == sid);
+    let mut intents = Vec::new();
+    if existing.is_none() {
+        intents.push(Intent {
+            kind: Kind::UrlConfig,
+            name: name.clone(),
+            parent: Some(name.clone()),
+        });
+    }
+    if auth_type == "NONE" {
+        for sid in [URL_STATEMENT, INVOKE_STATEMENT] {
+            if !has(sid) {
+                intents.push(Intent {
+                    kind: Kind::Permission,
+                    name: sid.into(),
+                    parent: Some(name.clone()),
+                });
+            }
+        }
+    }
+    let entries = begin(pool, &run, URL, &intents).await?;
+    let cors = (!cors_origins.is_empty()).then(|| {
+        Cors::builder().set_allow_origins(Some(cors_origins.to_vec())).allow_methods("*").build()
+    });
+    let work = async {
+        let auth = FunctionUrlAuthType::from(auth_type);
+        let url = match &existing {
+            None => lambda
+                .create_function_url_config()
+                .function_name(&name)
+                .auth_type(auth)
+                .set_cors(cors.clone())
+                .send()
+                .await
+                .map(|out| out.function_url().to_owned())
+                .map_err(|e| {
+                    Error::Conflict(format!("CreateFunctionUrlConfig failed: {}", cloud_said(&e)))
+                })?,
+            Some(_) => lambda
+                .update_function_url_config()
+                .function_name(&name)
+                .auth_type(auth)
+                .cors(cors.clone().unwrap_or_else(|| Cors::builder().build()))
+                .send()
+                .await
+                .map(|out| out.function_url().to_owned())
+                .map_err(|e| {
+                    Error::Conflict(format!("UpdateFunctionUrlConfig failed: {}", cloud_said(&e)))
+                })?,
+        };
+        if auth_type == "NONE" {
+            for sid in [URL_STATEMENT, INVOKE_STATEMENT] {
+                if !has(sid) {
+                    add_statement(&lambda, &name, sid).await?;
+                }
+            }
+        }
+        Ok(url)
+    };
+    let url = act(pool, &connection, &run, URL, work).await?;
+    if auth_type == "AWS_IAM" {
+        // The public statements the console added no longer belong: take them away.
+        for entry in ledger(pool, Scope::Run(run.lab_run_id)).await? {
+            if entry.kind == Kind::Permission && entry.state == "present" {
+                remove_entry(pool, &connection, &entry).await?;
+            }
+        }
+    }
+    crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id).await?;
+    let settings = Settings {
+        auth_type: auth_type.to_owned(),
+        cors_origins: cors_origins.to_vec(),
+        url: url.clone(),
+        ..run.settings.clone()
+    };
+    finish(
+        pool,
+        actor,
+        &run,
+        &entries,
+        Finish {
+            step: URL,
+            next: CALL,
+            settings: &settings,
+            function: None,
+            action: "lab.url.save",
+            detail: serde_json::json!({ "auth_type": auth_type, "url": url, "cors": cors_origins }),
+        },
+    )
+    .await
+}
+
+/// Deletes one ledger resource and records the outcome on its row.
+async fn remove_entry(pool: &PgPool, connection: &Connection, entry: &Entry) -> Result<bool> {
+    match delete_and_verify(connection, entry).await {
+        Ok(_) => {
+            sqlx::query!(
+                "update ledger_entry set state = 'deleted', deleted_at = now(), error = null
+                 where ledger_entry_id = $1",
+                entry.ledger_entry_id
+            )
+            .execute(pool)
+            .await?;
+            Ok(true)
+        }
+        Err(error) => {
+            sqlx::query!(
+                "update ledger_entry set error = $2 where ledger_entry_id = $1",
+                entry.ledger_entry_id,
+                error
+            )
+            .execute(pool)
+            .await?;
+            Ok(false)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 6: call it, and the doctor
+// ---------------------------------------------------------------------------------------------
+
+/// Sends `GET url` from the server and keeps the raw exchange. `*.localhost` resolves to the
+/// loopback address (the engine's URLs), as browsers do.
+pub async fn send_get(url: &str, timeout: Duration) -> Call {
+    let started = std::time::Instant::now();
+    let mut builder =
+        reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none());
+    if let Ok(parsed) = reqwest::Url::parse(url) {
+        if let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) {
+            if host.ends_with(".localhost") {
+                builder = builder.resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+            }
+        }
+    }
+    let mut call = Call { url: url.to_owned(), ..Call::default() };
+    let client = match builder.build() {
+        Ok(client) => client,
+        Err(error) => {
+            call.error = Some(error.to_string());
+            return call;
+        }
+    };
+    match client.get(url).send().await {
+        Ok(response) => {
+            let status = response.status();
+            call.status = status.as_u16();
+            call.status_line = format!(
+                "{:?} {} {}",
+                response.version(),
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            )
+            .trim_end()
+            .to_owned();
+            call.headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())
+                })
+                .collect();
+            match response.text().await {
+                Ok(body) => call.body = body.chars().take(64 * 1024).collect(),
+                Err(error) => call.error = Some(format!("the body could not be read: {error}")),
+            }
+        }
+        Err(error) if error.is_timeout() => {
+            call.error = Some(format!("no response within {} s", timeout.as_secs()));
+        }
+        Err(error) => {
+            call.error = Some(format!(
+                "the request failed: {}",
+                std::error::Error::source(&error)
+                    .map_or_else(|| error.to_string(), ToString::to_string)
+            ));
+        }
+    }
+    call.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    call
+}
+
+/// Step 6: calls the URL from the server. A 200 with `ok` unlocks the next step; anything else
+/// comes back with a diagnosis.
+pub async fn call(
+    pool: &PgPool,
+    actor: &Actor,
+    lab_run_id: Uuid,
+) -> Result<(Call, Option<Diagnosis>)> {
+    let run = get(pool, lab_run_id).await?;
+    function_of(&run)?;
+    if run.settings.url.is_empty() {
+        return Err(Error::Conflict("create the Function URL first (step 5)".into()));
+    }
+    let connection = connections::get(pool, run.connection_id).await?;
+    let timeout = u64::try_from(run.settings.timeout_s.max(3)).unwrap_or(3) + 5;
+    let call = send_get(&run.settings.url, Duration::from_secs(timeout)).await;
+    let diagnosis =
+        if call.passed() { None } else { Some(diagnose(&connection, &run, &call).await?) };
+    let settings = Settings { last_call: Some(call.clone()), ..run.settings.clone() };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update lab_run set settings = $2, step = greatest(step, $3) where lab_run_id = $1",
+        run.lab_run_id,
+        serde_json::to_value(&settings).map_err(anyhow::Error::from)?,
+        if call.passed() { LOGS } else { CALL }
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "lab.call",
+        &format!("lab:{}", run.lab_run_id),
+        serde_json::json!({ "status": call.status, "error": call.error }),
+    )
+    .await?;
+    tx.commit().await?;
+    if let Some(diagnosis) = &diagnosis {
+        record_failure(pool, run.lab_run_id, CALL, &diagnosis.problem).await?;
+    }
+    Ok((call, diagnosis))
+}
+
+/// A fix the console can apply for the learner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fix {
+    /// Switch the URL to `NONE` (with both statements).
+    UseAuthNone,
+    /// Add the missing public statements.
+    AddStatements,
+    /// Attach AWSLambdaBasicExecutionRole to the role.
+    AttachLogging,
+}
+
+/// Why a check failed, from the actual state, and what to do.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Diagnosis {
+    pub problem: String,
+    pub details: Vec<String>,
+    pub advice: String,
+    pub fix: Option<Fix>,
+}
+
+/// Works out why a call to the URL did not answer 200 `ok`.
+pub async fn diagnose(connection: &Connection, run: &Run, call: &Call) -> Result<Diagnosis> {
+    let name = function_of(run)?;
+    let lambda = connection.lambda(&run.region).await;
+    if call.status == 403 {
+        return diagnose_forbidden(&lambda, name).await;
+    }
+    if call.status == 200 {
+        return Ok(Diagnosis {
+            problem: format!("The URL answered 200, but the body is {:?}, not \"ok\".", call.body),
+            details: vec![],
+            advice: "Return the lab's body \"ok\\n\" from the handler (step 3).".into(),
+            fix: None,
+        });
+    }
+    if call.status >= 500 || call.error.is_some() {
+        return diagnose_failure(&lambda, run, name, call).await;
+    }
+    Ok(Diagnosis {
+        problem: format!("The URL answered {}.", call.status_line),
+        details: vec![call.body.clone()],
+        advice: "Check the handler's statusCode: the lab returns 200.".into(),
+        fix: None,
+    })
+}
+
+async fn diagnose_forbidden(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<Diagnosis> {
+    let config =
+        lambda.get_function_url_config().function_name(name).send().await.map_err(|e| {
+            Error::Conflict(format!("GetFunctionUrlConfig failed: {}", cloud_said(&e)))
+        })?;
+    if config.auth_type().as_str() == "AWS_IAM" {
+        return Ok(Diagnosis {
+            problem: "403: the URL's auth type is AWS_IAM, so unsigned requests such as curl's are refused."
+                .into(),
+            details: vec!["AWS_IAM URLs need a SigV4-signed request (service lambda) from someone the policy allows.".into()],
+            advice: "For this lab, set the auth type to NONE (step 5); the console adds both permission statements."
+                .into(),
+            fix: Some(Fix::UseAuthNone),
+        });
+    }
+    let present = statements(lambda, name).await?;
+    let missing = missing_statements(&present);
+    if missing.is_empty() {
+        return Ok(Diagnosis {
+            problem: "403 although the auth type is NONE and both statements are there.".into(),
+            details: present.iter().map(ToString::to_string).collect(),
+            advice: "Check the statements' conditions, or call again: policy changes can take a few seconds."
+                .into(),
+            fix: None,
+        });
+    }
+    Ok(Diagnosis {
+        problem: format!("403: the function's resource policy is missing {}.", missing.join(" and ")),
+        details: vec![
+            "Since October 2025 a public URL needs two statements: lambda:InvokeFunctionUrl (for the URL) and lambda:InvokeFunction (with InvokedViaFunctionUrl).".into(),
+            format!("The policy has {} statement(s): {}", present.len(),
+                present.iter().map(|s| s["Sid"].as_str().unwrap_or("?").to_owned()).collect::<Vec<_>>().join(", ")),
+        ],
+        advice: "Add the missing statement(s); the console can do it for you.".into(),
+        fix: Some(Fix::AddStatements),
+    })
+}
+
+async fn diagnose_failure(
+    lambda: &aws_sdk_lambda::Client,
+    run: &Run,
+    name: &str,
+    call: &Call,
+) -> Result<Diagnosis> {
+    use base64::Engine as _;
+    // Invoke once directly with a URL-shaped event to see what the handler does.
+    let event = serde_json::json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
+        "headers": { "user-agent": "lambdaport-doctor" },
+        "requestContext": { "http": { "method": "GET", "path": "/", "protocol": "HTTP/1.1",
+                                      "sourceIp": "127.0.0.1", "userAgent": "lambdaport-doctor" } },
+        "isBase64Encoded": false
+    });
+    let invoked = lambda
+        .invoke()
+        .function_name(name)
+        .log_type(aws_sdk_lambda::types::LogType::Tail)
+        .payload(Blob::new(event.to_string()))
+        .send()
+        .await
+        .map_err(|e| Error::Conflict(format!("Invoke failed: {}", cloud_said(&e))))?;
+    let tail = invoked
+        .log_result()
+        .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let payload = invoked
+        .payload()
+        .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
+        .unwrap_or_default();
+    let report = tail.lines().find(|l| l.starts_with("REPORT")).unwrap_or_default().to_owned();
+    let timeout = run.settings.timeout_s.max(1);
+    if tail.contains("Task timed out") || payload.contains("Task timed out") {
+        let duration = report
+            .split('\t')
+            .find_map(|f| f.trim().strip_prefix("Duration: "))
+            .unwrap_or("?")
+            .to_owned();
+        return Ok(Diagnosis {
+            problem: format!(
+                "The function timed out: the configured timeout is {timeout} s and the invocation ran {duration}."
+            ),
+            details: vec![report],
+            advice: "Make the handler return sooner (the lab's returns at once), or raise the timeout in step 4 if the work really takes longer."
+                .into(),
+            fix: None,
+        });
+    }
+    if let Some(kind) = invoked.function_error() {
+        let error: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+        let mut details = vec![format!(
+            "{}: {}",
+            error["errorType"].as_str().unwrap_or(kind),
+            error["errorMessage"].as_str().unwrap_or(&payload)
+        )];
+        if let Some(trace) = error["stackTrace"].as_array() {
+            details
+                .extend(trace.iter().filter_map(|l| l.as_str()).map(|l| l.trim_end().to_owned()));
+        }
+        return Ok(Diagnosis {
+            problem: format!(
+                "{}: the handler raised an error, so the URL answered 502.",
+                if call.status == 0 { "No response".to_owned() } else { call.status.to_string() }
+            ),
+            details,
+            advice: "Fix the error in the handler (step 3); the lab's handler returns a dict with statusCode and body."
+                .into(),
+            fix: None,
+        });
+    }
+    let returned: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
+    let problem = match &returned["statusCode"] {
+        serde_json::Value::Null => None,
+        serde_json::Value::Number(n) if n.is_u64() => None,
+        other => Some(format!("statusCode is {other}, not a number")),
+    };
+    if let Some(problem) = problem {
+        return Ok(Diagnosis {
+            problem: format!("502: the handler's response cannot be mapped to HTTP: {problem}."),
+            details: vec![format!("The handler returned: {payload}")],
+            advice: "Function URLs expect a proxy-style response: {\"statusCode\": 200, \"body\": \"ok\\n\"} with statusCode an integer."
+                .into(),
+            fix: None,
+        });
+    }
+    Ok(Diagnosis {
+        problem: match &call.error {
+            Some(error) => format!("The request did not complete: {error}."),
+            None => format!("The URL answered {}.", call.status_line),
+        },
+        details: vec![format!("A direct invoke returned: {payload}"), report],
+        advice: "The function itself works when invoked directly: check the URL (step 5) and call again.".into(),
+        fix: None,
+    })
+}
+
+/// Applies a fix the doctor offered.
+pub async fn apply_fix(pool: &PgPool, actor: &Actor, lab_run_id: Uuid, fix: Fix) -> Result<()> {
+    let run = get(pool, lab_run_id).await?;
+    let name = function_of(&run)?.to_owned();
+    match fix {
+        Fix::UseAuthNone | Fix::AddStatements => {
+            save_url(pool, actor, lab_run_id, "NONE", &run.settings.cors_origins).await
+        }
+        Fix::AttachLogging => {
+            let connection = connections::get(pool, run.connection_id).await?;
+            let role = run.settings.role_arn.rsplit('/').next().unwrap_or_default().to_owned();
+            let entries = begin(
+                pool,
+                &run,
+                LOGS,
+                &[Intent {
+                    kind: Kind::RolePolicy,
+                    name: BASIC_EXECUTION_POLICY.into(),
+                    parent: Some(role.clone()),
+                }],
+            )
+            .await?;
+            let iam = connection.iam().await;
+            let work = async {
+                iam.attach_role_policy()
+                    .role_name(&role)
+                    .policy_arn(BASIC_EXECUTION_POLICY)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        Error::Conflict(format!("AttachRolePolicy failed: {}", cloud_said(&e)))
+                    })?;
+                Ok(())
+            };
+            act(pool, &connection, &run, LOGS, work).await?;
+            finish(
+                pool,
+                actor,
+                &run,
+                &entries,
+                Finish {
+                    step: LOGS,
+                    next: LOGS,
+                    settings: &run.settings,
+                    function: None,
+                    action: "lab.fix.logging",
+                    detail: serde_json::json!({ "role": role, "function": name }),
+                },
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 7: logs
+// ---------------------------------------------------------------------------------------------
+
+/// The newest log stream of the function and its lines.
+#[derive(Clone, Debug, Default)]
+pub struct Logs {
+    pub group: String,
+    pub stream: Option<String>,
+    pub events: Vec<(i64, String)>,
+}
+
+/// Reads the newest log stream of the run's function.
+pub async fn logs(pool: &PgPool, lab_run_id: Uuid) -> Result<Logs> {
+    let run = get(pool, lab_run_id).await?;
+    let name = function_of(&run)?;
+    let connection = connections::get(pool, run.connection_id).await?;
+    newest_stream(&connection, &run.region, name).await
+}
+
+async fn newest_stream(connection: &Connection, region: &str, name: &str) -> Result<Logs> {
+    use aws_sdk_cloudwatchlogs::types::OrderBy;
+    let client = connection.logs(region).await;
+    let group = format!("/aws/lambda/{name}");
+    let streams = match client
+        .describe_log_streams()
+        .log_group_name(&group)
+        .order_by(OrderBy::LastEventTime)
+        .descending(true)
+        .limit(1)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if is_code(&e, NOT_FOUND) => return Ok(Logs { group, ..Logs::default() }),
+        Err(e) => {
+            return Err(Error::Conflict(format!("DescribeLogStreams failed: {}", cloud_said(&e))));
+        }
+    };
+    let Some(stream) = streams.log_streams().first().and_then(|s| s.log_stream_name()) else {
+        return Ok(Logs { group, ..Logs::default() });
+    };
+    let events = client
+        .get_log_events()
+        .log_group_name(&group)
+        .log_stream_name(stream)
+        .start_from_head(true)
+        .limit(200)
+        .send()
+        .await
+        .map_err(|e| Error::Conflict(format!("GetLogEvents failed: {}", cloud_said(&e))))?;
+    Ok(Logs {
+        stream: Some(stream.to_owned()),
+        events: events
+            .events()
+            .iter()
+            .map(|e| {
+                (e.timestamp().unwrap_or_default(), e.message().unwrap_or_default().to_owned())
+            })
+            .collect(),
+        group,
+    })
+}
+
+/// Step 7 confirmed: the learner found the invocation's stream. Refused (with a diagnosis) when
+/// there is none.
+pub async fn confirm_logs(
+    pool: &PgPool,
+    actor: &Actor,
+    lab_run_id: Uuid,
+) -> Result<Option<Diagnosis>> {
+    let run = get(pool, lab_run_id).await?;
+    let name = function_of(&run)?.to_owned();
+    let connection = connections::get(pool, run.connection_id).await?;
+    let found = newest_stream(&connection, &run.region, &name).await?;
+    if found.events.iter().any(|(_, m)| m.starts_with("REPORT")) {
+        let mut tx = pool.begin().await?;
+        sqlx::query!(
+            "update lab_run set step = greatest(step, $2) where lab_run_id = $1",
+            run.lab_run_id,
+            VALIDATE
+        )
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            "lab.logs",
+            &format!("lab:{}", run.lab_run_id),
+            serde_json::json!({ "stream": found.stream }),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let diagnosis = diagnose_logs(&connection, &run, &name).await?;
+    record_failure(pool, run.lab_run_id, LOGS, &diagnosis.problem).await?;
+    Ok(Some(diagnosis))
+}
+
+/// Why there are no logs: the role's permissions, the region, whether the call reached it.
+pub async fn diagnose_logs(connection: &Connection, run: &Run, name: &str) -> Result<Diagnosis> {
+    // Wrong region: the function's logs are where the function is.
+    for region in connection.regions.iter().filter(|r| **r != run.region) {
+        let elsewhere = newest_stream(connection, region, name).await?;
+        if elsewhere.stream.is_some() {
+            return Ok(Diagnosis {
+                problem: format!("The logs are in {region}, not {}.", run.region),
+                details: vec![format!("{} has a stream in {region}", elsewhere.group)],
+                advice: format!("Look in {region}: logs live in the function's region."),
+                fix: None,
+            });
+        }
+    }
+    let reached = run.settings.last_call.as_ref().is_some_and(|c| c.status != 0 && c.status != 403);
+    if !reached {
+        return Ok(Diagnosis {
+            problem: "No invocation reached the function yet, so there is nothing to log.".into(),
+            details: vec![],
+            advice: "Call the URL first (step 6) and check it answers 200.".into(),
+            fix: None,
+        });
+    }
+    let role = run.settings.role_arn.rsplit('/').next().unwrap_or_default().to_owned();
+    let iam = connection.iam().await;
+    let attached: Vec<String> =
+        match iam.list_attached_role_policies().role_name(&role).send().await {
+            Ok(out) => out
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_owned))
+                .collect(),
+            Err(e) => vec![format!("(could not read the role's policies: {})", cloud_said(&e))],
+        };
+    let inline: Vec<String> = iam
+        .list_role_policies()
+        .role_name(&role)
+        .send()
+        .await
+        .map(|out| out.policy_names().to_vec())
+        .unwrap_or_default();
+    let can_log = attached.iter().any(|p| p.ends_with("AWSLambdaBasicExecutionRole"));
+    let mut details = vec![format!(
+        "Role {role}: attached {}",
+        if attached.is_empty() { "nothing".to_owned() } else { attached.join(", ") }
+    )];
+    if !inline.is_empty() {
+        details.push(format!("Inline policies: {}", inline.join(", ")));
+    }
+    Ok(Diagnosis {
+        problem: if can_log {
+            "No log stream yet, although the role may write logs.".into()
+        } else {
+            "No log stream: the execution role has no logging permissions.".into()
+        },
+        details,
+        advice: if can_log {
+            "Logs can take a few seconds to appear: reload, or call the URL again.".into()
+        } else {
+            "Attach AWSLambdaBasicExecutionRole (logs:CreateLogGroup, CreateLogStream, PutLogEvents) to the role; the console can do it."
+                .into()
+        },
+        fix: (!can_log && run.settings.role_created).then_some(Fix::AttachLogging),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 8: validation
+// ---------------------------------------------------------------------------------------------
+
+/// One line of the lab's checklist.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Check {
+    pub label: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// Step 8: the lab's checklist, each checked live. All green completes the run.
+pub async fn validate(
+    pool: &PgPool,
+    actor: &Actor,
+    lab_run_id: Uuid,
+) -> Result<(Vec<Check>, Option<Diagnosis>)> {
+    let run = get(pool, lab_run_id).await?;
+    let name = function_of(&run)?.to_owned();
+    let connection = connections::get(pool, run.connection_id).await?;
+    let lambda = connection.lambda(&run.region).await;
+    let mut checks = Vec::new();
+    let mut diagnosis = None;
+
+    let state = match lambda.get_function_configuration().function_name(&name).send().await {
+        Ok(c) => c.state().map(|s| s.as_str().to_owned()).unwrap_or_else(|| "Active".into()),
+        Err(e) => format!("not found ({})", cloud_said(&e)),
+    };
+    checks.push(Check {
+        label: "The function is Active".into(),
+        passed: state == "Active",
+        detail: format!("{name} in {} is {state}", run.region),
+    });
+
+    let call = if run.settings.url.is_empty() {
+        None
+    } else {
+        let timeout = u64::try_from(run.settings.timeout_s.max(3)).unwrap_or(3) + 5;
+        Some(send_get(&run.settings.url, Duration::from_secs(timeout)).await)
+    };
+    let (status_ok, body_ok, status_detail, body_detail) = match &call {
+        None => (false, false, "there is no Function URL (step 5)".to_owned(), "—".to_owned()),
+        Some(c) => (
+            c.status == 200,
+            c.body.trim() == "ok",
+            match &c.error {
+                Some(e) => e.clone(),
+                None => format!("{} in {} ms", c.status_line, c.millis),
+            },
+            format!("{:?}", c.body.chars().take(200).collect::<String>()),
+        ),
+    };
+    checks.push(Check {
+        label: "The URL returns HTTP 200".into(),
+        passed: status_ok,
+        detail: status_detail,
+    });
+    checks.push(Check { label: "The body is ok".into(), passed: body_ok, detail: body_detail });
+    if let Some(c) = &call {
+        if !c.passed() {
+            diagnosis = Some(diagnose(&connection, &run, c).await?);
+        }
+    }
+
+    let found = newest_stream(&connection, &run.region, &name).await?;
+    let stream_ok = found.events.iter().any(|(_, m)| m.starts_with("REPORT"));
+    checks.push(Check {
+        label: "A log stream with the invocation exists".into(),
+        passed: stream_ok,
+        detail: match &found.stream {
+            Some(s) if stream_ok => format!("{} / {s}", found.group),
+            Some(s) => format!("{s} has no REPORT line yet"),
+            None => format!("{} has no stream", found.group),
+        },
+    });
+    if !stream_ok && diagnosis.is_none() {
+        diagnosis = Some(diagnose_logs(&connection, &run, &name).await?);
+    }
+
+    // Invocations recorded: the REPORT lines Lambda writes, one per invocation.
+    let logs = connection.logs(&run.region).await;
+    let invocations = match logs
+        .filter_log_events()
+        .log_group_name(format!("/aws/lambda/{name}"))
+        .filter_pattern("\"REPORT RequestId\"")
+        .limit(100)
+        .send()
+        .await
+    {
+        Ok(out) => out.events().len(),
+        Err(_) => 0,
+    };
+    checks.push(Check {
+        label: "At least one invocation is recorded".into(),
+        passed: invocations > 0,
+        detail: format!(
+            "{}{invocations} invocation(s) in the function's logs",
+            if invocations == 100 { "≥ " } else { "" }
+        ),
+    });
+
+    let all = checks.iter().all(|c| c.passed);
+    let mut tx = pool.begin().await?;
+    if all {
+        sqlx::query!(
+            "update lab_run set status = case when status = 'in_progress' then 'completed' else status end,
+                    completed_at = coalesce(completed_at, now()), step = greatest(step, $2)
+             where lab_run_id = $1",
+            run.lab_run_id,
+            CLEANUP
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        "lab.validate",
+        &format!("lab:{}", run.lab_run_id),
+        serde_json::json!({ "passed": checks.iter().filter(|c| c.passed).count(), "of": checks.len() }),
+    )
+    .await?;
+    tx.commit().await?;
+    if !all {
+        let failed: Vec<&str> =
+            checks.iter().filter(|c| !c.passed).map(|c| c.label.as_str()).collect();
+        record_failure(pool, run.lab_run_id, VALIDATE, &failed.join("; ")).await?;
+    }
+    Ok((checks, diagnosis))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup
+// ---------------------------------------------------------------------------------------------
+
+/// What happened to one ledger resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Deleted, and the cloud confirms it is gone.
+    Deleted,
+    /// Was already gone.
+    AlreadyGone,
+    /// Deliberately kept (a role another function still uses).
+    Kept(String),
+    /// Could not be deleted.
+    Failed(String),
+}
+
+/// Deletes one resource and checks that it is gone. Ok(true) when it existed.
+async fn delete_and_verify(
+    connection: &Connection,
+    entry: &Entry,
+) -> std::result::Result<bool, String> {
+    let lambda = connection.lambda(&entry.region).await;
+    let parent = entry.parent.clone().unwrap_or_default();
+    let existed = match entry.kind {
+        Kind::UrlConfig => {
+            match lambda.delete_function_url_config().function_name(&parent).send().await {
+                Ok(_) => true,
+                Err(e) if is_code(&e, NOT_FOUND) => false,
+                Err(e) => return Err(cloud_said(&e)),
+            }
+        }
+        Kind::Permission => {
+            match lambda
+                .remove_permission()
+                .function_name(&parent)
+                .statement_id(&entry.name)
+                .send()
+                .await
+            {
+                Ok(_) => true,
+                Err(e) if is_code(&e, NOT_FOUND) => false,
+                Err(e) => return Err(cloud_said(&e)),
+            }
+        }
+        Kind::Function => match lambda.delete_function().function_name(&entry.name).send().await {
+            Ok(_) => true,
+            Err(e) if is_code(&e, NOT_FOUND) => false,
+            Err(e) => return Err(cloud_said(&e)),
+        },
+        Kind::LogGroup => {
+            let logs = connection.logs(&entry.region).await;
+            match logs.delete_log_group().log_group_name(&entry.name).send().await {
+                Ok(_) => true,
+                Err(e) if is_code(&e, NOT_FOUND) => false,
+                Err(e) => return Err(cloud_said(&e)),
+            }
+        }
+        Kind::RolePolicy => {
+            let iam = connection.iam().await;
+            match iam.detach_role_policy().role_name(&parent).policy_arn(&entry.name).send().await {
+                Ok(_) => true,
+                Err(e) if is_code(&e, NOT_FOUND) => false,
+                Err(e) => return Err(cloud_said(&e)),
+            }
+        }
+        Kind::Role => {
+            let iam = connection.iam().await;
+            match iam.delete_role().role_name(&entry.name).send().await {
+                Ok(_) => true,
+                Err(e) if is_code(&e, NOT_FOUND) => false,
+                Err(e) => return Err(cloud_said(&e)),
+            }
+        }
+    };
+    if exists(connection, entry).await? {
+        return Err("the cloud still lists it after the delete".into());
+    }
+    Ok(existed)
+}
+
+/// Whether a ledger resource is still there, asked of the cloud.
+async fn exists(connection: &Connection, entry: &Entry) -> std::result::Result<bool, String> {
+    let lambda = connection.lambda(&entry.region).await;
+    let parent = entry.parent.clone().unwrap_or_default();
+    match entry.kind {
+        Kind::UrlConfig => {
+            match lambda.get_function_url_config().function_name(&parent).send().await {
+                Ok(_) => Ok(true),
+                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
+                Err(e) => Err(cloud_said(&e)),
+            }
+        }
+        Kind::Permission => match statements(&lambda, &parent).await {
+            Ok(list) => Ok(list.iter().any(|s| s["Sid"] == entry.name.as_str())),
+            Err(e) => Err(e.to_string()),
+        },
+        Kind::Function => {
+            match lambda.get_function_configuration().function_name(&entry.name).send().await {
+                Ok(_) => Ok(true),
+                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
+                Err(e) => Err(cloud_said(&e)),
+            }
+        }
+        Kind::LogGroup => {
+            let logs = connection.logs(&entry.region).await;
+            match logs.describe_log_groups().log_group_name_prefix(&entry.name).send().await {
+                Ok(out) => Ok(out
+                    .log_groups()
+                    .iter()
+                    .any(|g| g.log_group_name() == Some(entry.name.as_str()))),
+                Err(e) => Err(cloud_said(&e)),
+            }
+        }
+        Kind::RolePolicy => {
+            let iam = connection.iam().await;
+            match iam.list_attached_role_policies().role_name(&parent).send().await {
+                Ok(out) => Ok(out
+                    .attached_policies()
+                    .iter()
+                    .any(|p| p.policy_arn() == Some(entry.name.as_str()))),
+                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
+                Err(e) => Err(cloud_said(&e)),
+            }
+        }
+        Kind::Role => {
+            let iam = connection.iam().await;
+            match iam.get_role().role_name(&entry.name).send().await {
+                Ok(_) => Ok(true),
+                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
+                Err(e) => Err(cloud_said(&e)),
+            }
+        }
+    }
+}
+
+/// The functions in the connection (any region) that use a role, except `except`.
+async fn role_users(connection: &Connection, role: &str, except: &[String]) -> Result<Vec<String>> {
+    let iam = connection.iam().await;
+    let arn = match iam.get_role().role_name(role).send().await {
+        Ok(out) => out.role().map(|r| r.arn().to_owned()).unwrap_or_default(),
+        Err(e) if is_code(&e, NOT_FOUND) => return Ok(Vec::new()),
+        Err(e) => return Err(Error::Conflict(format!("GetRole failed: {}", cloud_said(&e)))),
+    };
+    let mut users = Vec::new();
+    for region in &connection.regions {
+        let lambda = connection.lambda(region).await;
+        let mut pages = lambda.list_functions().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                Error::Conflict(format!("ListFunctions failed: {}", cloud_said(&e)))
+            })?;
+            for f in page.functions() {
+                let name = f.function_name().unwrap_or_default();
+                if f.role() == Some(arn.as_str()) && !except.iter().any(|e| e == name) {
+                    users.push(format!("{name} ({region})"));
+                }
+            }
+        }
+    }
+    Ok(users)
+}
+
+/// Deletes everything in the ledger of a run or function, in order (URL config, statements,
+/// function, log group, then the role and its policy only when no other function uses the role),
+/// verifying each deletion against the cloud. Resources the console did not create are never
+/// touched: they are not in the ledger.
+pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<(Entry, Outcome)>> {
+    let entries: Vec<Entry> =
+        ledger(pool, scope).await?.into_iter().filter(|e| e.state != "deleted").collect();
+    let mut results = Vec::new();
+    let mut connections_cache: BTreeMap<Uuid, Connection> = BTreeMap::new();
+    let functions: Vec<String> =
+        entries.iter().filter(|e| e.kind == Kind::Function).map(|e| e.name.clone()).collect();
+    let mut kept_roles: BTreeMap<String, String> = BTreeMap::new();
+    for entry in &entries {
+        let connection = match connections_cache.get(&entry.connection_id) {
+            Some(c) => c.clone(),
+            None => {
+                let c = connections::get(pool, entry.connection_id).await?;
+                connections_cache.insert(entry.connection_id, c.clone());
+                c
+            }
+        };
+        if matches!(entry.kind, Kind::Role | Kind::RolePolicy) {
+            let role = if entry.kind == Kind::Role {
+                entry.name.clone()
+            } else {
+                entry.parent.clone().unwrap_or_default()
+            };
+            if !kept_roles.contains_key(&role) {
+                let users = role_users(&connection, &role, &functions).await?;
+                kept_roles.insert(role.clone(), users.join(", "));
+            }
+            let users = &kept_roles[&role];
+            if !users.is_empty() {
+                let why = format!("kept: the role is still used by {users}");
+                sqlx::query!(
+                    "update ledger_entry set error = $2 where ledger_entry_id = $1",
+                    entry.ledger_entry_id,
+                    why
+                )
+                .execute(pool)
+                .await?;
+                results.push((entry.clone(), Outcome::Kept(why)));
+                continue;
+            }
+        }
+        let outcome = match delete_and_verify(&connection, entry).await {
+            Ok(true) => Outcome::Deleted,
+            Ok(false) => Outcome::AlreadyGone,
+            Err(error) => Outcome::Failed(error),
+        };
+        match &outcome {
+            Outcome::Deleted | Outcome::AlreadyGone => {
+                sqlx::query!(
+                    "update ledger_entry set state = 'deleted', deleted_at = now(), error = null where ledger_entry_id = $1",
+                    entry.ledger_entry_id
+                )
+                .execute(pool)
+                .await?;
+                if entry.kind == Kind::Function {
+                    if let Some(function_id) = entry.function_id {
+                        crate::catalog::record_deleted(pool, function_id).await?;
+                    }
+                }
+            }
+            Outcome::Failed(error) | Outcome::Kept(error) => {
+                sqlx::query!(
+                    "update ledger_entry set error = $2 where ledger_entry_id = $1",
+                    entry.ledger_entry_id,
+                    error
+                )
+                .execute(pool)
+                .await?;
+            }
+        }
+        results.push((entry.clone(), outcome));
+    }
+    let all_gone = results
+        .iter()
+        .all(|(_, o)| matches!(o, Outcome::Deleted | Outcome::AlreadyGone | Outcome::Kept(_)));
+    let mut tx = pool.begin().await?;
+    let runs: Vec<Uuid> = match scope {
+        Scope::Run(id) => vec![id],
+        Scope::Function(_) => entries.iter().filter_map(|e| e.lab_run_id).collect(),
+    };
+    if all_gone {
+        sqlx::query!(
+            "update lab_run set status = 'cleaned_up', cleaned_at = now(), step = 9, pending_step = null,
+                    pending_since = null
+             where lab_run_id = any($1)",
+            &runs
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let target = match scope {
+        Scope::Run(id) => format!("lab:{id}"),
+        Scope::Function(id) => format!("function:{id}"),
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        "cleanup",
+        &target,
+        serde_json::json!({
+            "deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
+            "not_deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Failed(_) | Outcome::Kept(_))).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Cleans up every run whose expiry has passed. Returns how many were swept.
+pub async fn sweep(pool: &PgPool) -> Result<usize> {
+    let expired = sqlx::query_scalar!(
+        "select lab_run_id from lab_run
+         where status <> 'cleaned_up' and expires_at is not null and expires_at <= now() and pending_step is null"
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut swept = 0;
+    for lab_run_id in expired {
+        match clean_up(pool, &Actor::system(), Scope::Run(lab_run_id)).await {
+            Ok(_) => swept += 1,
+            Err(error) => {
+                tracing::warn!(%lab_run_id, %error, "expired lab run could not be cleaned up")
+            }
+        }
+    }
+    Ok(swept)
+}

@@ -1,0 +1,391 @@
+//! The guided lab against a real engine through the AWS SDK, with a real Postgres per test: the
+//! whole lab, each troubleshooting diagnosis provoked for real, an interrupted step, the expiry
+//! sweeper, and a role another function uses.
+
+use std::time::Duration;
+
+use backend::audit::Actor;
+use backend::connections::{self, Connection};
+use backend::labs::{self, Fix, FunctionInput, Outcome, Scope};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+mod common;
+use common::{account, engine};
+
+struct Lab {
+    pool: PgPool,
+    connection: Connection,
+    actor: Actor,
+    account_id: Uuid,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn lab(pool: PgPool) -> Lab {
+    let (base, stop) = engine().await;
+    let id = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, id).await.expect("connection");
+    let learner = account(&pool, "learner@example.com", "learner").await;
+    Lab {
+        pool,
+        connection,
+        actor: Actor::account(learner.account_id, None),
+        account_id: learner.account_id,
+        _stop: stop,
+    }
+}
+
+fn input(name: &str) -> FunctionInput {
+    FunctionInput {
+        name: name.into(),
+        runtime: "python3.12".into(),
+        architecture: "x86_64".into(),
+        role: "new".into(),
+        team: String::new(),
+        lifecycle: "experimental".into(),
+        environment: "dev".into(),
+        tags: [("course".to_owned(), "intro".to_owned())].into(),
+    }
+}
+
+impl Lab {
+    async fn start(&self, expires_in: Option<time::Duration>) -> Uuid {
+        labs::start(
+            &self.pool,
+            &self.actor,
+            self.account_id,
+            self.connection.connection_id,
+            "us-east-1",
+            expires_in,
+        )
+        .await
+        .expect("start")
+    }
+
+    /// A run through step 5 (a public URL) with the lab's own code.
+    async fn through_url(&self, name: &str) -> Uuid {
+        let run = self.start(None).await;
+        labs::save_function(&self.pool, &self.actor, run, &input(name)).await.expect("function");
+        let (_, _, source) = labs::lab_code("python3.12");
+        labs::deploy_code(&self.pool, &self.actor, run, source).await.expect("code");
+        labs::configure(&self.pool, &self.actor, run, 3, 128).await.expect("settings");
+        labs::save_url(&self.pool, &self.actor, run, "NONE", &[]).await.expect("url");
+        run
+    }
+
+    async fn function_exists(&self, name: &str) -> bool {
+        let lambda = self.connection.lambda("us-east-1").await;
+        lambda.get_function_configuration().function_name(name).send().await.is_ok()
+    }
+
+    async fn role_exists(&self, name: &str) -> bool {
+        self.connection.iam().await.get_role().role_name(name).send().await.is_ok()
+    }
+
+    async fn log_group_exists(&self, name: &str) -> bool {
+        let group = format!("/aws/lambda/{name}");
+        let out = self
+            .connection
+            .logs("us-east-1")
+            .await
+            .describe_log_groups()
+            .log_group_name_prefix(&group)
+            .send()
+            .await
+            .expect("describe");
+        out.log_groups().iter().any(|g| g.log_group_name() == Some(group.as_str()))
+    }
+
+    async fn role_of(&self, run: Uuid) -> String {
+        let run = labs::get(&self.pool, run).await.expect("run");
+        run.settings.role_arn.rsplit('/').next().expect("role").to_owned()
+    }
+
+    async fn deploy(&self, run: Uuid, source: &str) {
+        labs::deploy_code(&self.pool, &self.actor, run, source).await.expect("deploy");
+    }
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn the_whole_lab_then_cleanup_leaves_nothing_behind(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.through_url("lambda-function-url-lab").await;
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!(state.step, labs::CALL);
+    assert!(state.settings.url.contains(".lambda-url.us-east-1."), "{}", state.settings.url);
+    assert!(
+        state.settings.role_created
+            && state.settings.role_arn.contains(":role/lambda-function-url-lab-role-")
+    );
+
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    assert_eq!((call.status, call.body.as_str(), diagnosis), (200, "ok\n", None), "{call:?}");
+    assert!(call.status_line.starts_with("HTTP/1.1 200"), "{}", call.status_line);
+    assert!(call.headers.iter().any(|(k, v)| k == "content-type" && v.starts_with("text/plain")));
+
+    let logs = labs::logs(&lab.pool, run).await.expect("logs");
+    assert!(logs.events.iter().any(|(_, m)| m.starts_with("START RequestId")), "{logs:?}");
+    assert!(logs.events.iter().any(|(_, m)| m.starts_with("REPORT RequestId")));
+    assert_eq!(labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm"), None);
+
+    let (checks, diagnosis) = labs::validate(&lab.pool, &lab.actor, run).await.expect("validate");
+    assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+    assert_eq!((checks.len(), diagnosis), (5, None));
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!((state.status.as_str(), state.step), ("completed", labs::CLEANUP));
+
+    let ledger = labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger");
+    let kinds: Vec<&str> = ledger.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["url_config", "permission", "permission", "function", "log_group", "role_policy", "role"]
+    );
+    assert!(ledger.iter().all(|e| e.state == "present" && e.function_id == state.function_id));
+
+    let role = lab.role_of(run).await;
+    let outcomes = labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Deleted), "{outcomes:?}");
+    assert!(!lab.function_exists("lambda-function-url-lab").await);
+    assert!(!lab.role_exists(&role).await);
+    assert!(!lab.log_group_exists("lambda-function-url-lab").await);
+    let lambda = lab.connection.lambda("us-east-1").await;
+    assert!(
+        lambda
+            .get_function_url_config()
+            .function_name("lambda-function-url-lab")
+            .send()
+            .await
+            .is_err()
+    );
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!(state.status, "cleaned_up");
+    let archived = sqlx::query_scalar!(
+        "select archived_at is not null and gone_at is not null from catalog_function where name = $1",
+        "lambda-function-url-lab"
+    )
+    .fetch_one(&lab.pool)
+    .await
+    .expect("catalog");
+    assert_eq!(archived, Some(true));
+    // Cleaning up twice finds nothing left to do.
+    assert!(
+        labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("again").is_empty()
+    );
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn each_troubleshooting_diagnosis_comes_from_the_real_state(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.through_url("doctor-lab").await;
+
+    // A handler that raises: 502, and the error it raised.
+    lab.deploy(run, "def lambda_handler(event, context):\n    raise ValueError('boom')\n").await;
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    let diagnosis = diagnosis.expect("diagnosis");
+    assert_eq!(call.status, 502);
+    assert!(diagnosis.problem.contains("handler raised"), "{diagnosis:?}");
+    assert!(diagnosis.details[0].contains("ValueError: boom"), "{diagnosis:?}");
+
+    // A statusCode that is not a number: 502, and what it returned.
+    lab.deploy(
+        run,
+        "def lambda_handler(event, context):\n    return {'statusCode': '200', 'body': 'ok'}\n",
+    )
+    .await;
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    let diagnosis = diagnosis.expect("diagnosis");
+    assert_eq!(call.status, 502);
+    assert!(diagnosis.problem.contains("statusCode is \"200\", not a number"), "{diagnosis:?}");
+    assert!(diagnosis.details[0].contains("'200'") || diagnosis.details[0].contains("\"200\""));
+
+    // A sleeping handler past a 1 s timeout: the timeout and the duration.
+    labs::configure(&lab.pool, &lab.actor, run, 1, 128).await.expect("timeout 1");
+    lab.deploy(
+        run,
+        "import time\ndef lambda_handler(event, context):\n    time.sleep(3)\n    return 'late'\n",
+    )
+    .await;
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    let diagnosis = diagnosis.expect("diagnosis");
+    assert_eq!(call.status, 502, "{call:?}");
+    assert!(
+        diagnosis.problem.contains("timed out: the configured timeout is 1 s"),
+        "{diagnosis:?}"
+    );
+    assert!(diagnosis.problem.contains("ms"), "{diagnosis:?}");
+
+    // A URL with one statement: 403, which one is missing, and the fix.
+    labs::configure(&lab.pool, &lab.actor, run, 3, 128).await.expect("timeout 3");
+    let (_, _, source) = labs::lab_code("python3.12");
+    lab.deploy(run, source).await;
+    let lambda = lab.connection.lambda("us-east-1").await;
+    lambda
+        .remove_permission()
+        .function_name("doctor-lab")
+        .statement_id(labs::INVOKE_STATEMENT)
+        .send()
+        .await
+        .expect("remove");
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    let diagnosis = diagnosis.expect("diagnosis");
+    assert_eq!(call.status, 403);
+    assert!(
+        diagnosis.problem.contains(&format!("missing {}", labs::INVOKE_STATEMENT)),
+        "{diagnosis:?}"
+    );
+    assert_eq!(diagnosis.fix, Some(Fix::AddStatements));
+    labs::apply_fix(&lab.pool, &lab.actor, run, Fix::AddStatements).await.expect("fix");
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    assert_eq!((call.status, diagnosis), (200, None));
+
+    // An AWS_IAM URL: 403 for unsigned requests, and the console's public statements go.
+    labs::save_url(&lab.pool, &lab.actor, run, "AWS_IAM", &[]).await.expect("iam");
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    let diagnosis = diagnosis.expect("diagnosis");
+    assert_eq!(call.status, 403);
+    assert!(diagnosis.problem.contains("AWS_IAM"), "{diagnosis:?}");
+    assert_eq!(diagnosis.fix, Some(Fix::UseAuthNone));
+    let ledger = labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger");
+    assert!(
+        ledger.iter().filter(|e| e.kind == labs::Kind::Permission).all(|e| e.state == "deleted")
+    );
+    labs::apply_fix(&lab.pool, &lab.actor, run, Fix::UseAuthNone).await.expect("fix");
+    let (call, _) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    assert_eq!(call.status, 200);
+
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!(state.failures, 5, "{:?}", state.last_failure);
+    labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    assert!(!lab.function_exists("doctor-lab").await);
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn an_interrupted_step_is_rolled_back_and_can_be_done_again(pool: PgPool) {
+    let lab = lab(pool).await;
+    // Abort creating the function as soon as the step is marked pending, as a killed server
+    // would leave it; if the step wins the race, try again with another run.
+    let mut interrupted = None;
+    for attempt in 0..10 {
+        let run = lab.start(None).await;
+        let name = format!("interrupted-{attempt}");
+        let (pool, actor, input) = (lab.pool.clone(), lab.actor, input(&name));
+        let task =
+            tokio::spawn(async move { labs::save_function(&pool, &actor, run, &input).await });
+        loop {
+            let pending =
+                sqlx::query_scalar!("select pending_step from lab_run where lab_run_id = $1", run)
+                    .fetch_one(&lab.pool)
+                    .await
+                    .expect("pending");
+            if pending.is_some() || task.is_finished() {
+                break;
+            }
+        }
+        // Let the step get into its cloud calls.
+        tokio::time::sleep(Duration::from_millis(attempt * 3)).await;
+        task.abort();
+        let _ = task.await;
+        if labs::get(&lab.pool, run).await.expect("run").pending_step.is_some() {
+            interrupted = Some((run, name));
+            break;
+        }
+        labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    }
+    let (run, name) = interrupted.expect("one attempt was interrupted mid-step");
+    let creating = labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger");
+    assert!(!creating.is_empty() && creating.iter().all(|e| e.state == "creating"));
+    let role = creating.iter().find(|e| e.kind == labs::Kind::Role).expect("role").name.clone();
+
+    // A step pending for less than the grace period is left alone (it may still be running).
+    assert_eq!(labs::recover(&lab.pool, Duration::from_secs(600)).await.expect("recover"), 0);
+    // At startup everything pending is reconciled: rolled back, nothing leaked.
+    assert_eq!(labs::recover(&lab.pool, Duration::ZERO).await.expect("recover"), 1);
+    assert!(!lab.function_exists(&name).await);
+    assert!(!lab.role_exists(&role).await);
+    assert!(labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger").is_empty());
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!((state.pending_step, state.step, state.failures), (None, labs::FUNCTION, 1));
+    assert!(state.last_failure.expect("why").contains("interrupted"));
+
+    // Resumed: the learner confirms the step again.
+    labs::save_function(&lab.pool, &lab.actor, run, &input(&name)).await.expect("again");
+    assert!(lab.function_exists(&name).await);
+    assert_eq!(labs::get(&lab.pool, run).await.expect("run").step, labs::CODE);
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn expired_runs_are_swept(pool: PgPool) {
+    let lab = lab(pool).await;
+    let expired = lab.start(Some(time::Duration::seconds(-1))).await;
+    labs::save_function(&lab.pool, &lab.actor, expired, &input("expired-lab")).await.expect("fn");
+    let kept = lab.start(Some(time::Duration::hours(24))).await;
+    labs::save_function(&lab.pool, &lab.actor, kept, &input("kept-lab")).await.expect("fn");
+    let soon = labs::expiring(&lab.pool, Some(lab.account_id), time::Duration::hours(1))
+        .await
+        .expect("soon");
+    assert_eq!(soon.iter().map(|r| r.lab_run_id).collect::<Vec<_>>(), [expired]);
+
+    assert_eq!(labs::sweep(&lab.pool).await.expect("sweep"), 1);
+    assert!(!lab.function_exists("expired-lab").await);
+    assert!(lab.function_exists("kept-lab").await);
+    assert_eq!(labs::get(&lab.pool, expired).await.expect("run").status, "cleaned_up");
+    assert_eq!(labs::sweep(&lab.pool).await.expect("sweep"), 0);
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn cleanup_never_deletes_a_role_another_function_uses(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.start(None).await;
+    labs::save_function(&lab.pool, &lab.actor, run, &input("role-owner")).await.expect("fn");
+    let role_arn = labs::get(&lab.pool, run).await.expect("run").settings.role_arn;
+    let role = lab.role_of(run).await;
+    // Someone else's function, made outside the console, with the lab's role.
+    let lambda = lab.connection.lambda("us-east-1").await;
+    lambda
+        .create_function()
+        .function_name("borrower")
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .handler("lambda_function.lambda_handler")
+        .role(&role_arn)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of_lab_code()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("borrower");
+
+    let outcomes = labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    for (entry, outcome) in &outcomes {
+        match entry.kind {
+            labs::Kind::Role | labs::Kind::RolePolicy => {
+                assert!(
+                    matches!(outcome, Outcome::Kept(why) if why.contains("borrower")),
+                    "{outcome:?}"
+                );
+            }
+            _ => assert!(matches!(outcome, Outcome::Deleted | Outcome::AlreadyGone), "{outcome:?}"),
+        }
+    }
+    assert!(lab.role_exists(&role).await);
+    assert!(lab.function_exists("borrower").await, "never touches what it did not create");
+    assert!(!lab.function_exists("role-owner").await);
+
+    lambda.delete_function().function_name("borrower").send().await.expect("delete");
+    let outcomes = labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("again");
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Deleted), "{outcomes:?}");
+    assert!(!lab.role_exists(&role).await);
+    assert_eq!(labs::get(&lab.pool, run).await.expect("run").status, "cleaned_up");
+}
+
+fn zip_of_lab_code() -> Vec<u8> {
+    use std::io::Write as _;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer
+        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
+        .expect("start");
+    writer.write_all(labs::lab_code("python3.12").2.as_bytes()).expect("write");
+    writer.finish().expect("zip").into_inner()
+}
