@@ -18,7 +18,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::shell::Shell;
 use crate::pages::{
-    admin, audit, catalog, dashboard, function, not_found, profile, signin, upcoming,
+    admin, audit, catalog, dashboard, function, labs, not_found, profile, signin, upcoming,
 };
 
 #[cfg(feature = "ssr")]
@@ -67,8 +67,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("catalog") view=catalog::CatalogPage ssr=SsrMode::Async />
                     <Route path=path!("catalog/:id") view=function::FunctionPage ssr=SsrMode::Async />
-                    <Route path=path!("create") view=upcoming::Create ssr=SsrMode::Async />
-                    <Route path=path!("labs") view=upcoming::Labs ssr=SsrMode::Async />
+                    <Route path=path!("create") view=labs::CreatePage ssr=SsrMode::Async />
+                    <Route path=path!("labs") view=labs::LabsPage ssr=SsrMode::Async />
+                    <Route path=path!("labs/:id") view=labs::LabPage ssr=SsrMode::Async />
                     <Route path=path!("governance") view=upcoming::Governance ssr=SsrMode::Async />
                     <Route path=path!("audit") view=audit::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async />

@@ -55,9 +55,58 @@ pub fn cost_per_million(memory_mb: u32, duration_ms: f64, arch: Arch) -> f64 {
     1_000_000.0 * (PER_REQUEST + gb_seconds * per_gb_second(arch))
 }
 
+/// What a line of a Lambda log stream is: `init`, `start`, `end`, `report`, `error` (a timeout
+/// or an error the runtime reported) or `app` (the function's own output).
+pub fn log_line_kind(message: &str) -> &'static str {
+    let first = message.split_whitespace().next().unwrap_or_default();
+    match first {
+        "INIT_START" => "init",
+        "START" => "start",
+        "END" => "end",
+        "REPORT" => "report",
+        _ if message.contains("Task timed out after")
+            || message.starts_with("[ERROR]")
+            || message.contains("Runtime.") =>
+        {
+            "error"
+        }
+        _ => "app",
+    }
+}
+
+/// What a kind of log line means, for newcomers.
+pub fn log_line_meaning(kind: &str) -> &'static str {
+    match kind {
+        "init" => {
+            "A new execution environment started (a cold start): the runtime loads your code."
+        }
+        "start" => "An invocation begins; its request id ties the lines together.",
+        "end" => "The invocation finished.",
+        "report" => {
+            "What it cost: duration, billed duration, memory size and the most memory used (and the init duration after a cold start)."
+        }
+        "error" => "Something went wrong: the function raised, crashed or timed out.",
+        _ => "Your function's own output (print or console.log).",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_are_told_apart() {
+        assert_eq!(log_line_kind("INIT_START Runtime Version: python:3.12.v1"), "init");
+        assert_eq!(log_line_kind("START RequestId: 1 Version: $LATEST"), "start");
+        assert_eq!(log_line_kind("END RequestId: 1"), "end");
+        assert_eq!(log_line_kind("REPORT RequestId: 1\tDuration: 1.00 ms"), "report");
+        assert_eq!(
+            log_line_kind("2026-11-28T10:00:00Z 1 Task timed out after 1.00 seconds"),
+            "error"
+        );
+        assert_eq!(log_line_kind("hello from the handler"), "app");
+        assert_eq!(log_line_kind(""), "app");
+    }
 
     #[test]
     fn names_follow_lambdas_rules() {

@@ -244,3 +244,157 @@ pub struct CodeView {
     /// Why the code cannot be edited inline (or read at all).
     pub reason: Option<String>,
 }
+
+/// One lab run in a list (mine, or everyone's on the instructor board).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabRunRow {
+    pub lab_run_id: String,
+    pub email: String,
+    pub function_name: Option<String>,
+    pub connection: String,
+    pub region: String,
+    /// The furthest step reached, 1–9.
+    pub step: i16,
+    pub status: String,
+    pub failures: i32,
+    pub last_failure: Option<String>,
+    pub started: String,
+    /// Minutes from start to the last change.
+    pub minutes: i64,
+    pub expires: Option<String>,
+    pub pending_step: Option<i16>,
+}
+
+/// The Labs page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabsPage {
+    pub mine: Vec<LabRunRow>,
+    /// Everyone's runs (admins only; empty for others).
+    pub everyone: Vec<LabRunRow>,
+    pub is_admin: bool,
+}
+
+/// A (connection, region) the wizard's first step offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabTarget {
+    pub connection_id: String,
+    pub label: String,
+    pub region: String,
+    pub is_default: bool,
+}
+
+/// The wizard's first step: where the lab runs, and the expiry preset for the caller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabStart {
+    pub targets: Vec<LabTarget>,
+    /// Hours until the sweeper cleans up (learners: the console's setting), if any.
+    pub expiry_hours: Option<i64>,
+}
+
+/// The raw HTTP exchange of a call to the Function URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallView {
+    pub url: String,
+    pub status_line: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub millis: u64,
+    pub error: Option<String>,
+    pub passed: bool,
+}
+
+/// Why a check failed and what to do; `fix` names a fix the console can apply.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiagnosisView {
+    pub problem: String,
+    pub details: Vec<String>,
+    pub advice: String,
+    /// `UseAuthNone`, `AddStatements` or `AttachLogging`.
+    pub fix: Option<String>,
+    pub fix_label: Option<String>,
+}
+
+/// The outcome of calling the URL from the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallOutcome {
+    pub call: CallView,
+    pub diagnosis: Option<DiagnosisView>,
+}
+
+/// One line of the validation checklist.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckView {
+    pub label: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// The validation checklist, with a diagnosis when something is red.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    pub checks: Vec<CheckView>,
+    pub diagnosis: Option<DiagnosisView>,
+}
+
+/// One log line, with what it means.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLineView {
+    pub at: String,
+    pub message: String,
+    /// `start`, `end`, `report`, `init`, `error` or `app`.
+    pub kind: String,
+}
+
+/// The newest log stream of the lab's function.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogsView {
+    pub group: String,
+    pub stream: Option<String>,
+    pub lines: Vec<LogLineView>,
+}
+
+/// A resource in the ledger, and (after a cleanup) what happened to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerView {
+    pub kind: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub state: String,
+    pub owner: Option<String>,
+    pub created: String,
+    pub note: Option<String>,
+}
+
+/// The lab run as the wizard shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabView {
+    pub run: LabRunRow,
+    pub function_id: Option<String>,
+    pub function_arn: Option<String>,
+    pub runtime: String,
+    pub architecture: String,
+    pub role_arn: String,
+    pub role_created: bool,
+    pub team: String,
+    pub lifecycle: String,
+    pub environment: String,
+    pub tags: String,
+    /// The handler file's path and the source the editor starts with.
+    pub code_path: String,
+    pub source: String,
+    pub timeout_s: i32,
+    pub memory_mb: i32,
+    pub auth_type: String,
+    pub cors: String,
+    pub url: String,
+    /// The public statements, as JSON, when the auth type is NONE.
+    pub statements: Vec<String>,
+    pub last_call: Option<CallView>,
+    pub runtimes: Vec<String>,
+    /// Roles that trust Lambda, as (name, ARN).
+    pub roles: Vec<(String, String)>,
+    pub teams: Vec<String>,
+    pub ledger: Vec<LedgerView>,
+    pub can_edit: bool,
+}

@@ -33,6 +33,10 @@ pub const LOGS: i16 = 7;
 pub const VALIDATE: i16 = 8;
 pub const CLEANUP: i16 = 9;
 
+/// How long a step may be pending before it counts as interrupted (its longest wait is a minute
+/// for the function to become ready, plus up to half a minute for a new role to be assumable).
+pub const STALE_AFTER: Duration = Duration::from_secs(180);
+
 /// The managed policy "basic Lambda permissions" means: write logs to CloudWatch.
 pub const BASIC_EXECUTION_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
@@ -1435,12 +1439,11 @@ pub async fn send_get(url: &str, timeout: Duration) -> Call {
     let started = std::time::Instant::now();
     let mut builder =
         reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none());
-    if let Ok(parsed) = reqwest::Url::parse(url) {
-        if let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default()) {
-            if host.ends_with(".localhost") {
-                builder = builder.resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
-            }
-        }
+    if let Ok(parsed) = reqwest::Url::parse(url)
+        && let (Some(host), Some(port)) = (parsed.host_str(), parsed.port_or_known_default())
+        && host.ends_with(".localhost")
+    {
+        builder = builder.resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     }
     let mut call = Call { url: url.to_owned(), ..Call::default() };
     let client = match builder.build() {
@@ -1992,10 +1995,10 @@ pub async fn validate(
         detail: status_detail,
     });
     checks.push(Check { label: "The body is ok".into(), passed: body_ok, detail: body_detail });
-    if let Some(c) = &call {
-        if !c.passed() {
-            diagnosis = Some(diagnose(&connection, &run, c).await?);
-        }
+    if let Some(c) = &call
+        && !c.passed()
+    {
+        diagnosis = Some(diagnose(&connection, &run, c).await?);
     }
 
     let found = newest_stream(&connection, &run.region, &name).await?;
@@ -2286,10 +2289,10 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
                 )
                 .execute(pool)
                 .await?;
-                if entry.kind == Kind::Function {
-                    if let Some(function_id) = entry.function_id {
-                        crate::catalog::record_deleted(pool, function_id).await?;
-                    }
+                if entry.kind == Kind::Function
+                    && let Some(function_id) = entry.function_id
+                {
+                    crate::catalog::record_deleted(pool, function_id).await?;
                 }
             }
             Outcome::Failed(error) | Outcome::Kept(error) => {

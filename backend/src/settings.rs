@@ -21,14 +21,7 @@ pub async fn catalog_restricted(pool: &PgPool) -> Result<bool> {
 /// Turns the catalog restriction on or off (admins only; the caller checks), audited.
 pub async fn set_catalog_restricted(pool: &PgPool, actor: &Actor, restricted: bool) -> Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query!(
-        "insert into console_setting (key, value) values ($1, $2)
-         on conflict (key) do update set value = excluded.value, updated_at = now()",
-        RESTRICT_CATALOG,
-        serde_json::Value::Bool(restricted)
-    )
-    .execute(&mut *tx)
-    .await?;
+    put(&mut tx, RESTRICT_CATALOG, serde_json::Value::Bool(restricted)).await?;
     audit::record(
         &mut tx,
         actor,
@@ -38,5 +31,48 @@ pub async fn set_catalog_restricted(pool: &PgPool, actor: &Actor, restricted: bo
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+const LAB_EXPIRY_HOURS: &str = "lab_expiry_hours";
+
+/// Hours after which a learner's lab run is cleaned up by the sweeper (24 by default).
+pub async fn lab_expiry_hours(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar!("select value from console_setting where key = $1", LAB_EXPIRY_HOURS)
+        .fetch_optional(pool)
+        .await?
+        .and_then(|v| v.as_i64())
+        .unwrap_or(24))
+}
+
+/// Sets the learners' lab expiry, 1 hour to 30 days (admins only; the caller checks), audited.
+pub async fn set_lab_expiry_hours(pool: &PgPool, actor: &Actor, hours: i64) -> Result<()> {
+    if !(1..=720).contains(&hours) {
+        return Err(crate::Error::invalid("hours", "choose 1 to 720 hours (30 days)"));
+    }
+    let mut tx = pool.begin().await?;
+    put(&mut tx, LAB_EXPIRY_HOURS, serde_json::Value::from(hours)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "settings.lab_expiry_hours",
+        "console",
+        serde_json::json!({ "hours": hours }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes one setting inside the caller's transaction.
+async fn put(conn: &mut sqlx::PgConnection, key: &str, value: serde_json::Value) -> Result<()> {
+    sqlx::query!(
+        "insert into console_setting (key, value) values ($1, $2)
+         on conflict (key) do update set value = excluded.value, updated_at = now()",
+        key,
+        value
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }

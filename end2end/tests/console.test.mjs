@@ -360,3 +360,145 @@ describe('catalog', () => {
     assert.ok(json.length >= 2 && json.every((e) => e.target === 'function:e2e-orders'), JSON.stringify(json));
   });
 });
+
+/** Asks the engine through boto3 (the AWS SDK for Python) whether each lab resource is gone. */
+function labResourcesLeft(name, role) {
+  return JSON.parse(execFileSync('python3', ['-c', [
+    'import boto3, json, sys',
+    'endpoint, name, role = sys.argv[1:4]',
+    'kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")',
+    'lam, logs, iam = boto3.client("lambda", **kw), boto3.client("logs", **kw), boto3.client("iam", **kw)',
+    'def there(call):',
+    '    try:',
+    '        call(); return True',
+    '    except (lam.exceptions.ResourceNotFoundException, iam.exceptions.NoSuchEntityException):',
+    '        return False',
+    'groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/" + name)["logGroups"]',
+    'print(json.dumps({',
+    '    "function": there(lambda: lam.get_function(FunctionName=name)),',
+    '    "url": there(lambda: lam.get_function_url_config(FunctionName=name)),',
+    '    "log_group": any(g["logGroupName"] == "/aws/lambda/" + name for g in groups),',
+    '    "role": there(lambda: iam.get_role(RoleName=role)),',
+    '}))',
+  ].join('\n'), engine, name, role]).toString());
+}
+
+describe('guided lab', () => {
+  let page, admin, learnerPassword;
+
+  before(async () => {
+    admin = await (await browser.newContext()).newPage();
+    admin.on('pageerror', (error) => console.error('page error:', error));
+    await admin.goto(`${base}/signin`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await signIn(admin, 'admin@lambdaport.local', adminPassword);
+    await admin.waitForURL(`${base}/`);
+    await admin.goto(`${base}/admin`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByLabel('Email').fill('learner@example.com');
+    await admin.getByLabel('Role', { exact: true }).selectOption('learner');
+    await admin.getByRole('button', { name: 'Add user' }).click();
+    const created = admin.getByRole('status').filter({ hasText: 'One-time password' });
+    await created.waitFor();
+    learnerPassword = (await created.textContent()).match(/One-time password: (\S+)/)[1];
+
+    page = await (await browser.newContext()).newPage();
+    page.on('pageerror', (error) => console.error('page error:', error));
+    await page.goto(`${base}/signin`);
+    await page.waitForSelector('body[data-hydrated]');
+    await signIn(page, 'learner@example.com', learnerPassword);
+    await page.waitForURL(`${base}/`);
+  });
+
+  it('runs the whole lab as a newcomer, then cleans up everything it made', async () => {
+    await page.goto(`${base}/create`);
+    await page.waitForSelector('body[data-hydrated]');
+    assert.match(await page.getByLabel('Connection and region', { exact: true }).inputValue(), /\|us-east-1$/);
+    assert.equal(await page.getByLabel('Clean up automatically after (hours)').inputValue(), '24', 'learners expire in 24 h');
+    await page.getByRole('button', { name: 'Start the lab' }).click();
+    await page.waitForURL(/\/labs\/[0-9a-f-]+$/);
+    const labUrl = page.url();
+    await page.getByRole('heading', { name: 'Step 2: Create the function' }).waitFor();
+
+    // The name is checked as it is typed.
+    const name = page.getByLabel('Function name');
+    await name.fill('bad name!');
+    await page.getByText('Use only letters, digits, hyphens and underscores').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Create function' }).isDisabled(), true);
+    await name.fill('e2e-lab');
+    await page.getByLabel('Tags').fill('course=intro');
+    await page.getByRole('button', { name: 'Create function' }).click();
+    await page.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor({ timeout: 30_000 });
+
+    assert.match(await page.getByLabel('lambda_function.py (the handler\'s file)').inputValue(), /"statusCode": 200/);
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor({ timeout: 30_000 });
+
+    assert.equal(await page.getByLabel('Timeout (seconds)').inputValue(), '3');
+    assert.equal(await page.getByLabel('Memory (MB)').inputValue(), '128');
+    await page.getByTestId('cost').getByText('At 128 MB, a million invocations of 100 ms cost $0.41').waitFor();
+    await page.getByLabel('Memory (MB)').fill('256');
+    await page.getByTestId('cost').getByText('At 256 MB').waitFor();
+    await page.getByLabel('Memory (MB)').fill('128');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('heading', { name: 'Step 5: Function URL' }).waitFor({ timeout: 30_000 });
+
+    assert.equal(await page.getByLabel('NONE — public, for this lab only').isChecked(), true);
+    await page.getByRole('button', { name: 'Create function URL' }).click();
+    await page.getByRole('heading', { name: 'Step 6: Call it' }).waitFor({ timeout: 30_000 });
+    const curl = await page.getByLabel('From your terminal').inputValue();
+    assert.match(curl, /^curl -i "http:\/\/[a-z0-9]+\.lambda-url\.us-east-1\.localhost:\d+\/"$/);
+
+    // Back to step 5: the two statements, explained.
+    await page.getByRole('link', { name: '5. Function URL' }).click();
+    await page.getByText('Anyone on the internet can call this URL.').waitFor();
+    assert.equal(await page.locator('pre.json').count(), 2);
+    await page.getByRole('link', { name: '6. Call it' }).click();
+
+    await page.getByRole('button', { name: 'Send the request from the server' }).click();
+    const raw = page.getByTestId('raw-response');
+    await raw.waitFor({ timeout: 30_000 });
+    assert.match(await raw.textContent(), /^HTTP\/1\.1 200 OK\n[\s\S]*content-type: text\/plain; charset=utf-8[\s\S]*\n\nok\n$/);
+
+    await page.getByRole('link', { name: 'Next: the logs' }).click();
+    await page.getByRole('heading', { name: 'Step 7: Logs' }).waitFor();
+    const lines = page.getByTestId('log-lines');
+    await lines.getByText(/^START RequestId: /).waitFor();
+    await lines.getByText(/^REPORT RequestId: /).waitFor();
+    await lines.getByText('What it cost: duration').first().waitFor();
+    await page.getByRole('button', { name: 'I found my invocation: next' }).click();
+    await page.getByRole('link', { name: 'Next: validation' }).click();
+
+    await page.getByRole('button', { name: 'Run the checks' }).click();
+    const checklist = page.getByTestId('checklist');
+    await checklist.waitFor({ timeout: 30_000 });
+    assert.equal(await checklist.locator('li.check-ok').count(), 5, await checklist.textContent());
+    await page.getByText('You completed the lab.').waitFor();
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-validation.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Next: clean up' }).click();
+
+    await page.getByRole('heading', { name: 'Step 9: Clean up' }).waitFor();
+    const ledger = page.getByTestId('ledger-row');
+    assert.equal(await ledger.count(), 7, 'role, policy, function, URL, two statements, log group');
+    const role = (await ledger.filter({ hasText: 'IAM role' }).locator('code').textContent()).trim();
+    assert.deepEqual(labResourcesLeft('e2e-lab', role), { function: true, url: true, log_group: true, role: true });
+    await page.getByLabel(/Delete these resources from Local/).check();
+    await page.getByRole('button', { name: 'Delete and verify' }).click();
+    await page.getByRole('status').filter({ hasText: 'Cleaned up: 7 resource(s) checked, none left behind' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(labResourcesLeft('e2e-lab', role), { function: false, url: false, log_group: false, role: false });
+
+    // The run is listed as cleaned up, and resumes where it stands.
+    await page.goto(`${base}/labs`);
+    await page.getByTestId('my-runs').getByRole('link', { name: 'e2e-lab' }).waitFor();
+    await page.getByText('Cleaned up', { exact: true }).waitFor();
+    await page.goto(labUrl);
+    await page.getByRole('heading', { name: 'Step 9: Clean up' }).waitFor();
+  });
+
+  it('shows every learner\'s run on the instructor board', async () => {
+    await admin.goto(`${base}/labs`);
+    const board = admin.getByTestId('board');
+    await board.getByRole('cell', { name: 'learner@example.com' }).waitFor();
+    await board.getByText('9. Clean up').waitFor();
+  });
+});

@@ -160,6 +160,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Duration::from_secs(args.sync_interval_secs),
             ));
         }
+        tokio::spawn(tend_labs(pool.clone(), Duration::from_secs(60)));
         let console = Console::build(&args, pool).await?;
         if let Some(password) = console.ensure_first_admin().await? {
             println!();
@@ -230,6 +231,29 @@ async fn reconcile_continuously(pool: PgPool, period: Duration) {
                 ),
                 Err(error) => tracing::warn!(connection = connection.name, %error, "reconciling"),
             }
+        }
+    }
+}
+
+/// Looks after lab runs: at startup every step left pending is from a process that no longer
+/// runs, so it is reconciled at once; then every `period`, steps pending too long are reconciled
+/// and expired runs are cleaned up.
+async fn tend_labs(pool: PgPool, period: Duration) {
+    match backend::labs::recover(&pool, Duration::ZERO).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(runs = n, "rolled back lab steps interrupted by the last stop"),
+        Err(error) => tracing::warn!(%error, "recovering interrupted lab steps"),
+    }
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        if let Err(error) = backend::labs::recover(&pool, backend::labs::STALE_AFTER).await {
+            tracing::warn!(%error, "recovering stale lab steps");
+        }
+        match backend::labs::sweep(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(runs = n, "cleaned up expired lab runs"),
+            Err(error) => tracing::warn!(%error, "sweeping expired lab runs"),
         }
     }
 }

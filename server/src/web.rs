@@ -193,25 +193,49 @@ async fn upload_code(
     let Some(axum::Extension(account)) = account else {
         return Redirect::to("/signin").into_response();
     };
-    let back = Redirect::to(&format!("/catalog/{}#code", encode_query(&id)));
+    let mut back = format!("/catalog/{}#code", encode_query(&id));
     let outcome: Result<String, app::error::ApiError> = async {
         let pool = &state.console.pool;
         let (detail, connection) = app::api::catalog::ssr::editable(pool, &account, &id).await?;
         let invalid =
             |message: String| app::error::ApiError::Validation { field: "zip".to_owned(), message };
-        let mut zip = None;
+        let (mut zip, mut lab_run) = (None, None);
         while let Some(field) = multipart.next_field().await.map_err(|e| invalid(e.body_text()))? {
-            if field.name() == Some("zip") {
-                zip = Some(field.bytes().await.map_err(|e| invalid(e.body_text()))?);
+            match field.name() {
+                Some("zip") => zip = Some(field.bytes().await.map_err(|e| invalid(e.body_text()))?),
+                // The lab's code step uploads here too, and goes back to the lab.
+                Some("lab_run_id") => {
+                    let text = field.text().await.map_err(|e| invalid(e.body_text()))?;
+                    let run = backend::labs::get(
+                        pool,
+                        app::api::catalog::ssr::uuid("lab_run_id", &text)?,
+                    )
+                    .await
+                    .map_err(app::api::ssr::fail)?;
+                    let mine = run.account_id == account.account_id
+                        || account.role == backend::accounts::Role::Admin;
+                    if !mine || run.function_id != Some(detail.entry.function_id) {
+                        return Err(app::error::ApiError::NotFound("lab run".to_owned()));
+                    }
+                    back = format!("/labs/{}", run.lab_run_id);
+                    lab_run = Some(run.lab_run_id);
+                }
+                _ => {}
             }
         }
         let zip = zip
             .filter(|z| !z.is_empty())
             .ok_or_else(|| invalid("choose a .zip file to upload".to_owned()))?;
         let actor = backend::audit::Actor::account(account.account_id, client);
-        backend::code::upload(pool, &actor, &connection, &detail, zip.to_vec())
+        let sha = backend::code::upload(pool, &actor, &connection, &detail, zip.to_vec())
             .await
-            .map_err(app::api::ssr::fail)
+            .map_err(app::api::ssr::fail)?;
+        if let Some(lab_run_id) = lab_run {
+            backend::labs::code_uploaded(pool, &actor, lab_run_id)
+                .await
+                .map_err(app::api::ssr::fail)?;
+        }
+        Ok(sha)
     }
     .await;
     let (message, error) = match outcome {
@@ -221,7 +245,7 @@ async fn upload_code(
     if app::api::ssr::leave_flash(&session, message, error).await.is_err() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    back.into_response()
+    Redirect::to(&back).into_response()
 }
 
 fn download(name: &str, content_type: &'static str, body: String) -> Response {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod dashboard;
+pub mod labs;
 pub mod tokens;
 
 #[cfg(feature = "ssr")]
@@ -173,6 +174,14 @@ pub mod ssr {
             leave_flash(&session().await?, message, false).await?;
         }
         result
+    }
+
+    /// Sends a plain form post (no JavaScript) on to `path` once it succeeded; with JavaScript the
+    /// page navigates itself.
+    pub fn redirect_plain_form(path: &str) {
+        if is_plain_form_post() {
+            leptos_axum::redirect(path);
+        }
     }
 
     /// Leaves a one-time message for the next page this session loads.

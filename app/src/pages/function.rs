@@ -13,6 +13,7 @@ use crate::api::catalog::{
 use crate::components::editor::CodeEditor;
 use crate::error::error_fallback;
 use crate::pages::admin::outcome;
+use crate::pages::labs::FunctionCleanup;
 use crate::types::FunctionDetail;
 
 #[component]
@@ -102,6 +103,7 @@ fn Detail(
     let environment = row.environment.clone();
     let team = row.team.clone().unwrap_or_default();
     let (transfer_id, code_id) = (row.function_id.clone(), row.function_id.clone());
+    let cleanup_id = row.function_id.clone();
     let transfer_teams = d.teams.clone();
     view! {
         <div class="page-head">
@@ -217,6 +219,7 @@ fn Detail(
                 </ActionForm>
             </section>
         })}
+        <FunctionCleanup function_id=cleanup_id can_edit=d.can_edit />
         <section class="card" aria-labelledby="activity">
             <h2 id="activity">"Activity"</h2>
             {if d.activity.is_empty() {

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod connections;
 pub mod dashboard;
 pub mod function;
+pub mod labs;
 pub mod not_found;
 pub mod profile;
 pub mod signin;

@@ -22,36 +22,6 @@ fn Upcoming(
 }
 
 #[component]
-pub fn Create() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Create a function"
-            lead="The AWS Lambda hands-on lab as a guided wizard, each step checked against real state."
-            points=&[
-                "create a function with a basic execution role and the lab's handler",
-                "add a Function URL and explain both permission statements it needs",
-                "call it, read its logs, validate every step, and clean up what it created",
-            ]
-        />
-    }
-}
-
-#[component]
-pub fn Labs() -> impl IntoView {
-    view! {
-        <Upcoming
-            title="Labs"
-            lead="Your guided lab runs, and for instructors, everyone's progress."
-            points=&[
-                "resume a lab run where you left it",
-                "see which step failed and the hint for fixing it",
-                "confirm that cleanup left nothing behind",
-            ]
-        />
-    }
-}
-
-#[component]
 pub fn Governance() -> impl IntoView {
     view! {
         <Upcoming

@@ -1,0 +1,645 @@
+//! The guided lab's server functions: start a run, confirm each step (a real action in the cloud),
+//! call the URL, read the logs, validate, fix what the doctor found, clean up; and the Labs page
+//! with the instructor board. A run is its owner's; admins may see and act on every run.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::types::{CallOutcome, LabStart, LabView, LabsPage, LedgerView, LogsView, Validation};
+
+/// Where a lab can run, and the expiry preset for the caller.
+#[server(endpoint = "lab_start_options")]
+pub async fn lab_start_options() -> Result<LabStart, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let mut targets = Vec::new();
+        for c in backend::connections::list(pool).await.map_err(fail)? {
+            for region in &c.regions {
+                targets.push(crate::types::LabTarget {
+                    connection_id: c.connection_id.to_string(),
+                    label: match c.kind {
+                        backend::connections::Kind::Engine => {
+                            format!("{} (the embedded engine)", c.name)
+                        }
+                        backend::connections::Kind::Aws => format!("{} (AWS)", c.name),
+                        backend::connections::Kind::Endpoint => c.name.clone(),
+                    },
+                    region: region.clone(),
+                    is_default: c.is_default,
+                });
+            }
+        }
+        let expiry_hours = if account.role == backend::accounts::Role::Learner {
+            Some(backend::settings::lab_expiry_hours(pool).await.map_err(fail)?)
+        } else {
+            None
+        };
+        Ok(LabStart { targets, expiry_hours })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Step 1: starts a run on `target` (`connection id|region`). Answers the run's id.
+#[server(endpoint = "start_lab")]
+pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let (connection, region) = target.split_once('|').ok_or_else(|| ApiError::Validation {
+            field: "target".into(),
+            message: "choose where the lab runs".into(),
+        })?;
+        let connection = super::catalog::ssr::uuid("target", connection)?;
+        let hours = match expiry_hours.as_deref().map(str::trim).unwrap_or_default() {
+            "" if account.role == backend::accounts::Role::Learner => {
+                Some(backend::settings::lab_expiry_hours(pool).await.map_err(fail)?)
+            }
+            "" => None,
+            raw => Some(raw.parse::<i64>().ok().filter(|h| (1..=720).contains(h)).ok_or_else(
+                || ApiError::Validation {
+                    field: "expiry_hours".into(),
+                    message: "an expiry is 1 to 720 hours; leave it empty for none".into(),
+                },
+            )?),
+        };
+        let id = backend::labs::start(
+            pool,
+            &actor(&account),
+            account.account_id,
+            connection,
+            region,
+            hours.map(time::Duration::hours),
+        )
+        .await
+        .map_err(fail)?;
+        redirect_plain_form(&format!("/labs/{id}"));
+        Ok(id.to_string())
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// My lab runs, and for admins everyone's (the instructor board).
+#[server(endpoint = "list_labs")]
+pub async fn list_labs() -> Result<LabsPage, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let is_admin = account.role == backend::accounts::Role::Admin;
+        let mine = backend::labs::list(pool, Some(account.account_id)).await.map_err(fail)?;
+        let everyone = if is_admin {
+            backend::labs::list(pool, None).await.map_err(fail)?
+        } else {
+            Vec::new()
+        };
+        Ok(LabsPage {
+            mine: mine.iter().map(ssr::row).collect(),
+            everyone: everyone.iter().map(ssr::row).collect(),
+            is_admin,
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// The run as the wizard shows it. Opening a run whose step was interrupted long ago (a crash)
+/// reconciles it first.
+#[server(endpoint = "get_lab")]
+pub async fn get_lab(lab_run_id: String) -> Result<LabView, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let pool = &context()?.pool;
+        let run = if run.pending_step.is_some() {
+            backend::labs::recover(pool, backend::labs::STALE_AFTER).await.map_err(fail)?;
+            backend::labs::get(pool, run.lab_run_id).await.map_err(fail)?
+        } else {
+            run
+        };
+        ssr::view(pool, &account, run).await
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Whether a function name is free (Lambda's rules are checked in the browser too).
+#[server(endpoint = "check_lab_name")]
+pub async fn check_lab_name(lab_run_id: String, name: String) -> Result<Option<String>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (_, run) = ssr::run_for(&lab_run_id).await?;
+        if let Some(problem) = crate::rules::function_name_problem(&name) {
+            return Ok(Some(problem));
+        }
+        backend::labs::name_problem(&context()?.pool, &run, name.trim()).await.map_err(fail)
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Step 2: the function and its role (or, when it exists, its runtime and catalog metadata).
+#[server(endpoint = "lab_function")]
+pub async fn lab_function(
+    lab_run_id: String,
+    name: Option<String>,
+    runtime: String,
+    architecture: String,
+    role: String,
+    existing_role: Option<String>,
+    team: Option<String>,
+    lifecycle: String,
+    environment: String,
+    tags: Option<String>,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let name = name.unwrap_or_else(|| run.function_name.clone().unwrap_or_default());
+        if run.function_name.is_none()
+            && let Some(problem) = crate::rules::function_name_problem(&name)
+        {
+            return Err(ApiError::Validation { field: "name".into(), message: problem });
+        }
+        let role = match role.as_str() {
+            "new" => "new".to_owned(),
+            _ => existing_role.filter(|r| !r.is_empty()).ok_or_else(|| ApiError::Validation {
+                field: "existing_role".into(),
+                message: "choose an existing role, or create a new one".into(),
+            })?,
+        };
+        let tags = super::catalog::ssr::key_values(
+            "tags",
+            tags.as_deref().unwrap_or_default(),
+            "key=value",
+            true,
+        )?;
+        let input = backend::labs::FunctionInput {
+            name: name.trim().to_owned(),
+            runtime,
+            architecture,
+            role,
+            team: team.unwrap_or_default(),
+            lifecycle,
+            environment,
+            tags,
+        };
+        backend::labs::save_function(&context()?.pool, &actor(&account), run.lab_run_id, &input)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("The function is created and Active".to_owned())).await
+}
+
+/// Step 3: deploys the editor's code.
+#[server(endpoint = "lab_code")]
+pub async fn lab_code(lab_run_id: String, source: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        backend::labs::deploy_code(&context()?.pool, &actor(&account), run.lab_run_id, &source)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Code deployed".to_owned())).await
+}
+
+/// Step 4: timeout and memory.
+#[server(endpoint = "lab_settings")]
+pub async fn lab_settings(
+    lab_run_id: String,
+    timeout_s: String,
+    memory_mb: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let number = |field: &str, raw: &str| {
+            raw.trim().parse::<i32>().map_err(|_| ApiError::Validation {
+                field: field.into(),
+                message: "a whole number".into(),
+            })
+        };
+        let (timeout, memory) =
+            (number("timeout_s", &timeout_s)?, number("memory_mb", &memory_mb)?);
+        backend::labs::configure(
+            &context()?.pool,
+            &actor(&account),
+            run.lab_run_id,
+            timeout,
+            memory,
+        )
+        .await
+        .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Settings saved".to_owned())).await
+}
+
+/// Step 5: the Function URL (and, for NONE, both permission statements).
+#[server(endpoint = "lab_url")]
+pub async fn lab_url(
+    lab_run_id: String,
+    auth_type: String,
+    cors: Option<String>,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let origins: Vec<String> = cors
+            .unwrap_or_default()
+            .split([',', '\n', ' '])
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect();
+        backend::labs::save_url(
+            &context()?.pool,
+            &actor(&account),
+            run.lab_run_id,
+            &auth_type,
+            &origins,
+        )
+        .await
+        .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Function URL saved".to_owned())).await
+}
+
+/// Step 6: sends `GET` to the URL from the server; the raw response and, unless it is 200 `ok`,
+/// a diagnosis.
+#[server(endpoint = "lab_call")]
+pub async fn lab_call(lab_run_id: String) -> Result<CallOutcome, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (call, diagnosis) =
+            backend::labs::call(&context()?.pool, &actor(&account), run.lab_run_id)
+                .await
+                .map_err(fail)?;
+        Ok(CallOutcome { call: ssr::call(&call), diagnosis: diagnosis.map(ssr::diagnosis) })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Step 7: the newest log stream of the function.
+#[server(endpoint = "lab_logs")]
+pub async fn lab_logs(lab_run_id: String) -> Result<LogsView, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (_, run) = ssr::run_for(&lab_run_id).await?;
+        let logs = backend::labs::logs(&context()?.pool, run.lab_run_id).await.map_err(fail)?;
+        Ok(LogsView {
+            group: logs.group,
+            stream: logs.stream,
+            lines: logs
+                .events
+                .into_iter()
+                .map(|(at, message)| crate::types::LogLineView {
+                    at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
+                        .map(rfc3339)
+                        .unwrap_or_default(),
+                    kind: crate::rules::log_line_kind(&message).to_owned(),
+                    message,
+                })
+                .collect(),
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Step 7 confirmed: there is a stream with the invocation (or a diagnosis of why not).
+#[server(endpoint = "lab_confirm_logs")]
+pub async fn lab_confirm_logs(
+    lab_run_id: String,
+) -> Result<Option<crate::types::DiagnosisView>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let diagnosis =
+            backend::labs::confirm_logs(&context()?.pool, &actor(&account), run.lab_run_id)
+                .await
+                .map_err(fail)?;
+        Ok(diagnosis.map(ssr::diagnosis))
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Step 8: the lab's checklist, live.
+#[server(endpoint = "lab_validate")]
+pub async fn lab_validate(lab_run_id: String) -> Result<Validation, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (checks, diagnosis) =
+            backend::labs::validate(&context()?.pool, &actor(&account), run.lab_run_id)
+                .await
+                .map_err(fail)?;
+        Ok(Validation {
+            checks: checks
+                .into_iter()
+                .map(|c| crate::types::CheckView {
+                    label: c.label,
+                    passed: c.passed,
+                    detail: c.detail,
+                })
+                .collect(),
+            diagnosis: diagnosis.map(ssr::diagnosis),
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Applies a fix the doctor offered (`UseAuthNone`, `AddStatements`, `AttachLogging`).
+#[server(endpoint = "lab_fix")]
+pub async fn lab_fix(lab_run_id: String, fix: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::labs::Fix;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let fix = match fix.as_str() {
+            "UseAuthNone" => Fix::UseAuthNone,
+            "AddStatements" => Fix::AddStatements,
+            "AttachLogging" => Fix::AttachLogging,
+            _ => {
+                return Err(ApiError::Validation {
+                    field: "fix".into(),
+                    message: "unknown fix; reload the page".into(),
+                });
+            }
+        };
+        backend::labs::apply_fix(&context()?.pool, &actor(&account), run.lab_run_id, fix)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Fixed; call the URL again".to_owned())).await
+}
+
+/// Step 9: deletes everything the run created, in order, verifying each deletion.
+#[server(endpoint = "lab_cleanup")]
+pub async fn lab_cleanup(
+    lab_run_id: String,
+    confirm: Option<String>,
+) -> Result<Vec<LedgerView>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        confirmed(confirm.as_deref(), "the deletion of everything this lab run created")?;
+        let outcomes = backend::labs::clean_up(
+            &context()?.pool,
+            &actor(&account),
+            backend::labs::Scope::Run(run.lab_run_id),
+        )
+        .await
+        .map_err(fail)?;
+        Ok(ssr::outcomes(outcomes))
+    }
+    .await;
+    settle(result, |list| Some(cleanup_summary(list))).await
+}
+
+/// The ledger of a function: what the console created for it.
+#[server(endpoint = "function_ledger")]
+pub async fn function_ledger(function_id: String) -> Result<Vec<LedgerView>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let detail = super::catalog::ssr::readable(pool, &account, &function_id).await?;
+        let ledger =
+            backend::labs::ledger(pool, backend::labs::Scope::Function(detail.entry.function_id))
+                .await
+                .map_err(fail)?;
+        Ok(ledger.iter().map(ssr::ledger_view).collect())
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// The Cleanup tab: deletes what the console created for a function, verifying each deletion.
+#[server(endpoint = "cleanup_function")]
+pub async fn cleanup_function(
+    function_id: String,
+    confirm: Option<String>,
+) -> Result<Vec<LedgerView>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let (detail, _) = super::catalog::ssr::editable(pool, &account, &function_id).await?;
+        confirmed(
+            confirm.as_deref(),
+            "the deletion of everything the console created for this function",
+        )?;
+        let outcomes = backend::labs::clean_up(
+            pool,
+            &actor(&account),
+            backend::labs::Scope::Function(detail.entry.function_id),
+        )
+        .await
+        .map_err(fail)?;
+        Ok(ssr::outcomes(outcomes))
+    }
+    .await;
+    settle(result, |list| Some(cleanup_summary(list))).await
+}
+
+/// A cleanup's outcome in one sentence.
+pub fn cleanup_summary(list: &[LedgerView]) -> String {
+    let failed = list.iter().filter(|e| e.state == "failed").count();
+    if list.is_empty() {
+        "Nothing left to delete".to_owned()
+    } else if failed == 0 {
+        format!("Cleaned up: {} resource(s) checked, none left behind", list.len())
+    } else {
+        format!("{failed} resource(s) could not be deleted; see why below")
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Turning lab runs into what the pages show, and who may open a run.
+
+    use backend::accounts::{Account, Role};
+    use backend::labs::{self, Entry, Outcome, Run};
+
+    use crate::api::ssr::{context, fail, require, rfc3339};
+    use crate::error::ApiError;
+    use crate::types::{CallView, DiagnosisView, LabRunRow, LabView, LedgerView};
+
+    /// The caller and the run, when the caller may see it (its owner, or an admin).
+    pub async fn run_for(lab_run_id: &str) -> Result<(Account, Run), ApiError> {
+        let account = require(&Role::ALL)?;
+        let id = super::super::catalog::ssr::uuid("lab_run_id", lab_run_id)?;
+        let run = labs::get(&context()?.pool, id).await.map_err(fail)?;
+        if run.account_id != account.account_id && account.role != Role::Admin {
+            return Err(ApiError::NotFound("lab run".into()));
+        }
+        Ok((account, run))
+    }
+
+    pub fn row(run: &Run) -> LabRunRow {
+        LabRunRow {
+            lab_run_id: run.lab_run_id.to_string(),
+            email: run.email.clone(),
+            function_name: run.function_name.clone(),
+            connection: run.connection.clone(),
+            region: run.region.clone(),
+            step: run.step,
+            status: run.status.clone(),
+            failures: run.failures,
+            last_failure: run.last_failure.clone(),
+            started: minute(run.created_at),
+            minutes: (run.updated_at - run.created_at).whole_minutes(),
+            expires: run.expires_at.map(minute),
+            pending_step: run.pending_step,
+        }
+    }
+
+    /// `2026-11-28 16:28 UTC`: to the minute, for lists.
+    pub fn minute(at: time::OffsetDateTime) -> String {
+        let full = rfc3339(at);
+        format!("{} UTC", full.get(..16).unwrap_or(&full).replacen('T', " ", 1))
+    }
+
+    pub fn call(call: &labs::Call) -> CallView {
+        CallView {
+            url: call.url.clone(),
+            status_line: call.status_line.clone(),
+            status: call.status,
+            headers: call.headers.clone(),
+            body: call.body.clone(),
+            millis: call.millis,
+            error: call.error.clone(),
+            passed: call.passed(),
+        }
+    }
+
+    pub fn diagnosis(d: labs::Diagnosis) -> DiagnosisView {
+        let fix = d.fix.map(|f| format!("{f:?}"));
+        let fix_label = d.fix.map(|f| {
+            match f {
+                labs::Fix::UseAuthNone => "Switch the URL to NONE and add both statements",
+                labs::Fix::AddStatements => "Add the missing statement(s)",
+                labs::Fix::AttachLogging => "Attach AWSLambdaBasicExecutionRole to the role",
+            }
+            .to_owned()
+        });
+        DiagnosisView { problem: d.problem, details: d.details, advice: d.advice, fix, fix_label }
+    }
+
+    pub fn ledger_view(e: &Entry) -> LedgerView {
+        LedgerView {
+            kind: e.kind.label().to_owned(),
+            name: e.name.clone(),
+            parent: e.parent.clone(),
+            state: e.state.clone(),
+            owner: e.owner.clone(),
+            created: rfc3339(e.created_at),
+            note: e.error.clone(),
+        }
+    }
+
+    pub fn outcomes(outcomes: Vec<(Entry, Outcome)>) -> Vec<LedgerView> {
+        outcomes
+            .into_iter()
+            .map(|(entry, outcome)| {
+                let mut view = ledger_view(&entry);
+                let (state, note) = match outcome {
+                    Outcome::Deleted => {
+                        ("deleted", Some("deleted; the cloud confirms it is gone".to_owned()))
+                    }
+                    Outcome::AlreadyGone => ("deleted", Some("was already gone".to_owned())),
+                    Outcome::Kept(why) => ("kept", Some(why)),
+                    Outcome::Failed(why) => {
+                        ("failed", Some(format!("could not be deleted: {why}")))
+                    }
+                };
+                view.state = state.to_owned();
+                view.note = note;
+                view
+            })
+            .collect()
+    }
+
+    pub async fn view(
+        pool: &backend::PgPool,
+        account: &Account,
+        run: Run,
+    ) -> Result<LabView, ApiError> {
+        let connection = backend::connections::get(pool, run.connection_id).await.map_err(fail)?;
+        let roles = if run.function_name.is_none() {
+            labs::roles(&connection).await.unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let teams = backend::teams::list_teams_of(pool, account.account_id).await.map_err(fail)?;
+        let ledger = labs::ledger(pool, labs::Scope::Run(run.lab_run_id)).await.map_err(fail)?;
+        let function_arn = match run.function_id {
+            Some(id) => backend::catalog::detail(pool, id).await.ok().map(|d| d.arn),
+            None => None,
+        };
+        let s = &run.settings;
+        let runtime =
+            if s.runtime.is_empty() { labs::RUNTIMES[0].to_owned() } else { s.runtime.clone() };
+        let (path, _, template) = labs::lab_code(&runtime);
+        let statements = match (&function_arn, s.auth_type.as_str()) {
+            (Some(arn), "NONE") => labs::public_statements(arn)
+                .iter()
+                .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(LabView {
+            run: row(&run),
+            function_id: run.function_id.map(|id| id.to_string()),
+            function_arn,
+            runtime,
+            architecture: if s.architecture.is_empty() {
+                "x86_64".into()
+            } else {
+                s.architecture.clone()
+            },
+            role_arn: s.role_arn.clone(),
+            role_created: s.role_created,
+            team: s.team.clone(),
+            lifecycle: if s.lifecycle.is_empty() {
+                "experimental".into()
+            } else {
+                s.lifecycle.clone()
+            },
+            environment: if s.environment.is_empty() {
+                "dev".into()
+            } else {
+                s.environment.clone()
+            },
+            tags: s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
+            code_path: path.to_owned(),
+            source: if s.source.is_empty() { template.to_owned() } else { s.source.clone() },
+            timeout_s: if s.timeout_s == 0 { 3 } else { s.timeout_s },
+            memory_mb: if s.memory_mb == 0 { 128 } else { s.memory_mb },
+            auth_type: if s.auth_type.is_empty() { "NONE".into() } else { s.auth_type.clone() },
+            cors: s.cors_origins.join(", "),
+            url: s.url.clone(),
+            statements,
+            last_call: s.last_call.as_ref().map(call),
+            runtimes: labs::RUNTIMES.iter().map(|r| (*r).to_owned()).collect(),
+            roles,
+            teams,
+            ledger: ledger.iter().map(ledger_view).collect(),
+            can_edit: run.status != "cleaned_up",
+        })
+    }
+}
