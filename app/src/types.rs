@@ -33,6 +33,8 @@ pub struct Dashboard {
     pub account_count: i64,
     pub team_count: i64,
     pub recent_activity: Vec<AuditLine>,
+    /// Lab runs the sweeper cleans up within a day (the caller's; an admin's: everyone's).
+    pub expiring: Vec<LabRunRow>,
 }
 
 /// One line of the audit trail.

@@ -430,6 +430,11 @@ describe('guided lab', () => {
     await page.getByRole('button', { name: 'Create function' }).click();
     await page.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor({ timeout: 30_000 });
 
+    // The dashboard warns that the run will be cleaned up, and the run resumes where it was left.
+    await page.goto(`${base}/`);
+    await page.getByTestId('expiring').getByRole('link', { name: 'e2e-lab' }).click();
+    await page.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor();
+
     assert.match(await page.getByLabel('lambda_function.py (the handler\'s file)').inputValue(), /"statusCode": 200/);
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor({ timeout: 30_000 });
@@ -500,5 +505,16 @@ describe('guided lab', () => {
     const board = admin.getByTestId('board');
     await board.getByRole('cell', { name: 'learner@example.com' }).waitFor();
     await board.getByText('9. Clean up').waitFor();
+  });
+
+  it('lets an admin change how long learners\' runs live', async () => {
+    await admin.goto(`${base}/admin`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByLabel('Hours before learners\' lab runs are cleaned up').fill('48');
+    await admin.getByRole('button', { name: 'Save expiry' }).click();
+    await admin.getByRole('status').filter({ hasText: 'cleaned up 48 hour(s) after they start' }).waitFor();
+    await page.goto(`${base}/create`);
+    await page.waitForSelector('body[data-hydrated]');
+    assert.equal(await page.getByLabel('Clean up automatically after (hours)').inputValue(), '48');
   });
 });

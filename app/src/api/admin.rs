@@ -167,3 +167,39 @@ pub fn restriction_message(restricted: bool) -> String {
         "The catalog is open: everyone signed in can read it".to_owned()
     }
 }
+
+/// Hours after which learners' lab runs are cleaned up (admins).
+#[server(endpoint = "lab_expiry_hours")]
+pub async fn lab_expiry_hours() -> Result<i64, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        backend::settings::lab_expiry_hours(&context()?.pool).await.map_err(fail)
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Sets the learners' lab expiry, in hours (admins).
+#[server(endpoint = "set_lab_expiry_hours")]
+pub async fn set_lab_expiry_hours(hours: String) -> Result<i64, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let hours = hours.trim().parse::<i64>().map_err(|_| ApiError::Validation {
+            field: "hours".into(),
+            message: "a whole number of hours, 1 to 720".into(),
+        })?;
+        backend::settings::set_lab_expiry_hours(&context()?.pool, &actor(&admin), hours)
+            .await
+            .map_err(fail)?;
+        Ok(hours)
+    }
+    .await;
+    settle(result, |h| Some(expiry_message(*h))).await
+}
+
+/// What the lab expiry setting means, in words.
+pub fn expiry_message(hours: i64) -> String {
+    format!("Learners' lab runs are cleaned up {hours} hour(s) after they start")
+}

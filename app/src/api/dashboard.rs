@@ -19,6 +19,13 @@ pub async fn get_dashboard() -> Result<Dashboard, ApiError> {
         let team_count = backend::teams::count_teams(pool).await.map_err(fail)?;
         let recent_activity =
             if account.role == Role::Admin { audit_lines(pool, 5).await? } else { Vec::new() };
+        let whose = (account.role != Role::Admin).then_some(account.account_id);
+        let expiring = backend::labs::expiring(pool, whose, time::Duration::hours(24))
+            .await
+            .map_err(fail)?
+            .iter()
+            .map(super::labs::ssr::row)
+            .collect();
         Ok(Dashboard {
             email: account.email,
             role: account.role.to_string(),
@@ -26,6 +33,7 @@ pub async fn get_dashboard() -> Result<Dashboard, ApiError> {
             account_count,
             team_count,
             recent_activity,
+            expiring,
         })
     }
     .await;

@@ -6,7 +6,8 @@ use leptos_meta::Title;
 
 use crate::api::admin::{
     AddTeamMember, CreateAccount, CreateTeam, SetAccountRole, SetCatalogRestricted,
-    catalog_restricted, list_directory, restriction_message,
+    SetLabExpiryHours, catalog_restricted, expiry_message, lab_expiry_hours, list_directory,
+    restriction_message,
 };
 use crate::error::{ApiError, ErrorAlert, error_fallback};
 use crate::types::{AccountView, Directory, ROLES, TeamView};
@@ -102,6 +103,7 @@ pub fn AdminPage() -> impl IntoView {
                             view! {
                                 <DirectoryView d actions />
                                 <CatalogAccess />
+                                <LabExpiry />
                                 <crate::pages::connections::ConnectionsAdmin />
                             }
                         })
@@ -133,6 +135,34 @@ fn CatalogAccess() -> impl IntoView {
                                     " Only owners, their teams and admins may see a function"
                                 </label>
                                 <button type="submit" class="btn" disabled=set.pending()>"Save access"</button>
+                            </ActionForm>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+/// How long learners' lab runs live before the sweeper cleans them up.
+#[component]
+fn LabExpiry() -> impl IntoView {
+    let set = ServerAction::<SetLabExpiryHours>::new();
+    let current = Resource::new(move || set.version().get(), |_| lab_expiry_hours());
+    view! {
+        <section class="card" aria-labelledby="lab-expiry">
+            <h2 id="lab-expiry">"Lab expiry"</h2>
+            {outcome(set.value(), expiry_message)}
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+                <ErrorBoundary fallback=error_fallback>
+                    {move || Suspend::new(async move {
+                        current.await.map(|hours| view! {
+                            <p>{expiry_message(hours)} ". Others choose when they start a run (or none)."</p>
+                            <ActionForm action=set>
+                                <label for="lab-expiry-hours">"Hours before learners' lab runs are cleaned up"</label>
+                                <input id="lab-expiry-hours" name="hours" type="number" min="1" max="720" required
+                                    value=hours.to_string() />
+                                <button type="submit" class="btn" disabled=set.pending()>"Save expiry"</button>
                             </ActionForm>
                         })
                     })}

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::dashboard::get_dashboard;
 use crate::error::error_fallback;
-use crate::types::{AuditLine, Dashboard};
+use crate::types::{AuditLine, Dashboard, LabRunRow};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -63,7 +63,34 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                 <li>"Check " <a href="/labs">"your lab runs"</a> " and clean up what you made."</li>
             </ol>
         </section>
+        {(!d.expiring.is_empty()).then(|| view! { <Expiring runs=d.expiring admin /> })}
         {admin.then(|| view! { <RecentActivity lines=d.recent_activity /> })}
+    }
+}
+
+/// Lab runs the sweeper will clean up within a day.
+#[component]
+fn Expiring(runs: Vec<LabRunRow>, admin: bool) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="expiring">
+            <h2 id="expiring">"Expiring soon"</h2>
+            <p class="muted">"These lab runs are cleaned up automatically at the time shown: everything they created is deleted."</p>
+            <ul data-testid="expiring">
+                {runs
+                    .into_iter()
+                    .map(|r| {
+                        let name = r.function_name.clone().unwrap_or_else(|| "(no function yet)".to_owned());
+                        view! {
+                            <li>
+                                <a href=format!("/labs/{}", r.lab_run_id)>{name}</a>
+                                {admin.then(|| format!(" ({})", r.email))}
+                                " — " {r.expires.unwrap_or_default()}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
     }
 }
 
