@@ -439,6 +439,16 @@ describe('guided lab', () => {
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor({ timeout: 30_000 });
 
+    // Back to step 3 for the other way in: a zip upload (a plain form post) returns to the lab.
+    await page.getByRole('link', { name: '3. Add the code' }).click();
+    await page.getByLabel('Deployment package (.zip, up to 50 MB)').setInputFiles({
+      name: 'lab.zip', mimeType: 'application/zip',
+      buffer: zipOf(await page.getByLabel('lambda_function.py (the handler\'s file)').inputValue()),
+    });
+    await page.getByRole('button', { name: 'Upload and deploy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Code uploaded' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor();
+
     assert.equal(await page.getByLabel('Timeout (seconds)').inputValue(), '3');
     assert.equal(await page.getByLabel('Memory (MB)').inputValue(), '128');
     await page.getByTestId('cost').getByText('At 128 MB, a million invocations of 100 ms cost $0.41').waitFor();
