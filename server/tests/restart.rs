@@ -74,7 +74,8 @@ async fn call(
 }
 
 async fn pending(pool: &PgPool, run: uuid::Uuid) -> Option<i16> {
-    sqlx::query_scalar!("select pending_step from lab_run where lab_run_id = $1", run)
+    sqlx::query_scalar("select pending_step from lab_run where lab_run_id = $1")
+        .bind(run)
         .fetch_one(pool)
         .await
         .expect("run")
@@ -107,11 +108,12 @@ async fn a_server_killed_mid_step_rolls_the_step_back_when_it_starts_again(pool:
 
     let mut interrupted = None;
     for attempt in 0..8 {
-        let target =
-            sqlx::query_scalar!("select connection_id from connection where name = 'Local'")
-                .fetch_one(&pool)
-                .await
-                .expect("local");
+        let target = sqlx::query_scalar::<_, uuid::Uuid>(
+            "select connection_id from connection where name = 'Local'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("local");
         let started =
             call(&client, &server.base, "start_lab", &[("target", &format!("{target}|us-east-1"))])
                 .await;
@@ -161,11 +163,12 @@ async fn a_server_killed_mid_step_rolls_the_step_back_when_it_starts_again(pool:
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(rolled_back, "the restarted server reconciled the run");
-    let live = sqlx::query_scalar!("select count(*) from ledger_entry where lab_run_id = $1", run)
+    let live: i64 = sqlx::query_scalar("select count(*) from ledger_entry where lab_run_id = $1")
+        .bind(run)
         .fetch_one(&pool)
         .await
         .expect("ledger");
-    assert_eq!(live, Some(0), "whatever the step created is deleted and off the ledger");
+    assert_eq!(live, 0, "whatever the step created is deleted and off the ledger");
     let engine = format!("http://127.0.0.1:{engine_port}");
     let gone = reqwest::get(format!("{engine}/2015-03-31/functions/{name}")).await.expect("get");
     assert_eq!(gone.status(), 404, "the function is not left behind");
@@ -179,10 +182,12 @@ async fn a_server_killed_mid_step_rolls_the_step_back_when_it_starts_again(pool:
         .await
         .expect("text");
     assert!(!roles.contains(&format!("{name}-role-")), "the role is not left behind: {roles}");
-    let why = sqlx::query_scalar!("select last_failure from lab_run where lab_run_id = $1", run)
-        .fetch_one(&pool)
-        .await
-        .expect("run");
+    let why: Option<String> =
+        sqlx::query_scalar("select last_failure from lab_run where lab_run_id = $1")
+            .bind(run)
+            .fetch_one(&pool)
+            .await
+            .expect("run");
     assert!(why.expect("a reason").contains("interrupted"));
 
     // The session survived the restart; the learner confirms the step again.
