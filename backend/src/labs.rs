@@ -1727,17 +1727,21 @@ pub async fn apply_fix(pool: &PgPool, actor: &Actor, lab_run_id: Uuid, fix: Fix)
         Fix::AttachLogging => {
             let connection = connections::get(pool, run.connection_id).await?;
             let role = run.settings.role_arn.rsplit('/').next().unwrap_or_default().to_owned();
-            let entries = begin(
-                pool,
-                &run,
-                LOGS,
-                &[Intent {
-                    kind: Kind::RolePolicy,
-                    name: BASIC_EXECUTION_POLICY.into(),
-                    parent: Some(role.clone()),
-                }],
-            )
-            .await?;
+            // The attachment the console made at step 2 may have been removed outside it: the
+            // ledger already holds it then, and cleanup treats a missing one as gone.
+            let known = ledger(pool, Scope::Run(run.lab_run_id)).await?.iter().any(|e| {
+                e.kind == Kind::RolePolicy
+                    && e.parent.as_deref() == Some(&role)
+                    && e.state != "deleted"
+            });
+            let intent = Intent {
+                kind: Kind::RolePolicy,
+                name: BASIC_EXECUTION_POLICY.into(),
+                parent: Some(role.clone()),
+            };
+            let entries =
+                begin(pool, &run, LOGS, if known { &[] } else { std::slice::from_ref(&intent) })
+                    .await?;
             let iam = connection.iam().await;
             let work = async {
                 iam.attach_role_policy()

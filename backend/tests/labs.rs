@@ -260,6 +260,46 @@ async fn each_troubleshooting_diagnosis_comes_from_the_real_state(pool: PgPool) 
 }
 
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn no_logs_is_diagnosed_from_the_roles_policies_and_fixed(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.through_url("quiet-lab").await;
+    // Before any call there is nothing to log, and the doctor says so.
+    let diagnosis = labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm");
+    assert!(diagnosis.expect("diagnosis").problem.contains("No invocation reached"));
+
+    let (call, _) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    assert_eq!(call.status, 200);
+    // Someone takes the role's logging permission away and deletes the logs.
+    let role = lab.role_of(run).await;
+    let iam = lab.connection.iam().await;
+    iam.detach_role_policy()
+        .role_name(&role)
+        .policy_arn(labs::BASIC_EXECUTION_POLICY)
+        .send()
+        .await
+        .expect("detach");
+    let logs = lab.connection.logs("us-east-1").await;
+    logs.delete_log_group().log_group_name("/aws/lambda/quiet-lab").send().await.expect("delete");
+
+    let diagnosis = labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm");
+    let diagnosis = diagnosis.expect("diagnosis");
+    assert!(diagnosis.problem.contains("no logging permissions"), "{diagnosis:?}");
+    assert!(diagnosis.details[0].contains("attached nothing"), "{diagnosis:?}");
+    assert_eq!(diagnosis.fix, Some(Fix::AttachLogging));
+    labs::apply_fix(&lab.pool, &lab.actor, run, Fix::AttachLogging).await.expect("fix");
+    let attached = iam.list_attached_role_policies().role_name(&role).send().await.expect("list");
+    assert_eq!(attached.attached_policies().len(), 1);
+
+    labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    assert_eq!(labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm"), None);
+    let ledger = labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger");
+    assert_eq!(ledger.iter().filter(|e| e.kind == labs::Kind::RolePolicy).count(), 1);
+    let outcomes = labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Deleted), "{outcomes:?}");
+    assert!(!lab.role_exists(&role).await);
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
 async fn an_interrupted_step_is_rolled_back_and_can_be_done_again(pool: PgPool) {
     let lab = lab(pool).await;
     // Abort creating the function as soon as the step is marked pending, as a killed server
