@@ -20,13 +20,13 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     if args.get(1).map(String::as_str) == Some("__serve") {
+        // As `lambdaport engine` serves: on a thread of its own.
         let addr: SocketAddr = args.get(2).context("address")?.parse()?;
         let dir = PathBuf::from(args.get(3).context("data dir")?);
-        return runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            let engine = engine::Engine::open(engine::EngineConfig::new(addr, dir))?;
-            engine.serve(listener, std::future::pending()).await
-        });
+        let listener = std::net::TcpListener::bind(addr)?;
+        let engine = engine::Engine::open(engine::EngineConfig::new(addr, dir))?;
+        let served = engine.serve_on_own_thread(listener, std::future::pending())?;
+        return served.join().map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
     }
     let rie = flag(&args, "--rie").context("--rie PATH to aws-lambda-rie-x86_64 is required")?;
     let requests: usize = flag(&args, "--requests").map_or(Ok(2000), |n| n.parse())?;

@@ -118,7 +118,16 @@ async fn run_engine(args: EngineArgs) -> anyhow::Result<()> {
     .await?;
     println!("  Lambdaport engine: a Lambda endpoint at http://{}", listener.local_addr()?);
     println!("  e.g. aws --endpoint-url http://{} lambda list-functions", listener.local_addr()?);
-    engine.serve(listener, shutdown_signal()).await
+    let served = engine.serve_on_own_thread(listener.into_std()?, shutdown_signal())?;
+    join_engine(served).await
+}
+
+/// Waits for the engine's thread to end, without blocking the async threads.
+async fn join_engine(served: std::thread::JoinHandle<anyhow::Result<()>>) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || served.join())
+        .await
+        .context("waiting for the engine")?
+        .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -145,7 +154,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let data_dir = args.database.data_dir.join("engine");
         let (engine, listener) = open_engine(args.engine_listen, &data_dir, |_| {}).await?;
         let addr = listener.local_addr()?;
-        Some((addr, tokio::spawn(engine.serve(listener, until_stopped()))))
+        Some((addr, engine.serve_on_own_thread(listener.into_std()?, until_stopped())?))
     };
     let engine_addr = engine.as_ref().map(|(addr, _)| *addr);
     with_database(&args.database.clone(), |pool| async move {
@@ -180,8 +189,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         console.serve(listener, until_stopped()).await
     })
     .await?;
-    if let Some((_, task)) = engine {
-        task.await.context("the engine task")??;
+    if let Some((_, served)) = engine {
+        join_engine(served).await?;
     }
     Ok(())
 }
