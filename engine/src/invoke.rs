@@ -30,6 +30,11 @@ pub struct Pools {
     live: std::sync::atomic::AtomicUsize,
     /// Invocations in flight, by function, for reserved concurrency.
     busy: std::sync::Mutex<HashMap<FunctionName, usize>>,
+    /// Environments whose invocation answered its caller and that are on their way back to the
+    /// pool (their END and REPORT lines being written), by function.
+    returning: std::sync::Mutex<HashMap<FunctionName, usize>>,
+    /// Told whenever an environment is back (or retired).
+    returned: tokio::sync::Notify,
 }
 
 /// A slot of a function's concurrency, held for the length of one invocation.
@@ -94,6 +99,43 @@ impl Pools {
         let position =
             envs.iter().rposition(|(env, _)| env.revision_id == function.runtime_revision)?;
         Some(envs.swap_remove(position).0)
+    }
+
+    /// An idle environment, or, when one of the function's environments is on its way back, that
+    /// one once it is back: a caller's next invoke must not start a second environment only
+    /// because the first is still writing its REPORT line.
+    async fn take_or_await(&self, function: &Function) -> Option<Arc<Environment>> {
+        loop {
+            let returned = self.returned.notified();
+            tokio::pin!(returned);
+            returned.as_mut().enable();
+            if let Some(env) = self.take(function).await {
+                return Some(env);
+            }
+            let on_the_way = {
+                let returning =
+                    self.returning.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                returning.get(&function.name).copied().unwrap_or(0)
+            };
+            if on_the_way == 0 {
+                return None;
+            }
+            returned.await;
+        }
+    }
+
+    fn returning(&self, name: &FunctionName, delta: isize) {
+        let mut returning =
+            self.returning.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = returning.entry(name.clone()).or_default();
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            returning.remove(name);
+        }
+        drop(returning);
+        if delta < 0 {
+            self.returned.notify_waiters();
+        }
     }
 
     async fn put_back(&self, name: &FunctionName, env: Arc<Environment>) {
@@ -161,7 +203,7 @@ pub async fn invoke(
         ));
     }
     let busy = Pools::enter(state, &function)?;
-    let (env, cold) = match state.pools.take(&function).await {
+    let (env, cold) = match state.pools.take_or_await(&function).await {
         Some(env) => (env, false),
         None => (start_environment(state, &function).await?, true),
     };
@@ -223,6 +265,27 @@ pub async fn invoke(
             log_result: None,
             stream,
         });
+    }
+    // The caller gets its answer now; the END and REPORT lines and the return to the pool follow
+    // on their own task. (With a log tail asked for, the lines are part of the answer.)
+    if !run.tail
+        && let Ended::Outcome(Outcome::Response(body) | Outcome::Error(body)) = &ended
+    {
+        let result = InvokeResult {
+            body: body.clone(),
+            function_error: matches!(ended, Ended::Outcome(Outcome::Error(_))),
+            log_result: None,
+            stream: None,
+        };
+        let name = run.function.name.clone();
+        state.pools.returning(&name, 1);
+        let state = state.clone();
+        tokio::spawn(async move {
+            run.finish(ended).await;
+            drop(busy);
+            state.pools.returning(&name, -1);
+        });
+        return Ok(result);
     }
     let result = run.finish(ended).await;
     drop(busy);

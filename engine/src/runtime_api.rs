@@ -188,7 +188,15 @@ async fn response(
             &format!("Exceeded maximum allowed payload size ({LIMIT} bytes)."),
         );
     };
-    complete(&slot, &request_id, Outcome::Response(body))
+    let accepted = complete(&slot, &request_id, Outcome::Response(body));
+    answer_caller_first().await;
+    accepted
+}
+
+/// Lets the invoker (woken by the outcome) answer its caller before this `202` goes to the
+/// runtime: the caller is waiting for the result; the runtime only for its next event.
+async fn answer_caller_first() {
+    tokio::task::yield_now().await;
 }
 
 /// A response in streaming mode: the invoker gets the chunks as they arrive; the runtime's
@@ -246,7 +254,9 @@ async fn error(
     Path(request_id): Path<String>,
     body: Bytes,
 ) -> Response {
-    complete(&slot, &request_id, Outcome::Error(body))
+    let accepted = complete(&slot, &request_id, Outcome::Error(body));
+    answer_caller_first().await;
+    accepted
 }
 
 /// `POST /runtime/init/error`: the runtime could not start; it exits next.

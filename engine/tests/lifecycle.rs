@@ -747,6 +747,29 @@ async fn warm_invokes_do_not_wait_for_delayed_acks() {
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
 
+/// A caller is answered before its END and REPORT lines are written; the caller's next invoke
+/// waits for that environment to be back in the pool instead of starting another one.
+#[tokio::test]
+async fn back_to_back_invokes_reuse_the_environment_still_writing_its_report() {
+    let engine = start_engine(temp_dir()).await;
+    engine.create("pingpong", json!({})).await;
+    for _ in 0..100 {
+        let invoked = engine
+            .client
+            .post(format!("{}/2015-03-31/functions/pingpong/invocations", engine.base))
+            .body("{}")
+            .send()
+            .await
+            .expect("invoke");
+        assert_eq!(invoked.status(), StatusCode::OK);
+    }
+    let reports = engine.wait_for_lines("pingpong", "REPORT", 100).await;
+    assert_eq!(reports.len(), 100);
+    let cold = reports.iter().filter(|line| line.contains("Init Duration")).count();
+    assert_eq!(cold, 1, "one cold start, then the same environment every time");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}
+
 #[tokio::test]
 async fn idle_environments_expire_and_the_account_limit_throttles() {
     let engine = start_engine_with(temp_dir(), |config| {
