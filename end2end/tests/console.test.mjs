@@ -426,6 +426,7 @@ describe('guided lab', () => {
     await page.getByText('Use only letters, digits, hyphens and underscores').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Create function' }).isDisabled(), true);
     await name.fill('e2e-lab');
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-2.png'), fullPage: true });
     await page.getByLabel('Tags').fill('course=intro');
     await page.getByRole('button', { name: 'Create function' }).click();
     await page.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor({ timeout: 30_000 });
@@ -457,6 +458,7 @@ describe('guided lab', () => {
     await page.getByLabel('Memory (MB)').fill('128');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('heading', { name: 'Step 5: Function URL' }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByText('Code uploaded').count(), 0, 'the upload\'s message stayed on its page');
 
     assert.equal(await page.getByLabel('NONE — public, for this lab only').isChecked(), true);
     await page.getByRole('button', { name: 'Create function URL' }).click();
@@ -467,12 +469,14 @@ describe('guided lab', () => {
     // Back to step 5: the two statements, explained.
     await page.getByRole('link', { name: '5. Function URL' }).click();
     await page.getByText('Anyone on the internet can call this URL.').waitFor();
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-5.png'), fullPage: true });
     assert.equal(await page.locator('pre.json').count(), 2);
     await page.getByRole('link', { name: '6. Call it' }).click();
 
     await page.getByRole('button', { name: 'Send the request from the server' }).click();
     const raw = page.getByTestId('raw-response');
     await raw.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-6.png'), fullPage: true });
     assert.match(await raw.textContent(), /^HTTP\/1\.1 200 OK\n[\s\S]*content-type: text\/plain; charset=utf-8[\s\S]*\n\nok\n$/);
 
     await page.getByRole('link', { name: 'Next: the logs' }).click();
@@ -481,6 +485,7 @@ describe('guided lab', () => {
     await lines.getByText(/^START RequestId: /).waitFor();
     await lines.getByText(/^REPORT RequestId: /).waitFor();
     await lines.getByText('What it cost: duration').first().waitFor();
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-7.png'), fullPage: true });
     await page.getByRole('button', { name: 'I found my invocation: next' }).click();
     await page.getByRole('link', { name: 'Next: validation' }).click();
 
@@ -501,6 +506,7 @@ describe('guided lab', () => {
     await page.getByRole('button', { name: 'Delete and verify' }).click();
     await page.getByRole('status').filter({ hasText: 'Cleaned up: 7 resource(s) checked, none left behind' }).waitFor({ timeout: 30_000 });
     assert.deepEqual(labResourcesLeft('e2e-lab', role), { function: false, url: false, log_group: false, role: false });
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-9.png'), fullPage: true });
 
     // The run is listed as cleaned up, and resumes where it stands.
     await page.goto(`${base}/labs`);

@@ -547,7 +547,10 @@ pub mod ssr {
             parent: e.parent.clone(),
             state: e.state.clone(),
             owner: e.owner.clone(),
-            created: rfc3339(e.created_at),
+            created: {
+                let full = rfc3339(e.created_at);
+                format!("{} UTC", full.get(..19).unwrap_or(&full).replacen('T', " ", 1))
+            },
             note: e.error.clone(),
         }
     }

@@ -11,12 +11,18 @@ use crate::api::auth::take_flash;
 #[component]
 pub fn FlashMessage() -> impl IntoView {
     let flash = Resource::new(|| (), |()| take_flash());
+    // It belongs to the page the post returned to: gone once the person navigates elsewhere.
+    let location = leptos_router::hooks::use_location();
+    let landed = (location.pathname.get_untracked(), location.search.get_untracked());
+    let still_there =
+        Memo::new(move |_| (location.pathname.get(), location.search.get()) == landed);
     view! {
         <Suspense>
             {move || Suspend::new(async move {
-                flash
-                    .await
-                    .ok()
+                let here = still_there.get();
+                let flash = flash.await;
+                here.then_some(flash)
+                    .and_then(Result::ok)
                     .flatten()
                     .map(|f| {
                         if f.error {

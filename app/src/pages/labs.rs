@@ -178,14 +178,16 @@ fn StepHead(
     }
 }
 
-/// Sends the wizard to the furthest step each time `value` turns into a success.
+/// Sends the wizard to step `next` each time `value` turns into a success.
 fn advance_on_success<T: Clone + Send + Sync + 'static>(
     value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
     lab_run_id: Memo<String>,
+    next: i16,
 ) {
     Effect::new(move |_| {
         if let Some(Ok(_)) = value.get() {
-            use_navigate()(&format!("/labs/{}", lab_run_id.get_untracked()), Default::default());
+            let href = format!("/labs/{}?step={next}", lab_run_id.get_untracked());
+            use_navigate()(&href, Default::default());
         }
     });
 }
@@ -205,8 +207,10 @@ pub fn LabPage() -> impl IntoView {
     let validate = ServerAction::<LabValidate>::new();
     let fix = ServerAction::<LabFix>::new();
     let cleanup = ServerAction::<LabCleanup>::new();
-    for value in [function.value(), code.value(), settings.value(), url.value(), fix.value()] {
-        advance_on_success(value, id);
+    for (value, next) in
+        [(function.value(), 3), (code.value(), 4), (settings.value(), 5), (url.value(), 6)]
+    {
+        advance_on_success(value, id, next);
     }
     let actions =
         Actions { function, code, settings, url, call, confirm_logs, validate, fix, cleanup };
