@@ -393,6 +393,10 @@ pub struct LabView {
     /// The public statements, as JSON, when the auth type is NONE.
     pub statements: Vec<String>,
     pub last_call: Option<CallView>,
+    /// The doctor's word on the last call, when it failed.
+    pub last_diagnosis: Option<DiagnosisView>,
+    /// The last validation, as it was checked.
+    pub last_validation: Option<Validation>,
     pub runtimes: Vec<String>,
     /// Roles that trust Lambda, as (name, ARN).
     pub roles: Vec<(String, String)>,

@@ -66,6 +66,11 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     pub url: String,
     pub last_call: Option<Call>,
+    /// What the doctor said about the last call, when it was not 200 `ok`.
+    pub last_diagnosis: Option<Diagnosis>,
+    /// The last validation's checklist and the doctor's word on it.
+    pub last_checks: Vec<Check>,
+    pub last_checks_diagnosis: Option<Diagnosis>,
 }
 
 /// One lab run.
@@ -1509,7 +1514,11 @@ pub async fn call(
     let call = send_get(&run.settings.url, Duration::from_secs(timeout)).await;
     let diagnosis =
         if call.passed() { None } else { Some(diagnose(&connection, &run, &call).await?) };
-    let settings = Settings { last_call: Some(call.clone()), ..run.settings.clone() };
+    let settings = Settings {
+        last_call: Some(call.clone()),
+        last_diagnosis: diagnosis.clone(),
+        ..run.settings.clone()
+    };
     let mut tx = pool.begin().await?;
     sqlx::query!(
         "update lab_run set settings = $2, step = greatest(step, $3) where lab_run_id = $1",
@@ -2044,6 +2053,18 @@ pub async fn validate(
 
     let all = checks.iter().all(|c| c.passed);
     let mut tx = pool.begin().await?;
+    let settings = Settings {
+        last_checks: checks.clone(),
+        last_checks_diagnosis: diagnosis.clone(),
+        ..run.settings.clone()
+    };
+    sqlx::query!(
+        "update lab_run set settings = $2 where lab_run_id = $1",
+        run.lab_run_id,
+        serde_json::to_value(&settings).map_err(anyhow::Error::from)?
+    )
+    .execute(&mut *tx)
+    .await?;
     if all {
         sqlx::query!(
             "update lab_run set status = case when status = 'in_progress' then 'completed' else status end,

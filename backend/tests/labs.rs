@@ -133,6 +133,7 @@ async fn the_whole_lab_then_cleanup_leaves_nothing_behind(pool: PgPool) {
     assert_eq!((checks.len(), diagnosis), (5, None));
     let state = labs::get(&lab.pool, run).await.expect("run");
     assert_eq!((state.status.as_str(), state.step), ("completed", labs::CLEANUP));
+    assert_eq!(state.settings.last_checks, checks, "the checklist is kept for the next visit");
 
     let ledger = labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger");
     let kinds: Vec<&str> = ledger.iter().map(|e| e.kind.as_str()).collect();

@@ -494,6 +494,10 @@ describe('guided lab', () => {
     await checklist.waitFor({ timeout: 30_000 });
     assert.equal(await checklist.locator('li.check-ok').count(), 5, await checklist.textContent());
     await page.getByText('You completed the lab.').waitFor();
+    // The checklist is kept: a reload (or a browser without JavaScript) shows the last one.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Last checked' }).waitFor();
+    assert.equal(await page.getByTestId('checklist').locator('li.check-ok').count(), 5);
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-validation.png'), fullPage: true });
     await page.getByRole('link', { name: 'Next: clean up' }).click();
 

@@ -346,14 +346,7 @@ pub async fn lab_validate(lab_run_id: String) -> Result<Validation, ApiError> {
                 .await
                 .map_err(fail)?;
         Ok(Validation {
-            checks: checks
-                .into_iter()
-                .map(|c| crate::types::CheckView {
-                    label: c.label,
-                    passed: c.passed,
-                    detail: c.detail,
-                })
-                .collect(),
+            checks: checks.iter().map(ssr::check).collect(),
             diagnosis: diagnosis.map(ssr::diagnosis),
         })
     }
@@ -540,6 +533,14 @@ pub mod ssr {
         DiagnosisView { problem: d.problem, details: d.details, advice: d.advice, fix, fix_label }
     }
 
+    pub fn check(c: &labs::Check) -> crate::types::CheckView {
+        crate::types::CheckView {
+            label: c.label.clone(),
+            passed: c.passed,
+            detail: c.detail.clone(),
+        }
+    }
+
     pub fn ledger_view(e: &Entry) -> LedgerView {
         LedgerView {
             kind: e.kind.label().to_owned(),
@@ -638,6 +639,11 @@ pub mod ssr {
             url: s.url.clone(),
             statements,
             last_call: s.last_call.as_ref().map(call),
+            last_diagnosis: s.last_diagnosis.clone().map(diagnosis),
+            last_validation: (!s.last_checks.is_empty()).then(|| crate::types::Validation {
+                checks: s.last_checks.iter().map(check).collect(),
+                diagnosis: s.last_checks_diagnosis.clone().map(diagnosis),
+            }),
             runtimes: labs::RUNTIMES.iter().map(|r| (*r).to_owned()).collect(),
             roles,
             teams,

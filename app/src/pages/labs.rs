@@ -15,7 +15,9 @@ use crate::components::editor::CodeEditor;
 use crate::error::{ApiError, ErrorAlert, error_fallback};
 use crate::pages::admin::outcome;
 use crate::rules::{Arch, cost_per_million, function_name_problem, log_line_meaning};
-use crate::types::{CallView, DiagnosisView, LabRunRow, LabView, LabsPage as LabsData, LedgerView};
+use crate::types::{
+    CallView, DiagnosisView, LabRunRow, LabView, LabsPage as LabsData, LedgerView, Validation,
+};
 
 /// The lab's steps: title, what it is for, and the lab's "Expected outcome".
 const STEPS: [(&str, &str, &str); 9] = [
@@ -577,6 +579,7 @@ fn CallStep(
     let curl = format!("curl -i \"{}\"", lab.url);
     let id = lab.run.lab_run_id.clone();
     let last = lab.last_call.clone();
+    let last_diagnosis = lab.last_diagnosis.clone();
     let next = format!("/labs/{id}?step=7");
     view! {
         {outcome(fix.value(), |()| "Fixed; send the request again".to_owned())}
@@ -606,6 +609,7 @@ fn CallStep(
                 None => last.clone().map(|call| view! {
                     <h3>"Last response"</h3>
                     <RawResponse call />
+                    {last_diagnosis.clone().map(|d| view! { <Doctor diagnosis=d lab_run_id=id.clone() fix /> })}
                 }).into_any(),
             }
         }}
@@ -676,6 +680,7 @@ fn ValidateStep(
 ) -> impl IntoView {
     let run_id = lab.run.lab_run_id.clone();
     let id = lab.run.lab_run_id;
+    let last = lab.last_validation;
     view! {
         <ActionForm action>
             <input type="hidden" name="lab_run_id" value=run_id.clone() />
@@ -686,29 +691,37 @@ fn ValidateStep(
         {move || {
             let id = id.clone();
             match action.value().get() {
-                Some(Ok(v)) => {
-                    let all = v.checks.iter().all(|c| c.passed);
-                    view! {
-                        <ul class="checklist" data-testid="checklist">
-                            {v.checks.into_iter().map(|c| view! {
-                                <li class=if c.passed { "check-ok" } else { "check-fail" }>
-                                    <span aria-hidden="true">{if c.passed { "✔ " } else { "✘ " }}</span>
-                                    <strong>{c.label}</strong>
-                                    <span class="visually-hidden">{if c.passed { " passed" } else { " failed" }}</span>
-                                    " — " {c.detail}
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                        {v.diagnosis.map(|d| view! { <Doctor diagnosis=d lab_run_id=id.clone() fix /> })}
-                        {all.then(|| view! {
-                            <div class="alert alert-ok" role="status">"You completed the lab. " <a href=format!("/labs/{id}?step=9")>"Next: clean up"</a></div>
-                        })}
-                    }.into_any()
-                }
+                Some(Ok(v)) => view! { <Checklist v lab_run_id=id fix /> }.into_any(),
                 Some(Err(error)) => view! { <ErrorAlert error /> }.into_any(),
-                None => ().into_any(),
+                None => last.clone().map(|v| view! {
+                    <h3>"Last checked"</h3>
+                    <Checklist v lab_run_id=id fix />
+                }).into_any(),
             }
         }}
+    }
+}
+
+/// The lab's checklist, green or red with the reason, and the doctor when something is red.
+#[component]
+fn Checklist(v: Validation, lab_run_id: String, fix: ServerAction<LabFix>) -> impl IntoView {
+    let all = v.checks.iter().all(|c| c.passed);
+    let next = format!("/labs/{lab_run_id}?step=9");
+    view! {
+        <ul class="checklist" data-testid="checklist">
+            {v.checks.into_iter().map(|c| view! {
+                <li class=if c.passed { "check-ok" } else { "check-fail" }>
+                    <span aria-hidden="true">{if c.passed { "✔ " } else { "✘ " }}</span>
+                    <strong>{c.label}</strong>
+                    <span class="visually-hidden">{if c.passed { " passed" } else { " failed" }}</span>
+                    " — " {c.detail}
+                </li>
+            }).collect_view()}
+        </ul>
+        {v.diagnosis.map(|d| view! { <Doctor diagnosis=d lab_run_id fix /> })}
+        {all.then(|| view! {
+            <div class="alert alert-ok" role="status">"You completed the lab. " <a href=next>"Next: clean up"</a></div>
+        })}
     }
 }
 
