@@ -527,6 +527,31 @@ describe('guided lab', () => {
     await board.getByText('9. Clean up').waitFor();
   });
 
+  it('works without JavaScript: plain form posts, values in the server\'s HTML', async () => {
+    const plain = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await plain.goto(`${base}/signin`);
+    await signIn(plain, 'admin@lambdaport.local', adminPassword);
+    await plain.waitForURL(`${base}/`);
+    await plain.goto(`${base}/catalog?q=orders&owner=admin%40lambdaport.local`);
+    assert.equal(await plain.getByLabel('Search').inputValue(), 'orders');
+    assert.equal(await plain.getByLabel('Owner', { exact: true }).inputValue(), 'admin@lambdaport.local');
+
+    await plain.goto(`${base}/create`);
+    await plain.getByRole('button', { name: 'Start the lab' }).click();
+    await plain.waitForURL(/\/labs\/[0-9a-f-]+$/);
+    const run = plain.url();
+    assert.equal(await plain.getByLabel('Function name').inputValue(), 'lambda-function-url-lab');
+    await plain.getByLabel('Function name').fill('nojs-lab');
+    await plain.getByRole('button', { name: 'Create function' }).click();
+    await plain.getByRole('status').filter({ hasText: 'The function is created and Active' }).waitFor({ timeout: 30_000 });
+    // The editor's text is in the server's HTML too: deploying it as is works.
+    await plain.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await plain.getByRole('status').filter({ hasText: 'Code deployed' }).waitFor({ timeout: 30_000 });
+    await plain.goto(`${run}?step=4`);
+    assert.equal(await plain.getByLabel('Timeout (seconds)').inputValue(), '3');
+    assert.equal(await plain.getByLabel('Memory (MB)').inputValue(), '128');
+  });
+
   it('lets an admin change how long learners\' runs live', async () => {
     await admin.goto(`${base}/admin`);
     await admin.waitForSelector('body[data-hydrated]');

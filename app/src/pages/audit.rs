@@ -46,15 +46,15 @@ pub fn AuditPage() -> impl IntoView {
         <p class="lead">"Every change made through the console: who, what, to what, when and from where."</p>
         <form method="get" action="/audit" class="card filters" role="search">
             <label for="audit-actor">"Actor"</label>
-            <input id="audit-actor" name="actor" placeholder="email or system" prop:value=field("actor") />
+            <input id="audit-actor" name="actor" placeholder="email or system" value=field("actor") prop:value=field("actor") />
             <label for="audit-action">"Action"</label>
-            <input id="audit-action" name="action" placeholder="e.g. function." prop:value=field("action") />
+            <input id="audit-action" name="action" placeholder="e.g. function." value=field("action") prop:value=field("action") />
             <label for="audit-target">"Target"</label>
-            <input id="audit-target" name="target" placeholder="contains" prop:value=field("target") />
+            <input id="audit-target" name="target" placeholder="contains" value=field("target") prop:value=field("target") />
             <label for="audit-since">"From"</label>
-            <input id="audit-since" name="since" type="date" prop:value=field("since") />
+            <input id="audit-since" name="since" type="date" value=field("since") prop:value=field("since") />
             <label for="audit-until">"To"</label>
-            <input id="audit-until" name="until" type="date" prop:value=field("until") />
+            <input id="audit-until" name="until" type="date" value=field("until") prop:value=field("until") />
             <button type="submit" class="btn">"Filter"</button>
             <a class="btn" href="/audit">"Clear"</a>
         </form>

@@ -69,6 +69,8 @@ pub fn CatalogPage() -> impl IntoView {
             FILTER_KEYS.iter().map(|k| (*k, q.get(k).unwrap_or_default())).collect::<Vec<_>>()
         })
     };
+    // `value` for the server's HTML, `prop:value` to follow the URL after hydration.
+    let param = move |key: &'static str| move || query.with(|q| q.get(key).unwrap_or_default());
     view! {
         <Title text="Catalog" />
         <div class="page-head">
@@ -81,13 +83,13 @@ pub fn CatalogPage() -> impl IntoView {
         <form method="get" action="/catalog" class="card filters" role="search">
             <label for="catalog-q">"Search"</label>
             <input id="catalog-q" name="q" type="search" placeholder="name, description or tag"
-                prop:value=move || query.with(|q| q.get("q").unwrap_or_default()) />
+                value=param("q") prop:value=param("q") />
             <label for="catalog-tag">"Tag"</label>
             <input id="catalog-tag" name="tag" placeholder="key=value"
-                prop:value=move || query.with(|q| q.get("tag").unwrap_or_default()) />
+                value=param("tag") prop:value=param("tag") />
             <label for="catalog-owner">"Owner"</label>
             <input id="catalog-owner" name="owner" type="email" placeholder="email"
-                prop:value=move || query.with(|q| q.get("owner").unwrap_or_default()) />
+                value=param("owner") prop:value=param("owner") />
             <label class="check">
                 <input type="checkbox" name="public" value="1"
                     prop:checked=move || query.with(|q| q.get("public").is_some()) />

@@ -347,7 +347,7 @@ fn FunctionStep(lab: LabView, action: ServerAction<LabFunction>) -> impl IntoVie
             } else {
                 view! {
                     <input id="fn-name" name="name" required maxlength="64" autocomplete="off"
-                        prop:value=name aria-describedby="fn-name-problem"
+                        value=name.get_untracked() aria-describedby="fn-name-problem"
                         on:input=move |ev| { set_taken.set(None); set_name.set(event_target_value(&ev)); }
                         on:blur=move |_| check() />
                     <p class="field-error" id="fn-name-problem" role="alert">{problem}</p>
@@ -469,12 +469,12 @@ fn SettingsStep(lab: LabView, action: ServerAction<LabSettings>) -> impl IntoVie
             <input type="hidden" name="lab_run_id" value=run_id.clone() />
             <label for="lab-timeout">"Timeout (seconds)"</label>
             <input id="lab-timeout" name="timeout_s" type="number" min="1" max="900" required
-                prop:value=move || timeout.get().to_string()
+                value=lab.timeout_s.to_string()
                 on:input=move |ev| set_timeout.set(event_target_value(&ev).parse().unwrap_or(3)) />
             <p class="hint">"3 seconds is plenty for a quick HTTP check."</p>
             <label for="lab-memory">"Memory (MB)"</label>
             <input id="lab-memory" name="memory_mb" type="number" min="128" max="10240" step="1" required
-                prop:value=move || memory.get().to_string()
+                value=lab.memory_mb.to_string()
                 on:input=move |ev| set_memory.set(event_target_value(&ev).parse().unwrap_or(128)) />
             <p class="hint">"128 or 256 MB is fine for this trivial function; CPU grows with memory."</p>
             <p class="cost" data-testid="cost" aria-live="polite">{cost}</p>
