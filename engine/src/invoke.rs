@@ -279,10 +279,12 @@ pub async fn invoke(
         };
         let name = run.function.name.clone();
         state.pools.returning(&name, 1);
+        // The invocation is over for its caller, so is its concurrency slot: a next invoke is not
+        // throttled by it, and waits above for the environment instead of starting another.
+        drop(busy);
         let state = state.clone();
         tokio::spawn(async move {
             run.finish(ended).await;
-            drop(busy);
             state.pools.returning(&name, -1);
         });
         return Ok(result);

@@ -748,11 +748,21 @@ async fn warm_invokes_do_not_wait_for_delayed_acks() {
 }
 
 /// A caller is answered before its END and REPORT lines are written; the caller's next invoke
-/// waits for that environment to be back in the pool instead of starting another one.
+/// waits for that environment to be back in the pool instead of starting another one, and is not
+/// throttled by the invoke that already answered.
 #[tokio::test]
 async fn back_to_back_invokes_reuse_the_environment_still_writing_its_report() {
     let engine = start_engine(temp_dir()).await;
     engine.create("pingpong", json!({})).await;
+    // With one reserved slot, a caller's next invoke must not find the slot still taken either.
+    let reserved = engine
+        .client
+        .put(format!("{}/2017-10-31/functions/pingpong/concurrency", engine.base))
+        .json(&json!({ "ReservedConcurrentExecutions": 1 }))
+        .send()
+        .await
+        .expect("reserve");
+    assert_eq!(reserved.status(), StatusCode::OK);
     for _ in 0..100 {
         let invoked = engine
             .client
