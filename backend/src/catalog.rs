@@ -269,26 +269,15 @@ pub async fn record_created(
     owner_id: Uuid,
 ) -> Result<Uuid> {
     let lambda = connection.lambda(region).await;
-    let configuration =
-        lambda.get_function_configuration().function_name(name).send().await.map_err(|e| {
-            Error::Conflict(format!(
-                "{name} is not in {region}: {}",
-                aws_sdk_lambda::error::DisplayErrorContext(&e)
-            ))
-        })?;
-    let configuration = aws_sdk_lambda::types::FunctionConfiguration::builder()
-        .set_function_name(configuration.function_name)
-        .set_function_arn(configuration.function_arn)
-        .set_runtime(configuration.runtime)
-        .set_handler(configuration.handler)
-        .set_memory_size(configuration.memory_size)
-        .set_timeout(configuration.timeout)
-        .set_architectures(configuration.architectures)
-        .set_state(configuration.state)
-        .set_description(configuration.description)
-        .build();
+    let found = lambda.get_function().function_name(name).send().await.map_err(|e| {
+        Error::Conflict(format!(
+            "{name} is not in {region}: {}",
+            aws_sdk_lambda::error::DisplayErrorContext(&e)
+        ))
+    })?;
+    let configuration = found.configuration().ok_or(Error::NotFound("function configuration"))?;
     let function =
-        describe(&lambda, &configuration).await.ok_or(Error::NotFound("function configuration"))?;
+        describe(&lambda, configuration).await.ok_or(Error::NotFound("function configuration"))?;
     upsert_seen(pool, connection, region, &function).await?;
     Ok(sqlx::query_scalar!(
         "update catalog_function set tracked = true, owner_id = coalesce(owner_id, $4)

@@ -178,14 +178,41 @@ where
     }
 }
 
-fn is_code<E, R>(error: &aws_sdk_lambda::error::SdkError<E, R>, codes: &[&str]) -> bool
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException"];
+
+type SdkResult<T, E, R> = std::result::Result<T, aws_sdk_lambda::error::SdkError<E, R>>;
+
+/// The answer of a call about one resource: `Some` when it is there, `None` when the cloud says it
+/// does not exist (Lambda's, CloudWatch Logs' and IAM's not-found codes), the cloud's words otherwise.
+fn found<T, E, R>(result: SdkResult<T, E, R>) -> std::result::Result<Option<T>, String>
 where
-    E: ProvideErrorMetadata,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
 {
-    error.code().is_some_and(|code| codes.contains(&code))
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(e) if e.code().is_some_and(|code| NOT_FOUND.contains(&code)) => Ok(None),
+        Err(e) => Err(cloud_said(&e)),
+    }
 }
 
-const NOT_FOUND: &[&str] = &["ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException"];
+/// [`found`], with a failure as a conflict that names the call.
+fn lookup<T, E, R>(call: &str, result: SdkResult<T, E, R>) -> Result<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    found(result).map_err(|said| Error::Conflict(format!("{call} failed: {said}")))
+}
+
+/// Maps a failed cloud call to a conflict that names the call and quotes the cloud.
+fn failed<E, R>(call: &str) -> impl FnOnce(aws_sdk_lambda::error::SdkError<E, R>) -> Error + '_
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    move |e| Error::Conflict(format!("{call} failed: {}", cloud_said(&e)))
+}
 
 /// A zip with one file (executable when it is a `bootstrap`).
 fn one_file_zip(path: &str, text: &str) -> Result<Vec<u8>> {
@@ -209,10 +236,12 @@ fn one_file_zip(path: &str, text: &str) -> Result<Vec<u8>> {
 async fn wait_ready(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<()> {
     use aws_sdk_lambda::types::{LastUpdateStatus, State};
     for _ in 0..240 {
-        let config =
-            lambda.get_function_configuration().function_name(name).send().await.map_err(|e| {
-                Error::Conflict(format!("GetFunctionConfiguration failed: {}", cloud_said(&e)))
-            })?;
+        let config = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(failed("GetFunctionConfiguration"))?;
         match (config.state(), config.last_update_status()) {
             (Some(State::Failed), _) | (_, Some(LastUpdateStatus::Failed)) => {
                 return Err(Error::Conflict(format!(
@@ -301,40 +330,49 @@ pub async fn get(pool: &PgPool, lab_run_id: Uuid) -> Result<Run> {
     .ok_or(Error::NotFound("lab run"))
 }
 
-/// Runs, newest first: one account's, or everyone's (`None`, the instructor board).
+/// Runs, newest first: one account's, or everyone's (`None`, the instructor board). Lists show
+/// no wizard state, so their runs carry empty settings (a run's source and last responses stay
+/// in the database).
 pub async fn list(pool: &PgPool, account_id: Option<Uuid>) -> Result<Vec<Run>> {
+    runs(pool, account_id, None).await
+}
+
+/// Runs not yet cleaned up that expire within `within` (all of them when `account_id` is None),
+/// with empty settings like [`list`].
+pub async fn expiring(
+    pool: &PgPool,
+    account_id: Option<Uuid>,
+    within: time::Duration,
+) -> Result<Vec<Run>> {
+    runs(pool, account_id, Some(OffsetDateTime::now_utc() + within)).await
+}
+
+async fn runs(
+    pool: &PgPool,
+    account_id: Option<Uuid>,
+    expiring_by: Option<OffsetDateTime>,
+) -> Result<Vec<Run>> {
     Ok(sqlx::query_as!(
         RunRow,
         r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection, r.region,
-                  r.function_name, r.function_id, r.step, r.settings, r.status, r.pending_step,
-                  r.pending_since, r.failures, r.last_failure, r.expires_at, r.created_at, r.updated_at
+                  r.function_name, r.function_id, r.step, '{}'::jsonb as "settings!", r.status,
+                  r.pending_step, r.pending_since, r.failures, r.last_failure, r.expires_at,
+                  r.created_at, r.updated_at
            from lab_run r
            join account a on a.account_id = r.account_id
            join connection c on c.connection_id = r.connection_id
-           where $1::uuid is null or r.account_id = $1
+           where ($1::uuid is null or r.account_id = $1)
+             and ($2::timestamptz is null or (r.status <> 'cleaned_up' and r.expires_at <= $2))
            order by r.created_at desc
            limit 500"#,
-        account_id
+        account_id,
+        expiring_by
     )
     .fetch_all(pool)
     .await?
     .into_iter()
     .map(Run::from)
     .collect())
-}
-
-/// Runs not yet cleaned up that expire within `within` (all of them when `account_id` is None).
-pub async fn expiring(
-    pool: &PgPool,
-    account_id: Option<Uuid>,
-    within: time::Duration,
-) -> Result<Vec<Run>> {
-    let until = OffsetDateTime::now_utc() + within;
-    Ok(list(pool, account_id)
-        .await?
-        .into_iter()
-        .filter(|r| r.status != "cleaned_up" && r.expires_at.is_some_and(|e| e <= until))
-        .collect())
 }
 
 /// Step 1: a run on a connection and region. `expires_in` sets when the sweeper cleans it up.
@@ -562,37 +600,34 @@ struct Finish<'a> {
     step: i16,
     next: i16,
     settings: &'a Settings,
+    /// The ledger rows `begin` wrote for the step.
+    entries: &'a [Uuid],
+    /// The function the step created, when it created one.
     function: Option<(&'a str, Uuid)>,
     action: &'a str,
     detail: serde_json::Value,
 }
 
+impl<'a> Finish<'a> {
+    /// `step` is done and the learner moves on to the next one; it created nothing.
+    fn step(step: i16, settings: &'a Settings, action: &'a str, detail: serde_json::Value) -> Self {
+        Self { step, next: step + 1, settings, entries: &[], function: None, action, detail }
+    }
+}
+
 /// Records a finished step: its ledger rows present, the settings, the next step, the audit event.
-async fn finish(
-    pool: &PgPool,
-    actor: &Actor,
-    run: &Run,
-    entries: &[Uuid],
-    done: Finish<'_>,
-) -> Result<()> {
+async fn finish(pool: &PgPool, actor: &Actor, run: &Run, done: Finish<'_>) -> Result<()> {
     let mut tx = pool.begin().await?;
     let function_id = done.function.map(|(_, id)| id).or(run.function_id);
     sqlx::query!(
         "update ledger_entry set state = 'present', function_id = coalesce(function_id, $2)
          where ledger_entry_id = any($1) and state = 'creating'",
-        entries,
+        done.entries,
         function_id
     )
     .execute(&mut *tx)
     .await?;
     if let Some((name, id)) = done.function {
-        sqlx::query!(
-            "update ledger_entry set function_id = $2 where lab_run_id = $1 and function_id is null",
-            run.lab_run_id,
-            id
-        )
-        .execute(&mut *tx)
-        .await?;
         sqlx::query!(
             "update lab_run set function_name = $2, function_id = $3 where lab_run_id = $1",
             run.lab_run_id,
@@ -624,23 +659,20 @@ async fn finish(
     Ok(())
 }
 
-/// Undoes a step that failed or was interrupted: every `creating` resource of the run that
-/// exists is deleted (and verified gone), its row removed, the pending mark cleared. Returns what
-/// was rolled back.
+/// Undoes `step` of a run, failed or interrupted: every `creating` resource of the run that
+/// exists is deleted (and verified gone), its row removed, the pending mark cleared, and the
+/// failure recorded with what was rolled back.
 async fn roll_back(
     pool: &PgPool,
     connection: &Connection,
-    run: &Run,
+    lab_run_id: Uuid,
+    step: i16,
     why: &str,
-) -> Result<Vec<String>> {
-    let mut entries: Vec<Entry> = ledger(pool, Scope::Run(run.lab_run_id))
-        .await?
-        .into_iter()
-        .filter(|e| e.state == "creating")
-        .collect();
-    entries.sort_by_key(|e| e.kind);
+) -> Result<()> {
     let mut undone = Vec::new();
-    for entry in &entries {
+    for entry in
+        ledger(pool, Scope::Run(lab_run_id)).await?.iter().filter(|e| e.state == "creating")
+    {
         match delete_and_verify(connection, entry).await {
             Ok(true) => undone.push(format!("{} {}", entry.kind.label(), entry.name)),
             Ok(false) => {}
@@ -660,7 +692,6 @@ async fn roll_back(
             .execute(pool)
             .await?;
     }
-    let step = run.pending_step.unwrap_or(run.step);
     let message = if undone.is_empty() {
         why.to_owned()
     } else {
@@ -670,12 +701,12 @@ async fn roll_back(
         "update lab_run set pending_step = null, pending_since = null, failures = failures + 1,
                 last_failure = $2
          where lab_run_id = $1",
-        run.lab_run_id,
+        lab_run_id,
         format!("step {step}: {message}")
     )
     .execute(pool)
     .await?;
-    Ok(undone)
+    Ok(())
 }
 
 /// Reconciles runs left pending by a crash or restart, pending for longer than `older_than`:
@@ -684,23 +715,18 @@ async fn roll_back(
 pub async fn recover(pool: &PgPool, older_than: Duration) -> Result<usize> {
     let cutoff = OffsetDateTime::now_utc()
         - time::Duration::try_from(older_than).map_err(anyhow::Error::from)?;
-    let pending = sqlx::query_scalar!(
-        "select lab_run_id from lab_run where pending_step is not null and pending_since <= $1",
+    let pending = sqlx::query!(
+        r#"select lab_run_id, connection_id, pending_step as "step!" from lab_run
+           where pending_step is not null and pending_since <= $1"#,
         cutoff
     )
     .fetch_all(pool)
     .await?;
-    for lab_run_id in &pending {
-        let run = get(pool, *lab_run_id).await?;
+    for run in &pending {
         let connection = connections::get(pool, run.connection_id).await?;
-        let step = run.pending_step.unwrap_or(run.step);
-        roll_back(
-            pool,
-            &connection,
-            &run,
-            &format!("interrupted (the server stopped during step {step}); confirm it again"),
-        )
-        .await?;
+        let step = run.step;
+        let why = format!("interrupted (the server stopped during step {step}); confirm it again");
+        roll_back(pool, &connection, run.lab_run_id, step, &why).await?;
     }
     Ok(pending.len())
 }
@@ -717,9 +743,7 @@ async fn act<T>(
     match work.await {
         Ok(value) => Ok(value),
         Err(error) => {
-            let mut pending = run.clone();
-            pending.pending_step = Some(step);
-            roll_back(pool, connection, &pending, &error.to_string()).await?;
+            roll_back(pool, connection, run.lab_run_id, step, &error.to_string()).await?;
             Err(error)
         }
     }
@@ -749,8 +773,7 @@ pub async fn roles(connection: &Connection) -> Result<Vec<(String, String)>> {
     let mut roles = Vec::new();
     let mut pages = iam.list_roles().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| Error::Conflict(format!("IAM ListRoles failed: {}", cloud_said(&e))))?;
+        let page = page.map_err(failed("IAM ListRoles"))?;
         for role in page.roles() {
             let trusts_lambda = role
                 .assume_role_policy_document()
@@ -783,11 +806,11 @@ pub async fn name_problem(pool: &PgPool, run: &Run, name: &str) -> Result<Option
     }
     let connection = connections::get(pool, run.connection_id).await?;
     let lambda = connection.lambda(&run.region).await;
-    match lambda.get_function_configuration().function_name(name).send().await {
-        Ok(_) => Ok(Some(format!("a function named {name} already exists in {}", run.region))),
-        Err(e) if is_code(&e, NOT_FOUND) => Ok(None),
-        Err(e) => Err(Error::Conflict(format!("could not check the name: {}", cloud_said(&e)))),
-    }
+    let existing = lookup(
+        "GetFunctionConfiguration",
+        lambda.get_function_configuration().function_name(name).send().await,
+    )?;
+    Ok(existing.map(|_| format!("a function named {name} already exists in {}", run.region)))
 }
 
 fn check_function_input(input: &FunctionInput) -> Result<()> {
@@ -926,14 +949,15 @@ pub async fn save_function(
         pool,
         actor,
         &run,
-        &entries,
         Finish {
-            step: FUNCTION,
-            next: CODE,
-            settings: &settings,
+            entries: &entries,
             function: Some((&name, function_id)),
-            action: "lab.function.create",
-            detail: serde_json::json!({ "function": name, "runtime": input.runtime, "role": role_arn }),
+            ..Finish::step(
+                FUNCTION,
+                &settings,
+                "lab.function.create",
+                serde_json::json!({ "function": name, "runtime": input.runtime, "role": role_arn }),
+            )
         },
     )
     .await
@@ -955,14 +979,14 @@ async fn create_role(connection: &Connection, role_name: &str) -> Result<String>
         .description("Created by Lambdaport's guided lab: basic Lambda permissions (logs)")
         .send()
         .await
-        .map_err(|e| Error::Conflict(format!("IAM CreateRole failed: {}", cloud_said(&e))))?;
+        .map_err(failed("IAM CreateRole"))?;
     let arn = created.role().map(|r| r.arn().to_owned()).unwrap_or_default();
     iam.attach_role_policy()
         .role_name(role_name)
         .policy_arn(BASIC_EXECUTION_POLICY)
         .send()
         .await
-        .map_err(|e| Error::Conflict(format!("IAM AttachRolePolicy failed: {}", cloud_said(&e))))?;
+        .map_err(failed("IAM AttachRolePolicy"))?;
     Ok(arn)
 }
 
@@ -1003,9 +1027,7 @@ async fn create_function(
             {
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
-            Err(e) => {
-                return Err(Error::Conflict(format!("CreateFunction failed: {}", cloud_said(&e))));
-            }
+            Err(e) => return Err(failed("CreateFunction")(e)),
         }
     }
     Err(Error::Conflict("Lambda could not assume the new role; try again in a minute".into()))
@@ -1038,12 +1060,7 @@ async fn update_function(
                 .runtime(aws_sdk_lambda::types::Runtime::from(input.runtime.as_str()))
                 .send()
                 .await
-                .map_err(|e| {
-                    Error::Conflict(format!(
-                        "UpdateFunctionConfiguration failed: {}",
-                        cloud_said(&e)
-                    ))
-                })?;
+                .map_err(failed("UpdateFunctionConfiguration"))?;
             wait_ready(&lambda, name).await?;
         }
         Ok(())
@@ -1070,15 +1087,12 @@ async fn update_function(
         pool,
         actor,
         run,
-        &[],
-        Finish {
-            step: FUNCTION,
-            next: CODE,
-            settings: &settings,
-            function: None,
-            action: "lab.function.update",
-            detail: serde_json::json!({ "runtime": input.runtime }),
-        },
+        Finish::step(
+            FUNCTION,
+            &settings,
+            "lab.function.update",
+            serde_json::json!({ "runtime": input.runtime }),
+        ),
     )
     .await
 }
@@ -1130,15 +1144,12 @@ pub async fn deploy_code(
         pool,
         actor,
         &run,
-        &[],
-        Finish {
-            step: CODE,
-            next: SETTINGS,
-            settings: &settings,
-            function: None,
-            action: "lab.code.deploy",
-            detail: serde_json::json!({ "file": file, "bytes": source.len() }),
-        },
+        Finish::step(
+            CODE,
+            &settings,
+            "lab.code.deploy",
+            serde_json::json!({ "file": file, "bytes": source.len() }),
+        ),
     )
     .await
 }
@@ -1153,15 +1164,7 @@ pub async fn code_uploaded(pool: &PgPool, actor: &Actor, lab_run_id: Uuid) -> Re
         pool,
         actor,
         &run,
-        &[],
-        Finish {
-            step: CODE,
-            next: SETTINGS,
-            settings: &settings,
-            function: None,
-            action: "lab.code.upload",
-            detail: serde_json::json!({}),
-        },
+        Finish::step(CODE, &settings, "lab.code.upload", serde_json::json!({})),
     )
     .await
 }
@@ -1205,15 +1208,12 @@ pub async fn configure(
         pool,
         actor,
         &run,
-        &[],
-        Finish {
-            step: SETTINGS,
-            next: URL,
-            settings: &settings,
-            function: None,
-            action: "lab.settings",
-            detail: serde_json::json!({ "timeout_s": timeout_s, "memory_mb": memory_mb }),
-        },
+        Finish::step(
+            SETTINGS,
+            &settings,
+            "lab.settings",
+            serde_json::json!({ "timeout_s": timeout_s, "memory_mb": memory_mb }),
+        ),
     )
     .await
 }
@@ -1240,15 +1240,13 @@ pub fn public_statements(function_arn: &str) -> [serde_json::Value; 2] {
 
 /// The function's resource policy statements (empty when it has none).
 async fn statements(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<Vec<serde_json::Value>> {
-    match lambda.get_policy().function_name(name).send().await {
-        Ok(out) => {
-            let policy: serde_json::Value =
-                serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or_default();
-            Ok(policy["Statement"].as_array().cloned().unwrap_or_default())
-        }
-        Err(e) if is_code(&e, NOT_FOUND) => Ok(Vec::new()),
-        Err(e) => Err(Error::Conflict(format!("GetPolicy failed: {}", cloud_said(&e)))),
-    }
+    let Some(out) = lookup("GetPolicy", lambda.get_policy().function_name(name).send().await)?
+    else {
+        return Ok(Vec::new());
+    };
+    let policy: serde_json::Value =
+        serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or_default();
+    Ok(policy["Statement"].as_array().cloned().unwrap_or_default())
 }
 
 /// Which of the two public statements are missing from a policy.
@@ -1278,10 +1276,7 @@ async fn add_statement(lambda: &aws_sdk_lambda::Client, name: &str, sid: &str) -
     } else {
         request.action("lambda:InvokeFunction").invoked_via_function_url(true)
     };
-    request
-        .send()
-        .await
-        .map_err(|e| Error::Conflict(format!("AddPermission {sid} failed: {}", cloud_said(&e))))?;
+    request.send().await.map_err(failed(&format!("AddPermission {sid}")))?;
     Ok(())
 }
 
@@ -1310,11 +1305,10 @@ pub async fn save_url(
     let name = function_of(&run)?.to_owned();
     let connection = connections::get(pool, run.connection_id).await?;
     let lambda = connection.lambda(&run.region).await;
-    let existing = match lambda.get_function_url_config().function_name(&name).send().await {
-        Ok(config) => Some(config),
-        Err(e) if is_code(&e, NOT_FOUND) => None,
-        Err(e) => return Err(Error::Conflict(format!("GetFunctionUrlConfig: {}", cloud_said(&e)))),
-    };
+    let existing = lookup(
+        "GetFunctionUrlConfig",
+        lambda.get_function_url_config().function_name(&name).send().await,
+    )?;
     let present = statements(&lambda, &name).await?;
     let has = |sid: &str| present.iter().any(|s| s["Sid"] == sid);
     let mut intents = Vec::new();
@@ -1351,9 +1345,7 @@ pub async fn save_url(
                 .send()
                 .await
                 .map(|out| out.function_url().to_owned())
-                .map_err(|e| {
-                    Error::Conflict(format!("CreateFunctionUrlConfig failed: {}", cloud_said(&e)))
-                })?,
+                .map_err(failed("CreateFunctionUrlConfig"))?,
             Some(_) => lambda
                 .update_function_url_config()
                 .function_name(&name)
@@ -1362,9 +1354,7 @@ pub async fn save_url(
                 .send()
                 .await
                 .map(|out| out.function_url().to_owned())
-                .map_err(|e| {
-                    Error::Conflict(format!("UpdateFunctionUrlConfig failed: {}", cloud_said(&e)))
-                })?,
+                .map_err(failed("UpdateFunctionUrlConfig"))?,
         };
         if auth_type == "NONE" {
             for sid in [URL_STATEMENT, INVOKE_STATEMENT] {
@@ -1395,14 +1385,14 @@ pub async fn save_url(
         pool,
         actor,
         &run,
-        &entries,
         Finish {
-            step: URL,
-            next: CALL,
-            settings: &settings,
-            function: None,
-            action: "lab.url.save",
-            detail: serde_json::json!({ "auth_type": auth_type, "url": url, "cors": cors_origins }),
+            entries: &entries,
+            ..Finish::step(
+                URL,
+                &settings,
+                "lab.url.save",
+                serde_json::json!({ "auth_type": auth_type, "url": url, "cors": cors_origins }),
+            )
         },
     )
     .await
@@ -1497,6 +1487,12 @@ pub async fn send_get(url: &str, timeout: Duration) -> Call {
     call
 }
 
+/// Calls the run's URL, waiting as long as the function may run and a little more.
+async fn call_url(run: &Run) -> Call {
+    let timeout = u64::try_from(run.settings.timeout_s.max(3)).unwrap_or(3) + 5;
+    send_get(&run.settings.url, Duration::from_secs(timeout)).await
+}
+
 /// Step 6: calls the URL from the server. A 200 with `ok` unlocks the next step; anything else
 /// comes back with a diagnosis.
 pub async fn call(
@@ -1510,8 +1506,7 @@ pub async fn call(
         return Err(Error::Conflict("create the Function URL first (step 5)".into()));
     }
     let connection = connections::get(pool, run.connection_id).await?;
-    let timeout = u64::try_from(run.settings.timeout_s.max(3)).unwrap_or(3) + 5;
-    let call = send_get(&run.settings.url, Duration::from_secs(timeout)).await;
+    let call = call_url(&run).await;
     let diagnosis =
         if call.passed() { None } else { Some(diagnose(&connection, &run, &call).await?) };
     let settings = Settings {
@@ -1590,10 +1585,12 @@ pub async fn diagnose(connection: &Connection, run: &Run, call: &Call) -> Result
 }
 
 async fn diagnose_forbidden(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<Diagnosis> {
-    let config =
-        lambda.get_function_url_config().function_name(name).send().await.map_err(|e| {
-            Error::Conflict(format!("GetFunctionUrlConfig failed: {}", cloud_said(&e)))
-        })?;
+    let config = lambda
+        .get_function_url_config()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(failed("GetFunctionUrlConfig"))?;
     if config.auth_type().as_str() == "AWS_IAM" {
         return Ok(Diagnosis {
             problem: "403: the URL's auth type is AWS_IAM, so unsigned requests such as curl's are refused."
@@ -1649,7 +1646,7 @@ async fn diagnose_failure(
         .payload(Blob::new(event.to_string()))
         .send()
         .await
-        .map_err(|e| Error::Conflict(format!("Invoke failed: {}", cloud_said(&e))))?;
+        .map_err(failed("Invoke"))?;
     let tail = invoked
         .log_result()
         .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
@@ -1758,9 +1755,7 @@ pub async fn apply_fix(pool: &PgPool, actor: &Actor, lab_run_id: Uuid, fix: Fix)
                     .policy_arn(BASIC_EXECUTION_POLICY)
                     .send()
                     .await
-                    .map_err(|e| {
-                        Error::Conflict(format!("AttachRolePolicy failed: {}", cloud_said(&e)))
-                    })?;
+                    .map_err(failed("AttachRolePolicy"))?;
                 Ok(())
             };
             act(pool, &connection, &run, LOGS, work).await?;
@@ -1768,14 +1763,15 @@ pub async fn apply_fix(pool: &PgPool, actor: &Actor, lab_run_id: Uuid, fix: Fix)
                 pool,
                 actor,
                 &run,
-                &entries,
                 Finish {
-                    step: LOGS,
+                    entries: &entries,
                     next: LOGS,
-                    settings: &run.settings,
-                    function: None,
-                    action: "lab.fix.logging",
-                    detail: serde_json::json!({ "role": role, "function": name }),
+                    ..Finish::step(
+                        LOGS,
+                        &run.settings,
+                        "lab.fix.logging",
+                        serde_json::json!({ "role": role, "function": name }),
+                    )
                 },
             )
             .await
@@ -1807,22 +1803,20 @@ async fn newest_stream(connection: &Connection, region: &str, name: &str) -> Res
     use aws_sdk_cloudwatchlogs::types::OrderBy;
     let client = connection.logs(region).await;
     let group = format!("/aws/lambda/{name}");
-    let streams = match client
-        .describe_log_streams()
-        .log_group_name(&group)
-        .order_by(OrderBy::LastEventTime)
-        .descending(true)
-        .limit(1)
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if is_code(&e, NOT_FOUND) => return Ok(Logs { group, ..Logs::default() }),
-        Err(e) => {
-            return Err(Error::Conflict(format!("DescribeLogStreams failed: {}", cloud_said(&e))));
-        }
-    };
-    let Some(stream) = streams.log_streams().first().and_then(|s| s.log_stream_name()) else {
+    let streams = lookup(
+        "DescribeLogStreams",
+        client
+            .describe_log_streams()
+            .log_group_name(&group)
+            .order_by(OrderBy::LastEventTime)
+            .descending(true)
+            .limit(1)
+            .send()
+            .await,
+    )?;
+    let Some(stream) =
+        streams.as_ref().and_then(|s| s.log_streams().first()).and_then(|s| s.log_stream_name())
+    else {
         return Ok(Logs { group, ..Logs::default() });
     };
     let events = client
@@ -1833,7 +1827,7 @@ async fn newest_stream(connection: &Connection, region: &str, name: &str) -> Res
         .limit(200)
         .send()
         .await
-        .map_err(|e| Error::Conflict(format!("GetLogEvents failed: {}", cloud_said(&e))))?;
+        .map_err(failed("GetLogEvents"))?;
     Ok(Logs {
         stream: Some(stream.to_owned()),
         events: events
@@ -1984,12 +1978,7 @@ pub async fn validate(
         detail: format!("{name} in {} is {state}", run.region),
     });
 
-    let call = if run.settings.url.is_empty() {
-        None
-    } else {
-        let timeout = u64::try_from(run.settings.timeout_s.max(3)).unwrap_or(3) + 5;
-        Some(send_get(&run.settings.url, Duration::from_secs(timeout)).await)
-    };
+    let call = if run.settings.url.is_empty() { None } else { Some(call_url(&run).await) };
     let (status_ok, body_ok, status_detail, body_detail) = match &call {
         None => (false, false, "there is no Function URL (step 5)".to_owned(), "—".to_owned()),
         Some(c) => (
@@ -2116,56 +2105,31 @@ async fn delete_and_verify(
     entry: &Entry,
 ) -> std::result::Result<bool, String> {
     let lambda = connection.lambda(&entry.region).await;
-    let parent = entry.parent.clone().unwrap_or_default();
+    let parent = entry.parent.as_deref().unwrap_or_default();
+    let name = entry.name.as_str();
     let existed = match entry.kind {
         Kind::UrlConfig => {
-            match lambda.delete_function_url_config().function_name(&parent).send().await {
-                Ok(_) => true,
-                Err(e) if is_code(&e, NOT_FOUND) => false,
-                Err(e) => return Err(cloud_said(&e)),
-            }
+            found(lambda.delete_function_url_config().function_name(parent).send().await)?.is_some()
         }
         Kind::Permission => {
-            match lambda
-                .remove_permission()
-                .function_name(&parent)
-                .statement_id(&entry.name)
-                .send()
-                .await
-            {
-                Ok(_) => true,
-                Err(e) if is_code(&e, NOT_FOUND) => false,
-                Err(e) => return Err(cloud_said(&e)),
-            }
+            found(lambda.remove_permission().function_name(parent).statement_id(name).send().await)?
+                .is_some()
         }
-        Kind::Function => match lambda.delete_function().function_name(&entry.name).send().await {
-            Ok(_) => true,
-            Err(e) if is_code(&e, NOT_FOUND) => false,
-            Err(e) => return Err(cloud_said(&e)),
-        },
+        Kind::Function => {
+            found(lambda.delete_function().function_name(name).send().await)?.is_some()
+        }
         Kind::LogGroup => {
             let logs = connection.logs(&entry.region).await;
-            match logs.delete_log_group().log_group_name(&entry.name).send().await {
-                Ok(_) => true,
-                Err(e) if is_code(&e, NOT_FOUND) => false,
-                Err(e) => return Err(cloud_said(&e)),
-            }
+            found(logs.delete_log_group().log_group_name(name).send().await)?.is_some()
         }
         Kind::RolePolicy => {
             let iam = connection.iam().await;
-            match iam.detach_role_policy().role_name(&parent).policy_arn(&entry.name).send().await {
-                Ok(_) => true,
-                Err(e) if is_code(&e, NOT_FOUND) => false,
-                Err(e) => return Err(cloud_said(&e)),
-            }
+            found(iam.detach_role_policy().role_name(parent).policy_arn(name).send().await)?
+                .is_some()
         }
         Kind::Role => {
             let iam = connection.iam().await;
-            match iam.delete_role().role_name(&entry.name).send().await {
-                Ok(_) => true,
-                Err(e) if is_code(&e, NOT_FOUND) => false,
-                Err(e) => return Err(cloud_said(&e)),
-            }
+            found(iam.delete_role().role_name(name).send().await)?.is_some()
         }
     };
     if exists(connection, entry).await? {
@@ -2177,74 +2141,52 @@ async fn delete_and_verify(
 /// Whether a ledger resource is still there, asked of the cloud.
 async fn exists(connection: &Connection, entry: &Entry) -> std::result::Result<bool, String> {
     let lambda = connection.lambda(&entry.region).await;
-    let parent = entry.parent.clone().unwrap_or_default();
-    match entry.kind {
+    let parent = entry.parent.as_deref().unwrap_or_default();
+    let name = entry.name.as_str();
+    Ok(match entry.kind {
         Kind::UrlConfig => {
-            match lambda.get_function_url_config().function_name(&parent).send().await {
-                Ok(_) => Ok(true),
-                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
-                Err(e) => Err(cloud_said(&e)),
-            }
+            found(lambda.get_function_url_config().function_name(parent).send().await)?.is_some()
         }
-        Kind::Permission => match statements(&lambda, &parent).await {
-            Ok(list) => Ok(list.iter().any(|s| s["Sid"] == entry.name.as_str())),
-            Err(e) => Err(e.to_string()),
-        },
+        Kind::Permission => statements(&lambda, parent)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .any(|s| s["Sid"] == name),
         Kind::Function => {
-            match lambda.get_function_configuration().function_name(&entry.name).send().await {
-                Ok(_) => Ok(true),
-                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
-                Err(e) => Err(cloud_said(&e)),
-            }
+            found(lambda.get_function_configuration().function_name(name).send().await)?.is_some()
         }
         Kind::LogGroup => {
             let logs = connection.logs(&entry.region).await;
-            match logs.describe_log_groups().log_group_name_prefix(&entry.name).send().await {
-                Ok(out) => Ok(out
-                    .log_groups()
-                    .iter()
-                    .any(|g| g.log_group_name() == Some(entry.name.as_str()))),
-                Err(e) => Err(cloud_said(&e)),
-            }
+            found(logs.describe_log_groups().log_group_name_prefix(name).send().await)?.is_some_and(
+                |out| out.log_groups().iter().any(|g| g.log_group_name() == Some(name)),
+            )
         }
         Kind::RolePolicy => {
             let iam = connection.iam().await;
-            match iam.list_attached_role_policies().role_name(&parent).send().await {
-                Ok(out) => Ok(out
-                    .attached_policies()
-                    .iter()
-                    .any(|p| p.policy_arn() == Some(entry.name.as_str()))),
-                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
-                Err(e) => Err(cloud_said(&e)),
-            }
+            found(iam.list_attached_role_policies().role_name(parent).send().await)?.is_some_and(
+                |out| out.attached_policies().iter().any(|p| p.policy_arn() == Some(name)),
+            )
         }
         Kind::Role => {
             let iam = connection.iam().await;
-            match iam.get_role().role_name(&entry.name).send().await {
-                Ok(_) => Ok(true),
-                Err(e) if is_code(&e, NOT_FOUND) => Ok(false),
-                Err(e) => Err(cloud_said(&e)),
-            }
+            found(iam.get_role().role_name(name).send().await)?.is_some()
         }
-    }
+    })
 }
 
 /// The functions in the connection (any region) that use a role, except `except`.
 async fn role_users(connection: &Connection, role: &str, except: &[String]) -> Result<Vec<String>> {
     let iam = connection.iam().await;
-    let arn = match iam.get_role().role_name(role).send().await {
-        Ok(out) => out.role().map(|r| r.arn().to_owned()).unwrap_or_default(),
-        Err(e) if is_code(&e, NOT_FOUND) => return Ok(Vec::new()),
-        Err(e) => return Err(Error::Conflict(format!("GetRole failed: {}", cloud_said(&e)))),
+    let Some(role) = lookup("GetRole", iam.get_role().role_name(role).send().await)? else {
+        return Ok(Vec::new());
     };
+    let arn = role.role().map(|r| r.arn().to_owned()).unwrap_or_default();
     let mut users = Vec::new();
     for region in &connection.regions {
         let lambda = connection.lambda(region).await;
         let mut pages = lambda.list_functions().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                Error::Conflict(format!("ListFunctions failed: {}", cloud_said(&e)))
-            })?;
+            let page = page.map_err(failed("ListFunctions"))?;
             for f in page.functions() {
                 let name = f.function_name().unwrap_or_default();
                 if f.role() == Some(arn.as_str()) && !except.iter().any(|e| e == name) {
@@ -2277,34 +2219,29 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
                 c
             }
         };
-        if matches!(entry.kind, Kind::Role | Kind::RolePolicy) {
-            let role = if entry.kind == Kind::Role {
-                entry.name.clone()
-            } else {
-                entry.parent.clone().unwrap_or_default()
-            };
-            if !kept_roles.contains_key(&role) {
-                let users = role_users(&connection, &role, &functions).await?;
-                kept_roles.insert(role.clone(), users.join(", "));
+        let role = match entry.kind {
+            Kind::Role => Some(entry.name.as_str()),
+            Kind::RolePolicy => Some(entry.parent.as_deref().unwrap_or_default()),
+            _ => None,
+        };
+        let users = match role {
+            Some(role) => {
+                if !kept_roles.contains_key(role) {
+                    let users = role_users(&connection, role, &functions).await?;
+                    kept_roles.insert(role.to_owned(), users.join(", "));
+                }
+                kept_roles[role].clone()
             }
-            let users = &kept_roles[&role];
-            if !users.is_empty() {
-                let why = format!("kept: the role is still used by {users}");
-                sqlx::query!(
-                    "update ledger_entry set error = $2 where ledger_entry_id = $1",
-                    entry.ledger_entry_id,
-                    why
-                )
-                .execute(pool)
-                .await?;
-                results.push((entry.clone(), Outcome::Kept(why)));
-                continue;
+            None => String::new(),
+        };
+        let outcome = if !users.is_empty() {
+            Outcome::Kept(format!("kept: the role is still used by {users}"))
+        } else {
+            match delete_and_verify(&connection, entry).await {
+                Ok(true) => Outcome::Deleted,
+                Ok(false) => Outcome::AlreadyGone,
+                Err(error) => Outcome::Failed(error),
             }
-        }
-        let outcome = match delete_and_verify(&connection, entry).await {
-            Ok(true) => Outcome::Deleted,
-            Ok(false) => Outcome::AlreadyGone,
-            Err(error) => Outcome::Failed(error),
         };
         match &outcome {
             Outcome::Deleted | Outcome::AlreadyGone => {
@@ -2320,11 +2257,11 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
                     crate::catalog::record_deleted(pool, function_id).await?;
                 }
             }
-            Outcome::Failed(error) | Outcome::Kept(error) => {
+            Outcome::Failed(note) | Outcome::Kept(note) => {
                 sqlx::query!(
                     "update ledger_entry set error = $2 where ledger_entry_id = $1",
                     entry.ledger_entry_id,
-                    error
+                    note
                 )
                 .execute(pool)
                 .await?;
@@ -2332,9 +2269,8 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
         }
         results.push((entry.clone(), outcome));
     }
-    let all_gone = results
-        .iter()
-        .all(|(_, o)| matches!(o, Outcome::Deleted | Outcome::AlreadyGone | Outcome::Kept(_)));
+    // Kept roles are not left behind: another function owns their fate.
+    let all_gone = !results.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)));
     let mut tx = pool.begin().await?;
     let runs: Vec<Uuid> = match scope {
         Scope::Run(id) => vec![id],

@@ -503,8 +503,13 @@ pub mod ssr {
 
     /// `2026-11-28 16:28 UTC`: to the minute, for lists.
     pub fn minute(at: time::OffsetDateTime) -> String {
+        utc_text(at, 16)
+    }
+
+    /// `2026-11-28 16:28:05 UTC`, cut after `len` characters of the date and time.
+    fn utc_text(at: time::OffsetDateTime, len: usize) -> String {
         let full = rfc3339(at);
-        format!("{} UTC", full.get(..16).unwrap_or(&full).replacen('T', " ", 1))
+        format!("{} UTC", full.get(..len).unwrap_or(&full).replacen('T', " ", 1))
     }
 
     pub fn call(call: &labs::Call) -> CallView {
@@ -548,10 +553,7 @@ pub mod ssr {
             parent: e.parent.clone(),
             state: e.state.clone(),
             owner: e.owner.clone(),
-            created: {
-                let full = rfc3339(e.created_at);
-                format!("{} UTC", full.get(..19).unwrap_or(&full).replacen('T', " ", 1))
-            },
+            created: utc_text(e.created_at, 19),
             note: e.error.clone(),
         }
     }
