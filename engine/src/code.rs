@@ -1,6 +1,7 @@
 //! Deployment packages: zips checked before anything is written where it could do harm, then kept
 //! content-addressed under the data dir (`code/<sha256>.zip` and its extracted `code/<sha256>/`).
 
+use std::collections::HashSet;
 use std::io::{Cursor, Read};
 use std::path::{Component, Path, PathBuf};
 
@@ -12,6 +13,9 @@ use crate::error::{LambdaError, Result};
 /// Zipped upload limit (50 MB) and unzipped limit (250 MB), as Lambda's.
 pub const MAX_ZIPPED: usize = 52_428_800;
 pub const MAX_UNZIPPED: u64 = 262_144_000;
+/// Entries in one package: far above any real package (a large `node_modules` has ~20,000), low
+/// enough that a zip of empty entries cannot make the engine create millions of files.
+pub const MAX_ENTRIES: usize = 100_000;
 
 /// A stored package.
 #[derive(Clone, Debug)]
@@ -97,9 +101,13 @@ enum EntryKind {
 }
 
 /// Reads the whole central directory and refuses the package before anything is written: paths
-/// outside the tree, symlinks that leave it, and more than 250 MB unzipped.
+/// outside the tree, paths through a symlink of the package, symlinks that leave the tree (also by
+/// way of another symlink), too many entries, and more than 250 MB unzipped.
 fn check(zip: &[u8]) -> Result<Vec<Entry>> {
     let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(invalid_zip)?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(invalid_zip(format!("more than {MAX_ENTRIES} entries")));
+    }
     let mut declared = 0u64;
     let mut entries = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
@@ -120,53 +128,93 @@ fn check(zip: &[u8]) -> Result<Vec<Entry>> {
         } else if file.is_symlink() {
             let mut target = String::new();
             file.read_to_string(&mut target).map_err(invalid_zip)?;
-            let target = PathBuf::from(target);
-            if !stays_inside(&path, &target) {
-                return Err(invalid_zip(format!("symlink {name:?} points outside the package")));
-            }
-            EntryKind::Symlink(target)
+            EntryKind::Symlink(PathBuf::from(target))
         } else {
             EntryKind::File
         };
         entries.push(Entry { index, path, kind, mode: file.unix_mode() });
     }
+    // Every symlink is known before any path is judged: an entry listed before the link that
+    // it would pass through is as dangerous as one listed after it.
+    let links: HashSet<&Path> = entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Symlink(_)))
+        .map(|e| e.path.as_path())
+        .collect();
+    for entry in &entries {
+        if entry.path.ancestors().skip(1).any(|dir| links.contains(dir)) {
+            return Err(invalid_zip(format!(
+                "entry {:?} is inside a symlink of the package",
+                entry.path
+            )));
+        }
+        if let EntryKind::Symlink(target) = &entry.kind
+            && !stays_inside(&entry.path, target, &links)
+        {
+            return Err(invalid_zip(format!(
+                "symlink {:?} points outside the package",
+                entry.path
+            )));
+        }
+    }
     Ok(entries)
 }
 
-/// Whether a relative symlink at `link` resolving to `target` stays within the package root.
-fn stays_inside(link: &Path, target: &Path) -> bool {
-    let mut depth: isize = link.components().count() as isize - 1;
-    for component in target.components() {
+/// Whether a symlink at `link` pointing at `target` resolves inside the package root, walking the
+/// target from the link's directory without passing through another of the package's symlinks
+/// (`links`): the lexical walk would not know where that one leads.
+fn stays_inside(link: &Path, target: &Path, links: &HashSet<&Path>) -> bool {
+    let mut at: PathBuf = link.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut components = target.components().peekable();
+    while let Some(component) = components.next() {
         match component {
-            Component::Normal(_) => depth += 1,
-            Component::ParentDir => depth -= 1,
+            Component::Normal(name) => at.push(name),
+            Component::ParentDir => {
+                if !at.pop() {
+                    return false;
+                }
+            }
             Component::CurDir => {}
             Component::RootDir | Component::Prefix(_) => return false,
         }
-        if depth < 0 {
+        // The last component may itself be a link: that one is checked on its own.
+        if components.peek().is_some() && links.contains(at.as_path()) {
             return false;
         }
     }
     true
 }
 
+/// Writes the checked entries under `into`: directories and files first, each file created new
+/// and never through a link, then the symlinks, so no write can follow a link of the package.
 fn extract(zip: &[u8], entries: &[Entry], into: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
     let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(invalid_zip)?;
     std::fs::create_dir_all(into).map_err(LambdaError::service)?;
     // Declared sizes were checked; actual bytes are counted too, since a zip can lie about them.
     let mut budget = MAX_UNZIPPED;
-    for entry in entries {
+    let (links, others): (Vec<&Entry>, Vec<&Entry>) =
+        entries.iter().partition(|e| matches!(e.kind, EntryKind::Symlink(_)));
+    for entry in others.into_iter().chain(links) {
         let path = into.join(&entry.path);
         match &entry.kind {
             EntryKind::Dir => std::fs::create_dir_all(&path).map_err(LambdaError::service)?,
             EntryKind::Symlink(target) => {
                 create_parent(&path)?;
-                std::os::unix::fs::symlink(target, &path).map_err(LambdaError::service)?;
+                std::os::unix::fs::symlink(target, &path)
+                    .map_err(|e| invalid_zip(format!("entry {:?}: {e}", entry.path)))?;
             }
             EntryKind::File => {
                 create_parent(&path)?;
                 let file = archive.by_index(entry.index).map_err(invalid_zip)?;
-                let mut out = std::fs::File::create(&path).map_err(LambdaError::service)?;
+                let executable = entry.mode.is_some_and(|m| m & 0o111 != 0);
+                let mut out = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .custom_flags(nix::libc::O_NOFOLLOW)
+                    .mode(if executable { 0o755 } else { 0o644 })
+                    .open(&path)
+                    .map_err(|e| invalid_zip(format!("entry {:?}: {e}", entry.path)))?;
                 let written =
                     std::io::copy(&mut file.take(budget + 1), &mut out).map_err(invalid_zip)?;
                 if written > budget {
@@ -175,11 +223,14 @@ fn extract(zip: &[u8], entries: &[Entry], into: &Path) -> Result<()> {
                     )));
                 }
                 budget -= written;
-                let executable = entry.mode.is_some_and(|m| m & 0o111 != 0);
-                let mode = if executable { 0o755 } else { 0o644 };
+                // Exactly this mode, whatever the engine's umask: functions read it as another user.
                 use std::os::unix::fs::PermissionsExt as _;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-                    .map_err(LambdaError::service)?;
+                out.set_permissions(std::fs::Permissions::from_mode(if executable {
+                    0o755
+                } else {
+                    0o644
+                }))
+                .map_err(LambdaError::service)?;
             }
         }
     }
@@ -248,8 +299,75 @@ mod tests {
         assert!(store.put(&zip).is_err());
         assert!(store.put(b"not a zip").is_err());
         assert!(!root.exists());
-        assert!(stays_inside(Path::new("a/link"), Path::new("../b")));
-        assert!(!stays_inside(Path::new("link"), Path::new("../b")));
+        let none = HashSet::new();
+        assert!(stays_inside(Path::new("a/link"), Path::new("../b"), &none));
+        assert!(!stays_inside(Path::new("link"), Path::new("../b"), &none));
+    }
+
+    fn symlink_zip(entries: &[(&str, Option<&str>)]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        writer.start_file("lambda_function.py", SimpleFileOptions::default()).expect("start");
+        writer.write_all(b"def lambda_handler(e, c):\n    return 1\n").expect("write");
+        for (name, link) in entries {
+            match link {
+                Some(target) => {
+                    writer.add_symlink(*name, *target, SimpleFileOptions::default()).expect("link")
+                }
+                None => {
+                    writer.start_file(*name, SimpleFileOptions::default()).expect("start");
+                    writer.write_all(b"pwned\n").expect("write");
+                }
+            }
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    /// The review's C1: a chain of links, each lexically inside, that together reach `/tmp`.
+    #[test]
+    fn refuses_a_symlink_chain_out_of_the_tree_and_writes_nothing_outside() {
+        let (store, root) = store();
+        let marker = format!("lambdaport-zipslip-{}", uuid::Uuid::new_v4().simple());
+        let deep: Vec<String> = (0..40).map(|i| format!("d{i}")).collect();
+        let deep = deep.join("/");
+        let up = vec![".."; 40].join("/");
+        let esc = format!("{}/tmp", vec![".."; 41].join("/"));
+        let (link_up, link_esc) = (format!("{deep}/up"), format!("{deep}/up/esc"));
+        let file = format!("{deep}/up/esc/{marker}");
+        let zip = symlink_zip(&[
+            (link_up.as_str(), Some(up.as_str())),
+            (link_esc.as_str(), Some(esc.as_str())),
+            (file.as_str(), None),
+        ]);
+        let error = store.put(&zip).expect_err("the chain is refused");
+        assert_eq!(error.kind, crate::error::ErrorType::InvalidParameterValue);
+        assert!(!Path::new("/tmp").join(&marker).exists(), "nothing written through the links");
+        assert!(!root.exists(), "nothing was written at all");
+    }
+
+    #[test]
+    fn refuses_a_file_through_a_direct_link_listed_before_or_after_it() {
+        let (store, root) = store();
+        let marker = format!("lambdaport-zipslip-{}", uuid::Uuid::new_v4().simple());
+        let file = format!("out/{marker}");
+        for zip in [
+            symlink_zip(&[("out", Some("/tmp")), (file.as_str(), None)]),
+            symlink_zip(&[(file.as_str(), None), ("out", Some("/tmp"))]),
+            // A link inside the tree is still no way through for a later entry.
+            symlink_zip(&[("lib", Some("vendor")), ("lib/x.py", None)]),
+            // A target that goes through another link: lexically inside, really its parent.
+            symlink_zip(&[("a/b/l", Some("../..")), ("x", Some("a/b/l/../../.."))]),
+        ] {
+            assert!(store.put(&zip).is_err());
+        }
+        assert!(!Path::new("/tmp").join(&marker).exists());
+        assert!(!root.exists());
+        // Links that stay inside, including a link to a link, are kept as links.
+        let zip =
+            symlink_zip(&[("vendor/x.py", None), ("lib", Some("vendor")), ("cur", Some("lib"))]);
+        let stored = store.put(&zip).expect("inner links are fine");
+        let task = store.task_root(&stored.key);
+        assert_eq!(std::fs::read_to_string(task.join("cur/x.py")).expect("read"), "pwned\n");
+        std::fs::remove_dir_all(root).expect("cleanup");
     }
 
     #[test]

@@ -47,7 +47,17 @@ pub async fn front(
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some((id, path)) = url_target(&request) {
+    let target = url_target(&request);
+    if let Err(refusal) = crate::guard::check(
+        &state.config,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+        target.is_some(),
+    ) {
+        return refusal.into_response();
+    }
+    if let Some((id, path)) = target {
         return serve(&state, &id, path, request).await;
     }
     if state.config.require_signature {
@@ -97,7 +107,8 @@ async fn serve(state: &Arc<EngineState>, id: &str, path: String, request: Reques
     {
         return respond(preflight(url.cors.as_ref()));
     }
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    strip_console_cookies(&mut parts.headers);
     let Ok(body) = axum::body::to_bytes(body, MAX_SYNC_PAYLOAD).await else {
         return respond(message(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -259,6 +270,34 @@ fn authorize(
         "userArn": format!("arn:aws:iam::{account}:root"),
         "userId": account,
     }}))
+}
+
+/// Removes the Lambdaport console's cookies (`lambdaport.*`, also `__Host-`/`__Secure-`
+/// prefixed) from a request for a function. Browsers do not separate cookies by port, so the
+/// console's session cookie for `127.0.0.1:3000` also comes with a request to
+/// `127.0.0.1:4010/lambda-url/…`: a function must never see it.
+pub fn strip_console_cookies(headers: &mut HeaderMap) {
+    let is_console = |cookie: &str| {
+        let name = cookie.split('=').next().unwrap_or_default().trim();
+        let name =
+            name.strip_prefix("__Host-").or_else(|| name.strip_prefix("__Secure-")).unwrap_or(name);
+        name.starts_with("lambdaport.")
+    };
+    let kept: Vec<String> = headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !is_console(c))
+        .map(str::to_owned)
+        .collect();
+    headers.remove("cookie");
+    if !kept.is_empty()
+        && let Ok(value) = HeaderValue::try_from(kept.join("; "))
+    {
+        headers.insert("cookie", value);
+    }
 }
 
 /// The payload format 2.0 event for one request.

@@ -142,20 +142,12 @@ pub struct Iam {
 }
 
 impl Iam {
-    /// Loads every stored role.
+    /// Loads every stored role (setting aside any it cannot read).
     pub fn open(dir: PathBuf, account_id: &str) -> anyhow::Result<Self> {
-        use anyhow::Context as _;
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut roles = BTreeMap::new();
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                let text = std::fs::read_to_string(&path)?;
-                let role: Role = serde_json::from_str(&text)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                roles.insert(role.name.clone(), role);
-            }
-        }
+        let roles = crate::store::load_json_dir::<Role>(&dir)?
+            .into_iter()
+            .map(|role| (role.name.clone(), role))
+            .collect();
         Ok(Self { dir, account_id: account_id.to_owned(), roles: RwLock::new(roles) })
     }
 

@@ -167,6 +167,17 @@ impl InvokeResult {
         let mut body = Vec::new();
         while let Some(chunk) = stream.chunks.recv().await {
             match chunk {
+                Chunk::Data(data) if body.len() + data.len() > MAX_SYNC_PAYLOAD => {
+                    // As Lambda: a buffered response is at most the sync payload size.
+                    self.function_error = true;
+                    body = serde_json::json!({
+                        "errorType": "Function.ResponseSizeTooLarge",
+                        "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD} bytes)."),
+                    })
+                    .to_string()
+                    .into_bytes();
+                    break;
+                }
                 Chunk::Data(data) => body.extend_from_slice(&data),
                 Chunk::Failed(error) => {
                     self.function_error = true;
@@ -493,6 +504,7 @@ async fn start_environment(
         state.pools.live.fetch_sub(1, Ordering::SeqCst);
         return Err(LambdaError::throttled("ConcurrentInvocationLimitExceeded"));
     }
+    let mount_point = state.mount_point();
     let spec = Spec {
         function,
         task_root: state.code.task_root(&function.code_key),
@@ -502,7 +514,8 @@ async fn start_environment(
         region: &state.config.region,
         function_arn: state.function_arn(&function.name),
         log_group: crate::logs::group_name(function.name.as_str()),
-        isolation: state.isolation,
+        containment: &state.containment,
+        mount_point: &mount_point,
     };
     Environment::start(spec, state.logs.clone()).await.inspect_err(|_| {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);

@@ -13,8 +13,10 @@ pub mod error;
 pub mod event_stream;
 pub mod events;
 pub mod function_url;
+pub mod guard;
 pub mod iam;
 pub mod invoke;
+pub mod jail;
 pub mod logs;
 pub mod logs_api;
 pub mod model;
@@ -66,6 +68,14 @@ pub struct EngineConfig {
     pub credentials: Vec<(String, String)>,
     /// Refuse unsigned or wrongly signed API calls (Function URLs follow their auth type).
     pub require_signature: bool,
+    /// Host names the engine also answers to (behind a proxy, in a container network), besides
+    /// its loopback names and `*.lambda-url.<region>.localhost`.
+    pub allowed_hosts: Vec<String>,
+    /// Web origins whose pages may call the engine's API (none by default).
+    pub allowed_origins: Vec<String>,
+    /// Run functions uncontained, as the engine's user, where they cannot be contained (the
+    /// operator's explicit choice; see `SECURITY.md`).
+    pub insecure_no_sandbox: bool,
 }
 
 impl EngineConfig {
@@ -83,6 +93,9 @@ impl EngineConfig {
             aws_lambda_ric: None,
             credentials: vec![("test".to_owned(), "test".to_owned())],
             require_signature: false,
+            insecure_no_sandbox: false,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -97,8 +110,8 @@ pub struct EngineState {
     pub pools: invoke::Pools,
     pub events: events::EventQueue,
     pub iam: iam::Iam,
-    /// How execution environments are isolated, as this process can manage.
-    pub isolation: sandbox::Isolation,
+    /// How execution environments are contained, as found at start.
+    pub containment: jail::Containment,
 }
 
 impl EngineState {
@@ -119,11 +132,47 @@ impl EngineState {
     pub fn runtime_dir(&self) -> PathBuf {
         self.config.data_dir.join("runtime")
     }
+
+    /// The empty directory every environment builds its root on, in its own mount namespace.
+    pub fn mount_point(&self) -> PathBuf {
+        self.config.data_dir.join("sandbox")
+    }
 }
 
 /// The runtime clients, written to `<data dir>/runtime` at start.
 const PYTHON_BOOTSTRAP: &str = include_str!("runtimes/bootstrap.py");
 const NODE_BOOTSTRAP: &str = include_str!("runtimes/bootstrap.mjs");
+
+/// How functions will be contained: checked once by starting a contained `true`. Says so loudly
+/// when they cannot be, or when the operator chose to run them uncontained.
+fn contain_functions(
+    config: &EngineConfig,
+    runtime_dir: &std::path::Path,
+) -> anyhow::Result<jail::Containment> {
+    use jail::Containment;
+    if config.insecure_no_sandbox {
+        tracing::warn!(
+            "--insecure-no-sandbox: functions run uncontained, as this engine's user, with its files and network"
+        );
+        return Ok(Containment::Insecure);
+    }
+    let mount_point = config.data_dir.join("sandbox");
+    std::fs::create_dir_all(&mount_point)?;
+    let identity = jail::Identity::current();
+    Ok(match jail::probe(identity, &mount_point, runtime_dir) {
+        Ok(()) => {
+            tracing::info!(containment = %Containment::Contained(identity).describe(), "functions are contained");
+            Containment::Contained(identity)
+        }
+        Err(reason) => {
+            tracing::error!(
+                %reason,
+                "functions cannot be contained on this machine: the engine will run none (start it with --insecure-no-sandbox to run them uncontained)"
+            );
+            Containment::Unavailable(reason)
+        }
+    })
+}
 
 /// An engine ready to serve.
 #[derive(Debug, Clone)]
@@ -137,24 +186,14 @@ impl Engine {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the engine data dir {}", config.data_dir.display())
         })?;
+        // Only the engine's user reads its functions, code, logs and state: functions see only
+        // what their environment mounts for them.
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", config.data_dir.display()))?;
         config.data_dir = std::fs::canonicalize(&config.data_dir)?;
-        let store = Store::open(config.data_dir.join("functions"))?;
-        let code = CodeStore::new(config.data_dir.join("code"));
-        let events = events::EventQueue::open(config.data_dir.join("events"))?;
         let data_dir = config.data_dir.clone();
-        let logs = Arc::new(LogStore::open(config.data_dir.join("logs"))?);
-        let iam = iam::Iam::open(config.data_dir.join("iam/roles"), &config.account_id)?;
-        let state = Arc::new(EngineState {
-            config,
-            store,
-            code,
-            logs,
-            pools: invoke::Pools::default(),
-            events,
-            iam,
-            isolation: sandbox::Isolation::detect(&data_dir),
-        });
-        let runtime_dir = state.runtime_dir();
+        let runtime_dir = data_dir.join("runtime");
         std::fs::create_dir_all(&runtime_dir)?;
         std::fs::write(runtime_dir.join("bootstrap.py"), PYTHON_BOOTSTRAP)
             .context("writing the Python runtime client")?;
@@ -164,6 +203,22 @@ impl Engine {
         for client in [sandbox::OFFICIAL_PYTHON_CLIENT, sandbox::OFFICIAL_NODE_CLIENT] {
             std::fs::create_dir_all(runtime_dir.join(client))?;
         }
+        let containment = contain_functions(&config, &runtime_dir)?;
+        let store = Store::open(data_dir.join("functions"))?;
+        let code = CodeStore::new(data_dir.join("code"));
+        let events = events::EventQueue::open(data_dir.join("events"))?;
+        let logs = Arc::new(LogStore::open(data_dir.join("logs"))?);
+        let iam = iam::Iam::open(data_dir.join("iam/roles"), &config.account_id)?;
+        let state = Arc::new(EngineState {
+            config,
+            store,
+            code,
+            logs,
+            pools: invoke::Pools::default(),
+            events,
+            iam,
+            containment,
+        });
         Ok(Self { state })
     }
 

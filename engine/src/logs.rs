@@ -98,8 +98,17 @@ impl LogStore {
         let mut groups = BTreeMap::new();
         for entry in std::fs::read_dir(&dir)? {
             let group_dir = entry?.path();
-            let Ok(text) = std::fs::read(group_dir.join("group.json")) else { continue };
-            let file: GroupFile = serde_json::from_slice(&text)?;
+            let record = group_dir.join("group.json");
+            if !record.exists() {
+                continue;
+            }
+            let file: GroupFile = match crate::store::read_json(&record) {
+                Ok(file) => file,
+                Err(error) => {
+                    crate::store::set_aside(&record, &error);
+                    continue;
+                }
+            };
             let mut group = Group {
                 created_ms: file.created_ms,
                 retention_days: file.retention_days,
@@ -266,8 +275,7 @@ fn write_group(group_dir: &Path, name: &str, group: &Group) -> std::io::Result<(
         std::fs::rename(path.with_extension("jsonl.tmp"), path)?;
     }
     let path = group_dir.join("group.json");
-    std::fs::write(path.with_extension("json.tmp"), serde_json::to_vec(&file).unwrap_or_default())?;
-    std::fs::rename(path.with_extension("json.tmp"), path)
+    crate::store::write_durably(&path, &serde_json::to_vec(&file).unwrap_or_default())
 }
 
 /// How an invocation ended, for its `REPORT` line.

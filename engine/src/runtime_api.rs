@@ -79,8 +79,18 @@ pub fn router(slot: Arc<Slot>) -> Router {
     Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route("/2018-06-01/runtime/invocation/{request_id}/response", post(response))
-        .route("/2018-06-01/runtime/invocation/{request_id}/error", post(error))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
+        // Error bodies are read whole: at most Lambda's payload size, so a runtime cannot make
+        // the engine buffer gigabytes.
+        .route(
+            "/2018-06-01/runtime/invocation/{request_id}/error",
+            post(error)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::invoke::MAX_SYNC_PAYLOAD)),
+        )
+        .route(
+            "/2018-06-01/runtime/init/error",
+            post(init_error)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::invoke::MAX_SYNC_PAYLOAD)),
+        )
         .route("/ping", get(|| async { "pong" }))
         // The response handler reads its body itself, to answer an oversized one as Lambda does.
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -1,12 +1,12 @@
-//! Execution environments: one child process per environment, with its own Runtime API listener,
-//! working dir (the extracted code), temp dir and clean environment. Output is captured line by
-//! line into the function's log stream. Killing an environment kills its whole process group.
+//! Execution environments: one contained process tree per environment (see [`crate::jail`]), with
+//! its own Runtime API listener, the code read-only at `/var/task`, its own `/tmp` and a clean
+//! environment. Output is captured line by line into the function's log stream. Killing an
+//! environment kills every process in it.
 //!
-//! When the engine runs as root, each environment also gets its own mount namespace, as on Lambda:
-//! the code read-only at `/var/task`, the runtime clients at `/var/runtime` and a private `/tmp`,
-//! and the function runs as an unprivileged user.
+//! Only with `--insecure-no-sandbox` do functions run uncontained, as plain child processes of the
+//! engine's user; where the machine cannot contain them and that was not asked for, no
+//! environment starts.
 
-use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, OnceLock};
@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use crate::error::{LambdaError, Result};
+use crate::jail::{Containment, Jail, Layout};
 use crate::logs::LogStore;
 use crate::model::{RuntimeFamily, runtime_family};
 use crate::runtime_api::{self, Invocation, Slot};
@@ -37,7 +38,9 @@ pub struct Spec<'a> {
     pub region: &'a str,
     pub function_arn: String,
     pub log_group: String,
-    pub isolation: Isolation,
+    pub containment: &'a Containment,
+    /// The empty directory environments build their root on.
+    pub mount_point: &'a Path,
 }
 
 /// A running execution environment.
@@ -54,7 +57,8 @@ pub struct Environment {
     /// `/proc/<pid>/status`, kept open: it is read after every invoke (for REPORT's Max Memory
     /// Used), and re-reading an open file skips the path lookup an open costs.
     status: Option<std::fs::File>,
-    tmp_dir: PathBuf,
+    /// The host temp dir of an uncontained environment (a contained one has its own tmpfs).
+    tmp_dir: Option<PathBuf>,
     server: tokio::task::JoinHandle<()>,
     /// Set once the environment has served an invoke (its init is then behind it).
     pub warmed: OnceLock<()>,
@@ -66,44 +70,54 @@ impl Environment {
         let function = spec.function;
         let family = runtime_family(&function.settings.runtime)
             .ok_or_else(|| LambdaError::invalid("unsupported runtime"))?;
-        let listener = TcpListener::bind("127.0.0.1:0").await.map_err(LambdaError::service)?;
-        let api_addr = listener.local_addr().map_err(LambdaError::service)?;
-        let (tx, rx) = mpsc::channel(1);
-        let slot = Slot::new(rx);
-        let router = runtime_api::router(slot.clone());
-        let server = tokio::spawn(async move {
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                // Without it, a response split over two writes waits ~40 ms for a delayed ACK.
-                let _ = tcp.set_nodelay(true);
-            });
-            let _ = axum::serve(listener, router).await;
-        });
-
+        let identity = match spec.containment {
+            Containment::Contained(identity) => Some(*identity),
+            Containment::Insecure => None,
+            Containment::Unavailable(reason) => {
+                return Err(LambdaError::new(
+                    crate::error::ErrorType::Service,
+                    format!(
+                        "This engine cannot contain function code on this machine ({reason}), so it runs none. Start it with --insecure-no-sandbox to run code uncontained."
+                    ),
+                ));
+            }
+        };
         let log_stream = crate::logs::new_stream_name(&function.version_label());
-        let tmp_dir =
-            std::env::temp_dir().join(format!("lambdaport-env-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&tmp_dir).map_err(LambdaError::service)?;
-        if let Some((uid, gid)) = spec.isolation.run_as {
-            std::os::unix::fs::chown(&tmp_dir, Some(uid), Some(gid))
-                .map_err(LambdaError::service)?;
-        }
         // AWS's own runtime client for this runtime, when the engine was given one.
         let official_client = match family {
             RuntimeFamily::Python => spec.awslambdaric.map(|dir| (dir, OFFICIAL_PYTHON_CLIENT)),
             RuntimeFamily::Node => spec.aws_lambda_ric.map(|dir| (dir, OFFICIAL_NODE_CLIENT)),
             RuntimeFamily::Provided => None,
         };
-        // The paths the function sees: Lambda's own inside a mount namespace, the host's otherwise.
-        let private = spec.isolation.private_mounts;
-        let (task_root, runtime_dir, tmp) = if private {
-            (Path::new(TASK_ROOT), Path::new(RUNTIME_DIR), Path::new("/tmp"))
-        } else {
-            (spec.task_root.as_path(), spec.runtime_dir.as_path(), tmp_dir.as_path())
+        // The paths the function sees: Lambda's own when contained, the host's otherwise (with a
+        // temp dir of its own).
+        let host_tmp = match identity {
+            Some(_) => None,
+            None => {
+                let dir = std::env::temp_dir()
+                    .join(format!("lambdaport-env-{}", uuid::Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&dir).map_err(LambdaError::service)?;
+                Some(dir)
+            }
+        };
+        let (task_root, runtime_dir, tmp) = match &host_tmp {
+            None => (Path::new(TASK_ROOT), Path::new(RUNTIME_DIR), Path::new("/tmp")),
+            Some(dir) => (spec.task_root.as_path(), spec.runtime_dir.as_path(), dir.as_path()),
         };
         let official_client = official_client.map(|(dir, name)| {
-            let seen = if private { runtime_dir.join(name) } else { dir.to_path_buf() };
+            let seen = if identity.is_some() { runtime_dir.join(name) } else { dir.to_path_buf() };
             (dir, seen)
         });
+        // Uncontained, the Runtime API listens on the host's loopback; contained, the jail makes
+        // it inside the environment's own network namespace.
+        let host_listener = match identity {
+            Some(_) => None,
+            None => Some(TcpListener::bind("127.0.0.1:0").await.map_err(LambdaError::service)?),
+        };
+        let api_addr = match &host_listener {
+            Some(listener) => listener.local_addr().map_err(LambdaError::service)?.to_string(),
+            None => crate::jail::RUNTIME_API.to_owned(),
+        };
         let settings = &function.settings;
         let mut command = match (family, &official_client) {
             (RuntimeFamily::Python, Some(_)) => {
@@ -132,7 +146,6 @@ impl Environment {
             }
         };
         command
-            .current_dir(&spec.task_root)
             .env_clear()
             .envs(&settings.environment)
             .env("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -140,7 +153,7 @@ impl Environment {
             .env("TZ", ":UTC")
             .env("TMPDIR", tmp)
             .env("HOME", tmp)
-            .env("AWS_LAMBDA_RUNTIME_API", api_addr.to_string())
+            .env("AWS_LAMBDA_RUNTIME_API", &api_addr)
             .env("_HANDLER", &settings.handler)
             .env("LAMBDA_TASK_ROOT", task_root)
             .env("LAMBDA_RUNTIME_DIR", runtime_dir)
@@ -168,15 +181,28 @@ impl Environment {
         if let (RuntimeFamily::Python, Some((_, site))) = (family, &official_client) {
             command.env("PYTHONPATH", site);
         }
-        if spec.isolation.private_mounts {
-            let official_client =
-                official_client.as_ref().map(|(dir, seen)| (*dir, seen.as_path()));
-            let mounts = Mounts::new(&spec.task_root, &spec.runtime_dir, official_client, &tmp_dir)
-                .map_err(LambdaError::service)?;
-            enter_namespace_at_exec(command.as_std_mut(), mounts, spec.isolation.run_as);
-        } else if let Some((uid, gid)) = spec.isolation.run_as {
-            command.uid(uid).gid(gid);
-        }
+        let jail = match identity {
+            Some(identity) => {
+                let layout = Layout {
+                    mount_point: spec.mount_point,
+                    task_root: &spec.task_root,
+                    runtime_dir: &spec.runtime_dir,
+                    official_client: official_client
+                        .as_ref()
+                        .map(|(dir, seen)| (*dir, seen.as_path())),
+                    tmp_mb: settings.ephemeral_storage,
+                    uid: crate::jail::function_uid(&spec.function_arn),
+                };
+                Some(
+                    Jail::apply(command.as_std_mut(), identity, &layout)
+                        .map_err(LambdaError::service)?,
+                )
+            }
+            None => {
+                command.current_dir(&spec.task_root);
+                None
+            }
+        };
         let spawned_at = Instant::now();
         let mut child = command.spawn().map_err(|e| {
             LambdaError::new(
@@ -187,6 +213,26 @@ impl Environment {
                 ),
             )
         })?;
+        let (listener, runtime_pid) = match (jail, host_listener) {
+            (Some(jail), _) => {
+                let started = jail.started().map_err(LambdaError::service)?;
+                let listener =
+                    TcpListener::from_std(started.runtime_api).map_err(LambdaError::service)?;
+                (listener, Some(started.runtime_pid))
+            }
+            (None, Some(listener)) => (listener, child.id()),
+            (None, None) => unreachable!("an uncontained environment binds on the host"),
+        };
+        let (tx, rx) = mpsc::channel(1);
+        let slot = Slot::new(rx);
+        let router = runtime_api::router(slot.clone());
+        let server = tokio::spawn(async move {
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                // Without it, a response split over two writes waits ~40 ms for a delayed ACK.
+                let _ = tcp.set_nodelay(true);
+            });
+            let _ = axum::serve(listener, router).await;
+        });
         let pid = child.id();
         // Lambda's first line in a new environment's stream.
         let runtime = &settings.runtime;
@@ -208,10 +254,7 @@ impl Environment {
             let logs = logs.clone();
             let (group, stream) = (spec.log_group.clone(), log_stream.clone());
             tokio::spawn(async move {
-                let mut lines = BufReader::new(output).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    logs.append(&group, &stream, line);
-                }
+                read_log_lines(output, |line| logs.append(&group, &stream, line)).await;
             });
         }
         let (exit_tx, exit) = watch::channel(None);
@@ -227,8 +270,9 @@ impl Environment {
             invocations: tx,
             exit,
             pid,
-            status: pid.and_then(|pid| std::fs::File::open(format!("/proc/{pid}/status")).ok()),
-            tmp_dir,
+            status: runtime_pid
+                .and_then(|pid| std::fs::File::open(format!("/proc/{pid}/status")).ok()),
+            tmp_dir: host_tmp,
             server,
             warmed: OnceLock::new(),
         }))
@@ -278,19 +322,57 @@ impl Environment {
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
-    /// Kills the whole process group and frees the environment's resources.
+    /// Kills the environment's processes and frees its resources. Contained, killing the
+    /// process the engine spawned ends the namespace's init, and with it every process inside.
     pub fn kill(&self) {
         if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         }
         self.server.abort();
-        let _ = std::fs::remove_dir_all(&self.tmp_dir);
+        if let Some(dir) = &self.tmp_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
 impl Drop for Environment {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// CloudWatch's cap on one log event (256 KB): a longer line becomes several events, so what a
+/// function prints never makes the engine hold more than this per output stream.
+pub const MAX_LOG_EVENT: usize = 256 * 1024;
+
+/// Reads `output` line by line (without the `\n` or `\r\n`), cutting lines longer than
+/// [`MAX_LOG_EVENT`], until it ends.
+async fn read_log_lines(output: impl AsyncRead + Unpin, mut each: impl FnMut(String)) {
+    let mut reader = BufReader::with_capacity(64 * 1024, output);
+    let mut line = Vec::new();
+    let mut emit = |line: &mut Vec<u8>| {
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        each(String::from_utf8_lossy(line).into_owned());
+        line.clear();
+    };
+    loop {
+        let buf = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(buf) => buf,
+        };
+        let room = MAX_LOG_EVENT - line.len();
+        let newline = buf.iter().take(room).position(|b| *b == b'\n');
+        let take = newline.unwrap_or_else(|| buf.len().min(room));
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take + usize::from(newline.is_some()));
+        if newline.is_some() || line.len() == MAX_LOG_EVENT {
+            emit(&mut line);
+        }
+    }
+    if !line.is_empty() {
+        emit(&mut line);
     }
 }
 
@@ -314,146 +396,22 @@ const RUNTIME_DIR: &str = "/var/runtime";
 pub const OFFICIAL_PYTHON_CLIENT: &str = "awslambdaric";
 pub const OFFICIAL_NODE_CLIENT: &str = "aws-lambda-ric";
 
-/// How environments are kept apart from each other and from the host.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Isolation {
-    /// The unprivileged user functions run as, when the engine runs as root.
-    pub run_as: Option<(u32, u32)>,
-    /// Each environment gets its own mount namespace (`/var/task`, `/var/runtime`, a private
-    /// `/tmp`). Needs root; without it functions share the host's `/tmp` and get a private `TMPDIR`.
-    pub private_mounts: bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Isolation {
-    /// What this process can do: checked once, by starting a throwaway child the way environments
-    /// are started.
-    pub fn detect(data_dir: &Path) -> Self {
-        let run_as = unprivileged_user(data_dir);
-        let private_mounts = is_root() && probe_private_mounts(data_dir, run_as);
-        Self { run_as, private_mounts }
+    async fn lines_of(bytes: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        read_log_lines(bytes, |line| lines.push(line)).await;
+        lines
     }
-}
 
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt as _;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
-fn probe_private_mounts(data_dir: &Path, run_as: Option<(u32, u32)>) -> bool {
-    let probe = || -> std::io::Result<()> {
-        std::fs::create_dir_all(TASK_ROOT)?;
-        std::fs::create_dir_all(RUNTIME_DIR)?;
-        let mounts = Mounts::new(data_dir, data_dir, None, &std::env::temp_dir())?;
-        let mut command = std::process::Command::new("true");
-        enter_namespace_at_exec(&mut command, mounts, run_as);
-        let status = command.status()?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(std::io::Error::other(format!("the probe ended with {status}")))
-        }
-    };
-    probe()
-        .inspect_err(|error| {
-            tracing::warn!(%error, "environments share the host's /tmp: no private mount namespaces");
-        })
-        .is_ok()
-}
-
-/// The host paths bound into an environment's mount namespace, prepared before the fork:
-/// (source, target, writable), in order.
-#[derive(Debug)]
-struct Mounts {
-    binds: Vec<(CString, CString, bool)>,
-}
-
-impl Mounts {
-    /// The code, the runtime clients, AWS's runtime client if one is used, and `/tmp` last: the
-    /// others may live under the host's `/tmp`.
-    fn new(
-        task_root: &Path,
-        runtime_dir: &Path,
-        official_client: Option<(&Path, &Path)>,
-        tmp_dir: &Path,
-    ) -> std::io::Result<Self> {
-        use std::os::unix::ffi::OsStrExt as _;
-        let c =
-            |path: &Path| CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other);
-        let mut binds = vec![
-            (c(task_root)?, c(Path::new(TASK_ROOT))?, false),
-            (c(runtime_dir)?, c(Path::new(RUNTIME_DIR))?, false),
-        ];
-        if let Some((source, target)) = official_client {
-            binds.push((c(source)?, c(target)?, false));
-        }
-        binds.push((c(tmp_dir)?, c(Path::new("/tmp"))?, true));
-        Ok(Self { binds })
+    #[tokio::test]
+    async fn log_lines_are_split_and_capped_at_cloudwatchs_event_size() {
+        assert_eq!(lines_of(b"one\ntwo\r\n\nlast").await, ["one", "two", "", "last"]);
+        let long = vec![b'A'; MAX_LOG_EVENT * 2 + 10];
+        let lines = lines_of(&[long.as_slice(), b"\nnext\n"].concat()).await;
+        let sizes: Vec<usize> = lines.iter().map(String::len).collect();
+        assert_eq!(sizes, [MAX_LOG_EVENT, MAX_LOG_EVENT, 10, 4]);
     }
-}
-
-/// Makes the child enter its own mount namespace between fork and exec, then drop to `run_as`.
-#[expect(unsafe_code, reason = "pre_exec is the only way to act in the child before exec")]
-fn enter_namespace_at_exec(
-    command: &mut std::process::Command,
-    mounts: Mounts,
-    run_as: Option<(u32, u32)>,
-) {
-    use std::os::unix::process::CommandExt as _;
-    // SAFETY: the closure runs in the forked child and only makes system calls (unshare, mount,
-    // chdir, setgroups, setgid, setuid) on memory prepared before the fork: it neither allocates
-    // nor takes locks.
-    unsafe {
-        command.pre_exec(move || enter_namespace(&mounts, run_as));
-    }
-}
-
-fn enter_namespace(mounts: &Mounts, run_as: Option<(u32, u32)>) -> std::io::Result<()> {
-    use nix::mount::{MsFlags, mount};
-    use nix::unistd::{Gid, Uid, chdir, setgid, setgroups, setuid};
-    const NONE: Option<&CStr> = None;
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)?;
-    // Nothing mounted here may leak back to the host.
-    mount(NONE, c"/", NONE, MsFlags::MS_REC | MsFlags::MS_PRIVATE, NONE)?;
-    for (source, target, writable) in &mounts.binds {
-        let (source, target) = (source.as_c_str(), target.as_c_str());
-        mount(Some(source), target, NONE, MsFlags::MS_BIND | MsFlags::MS_REC, NONE)?;
-        if !writable {
-            let read_only = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
-            mount(NONE, target, NONE, read_only, NONE)?;
-        }
-    }
-    chdir(TASK_ROOT)?;
-    if let Some((uid, gid)) = run_as {
-        setgroups(&[])?;
-        setgid(Gid::from_raw(gid))?;
-        setuid(Uid::from_raw(uid))?;
-    }
-    Ok(())
-}
-
-/// The unprivileged user functions run as when the engine runs as root: `nobody`, if the data dir
-/// is reachable by others (every ancestor searchable); else `None`, with a warning, since a
-/// function that cannot read its own code is worse than one that runs as root.
-fn unprivileged_user(data_dir: &Path) -> Option<(u32, u32)> {
-    use std::os::unix::fs::MetadataExt as _;
-    if !is_root() {
-        return None;
-    }
-    let searchable =
-        data_dir.ancestors().all(|dir| std::fs::metadata(dir).is_ok_and(|m| m.mode() & 0o001 != 0));
-    if !searchable {
-        tracing::warn!(
-            data_dir = %data_dir.display(),
-            "running functions as root: the data dir is not reachable by other users (use a data dir outside a private home)"
-        );
-        return None;
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let nobody = passwd.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        (fields.first() == Some(&"nobody") && fields.len() > 3)
-            .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
-            .flatten()
-    });
-    Some(nobody.unwrap_or((65534, 65534)))
 }

@@ -10,13 +10,77 @@ use tokio::sync::RwLock;
 use crate::error::{LambdaError, Result};
 use crate::model::{FunctionName, Settings};
 
-/// Writes `value` as JSON to `path` atomically (a staging file, then a rename), so a crash never
-/// leaves a half-written record. Shared by every on-disk record of the engine.
+/// Writes `value` as JSON to `path` durably: a staging file (readable by the engine's user only),
+/// fsynced, renamed over the record, then the directory fsynced, so neither a crash nor a power
+/// loss leaves a half-written or lost record. Shared by every on-disk record of the engine.
 pub(crate) async fn write_json(path: &std::path::Path, value: &impl Serialize) -> Result<()> {
-    let staging = path.with_extension("json.tmp");
     let text = serde_json::to_vec_pretty(value).map_err(LambdaError::service)?;
-    tokio::fs::write(&staging, text).await.map_err(LambdaError::service)?;
-    tokio::fs::rename(&staging, path).await.map_err(LambdaError::service)
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || write_durably(&path, &text))
+        .await
+        .map_err(LambdaError::service)?
+        .map_err(LambdaError::service)
+}
+
+/// [`write_json`]'s blocking part, for records written outside async code too.
+pub(crate) fn write_durably(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let staging = path.with_extension("json.tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&staging)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&staging, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Every `*.json` record under `dir`, parsed. One that cannot be read is set aside as
+/// `<name>.corrupt` with a warning, so one bad file never keeps the engine from starting.
+pub(crate) fn load_json_dir<T: serde::de::DeserializeOwned>(
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<T>> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut records = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            match read_json(&path) {
+                Ok(record) => records.push(record),
+                Err(error) => set_aside(&path, &error),
+            }
+        }
+    }
+    Ok(records)
+}
+
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> anyhow::Result<T> {
+    let text = std::fs::read(path)?;
+    Ok(serde_json::from_slice(&text)?)
+}
+
+/// Moves an unreadable record out of the way, keeping it for a person to look at.
+pub(crate) fn set_aside(path: &std::path::Path, error: &anyhow::Error) {
+    let aside = path.with_extension("corrupt");
+    tracing::warn!(
+        record = %path.display(),
+        set_aside = %aside.display(),
+        error = %format!("{error:#}"),
+        "an unreadable engine record was set aside; the engine starts without it"
+    );
+    if let Err(error) = std::fs::rename(path, &aside) {
+        tracing::error!(record = %path.display(), %error, "could not set the unreadable record aside");
+    }
 }
 
 /// A function as the engine keeps it.
@@ -107,20 +171,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// Loads every stored function.
+    /// Loads every stored function (setting aside any it cannot read).
     pub fn open(dir: PathBuf) -> anyhow::Result<Self> {
-        use anyhow::Context as _;
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut functions = BTreeMap::new();
-        for entry in std::fs::read_dir(&dir)? {
-            let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                let text = std::fs::read_to_string(&path)?;
-                let function: Function = serde_json::from_str(&text)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                functions.insert(function.name.clone(), function);
-            }
-        }
+        let functions = load_json_dir::<Function>(&dir)?
+            .into_iter()
+            .map(|function| (function.name.clone(), function))
+            .collect();
         Ok(Self { dir, functions: RwLock::new(functions) })
     }
 

@@ -613,3 +613,128 @@ async fn streamed_responses_arrive_as_they_are_written() {
     assert_eq!(failed.error_code(), Some("RangeError"), "{failed:?}");
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
+
+/// The review's C3: a page anywhere on the web sends "simple" requests (no preflight) to the
+/// engine; with a foreign `Host` (DNS rebinding) it would also read the answers. None is served,
+/// and nothing is created or run.
+#[tokio::test]
+async fn web_pages_and_foreign_hosts_cannot_drive_the_engine() {
+    let engine = common::start_in(common::temp_dir(), |_| {}).await;
+    engine
+        .python_function("target", "lambda_function.py", LAB, "lambda_function.lambda_handler")
+        .await;
+    let create = json!({
+        "FunctionName": "planted", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
+        "Role": "arn:aws:iam::000000000000:role/lambda-role",
+        "Code": { "ZipFile": common::zip_of(&[("lambda_function.py", LAB)]) },
+    });
+    let refused = |response: reqwest::Response| async move {
+        let status = response.status();
+        let kind = response.headers().get("x-amzn-errortype").cloned();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(kind.as_ref().and_then(|v| v.to_str().ok()), Some("AccessDeniedException"));
+        body
+    };
+    let post = |path: &str| engine.client.post(format!("{}{path}", engine.base));
+    // fetch(url, {mode: 'no-cors', method: 'POST', body: JSON}) from another site.
+    refused(
+        post("/2015-03-31/functions")
+            .header("content-type", "text/plain;charset=UTF-8")
+            .header("origin", "http://evil.example")
+            .body(create.to_string())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    refused(
+        post("/2015-03-31/functions/target/invocations")
+            .header("content-type", "text/plain;charset=UTF-8")
+            .header("origin", "http://evil.example")
+            .body("{}")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    // The same with no Origin but a browser's fetch metadata, and a form post to IAM.
+    refused(
+        post("/2015-03-31/functions/target/invocations")
+            .header("sec-fetch-site", "cross-site")
+            .body("{}")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    refused(
+        post("/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", "http://evil.example")
+            .body("Action=CreateRole&Version=2010-05-08&RoleName=planted&AssumeRolePolicyDocument=%7B%7D")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    // text/plain without an Origin: not a JSON API's content type either.
+    let body = refused(
+        post("/2015-03-31/functions")
+            .header("content-type", "text/plain")
+            .body(create.to_string())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert!(body.contains("application/json"), "says what to send: {body}");
+    // DNS rebinding: evil.example resolves to 127.0.0.1, the browser sends its own Host.
+    let body = refused(
+        engine
+            .client
+            .get(format!("{}/2015-03-31/functions", engine.base))
+            .header("host", "evil.example")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert!(body.contains("evil.example"), "{body}");
+    // Nothing was created or run; real clients still are served.
+    let planted =
+        engine.call(reqwest::Method::GET, "/2015-03-31/functions/planted", Value::Null).await;
+    assert_eq!(planted.status(), StatusCode::NOT_FOUND);
+    let logs = engine.data_dir.join("logs");
+    let ran = std::fs::read_dir(&logs).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(ran, 0, "the target never ran");
+    let invoked = post("/2015-03-31/functions/target/invocations")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(invoked.status(), StatusCode::OK);
+}
+
+/// The review's H4: browsers send the console's session cookie (set for 127.0.0.1:3000) to the
+/// engine's port too; a Function URL's function never sees it, other cookies it does.
+#[tokio::test]
+async fn a_function_url_never_receives_the_consoles_session_cookie() {
+    let engine = common::start_in(common::temp_dir(), |_| {}).await;
+    engine.python_function("echo", "echo.py", ECHO, "echo.handler").await;
+    let (_, id) = engine.public_url("echo", None, Value::Null).await;
+    let response = engine
+        .url_request(reqwest::Method::GET, &id, "/")
+        .header("cookie", "lambdaport.sid=s3cret; theme=dark")
+        .header("cookie", "__Host-lambdaport.sid=s3cret2")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body = response.text().await.expect("body");
+    assert!(!body.contains("s3cret"), "{body}");
+    let event: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(event["event"]["cookies"], json!(["theme=dark"]));
+    assert_eq!(event["event"]["headers"]["cookie"], json!("theme=dark"));
+}

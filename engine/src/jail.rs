@@ -1,0 +1,866 @@
+//! Containment of a function's processes, whoever started the engine.
+//!
+//! Each execution environment gets its own mount, pid, network, IPC and UTS namespaces (and, when
+//! the engine is not root, its own user namespace, so no privilege is needed):
+//! - its root is a fresh tmpfs holding only the system's `/usr` and a few files of `/etc`, all
+//!   read-only, its code read-only at `/var/task`, the runtime clients at `/var/runtime`, a `/tmp`
+//!   of its own capped at the function's `EphemeralStorage`, its own `/proc` and a minimal `/dev`:
+//!   the data dir, other functions, home directories and the engine's `/proc` are not there;
+//! - its network namespace has only a loopback with its own Runtime API on `127.0.0.1:9001`, as on
+//!   Lambda: the host's loopback services (console, engine API, Postgres) and the cloud metadata
+//!   service cannot be reached;
+//! - it runs as an unprivileged user: a uid of its own per function when the engine is root, else
+//!   the engine's uid seen through a user namespace (uid 993 inside, as Lambda's `sbx_user1051`),
+//!   with no capabilities, `no_new_privs`, and limits on processes, open files and file sizes;
+//! - the runtime is pid 2 under an init (pid 1) that lives only to reap; killing the environment
+//!   kills that init, and with it every process of the namespace, `setsid` or not.
+//!
+//! The process tree: the engine spawns `outer` (in the engine's namespaces: the pid the engine
+//! waits on and kills), which unshares and forks `init` (pid 1 of the new pid namespace, which
+//! builds the root and reaps), which forks the runtime. `outer` and `init` are copies of the engine
+//! that never exec: they close every inherited descriptor, refuse to be read through `/proc`
+//! (not dumpable) and die with their parent. The runtime's Runtime API listener is created inside
+//! the new network namespace and passed back to the engine over a socket, together with the
+//! runtime's pid as the engine sees it.
+//!
+//! Everything the children do between fork and exec is system calls on memory prepared before
+//! the fork: no allocation, no locks.
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{AsRawFd as _, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt as _;
+use std::path::Path;
+
+use nix::libc::{self, c_int, c_ulong};
+
+/// Where a contained runtime finds its Runtime API, as on Lambda.
+pub const RUNTIME_API: &str = "127.0.0.1:9001";
+const RUNTIME_API_PORT: u16 = 9001;
+/// The function's uid and gid inside a user namespace: Lambda's `sbx_user1051`.
+const SANDBOX_UID: u32 = 993;
+const SANDBOX_GID: u32 = 990;
+/// Uids given to functions when the engine is root: one per function, far above real accounts
+/// and subordinate-uid ranges.
+const FUNCTION_UID_BASE: u32 = 1_500_000_000;
+const FUNCTION_UID_RANGE: u32 = 500_000_000;
+/// Lambda's limits on processes and open files.
+const MAX_PROCESSES: u64 = 1024;
+const MAX_OPEN_FILES: u64 = 1024;
+
+/// How this engine contains functions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Containment {
+    /// Functions run contained (see the module's documentation).
+    Contained(Identity),
+    /// The operator chose `--insecure-no-sandbox`: functions run as child processes of the
+    /// engine's user, with the host's filesystem and network.
+    Insecure,
+    /// This machine cannot contain functions, and the engine was not told to run them anyway: it
+    /// refuses to run code, saying why.
+    Unavailable(String),
+}
+
+impl Containment {
+    /// One line for logs and the console's Admin page.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Contained(Identity::Root) => "contained: namespaces, a uid per function".into(),
+            Self::Contained(Identity::UserNamespace { .. }) => {
+                "contained: namespaces, in a user namespace of the engine's user".into()
+            }
+            Self::Insecure => {
+                "NOT contained (--insecure-no-sandbox): functions run as the engine's user".into()
+            }
+            Self::Unavailable(reason) => format!("unavailable: {reason}"),
+        }
+    }
+}
+
+/// Who the contained process is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// The engine is root: each function runs as a uid of its own.
+    Root,
+    /// The engine is an ordinary user: a user namespace maps the function's uid (993) to the
+    /// engine's, without privilege. The namespaces, not the uid, keep it from the engine's files.
+    UserNamespace { uid: u32, gid: u32 },
+}
+
+impl Identity {
+    /// This process's.
+    pub fn current() -> Self {
+        let (uid, gid) = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
+        if uid == 0 { Self::Root } else { Self::UserNamespace { uid, gid } }
+    }
+}
+
+/// The uid a function runs as when the engine is root: stable per function name.
+pub fn function_uid(function_arn: &str) -> u32 {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = function_arn
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    FUNCTION_UID_BASE + u32::try_from(hash % u64::from(FUNCTION_UID_RANGE)).expect("in range")
+}
+
+/// What an environment's root holds.
+#[derive(Debug)]
+pub struct Layout<'a> {
+    /// An empty directory of the engine's to build the new root on (in a private mount
+    /// namespace: every environment mounts over the same one).
+    pub mount_point: &'a Path,
+    pub task_root: &'a Path,
+    pub runtime_dir: &'a Path,
+    /// AWS's runtime client, when used: (its directory, where it appears inside).
+    pub official_client: Option<(&'a Path, &'a Path)>,
+    /// The size of `/tmp`, in MB (the function's `EphemeralStorage`).
+    pub tmp_mb: u32,
+    /// The function's uid when the engine is root (see [`function_uid`]).
+    pub uid: u32,
+}
+
+/// A prepared containment: applied to a command before it is spawned, then asked for what the
+/// contained runtime handed back.
+#[derive(Debug)]
+pub struct Jail {
+    engine_end: OwnedFd,
+}
+
+/// What a contained runtime handed back once it was started.
+#[derive(Debug)]
+pub struct Started {
+    /// Listening on `127.0.0.1:9001` inside the environment's network namespace.
+    pub runtime_api: std::net::TcpListener,
+    /// The runtime's pid as the engine sees it.
+    pub runtime_pid: u32,
+}
+
+impl Jail {
+    /// Makes `command` start contained by `identity` with `layout`. `command`'s program and
+    /// current dir are looked up inside the new root.
+    pub fn apply(
+        command: &mut std::process::Command,
+        identity: Identity,
+        layout: &Layout<'_>,
+    ) -> io::Result<Self> {
+        let (engine_end, child_end) = seqpacket_pair()?;
+        set_int_option(engine_end.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PASSCRED, 1)?;
+        let plan = Plan::new(identity, layout, child_end)?;
+        sys::contain_at_exec(command, plan);
+        Ok(Self { engine_end })
+    }
+
+    /// After a successful spawn: the Runtime API listener and the runtime's pid, which the
+    /// runtime sent before it exec'd.
+    pub fn started(self) -> io::Result<Started> {
+        let (listener, runtime_pid) = receive_listener(self.engine_end.as_raw_fd())?;
+        let runtime_api = std::net::TcpListener::from(listener);
+        runtime_api.set_nonblocking(true)?;
+        Ok(Started { runtime_api, runtime_pid })
+    }
+}
+
+/// Checks that this machine can contain functions by starting `true` the way environments are
+/// started.
+pub fn probe(identity: Identity, mount_point: &Path, runtime_dir: &Path) -> Result<(), String> {
+    let layout = Layout {
+        mount_point,
+        task_root: runtime_dir,
+        runtime_dir,
+        official_client: None,
+        tmp_mb: 1,
+        uid: function_uid("probe"),
+    };
+    let mut command = std::process::Command::new("/usr/bin/true");
+    command.env_clear().stdin(std::process::Stdio::null());
+    let jail = Jail::apply(&mut command, identity, &layout).map_err(|e| e.to_string())?;
+    let status = command.status().map_err(|e| format!("starting a contained process: {e}"))?;
+    jail.started().map_err(|e| format!("the contained process's Runtime API: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("a contained `true` ended with {status}")) }
+}
+
+// ---- The plan: everything the children need, prepared before the fork ----
+
+#[derive(Debug)]
+enum Step {
+    Mkdir(CString),
+    /// An empty file to mount a file on.
+    Touch(CString),
+    Symlink {
+        target: CString,
+        link: CString,
+    },
+    Write {
+        path: CString,
+        contents: Vec<u8>,
+    },
+    /// A bind mount; `remount` is the flags it is made read-only with (the source's own
+    /// nosuid/nodev/noexec/atime flags kept, since a user namespace may not clear them).
+    Bind {
+        source: CString,
+        target: CString,
+        remount: Option<c_ulong>,
+    },
+    Mount {
+        fstype: &'static CStr,
+        target: CString,
+        flags: c_ulong,
+        data: CString,
+    },
+    /// Makes the root itself read-only once built.
+    RemountReadOnly {
+        target: CString,
+        flags: c_ulong,
+    },
+}
+
+#[derive(Debug)]
+struct Plan {
+    identity: Identity,
+    /// Written to `/proc/self/{setgroups,uid_map,gid_map}` in a user namespace.
+    uid_map: Vec<u8>,
+    gid_map: Vec<u8>,
+    mount_point: CString,
+    steps: Vec<Step>,
+    uid: u32,
+    gid: u32,
+    file_size_limit: u64,
+    child_end: OwnedFd,
+    engine_pid: libc::pid_t,
+}
+
+impl Plan {
+    fn new(identity: Identity, layout: &Layout<'_>, child_end: OwnedFd) -> io::Result<Self> {
+        let root = layout.mount_point;
+        let inside = |path: &str| c(&root.join(path.trim_start_matches('/')));
+        let mut steps = vec![Step::Mount {
+            fstype: c"tmpfs",
+            target: c(root)?,
+            flags: libc::MS_NOSUID | libc::MS_NODEV,
+            data: CString::from(c"mode=0755,size=1m"),
+        }];
+        for dir in ["etc", "var", "var/task", "var/runtime", "tmp", "proc", "dev", "usr"] {
+            steps.push(Step::Mkdir(inside(dir)?));
+        }
+        steps.push(bind_read_only(Path::new("/usr"), inside("usr")?)?);
+        // Merged-/usr systems link these into /usr; others have them as directories.
+        for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
+            let host = Path::new("/").join(top);
+            match std::fs::symlink_metadata(&host) {
+                Ok(meta) if meta.file_type().is_symlink() => steps.push(Step::Symlink {
+                    target: c(&std::fs::read_link(&host)?)?,
+                    link: inside(top)?,
+                }),
+                Ok(meta) if meta.is_dir() => {
+                    steps.push(Step::Mkdir(inside(top)?));
+                    steps.push(bind_read_only(&host, inside(top)?)?);
+                }
+                _ => {}
+            }
+        }
+        // From the host's /etc only what programs need to resolve names, verify TLS and load
+        // libraries: no configuration of the host's services, no accounts.
+        for name in ETC_SHARED {
+            let host = Path::new("/etc").join(name);
+            let Ok(meta) = std::fs::metadata(&host) else { continue };
+            let target = inside(&format!("etc/{name}"))?;
+            steps.push(if meta.is_dir() {
+                Step::Mkdir(target.clone())
+            } else {
+                Step::Touch(target.clone())
+            });
+            steps.push(bind_read_only(&host, target)?);
+        }
+        let (uid, gid) = match identity {
+            Identity::Root => (layout.uid, layout.uid),
+            Identity::UserNamespace { .. } => (SANDBOX_UID, SANDBOX_GID),
+        };
+        steps.push(Step::Write {
+            path: inside("etc/passwd")?,
+            contents: format!(
+                "root:x:0:0:root:/root:/sbin/nologin\nsbx_user1051:x:{uid}:{gid}::/tmp:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"
+            )
+            .into_bytes(),
+        });
+        steps.push(Step::Write {
+            path: inside("etc/group")?,
+            contents: format!("root:x:0:\nsbx_user1051:x:{gid}:\nnogroup:x:65534:\n").into_bytes(),
+        });
+        steps.push(bind_read_only(layout.task_root, inside("var/task")?)?);
+        steps.push(bind_read_only(layout.runtime_dir, inside("var/runtime")?)?);
+        if let Some((source, seen)) = layout.official_client {
+            let target = c(&root.join(seen.strip_prefix("/").unwrap_or(seen)))?;
+            steps.push(bind_read_only(source, target)?);
+        }
+        steps.push(Step::Mount {
+            fstype: c"tmpfs",
+            target: inside("tmp")?,
+            flags: libc::MS_NOSUID | libc::MS_NODEV,
+            data: CString::new(format!("mode=1777,size={}m", layout.tmp_mb.max(1)))?,
+        });
+        steps.push(Step::Mount {
+            fstype: c"proc",
+            target: inside("proc")?,
+            flags: libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            data: CString::default(),
+        });
+        steps.push(Step::Mount {
+            fstype: c"tmpfs",
+            target: inside("dev")?,
+            flags: libc::MS_NOSUID | libc::MS_NOEXEC,
+            data: CString::from(c"mode=0755,size=64k"),
+        });
+        for device in ["null", "zero", "full", "random", "urandom", "tty"] {
+            let host = Path::new("/dev").join(device);
+            if host.exists() {
+                steps.push(Step::Touch(inside(&format!("dev/{device}"))?));
+                steps.push(Step::Bind {
+                    source: c(&host)?,
+                    target: inside(&format!("dev/{device}"))?,
+                    remount: None,
+                });
+            }
+        }
+        for (name, target) in [
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ] {
+            steps.push(Step::Symlink {
+                target: c(Path::new(target))?,
+                link: inside(&format!("dev/{name}"))?,
+            });
+        }
+        steps.push(Step::RemountReadOnly {
+            target: c(root)?,
+            flags: libc::MS_NOSUID | libc::MS_NODEV,
+        });
+        let (uid_map, gid_map) = match identity {
+            Identity::Root => (Vec::new(), Vec::new()),
+            Identity::UserNamespace { uid: outer_uid, gid: outer_gid } => (
+                format!("{SANDBOX_UID} {outer_uid} 1\n").into_bytes(),
+                format!("{SANDBOX_GID} {outer_gid} 1\n").into_bytes(),
+            ),
+        };
+        Ok(Self {
+            identity,
+            uid_map,
+            gid_map,
+            mount_point: c(root)?,
+            steps,
+            uid,
+            gid,
+            // Above `/tmp`'s size, so filling `/tmp` is "no space left" (what a program
+            // expects), and no file anywhere grows past it.
+            file_size_limit: (u64::from(layout.tmp_mb.max(1)) + 16) * 1024 * 1024,
+            child_end,
+            engine_pid: nix::unistd::getpid().as_raw(),
+        })
+    }
+
+    /// Runs in `outer`, just forked from the engine. Returns only in the runtime's process, to
+    /// exec; `outer` and `init` end in their wait loops.
+    fn contain(&self) -> io::Result<()> {
+        die_with_parent(self.engine_pid)?;
+        // Nothing of the engine's memory may be read through /proc by what runs in here.
+        check(sys::prctl(libc::PR_SET_DUMPABLE, 0))?;
+        let mut flags = libc::CLONE_NEWNS
+            | libc::CLONE_NEWPID
+            | libc::CLONE_NEWNET
+            | libc::CLONE_NEWIPC
+            | libc::CLONE_NEWUTS;
+        if matches!(self.identity, Identity::UserNamespace { .. }) {
+            flags |= libc::CLONE_NEWUSER;
+        }
+        check(sys::unshare(flags))?;
+        if matches!(self.identity, Identity::UserNamespace { .. }) {
+            write_file(c"/proc/self/setgroups", b"deny")?;
+            write_file(c"/proc/self/uid_map", &self.uid_map)?;
+            write_file(c"/proc/self/gid_map", &self.gid_map)?;
+        }
+        let outer = nix::unistd::getpid().as_raw();
+        match check(sys::fork())? {
+            0 => {}
+            init => wait_and_mirror(init, false),
+        }
+        // `init`: pid 1 of the new namespace.
+        die_with_parent(outer)?;
+        check(sys::prctl(libc::PR_SET_DUMPABLE, 0))?;
+        self.build_root()?;
+        loopback_up()?;
+        match check(sys::fork())? {
+            0 => {}
+            runtime => wait_and_mirror(runtime, true),
+        }
+        // The runtime's process, before exec.
+        check(sys::setsid())?;
+        let listener = listen_on_runtime_api()?;
+        send_fd(self.child_end.as_raw_fd(), listener)?;
+        sys::close(listener);
+        sys::close(self.child_end.as_raw_fd());
+        set_limit(libc::RLIMIT_NPROC, MAX_PROCESSES)?;
+        set_limit(libc::RLIMIT_NOFILE, MAX_OPEN_FILES)?;
+        set_limit(libc::RLIMIT_FSIZE, self.file_size_limit)?;
+        set_limit(libc::RLIMIT_CORE, 0)?;
+        if self.identity == Identity::Root {
+            check(sys::setgroups_none())?;
+            check(sys::setresgid(self.gid))?;
+            check(sys::setresuid(self.uid))?;
+        }
+        check(sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1))?;
+        check(sys::chdir(c"/var/task"))?;
+        Ok(())
+    }
+
+    /// Builds the root on the mount point and makes it `/`.
+    fn build_root(&self) -> io::Result<()> {
+        // Nothing mounted here may propagate back to the host.
+        check(sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None))?;
+        for step in &self.steps {
+            match step {
+                Step::Mkdir(path) => match check(sys::mkdir(path)) {
+                    Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+                    other => other.map(drop)?,
+                },
+                Step::Touch(path) => sys::close(check(sys::create(path))?),
+                Step::Symlink { target, link } => check(sys::symlink(target, link)).map(drop)?,
+                Step::Write { path, contents } => {
+                    let fd = check(sys::create(path))?;
+                    let written = sys::write_all(fd, contents);
+                    sys::close(fd);
+                    written?;
+                }
+                Step::Bind { source, target, remount } => {
+                    let flags = libc::MS_BIND | libc::MS_REC;
+                    check(sys::mount(Some(source), target, None, flags, None))?;
+                    if let Some(flags) = remount {
+                        check(sys::mount(None, target, None, *flags, None))?;
+                    }
+                }
+                Step::Mount { fstype, target, flags, data } => {
+                    check(sys::mount(Some(fstype), target, Some(fstype), *flags, Some(data)))?;
+                }
+                Step::RemountReadOnly { target, flags } => {
+                    let flags = libc::MS_REMOUNT | libc::MS_RDONLY | *flags;
+                    check(sys::mount(None, target, None, flags, None))?;
+                }
+            }
+        }
+        // The new root becomes `/`, and the old one is detached: nothing of it stays reachable.
+        check(sys::chdir(&self.mount_point))?;
+        check(sys::pivot_root(c".", c"."))?;
+        check(sys::umount_detach(c"."))?;
+        check(sys::chdir(c"/"))?;
+        Ok(())
+    }
+}
+
+/// Files and directories of the host's `/etc` an environment sees (read-only).
+const ETC_SHARED: &[&str] = &[
+    "resolv.conf",
+    "hosts",
+    "nsswitch.conf",
+    "host.conf",
+    "gai.conf",
+    "localtime",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "alternatives",
+    "mime.types",
+];
+
+fn c(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)
+}
+
+/// A read-only bind of `source`, keeping the flags of the mount it lives on.
+fn bind_read_only(source: &Path, target: CString) -> io::Result<Step> {
+    use nix::sys::statvfs::{FsFlags, statvfs};
+    let fs = statvfs(source).map_err(io::Error::from)?.flags();
+    let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID;
+    for (has, flag) in [
+        (FsFlags::ST_NODEV, libc::MS_NODEV),
+        (FsFlags::ST_NOEXEC, libc::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, libc::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, libc::MS_RELATIME),
+    ] {
+        if fs.contains(has) {
+            flags |= flag;
+        }
+    }
+    Ok(Step::Bind { source: c(source)?, target, remount: Some(flags) })
+}
+
+fn check<T: Copy + PartialOrd + Default>(result: T) -> io::Result<T> {
+    if result < T::default() { Err(io::Error::last_os_error()) } else { Ok(result) }
+}
+
+/// Dies with SIGKILL when the parent does; gives up at once if it already has.
+fn die_with_parent(parent: libc::pid_t) -> io::Result<()> {
+    check(sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong))?;
+    let now = nix::unistd::getppid().as_raw();
+    // In a new pid namespace the parent lives outside it and reads as 0.
+    if now != parent && now != 0 {
+        sys::exit(1);
+    }
+    Ok(())
+}
+
+/// `outer` and `init`: close everything inherited (the engine's descriptors, the write end of
+/// the spawn's error pipe), wait for `child`, and end as it ended. `init` also reaps every orphan
+/// of its namespace, and being pid 1 cannot die of its own signal, so it reports one as 128 + n;
+/// `outer` turns that back into the signal.
+fn wait_and_mirror(child: libc::pid_t, reaper: bool) -> ! {
+    sys::close_from(0);
+    loop {
+        let mut status: c_int = 0;
+        let waited = sys::waitpid(if reaper { -1 } else { child }, &mut status);
+        if waited == child {
+            if libc::WIFSIGNALED(status) {
+                let signal = libc::WTERMSIG(status);
+                if reaper {
+                    sys::exit(128 + signal);
+                }
+                sys::die_of(signal);
+            }
+            let code = libc::WEXITSTATUS(status);
+            if !reaper && (129..=128 + 64).contains(&code) {
+                sys::die_of(code - 128);
+            }
+            sys::exit(code);
+        }
+        if waited < 0 && io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            sys::exit(127);
+        }
+    }
+}
+
+fn loopback_up() -> io::Result<()> {
+    let fd = check(sys::socket(libc::AF_INET, libc::SOCK_DGRAM))?;
+    let result = sys::set_interface_up(fd, c"lo");
+    sys::close(fd);
+    check(result).map(drop)
+}
+
+fn listen_on_runtime_api() -> io::Result<RawFd> {
+    let fd = check(sys::socket(libc::AF_INET, libc::SOCK_STREAM))?;
+    let bound = set_int_option(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)
+        .and_then(|()| check(sys::bind_loopback(fd, RUNTIME_API_PORT)).map(drop))
+        .and_then(|()| check(sys::listen(fd, 128)).map(drop));
+    match bound {
+        Ok(()) => Ok(fd),
+        Err(e) => {
+            sys::close(fd);
+            Err(e)
+        }
+    }
+}
+
+fn set_int_option(fd: RawFd, level: c_int, name: c_int, value: c_int) -> io::Result<()> {
+    check(sys::setsockopt_int(fd, level, name, value)).map(drop)
+}
+
+fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()> {
+    check(sys::setrlimit(resource, value)).map(drop)
+}
+
+fn write_file(path: &CStr, contents: &[u8]) -> io::Result<()> {
+    let fd = check(sys::open_write(path))?;
+    let written = sys::write_all(fd, contents);
+    sys::close(fd);
+    written
+}
+
+fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    check(sys::socketpair_seqpacket(&mut fds))?;
+    Ok(sys::own_pair(fds))
+}
+
+fn send_fd(socket: RawFd, fd: RawFd) -> io::Result<()> {
+    check(sys::send_fd(socket, fd)).map(drop)
+}
+
+/// Receives the listener and the sender's pid (as this process sees it).
+fn receive_listener(socket: RawFd) -> io::Result<(OwnedFd, u32)> {
+    let (fd, pid) = sys::receive_fd(socket)?;
+    let fd = fd.ok_or_else(|| io::Error::other("the runtime sent no Runtime API listener"))?;
+    let pid = u32::try_from(pid).map_err(io::Error::other)?;
+    Ok((fd, pid))
+}
+
+/// The raw system calls, each a thin wrapper over `libc` that neither allocates nor locks.
+#[expect(
+    unsafe_code,
+    reason = "the system calls of the contained children, with no safe wrapper that avoids allocating"
+)]
+mod sys {
+    use std::ffi::CStr;
+    use std::os::fd::{FromRawFd as _, OwnedFd, RawFd};
+
+    use nix::libc::{self, c_int, c_ulong};
+
+    /// Runs [`super::Plan::contain`] in the child between fork and exec.
+    pub(super) fn contain_at_exec(command: &mut std::process::Command, plan: super::Plan) {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: `contain` makes only system calls on memory prepared in `plan` before the
+        // fork; it neither allocates nor takes locks.
+        unsafe {
+            command.pre_exec(move || plan.contain());
+        }
+    }
+    /// Owns the two descriptors `socketpair` just returned.
+    pub fn own_pair(fds: [RawFd; 2]) -> (OwnedFd, OwnedFd) {
+        // SAFETY: both descriptors were just created and are owned here alone.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+    pub fn unshare(flags: c_int) -> c_int {
+        // SAFETY: a plain system call.
+        unsafe { libc::unshare(flags) }
+    }
+    pub fn fork() -> libc::pid_t {
+        // SAFETY: the child only makes system calls on memory prepared before the fork.
+        unsafe { libc::fork() }
+    }
+    pub fn setsid() -> libc::pid_t {
+        // SAFETY: a plain system call.
+        unsafe { libc::setsid() }
+    }
+    pub fn exit(code: c_int) -> ! {
+        // SAFETY: ends the process without running the engine's exit handlers or destructors.
+        unsafe { libc::_exit(code) }
+    }
+    /// Ends the process by `signal`'s default action.
+    pub fn die_of(signal: c_int) -> ! {
+        // SAFETY: plain system calls on stack memory.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            libc::sigaddset(&raw mut set, signal);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut());
+            libc::raise(signal);
+            libc::_exit(128 + signal)
+        }
+    }
+    pub fn close(fd: RawFd) {
+        // SAFETY: the descriptor is owned by this (forked) process and not used again.
+        unsafe { libc::close(fd) };
+    }
+    /// Closes every descriptor from `first` on.
+    pub fn close_from(first: u32) {
+        // SAFETY: a plain system call; nothing in this process uses those descriptors after.
+        unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, 0) };
+    }
+    pub fn waitpid(pid: libc::pid_t, status: &mut c_int) -> libc::pid_t {
+        // SAFETY: `status` is a valid pointer for the call's duration.
+        unsafe { libc::waitpid(pid, status, 0) }
+    }
+    pub fn prctl(option: c_int, arg: c_ulong) -> c_int {
+        // SAFETY: the options used take one integer argument.
+        unsafe { libc::prctl(option, arg, 0 as c_ulong, 0 as c_ulong, 0 as c_ulong) }
+    }
+    pub fn mount(
+        source: Option<&CStr>,
+        target: &CStr,
+        fstype: Option<&CStr>,
+        flags: c_ulong,
+        data: Option<&CStr>,
+    ) -> c_int {
+        let ptr = |s: Option<&CStr>| s.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: NUL-terminated strings or null, valid for the call.
+        unsafe { libc::mount(ptr(source), target.as_ptr(), ptr(fstype), flags, ptr(data).cast()) }
+    }
+    pub fn umount_detach(target: &CStr) -> c_int {
+        // SAFETY: a NUL-terminated string valid for the call.
+        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) }
+    }
+    pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> c_int {
+        // SAFETY: NUL-terminated strings valid for the call.
+        let result =
+            unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) };
+        c_int::try_from(result).unwrap_or(-1)
+    }
+    pub fn chdir(path: &CStr) -> c_int {
+        // SAFETY: a NUL-terminated string valid for the call.
+        unsafe { libc::chdir(path.as_ptr()) }
+    }
+    pub fn mkdir(path: &CStr) -> c_int {
+        // SAFETY: a NUL-terminated string valid for the call.
+        unsafe { libc::mkdir(path.as_ptr(), 0o755) }
+    }
+    pub fn symlink(target: &CStr, link: &CStr) -> c_int {
+        // SAFETY: NUL-terminated strings valid for the call.
+        unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) }
+    }
+    /// Creates (or truncates) a file, never through a link.
+    pub fn create(path: &CStr) -> c_int {
+        let flags =
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+        // SAFETY: a NUL-terminated string valid for the call.
+        unsafe { libc::open(path.as_ptr(), flags, 0o644) }
+    }
+    pub fn open_write(path: &CStr) -> c_int {
+        // SAFETY: a NUL-terminated string valid for the call.
+        unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) }
+    }
+    pub fn write_all(fd: RawFd, mut bytes: &[u8]) -> std::io::Result<()> {
+        while !bytes.is_empty() {
+            // SAFETY: the buffer is valid for its length.
+            let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+            if n < 0 {
+                let error = std::io::Error::last_os_error();
+                if error.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                return Err(error);
+            }
+            bytes = &bytes[usize::try_from(n).unwrap_or(0)..];
+        }
+        Ok(())
+    }
+    pub fn setgroups_none() -> c_int {
+        // SAFETY: an empty list.
+        unsafe { libc::setgroups(0, std::ptr::null()) }
+    }
+    pub fn setresgid(gid: u32) -> c_int {
+        // SAFETY: a plain system call.
+        unsafe { libc::setresgid(gid, gid, gid) }
+    }
+    pub fn setresuid(uid: u32) -> c_int {
+        // SAFETY: a plain system call.
+        unsafe { libc::setresuid(uid, uid, uid) }
+    }
+    pub fn setrlimit(resource: libc::__rlimit_resource_t, value: u64) -> c_int {
+        let limit = libc::rlimit { rlim_cur: value, rlim_max: value };
+        // SAFETY: `limit` is valid for the call.
+        unsafe { libc::setrlimit(resource, &raw const limit) }
+    }
+    pub fn socket(domain: c_int, kind: c_int) -> c_int {
+        // SAFETY: a plain system call.
+        unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, 0) }
+    }
+    pub fn setsockopt_int(fd: RawFd, level: c_int, name: c_int, value: c_int) -> c_int {
+        let size = std::mem::size_of::<c_int>() as libc::socklen_t;
+        // SAFETY: `value` is valid for the call and `size` is its size.
+        unsafe { libc::setsockopt(fd, level, name, (&raw const value).cast(), size) }
+    }
+    pub fn bind_loopback(fd: RawFd, port: u16) -> c_int {
+        // SAFETY: a zeroed sockaddr_in is valid; the fields are then set.
+        let mut address: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        address.sin_family = libc::AF_INET as libc::sa_family_t;
+        address.sin_port = port.to_be();
+        address.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        // SAFETY: `address` is a valid sockaddr_in of `size` bytes.
+        unsafe { libc::bind(fd, (&raw const address).cast(), size) }
+    }
+    pub fn listen(fd: RawFd, backlog: c_int) -> c_int {
+        // SAFETY: a plain system call.
+        unsafe { libc::listen(fd, backlog) }
+    }
+    /// `ioctl(SIOCSIFFLAGS)`: brings the interface up.
+    pub fn set_interface_up(fd: RawFd, name: &CStr) -> c_int {
+        // SAFETY: a zeroed ifreq is valid; the name fits (checked), the flags are then set.
+        unsafe {
+            let mut request: libc::ifreq = std::mem::zeroed();
+            let bytes = name.to_bytes();
+            if bytes.len() >= request.ifr_name.len() {
+                return -1;
+            }
+            for (slot, byte) in request.ifr_name.iter_mut().zip(bytes) {
+                *slot = *byte as libc::c_char;
+            }
+            if libc::ioctl(fd, libc::SIOCGIFFLAGS, &raw mut request) < 0 {
+                return -1;
+            }
+            request.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+            libc::ioctl(fd, libc::SIOCSIFFLAGS, &raw mut request)
+        }
+    }
+    pub fn socketpair_seqpacket(fds: &mut [RawFd; 2]) -> c_int {
+        let kind = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC;
+        // SAFETY: `fds` has room for the two descriptors.
+        unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) }
+    }
+    /// Sends `fd` over a unix socket (one byte of data, the descriptor as SCM_RIGHTS).
+    pub fn send_fd(socket: RawFd, fd: RawFd) -> isize {
+        // A control buffer aligned for cmsghdr, large enough for one descriptor.
+        #[repr(C)]
+        union Control {
+            header: libc::cmsghdr,
+            bytes: [u8; 64],
+        }
+        // SAFETY: every pointer refers to stack memory valid for the call; the CMSG macros are
+        // used within the buffer's declared length.
+        unsafe {
+            let mut data = [0u8; 1];
+            let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: 1 };
+            let mut control: Control = std::mem::zeroed();
+            let space = libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) as usize;
+            let mut message: libc::msghdr = std::mem::zeroed();
+            message.msg_iov = &raw mut iov;
+            message.msg_iovlen = 1;
+            message.msg_control = (&raw mut control).cast();
+            message.msg_controllen = space;
+            let header = libc::CMSG_FIRSTHDR(&raw const message);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<c_int>(), fd);
+            libc::sendmsg(socket, &raw const message, 0)
+        }
+    }
+    /// Receives one message: the descriptor it carries, if any, and the sender's pid.
+    pub fn receive_fd(socket: RawFd) -> std::io::Result<(Option<OwnedFd>, libc::pid_t)> {
+        #[repr(C)]
+        union Control {
+            header: libc::cmsghdr,
+            bytes: [u8; 256],
+        }
+        // SAFETY: as in `send_fd`; the received descriptor is owned by this process alone.
+        unsafe {
+            let mut data = [0u8; 16];
+            let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+            let mut control: Control = std::mem::zeroed();
+            let mut message: libc::msghdr = std::mem::zeroed();
+            message.msg_iov = &raw mut iov;
+            message.msg_iovlen = 1;
+            message.msg_control = (&raw mut control).cast();
+            message.msg_controllen = std::mem::size_of::<Control>();
+            let received = libc::recvmsg(
+                socket,
+                &raw mut message,
+                libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC,
+            );
+            if received < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let (mut fd, mut pid) = (None, -1);
+            let mut header = libc::CMSG_FIRSTHDR(&raw const message);
+            while !header.is_null() {
+                match ((*header).cmsg_level, (*header).cmsg_type) {
+                    (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
+                        let raw = std::ptr::read_unaligned(libc::CMSG_DATA(header).cast::<c_int>());
+                        fd = Some(OwnedFd::from_raw_fd(raw));
+                    }
+                    (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) => {
+                        let creds =
+                            std::ptr::read_unaligned(libc::CMSG_DATA(header).cast::<libc::ucred>());
+                        pid = creds.pid;
+                    }
+                    _ => {}
+                }
+                header = libc::CMSG_NXTHDR(&raw const message, header);
+            }
+            Ok((fd, pid))
+        }
+    }
+}

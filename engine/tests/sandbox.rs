@@ -1,0 +1,256 @@
+//! Hostile handlers against the engine's containment (`engine::jail`), with the engine started
+//! by this test's user (root in CI; `server/tests/sandbox_user.rs` runs the same probe under an
+//! engine started by an ordinary user). Each check is paired with one that shows the host really
+//! has what the function must not reach, so none of them passes by accident.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+mod common;
+
+use common::{Running, temp_dir, zip_of};
+
+const PROBE: &str = include_str!("clients/probe.py");
+
+async fn create(engine: &Running, name: &str, extra: Value) {
+    let mut body = json!({
+        "FunctionName": name,
+        "Runtime": "python3.12",
+        "Role": "arn:aws:iam::000000000000:role/lambda-role",
+        "Handler": "lambda_function.lambda_handler",
+        "Code": { "ZipFile": zip_of(&[("lambda_function.py", PROBE)]) },
+    });
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    let response = engine
+        .client
+        .post(format!("{}/2015-03-31/functions", engine.base))
+        .json(&body)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
+}
+
+async fn invoke(engine: &Running, name: &str, payload: Value) -> (Option<String>, Value) {
+    let response = engine
+        .client
+        .post(format!("{}/2015-03-31/functions/{name}/invocations", engine.base))
+        .header("content-type", "application/json")
+        .body(payload.to_string())
+        .send()
+        .await
+        .expect("invoke");
+    let error = response
+        .headers()
+        .get("x-amz-function-error")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    (error, response.json().await.expect("json"))
+}
+
+fn port_of(base: &str) -> u16 {
+    base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
+}
+
+fn host_can_connect(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1))
+        .is_ok()
+}
+
+#[tokio::test]
+async fn a_probe_handler_reaches_nothing_of_the_host() {
+    let engine = common::start_in(temp_dir(), |_| {}).await;
+    create(&engine, "probe", json!({})).await;
+    let port = port_of(&engine.base);
+    let (error, report) = invoke(
+        &engine,
+        "probe",
+        json!({
+            "data_dir": engine.data_dir.canonicalize().expect("data dir"),
+            "engine_pid": std::process::id(),
+            "engine_port": port,
+        }),
+    )
+    .await;
+    assert_eq!(error, None, "{report}");
+
+    // What the host has, and the function must not reach.
+    let record = engine.data_dir.join("functions/probe.json");
+    assert!(std::fs::read(&record).is_ok(), "the record exists on the host");
+    assert!(host_can_connect(port), "the engine's API is up on the host");
+    assert!(
+        std::fs::read(format!("/proc/{}/environ", std::process::id())).is_ok(),
+        "the engine's environ is readable on the host"
+    );
+
+    let engine_uid = nix::unistd::geteuid().as_raw();
+    assert_ne!(
+        report["uid"],
+        json!(engine_uid),
+        "runs under a uid other than the engine's: {report}"
+    );
+    assert_ne!(report["uid"], json!(0), "never root: {report}");
+    assert_eq!(report["data_dir_visible"], json!(false), "{report}");
+    assert_eq!(report["record_readable"], json!(false), "{report}");
+    assert_eq!(report["engine_environ_readable"], json!(false), "{report}");
+    assert_eq!(report["init_environ_readable"], json!(false), "{report}");
+    assert_eq!(report["engine_api"], json!(false), "{report}");
+    if host_can_connect(5432) {
+        assert_eq!(report["postgres"], json!(false), "Postgres answers the host only: {report}");
+    }
+    assert_eq!(report["runtime_api"], json!("127.0.0.1:9001"), "{report}");
+    assert_eq!(report["code_writable"], json!(false), "{report}");
+    assert_eq!(report["homes"], json!([]), "{report}");
+    assert_eq!(report["tmp_writable"], json!(true), "{report}");
+    let pids = report["pids"].as_array().expect("pids");
+    assert!(
+        pids.len() <= 3 && pids.iter().all(|p| p.as_u64() < Some(10)),
+        "its own processes only: {report}"
+    );
+}
+
+/// The host's processes whose environment names `function` (read as root, or as the same user).
+fn processes_of(function: &str) -> Vec<u32> {
+    let needle = format!("AWS_LAMBDA_FUNCTION_NAME={function}\0");
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        })
+        .collect()
+}
+
+async fn until_none_left(function: &str) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = processes_of(function);
+        if left.is_empty() || Instant::now() > deadline {
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_setsid_child_and_a_fork_loop_are_stopped_at_the_timeout() {
+    let engine = common::start_in(temp_dir(), |_| {}).await;
+    for name in ["escaper", "forker"] {
+        create(&engine, name, json!({ "Timeout": 2 })).await;
+    }
+    let marker = format!("{}.{}", 1000 + std::process::id() % 1000, std::process::id());
+    let started = Instant::now();
+    let (error, body) =
+        invoke(&engine, "escaper", json!({ "action": "setsid", "marker": marker })).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"), "{body}");
+    assert!(body["errorMessage"].as_str().is_some_and(|m| m.contains("timed out")), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(until_none_left("escaper").await, Vec::<u32>::new(), "the setsid child is gone too");
+
+    let invoking = tokio::spawn({
+        let (client, base) = (engine.client.clone(), engine.base.clone());
+        async move {
+            client
+                .post(format!("{base}/2015-03-31/functions/forker/invocations"))
+                .body(json!({ "action": "forks" }).to_string())
+                .send()
+                .await
+                .expect("invoke")
+                .text()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let forked = processes_of("forker").len();
+    assert!(forked > 10, "the loop forked ({forked} processes)");
+    let body = invoking.await.expect("join").expect("body");
+    assert!(body.contains("timed out"), "{body}");
+    assert_eq!(until_none_left("forker").await, Vec::<u32>::new(), "every fork is gone");
+}
+
+#[tokio::test]
+async fn filling_tmp_past_its_size_is_an_error_for_the_function_only() {
+    let engine = common::start_in(temp_dir(), |_| {}).await;
+    create(&engine, "filler", json!({ "Timeout": 30, "EphemeralStorage": { "Size": 512 } })).await;
+    let (error, report) = invoke(&engine, "filler", json!({ "action": "fill_tmp" })).await;
+    assert_eq!(error, None, "{report}");
+    assert_eq!(report["error"], json!("ENOSPC"), "{report}");
+    let written = report["written"].as_u64().expect("written");
+    assert!(written <= 512 << 20, "at most its EphemeralStorage: {report}");
+    assert!(written >= 400 << 20, "most of it: {report}");
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_line_becomes_events_of_at_most_256_kb() {
+    let engine = common::start_in(temp_dir(), |_| {}).await;
+    create(&engine, "shouter", json!({ "Timeout": 30 })).await;
+    let bytes = 10 << 20;
+    let (error, report) =
+        invoke(&engine, "shouter", json!({ "action": "shout", "bytes": bytes })).await;
+    assert_eq!(error, None, "{report}");
+    // The output is read as it comes; give the last chunk a moment to land in the log.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let sizes = loop {
+        let events: Value = engine
+            .client
+            .post(format!("{}/", engine.base))
+            .header("x-amz-target", "Logs_20140328.FilterLogEvents")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(
+                json!({ "logGroupName": "/aws/lambda/shouter", "filterPattern": "AAAA" })
+                    .to_string(),
+            )
+            .send()
+            .await
+            .expect("filter")
+            .json()
+            .await
+            .expect("json");
+        let sizes: Vec<usize> = events["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["message"].as_str().map_or(0, str::len))
+            .collect();
+        if sizes.iter().sum::<usize>() >= bytes || Instant::now() > deadline {
+            break sizes;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(sizes.iter().all(|s| *s <= 256 * 1024), "{sizes:?}");
+    assert!(sizes.iter().sum::<usize>() >= bytes, "nothing lost: {sizes:?}");
+}
+
+#[tokio::test]
+async fn a_truncated_record_is_set_aside_and_the_engine_starts() {
+    let data_dir = temp_dir();
+    let engine = common::start_in(data_dir.clone(), |_| {}).await;
+    create(&engine, "kept", json!({})).await;
+    drop(engine);
+    let record = data_dir.join("functions/broken.json");
+    std::fs::write(&record, b"{\"name\": \"brok").expect("truncated record");
+    std::fs::write(data_dir.join("iam/roles/broken.json"), b"").expect("empty role");
+    let engine = common::start_in(data_dir.clone(), |_| {}).await;
+    let listed: Value = engine
+        .client
+        .get(format!("{}/2015-03-31/functions", engine.base))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let names: Vec<&str> = listed["Functions"]
+        .as_array()
+        .expect("functions")
+        .iter()
+        .filter_map(|f| f["FunctionName"].as_str())
+        .collect();
+    assert_eq!(names, ["kept"]);
+    assert!(!record.exists());
+    assert!(data_dir.join("functions/broken.corrupt").exists(), "kept aside for a person");
+    assert!(data_dir.join("iam/roles/broken.corrupt").exists());
+}
