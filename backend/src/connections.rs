@@ -181,8 +181,18 @@ pub async fn get(pool: &PgPool, connection_id: Uuid) -> Result<Connection> {
 }
 
 /// Makes sure the default connection "Local" points at the embedded engine at `endpoint_url`
-/// (its address can change between starts). Returns its id.
+/// (its address can change between starts), signing with the engine's default key. Returns its id.
 pub async fn ensure_local(pool: &PgPool, endpoint_url: &str, region: &str) -> Result<Uuid> {
+    ensure_local_signed_by(pool, endpoint_url, region, ENGINE_KEY).await
+}
+
+/// [`ensure_local`] for an engine started with its own access keys: Local signs with `key`.
+pub async fn ensure_local_signed_by(
+    pool: &PgPool,
+    endpoint_url: &str,
+    region: &str,
+    key: (&str, &str),
+) -> Result<Uuid> {
     let mut tx = pool.begin().await?;
     let existing = sqlx::query_scalar!(
         "select connection_id from connection where kind = 'engine' and name = 'Local'"
@@ -192,9 +202,13 @@ pub async fn ensure_local(pool: &PgPool, endpoint_url: &str, region: &str) -> Re
     let id = match existing {
         Some(id) => {
             sqlx::query!(
-                "update connection set endpoint_url = $2 where connection_id = $1 and endpoint_url is distinct from $2",
+                "update connection set endpoint_url = $2, access_key_id = $3, secret_access_key = $4
+                 where connection_id = $1
+                   and (endpoint_url, access_key_id, secret_access_key) is distinct from ($2, $3, $4)",
                 id,
-                endpoint_url
+                endpoint_url,
+                key.0,
+                key.1
             )
             .execute(&mut *tx)
             .await?;
@@ -211,8 +225,8 @@ pub async fn ensure_local(pool: &PgPool, endpoint_url: &str, region: &str) -> Re
                  values ('Local', 'engine', $1, array[$2], $3, $4, $5) returning connection_id",
                 endpoint_url,
                 region,
-                ENGINE_KEY.0,
-                ENGINE_KEY.1,
+                key.0,
+                key.1,
                 !has_default
             )
             .fetch_one(&mut *tx)

@@ -364,8 +364,6 @@ impl Plan {
     /// exec; `outer` and `init` end in their wait loops.
     fn contain(&self) -> io::Result<()> {
         die_with_parent(self.engine_pid)?;
-        // Nothing of the engine's memory may be read through /proc by what runs in here.
-        check(sys::prctl(libc::PR_SET_DUMPABLE, 0))?;
         let mut flags = libc::CLONE_NEWNS
             | libc::CLONE_NEWPID
             | libc::CLONE_NEWNET
@@ -380,6 +378,9 @@ impl Plan {
             write_file(c"/proc/self/uid_map", &self.uid_map)?;
             write_file(c"/proc/self/gid_map", &self.gid_map)?;
         }
+        // Nothing of the engine's memory may be read through /proc by what runs in here (only
+        // now: a process that is not dumpable cannot write its own id maps).
+        check(sys::prctl(libc::PR_SET_DUMPABLE, 0))?;
         let outer = nix::unistd::getpid().as_raw();
         match check(sys::fork())? {
             0 => {}

@@ -56,13 +56,44 @@ pub struct EngineArgs {
     /// (`npm install aws-lambda-ric`, then `node_modules/aws-lambda-ric`).
     #[arg(long, env = "LAMBDAPORT_AWS_LAMBDA_RIC")]
     pub aws_lambda_ric: Option<PathBuf>,
+    #[command(flatten)]
+    pub security: EngineSecurityArgs,
+}
+
+/// Who may drive the engine and how functions run: the same flags for `engine` and `serve`.
+#[derive(Clone, Debug, Args)]
+pub struct EngineSecurityArgs {
     /// Access keys the engine accepts SigV4 signatures from (`AWS_IAM` Function URLs and, with
-    /// --require-signature, every API call), as `KEY:SECRET`, comma-separated.
+    /// --require-signature, every API call), as `KEY:SECRET`, comma-separated. The console's
+    /// Local connection signs with the first.
     #[arg(long, env = "LAMBDAPORT_ACCESS_KEYS", default_value = "test:test", value_delimiter = ',', value_parser = parse_access_key)]
     pub access_keys: Vec<(String, String)>,
     /// Refuse unsigned or wrongly signed API calls, as AWS does.
     #[arg(long, env = "LAMBDAPORT_REQUIRE_SIGNATURE")]
     pub require_signature: bool,
+    /// Also answer requests for this host name (behind a proxy or in a container network);
+    /// loopback names and `*.lambda-url.<region>.localhost` are always served. Repeatable.
+    #[arg(long = "allow-host", env = "LAMBDAPORT_ALLOW_HOSTS", value_delimiter = ',')]
+    pub allow_hosts: Vec<String>,
+    /// Let web pages from this origin (`http://localhost:5173`) call the engine's API; any other
+    /// page is refused. Repeatable.
+    #[arg(long = "allow-origin", env = "LAMBDAPORT_ALLOW_ORIGINS", value_delimiter = ',')]
+    pub allow_origins: Vec<String>,
+    /// Run functions uncontained, as this process's user with its files and network, where this
+    /// machine cannot contain them (see SECURITY.md). Without it such an engine runs no code.
+    #[arg(long, env = "LAMBDAPORT_INSECURE_NO_SANDBOX")]
+    pub insecure_no_sandbox: bool,
+}
+
+impl EngineSecurityArgs {
+    /// Applies these settings to an engine's configuration.
+    pub fn apply(self, config: &mut engine::EngineConfig) {
+        config.credentials = self.access_keys;
+        config.require_signature = self.require_signature;
+        config.allowed_hosts = self.allow_hosts;
+        config.allowed_origins = self.allow_origins;
+        config.insecure_no_sandbox = self.insecure_no_sandbox;
+    }
 }
 
 fn parse_access_key(text: &str) -> Result<(String, String), String> {
@@ -125,6 +156,8 @@ pub struct ServeArgs {
     /// Do not start the embedded engine.
     #[arg(long, env = "LAMBDAPORT_NO_ENGINE")]
     pub no_engine: bool,
+    #[command(flatten)]
+    pub engine: EngineSecurityArgs,
     /// How often every connection is reconciled with its cloud, in seconds (0 = only on demand).
     #[arg(long, env = "LAMBDAPORT_SYNC_INTERVAL_SECS", default_value_t = 300)]
     pub sync_interval_secs: u64,

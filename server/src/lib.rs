@@ -112,8 +112,7 @@ async fn run_engine(args: EngineArgs) -> anyhow::Result<()> {
     let (engine, listener) = open_engine(args.listen, &args.data_dir, |config| {
         config.awslambdaric = args.awslambdaric;
         config.aws_lambda_ric = args.aws_lambda_ric;
-        config.credentials = args.access_keys;
-        config.require_signature = args.require_signature;
+        args.security.apply(config);
     })
     .await?;
     println!("  Lambdaport engine: a Lambda endpoint at http://{}", listener.local_addr()?);
@@ -152,16 +151,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     } else {
         let data_dir = args.database.data_dir.join("engine");
-        let (engine, listener) = open_engine(args.engine_listen, &data_dir, |_| {}).await?;
+        let security = args.engine.clone();
+        let (engine, listener) =
+            open_engine(args.engine_listen, &data_dir, |config| security.apply(config)).await?;
         let addr = listener.local_addr()?;
         Some((addr, engine.serve_on_own_thread(listener.into_std()?, until_stopped())?))
     };
     let engine_addr = engine.as_ref().map(|(addr, _)| *addr);
     with_database(&args.database.clone(), |pool| async move {
         if let Some(addr) = engine_addr {
-            backend::connections::ensure_local(&pool, &format!("http://{addr}"), "us-east-1")
-                .await
-                .context("registering the embedded engine as the Local connection")?;
+            let (key, secret) = args
+                .engine
+                .access_keys
+                .first()
+                .map(|(k, s)| (k.as_str(), s.as_str()))
+                .unwrap_or(("test", "test"));
+            backend::connections::ensure_local_signed_by(
+                &pool,
+                &format!("http://{addr}"),
+                "us-east-1",
+                (key, secret),
+            )
+            .await
+            .context("registering the embedded engine as the Local connection")?;
         }
         if args.sync_interval_secs > 0 {
             tokio::spawn(reconcile_continuously(
