@@ -49,7 +49,13 @@ const MISMATCH: &str = "The request signature we calculated does not match the s
 const MALFORMED: &str =
     "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.";
 const EXPIRED: &str =
-    "Signature expired: the request time is more than 15 minutes from the server's time.";
+    "Signature expired: the request time is more than 5 minutes from the server's time.";
+const HOST_UNSIGNED: &str = "'Host' and 'X-Amz-Date' must be among the signed headers.";
+const BODY_MISMATCH: &str =
+    "The provided 'x-amz-content-sha256' header does not match what was computed.";
+const UNSIGNED_BODY: &str = "The request body must be signed: UNSIGNED-PAYLOAD is not accepted.";
+/// How far a signature's time may be from the engine's, as AWS allows.
+const MAX_SKEW_MINUTES: i64 = 5;
 
 /// The request parts a signature covers.
 #[derive(Debug)]
@@ -98,13 +104,19 @@ pub fn verify(
     let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
     let amz_date = header("x-amz-date").ok_or(SignatureError::Invalid(MISMATCH))?;
     let signed_at = parse_amz_date(amz_date).ok_or(SignatureError::Invalid(MISMATCH))?;
-    if (now - signed_at).whole_minutes().abs() > 15 {
+    if (now - signed_at).whole_seconds().abs() > MAX_SKEW_MINUTES * 60 {
         return Err(SignatureError::Invalid(EXPIRED));
     }
     if !amz_date.starts_with(date) {
         return Err(SignatureError::Invalid(MISMATCH));
     }
 
+    // A signature must bind the request to this host (else it could be replayed at another)
+    // and to its time.
+    let signed: Vec<&str> = signed_headers.split(';').collect();
+    if !signed.contains(&"host") || !signed.contains(&"x-amz-date") {
+        return Err(SignatureError::Invalid(HOST_UNSIGNED));
+    }
     let mut canonical_headers = String::new();
     for name in signed_headers.split(';') {
         let values: Vec<String> = request
@@ -120,10 +132,16 @@ pub fn verify(
             .collect();
         canonical_headers += &format!("{name}:{}\n", values.join(","));
     }
-    let payload_hash = match header("x-amz-content-sha256") {
-        Some(hash) => hash.to_owned(),
-        None => hex(&Sha256::digest(request.body)),
-    };
+    // The signature covers the body through its hash: a hash that is not the body's would let
+    // a captured request be replayed with another body.
+    let payload_hash = hex(&Sha256::digest(request.body));
+    match header("x-amz-content-sha256") {
+        Some("UNSIGNED-PAYLOAD") => return Err(SignatureError::Invalid(UNSIGNED_BODY)),
+        Some(claimed) if !claimed.eq_ignore_ascii_case(&payload_hash) => {
+            return Err(SignatureError::Invalid(BODY_MISMATCH));
+        }
+        _ => {}
+    }
     let canonical_request = format!(
         "{}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{payload_hash}",
         request.method,
@@ -249,12 +267,77 @@ mod tests {
         let signed_at = parse_amz_date("20150830T123600Z").expect("date");
         let caller = verify(&request, &credentials, signed_at).expect("valid");
         assert_eq!(caller.service, "service");
-        let later = signed_at + time::Duration::minutes(20);
+        let later = signed_at + time::Duration::minutes(6);
         assert_eq!(verify(&request, &credentials, later), Err(SignatureError::Invalid(EXPIRED)));
         let wrong = [("AKIDEXAMPLE".to_owned(), "another".to_owned())];
         assert_eq!(verify(&request, &wrong, signed_at), Err(SignatureError::Invalid(MISMATCH)));
         let other_query = SignedRequest { query: "Param1=value2", ..request };
         assert!(verify(&other_query, &credentials, signed_at).is_err());
         assert_eq!(decode("a%2Fb%"), "a/b%");
+    }
+
+    /// Signs `body` for `host` as the AWS SDK for Rust does, then checks it against `request`.
+    fn signed_headers(body: &[u8], host: &str) -> HeaderMap {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let identity =
+            aws_credential_types::Credentials::new("test", "test", None, None, "test").into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("lambda")
+            .time(std::time::SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .expect("params")
+            .into();
+        let url = format!("http://{host}/2015-03-31/functions/f/invocations");
+        let request = SignableRequest::new(
+            "POST",
+            &url,
+            [("host", host)].into_iter(),
+            SignableBody::Bytes(body),
+        )
+        .expect("signable");
+        let (instructions, _) = sign(request, &params).expect("sign").into_parts();
+        let mut headers = HeaderMap::new();
+        headers.insert("host", host.parse().expect("host"));
+        for (name, value) in instructions.headers() {
+            headers.insert(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                value.parse().expect("value"),
+            );
+        }
+        headers
+    }
+
+    fn check(headers: &HeaderMap, body: &[u8]) -> Result<Caller, SignatureError> {
+        let request = SignedRequest {
+            method: &Method::POST,
+            path: "/2015-03-31/functions/f/invocations",
+            query: "",
+            headers,
+            body,
+        };
+        verify(&request, &[("test".to_owned(), "test".to_owned())], time::OffsetDateTime::now_utc())
+    }
+
+    /// The review's M6: a captured signed request replayed with another body.
+    #[test]
+    fn a_signature_covers_the_body_and_the_host() {
+        let headers = signed_headers(b"{\"a\":1}", "127.0.0.1:4010");
+        assert!(check(&headers, b"{\"a\":1}").is_ok());
+        assert!(check(&headers, b"{\"a\":2}").is_err(), "another body");
+        // Without the hash header, the body is hashed as the signer did: still refused.
+        let mut without = headers.clone();
+        without.remove("x-amz-content-sha256");
+        assert!(check(&without, b"{\"a\":2}").is_err());
+        let mut unsigned = headers.clone();
+        unsigned.insert("x-amz-content-sha256", "UNSIGNED-PAYLOAD".parse().expect("value"));
+        assert_eq!(check(&unsigned, b"{\"a\":1}"), Err(SignatureError::Invalid(UNSIGNED_BODY)));
+        // A signature whose signed headers leave out `host`.
+        let mut hostless = headers.clone();
+        let authorization = hostless["authorization"].to_str().expect("text").replace("host;", "");
+        hostless.insert("authorization", authorization.parse().expect("value"));
+        assert_eq!(check(&hostless, b"{\"a\":1}"), Err(SignatureError::Invalid(HOST_UNSIGNED)));
     }
 }
