@@ -285,6 +285,15 @@ pub struct LabTarget {
     pub is_default: bool,
 }
 
+/// How the embedded engine contains function code, as it found at start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineContainment {
+    /// Functions run sandboxed; otherwise learners are not offered the engine.
+    pub contained: bool,
+    /// The engine's own words (what contains functions, or why nothing does).
+    pub description: String,
+}
+
 /// The wizard's first step: where the lab runs, and the expiry preset for the caller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabStart {

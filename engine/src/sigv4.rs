@@ -335,7 +335,7 @@ mod tests {
         unsigned.insert("x-amz-content-sha256", "UNSIGNED-PAYLOAD".parse().expect("value"));
         assert_eq!(check(&unsigned, b"{\"a\":1}"), Err(SignatureError::Invalid(UNSIGNED_BODY)));
         // A signature whose signed headers leave out `host`.
-        let mut hostless = headers.clone();
+        let mut hostless = headers;
         let authorization = hostless["authorization"].to_str().expect("text").replace("host;", "");
         hostless.insert("authorization", authorization.parse().expect("value"));
         assert_eq!(check(&hostless, b"{\"a\":1}"), Err(SignatureError::Invalid(HOST_UNSIGNED)));

@@ -117,6 +117,7 @@ async fn run_engine(args: EngineArgs) -> anyhow::Result<()> {
     .await?;
     println!("  Lambdaport engine: a Lambda endpoint at http://{}", listener.local_addr()?);
     println!("  e.g. aws --endpoint-url http://{} lambda list-functions", listener.local_addr()?);
+    println!("  Function code: {}", engine.state().containment.describe());
     let served = engine.serve_on_own_thread(listener.into_std()?, shutdown_signal())?;
     join_engine(served).await
 }
@@ -155,9 +156,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let (engine, listener) =
             open_engine(args.engine_listen, &data_dir, |config| security.apply(config)).await?;
         let addr = listener.local_addr()?;
-        Some((addr, engine.serve_on_own_thread(listener.into_std()?, until_stopped())?))
+        let containment = engine.state().containment.clone();
+        Some((
+            addr,
+            containment,
+            engine.serve_on_own_thread(listener.into_std()?, until_stopped())?,
+        ))
     };
-    let engine_addr = engine.as_ref().map(|(addr, _)| *addr);
+    let engine_addr = engine.as_ref().map(|(addr, _, _)| *addr);
+    let containment = engine.as_ref().map(|(_, containment, _)| containment.clone());
     with_database(&args.database.clone(), |pool| async move {
         if let Some(addr) = engine_addr {
             let (key, secret) = args
@@ -182,7 +189,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ));
         }
         tokio::spawn(tend_labs(pool.clone(), Duration::from_secs(60)));
-        let console = Console::build(&args, pool).await?;
+        let mut console = Console::build(&args, pool).await?;
+        if let Some(containment) = &containment {
+            console = console.with_engine(containment);
+        }
         if let Some(password) = console.ensure_first_admin().await? {
             println!();
             println!("  First start: created the admin account");
@@ -197,11 +207,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 "  Lambda engine at http://{addr}  (aws --endpoint-url http://{addr} lambda …)"
             );
         }
+        if let Some(containment) = &containment {
+            println!("  Function code: {}", containment.describe());
+        }
         println!();
         console.serve(listener, until_stopped()).await
     })
     .await?;
-    if let Some((_, served)) = engine {
+    if let Some((_, _, served)) = engine {
         join_engine(served).await?;
     }
     Ok(())
@@ -287,6 +300,16 @@ pub struct Console {
 }
 
 impl Console {
+    /// Tells the console how its embedded engine contains function code (shown to admins;
+    /// learners are offered the engine only when it does).
+    pub fn with_engine(mut self, containment: &engine::jail::Containment) -> Self {
+        self.state.console.engine = Some(app::types::EngineContainment {
+            contained: matches!(containment, engine::jail::Containment::Contained(_)),
+            description: containment.describe(),
+        });
+        self
+    }
+
     /// Prepares the session store and starts the task that deletes expired sessions.
     pub async fn build(args: &ServeArgs, pool: PgPool) -> anyhow::Result<Self> {
         Self::build_with(args, pool, Duration::from_secs(60)).await
@@ -318,6 +341,7 @@ impl Console {
                 pool,
                 throttle: Arc::new(SignInThrottle::default()),
                 allow_signup: args.allow_signup,
+                engine: None,
             },
             public_origin: args.public_origin().map(Arc::from),
         };

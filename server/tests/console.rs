@@ -372,3 +372,47 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 fn cookie_value(cookie: &str) -> &str {
     cookie.split(';').next().unwrap_or_default()
 }
+
+/// An embedded engine that cannot sandbox code is not offered to learners (it would run their
+/// code as the console's user); admins see why on the Admin page, and developers keep it.
+#[sqlx::test(migrations = "../migrations")]
+async fn learners_are_not_offered_an_engine_that_cannot_sandbox(pool: PgPool) {
+    use engine::jail::Containment;
+    let local = backend::connections::ensure_local(&pool, "http://127.0.0.1:9", "us-east-1")
+        .await
+        .expect("local");
+    let reason = "no user namespaces (test)".to_owned();
+    let app = common::spawn_app_configured(pool.clone(), &[], |console| {
+        console.with_engine(&Containment::Unavailable(reason))
+    })
+    .await;
+    app.sign_in_as_admin().await;
+    let status: serde_json::Value =
+        app.call("engine_containment", &[]).await.json().await.expect("json");
+    assert_eq!(status["contained"], false, "{status}");
+    assert!(status["description"].as_str().is_some_and(|d| d.contains("no user namespaces")));
+    let learner_password = app.create_account("learner@example.com", "learner").await;
+    let developer_password = app.create_account("dev@example.com", "developer").await;
+
+    let target = format!("{local}|us-east-1");
+    for (email, password, offered) in [
+        ("learner@example.com", learner_password, false),
+        ("dev@example.com", developer_password, true),
+    ] {
+        let person = app_clone(&app);
+        assert_eq!(person.sign_in(email, &password).await.status(), StatusCode::OK);
+        let options: serde_json::Value =
+            person.call("lab_start_options", &[]).await.json().await.expect("json");
+        let targets = options["targets"].as_array().expect("targets");
+        let has_local = targets.iter().any(|t| t["connection_id"] == local.to_string());
+        assert_eq!(has_local, offered, "{email}: {options}");
+        let started = person.call("start_lab", &[("target", target.as_str())]).await;
+        if offered {
+            assert_eq!(started.status(), StatusCode::OK, "{email}");
+        } else {
+            assert_eq!(started.status(), StatusCode::UNPROCESSABLE_ENTITY, "{email}");
+            let body = started.text().await.unwrap_or_default();
+            assert!(body.contains("cannot sandbox"), "says why: {body}");
+        }
+    }
+}

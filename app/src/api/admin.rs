@@ -168,6 +168,18 @@ pub fn restriction_message(restricted: bool) -> String {
     }
 }
 
+/// How the embedded engine contains function code (admins); `None` without one.
+#[server(endpoint = "engine_containment")]
+pub async fn engine_containment() -> Result<Option<crate::types::EngineContainment>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        Ok(context()?.engine)
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
 /// Hours after which learners' lab runs are cleaned up (admins).
 #[server(endpoint = "lab_expiry_hours")]
 pub async fn lab_expiry_hours() -> Result<i64, ApiError> {

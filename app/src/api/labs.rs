@@ -13,9 +13,15 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     use super::ssr::*;
     let result = async {
         let account = require(&backend::accounts::Role::ALL)?;
-        let pool = &context()?.pool;
+        let context = context()?;
+        let pool = &context.pool;
         let mut targets = Vec::new();
         for c in backend::connections::list(pool).await.map_err(fail)? {
+            if c.kind == backend::connections::Kind::Engine
+                && !offers_engine(&account, context.engine.as_ref())
+            {
+                continue;
+            }
             for region in &c.regions {
                 targets.push(crate::types::LabTarget {
                     connection_id: c.connection_id.to_string(),
@@ -42,6 +48,16 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     settle(result, |_| None).await
 }
 
+/// Whether `account` may run labs on the embedded engine: learners (whose code is anyone's) only
+/// when it sandboxes function code.
+#[cfg(feature = "ssr")]
+fn offers_engine(
+    account: &backend::accounts::Account,
+    engine: Option<&crate::types::EngineContainment>,
+) -> bool {
+    account.role != backend::accounts::Role::Learner || engine.is_none_or(|e| e.contained)
+}
+
 /// Step 1: starts a run on `target` (`connection id|region`). Answers the run's id.
 #[server(endpoint = "start_lab")]
 pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<String, ApiError> {
@@ -54,6 +70,16 @@ pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<S
             message: "choose where the lab runs".into(),
         })?;
         let connection = super::catalog::ssr::uuid("target", connection)?;
+        let engine = context()?.engine;
+        if !offers_engine(&account, engine.as_ref()) {
+            let kind = backend::connections::get(pool, connection).await.map_err(fail)?.kind;
+            if kind == backend::connections::Kind::Engine {
+                return Err(ApiError::Validation {
+                    field: "target".into(),
+                    message: "the embedded engine cannot sandbox code on this machine, so learners cannot run labs on it: choose another connection or ask an admin".into(),
+                });
+            }
+        }
         let hours = match expiry_hours.as_deref().map(str::trim).unwrap_or_default() {
             "" if account.role == backend::accounts::Role::Learner => {
                 Some(backend::settings::lab_expiry_hours(pool).await.map_err(fail)?)

@@ -38,6 +38,8 @@ pub mod ssr {
         pub throttle: Arc<SignInThrottle>,
         /// Whether anyone may create a (learner) account from the sign-up page.
         pub allow_signup: bool,
+        /// The embedded engine's containment of function code (`None`: no embedded engine).
+        pub engine: Option<crate::types::EngineContainment>,
     }
 
     /// The client's address, put in the request's extensions by the server.

@@ -6,8 +6,8 @@ use leptos_meta::Title;
 
 use crate::api::admin::{
     AddTeamMember, CreateAccount, CreateTeam, SetAccountRole, SetCatalogRestricted,
-    SetLabExpiryHours, catalog_restricted, expiry_message, lab_expiry_hours, list_directory,
-    restriction_message,
+    SetLabExpiryHours, catalog_restricted, engine_containment, expiry_message, lab_expiry_hours,
+    list_directory, restriction_message,
 };
 use crate::error::{ApiError, ErrorAlert, error_fallback};
 use crate::types::{AccountView, Directory, ROLES, TeamView};
@@ -104,12 +104,44 @@ pub fn AdminPage() -> impl IntoView {
                                 <DirectoryView d actions />
                                 <CatalogAccess />
                                 <LabExpiry />
+                                <EngineSandbox />
                                 <crate::pages::connections::ConnectionsAdmin />
                             }
                         })
                 })}
             </ErrorBoundary>
         </Transition>
+    }
+}
+
+/// Whether the embedded engine contains the code it runs; learners are offered it only then.
+#[component]
+fn EngineSandbox() -> impl IntoView {
+    let status = Resource::new(|| (), |()| engine_containment());
+    view! {
+        <section class="card" aria-labelledby="engine-sandbox">
+            <h2 id="engine-sandbox">"Embedded engine"</h2>
+            <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+                <ErrorBoundary fallback=error_fallback>
+                    {move || Suspend::new(async move {
+                        status.await.map(|status| match status {
+                            None => view! {
+                                <p>"This console runs without an embedded engine (--no-engine)."</p>
+                            }.into_any(),
+                            Some(s) if s.contained => view! {
+                                <p>"Function code is sandboxed: " {s.description}</p>
+                            }.into_any(),
+                            Some(s) => view! {
+                                <p class="alert alert-error" role="alert">
+                                    "Function code is NOT sandboxed: " {s.description}
+                                    ". Learners are not offered the embedded engine. See SECURITY.md."
+                                </p>
+                            }.into_any(),
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
     }
 }
 

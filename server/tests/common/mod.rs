@@ -40,13 +40,24 @@ pub async fn spawn_app_with(
     extra: &[&str],
     throttle: Option<SignInThrottle>,
 ) -> TestApp {
+    spawn_app_configured(pool, extra, |console| match throttle {
+        Some(throttle) => console.with_throttle(throttle),
+        None => console,
+    })
+    .await
+}
+
+/// [`spawn_app_with`], with the console adjusted by `configure` before it serves.
+pub async fn spawn_app_configured(
+    pool: PgPool,
+    extra: &[&str],
+    configure: impl FnOnce(Console) -> Console,
+) -> TestApp {
     let args = serve_args(extra);
-    let mut console = Console::build_with(&args, pool.clone(), Duration::from_millis(300))
+    let console = Console::build_with(&args, pool.clone(), Duration::from_millis(300))
         .await
         .expect("console builds");
-    if let Some(throttle) = throttle {
-        console = console.with_throttle(throttle);
-    }
+    let console = configure(console);
     let admin_password =
         console.ensure_first_admin().await.expect("first admin").expect("no accounts yet");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
