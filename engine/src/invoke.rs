@@ -516,6 +516,7 @@ async fn start_environment(
         log_group: crate::logs::group_name(function.name.as_str()),
         containment: &state.containment,
         mount_point: &mount_point,
+        egress: state.egress.as_ref(),
     };
     Environment::start(spec, state.logs.clone()).await.inspect_err(|_| {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);

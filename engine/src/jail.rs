@@ -118,6 +118,8 @@ pub struct Layout<'a> {
     pub tmp_mb: u32,
     /// The function's uid when the engine is root (see [`function_uid`]).
     pub uid: u32,
+    /// Also make a listener for the engine's egress proxy (`crate::egress`).
+    pub egress: bool,
 }
 
 /// A prepared containment: applied to a command before it is spawned, then asked for what the
@@ -132,6 +134,8 @@ pub struct Jail {
 pub struct Started {
     /// Listening on `127.0.0.1:9001` inside the environment's network namespace.
     pub runtime_api: std::net::TcpListener,
+    /// Listening on `127.0.0.1:9002` inside the namespace, for the egress proxy, when asked.
+    pub egress: Option<std::net::TcpListener>,
     /// The runtime's pid as the engine sees it.
     pub runtime_pid: u32,
 }
@@ -154,10 +158,17 @@ impl Jail {
     /// After a successful spawn: the Runtime API listener and the runtime's pid, which the
     /// runtime sent before it exec'd.
     pub fn started(self) -> io::Result<Started> {
-        let (listener, runtime_pid) = receive_listener(self.engine_end.as_raw_fd())?;
-        let runtime_api = std::net::TcpListener::from(listener);
-        runtime_api.set_nonblocking(true)?;
-        Ok(Started { runtime_api, runtime_pid })
+        let (fds, pid) = sys::receive_fds(self.engine_end.as_raw_fd())?;
+        let runtime_pid = u32::try_from(pid).map_err(io::Error::other)?;
+        let mut listeners = fds.into_iter().map(|fd| {
+            let listener = std::net::TcpListener::from(fd);
+            listener.set_nonblocking(true).map(|()| listener)
+        });
+        let runtime_api = listeners
+            .next()
+            .ok_or_else(|| io::Error::other("the runtime sent no Runtime API listener"))??;
+        let egress = listeners.next().transpose()?;
+        Ok(Started { runtime_api, egress, runtime_pid })
     }
 }
 
@@ -171,6 +182,7 @@ pub fn probe(identity: Identity, mount_point: &Path, runtime_dir: &Path) -> Resu
         official_client: None,
         tmp_mb: 1,
         uid: function_uid("probe"),
+        egress: false,
     };
     let mut command = std::process::Command::new("/usr/bin/true");
     command.env_clear().stdin(std::process::Stdio::null());
@@ -226,6 +238,7 @@ struct Plan {
     uid: u32,
     gid: u32,
     file_size_limit: u64,
+    egress: bool,
     child_end: OwnedFd,
     engine_pid: libc::pid_t,
 }
@@ -355,6 +368,7 @@ impl Plan {
             // Above `/tmp`'s size, so filling `/tmp` is "no space left" (what a program
             // expects), and no file anywhere grows past it.
             file_size_limit: (u64::from(layout.tmp_mb.max(1)) + 16) * 1024 * 1024,
+            egress: layout.egress,
             child_end,
             engine_pid: nix::unistd::getpid().as_raw(),
         })
@@ -397,9 +411,14 @@ impl Plan {
         }
         // The runtime's process, before exec.
         check(sys::setsid())?;
-        let listener = listen_on_runtime_api()?;
-        send_fd(self.child_end.as_raw_fd(), listener)?;
+        let listener = listen_on(RUNTIME_API_PORT)?;
+        let proxy = if self.egress { listen_on(crate::egress::PROXY_PORT)? } else { -1 };
+        let fds = [listener, proxy];
+        check(sys::send_fds(self.child_end.as_raw_fd(), &fds[..if self.egress { 2 } else { 1 }]))?;
         sys::close(listener);
+        if self.egress {
+            sys::close(proxy);
+        }
         sys::close(self.child_end.as_raw_fd());
         set_limit(libc::RLIMIT_NPROC, MAX_PROCESSES)?;
         set_limit(libc::RLIMIT_NOFILE, MAX_OPEN_FILES)?;
@@ -550,10 +569,11 @@ fn loopback_up() -> io::Result<()> {
     check(result).map(drop)
 }
 
-fn listen_on_runtime_api() -> io::Result<RawFd> {
+/// A TCP listener on the namespace's `127.0.0.1:port`.
+fn listen_on(port: u16) -> io::Result<RawFd> {
     let fd = check(sys::socket(libc::AF_INET, libc::SOCK_STREAM))?;
     let bound = set_int_option(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)
-        .and_then(|()| check(sys::bind_loopback(fd, RUNTIME_API_PORT)).map(drop))
+        .and_then(|()| check(sys::bind_loopback(fd, port)).map(drop))
         .and_then(|()| check(sys::listen(fd, 128)).map(drop));
     match bound {
         Ok(()) => Ok(fd),
@@ -583,18 +603,6 @@ fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as RawFd; 2];
     check(sys::socketpair_seqpacket(&mut fds))?;
     Ok(sys::own_pair(fds))
-}
-
-fn send_fd(socket: RawFd, fd: RawFd) -> io::Result<()> {
-    check(sys::send_fd(socket, fd)).map(drop)
-}
-
-/// Receives the listener and the sender's pid (as this process sees it).
-fn receive_listener(socket: RawFd) -> io::Result<(OwnedFd, u32)> {
-    let (fd, pid) = sys::receive_fd(socket)?;
-    let fd = fd.ok_or_else(|| io::Error::other("the runtime sent no Runtime API listener"))?;
-    let pid = u32::try_from(pid).map_err(io::Error::other)?;
-    Ok((fd, pid))
 }
 
 /// The raw system calls, each a thin wrapper over `libc` that neither allocates nor locks.
@@ -791,8 +799,13 @@ mod sys {
         // SAFETY: `fds` has room for the two descriptors.
         unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) }
     }
-    /// Sends `fd` over a unix socket (one byte of data, the descriptor as SCM_RIGHTS).
-    pub fn send_fd(socket: RawFd, fd: RawFd) -> isize {
+    /// Sends `fds` (one or two) over a unix socket: one byte of data, the descriptors as
+    /// SCM_RIGHTS.
+    pub fn send_fds(socket: RawFd, fds: &[RawFd]) -> isize {
+        let size = std::mem::size_of_val(fds);
+        if fds.is_empty() || size > 32 {
+            return -1;
+        }
         // A control buffer aligned for cmsghdr, large enough for one descriptor.
         #[repr(C)]
         union Control {
@@ -805,7 +818,7 @@ mod sys {
             let mut data = [0u8; 1];
             let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: 1 };
             let mut control: Control = std::mem::zeroed();
-            let space = libc::CMSG_SPACE(std::mem::size_of::<c_int>() as u32) as usize;
+            let space = libc::CMSG_SPACE(size as u32) as usize;
             let mut message: libc::msghdr = std::mem::zeroed();
             message.msg_iov = &raw mut iov;
             message.msg_iovlen = 1;
@@ -814,13 +827,13 @@ mod sys {
             let header = libc::CMSG_FIRSTHDR(&raw const message);
             (*header).cmsg_level = libc::SOL_SOCKET;
             (*header).cmsg_type = libc::SCM_RIGHTS;
-            (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<c_int>() as u32) as usize;
-            std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<c_int>(), fd);
+            (*header).cmsg_len = libc::CMSG_LEN(size as u32) as usize;
+            std::ptr::copy_nonoverlapping(fds.as_ptr().cast::<u8>(), libc::CMSG_DATA(header), size);
             libc::sendmsg(socket, &raw const message, 0)
         }
     }
-    /// Receives one message: the descriptor it carries, if any, and the sender's pid.
-    pub fn receive_fd(socket: RawFd) -> std::io::Result<(Option<OwnedFd>, libc::pid_t)> {
+    /// Receives one message: the descriptors it carries and the sender's pid.
+    pub fn receive_fds(socket: RawFd) -> std::io::Result<(Vec<OwnedFd>, libc::pid_t)> {
         #[repr(C)]
         union Control {
             header: libc::cmsghdr,
@@ -844,13 +857,17 @@ mod sys {
             if received < 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            let (mut fd, mut pid) = (None, -1);
+            let (mut fds, mut pid) = (Vec::new(), -1);
             let mut header = libc::CMSG_FIRSTHDR(&raw const message);
             while !header.is_null() {
                 match ((*header).cmsg_level, (*header).cmsg_type) {
                     (libc::SOL_SOCKET, libc::SCM_RIGHTS) => {
-                        let raw = std::ptr::read_unaligned(libc::CMSG_DATA(header).cast::<c_int>());
-                        fd = Some(OwnedFd::from_raw_fd(raw));
+                        let data = libc::CMSG_DATA(header);
+                        let bytes = (*header).cmsg_len - (data as usize - header as usize);
+                        for i in 0..bytes / std::mem::size_of::<c_int>() {
+                            let raw = std::ptr::read_unaligned(data.cast::<c_int>().add(i));
+                            fds.push(OwnedFd::from_raw_fd(raw));
+                        }
                     }
                     (libc::SOL_SOCKET, libc::SCM_CREDENTIALS) => {
                         let creds =
@@ -861,7 +878,7 @@ mod sys {
                 }
                 header = libc::CMSG_NXTHDR(&raw const message, header);
             }
-            Ok((fd, pid))
+            Ok((fds, pid))
         }
     }
 }

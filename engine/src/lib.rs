@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod code;
+pub mod egress;
 pub mod error;
 pub mod event_stream;
 pub mod events;
@@ -73,6 +74,11 @@ pub struct EngineConfig {
     pub allowed_hosts: Vec<String>,
     /// Web origins whose pages may call the engine's API (none by default).
     pub allowed_origins: Vec<String>,
+    /// Whether contained functions reach the internet (through the engine's proxy).
+    pub function_network: egress::FunctionNetwork,
+    /// `host:port` contained functions may connect to although it is local or private (a mock
+    /// service on this machine, a database on the LAN).
+    pub function_allow_connect: Vec<String>,
     /// Run functions uncontained, as the engine's user, where they cannot be contained (the
     /// operator's explicit choice; see `SECURITY.md`).
     pub insecure_no_sandbox: bool,
@@ -94,6 +100,8 @@ impl EngineConfig {
             credentials: vec![("test".to_owned(), "test".to_owned())],
             require_signature: false,
             insecure_no_sandbox: false,
+            function_network: egress::FunctionNetwork::Internet,
+            function_allow_connect: Vec::new(),
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
         }
@@ -112,6 +120,8 @@ pub struct EngineState {
     pub iam: iam::Iam,
     /// How execution environments are contained, as found at start.
     pub containment: jail::Containment,
+    /// Where contained functions may connect, unless their network is `none`.
+    pub egress: Option<Arc<egress::Policy>>,
 }
 
 impl EngineState {
@@ -204,6 +214,8 @@ impl Engine {
             std::fs::create_dir_all(runtime_dir.join(client))?;
         }
         let containment = contain_functions(&config, &runtime_dir)?;
+        let egress = (config.function_network == egress::FunctionNetwork::Internet)
+            .then(|| Arc::new(egress::Policy::new(config.function_allow_connect.clone())));
         let store = Store::open(data_dir.join("functions"))?;
         let code = CodeStore::new(data_dir.join("code"));
         let events = events::EventQueue::open(data_dir.join("events"))?;
@@ -218,6 +230,7 @@ impl Engine {
             events,
             iam,
             containment,
+            egress,
         });
         Ok(Self { state })
     }

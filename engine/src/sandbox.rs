@@ -41,6 +41,8 @@ pub struct Spec<'a> {
     pub containment: &'a Containment,
     /// The empty directory environments build their root on.
     pub mount_point: &'a Path,
+    /// Where a contained function may connect through the engine's proxy; `None`: nowhere.
+    pub egress: Option<&'a Arc<crate::egress::Policy>>,
 }
 
 /// A running execution environment.
@@ -60,6 +62,8 @@ pub struct Environment {
     /// The host temp dir of an uncontained environment (a contained one has its own tmpfs).
     tmp_dir: Option<PathBuf>,
     server: tokio::task::JoinHandle<()>,
+    /// The egress proxy serving this environment, if it has network.
+    proxy: Option<tokio::task::JoinHandle<()>>,
     /// Set once the environment has served an invoke (its init is then behind it).
     pub warmed: OnceLock<()>,
 }
@@ -181,6 +185,17 @@ impl Environment {
         if let (RuntimeFamily::Python, Some((_, site))) = (family, &official_client) {
             command.env("PYTHONPATH", site);
         }
+        let egress = spec.egress.filter(|_| identity.is_some());
+        if egress.is_some() {
+            // The standard variables every HTTP client reads; loopback stays direct (the Runtime
+            // API), and Node's fetch follows them when told to.
+            let proxy = format!("http://{}", crate::egress::PROXY);
+            for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+                command.env(name, &proxy);
+            }
+            command.env("NO_PROXY", "localhost,127.0.0.1").env("no_proxy", "localhost,127.0.0.1");
+            command.env("NODE_USE_ENV_PROXY", "1");
+        }
         let jail = match identity {
             Some(identity) => {
                 let layout = Layout {
@@ -192,6 +207,7 @@ impl Environment {
                         .map(|(dir, seen)| (*dir, seen.as_path())),
                     tmp_mb: settings.ephemeral_storage,
                     uid: crate::jail::function_uid(&spec.function_arn),
+                    egress: egress.is_some(),
                 };
                 Some(
                     Jail::apply(command.as_std_mut(), identity, &layout)
@@ -213,14 +229,21 @@ impl Environment {
                 ),
             )
         })?;
-        let (listener, runtime_pid) = match (jail, host_listener) {
+        let (listener, runtime_pid, proxy) = match (jail, host_listener) {
             (Some(jail), _) => {
                 let started = jail.started().map_err(LambdaError::service)?;
                 let listener =
                     TcpListener::from_std(started.runtime_api).map_err(LambdaError::service)?;
-                (listener, Some(started.runtime_pid))
+                let proxy = match (started.egress, egress) {
+                    (Some(proxy), Some(policy)) => {
+                        let proxy = TcpListener::from_std(proxy).map_err(LambdaError::service)?;
+                        Some(tokio::spawn(crate::egress::serve(proxy, policy.clone())))
+                    }
+                    _ => None,
+                };
+                (listener, Some(started.runtime_pid), proxy)
             }
-            (None, Some(listener)) => (listener, child.id()),
+            (None, Some(listener)) => (listener, child.id(), None),
             (None, None) => unreachable!("an uncontained environment binds on the host"),
         };
         let (tx, rx) = mpsc::channel(1);
@@ -274,6 +297,7 @@ impl Environment {
                 .and_then(|pid| std::fs::File::open(format!("/proc/{pid}/status")).ok()),
             tmp_dir: host_tmp,
             server,
+            proxy,
             warmed: OnceLock::new(),
         }))
     }
@@ -329,6 +353,9 @@ impl Environment {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         }
         self.server.abort();
+        if let Some(proxy) = &self.proxy {
+            proxy.abort();
+        }
         if let Some(dir) = &self.tmp_dir {
             let _ = std::fs::remove_dir_all(dir);
         }

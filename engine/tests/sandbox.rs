@@ -254,3 +254,123 @@ async fn a_truncated_record_is_set_aside_and_the_engine_starts() {
     assert!(data_dir.join("functions/broken.corrupt").exists(), "kept aside for a person");
     assert!(data_dir.join("iam/roles/broken.corrupt").exists());
 }
+
+const NET_PROBE: &str = r#"
+import os, socket, urllib.request, urllib.error
+
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except Exception as e:
+        return None, type(e).__name__
+
+def direct(host, port):
+    s = socket.socket(); s.settimeout(1)
+    try:
+        s.connect((host, port)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+def lambda_handler(event, context):
+    return {
+        "proxy": os.environ.get("HTTPS_PROXY"),
+        "allowed": fetch(event["allowed"]),
+        "engine": fetch(event["engine"]),
+        "metadata": fetch("http://169.254.169.254/latest/meta-data/"),
+        "direct": direct(event["host"], event["port"]),
+    }
+"#;
+
+/// The host's first address that is not loopback, if it has one.
+fn host_address() -> Option<std::net::Ipv4Addr> {
+    nix::ifaddrs::getifaddrs()
+        .ok()?
+        .filter_map(|a| a.address?.as_sockaddr_in().map(|v4| v4.ip()))
+        .find(|ip| !ip.is_loopback())
+}
+
+/// A one-answer HTTP server on `address`, standing for a service on the host.
+async fn host_service(address: std::net::Ipv4Addr) -> u16 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind((address, 0)).await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 15\r\nconnection: close\r\n\r\nhello from host")
+                .await;
+        }
+    });
+    port
+}
+
+/// `--function-network internet`: the engine's proxy connects functions to public addresses and
+/// to what the operator allowed, never to the host or the metadata service; and no connection
+/// bypasses it. `none`: no proxy at all.
+#[tokio::test]
+async fn functions_reach_out_only_through_the_engines_proxy() {
+    let Some(address) = host_address() else {
+        eprintln!(
+            "this machine has no address but loopback: the proxy's exception is not testable"
+        );
+        return;
+    };
+    let port = host_service(address).await;
+    let allowed = format!("{address}:{port}");
+    for network in
+        [engine::egress::FunctionNetwork::Internet, engine::egress::FunctionNetwork::None]
+    {
+        let engine = common::start_in(temp_dir(), |config| {
+            config.function_network = network;
+            config.function_allow_connect = vec![allowed.clone()];
+        })
+        .await;
+        let body = json!({
+            "FunctionName": "net",
+            "Runtime": "python3.12",
+            "Role": "arn:aws:iam::000000000000:role/lambda-role",
+            "Handler": "lambda_function.lambda_handler",
+            "Timeout": 30,
+            "Code": { "ZipFile": zip_of(&[("lambda_function.py", NET_PROBE)]) },
+        });
+        let created = engine
+            .client
+            .post(format!("{}/2015-03-31/functions", engine.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status(), 201);
+        let engine_port = port_of(&engine.base);
+        let (error, report) = invoke(
+            &engine,
+            "net",
+            json!({
+                "allowed": format!("http://{allowed}/"),
+                "engine": format!("http://{address}:{engine_port}/2015-03-31/functions"),
+                "host": address.to_string(),
+                "port": port,
+            }),
+        )
+        .await;
+        assert_eq!(error, None, "{report}");
+        assert_eq!(report["direct"], json!(false), "no connection bypasses the proxy: {report}");
+        if network == engine::egress::FunctionNetwork::Internet {
+            assert_eq!(report["proxy"], json!("http://127.0.0.1:9002"), "{report}");
+            assert_eq!(report["allowed"], json!([200, "hello from host"]), "{report}");
+            assert_eq!(report["engine"][0], json!(403), "the host's own address: {report}");
+            assert_eq!(report["metadata"][0], json!(403), "{report}");
+        } else {
+            assert_eq!(report["proxy"], Value::Null, "{report}");
+            assert_eq!(report["allowed"][0], Value::Null, "{report}");
+            assert_eq!(report["metadata"][0], Value::Null, "{report}");
+        }
+    }
+}

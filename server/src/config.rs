@@ -79,6 +79,18 @@ pub struct EngineSecurityArgs {
     /// page is refused. Repeatable.
     #[arg(long = "allow-origin", env = "LAMBDAPORT_ALLOW_ORIGINS", value_delimiter = ',')]
     pub allow_origins: Vec<String>,
+    /// Whether functions reach the internet: `internet` (public addresses, through the engine's
+    /// proxy; never this host or a private network) or `none`.
+    #[arg(long, env = "LAMBDAPORT_FUNCTION_NETWORK", default_value = "internet")]
+    pub function_network: engine::egress::FunctionNetwork,
+    /// Let functions connect to this `host:port` although it is on this machine or a private
+    /// network (a local mock service, a LAN database). Repeatable.
+    #[arg(
+        long = "function-allow-connect",
+        env = "LAMBDAPORT_FUNCTION_ALLOW_CONNECT",
+        value_delimiter = ','
+    )]
+    pub function_allow_connect: Vec<String>,
     /// Run functions uncontained, as this process's user with its files and network, where this
     /// machine cannot contain them (see SECURITY.md). Without it such an engine runs no code.
     #[arg(long, env = "LAMBDAPORT_INSECURE_NO_SANDBOX")]
@@ -93,6 +105,8 @@ impl EngineSecurityArgs {
         config.allowed_hosts = self.allow_hosts;
         config.allowed_origins = self.allow_origins;
         config.insecure_no_sandbox = self.insecure_no_sandbox;
+        config.function_network = self.function_network;
+        config.function_allow_connect = self.function_allow_connect;
     }
 }
 
