@@ -18,11 +18,67 @@ pub struct LogEvent {
     pub message: String,
 }
 
-/// A log stream and its events, oldest first.
+/// A log stream and the events kept in memory, oldest first.
 #[derive(Clone, Debug, Default)]
 pub struct Stream {
     pub created_ms: i64,
     pub events: Vec<LogEvent>,
+    /// How many of its oldest events were let go from memory (they stay on disk): positions
+    /// count from the stream's first event ever.
+    pub evicted: usize,
+    /// The bytes of the messages in `events`.
+    bytes: usize,
+}
+
+/// The most a stream keeps in memory; past it, the oldest quarter goes (it stays on disk), so a
+/// function that prints without end costs the engine at most this per environment.
+pub const MAX_STREAM_MEMORY: usize = 8 << 20;
+
+impl Stream {
+    pub fn new(created_ms: i64) -> Self {
+        Self { created_ms, ..Self::default() }
+    }
+
+    fn with_events(created_ms: i64, events: Vec<LogEvent>) -> Self {
+        let bytes = events.iter().map(|e| e.message.len()).sum();
+        let mut stream = Self { created_ms, events, evicted: 0, bytes };
+        stream.bound();
+        stream
+    }
+
+    fn push(&mut self, event: LogEvent) {
+        self.bytes += event.message.len();
+        self.events.push(event);
+        self.bound();
+    }
+
+    /// Lets the oldest events go once the stream passes [`MAX_STREAM_MEMORY`].
+    fn bound(&mut self) {
+        if self.bytes <= MAX_STREAM_MEMORY {
+            return;
+        }
+        let mut freed = 0;
+        let keep_at_most = MAX_STREAM_MEMORY / 4 * 3;
+        let count = self
+            .events
+            .iter()
+            .take_while(|e| {
+                let go = self.bytes - freed > keep_at_most;
+                if go {
+                    freed += e.message.len();
+                }
+                go
+            })
+            .count();
+        self.events.drain(..count);
+        self.bytes -= freed;
+        self.evicted += count;
+    }
+
+    /// Recounts the bytes after events were removed in place.
+    pub fn recount(&mut self) {
+        self.bytes = self.events.iter().map(|e| e.message.len()).sum();
+    }
 }
 
 /// A log group.
@@ -122,7 +178,7 @@ impl LogStore {
                         .filter_map(|line| serde_json::from_str::<EventLine>(line).ok())
                         .map(|e| LogEvent { timestamp_ms: e.t, ingestion_ms: e.i, message: e.m })
                         .collect();
-                group.streams.insert(name, Stream { created_ms, events });
+                group.streams.insert(name, Stream::with_events(created_ms, events));
             }
             groups.insert(file.name, group);
         }
@@ -152,9 +208,9 @@ impl LogStore {
             });
             let stream_entry = entry.streams.entry(stream.to_owned()).or_insert_with(|| {
                 created = true;
-                Stream { created_ms: now, events: Vec::new() }
+                Stream::new(now)
             });
-            stream_entry.events.push(event.clone());
+            stream_entry.push(event.clone());
             created
         };
         if self.dir.is_some() {
@@ -181,9 +237,24 @@ impl LogStore {
                 Some(group) => write_group(&group_dir, name, &group)?,
             }
         }
+        // A stream that let events go from memory is never rewritten from memory (that would
+        // lose them on disk too): its new events are appended even when its group is rewritten.
+        let evicted: BTreeSet<(String, String)> = {
+            let groups = self.lock();
+            dirty
+                .iter()
+                .filter_map(|name| groups.get(name).map(|g| (name, g)))
+                .flat_map(|(name, g)| {
+                    g.streams
+                        .iter()
+                        .filter(|(_, s)| s.evicted > 0)
+                        .map(move |(stream, _)| (name.clone(), stream.clone()))
+                })
+                .collect()
+        };
         let mut files: BTreeMap<(String, String), Vec<LogEvent>> = BTreeMap::new();
         for (group, stream, event) in pending {
-            if !dirty.contains(&group) {
+            if !dirty.contains(&group) || evicted.contains(&(group.clone(), stream.clone())) {
                 files.entry((group, stream)).or_default().push(event);
             }
         }
@@ -218,12 +289,16 @@ impl LogStore {
         self.lock()
             .get(group)
             .and_then(|g| g.streams.get(stream))
-            .map(|s| s.events.get(from..).unwrap_or_default().to_vec())
+            .map(|s| s.events.get(from.saturating_sub(s.evicted)..).unwrap_or_default().to_vec())
             .unwrap_or_default()
     }
 
+    /// How many events the stream has had (also those only on disk now).
     pub fn stream_len(&self, group: &str, stream: &str) -> usize {
-        self.lock().get(group).and_then(|g| g.streams.get(stream)).map_or(0, |s| s.events.len())
+        self.lock()
+            .get(group)
+            .and_then(|g| g.streams.get(stream))
+            .map_or(0, |s| s.evicted + s.events.len())
     }
 
     /// Drops events older than each group's retention.
@@ -237,6 +312,7 @@ impl LogStore {
                     let before = stream.events.len();
                     stream.events.retain(|e| e.timestamp_ms >= oldest);
                     if stream.events.len() != before {
+                        stream.recount();
                         changed.push(name.clone());
                     }
                 }
@@ -257,7 +333,7 @@ fn write_group(group_dir: &Path, name: &str, group: &Group) -> std::io::Result<(
         retention_days: group.retention_days,
         streams: group.streams.iter().map(|(n, s)| (n.clone(), s.created_ms)).collect(),
     };
-    for (stream_name, stream) in &group.streams {
+    for (stream_name, stream) in group.streams.iter().filter(|(_, s)| s.evicted == 0) {
         let mut text = String::new();
         for e in &stream.events {
             text.push_str(
@@ -328,5 +404,42 @@ mod tests {
         );
         let name = new_stream_name("$LATEST");
         assert!(name.contains("/[$LATEST]") && name.len() == 11 + 9 + 32, "{name}");
+    }
+
+    /// A function printing without end costs the engine at most MAX_STREAM_MEMORY for its stream;
+    /// everything it printed stays on disk, and positions keep counting from the first event.
+    #[test]
+    fn a_stream_keeps_a_bounded_tail_in_memory_and_everything_on_disk() {
+        let dir = std::env::temp_dir().join(format!("engine-logs-{}", uuid::Uuid::new_v4()));
+        let logs = LogStore::open(dir.clone()).expect("open");
+        let line = "x".repeat(64 * 1024);
+        let count = 3 * MAX_STREAM_MEMORY / line.len();
+        for n in 0..count {
+            logs.append("/aws/lambda/loud", "s", format!("{n:06} {line}"));
+            if n % 50 == 0 {
+                logs.flush().expect("flush");
+            }
+        }
+        logs.append("/aws/lambda/loud", "other", "a new stream rewrites the group".to_owned());
+        logs.append("/aws/lambda/loud", "s", "last".to_owned());
+        logs.flush().expect("flush");
+        let held: usize = logs.lock()["/aws/lambda/loud"].streams["s"]
+            .events
+            .iter()
+            .map(|e| e.message.len())
+            .sum();
+        assert!(held <= MAX_STREAM_MEMORY, "{held}");
+        assert_eq!(logs.stream_len("/aws/lambda/loud", "s"), count + 1);
+        let tail = logs.stream_since("/aws/lambda/loud", "s", count);
+        assert_eq!(tail.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["last"]);
+        let on_disk = std::fs::read_to_string(
+            dir.join(hex("/aws/lambda/loud")).join(format!("{}.jsonl", hex("s"))),
+        )
+        .expect("stream file");
+        assert_eq!(on_disk.lines().count(), count + 1, "nothing lost on disk");
+        drop(logs);
+        let reopened = LogStore::open(dir.clone()).expect("reopen");
+        assert_eq!(reopened.stream_len("/aws/lambda/loud", "s"), count + 1);
+        std::fs::remove_dir_all(dir).expect("cleanup");
     }
 }

@@ -268,9 +268,7 @@ fn logs_operation_inner(
                     "The specified log stream already exists".to_owned(),
                 ));
             }
-            group
-                .streams
-                .insert(name.to_owned(), Stream { created_ms: now_ms(), events: Vec::new() });
+            group.streams.insert(name.to_owned(), Stream::new(now_ms()));
             Ok(json!({}))
         }
         "PutLogEvents" => {
