@@ -62,6 +62,8 @@ pub struct Environment {
     /// The host temp dir of an uncontained environment (a contained one has its own tmpfs).
     tmp_dir: Option<PathBuf>,
     server: tokio::task::JoinHandle<()>,
+    /// The environment's pid namespace (`/proc/<pid>/ns/pid`'s link), when contained.
+    pid_namespace: Option<PathBuf>,
     /// The egress proxy serving this environment, if it has network.
     proxy: Option<tokio::task::JoinHandle<()>>,
     /// Set once the environment has served an invoke (its init is then behind it).
@@ -295,6 +297,9 @@ impl Environment {
             pid,
             status: runtime_pid
                 .and_then(|pid| std::fs::File::open(format!("/proc/{pid}/status")).ok()),
+            pid_namespace: identity
+                .and(runtime_pid)
+                .and_then(|pid| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok()),
             tmp_dir: host_tmp,
             server,
             proxy,
@@ -333,6 +338,28 @@ impl Environment {
     /// The resident memory of the runtime process in MB now (`VmRSS`).
     pub fn memory_mb(&self) -> u64 {
         self.status_kb("VmRSS:").map_or(0, |kb| kb / 1024)
+    }
+
+    /// The resident memory of every process in the environment, in MB: those in its pid
+    /// namespace (contained), else the runtime alone. Reads one `/proc` entry per process of the
+    /// host, so it is for a coarser period than [`Environment::memory_mb`].
+    pub fn tree_memory_mb(&self) -> u64 {
+        let Some(namespace) = &self.pid_namespace else { return self.memory_mb() };
+        let page_kb = 4;
+        let Ok(entries) = std::fs::read_dir("/proc") else { return self.memory_mb() };
+        let kb: u64 = entries
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name();
+                let pid = name.to_str()?;
+                pid.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+                let link = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok()?;
+                (link.as_os_str() == namespace.as_os_str()).then_some(())?;
+                let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+                statm.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .sum::<u64>()
+            * page_kb;
+        kb / 1024
     }
 
     fn status_kb(&self, field: &str) -> Option<u64> {

@@ -374,3 +374,40 @@ async fn functions_reach_out_only_through_the_engines_proxy() {
         }
     }
 }
+
+/// Memory counts over the whole environment: a child process the handler starts cannot take
+/// more than the function's memory size on its behalf.
+#[tokio::test]
+async fn memory_is_limited_over_the_whole_process_tree() {
+    const HOG: &str = r#"
+import subprocess, time
+def lambda_handler(event, context):
+    subprocess.Popen(["python3", "-c", "b = bytearray(300 * 1024 * 1024); import time; time.sleep(60)"])
+    time.sleep(20)
+    return "survived"
+"#;
+    let engine = common::start_in(temp_dir(), |_| {}).await;
+    let body = json!({
+        "FunctionName": "tree-hog",
+        "Runtime": "python3.12",
+        "Role": "arn:aws:iam::000000000000:role/lambda-role",
+        "Handler": "lambda_function.lambda_handler",
+        "MemorySize": 128,
+        "Timeout": 30,
+        "Code": { "ZipFile": zip_of(&[("lambda_function.py", HOG)]) },
+    });
+    let created = engine
+        .client
+        .post(format!("{}/2015-03-31/functions", engine.base))
+        .json(&body)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    let started = Instant::now();
+    let (error, body) = invoke(&engine, "tree-hog", json!({})).await;
+    assert_eq!(error.as_deref(), Some("Unhandled"), "{body}");
+    assert_eq!(body["errorType"], json!("Runtime.OutOfMemory"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(15), "stopped well before the handler ended");
+    assert_eq!(until_none_left("tree-hog").await, Vec::<u32>::new(), "the child is gone too");
+}
