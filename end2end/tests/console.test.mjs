@@ -177,7 +177,8 @@ function zipOf(source) {
 }
 
 async function invokeEngine(name) {
-  return (await fetch(`${engine}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' })).text();
+  const json = { 'content-type': 'application/json' };
+  return (await fetch(`${engine}/2015-03-31/functions/${name}/invocations`, { method: 'POST', headers: json, body: '{}' })).text();
 }
 
 /** Creates a Python function in the embedded engine, as any AWS client would. */

@@ -171,13 +171,8 @@ async fn proxy(mut client: TcpStream, policy: &Policy) -> std::io::Result<()> {
         let Some((host, port)) = split_host_port(target, 443) else {
             return refuse(&mut client, "400 Bad Request", "CONNECT needs host:port").await;
         };
-        let address = match policy.resolve(&host, port).await {
-            Ok(address) => address,
-            Err(reason) => return refuse(&mut client, "403 Forbidden", &reason).await,
-        };
-        let mut upstream = match TcpStream::connect(address).await {
-            Ok(stream) => stream,
-            Err(e) => return refuse(&mut client, "502 Bad Gateway", &e.to_string()).await,
+        let Some(mut upstream) = connect(&mut client, policy, &host, port).await? else {
+            return Ok(());
         };
         client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await?;
         upstream.write_all(&head[end..]).await?;
@@ -192,13 +187,8 @@ async fn proxy(mut client: TcpStream, policy: &Policy) -> std::io::Result<()> {
     let Some((host, port)) = split_host_port(authority, 80) else {
         return refuse(&mut client, "400 Bad Request", "no host in the URL").await;
     };
-    let address = match policy.resolve(&host, port).await {
-        Ok(address) => address,
-        Err(reason) => return refuse(&mut client, "403 Forbidden", &reason).await,
-    };
-    let mut upstream = match TcpStream::connect(address).await {
-        Ok(stream) => stream,
-        Err(e) => return refuse(&mut client, "502 Bad Gateway", &e.to_string()).await,
+    let Some(mut upstream) = connect(&mut client, policy, &host, port).await? else {
+        return Ok(());
     };
     let mut forwarded = format!("{method} {path} {version}\r\n");
     for line in lines.filter(|l| !l.is_empty()) {
@@ -216,6 +206,24 @@ async fn proxy(mut client: TcpStream, policy: &Policy) -> std::io::Result<()> {
     upstream.write_all(&head[end..]).await?;
     tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
     Ok(())
+}
+
+/// Connects to `host:port` if the policy allows it; otherwise answers the client why not (and
+/// gives `None`).
+async fn connect(
+    client: &mut TcpStream,
+    policy: &Policy,
+    host: &str,
+    port: u16,
+) -> std::io::Result<Option<TcpStream>> {
+    let address = match policy.resolve(host, port).await {
+        Ok(address) => address,
+        Err(reason) => return refuse(client, "403 Forbidden", &reason).await.map(|()| None),
+    };
+    match TcpStream::connect(address).await {
+        Ok(stream) => Ok(Some(stream)),
+        Err(e) => refuse(client, "502 Bad Gateway", &e.to_string()).await.map(|()| None),
+    }
 }
 
 fn split_host_port(authority: &str, default_port: u16) -> Option<(String, u16)> {

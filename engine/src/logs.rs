@@ -199,22 +199,20 @@ impl LogStore {
     pub fn append(&self, group: &str, stream: &str, message: String) {
         let now = now_ms();
         let event = LogEvent { timestamp_ms: now, ingestion_ms: now, message };
-        let created = {
-            let mut groups = self.lock();
-            let mut created = false;
-            let entry = groups.entry(group.to_owned()).or_insert_with(|| {
-                created = true;
-                Group { created_ms: now, ..Group::default() }
-            });
-            let stream_entry = entry.streams.entry(stream.to_owned()).or_insert_with(|| {
-                created = true;
-                Stream::new(now)
-            });
-            stream_entry.push(event.clone());
-            created
-        };
+        let mut groups = self.lock();
+        let mut created = false;
+        let entry = groups.entry(group.to_owned()).or_insert_with(|| {
+            created = true;
+            Group { created_ms: now, ..Group::default() }
+        });
+        let stream_entry = entry.streams.entry(stream.to_owned()).or_insert_with(|| {
+            created = true;
+            Stream::new(now)
+        });
+        stream_entry.push(event.clone());
         if self.dir.is_some() {
-            // Pending first, then dirty: a flush in between writes the event once either way.
+            // Under the groups' lock, as a flush takes its snapshot: an event is either in both
+            // the snapshot and the pending list a flush takes, or in neither.
             lock(&self.pending).push((group.to_owned(), stream.to_owned(), event));
             if created {
                 self.mark_dirty(group);
@@ -225,33 +223,35 @@ impl LogStore {
     /// Writes what changed since the last flush. Blocking: run it off the async threads.
     pub fn flush(&self) -> std::io::Result<()> {
         let Some(dir) = &self.dir else { return Ok(()) };
-        let pending = std::mem::take(&mut *lock(&self.pending));
-        let dirty = std::mem::take(&mut *lock(&self.dirty));
-        for name in &dirty {
-            let group_dir = dir.join(hex(name));
-            let snapshot = self.lock().get(name).cloned();
+        // One moment for all three (appends take the groups' lock too): what the snapshots hold
+        // is exactly what was appended before the pending list was taken.
+        let (pending, dirty, snapshots) = {
+            let groups = self.lock();
+            let pending = std::mem::take(&mut *lock(&self.pending));
+            let dirty = std::mem::take(&mut *lock(&self.dirty));
+            let snapshots: Vec<(String, Option<Group>)> =
+                dirty.iter().map(|name| (name.clone(), groups.get(name).cloned())).collect();
+            (pending, dirty, snapshots)
+        };
+        // A stream that let events go from memory is never rewritten from memory (that would
+        // lose them on disk too): its new events are appended even when its group is rewritten.
+        let mut evicted: BTreeSet<(String, String)> = BTreeSet::new();
+        for (name, snapshot) in snapshots {
+            let group_dir = dir.join(hex(&name));
             match snapshot {
                 None => {
                     let _ = std::fs::remove_dir_all(&group_dir);
                 }
-                Some(group) => write_group(&group_dir, name, &group)?,
+                Some(group) => {
+                    for (stream, s) in &group.streams {
+                        if s.evicted > 0 {
+                            evicted.insert((name.clone(), stream.clone()));
+                        }
+                    }
+                    write_group(&group_dir, &name, &group)?;
+                }
             }
         }
-        // A stream that let events go from memory is never rewritten from memory (that would
-        // lose them on disk too): its new events are appended even when its group is rewritten.
-        let evicted: BTreeSet<(String, String)> = {
-            let groups = self.lock();
-            dirty
-                .iter()
-                .filter_map(|name| groups.get(name).map(|g| (name, g)))
-                .flat_map(|(name, g)| {
-                    g.streams
-                        .iter()
-                        .filter(|(_, s)| s.evicted > 0)
-                        .map(move |(stream, _)| (name.clone(), stream.clone()))
-                })
-                .collect()
-        };
         let mut files: BTreeMap<(String, String), Vec<LogEvent>> = BTreeMap::new();
         for (group, stream, event) in pending {
             if !dirty.contains(&group) || evicted.contains(&(group.clone(), stream.clone())) {

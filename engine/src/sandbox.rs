@@ -340,12 +340,12 @@ impl Environment {
         self.status_kb("VmRSS:").map_or(0, |kb| kb / 1024)
     }
 
-    /// The resident memory of every process in the environment, in MB: those in its pid
-    /// namespace (contained), else the runtime alone. Reads one `/proc` entry per process of the
-    /// host, so it is for a coarser period than [`Environment::memory_mb`].
+    /// The memory of every process in the environment together, in MB: the proportional set
+    /// size (`Pss`: a page shared by forks counts once in all) of the processes in its pid
+    /// namespace when contained, else the runtime's resident memory. Reads a `/proc` entry per
+    /// process of the host, so it is for a coarser period than [`Environment::memory_mb`].
     pub fn tree_memory_mb(&self) -> u64 {
         let Some(namespace) = &self.pid_namespace else { return self.memory_mb() };
-        let page_kb = 4;
         let Ok(entries) = std::fs::read_dir("/proc") else { return self.memory_mb() };
         let kb: u64 = entries
             .filter_map(|entry| {
@@ -354,11 +354,17 @@ impl Environment {
                 pid.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
                 let link = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok()?;
                 (link.as_os_str() == namespace.as_os_str()).then_some(())?;
-                let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
-                statm.split_whitespace().nth(1)?.parse::<u64>().ok()
+                let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+                rollup
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Pss:"))?
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
             })
-            .sum::<u64>()
-            * page_kb;
+            .sum();
         kb / 1024
     }
 

@@ -636,58 +636,28 @@ async fn web_pages_and_foreign_hosts_cannot_drive_the_engine() {
         assert_eq!(kind.as_ref().and_then(|v| v.to_str().ok()), Some("AccessDeniedException"));
         body
     };
-    let post = |path: &str| engine.client.post(format!("{}{path}", engine.base));
+    let post = |path: &str, headers: &[(&'static str, &'static str)], body: String| {
+        let mut request = engine.client.post(format!("{}{path}", engine.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        async move { request.send().await.expect("send") }
+    };
+    let text_plain = ("content-type", "text/plain;charset=UTF-8");
+    let evil = ("origin", "http://evil.example");
+    let invoke = "/2015-03-31/functions/target/invocations";
     // fetch(url, {mode: 'no-cors', method: 'POST', body: JSON}) from another site.
-    refused(
-        post("/2015-03-31/functions")
-            .header("content-type", "text/plain;charset=UTF-8")
-            .header("origin", "http://evil.example")
-            .body(create.to_string())
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    refused(
-        post("/2015-03-31/functions/target/invocations")
-            .header("content-type", "text/plain;charset=UTF-8")
-            .header("origin", "http://evil.example")
-            .body("{}")
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    refused(post("/2015-03-31/functions", &[text_plain, evil], create.to_string()).await).await;
+    refused(post(invoke, &[text_plain, evil], "{}".to_owned()).await).await;
     // The same with no Origin but a browser's fetch metadata, and a form post to IAM.
-    refused(
-        post("/2015-03-31/functions/target/invocations")
-            .header("sec-fetch-site", "cross-site")
-            .body("{}")
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
-    refused(
-        post("/")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("origin", "http://evil.example")
-            .body("Action=CreateRole&Version=2010-05-08&RoleName=planted&AssumeRolePolicyDocument=%7B%7D")
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    refused(post(invoke, &[("sec-fetch-site", "cross-site")], "{}".to_owned()).await).await;
+    let form = ("content-type", "application/x-www-form-urlencoded");
+    let create_role =
+        "Action=CreateRole&Version=2010-05-08&RoleName=planted&AssumeRolePolicyDocument=%7B%7D";
+    refused(post("/", &[form, evil], create_role.to_owned()).await).await;
     // text/plain without an Origin: not a JSON API's content type either.
-    let body = refused(
-        post("/2015-03-31/functions")
-            .header("content-type", "text/plain")
-            .body(create.to_string())
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let body =
+        refused(post("/2015-03-31/functions", &[text_plain], create.to_string()).await).await;
     assert!(body.contains("application/json"), "says what to send: {body}");
     // DNS rebinding: evil.example resolves to 127.0.0.1, the browser sends its own Host.
     let body = refused(
@@ -708,12 +678,7 @@ async fn web_pages_and_foreign_hosts_cannot_drive_the_engine() {
     let logs = engine.data_dir.join("logs");
     let ran = std::fs::read_dir(&logs).map(|d| d.count()).unwrap_or(0);
     assert_eq!(ran, 0, "the target never ran");
-    let invoked = post("/2015-03-31/functions/target/invocations")
-        .header("content-type", "application/json")
-        .body("{}")
-        .send()
-        .await
-        .expect("send");
+    let invoked = post(invoke, &[("content-type", "application/json")], "{}".to_owned()).await;
     assert_eq!(invoked.status(), StatusCode::OK);
 }
 

@@ -14,12 +14,17 @@ use common::{Running, temp_dir, zip_of};
 const PROBE: &str = include_str!("clients/probe.py");
 
 async fn create(engine: &Running, name: &str, extra: Value) {
+    create_from(engine, name, PROBE, extra).await;
+}
+
+/// Creates a Python function whose `lambda_function.py` is `source`; panics unless 201.
+async fn create_from(engine: &Running, name: &str, source: &str, extra: Value) {
     let mut body = json!({
         "FunctionName": name,
         "Runtime": "python3.12",
         "Role": "arn:aws:iam::000000000000:role/lambda-role",
         "Handler": "lambda_function.lambda_handler",
-        "Code": { "ZipFile": zip_of(&[("lambda_function.py", PROBE)]) },
+        "Code": { "ZipFile": zip_of(&[("lambda_function.py", source)]) },
     });
     if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
         body.extend(extra.clone());
@@ -163,11 +168,17 @@ async fn a_setsid_child_and_a_fork_loop_are_stopped_at_the_timeout() {
                 .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let forked = processes_of("forker").len();
+    // How many processes the loop made at most before the timeout (on a busy machine the
+    // environment may take a while to start).
+    let mut forked = 0;
+    while !invoking.is_finished() {
+        forked = forked.max(processes_of("forker").len());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(forked > 10, "the loop forked ({forked} processes)");
     let body = invoking.await.expect("join").expect("body");
-    assert!(body.contains("timed out"), "{body}");
+    // Stopped by its timeout, or sooner by the memory all those processes take together.
+    assert!(body.contains("timed out") || body.contains("Runtime.OutOfMemory"), "{body}");
     assert_eq!(until_none_left("forker").await, Vec::<u32>::new(), "every fork is gone");
 }
 
@@ -215,13 +226,35 @@ async fn a_ten_megabyte_line_becomes_events_of_at_most_256_kb() {
             .iter()
             .map(|e| e["message"].as_str().map_or(0, str::len))
             .collect();
-        if sizes.iter().sum::<usize>() >= bytes || Instant::now() > deadline {
+        if sizes.iter().sum::<usize>() >= bytes * 3 / 5 || Instant::now() > deadline {
             break sizes;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(sizes.iter().all(|s| *s <= 256 * 1024), "{sizes:?}");
-    assert!(sizes.iter().sum::<usize>() >= bytes, "nothing lost: {sizes:?}");
+    // The engine holds at most its stream bound in memory; the rest is on disk, nothing lost.
+    assert!(sizes.iter().sum::<usize>() <= engine::logs::MAX_STREAM_MEMORY, "{sizes:?}");
+    let group: String = "/aws/lambda/shouter".bytes().map(|b| format!("{b:02x}")).collect();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let on_disk = loop {
+        let mut total = 0;
+        for file in std::fs::read_dir(engine.data_dir.join("logs").join(&group)).expect("group dir")
+        {
+            let path = file.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "jsonl") {
+                for line in std::fs::read_to_string(&path).expect("read").lines() {
+                    let event: Value = serde_json::from_str(line).expect("event");
+                    total +=
+                        event["m"].as_str().filter(|m| m.starts_with("AAAA")).map_or(0, str::len);
+                }
+            }
+        }
+        if total >= bytes || Instant::now() > deadline {
+            break total;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(on_disk, bytes, "nothing lost on disk");
 }
 
 #[tokio::test]
@@ -332,22 +365,7 @@ async fn functions_reach_out_only_through_the_engines_proxy() {
             config.function_allow_connect = vec![allowed.clone()];
         })
         .await;
-        let body = json!({
-            "FunctionName": "net",
-            "Runtime": "python3.12",
-            "Role": "arn:aws:iam::000000000000:role/lambda-role",
-            "Handler": "lambda_function.lambda_handler",
-            "Timeout": 30,
-            "Code": { "ZipFile": zip_of(&[("lambda_function.py", NET_PROBE)]) },
-        });
-        let created = engine
-            .client
-            .post(format!("{}/2015-03-31/functions", engine.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("create");
-        assert_eq!(created.status(), 201);
+        create_from(&engine, "net", NET_PROBE, json!({ "Timeout": 30 })).await;
         let engine_port = port_of(&engine.base);
         let (error, report) = invoke(
             &engine,
@@ -387,23 +405,7 @@ def lambda_handler(event, context):
     return "survived"
 "#;
     let engine = common::start_in(temp_dir(), |_| {}).await;
-    let body = json!({
-        "FunctionName": "tree-hog",
-        "Runtime": "python3.12",
-        "Role": "arn:aws:iam::000000000000:role/lambda-role",
-        "Handler": "lambda_function.lambda_handler",
-        "MemorySize": 128,
-        "Timeout": 30,
-        "Code": { "ZipFile": zip_of(&[("lambda_function.py", HOG)]) },
-    });
-    let created = engine
-        .client
-        .post(format!("{}/2015-03-31/functions", engine.base))
-        .json(&body)
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(created.status(), 201);
+    create_from(&engine, "tree-hog", HOG, json!({ "MemorySize": 128, "Timeout": 30 })).await;
     let started = Instant::now();
     let (error, body) = invoke(&engine, "tree-hog", json!({})).await;
     assert_eq!(error.as_deref(), Some("Unhandled"), "{body}");
