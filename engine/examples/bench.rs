@@ -3,7 +3,9 @@
 //! latency p50/p99 at concurrency 1, throughput at concurrency 1 and 8, cold start p50 and idle
 //! memory. Numbers, not assertions: run it with `scripts/bench-engine`.
 //!
-//! `cargo run --release -p engine --example bench -- --rie PATH [--requests N]`
+//! `cargo run --release -p engine --example bench -- --rie PATH [--requests N]`; with
+//! `LAMBDAPORT_INSECURE_NO_SANDBOX=1` the engine runs functions uncontained, to see what
+//! containment costs.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -27,7 +29,10 @@ fn main() -> anyhow::Result<()> {
         let addr: SocketAddr = args.get(2).context("address")?.parse()?;
         let dir = PathBuf::from(args.get(3).context("data dir")?);
         let listener = std::net::TcpListener::bind(addr)?;
-        let engine = engine::Engine::open(engine::EngineConfig::new(addr, dir))?;
+        let mut config = engine::EngineConfig::new(addr, dir);
+        // To measure what containment costs: the same run with functions uncontained.
+        config.insecure_no_sandbox = std::env::var_os("LAMBDAPORT_INSECURE_NO_SANDBOX").is_some();
+        let engine = engine::Engine::open(config)?;
         let served = engine.serve_on_own_thread(listener, std::future::pending())?;
         return served.join().map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
     }

@@ -109,6 +109,8 @@ async fn a_probe_handler_reaches_nothing_of_the_host() {
     assert_eq!(report["code_writable"], json!(false), "{report}");
     assert_eq!(report["homes"], json!([]), "{report}");
     assert_eq!(report["tmp_writable"], json!(true), "{report}");
+    assert_eq!(report["new_user_namespace"], json!(false), "no namespaces of its own: {report}");
+    assert_eq!(report["threads"], json!(true), "threads still start: {report}");
     let pids = report["pids"].as_array().expect("pids");
     assert!(
         pids.len() <= 3 && pids.iter().all(|p| p.as_u64() < Some(10)),

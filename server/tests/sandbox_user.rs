@@ -146,6 +146,8 @@ async fn an_engine_started_by_an_ordinary_user_contains_its_functions() {
     assert_eq!(report["code_writable"], json!(false), "{report}");
     assert_eq!(report["homes"], json!([]), "{report}");
     assert_eq!(report["tmp_writable"], json!(true), "{report}");
+    assert_eq!(report["new_user_namespace"], json!(false), "no namespaces of its own: {report}");
+    assert_eq!(report["threads"], json!(true), "threads still start: {report}");
     drop(_engine);
     let _ = std::fs::remove_dir_all(&dir);
 }
