@@ -23,8 +23,35 @@ pub fn query(pairs: &[(&str, String)]) -> String {
         .join("&")
 }
 
+/// Whether `next` is a path on this console to go to after signing in: it starts with one `/`,
+/// and holds no backslash, whitespace or control character (browsers drop tabs and newlines from
+/// URLs, so `/\t/evil.example` would become `//evil.example`, another site).
+pub fn is_local_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_plain_paths_on_this_console_are_local() {
+        for ok in ["/", "/admin?tab=1", "/labs/3#step"] {
+            assert!(super::is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil",
+            "https://x",
+            " /x",
+            "",
+        ] {
+            assert!(!super::is_local_path(bad), "{bad:?}");
+        }
+    }
+
     #[test]
     fn values_are_encoded_and_empty_ones_left_out() {
         let pairs = [("q", "a b&c".to_owned()), ("tag", String::new()), ("x", "é".to_owned())];

@@ -155,7 +155,7 @@ async fn export_audit(
             download("audit.json", "application/json", serde_json::Value::from(rows).to_string())
         }
         Some("csv") | None => {
-            let cell = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+            let cell = |text: &str| csv_cell(text);
             let mut csv = String::from("id,time,actor,action,target,detail,source_ip\r\n");
             for e in &entries {
                 let fields = [
@@ -414,7 +414,7 @@ fn safe_next(query: Option<&str>) -> String {
         .flat_map(|q| q.split('&'))
         .find_map(|pair| pair.strip_prefix("next="))
         .map(decode_query)
-        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
+        .filter(|next| app::url::is_local_path(next))
         .unwrap_or_else(|| "/".to_owned())
 }
 
@@ -464,9 +464,24 @@ fn decode_query(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A quoted CSV cell. One a spreadsheet would run as a formula (starting with `= + - @`, a tab or
+/// a carriage return) gets a leading `'`, so it reads as text.
+fn csv_cell(text: &str) -> String {
+    let inert = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { "'" } else { "" };
+    format!("\"{inert}{}\"", text.replace('"', "\"\""))
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
+
+    #[test]
+    fn csv_cells_never_run_as_formulas() {
+        assert_eq!(super::csv_cell("=cmd()"), "\"'=cmd()\"");
+        assert_eq!(super::csv_cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(super::csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(super::csv_cell("{\"a\":1}"), "\"{\"\"a\"\":1}\"");
+    }
 
     use super::*;
 
@@ -517,6 +532,7 @@ mod tests {
         assert_eq!(safe_next(Some("next=%2Fadmin%3Ftab%3D1")), "/admin?tab=1");
         assert_eq!(safe_next(Some("next=/admin")), "/admin");
         assert_eq!(safe_next(Some("next=//evil.example")), "/");
+        assert_eq!(safe_next(Some("next=/%09/evil.example")), "/", "the review's M9");
         assert_eq!(safe_next(Some("next=https://evil.example")), "/");
         assert_eq!(safe_next(Some("next=/%5Cevil")), "/");
         assert_eq!(safe_next(None), "/");

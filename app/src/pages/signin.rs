@@ -11,11 +11,7 @@ use crate::error::{ApiError, ErrorAlert};
 /// Where to go after signing in: the `next` query parameter if it is a path on this console.
 fn next_path() -> String {
     let next = use_query_map().read_untracked().get("next").unwrap_or_default();
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/".to_owned()
-    }
+    if crate::url::is_local_path(&next) { next } else { "/".to_owned() }
 }
 
 /// Leaves for `next` once `value` holds a success (the session cookie is set by then).
