@@ -416,3 +416,63 @@ async fn learners_are_not_offered_an_engine_that_cannot_sandbox(pool: PgPool) {
         }
     }
 }
+
+/// A learner's code runs with the role the lab gives it: only on the (sandboxing) embedded
+/// engine, and only with the role the learner's own run creates — even with crafted posts.
+#[sqlx::test(migrations = "../migrations")]
+async fn learners_run_labs_only_on_the_engine_with_their_own_new_role(pool: PgPool) {
+    use engine::jail::{Containment, Identity};
+    let local = backend::connections::ensure_local(&pool, "http://127.0.0.1:9", "us-east-1")
+        .await
+        .expect("local");
+    let production: uuid::Uuid = sqlx::query_scalar(
+        "insert into connection (name, kind, endpoint_url, regions, access_key_id, secret_access_key, is_default)
+         values ('Production', 'endpoint', 'http://127.0.0.1:9', array['us-east-1'], 'k', 's', false)
+         returning connection_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a second connection");
+    let app = common::spawn_app_configured(pool.clone(), &[], |console| {
+        console.with_engine(&Containment::Contained(Identity::Root))
+    })
+    .await;
+    app.sign_in_as_admin().await;
+    let password = app.create_account("learner@example.com", "learner").await;
+    let learner = app_clone(&app);
+    assert_eq!(learner.sign_in("learner@example.com", &password).await.status(), StatusCode::OK);
+    let options: serde_json::Value =
+        learner.call("lab_start_options", &[]).await.json().await.expect("json");
+    let offered: Vec<&str> = options["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .filter_map(|t| t["connection_id"].as_str())
+        .collect();
+    assert_eq!(offered, [local.to_string()], "{options}");
+    let crafted = format!("{production}|us-east-1");
+    let refused = learner.call("start_lab", &[("target", crafted.as_str())]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap_or_default().contains("embedded engine only"));
+    let target = format!("{local}|us-east-1");
+    let started = learner.call("start_lab", &[("target", target.as_str())]).await;
+    assert_eq!(started.status(), StatusCode::OK);
+    let run: String = started.json().await.expect("run id");
+    let foreign_role = learner
+        .call(
+            "lab_function",
+            &[
+                ("lab_run_id", run.as_str()),
+                ("name", "my-first"),
+                ("runtime", "python3.12"),
+                ("architecture", "x86_64"),
+                ("role", "existing"),
+                ("existing_role", "arn:aws:iam::000000000000:role/admin-role"),
+                ("lifecycle", "experimental"),
+                ("environment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(foreign_role.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(foreign_role.text().await.unwrap_or_default().contains("new role"));
+}

@@ -17,9 +17,7 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
         let pool = &context.pool;
         let mut targets = Vec::new();
         for c in backend::connections::list(pool).await.map_err(fail)? {
-            if c.kind == backend::connections::Kind::Engine
-                && !offers_engine(&account, context.engine.as_ref())
-            {
+            if !may_run_labs_on(&account, c.kind, context.engine.as_ref()) {
                 continue;
             }
             for region in &c.regions {
@@ -48,14 +46,22 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     settle(result, |_| None).await
 }
 
-/// Whether `account` may run labs on the embedded engine: learners (whose code is anyone's) only
-/// when it sandboxes function code.
+/// Whether `account` may run labs on a connection of `kind`. Learners' code is anyone's: they run
+/// labs only on the embedded engine, and only while it sandboxes function code (never in a real
+/// account, where their code would run with whatever role they named).
 #[cfg(feature = "ssr")]
-fn offers_engine(
+fn may_run_labs_on(
     account: &backend::accounts::Account,
+    kind: backend::connections::Kind,
     engine: Option<&crate::types::EngineContainment>,
 ) -> bool {
-    account.role != backend::accounts::Role::Learner || engine.is_none_or(|e| e.contained)
+    account.role != backend::accounts::Role::Learner
+        || (kind == backend::connections::Kind::Engine && engine.is_none_or(|e| e.contained))
+}
+
+#[cfg(feature = "ssr")]
+fn is_learner(account: &backend::accounts::Account) -> bool {
+    account.role == backend::accounts::Role::Learner
 }
 
 /// Step 1: starts a run on `target` (`connection id|region`). Answers the run's id.
@@ -70,14 +76,15 @@ pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<S
             message: "choose where the lab runs".into(),
         })?;
         let connection = super::catalog::ssr::uuid("target", connection)?;
-        let engine = context()?.engine;
-        if !offers_engine(&account, engine.as_ref()) {
+        if is_learner(&account) {
             let kind = backend::connections::get(pool, connection).await.map_err(fail)?.kind;
-            if kind == backend::connections::Kind::Engine {
-                return Err(ApiError::Validation {
-                    field: "target".into(),
-                    message: "the embedded engine cannot sandbox code on this machine, so learners cannot run labs on it: choose another connection or ask an admin".into(),
-                });
+            if !may_run_labs_on(&account, kind, context()?.engine.as_ref()) {
+                let message = if kind == backend::connections::Kind::Engine {
+                    "the embedded engine cannot sandbox code on this machine, so learners cannot run labs on it: ask an admin"
+                } else {
+                    "learners run labs on the embedded engine only: choose Local"
+                };
+                return Err(ApiError::Validation { field: "target".into(), message: message.into() });
             }
         }
         let hours = match expiry_hours.as_deref().map(str::trim).unwrap_or_default() {
@@ -193,6 +200,14 @@ pub async fn lab_function(
         }
         let role = match role.as_str() {
             "new" => "new".to_owned(),
+            // Learners use only the role their own run creates: an existing one could carry any
+            // permissions at all.
+            _ if is_learner(&account) => {
+                return Err(ApiError::Validation {
+                    field: "existing_role".into(),
+                    message: "learners create a new role for their lab".into(),
+                });
+            }
             _ => existing_role.filter(|r| !r.is_empty()).ok_or_else(|| ApiError::Validation {
                 field: "existing_role".into(),
                 message: "choose an existing role, or create a new one".into(),
@@ -612,7 +627,7 @@ pub mod ssr {
         run: Run,
     ) -> Result<LabView, ApiError> {
         let connection = backend::connections::get(pool, run.connection_id).await.map_err(fail)?;
-        let roles = if run.function_name.is_none() {
+        let roles = if run.function_name.is_none() && !super::is_learner(account) {
             labs::roles(&connection).await.unwrap_or_default()
         } else {
             Vec::new()
