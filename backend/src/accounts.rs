@@ -167,18 +167,30 @@ impl TryFrom<AccountRow> for Account {
     }
 }
 
+/// At most this many argon2 hashes at once: each takes ~19 MiB and tens of milliseconds of CPU, so
+/// a flood of sign-ins waits its turn instead of taking the console's memory.
+const CONCURRENT_HASHES: usize = 4;
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+
+/// Runs an argon2 computation off the async threads, within [`CONCURRENT_HASHES`].
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _permit = HASHING.acquire().await.map_err(|e| anyhow::anyhow!("hashing closed: {e}"))?;
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?)
+}
+
 /// Hashes with argon2id off the async threads: a hash takes tens of milliseconds of CPU.
 async fn hash_password(password: &NewPassword) -> Result<String> {
     let password = password.0.clone();
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())
             .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
     })
-    .await
-    .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?
+    .await?
     .map_err(Error::from)
 }
 
@@ -193,13 +205,12 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 });
 
 async fn verify_password(password: String, hash: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
     })
-    .await
-    .map_err(|e| anyhow::anyhow!("password verification task failed: {e}"))?
+    .await?
 }
 
 /// How many accounts exist; used once at start-up to decide whether to create the first admin.

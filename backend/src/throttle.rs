@@ -58,10 +58,12 @@ impl SignInThrottle {
         self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Refuses the attempt if the account or the address has used up its failures.
-    pub fn check(&self, email: &str, address: Option<IpAddr>) -> Result<()> {
+    /// Decides and records in one step: refuses the attempt if the account or the address has used
+    /// up its failures, else counts it as a failure until [`SignInThrottle::succeeded`] says
+    /// otherwise. So concurrent guesses cannot all pass the check before any is counted.
+    pub fn attempt(&self, email: &str, address: Option<IpAddr>) -> Result<()> {
         let now = Instant::now();
-        let windows = self.lock();
+        let mut windows = self.lock();
         for key in Self::keys(email, address) {
             if let Some(window) = windows.get(&key) {
                 let elapsed = now.duration_since(window.started);
@@ -71,13 +73,6 @@ impl SignInThrottle {
                 }
             }
         }
-        Ok(())
-    }
-
-    /// Counts a failed attempt against the account and the address.
-    pub fn record_failure(&self, email: &str, address: Option<IpAddr>) {
-        let now = Instant::now();
-        let mut windows = self.lock();
         if windows.len() > 100_000 {
             windows.retain(|_, w| now.duration_since(w.started) < self.window);
         }
@@ -88,12 +83,17 @@ impl SignInThrottle {
             }
             window.failures += 1;
         }
+        Ok(())
     }
 
-    /// A successful sign-in clears the account's count (not the address's: one right password
-    /// must not reset guessing at other accounts).
-    pub fn record_success(&self, email: &str) {
-        self.lock().remove(&Key::Account(email.trim().to_lowercase()));
+    /// The attempt was right: the account's count is cleared, and the address's takes this
+    /// attempt back (only that: one right password must not reset guessing at other accounts).
+    pub fn succeeded(&self, email: &str, address: Option<IpAddr>) {
+        let mut windows = self.lock();
+        windows.remove(&Key::Account(email.trim().to_lowercase()));
+        if let Some(window) = address.and_then(|a| windows.get_mut(&Key::Address(a))) {
+            window.failures = window.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -107,32 +107,49 @@ mod tests {
     fn account_is_locked_after_its_limit_and_unlocked_by_time() {
         let throttle = SignInThrottle::new(2, 100, Duration::from_millis(200));
         for _ in 0..2 {
-            assert!(throttle.check("Ada@x.io", HOME).is_ok());
-            throttle.record_failure("ada@x.io", HOME);
+            assert!(throttle.attempt("Ada@x.io", HOME).is_ok());
         }
-        assert!(matches!(throttle.check("ada@x.io", HOME), Err(Error::RateLimited { .. })));
-        assert!(throttle.check("bob@x.io", HOME).is_ok(), "other accounts are not locked");
+        assert!(matches!(throttle.attempt("ada@x.io", HOME), Err(Error::RateLimited { .. })));
+        assert!(throttle.attempt("bob@x.io", HOME).is_ok(), "other accounts are not locked");
         std::thread::sleep(Duration::from_millis(250));
-        assert!(throttle.check("ada@x.io", HOME).is_ok());
+        assert!(throttle.attempt("ada@x.io", HOME).is_ok());
     }
 
     #[test]
     fn address_is_locked_across_accounts() {
         let throttle = SignInThrottle::new(100, 3, Duration::from_secs(60));
         for n in 0..3 {
-            throttle.record_failure(&format!("user{n}@x.io"), HOME);
+            assert!(throttle.attempt(&format!("user{n}@x.io"), HOME).is_ok());
         }
-        assert!(throttle.check("fresh@x.io", HOME).is_err());
-        assert!(throttle.check("fresh@x.io", None).is_ok());
+        assert!(throttle.attempt("fresh@x.io", HOME).is_err());
+        assert!(throttle.attempt("fresh@x.io", None).is_ok());
     }
 
     #[test]
     fn success_clears_the_account_but_not_the_address() {
         let throttle = SignInThrottle::new(1, 2, Duration::from_secs(60));
-        throttle.record_failure("ada@x.io", HOME);
-        throttle.record_success("ada@x.io");
-        assert!(throttle.check("ada@x.io", None).is_ok());
-        throttle.record_failure("bob@x.io", HOME);
-        assert!(throttle.check("carol@x.io", HOME).is_err());
+        assert!(throttle.attempt("ada@x.io", HOME).is_ok());
+        throttle.succeeded("ada@x.io", HOME);
+        assert!(throttle.attempt("ada@x.io", None).is_ok());
+        assert!(throttle.attempt("bob@x.io", HOME).is_ok());
+        assert!(throttle.attempt("dan@x.io", HOME).is_ok());
+        assert!(throttle.attempt("carol@x.io", HOME).is_err());
+    }
+
+    /// The review's H7: many guesses at once used to pass the check before any was counted.
+    #[test]
+    fn concurrent_guesses_stop_at_the_limit() {
+        let throttle = std::sync::Arc::new(SignInThrottle::new(5, 100, Duration::from_secs(60)));
+        let passed: usize = (0..20)
+            .map(|_| {
+                let throttle = throttle.clone();
+                std::thread::spawn(move || throttle.attempt("ada@x.io", HOME).is_ok())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| usize::from(t.join().expect("thread")))
+            .sum();
+        assert_eq!(passed, 5);
+        assert!(throttle.attempt("ada@x.io", HOME).is_err(), "the right password waits too");
     }
 }

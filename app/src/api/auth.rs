@@ -12,15 +12,15 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
     let result = async {
         let ctx = context()?;
         let addr = client_addr();
-        ctx.throttle.check(&email, addr).map_err(fail)?;
+        // Counted before the password is checked: concurrent guesses cannot slip past the limit.
+        ctx.throttle.attempt(&email, addr).map_err(fail)?;
         let Some(account) =
             backend::accounts::authenticate(&ctx.pool, &email, &password).await.map_err(fail)?
         else {
-            ctx.throttle.record_failure(&email, addr);
             tracing::info!(client.ip = ?addr, "failed sign-in");
             return Err(ApiError::Unauthorized("wrong email or password".to_owned()));
         };
-        ctx.throttle.record_success(&email);
+        ctx.throttle.succeeded(&email, addr);
         start_session(account.account_id).await?;
         tracing::info!(account.id = %account.account_id, "signed in");
         Ok(())
