@@ -47,7 +47,9 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
     let session_layer = SessionManagerLayer::new(store)
-        .with_name("lambdaport.sid")
+        // Behind https the `__Host-` prefix makes browsers keep the cookie to this exact origin
+        // (Secure, path /, no Domain): no other port or subdomain can set or receive it.
+        .with_name(if sessions.secure { "__Host-lambdaport.sid" } else { "lambdaport.sid" })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(sessions.secure)

@@ -99,6 +99,8 @@ async fn secure_cookie_behind_https(pool: PgPool) {
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = session_cookie(&response).expect("cookie");
     assert!(cookie.to_lowercase().contains("secure"), "{cookie}");
+    assert!(cookie.starts_with("__Host-lambdaport.sid="), "kept to this origin: {cookie}");
+    assert!(cookie.contains("Path=/") && !cookie.to_lowercase().contains("domain="), "{cookie}");
 }
 
 #[sqlx::test(migrator = "MIGRATOR")]
@@ -365,7 +367,7 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("lambdaport.sid="))
+        .find(|c| c.starts_with("lambdaport.sid=") || c.starts_with("__Host-lambdaport.sid="))
         .map(str::to_owned)
 }
 
