@@ -660,7 +660,10 @@ fn check<T: Copy + PartialOrd + Default>(result: T) -> io::Result<T> {
     if result < T::default() { Err(io::Error::last_os_error()) } else { Ok(result) }
 }
 
-/// Dies with SIGKILL when the parent does; gives up at once if it already has.
+/// Dies with SIGKILL when the parent does; gives up at once if it already has. For `outer` the
+/// "parent" is the engine *thread* that spawned it: environments must be started from a thread
+/// that lives as long as they do (the engine's own, a runtime worker), never from a blocking-pool
+/// thread, which exits when idle.
 fn die_with_parent(parent: libc::pid_t) -> io::Result<()> {
     check(sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong))?;
     let now = nix::unistd::getppid().as_raw();
