@@ -282,6 +282,19 @@ pub async fn create(pool: &PgPool, actor: &Actor, new: &NewConnection) -> Result
 /// Removes a connection and its catalog entries (not the functions in the cloud).
 pub async fn delete(pool: &PgPool, actor: &Actor, connection_id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
+    // Removing it would forget (with its ledger) what the console created in that cloud.
+    let live = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from ledger_entry
+           where connection_id = $1 and state <> 'deleted'"#,
+        connection_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if live > 0 {
+        return Err(Error::Conflict(format!(
+            "this connection still has {live} resources the console created (see its functions' Cleanup tabs and the Labs page): clean them up before removing it"
+        )));
+    }
     let name = sqlx::query_scalar!(
         "delete from connection where connection_id = $1 returning name",
         connection_id

@@ -430,3 +430,20 @@ fn zip_of_lab_code() -> Vec<u8> {
     writer.write_all(labs::lab_code("python3.12").2.as_bytes()).expect("write");
     writer.finish().expect("zip").into_inner()
 }
+
+/// Removing a connection would forget what the console created in its cloud: refused while the
+/// ledger holds live resources there, allowed once they are cleaned up.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn a_connection_with_live_resources_cannot_be_removed(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.start(None).await;
+    labs::save_function(&lab.pool, &lab.actor, run, &input("kept-in-mind"))
+        .await
+        .expect("function");
+    let id = lab.connection.connection_id;
+    let refused = connections::delete(&lab.pool, &lab.actor, id).await.expect_err("refused");
+    assert!(refused.to_string().contains("clean them up"), "{refused}");
+    assert!(connections::get(&lab.pool, id).await.is_ok(), "the connection and its ledger stay");
+    labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    connections::delete(&lab.pool, &lab.actor, id).await.expect("removed once nothing is left");
+}
