@@ -507,7 +507,7 @@ async fn start_environment(
         state.pools.live.fetch_sub(1, Ordering::SeqCst);
         return Err(LambdaError::throttled("ConcurrentInvocationLimitExceeded"));
     }
-    let mount_point = state.mount_point();
+    let mount_point = state.config.mount_point();
     let spec = Spec {
         function,
         task_root: state.code.task_root(&function.code_key),

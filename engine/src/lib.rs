@@ -85,6 +85,11 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
+    /// The empty directory every environment builds its root on, in its own mount namespace.
+    pub fn mount_point(&self) -> PathBuf {
+        self.data_dir.join("sandbox")
+    }
+
     pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Self {
         Self {
             listen,
@@ -142,11 +147,6 @@ impl EngineState {
     pub fn runtime_dir(&self) -> PathBuf {
         self.config.data_dir.join("runtime")
     }
-
-    /// The empty directory every environment builds its root on, in its own mount namespace.
-    pub fn mount_point(&self) -> PathBuf {
-        self.config.data_dir.join("sandbox")
-    }
 }
 
 /// The runtime clients, written to `<data dir>/runtime` at start.
@@ -166,7 +166,7 @@ fn contain_functions(
         );
         return Ok(Containment::Insecure);
     }
-    let mount_point = config.data_dir.join("sandbox");
+    let mount_point = config.mount_point();
     std::fs::create_dir_all(&mount_point)?;
     let identity = jail::Identity::current();
     Ok(match jail::probe(identity, &mount_point, runtime_dir) {

@@ -355,14 +355,7 @@ impl Environment {
                 let link = std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok()?;
                 (link.as_os_str() == namespace.as_os_str()).then_some(())?;
                 let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-                rollup
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Pss:"))?
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
+                kb_field(&rollup, "Pss:")
             })
             .sum();
         kb / 1024
@@ -372,11 +365,7 @@ impl Environment {
         use std::os::unix::fs::FileExt as _;
         let mut buf = [0u8; 4096];
         let len = self.status.as_ref()?.read_at(&mut buf, 0).ok()?;
-        std::str::from_utf8(&buf[..len])
-            .ok()?
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        kb_field(std::str::from_utf8(&buf[..len]).ok()?, field)
     }
 
     /// Kills the environment's processes and frees its resources. Contained, killing the
@@ -399,6 +388,13 @@ impl Drop for Environment {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The value of a `Field:   123 kB` line of a `/proc` status or smaps file, in kB.
+fn kb_field(text: &str, field: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// CloudWatch's cap on one log event (256 KB): a longer line becomes several events, so what a
