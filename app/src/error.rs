@@ -16,6 +16,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("you do not have permission to do that")]
     Forbidden,
+    /// Not allowed, with what to do instead.
+    #[error("{0}")]
+    Refused(String),
     /// Not signed in, a session that ended, or wrong credentials; the message says which.
     #[error("{0}")]
     Unauthorized(String),
@@ -37,7 +40,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::NotFound(_) => 404,
-            ApiError::Forbidden => 403,
+            ApiError::Forbidden | ApiError::Refused(_) => 403,
             ApiError::Unauthorized(_) => 401,
             ApiError::Validation { .. } => 422,
             ApiError::Conflict(_) => 409,
@@ -50,7 +53,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::NotFound(_) => "not_found",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden | ApiError::Refused(_) => "forbidden",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Validation { .. } => "invalid",
             ApiError::Conflict(_) => "conflict",

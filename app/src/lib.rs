@@ -22,7 +22,7 @@ use crate::pages::{
 };
 
 #[cfg(feature = "ssr")]
-pub use api::ssr::{ACCOUNT_KEY, ClientAddr, ConsoleContext};
+pub use api::ssr::{ACCOUNT_KEY, ClientAddr, ConsoleContext, SIGNED_IN_KEY};
 
 /// The document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

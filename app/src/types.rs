@@ -54,6 +54,8 @@ pub struct AccountView {
     pub email: String,
     pub role: String,
     pub teams: Vec<String>,
+    /// Disabled accounts cannot sign in; their sessions and tokens stopped.
+    pub disabled: bool,
     /// `YYYY-MM-DD`, UTC.
     pub created: String,
 }
@@ -152,6 +154,13 @@ pub struct ConnectionView {
     /// The newest reconciliation, in words.
     pub last_sync: Option<String>,
     pub syncing: bool,
+    /// For the admin's edit form (never the secret key).
+    pub endpoint_url: String,
+    pub profile: String,
+    pub access_key_id: String,
+    pub learners: bool,
+    pub allowed_roles: String,
+    pub archived: bool,
 }
 
 /// What the catalog page shows.
@@ -178,8 +187,10 @@ pub struct FunctionDetail {
     pub drift: Vec<String>,
     pub activity: Vec<AuditLine>,
     pub teams: Vec<String>,
-    /// The live environment variables, one `KEY=value` a line (empty when unreadable).
-    pub environment: String,
+    /// The names of the live environment variables, for those who may edit the function (empty
+    /// for everyone else). Values are never part of the page: an editor reveals them on demand
+    /// (`reveal_environment`, audited).
+    pub environment_keys: Vec<String>,
 }
 
 /// The Audit page's filters, as they appear in its URL.

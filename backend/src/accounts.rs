@@ -145,6 +145,7 @@ pub struct Account {
 pub struct AccountWithTeams {
     pub account: Account,
     pub teams: Vec<String>,
+    pub disabled: bool,
 }
 
 struct AccountRow {
@@ -255,10 +256,13 @@ pub async fn create_account(
 }
 
 /// Checks an email and password. `Ok(None)` when either is wrong: the caller cannot tell which.
+/// A disabled account is refused (said only to someone who knows its password).
 pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<Option<Account>> {
     let email = email.trim().to_lowercase();
     let row = sqlx::query!(
-        "select account_id, email, role, created_at, password_hash from account where email = $1",
+        r#"select account_id, email, role, created_at, password_hash,
+                  disabled_at is not null as "disabled!"
+           from account where email = $1"#,
         email
     )
     .fetch_optional(pool)
@@ -270,6 +274,9 @@ pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<
     if !verify_password(password.to_owned(), row.password_hash).await? {
         return Ok(None);
     }
+    if row.disabled {
+        return Err(Error::Refused("this account is disabled; ask an admin".into()));
+    }
     Account::try_from(AccountRow {
         account_id: row.account_id,
         email: row.email,
@@ -279,12 +286,34 @@ pub async fn authenticate(pool: &PgPool, email: &str, password: &str) -> Result<
     .map(Some)
 }
 
-/// The account with this id, if it still exists.
+/// The account with this id, if it still exists and is not disabled.
 pub async fn get_account(pool: &PgPool, account_id: Uuid) -> Result<Option<Account>> {
     sqlx::query_as!(
         AccountRow,
-        "select account_id, email, role, created_at from account where account_id = $1",
+        "select account_id, email, role, created_at from account
+         where account_id = $1 and disabled_at is null",
         account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(Account::try_from)
+    .transpose()
+}
+
+/// The account a session signed in at `signed_in_at` belongs to: `None` once the account is
+/// gone or disabled, or its password was reset or changed since (the session then ends).
+pub async fn session_account(
+    pool: &PgPool,
+    account_id: Uuid,
+    signed_in_at: OffsetDateTime,
+) -> Result<Option<Account>> {
+    sqlx::query_as!(
+        AccountRow,
+        "select account_id, email, role, created_at from account
+         where account_id = $1 and disabled_at is null
+           and (credentials_changed_at is null or credentials_changed_at <= $2)",
+        account_id,
+        signed_in_at
     )
     .fetch_optional(pool)
     .await?
@@ -308,7 +337,7 @@ pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<Account>
 
 pub async fn list_accounts(pool: &PgPool) -> Result<Vec<AccountWithTeams>> {
     let rows = sqlx::query!(
-        r#"select a.account_id, a.email, a.role, a.created_at,
+        r#"select a.account_id, a.email, a.role, a.created_at, a.disabled_at is not null as "disabled!",
                   coalesce(array_agg(t.name order by t.name) filter (where t.name is not null), '{}')
                       as "teams!"
            from account a
@@ -327,7 +356,7 @@ pub async fn list_accounts(pool: &PgPool) -> Result<Vec<AccountWithTeams>> {
                 role: row.role,
                 created_at: row.created_at,
             })?;
-            Ok(AccountWithTeams { account, teams: row.teams })
+            Ok(AccountWithTeams { account, teams: row.teams, disabled: row.disabled })
         })
         .collect()
 }
@@ -377,6 +406,101 @@ pub async fn set_role(
     .await?;
     tx.commit().await?;
     Ok(account)
+}
+
+/// Disables an account (its sessions and API tokens stop at its next request) or enables it
+/// again. Nobody disables themselves, and the last enabled admin stays.
+pub async fn set_disabled(
+    pool: &PgPool,
+    actor: &Actor,
+    account_id: Uuid,
+    disabled: bool,
+) -> Result<()> {
+    if disabled && actor.account_id == Some(account_id) {
+        return Err(Error::Conflict("you cannot disable your own account".to_owned()));
+    }
+    let mut tx = pool.begin().await?;
+    let admins = sqlx::query_scalar!(
+        "select account_id from account where role = 'admin' and disabled_at is null for update"
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if disabled && admins == [account_id] {
+        return Err(Error::Conflict(
+            "this is the only enabled admin; make another account admin first".to_owned(),
+        ));
+    }
+    let email = sqlx::query_scalar!(
+        "update account set disabled_at = case when $2 then coalesce(disabled_at, now()) end
+         where account_id = $1 returning email",
+        account_id,
+        disabled
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("account"))?;
+    audit::record(
+        &mut tx,
+        actor,
+        if disabled { "disable_account" } else { "enable_account" },
+        &format!("account:{email}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password (an admin's reset: a generated one, shown once), ending the account's
+/// sessions; audited, without the password.
+pub async fn reset_password(pool: &PgPool, actor: &Actor, account_id: Uuid) -> Result<NewPassword> {
+    let password = NewPassword::generate();
+    store_password(pool, actor, account_id, &password, "reset_password").await?;
+    Ok(password)
+}
+
+/// Changes one's own password after checking the current one. The caller's other sessions end;
+/// the caller starts a fresh session for the one in use.
+pub async fn change_password(
+    pool: &PgPool,
+    actor: &Actor,
+    account_id: Uuid,
+    current: &str,
+    new: &NewPassword,
+) -> Result<()> {
+    let hash =
+        sqlx::query_scalar!("select password_hash from account where account_id = $1", account_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(Error::NotFound("account"))?;
+    if !verify_password(current.to_owned(), hash).await? {
+        return Err(Error::invalid("current_password", "that is not your current password"));
+    }
+    store_password(pool, actor, account_id, new, "change_password").await
+}
+
+async fn store_password(
+    pool: &PgPool,
+    actor: &Actor,
+    account_id: Uuid,
+    password: &NewPassword,
+    action: &str,
+) -> Result<()> {
+    let hash = hash_password(password).await?;
+    let mut tx = pool.begin().await?;
+    let email = sqlx::query_scalar!(
+        "update account set password_hash = $2, credentials_changed_at = now()
+         where account_id = $1 returning email",
+        account_id,
+        hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("account"))?;
+    audit::record(&mut tx, actor, action, &format!("account:{email}"), serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -682,6 +682,37 @@ pub async fn import(
     Ok(())
 }
 
+/// Imports a shadow for the developer claiming it: allowed only when the function's cloud tags
+/// say it is theirs — `lambdaport:owner` is their email, or `lambdaport:team` one of their teams
+/// (which then becomes its team). Anything else needs an admin, who imports with `import`.
+pub async fn claim(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    account: &crate::accounts::Account,
+    function_id: Uuid,
+) -> Result<()> {
+    let tags = sqlx::query!(
+        r#"select f.cloud_config->'tags'->>'lambdaport:owner' as owner,
+                  (select t.team_id from team t join team_member m using (team_id)
+                   where m.account_id = $2 and t.name = f.cloud_config->'tags'->>'lambdaport:team') as team_id
+           from catalog_function f where f.function_id = $1 and not f.tracked"#,
+        function_id,
+        account.account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("shadow function"))?;
+    let named = tags.owner.is_some_and(|owner| owner.eq_ignore_ascii_case(&account.email));
+    if !named && tags.team_id.is_none() {
+        return Err(Error::Refused(format!(
+            "this function is not tagged as yours: ask an admin to import it, or tag it in the cloud with \
+             {OWNER_TAG}={} or {TEAM_TAG}=<one of your teams> and sync",
+            account.email
+        )));
+    }
+    import(pool, actor, function_id, account.account_id, tags.team_id).await
+}
+
 /// Archives a ghost: it stays in the history, out of the catalog.
 pub async fn archive(pool: &PgPool, actor: &crate::audit::Actor, function_id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
@@ -933,6 +964,53 @@ async fn write_metadata(
                 .ok_or_else(|| Error::invalid("team", format!("there is no team named {name}")))?,
         ),
     };
+    // The cloud gets the same: the catalog's metadata as lambdaport:* tags, plus the user tags.
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let mut tags: std::collections::HashMap<String, String> =
+        metadata.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    tags.insert(OWNER_TAG.into(), owner.email.clone());
+    tags.insert(LIFECYCLE_TAG.into(), metadata.lifecycle.clone());
+    tags.insert(ENVIRONMENT_TAG.into(), metadata.environment.clone());
+    if !metadata.team.trim().is_empty() {
+        tags.insert(TEAM_TAG.into(), metadata.team.trim().to_owned());
+    }
+    let cloud = |e: &dyn std::fmt::Display| {
+        Error::Conflict(format!(
+            "{} refused the tags: {e}; the catalog was not changed, try again",
+            connection.name
+        ))
+    };
+    let current = lambda
+        .list_tags()
+        .resource(&detail.arn)
+        .send()
+        .await
+        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    let stale: Vec<String> = current
+        .tags()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.clone())
+        .filter(|k| !tags.contains_key(k))
+        .collect();
+    lambda
+        .tag_resource()
+        .resource(&detail.arn)
+        .set_tags(Some(tags.clone()))
+        .send()
+        .await
+        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    if !stale.is_empty() {
+        lambda
+            .untag_resource()
+            .resource(&detail.arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    }
+    // The cloud first, then one short transaction: no transaction (and no pooled connection)
+    // waits on the cloud.
     let mut tx = pool.begin().await?;
     sqlx::query!(
         "update catalog_function set owner_id = $2, team_id = $3, lifecycle = $4, environment = $5, tags = $6
@@ -959,48 +1037,6 @@ async fn write_metadata(
         }),
     )
     .await?;
-    // The cloud gets the same: the catalog's metadata as lambdaport:* tags, plus the user tags.
-    let lambda = connection.lambda(&detail.entry.region).await;
-    let mut tags: std::collections::HashMap<String, String> =
-        metadata.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    tags.insert(OWNER_TAG.into(), owner.email.clone());
-    tags.insert(LIFECYCLE_TAG.into(), metadata.lifecycle.clone());
-    tags.insert(ENVIRONMENT_TAG.into(), metadata.environment.clone());
-    if !metadata.team.trim().is_empty() {
-        tags.insert(TEAM_TAG.into(), metadata.team.trim().to_owned());
-    }
-    let cloud = |e: &dyn std::fmt::Display| {
-        Error::Conflict(format!("{} refused the tags: {e}; nothing was changed", connection.name))
-    };
-    let current = lambda
-        .list_tags()
-        .resource(&detail.arn)
-        .send()
-        .await
-        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
-    let stale: Vec<String> = current
-        .tags()
-        .into_iter()
-        .flatten()
-        .map(|(k, _)| k.clone())
-        .filter(|k| !tags.contains_key(k))
-        .collect();
-    if !stale.is_empty() {
-        lambda
-            .untag_resource()
-            .resource(&detail.arn)
-            .set_tag_keys(Some(stale))
-            .send()
-            .await
-            .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
-    }
-    lambda
-        .tag_resource()
-        .resource(&detail.arn)
-        .set_tags(Some(tags.clone()))
-        .send()
-        .await
-        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
     // What the cloud holds now is what the catalog says: no drift.
     sqlx::query!(
         "update catalog_function
@@ -1068,6 +1104,28 @@ pub async fn live(connection: &Connection, detail: &Detail) -> Result<Live> {
     Ok(Live { fields, environment })
 }
 
+/// The function's environment variables, for someone who may edit it and asked to see them:
+/// read live from the cloud (the catalog never stores them), and the reveal audited.
+pub async fn reveal_environment(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    connection: &Connection,
+    detail: &Detail,
+) -> Result<BTreeMap<String, String>> {
+    let environment = live(connection, detail).await?.environment;
+    let mut tx = pool.begin().await?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.reveal_environment",
+        &format!("function:{}", detail.entry.name),
+        serde_json::json!({ "keys": environment.keys().collect::<Vec<_>>() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(environment)
+}
+
 /// A change to a function's configuration, as the Configuration form sends it.
 #[derive(Clone, Debug, Default)]
 pub struct ConfigChange {
@@ -1076,7 +1134,8 @@ pub struct ConfigChange {
     pub description: String,
     pub handler: String,
     pub runtime: String,
-    pub environment: BTreeMap<String, String>,
+    /// The new variables; `None` keeps the function's current ones (the editor never revealed them).
+    pub environment: Option<BTreeMap<String, String>>,
 }
 
 /// Which form field a Lambda validation message is about.
@@ -1106,9 +1165,11 @@ pub async fn update_configuration(
     change: &ConfigChange,
 ) -> Result<()> {
     let lambda = connection.lambda(&detail.entry.region).await;
-    let environment = aws_sdk_lambda::types::Environment::builder()
-        .set_variables(Some(change.environment.clone().into_iter().collect()))
-        .build();
+    let environment = change.environment.as_ref().map(|variables| {
+        aws_sdk_lambda::types::Environment::builder()
+            .set_variables(Some(variables.clone().into_iter().collect()))
+            .build()
+    });
     let updated = lambda
         .update_function_configuration()
         .function_name(&detail.arn)
@@ -1117,7 +1178,7 @@ pub async fn update_configuration(
         .description(&change.description)
         .handler(&change.handler)
         .runtime(aws_sdk_lambda::types::Runtime::from(change.runtime.as_str()))
-        .environment(environment)
+        .set_environment(environment)
         .send()
         .await;
     if let Err(error) = updated {
@@ -1159,7 +1220,7 @@ pub async fn update_configuration(
                         "runtime": detail.entry.runtime, "description": detail.entry.description },
             "after": { "memory_mb": change.memory_mb, "timeout_s": change.timeout_s, "handler": change.handler,
                        "runtime": change.runtime, "description": change.description,
-                       "environment_keys": change.environment.keys().collect::<Vec<_>>() },
+                       "environment_keys": change.environment.as_ref().map(|e| e.keys().collect::<Vec<_>>()) },
         }),
     )
     .await?;

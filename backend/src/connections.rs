@@ -52,7 +52,22 @@ pub struct Connection {
     secret_access_key: Option<String>,
     pub cloud_account_id: Option<String>,
     pub is_default: bool,
+    /// Whether an admin lets learners run labs here (the embedded engine by default).
+    pub learners: bool,
+    /// The existing roles (names or ARNs) a lab may use here; empty: any role that trusts Lambda.
+    pub allowed_roles: Vec<String>,
+    /// Archived: kept with its ledger and history, offered for nothing new.
+    pub archived: bool,
+    /// How long one cloud call may take, retries included ([`OPERATION_TIMEOUT`]).
+    pub operation_timeout: std::time::Duration,
 }
+
+/// How long connecting to a cloud endpoint may take.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long one cloud call may take, retries included: a hanging endpoint costs a request this
+/// much at most, never a database connection (none is held across a cloud call). An Invoke
+/// waits for its function instead (see `labs`).
+pub const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What an admin enters to add a connection.
 #[derive(Clone, Debug, Default)]
@@ -132,6 +147,9 @@ struct Row {
     secret_access_key: Option<String>,
     cloud_account_id: Option<String>,
     is_default: bool,
+    learners: bool,
+    allowed_roles: Vec<String>,
+    archived: bool,
 }
 
 impl TryFrom<Row> for Connection {
@@ -149,6 +167,10 @@ impl TryFrom<Row> for Connection {
             secret_access_key: row.secret_access_key,
             cloud_account_id: row.cloud_account_id,
             is_default: row.is_default,
+            learners: row.learners,
+            allowed_roles: row.allowed_roles,
+            archived: row.archived,
+            operation_timeout: OPERATION_TIMEOUT,
         })
     }
 }
@@ -157,9 +179,10 @@ impl TryFrom<Row> for Connection {
 pub async fn list(pool: &PgPool) -> Result<Vec<Connection>> {
     let rows = sqlx::query_as!(
         Row,
-        "select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
-                secret_access_key, cloud_account_id, is_default
-         from connection order by is_default desc, name"
+        r#"select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
+                secret_access_key, cloud_account_id, is_default, learners, allowed_roles,
+                archived_at is not null as "archived!"
+         from connection order by archived_at is not null, is_default desc, name"#
     )
     .fetch_all(pool)
     .await?;
@@ -169,9 +192,10 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Connection>> {
 pub async fn get(pool: &PgPool, connection_id: Uuid) -> Result<Connection> {
     let row = sqlx::query_as!(
         Row,
-        "select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
-                secret_access_key, cloud_account_id, is_default
-         from connection where connection_id = $1",
+        r#"select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
+                secret_access_key, cloud_account_id, is_default, learners, allowed_roles,
+                archived_at is not null as "archived!"
+         from connection where connection_id = $1"#,
         connection_id
     )
     .fetch_optional(pool)
@@ -221,8 +245,8 @@ pub async fn ensure_local_signed_by(
             .fetch_one(&mut *tx)
             .await?;
             let id = sqlx::query_scalar!(
-                "insert into connection (name, kind, endpoint_url, regions, access_key_id, secret_access_key, is_default)
-                 values ('Local', 'engine', $1, array[$2], $3, $4, $5) returning connection_id",
+                "insert into connection (name, kind, endpoint_url, regions, access_key_id, secret_access_key, is_default, learners)
+                 values ('Local', 'engine', $1, array[$2], $3, $4, $5, true) returning connection_id",
                 endpoint_url,
                 region,
                 key.0,
@@ -279,6 +303,151 @@ pub async fn create(pool: &PgPool, actor: &Actor, new: &NewConnection) -> Result
     Ok(id)
 }
 
+/// What an admin changes on a connection. An empty secret keeps the current one, so rotating
+/// keys means entering the new key id with its secret. The Local engine's address and keys are
+/// the console's to set at each start, so only its learner flag and roles change here.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectionEdit {
+    pub name: String,
+    pub endpoint_url: String,
+    pub profile: String,
+    pub regions: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub learners: bool,
+    /// Role names or ARNs, separated by commas, spaces or lines.
+    pub allowed_roles: String,
+}
+
+/// Changes a connection (admins only; the caller checks the role), audited without secrets.
+pub async fn update(
+    pool: &PgPool,
+    actor: &Actor,
+    connection_id: Uuid,
+    edit: &ConnectionEdit,
+) -> Result<()> {
+    let current = get(pool, connection_id).await?;
+    let allowed_roles: Vec<String> = edit
+        .allowed_roles
+        .split([',', ' ', '\n', '\r'])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = allowed_roles.iter().find(|r| {
+        !(r.starts_with("arn:") && r.contains(":role/")
+            || r.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b)))
+    }) {
+        return Err(Error::invalid("allowed_roles", format!("'{bad}' is not a role name or ARN")));
+    }
+    let local = current.kind == Kind::Engine && current.name == "Local";
+    let key_id = edit.access_key_id.trim();
+    let secret = match (edit.secret_access_key.is_empty(), &current.secret_access_key) {
+        (false, _) => Some(edit.secret_access_key.clone()),
+        (true, Some(kept)) if current.access_key_id.as_deref() == Some(key_id) => {
+            Some(kept.clone())
+        }
+        (true, _) if key_id.is_empty() => None,
+        (true, _) => {
+            return Err(Error::invalid(
+                "secret_access_key",
+                "a new access key id needs its secret access key",
+            ));
+        }
+    };
+    let checked = NewConnection {
+        name: edit.name.clone(),
+        kind: current.kind.as_str().to_owned(),
+        endpoint_url: edit.endpoint_url.clone(),
+        profile: edit.profile.clone(),
+        regions: edit.regions.clone(),
+        access_key_id: key_id.to_owned(),
+        secret_access_key: secret.clone().unwrap_or_default(),
+    };
+    let (name, endpoint, profile, regions, key_id, secret) = if local {
+        let c = current.clone();
+        (c.name, c.endpoint_url, c.profile, c.regions, c.access_key_id, c.secret_access_key)
+    } else {
+        let (kind, regions) = checked.validate()?;
+        (
+            checked.name.trim().to_owned(),
+            (kind != Kind::Aws).then(|| checked.endpoint_url.trim().to_owned()),
+            non_empty(&checked.profile),
+            regions,
+            non_empty(key_id),
+            secret,
+        )
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update connection set name = $2, endpoint_url = $3, profile = $4, regions = $5,
+                access_key_id = $6, secret_access_key = $7, learners = $8, allowed_roles = $9
+         where connection_id = $1",
+        connection_id,
+        name,
+        endpoint,
+        profile,
+        &regions,
+        key_id,
+        secret,
+        edit.learners,
+        &allowed_roles
+    )
+    .execute(&mut *tx)
+    .await
+    .on_constraint("connection_name_key", || {
+        Error::invalid("name", "a connection with this name exists; choose another")
+    })?;
+    let rotated = key_id != current.access_key_id
+        || secret.as_deref() != current.secret_access_key.as_deref();
+    audit::record(
+        &mut tx,
+        actor,
+        "connection.update",
+        &format!("connection:{connection_id}"),
+        serde_json::json!({
+            "name": name, "endpoint_url": endpoint, "profile": profile, "regions": regions,
+            "access_key_id": key_id, "keys_rotated": rotated,
+            "learners": edit.learners, "allowed_roles": allowed_roles,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Archives a connection (or brings it back): kept with its ledger, lab runs and catalog
+/// history, offered for nothing new. This is what to do with one that still has resources.
+pub async fn set_archived(
+    pool: &PgPool,
+    actor: &Actor,
+    connection_id: Uuid,
+    archived: bool,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "update connection set archived_at = case when $2 then coalesce(archived_at, now()) end
+         where connection_id = $1 and not (is_default and $2) returning name",
+        connection_id,
+        archived
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        Error::Conflict("the default connection cannot be archived (or it does not exist)".into())
+    })?;
+    audit::record(
+        &mut tx,
+        actor,
+        if archived { "connection.archive" } else { "connection.restore" },
+        &format!("connection:{connection_id}"),
+        serde_json::json!({ "name": name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Removes a connection and its catalog entries (not the functions in the cloud).
 pub async fn delete(pool: &PgPool, actor: &Actor, connection_id: Uuid) -> Result<()> {
     let mut tx = pool.begin().await?;
@@ -292,7 +461,7 @@ pub async fn delete(pool: &PgPool, actor: &Actor, connection_id: Uuid) -> Result
     .await?;
     if live > 0 {
         return Err(Error::Conflict(format!(
-            "this connection still has {live} resources the console created (see its functions' Cleanup tabs and the Labs page): clean them up before removing it"
+            "this connection still has {live} resources the console created (see its functions' Cleanup tabs and the Labs page): clean them up before removing it, or archive it to keep them on record"
         )));
     }
     let name = sqlx::query_scalar!(
@@ -317,8 +486,14 @@ pub async fn delete(pool: &PgPool, actor: &Actor, connection_id: Uuid) -> Result
 impl Connection {
     /// The AWS SDK configuration for one of this connection's regions.
     pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .operation_attempt_timeout(self.operation_timeout)
+            .operation_timeout(self.operation_timeout)
+            .build();
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()));
+            .region(aws_config::Region::new(region.to_owned()))
+            .timeout_config(timeouts);
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -335,6 +510,13 @@ impl Connection {
             ));
         }
         loader.load().await
+    }
+
+    /// The same connection with another limit on each cloud call (tests use short ones).
+    #[must_use]
+    pub fn with_operation_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.operation_timeout = timeout;
+        self
     }
 
     /// A Lambda client for `region`.

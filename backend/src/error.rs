@@ -10,6 +10,9 @@ pub enum Error {
     /// The caller is signed in but their role does not allow this.
     #[error("you do not have permission to do that")]
     Forbidden,
+    /// Not allowed for this caller; the message says what would allow it.
+    #[error("{0}")]
+    Refused(String),
     /// The caller is not signed in, or their credentials are wrong.
     #[error("{0}")]
     Unauthorized(&'static str),
@@ -20,7 +23,7 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts; try again after the given number of seconds.
-    #[error("too many failed attempts; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
+    #[error("too many attempts from here; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
     Database(#[from] sqlx::Error),

@@ -491,6 +491,9 @@ pub struct Entry {
     pub function_id: Option<Uuid>,
     pub connection_id: Uuid,
     pub region: String,
+    /// The run id the resource (or, for a URL, statement or log group, its function; for a
+    /// policy attachment, its role) was tagged with at creation: `lambdaport:lab-run`.
+    pub mark: Option<Uuid>,
     pub kind: Kind,
     pub name: String,
     pub parent: Option<String>,
@@ -515,8 +518,8 @@ pub async fn ledger(pool: &PgPool, scope: Scope) -> Result<Vec<Entry>> {
         Scope::Function(id) => (None, Some(id)),
     };
     let mut entries: Vec<Entry> = sqlx::query!(
-        r#"select l.ledger_entry_id, l.lab_run_id, l.function_id, l.connection_id, l.region, l.kind,
-                  l.name, l.parent, l.state, a.email as "owner?", l.error, l.created_at, l.deleted_at
+        r#"select l.ledger_entry_id, l.lab_run_id, l.function_id, l.connection_id, l.region, l.mark,
+                  l.kind, l.name, l.parent, l.state, a.email as "owner?", l.error, l.created_at, l.deleted_at
            from ledger_entry l left join account a on a.account_id = l.owner_id
            where ($1::uuid is not null and l.lab_run_id = $1) or ($2::uuid is not null and l.function_id = $2)
            order by l.created_at"#,
@@ -532,6 +535,7 @@ pub async fn ledger(pool: &PgPool, scope: Scope) -> Result<Vec<Entry>> {
         function_id: r.function_id,
         connection_id: r.connection_id,
         region: r.region,
+        mark: r.mark,
         kind: Kind::parse(&r.kind),
         name: r.name,
         parent: r.parent,
@@ -558,11 +562,12 @@ struct Intent {
 async fn begin(pool: &PgPool, run: &Run, step: i16, intents: &[Intent]) -> Result<Vec<Uuid>> {
     let mut tx = pool.begin().await?;
     let marked = sqlx::query_scalar!(
-        "update lab_run set pending_step = $2, pending_since = now()
+        "update lab_run set pending_step = $2, pending_since = now(), pending_holder = $3
          where lab_run_id = $1 and pending_step is null and status <> 'cleaned_up' and step >= $2
          returning lab_run_id",
         run.lab_run_id,
-        step
+        step,
+        crate::leases::process_id()
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -576,8 +581,8 @@ async fn begin(pool: &PgPool, run: &Run, step: i16, intents: &[Intent]) -> Resul
     for intent in intents {
         ids.push(
             sqlx::query_scalar!(
-                "insert into ledger_entry (lab_run_id, function_id, connection_id, region, owner_id, kind, name, parent)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8) returning ledger_entry_id",
+                "insert into ledger_entry (lab_run_id, function_id, connection_id, region, owner_id, kind, name, parent, mark)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $1) returning ledger_entry_id",
                 run.lab_run_id,
                 run.function_id,
                 run.connection_id,
@@ -637,16 +642,27 @@ async fn finish(pool: &PgPool, actor: &Actor, run: &Run, done: Finish<'_>) -> Re
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query!(
-        "update lab_run set settings = $2, step = greatest(step, $3), pending_step = null,
-                pending_since = null
-         where lab_run_id = $1",
+    // Still ours: had this process stalled past its lease, another would have rolled the step
+    // back, and recording it now would claim resources that are gone.
+    let held = sqlx::query_scalar!(
+        r#"update lab_run set settings = $2, step = greatest(step, $3), pending_step = null,
+                pending_since = null, pending_holder = null
+           where lab_run_id = $1 and pending_step = $4 and pending_holder = $5
+           returning 1 as "held!""#,
         run.lab_run_id,
         serde_json::to_value(done.settings).map_err(anyhow::Error::from)?,
-        done.next
+        done.next,
+        done.step,
+        crate::leases::process_id()
     )
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    if held.is_none() {
+        return Err(Error::Conflict(format!(
+            "step {} was interrupted and rolled back while it ran; confirm it again",
+            done.step
+        )));
+    }
     audit::record(
         &mut tx,
         actor,
@@ -674,8 +690,8 @@ async fn roll_back(
         ledger(pool, Scope::Run(lab_run_id)).await?.iter().filter(|e| e.state == "creating")
     {
         match delete_and_verify(connection, entry).await {
-            Ok(true) => undone.push(format!("{} {}", entry.kind.label(), entry.name)),
-            Ok(false) => {}
+            Ok(Deletion::Deleted) => undone.push(format!("{} {}", entry.kind.label(), entry.name)),
+            Ok(Deletion::AlreadyGone | Deletion::NotOurs(_)) => {}
             Err(error) => {
                 // Kept as a present row so cleanup still knows about it.
                 sqlx::query!(
@@ -698,8 +714,8 @@ async fn roll_back(
         format!("{why}; rolled back: {}", undone.join(", "))
     };
     sqlx::query!(
-        "update lab_run set pending_step = null, pending_since = null, failures = failures + 1,
-                last_failure = $2
+        "update lab_run set pending_step = null, pending_since = null, pending_holder = null,
+                failures = failures + 1, last_failure = $2
          where lab_run_id = $1",
         lab_run_id,
         format!("step {step}: {message}")
@@ -709,26 +725,56 @@ async fn roll_back(
     Ok(())
 }
 
-/// Reconciles runs left pending by a crash or restart, pending for longer than `older_than`:
-/// whatever the interrupted step created is rolled back, so the learner confirms it again.
+/// Reconciles runs whose pending step nobody is running any more, as the console process `me`:
+/// a step held by a process that stopped (its lease is gone or expired, or it ran on this machine
+/// and is not running now), or one of `me`'s own
+/// pending longer than [`STALE_AFTER`]. A step another live process holds is never touched.
+/// Whatever the step created is rolled back, so the learner confirms it again. Each run is
+/// claimed first (compare-and-set on its holder), so two processes never roll back the same step.
 /// Returns the number of runs recovered.
-pub async fn recover(pool: &PgPool, older_than: Duration) -> Result<usize> {
+pub async fn recover(pool: &PgPool, me: Uuid) -> Result<usize> {
+    crate::leases::reap_stopped_here(pool).await?;
     let cutoff = OffsetDateTime::now_utc()
-        - time::Duration::try_from(older_than).map_err(anyhow::Error::from)?;
+        - time::Duration::try_from(STALE_AFTER).map_err(anyhow::Error::from)?;
     let pending = sqlx::query!(
-        r#"select lab_run_id, connection_id, pending_step as "step!" from lab_run
-           where pending_step is not null and pending_since <= $1"#,
+        r#"select r.lab_run_id, r.connection_id, r.pending_step as "step!", r.pending_holder,
+                  r.pending_since as "since!"
+           from lab_run r
+           where r.pending_step is not null
+             and case when r.pending_holder = $1 then r.pending_since <= $2
+                      else not exists (select 1 from lease l
+                                       where l.name = 'process:' || r.pending_holder::text
+                                         and l.expires_at > now())
+                 end"#,
+        me,
         cutoff
     )
     .fetch_all(pool)
     .await?;
+    let mut recovered = 0;
     for run in &pending {
+        let claimed = sqlx::query_scalar!(
+            r#"update lab_run set pending_holder = $2, pending_since = now()
+               where lab_run_id = $1 and pending_step is not null
+                 and pending_holder is not distinct from $3 and pending_since = $4
+               returning 1 as "claimed!""#,
+            run.lab_run_id,
+            me,
+            run.pending_holder,
+            run.since
+        )
+        .fetch_optional(pool)
+        .await?;
+        if claimed.is_none() {
+            continue; // another process claimed it first
+        }
         let connection = connections::get(pool, run.connection_id).await?;
         let step = run.step;
         let why = format!("interrupted (the server stopped during step {step}); confirm it again");
         roll_back(pool, &connection, run.lab_run_id, step, &why).await?;
+        recovered += 1;
     }
-    Ok(pending.len())
+    Ok(recovered)
 }
 
 /// Runs a step's cloud calls; on failure rolls back what they created, records the failure and
@@ -767,7 +813,8 @@ pub struct FunctionInput {
     pub tags: BTreeMap<String, String>,
 }
 
-/// Roles the account has that Lambda could use, as (name, ARN).
+/// Roles the account has that Lambda could use and the connection allows (all of them when an
+/// admin listed none), as (name, ARN).
 pub async fn roles(connection: &Connection) -> Result<Vec<(String, String)>> {
     let iam = connection.iam().await;
     let mut roles = Vec::new();
@@ -778,7 +825,12 @@ pub async fn roles(connection: &Connection) -> Result<Vec<(String, String)>> {
             let trusts_lambda = role
                 .assume_role_policy_document()
                 .is_some_and(|doc| doc.contains("lambda.amazonaws.com"));
-            if trusts_lambda {
+            let allowed = connection.allowed_roles.is_empty()
+                || connection
+                    .allowed_roles
+                    .iter()
+                    .any(|r| r == role.role_name() || r == role.arn());
+            if trusts_lambda && allowed {
                 roles.push((role.role_name().to_owned(), role.arn().to_owned()));
             }
         }
@@ -868,6 +920,13 @@ pub async fn save_function(
         .map(|out| out.log_groups().iter().any(|g| g.log_group_name() == Some(group.as_str())))
         .unwrap_or(false);
 
+    // An existing role must be one the connection offers: the form's list is not a boundary.
+    if input.role != "new" && !roles(&connection).await?.iter().any(|(_, arn)| *arn == input.role) {
+        return Err(Error::invalid(
+            "role",
+            "choose one of the roles offered for this connection (they trust Lambda and an admin allows them), or create a new one",
+        ));
+    }
     let role_name = role_name_for(&name);
     let mut intents = Vec::new();
     if input.role == "new" {
@@ -889,7 +948,7 @@ pub async fn save_function(
     let owner_email = run.email.clone();
     let work = async {
         let role_arn = if input.role == "new" {
-            create_role(&connection, &role_name).await?
+            create_role(&connection, &role_name, run.lab_run_id).await?
         } else {
             input.role.clone()
         };
@@ -898,7 +957,7 @@ pub async fn save_function(
         tags.insert("lambdaport:owner".into(), owner_email.clone());
         tags.insert("lambdaport:lifecycle".into(), input.lifecycle.clone());
         tags.insert("lambdaport:environment".into(), input.environment.clone());
-        tags.insert("lambdaport:lab-run".into(), run.lab_run_id.to_string());
+        tags.insert(RUN_TAG.into(), run.lab_run_id.to_string());
         if !input.team.trim().is_empty() {
             tags.insert("lambdaport:team".into(), input.team.trim().to_owned());
         }
@@ -970,12 +1029,18 @@ fn role_name_for(function: &str) -> String {
     format!("{stem}-role-{suffix}")
 }
 
-async fn create_role(connection: &Connection, role_name: &str) -> Result<String> {
+async fn create_role(connection: &Connection, role_name: &str, run: Uuid) -> Result<String> {
     let iam = connection.iam().await;
+    let mark = aws_sdk_iam::types::Tag::builder()
+        .key(RUN_TAG)
+        .value(run.to_string())
+        .build()
+        .map_err(anyhow::Error::from)?;
     let created = iam
         .create_role()
         .role_name(role_name)
         .assume_role_policy_document(LAMBDA_TRUST_POLICY)
+        .tags(mark)
         .description("Created by Lambdaport's guided lab: basic Lambda permissions (logs)")
         .send()
         .await
@@ -989,6 +1054,10 @@ async fn create_role(connection: &Connection, role_name: &str) -> Result<String>
         .map_err(failed("IAM AttachRolePolicy"))?;
     Ok(arn)
 }
+
+/// The tag a lab puts on the function and role it creates: the run's id. Cleanup deletes them
+/// only while the tag still says so.
+pub const RUN_TAG: &str = "lambdaport:lab-run";
 
 /// The trust policy that lets Lambda assume a role.
 pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -1401,11 +1470,16 @@ pub async fn save_url(
 /// Deletes one ledger resource and records the outcome on its row.
 async fn remove_entry(pool: &PgPool, connection: &Connection, entry: &Entry) -> Result<bool> {
     match delete_and_verify(connection, entry).await {
-        Ok(_) => {
+        Ok(deletion) => {
+            let note = match deletion {
+                Deletion::NotOurs(why) => Some(why),
+                Deletion::Deleted | Deletion::AlreadyGone => None,
+            };
             sqlx::query!(
-                "update ledger_entry set state = 'deleted', deleted_at = now(), error = null
+                "update ledger_entry set state = 'deleted', deleted_at = now(), error = $2
                  where ledger_entry_id = $1",
-                entry.ledger_entry_id
+                entry.ledger_entry_id,
+                note
             )
             .execute(pool)
             .await?;
@@ -1639,11 +1713,20 @@ async fn diagnose_failure(
                                       "sourceIp": "127.0.0.1", "userAgent": "lambdaport-doctor" } },
         "isBase64Encoded": false
     });
+    // The call waits for the function: its timeout, plus time to start it.
+    let wait =
+        Duration::from_secs(u64::try_from(run.settings.timeout_s.max(1)).unwrap_or(900) + 30);
+    let timeouts = aws_sdk_lambda::config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(wait)
+        .operation_timeout(wait)
+        .build();
     let invoked = lambda
         .invoke()
         .function_name(name)
         .log_type(aws_sdk_lambda::types::LogType::Tail)
         .payload(Blob::new(event.to_string()))
+        .customize()
+        .config_override(aws_sdk_lambda::config::Builder::default().timeout_config(timeouts))
         .send()
         .await
         .map_err(failed("Invoke"))?;
@@ -2095,15 +2178,75 @@ pub enum Outcome {
     AlreadyGone,
     /// Deliberately kept (a role another function still uses).
     Kept(String),
+    /// Ours is gone; what the cloud has under the name now is someone else's, left alone.
+    NotOurs(String),
     /// Could not be deleted.
     Failed(String),
 }
 
-/// Deletes one resource and checks that it is gone. Ok(true) when it existed.
+/// What deleting one ledger resource came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Deletion {
+    Deleted,
+    AlreadyGone,
+    /// What is there now under the name is not what the run made (its `lambdaport:lab-run` tag
+    /// says otherwise): left alone; ours is gone.
+    NotOurs(String),
+}
+
+/// Why what the cloud has under an entry's name is not provably the run's, if it is not: the
+/// function (of a function, URL, statement or log group entry) or role (of a role or policy
+/// attachment) must carry the run's tag. `Ok(None)` also when it does not exist.
+async fn not_ours(
+    connection: &Connection,
+    entry: &Entry,
+) -> std::result::Result<Option<String>, String> {
+    let mark = entry.mark.map(|m| m.to_string());
+    let tagged = |tag: Option<&str>, what: &str| {
+        if tag.is_some() && tag == mark.as_deref() {
+            None
+        } else {
+            Some(format!(
+                "left alone: the {what} there now was not made by this run (its {RUN_TAG} tag is {})",
+                tag.unwrap_or("missing")
+            ))
+        }
+    };
+    let parent = entry.parent.as_deref().unwrap_or_default();
+    match entry.kind {
+        Kind::Function | Kind::UrlConfig | Kind::Permission | Kind::LogGroup => {
+            let function = if entry.kind == Kind::Function { entry.name.as_str() } else { parent };
+            let lambda = connection.lambda(&entry.region).await;
+            let Some(found) = found(lambda.get_function().function_name(function).send().await)?
+            else {
+                return Ok(None);
+            };
+            let tag = found.tags().and_then(|t| t.get(RUN_TAG)).map(String::as_str);
+            Ok(tagged(tag, &format!("function {function}")))
+        }
+        Kind::Role | Kind::RolePolicy => {
+            let role = if entry.kind == Kind::Role { entry.name.as_str() } else { parent };
+            let iam = connection.iam().await;
+            let Some(found) = found(iam.get_role().role_name(role).send().await)? else {
+                return Ok(None);
+            };
+            let tag = found
+                .role()
+                .and_then(|r| r.tags().iter().find(|t| t.key() == RUN_TAG))
+                .map(aws_sdk_iam::types::Tag::value);
+            Ok(tagged(tag, &format!("role {role}")))
+        }
+    }
+}
+
+/// Deletes one resource, only if it is provably the run's, and checks that it is gone.
 async fn delete_and_verify(
     connection: &Connection,
     entry: &Entry,
-) -> std::result::Result<bool, String> {
+) -> std::result::Result<Deletion, String> {
+    if let Some(why) = not_ours(connection, entry).await? {
+        return Ok(Deletion::NotOurs(why));
+    }
     let lambda = connection.lambda(&entry.region).await;
     let parent = entry.parent.as_deref().unwrap_or_default();
     let name = entry.name.as_str();
@@ -2135,7 +2278,7 @@ async fn delete_and_verify(
     if exists(connection, entry).await? {
         return Err("the cloud still lists it after the delete".into());
     }
-    Ok(existed)
+    Ok(if existed { Deletion::Deleted } else { Deletion::AlreadyGone })
 }
 
 /// Whether a ledger resource is still there, asked of the cloud.
@@ -2238,16 +2381,22 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
             Outcome::Kept(format!("kept: the role is still used by {users}"))
         } else {
             match delete_and_verify(&connection, entry).await {
-                Ok(true) => Outcome::Deleted,
-                Ok(false) => Outcome::AlreadyGone,
+                Ok(Deletion::Deleted) => Outcome::Deleted,
+                Ok(Deletion::AlreadyGone) => Outcome::AlreadyGone,
+                Ok(Deletion::NotOurs(why)) => Outcome::NotOurs(why),
                 Err(error) => Outcome::Failed(error),
             }
         };
         match &outcome {
-            Outcome::Deleted | Outcome::AlreadyGone => {
+            Outcome::Deleted | Outcome::AlreadyGone | Outcome::NotOurs(_) => {
+                let note = match &outcome {
+                    Outcome::NotOurs(why) => Some(why.as_str()),
+                    _ => None,
+                };
                 sqlx::query!(
-                    "update ledger_entry set state = 'deleted', deleted_at = now(), error = null where ledger_entry_id = $1",
-                    entry.ledger_entry_id
+                    "update ledger_entry set state = 'deleted', deleted_at = now(), error = $2 where ledger_entry_id = $1",
+                    entry.ledger_entry_id,
+                    note
                 )
                 .execute(pool)
                 .await?;
@@ -2279,7 +2428,7 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
     if all_gone {
         sqlx::query!(
             "update lab_run set status = 'cleaned_up', cleaned_at = now(), step = 9, pending_step = null,
-                    pending_since = null
+                    pending_since = null, pending_holder = null
              where lab_run_id = any($1)",
             &runs
         )
@@ -2298,6 +2447,7 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
         serde_json::json!({
             "deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
             "not_deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Failed(_) | Outcome::Kept(_))).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
+            "left_alone": results.iter().filter(|(_, o)| matches!(o, Outcome::NotOurs(_))).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
         }),
     )
     .await?;

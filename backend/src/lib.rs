@@ -9,6 +9,7 @@ pub mod connections;
 pub mod db;
 pub mod error;
 pub mod labs;
+pub mod leases;
 pub mod seed;
 pub mod settings;
 pub mod teams;

@@ -1,5 +1,5 @@
 //! Limits failed sign-ins per account and per client address, so passwords cannot be guessed at
-//! speed. Kept in memory: one console process serves a deployment, and a restart forgetting the
+//! speed, and sign-ups per address, so one client cannot mint accounts at will. Kept in memory: one console process serves a deployment, and a restart forgetting the
 //! counts costs an attacker a restart's worth of tries at most.
 
 use std::collections::HashMap;
@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 enum Key {
     Account(String),
     Address(IpAddr),
+    SignUp(IpAddr),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -27,11 +28,15 @@ pub struct SignInThrottle {
     per_account: u32,
     per_address: u32,
     window: Duration,
+    signups_per_address: u32,
     windows: Mutex<HashMap<Key, Window>>,
 }
 
+/// The window sign-ups are counted in.
+const SIGNUP_WINDOW: Duration = Duration::from_secs(60 * 60);
+
 impl Default for SignInThrottle {
-    /// 5 failures per account and 20 per address in 15 minutes.
+    /// 5 failures per account and 20 per address in 15 minutes; 20 sign-ups per address an hour.
     fn default() -> Self {
         Self::new(5, 20, Duration::from_secs(15 * 60))
     }
@@ -39,7 +44,39 @@ impl Default for SignInThrottle {
 
 impl SignInThrottle {
     pub fn new(per_account: u32, per_address: u32, window: Duration) -> Self {
-        Self { per_account, per_address, window, windows: Mutex::new(HashMap::new()) }
+        Self {
+            per_account,
+            per_address,
+            window,
+            signups_per_address: 20,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Allows `limit` sign-ups per address an hour (a class behind one NAT needs its size).
+    #[must_use]
+    pub fn with_signups_per_address(mut self, limit: u32) -> Self {
+        self.signups_per_address = limit;
+        self
+    }
+
+    /// Counts a sign-up attempt from `address`, refusing it once the address has used its hour's
+    /// allowance. Every attempt counts, taken or not: probing for free emails costs the same.
+    pub fn sign_up(&self, address: Option<IpAddr>) -> Result<()> {
+        let Some(address) = address else { return Ok(()) };
+        let now = Instant::now();
+        let mut windows = self.lock();
+        let window =
+            windows.entry(Key::SignUp(address)).or_insert(Window { started: now, failures: 0 });
+        let elapsed = now.duration_since(window.started);
+        if elapsed >= SIGNUP_WINDOW {
+            *window = Window { started: now, failures: 0 };
+        } else if window.failures >= self.signups_per_address {
+            let retry_after_secs = (SIGNUP_WINDOW - elapsed).as_secs().max(1);
+            return Err(Error::RateLimited { retry_after_secs });
+        }
+        window.failures += 1;
+        Ok(())
     }
 
     fn keys(email: &str, address: Option<IpAddr>) -> impl Iterator<Item = Key> {
@@ -50,6 +87,7 @@ impl SignInThrottle {
         match key {
             Key::Account(_) => self.per_account,
             Key::Address(_) => self.per_address,
+            Key::SignUp(_) => self.signups_per_address,
         }
     }
 
@@ -74,7 +112,7 @@ impl SignInThrottle {
             }
         }
         if windows.len() > 100_000 {
-            windows.retain(|_, w| now.duration_since(w.started) < self.window);
+            windows.retain(|_, w| now.duration_since(w.started) < self.window.max(SIGNUP_WINDOW));
         }
         for key in Self::keys(email, address) {
             let window = windows.entry(key).or_insert(Window { started: now, failures: 0 });
@@ -102,6 +140,18 @@ mod tests {
     use super::*;
 
     const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+
+    #[test]
+    fn sign_ups_are_limited_per_address() {
+        let throttle = SignInThrottle::default().with_signups_per_address(3);
+        for _ in 0..3 {
+            assert!(throttle.sign_up(HOME).is_ok());
+        }
+        assert!(matches!(throttle.sign_up(HOME), Err(Error::RateLimited { .. })));
+        let elsewhere = Some(IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2)));
+        assert!(throttle.sign_up(elsewhere).is_ok(), "other addresses are not affected");
+        assert!(throttle.attempt("ada@x.io", HOME).is_ok(), "sign-in has its own counts");
+    }
 
     #[test]
     fn account_is_locked_after_its_limit_and_unlocked_by_time() {

@@ -207,7 +207,7 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         description: "resizes".into(),
         handler: "lambda_function.lambda_handler".into(),
         runtime: "python3.12".into(),
-        environment: [("MODE".to_owned(), "fast".to_owned())].into(),
+        environment: Some([("MODE".to_owned(), "fast".to_owned())].into()),
     };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &change)
         .await
@@ -218,6 +218,18 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         "{live:?}"
     );
     assert_eq!(live.environment.get("MODE").map(String::as_str), Some("fast"));
+    // A form that never revealed the variables keeps them; a reveal reads them and is audited.
+    let untouched = catalog::ConfigChange { timeout_s: 11, environment: None, ..change.clone() };
+    catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &untouched)
+        .await
+        .expect("configuration without variables");
+    let revealed = catalog::reveal_environment(&pool, &Actor::system(), &connection, &after)
+        .await
+        .expect("reveal");
+    assert_eq!(revealed.get("MODE").map(String::as_str), Some("fast"));
+    let activity =
+        backend::audit::list_for_target(&pool, "function:thumbnailer", 1).await.expect("activity");
+    assert_eq!(activity[0].action, "function.reveal_environment");
     let too_big = catalog::ConfigChange { memory_mb: 99_999, ..change };
     match catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &too_big)
         .await
@@ -528,4 +540,98 @@ async fn code_is_read_edited_and_uploaded(pool: sqlx::PgPool) {
     .await
     .expect("audit");
     assert_eq!(changes, 2, "the save and the upload; the refused ones left nothing");
+}
+
+/// A developer imports a shadow only when the cloud's tags say it is theirs (their email as
+/// `lambdaport:owner`, or one of their teams as `lambdaport:team`); anything else needs an admin.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn developers_import_only_shadows_tagged_for_them(pool: sqlx::PgPool) {
+    let (base, _stop) = engine().await;
+    create_function(&base, "production-billing", json!({})).await;
+    create_function(&base, "mine", json!({ "lambdaport:owner": "Dev@example.com" })).await;
+    create_function(&base, "ours", json!({ "lambdaport:team": "payments" })).await;
+    create_function(&base, "theirs", json!({ "lambdaport:team": "search" })).await;
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("get");
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let developer = account(&pool, "dev@example.com", "developer").await;
+    let payments = backend::teams::create_team(
+        &pool,
+        &Actor::system(),
+        &backend::teams::TeamName::parse("payments").expect("name"),
+    )
+    .await
+    .expect("team");
+    backend::teams::add_member(&pool, &Actor::system(), payments, developer.account_id)
+        .await
+        .expect("member");
+    backend::teams::create_team(
+        &pool,
+        &Actor::system(),
+        &backend::teams::TeamName::parse("search").expect("name"),
+    )
+    .await
+    .expect("team");
+    let (shadows, _) =
+        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+            .await
+            .expect("shadows");
+    let id_of = |name: &str| shadows.iter().find(|f| f.name == name).expect("shadow").function_id;
+    let actor = Actor::account(developer.account_id, None);
+
+    for refused in ["production-billing", "theirs"] {
+        match catalog::claim(&pool, &actor, &developer, id_of(refused)).await {
+            Err(backend::Error::Refused(message)) => {
+                assert!(message.contains("lambdaport:owner=dev@example.com"), "{message}");
+            }
+            other => panic!("{refused}: expected a refusal, got {other:?}"),
+        }
+    }
+    catalog::claim(&pool, &actor, &developer, id_of("mine")).await.expect("owner tag");
+    catalog::claim(&pool, &actor, &developer, id_of("ours")).await.expect("team tag");
+    let mine = catalog::detail(&pool, id_of("mine")).await.expect("detail");
+    assert_eq!((mine.owner_id, mine.team_id), (Some(developer.account_id), None));
+    let ours = catalog::detail(&pool, id_of("ours")).await.expect("detail");
+    assert_eq!((ours.owner_id, ours.team_id), (Some(developer.account_id), Some(payments)));
+    let untracked =
+        sqlx::query_scalar!(r#"select count(*) as "n!" from catalog_function where not tracked"#)
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(untracked, 2, "the refused ones stay shadows");
+}
+
+/// An endpoint that accepts connections and never answers costs a cloud call its operation
+/// timeout, not forever (and no database connection waits on it meanwhile).
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn a_silent_endpoint_times_out(pool: sqlx::PgPool) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket); // accepted, never answered
+        }
+    });
+    let new = connections::NewConnection {
+        name: "Silent".into(),
+        kind: "endpoint".into(),
+        endpoint_url: format!("http://{addr}"),
+        regions: "us-east-1".into(),
+        access_key_id: "k".into(),
+        secret_access_key: "s".into(),
+        ..Default::default()
+    };
+    let id = connections::create(&pool, &Actor::system(), &new).await.expect("create");
+    let connection = connections::get(&pool, id).await.expect("get");
+    assert_eq!(connection.operation_timeout, connections::OPERATION_TIMEOUT);
+    let connection = connection.with_operation_timeout(std::time::Duration::from_secs(2));
+    let started = std::time::Instant::now();
+    let synced = catalog::sync(&pool, &connection).await;
+    let took = started.elapsed();
+    assert!(synced.is_err(), "{synced:?}");
+    assert!(took < std::time::Duration::from_secs(10), "gave up after {took:?}");
+    // The pool is not held: a query answers at once.
+    let one = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(&pool).await.expect("query");
+    assert_eq!(one, 1);
 }

@@ -101,6 +101,27 @@ impl Lab {
         run.settings.role_arn.rsplit('/').next().expect("role").to_owned()
     }
 
+    /// A function made outside the console (with the lab's code), tagged as a run's if asked.
+    async fn create_outside(&self, name: &str, role_arn: &str, run_tag: Option<&str>) {
+        self.connection
+            .lambda("us-east-1")
+            .await
+            .create_function()
+            .function_name(name)
+            .runtime(aws_sdk_lambda::types::Runtime::Python312)
+            .handler("lambda_function.lambda_handler")
+            .role(role_arn)
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of_lab_code()))
+                    .build(),
+            )
+            .set_tags(run_tag.map(|t| [(labs::RUN_TAG.to_owned(), t.to_owned())].into()))
+            .send()
+            .await
+            .expect("a function made outside the console");
+    }
+
     async fn deploy(&self, run: Uuid, source: &str) {
         labs::deploy_code(&self.pool, &self.actor, run, source).await.expect("deploy");
     }
@@ -337,10 +358,18 @@ async fn an_interrupted_step_is_rolled_back_and_can_be_done_again(pool: PgPool) 
     assert!(!creating.is_empty() && creating.iter().all(|e| e.state == "creating"));
     let role = creating.iter().find(|e| e.kind == labs::Kind::Role).expect("role").name.clone();
 
-    // A step pending for less than the grace period is left alone (it may still be running).
-    assert_eq!(labs::recover(&lab.pool, Duration::from_secs(600)).await.expect("recover"), 0);
-    // At startup everything pending is reconciled: rolled back, nothing leaked.
-    assert_eq!(labs::recover(&lab.pool, Duration::ZERO).await.expect("recover"), 1);
+    // While this process is alive, the step may still be running: neither this process (the
+    // step is younger than STALE_AFTER) nor another console on the database rolls it back.
+    let (me, other) = (backend::leases::process_id(), Uuid::new_v4());
+    backend::leases::heartbeat(&lab.pool, me).await.expect("alive");
+    backend::leases::heartbeat(&lab.pool, other).await.expect("alive");
+    assert_eq!(labs::recover(&lab.pool, me).await.expect("recover"), 0);
+    assert_eq!(labs::recover(&lab.pool, other).await.expect("recover"), 0);
+    // This process stops: the other rolls the step back, and only once, however many look.
+    backend::leases::stopped(&lab.pool, me).await.expect("stopped");
+    let (a, b) =
+        tokio::join!(labs::recover(&lab.pool, other), labs::recover(&lab.pool, Uuid::new_v4()));
+    assert_eq!(a.expect("recover") + b.expect("recover"), 1);
     assert!(!lab.function_exists(&name).await);
     assert!(!lab.role_exists(&role).await);
     assert!(labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger").is_empty());
@@ -382,20 +411,7 @@ async fn cleanup_never_deletes_a_role_another_function_uses(pool: PgPool) {
     let role = lab.role_of(run).await;
     // Someone else's function, made outside the console, with the lab's role.
     let lambda = lab.connection.lambda("us-east-1").await;
-    lambda
-        .create_function()
-        .function_name("borrower")
-        .runtime(aws_sdk_lambda::types::Runtime::Python312)
-        .handler("lambda_function.lambda_handler")
-        .role(&role_arn)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of_lab_code()))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("borrower");
+    lab.create_outside("borrower", &role_arn, None).await;
 
     let outcomes = labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
     for (entry, outcome) in &outcomes {
@@ -446,4 +462,201 @@ async fn a_connection_with_live_resources_cannot_be_removed(pool: PgPool) {
     assert!(connections::get(&lab.pool, id).await.is_ok(), "the connection and its ledger stay");
     labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
     connections::delete(&lab.pool, &lab.actor, id).await.expect("removed once nothing is left");
+}
+
+/// A lab's existing role is one the connection offers — it trusts Lambda, and an admin's list
+/// (when there is one) names it — whatever the form posted.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn existing_roles_are_the_ones_the_connection_allows(pool: PgPool) {
+    let lab = lab(pool).await;
+    let iam = lab.connection.iam().await;
+    let trust = |service: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#
+        )
+    };
+    let mut arns = std::collections::BTreeMap::new();
+    for (name, service) in
+        [("admin-role", "lambda.amazonaws.com"), ("ec2-role", "ec2.amazonaws.com")]
+    {
+        let created = iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(trust(service))
+            .send()
+            .await
+            .expect("role");
+        arns.insert(name, created.role().expect("role").arn().to_owned());
+    }
+    let r_arn = arns["admin-role"].replace("admin-role", "r");
+    let with_role = |name: &str, arn: &str| FunctionInput { role: arn.into(), ..input(name) };
+
+    // No list: any role that trusts Lambda, never one that does not.
+    let run = lab.start(None).await;
+    let refused =
+        labs::save_function(&lab.pool, &lab.actor, run, &with_role("ec2", &arns["ec2-role"]))
+            .await
+            .expect_err("a role Lambda cannot assume");
+    assert!(matches!(refused, backend::Error::Validation { field: "role", .. }), "{refused:?}");
+    let forged = "arn:aws:iam::000000000000:role/no-such-role";
+    assert!(
+        labs::save_function(&lab.pool, &lab.actor, run, &with_role("forged", forged))
+            .await
+            .is_err()
+    );
+
+    // An admin allows only `r`: admin-role is refused even though it trusts Lambda.
+    let edit = connections::ConnectionEdit {
+        name: lab.connection.name.clone(),
+        regions: "us-east-1".into(),
+        learners: true,
+        allowed_roles: "r".into(),
+        ..Default::default()
+    };
+    connections::update(&lab.pool, &Actor::system(), lab.connection.connection_id, &edit)
+        .await
+        .expect("allow r");
+    let connection = connections::get(&lab.pool, lab.connection.connection_id).await.expect("get");
+    assert_eq!(connection.allowed_roles, ["r"]);
+    let offered = labs::roles(&connection).await.expect("roles");
+    assert_eq!(offered, [("r".to_owned(), r_arn.clone())]);
+    let refused =
+        labs::save_function(&lab.pool, &lab.actor, run, &with_role("admin", &arns["admin-role"]))
+            .await
+            .expect_err("not on the list");
+    assert!(matches!(refused, backend::Error::Validation { field: "role", .. }), "{refused:?}");
+    labs::save_function(&lab.pool, &lab.actor, run, &with_role("allowed", &r_arn))
+        .await
+        .expect("the allowed role");
+    assert!(lab.function_exists("allowed").await);
+    assert!(!lab.function_exists("admin").await && !lab.function_exists("ec2").await);
+}
+
+/// Connections are edited (keys rotated, audited without secrets) and archived when they still
+/// hold resources; the default one is never archived.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn connections_are_edited_and_archived(pool: PgPool) {
+    let lab = lab(pool).await;
+    let new = connections::NewConnection {
+        name: "Staging".into(),
+        kind: "endpoint".into(),
+        endpoint_url: "http://127.0.0.1:9".into(),
+        regions: "us-east-1".into(),
+        access_key_id: "AKIAOLD".into(),
+        secret_access_key: "old-secret".into(),
+        ..Default::default()
+    };
+    let id = connections::create(&lab.pool, &Actor::system(), &new).await.expect("create");
+    let mut edit = connections::ConnectionEdit {
+        name: "Staging EU".into(),
+        endpoint_url: "http://127.0.0.1:9".into(),
+        regions: "eu-west-1, us-east-1".into(),
+        access_key_id: "AKIANEW".into(),
+        ..Default::default()
+    };
+    let refused = connections::update(&lab.pool, &Actor::system(), id, &edit).await;
+    assert!(
+        matches!(refused, Err(backend::Error::Validation { field: "secret_access_key", .. })),
+        "{refused:?}"
+    );
+    edit.secret_access_key = "new-secret".into();
+    connections::update(&lab.pool, &Actor::system(), id, &edit).await.expect("rotate");
+    let edited = connections::get(&lab.pool, id).await.expect("get");
+    assert_eq!(edited.name, "Staging EU");
+    assert_eq!(edited.regions, ["eu-west-1", "us-east-1"]);
+    assert_eq!(edited.access_key_id.as_deref(), Some("AKIANEW"));
+    assert!(!edited.learners, "learners stay off unless an admin says so");
+    // Saving again without a secret keeps it.
+    edit.secret_access_key.clear();
+    connections::update(&lab.pool, &Actor::system(), id, &edit).await.expect("keep");
+    let audit: Vec<(String, String)> = sqlx::query_as(
+        "select action, detail::text from audit_event where target = $1 order by created_at",
+    )
+    .bind(format!("connection:{id}"))
+    .fetch_all(&lab.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audit.len(), 3);
+    assert!(audit[1].1.contains(r#""keys_rotated": true"#), "{audit:?}");
+    assert!(audit[2].1.contains(r#""keys_rotated": false"#), "{audit:?}");
+    assert!(audit.iter().all(|(_, d)| !d.contains("secret")), "no secret in the trail: {audit:?}");
+
+    connections::set_archived(&lab.pool, &Actor::system(), id, true).await.expect("archive");
+    assert!(connections::get(&lab.pool, id).await.expect("get").archived);
+    let local = lab.connection.connection_id;
+    assert!(connections::set_archived(&lab.pool, &Actor::system(), local, true).await.is_err());
+    connections::set_archived(&lab.pool, &Actor::system(), id, false).await.expect("restore");
+    assert!(!connections::get(&lab.pool, id).await.expect("get").archived);
+}
+
+/// Cleanup deletes by proof, not by name: a function and a role made outside the run under the
+/// run's names (after the run's own were deleted by hand) carry no run tag and are left alone.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn cleanup_leaves_same_named_resources_made_outside_the_run_alone(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.through_url("impostor").await;
+    let role = lab.role_of(run).await;
+    let lambda = lab.connection.lambda("us-east-1").await;
+    let iam = lab.connection.iam().await;
+    // Someone deletes the lab's function and role and makes their own under the same names.
+    lambda.delete_function().function_name("impostor").send().await.expect("delete");
+    iam.detach_role_policy()
+        .role_name(&role)
+        .policy_arn(labs::BASIC_EXECUTION_POLICY)
+        .send()
+        .await
+        .expect("detach");
+    iam.delete_role().role_name(&role).send().await.expect("delete role");
+    let theirs = iam
+        .create_role()
+        .role_name(&role)
+        .assume_role_policy_document(labs::LAMBDA_TRUST_POLICY)
+        .send()
+        .await
+        .expect("their role");
+    iam.attach_role_policy()
+        .role_name(&role)
+        .policy_arn(labs::BASIC_EXECUTION_POLICY)
+        .send()
+        .await
+        .expect("their attachment");
+    let their_tag = Uuid::new_v4().to_string();
+    lab.create_outside("impostor", theirs.role().expect("role").arn(), Some(&their_tag)).await;
+
+    let outcomes = labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    for (entry, outcome) in &outcomes {
+        match entry.kind {
+            labs::Kind::Function | labs::Kind::Role | labs::Kind::RolePolicy => assert!(
+                matches!(outcome, labs::Outcome::NotOurs(why) if why.contains("not made by this run")),
+                "{entry:?}: {outcome:?}"
+            ),
+            // The URL and statements went with the deleted function; its log group is ours.
+            _ => assert!(
+                matches!(outcome, Outcome::AlreadyGone | Outcome::Deleted | Outcome::NotOurs(_)),
+                "{outcome:?}"
+            ),
+        }
+    }
+    assert!(lab.function_exists("impostor").await, "their function stays");
+    assert!(lab.role_exists(&role).await, "their role stays");
+    let attached = iam.list_attached_role_policies().role_name(&role).send().await.expect("list");
+    assert_eq!(attached.attached_policies().len(), 1, "their attachment stays");
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!(state.status, "cleaned_up", "ours is gone; nothing is left to clean");
+}
+
+/// Background jobs hold a lease: one holder at a time, renewed by it, taken over once expired.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn a_lease_has_one_holder_until_it_expires(pool: PgPool) {
+    use backend::leases;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let ttl = Duration::from_millis(400);
+    assert!(leases::take(&pool, "labs.sweep", a, ttl).await.expect("take"));
+    assert!(!leases::take(&pool, "labs.sweep", b, ttl).await.expect("refused"));
+    assert!(leases::take(&pool, "labs.sweep", a, ttl).await.expect("renewed"));
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    assert!(leases::take(&pool, "labs.sweep", b, ttl).await.expect("taken over"));
+    assert!(!leases::take(&pool, "labs.sweep", a, ttl).await.expect("refused now"));
+    leases::release(&pool, "labs.sweep", b).await.expect("release");
+    assert!(leases::take(&pool, "labs.sweep", a, ttl).await.expect("free again"));
 }

@@ -140,7 +140,7 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
         description: "bills".into(),
         handler: "lambda_function.lambda_handler".into(),
         runtime: "python3.12".into(),
-        environment: [("STAGE".to_owned(), "prod".to_owned())].into(),
+        environment: Some([("STAGE".to_owned(), "prod".to_owned())].into()),
     };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &detail, &change)
         .await

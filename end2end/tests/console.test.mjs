@@ -133,6 +133,18 @@ describe('with JavaScript', () => {
     await page.goto(`${base}/admin`);
     await page.getByRole('alert').filter({ hasText: 'permission' }).waitFor();
   });
+
+  it('lets the developer change their own password on the profile page', async () => {
+    await page.goto(`${base}/profile`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel('Current password').fill(developerPassword);
+    await page.getByLabel('New password').fill('a new password for dev');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+    assert.equal(await page.getByLabel('Current password').inputValue(), '', 'the form is cleared');
+    await page.goto(`${base}/`);
+    assert.equal(await page.getByTestId('role').textContent(), 'developer', 'this session goes on');
+  });
 });
 
 describe('without JavaScript', () => {
@@ -163,6 +175,21 @@ describe('without JavaScript', () => {
     await page.waitForURL(/\/admin\??$/);
     await page.getByRole('status').filter({ hasText: 'Created team Payments' }).waitFor();
     await page.getByRole('cell', { name: 'Payments', exact: true }).waitFor();
+  });
+
+  it('disables an account with the form, and it cannot sign in until enabled', async () => {
+    const row = page.getByRole('row').filter({ hasText: 'dev@example.com' });
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('status').filter({ hasText: 'Account disabled' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'dev@example.com' }).getByText('disabled', { exact: true }).waitFor();
+    const other = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await other.goto(`${base}/signin`);
+    await signIn(other, 'dev@example.com', 'a new password for dev');
+    await other.getByRole('alert').filter({ hasText: 'this account is disabled' }).waitFor();
+    await page.getByRole('row').filter({ hasText: 'dev@example.com' }).getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('status').filter({ hasText: 'Account enabled' }).waitFor();
+    await signIn(other, 'dev@example.com', 'a new password for dev');
+    await other.waitForURL(`${base}/`);
   });
 });
 
@@ -271,10 +298,19 @@ describe('catalog', () => {
     assert.equal(tags.tier, 'gold');
     await page.getByTestId('activity').getByText('function.update_metadata').waitFor();
     await page.getByLabel('Memory (MB)').fill('256');
+    // Variable values are not on the page until the editor reveals them.
+    await page.getByRole('button', { name: 'Reveal values to edit' }).click();
+    const variables = page.getByLabel('Environment variables, one KEY=value a line');
+    await variables.waitFor();
+    await variables.fill('STAGE=prod');
     await page.getByRole('button', { name: 'Update configuration' }).click();
     await page.getByRole('status').filter({ hasText: 'Configuration updated' }).waitFor();
     const config = await (await fetch(`${engine}/2015-03-31/functions/e2e-orders/configuration`)).json();
     assert.equal(config.MemorySize, 256);
+    assert.equal(config.Environment.Variables.STAGE, 'prod');
+    // Saved and reloaded: the name shows, the value is masked again.
+    await page.getByTestId('environment-keys').getByText('STAGE').waitFor();
+    assert.equal(await page.getByText('STAGE=prod').count(), 0, 'the value is not on the page');
   });
 
   it('edits the handler inline with highlighting, and deploys an uploaded zip', async () => {

@@ -23,8 +23,9 @@ use crate::urls::{Cors, UrlConfig};
 
 const FORBIDDEN: &str = "Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html";
 
-/// Which URL a request is for, and the path the function sees.
-fn url_target(request: &Request) -> Option<(String, String)> {
+/// Which URL a request is for, and the path the function sees: by host name, or (when
+/// `path_urls`) by the `/lambda-url/<url-id>/` path.
+fn url_target(request: &Request, path_urls: bool) -> Option<(String, String)> {
     let host = request
         .headers()
         .get("host")
@@ -34,6 +35,9 @@ fn url_target(request: &Request) -> Option<(String, String)> {
         && rest.starts_with("lambda-url.")
     {
         return Some((id.to_owned(), request.uri().path().to_owned()));
+    }
+    if !path_urls {
+        return None;
     }
     let rest = request.uri().path().strip_prefix("/lambda-url/")?;
     let (id, path) = rest.split_once('/').map_or((rest, ""), |(id, path)| (id, path));
@@ -47,7 +51,7 @@ pub async fn front(
     request: Request,
     next: Next,
 ) -> Response {
-    let target = url_target(&request);
+    let target = url_target(&request, state.config.path_urls);
     if let Err(refusal) = crate::guard::check(
         &state.config,
         request.method(),

@@ -82,6 +82,10 @@ pub struct EngineConfig {
     /// Run functions uncontained, as the engine's user, where they cannot be contained (the
     /// operator's explicit choice; see `SECURITY.md`).
     pub insecure_no_sandbox: bool,
+    /// Also serve Function URLs at `/lambda-url/<url-id>/` on the engine's own address. Off
+    /// beside the console (`lambdaport serve`): that address shares the console's host, so the
+    /// browser would send the console's cookies to a function's URL.
+    pub path_urls: bool,
 }
 
 impl EngineConfig {
@@ -109,6 +113,7 @@ impl EngineConfig {
             function_allow_connect: Vec::new(),
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
+            path_urls: true,
         }
     }
 }

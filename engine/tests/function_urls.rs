@@ -703,3 +703,21 @@ async fn a_function_url_never_receives_the_consoles_session_cookie() {
     assert_eq!(event["event"]["cookies"], json!(["theme=dark"]));
     assert_eq!(event["event"]["headers"]["cookie"], json!("theme=dark"));
 }
+
+/// Beside the console (`path_urls` off) a URL answers only by its host name: the path form on
+/// the engine's address, which shares the console's host and so its cookies, is not a URL.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_path_urls_only_the_host_form_answers() {
+    let engine = common::start_in(common::temp_dir(), |config| config.path_urls = false).await;
+    engine
+        .python_function("lab", "lambda_function.py", LAB, "lambda_function.lambda_handler")
+        .await;
+    let (url, id) = engine.public_url("lab", None, Value::Null).await;
+    let by_host = tokio::task::spawn_blocking(move || curl(&[&url])).await.expect("join");
+    assert!(by_host.starts_with("HTTP/1.1 200") && by_host.ends_with("ok\n"), "{by_host}");
+    let path_form = format!("{}/lambda-url/{id}/", engine.base);
+    let by_path = tokio::task::spawn_blocking(move || curl(&[&path_form])).await.expect("join");
+    assert!(!by_path.starts_with("HTTP/1.1 200"), "{by_path}");
+    assert!(!by_path.contains("\r\n\r\nok\n"), "the function did not run: {by_path}");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}

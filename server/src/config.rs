@@ -161,6 +161,9 @@ pub struct ServeArgs {
     /// Let anyone create a learner account from the sign-in page (for teaching labs).
     #[arg(long, env = "LAMBDAPORT_ALLOW_SIGNUP")]
     pub allow_signup: bool,
+    /// Sign-ups allowed from one address an hour (a class behind one NAT needs its size).
+    #[arg(long, env = "LAMBDAPORT_SIGNUPS_PER_ADDRESS", default_value_t = 20)]
+    pub signups_per_address: u32,
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "LAMBDAPORT_SESSION_IDLE_SECS", default_value_t = 8 * 60 * 60)]
     pub session_idle_secs: u64,

@@ -153,8 +153,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         let data_dir = args.database.data_dir.join("engine");
         let security = args.engine.clone();
-        let (engine, listener) =
-            open_engine(args.engine_listen, &data_dir, |config| security.apply(config)).await?;
+        let (engine, listener) = open_engine(args.engine_listen, &data_dir, |config| {
+            security.apply(config);
+            // The console shares this host: only `<id>.lambda-url.<region>.localhost` names.
+            config.path_urls = false;
+        })
+        .await?;
         let addr = listener.local_addr()?;
         let containment = engine.state().containment.clone();
         Some((
@@ -182,6 +186,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .context("registering the embedded engine as the Local connection")?;
         }
+        let me = backend::leases::process_id();
+        backend::leases::heartbeat(&pool, me).await.context("registering this console process")?;
+        tokio::spawn(keep_alive(pool.clone()));
         if args.sync_interval_secs > 0 {
             tokio::spawn(reconcile_continuously(
                 pool.clone(),
@@ -189,6 +196,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ));
         }
         tokio::spawn(tend_labs(pool.clone(), Duration::from_secs(60)));
+        let stopped_pool = pool.clone();
         let mut console = Console::build(&args, pool).await?;
         if let Some(containment) = &containment {
             console = console.with_engine(containment);
@@ -211,7 +219,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("  Function code: {}", containment.describe());
         }
         println!();
-        console.serve(listener, until_stopped()).await
+        let served = console.serve(listener, until_stopped()).await;
+        // Our in-flight steps (none, after a graceful stop) and jobs are free for others now.
+        if let Err(error) = backend::leases::stopped(&stopped_pool, me).await {
+            tracing::warn!(%error, "releasing this process's leases");
+        }
+        served
     })
     .await?;
     if let Some((_, _, served)) = engine {
@@ -240,13 +253,22 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// A console ready to serve: its state and session store, built from configuration and a pool.
-/// Reconciles every connection with its cloud now and then every `period`; a failing connection
-/// is logged and does not stop the others.
+/// Reconciles every connection with its cloud now and then every `period`, all at once; a failing
+/// or hanging connection is logged and does not hold up the others.
+/// Only the console process holding the `catalog.reconcile` lease does it.
 async fn reconcile_continuously(pool: PgPool, period: Duration) {
+    let me = backend::leases::process_id();
     let mut tick = tokio::time::interval(period);
     loop {
         tick.tick().await;
+        match backend::leases::take(&pool, "catalog.reconcile", me, period * 2).await {
+            Ok(true) => {}
+            Ok(false) => continue, // another console process reconciles
+            Err(error) => {
+                tracing::warn!(%error, "taking the reconciliation lease");
+                continue;
+            }
+        }
         let connections = match backend::connections::list(&pool).await {
             Ok(connections) => connections,
             Err(error) => {
@@ -254,35 +276,62 @@ async fn reconcile_continuously(pool: PgPool, period: Duration) {
                 continue;
             }
         };
-        for connection in connections {
-            match backend::catalog::sync(&pool, &connection).await {
-                Ok(run) => tracing::info!(
-                    connection = connection.name,
-                    seen = run.seen,
-                    shadows = run.shadows,
-                    ghosts = run.ghosts,
-                    "reconciled"
-                ),
-                Err(error) => tracing::warn!(connection = connection.name, %error, "reconciling"),
-            }
+        // Each on its own task, not awaited: a slow connection (each cloud call is bounded by
+        // the SDK's timeouts) holds up nobody, and a sync still running is not started twice
+        // (`catalog::sync` returns the run in progress).
+        for connection in connections.into_iter().filter(|c| !c.archived) {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                match backend::catalog::sync(&pool, &connection).await {
+                    Ok(run) => tracing::info!(
+                        connection = connection.name,
+                        seen = run.seen,
+                        shadows = run.shadows,
+                        ghosts = run.ghosts,
+                        "reconciled"
+                    ),
+                    Err(error) => {
+                        tracing::warn!(connection = connection.name, %error, "reconciling");
+                    }
+                }
+            });
         }
     }
 }
 
-/// Looks after lab runs: at startup every step left pending is from a process that no longer
-/// runs, so it is reconciled at once; then every `period`, steps pending too long are reconciled
-/// and expired runs are cleaned up.
-async fn tend_labs(pool: PgPool, period: Duration) {
-    match backend::labs::recover(&pool, Duration::ZERO).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(runs = n, "rolled back lab steps interrupted by the last stop"),
-        Err(error) => tracing::warn!(%error, "recovering interrupted lab steps"),
+/// Says every 20 s that this console process is alive, so other processes on the database leave
+/// its in-flight lab steps alone.
+async fn keep_alive(pool: PgPool) {
+    let me = backend::leases::process_id();
+    let mut tick = tokio::time::interval(backend::leases::PROCESS_TTL / 3);
+    loop {
+        tick.tick().await;
+        if let Err(error) = backend::leases::heartbeat(&pool, me).await {
+            tracing::warn!(%error, "renewing this process's lease");
+        }
     }
+}
+
+/// Looks after lab runs: at startup and then every `period`, steps that no process is running
+/// any more (their process stopped, or they hung) are rolled back; and the process holding the
+/// `labs.sweep` lease cleans up expired runs.
+async fn tend_labs(pool: PgPool, period: Duration) {
+    let me = backend::leases::process_id();
     let mut tick = tokio::time::interval(period);
     loop {
         tick.tick().await;
-        if let Err(error) = backend::labs::recover(&pool, backend::labs::STALE_AFTER).await {
-            tracing::warn!(%error, "recovering stale lab steps");
+        match backend::labs::recover(&pool, me).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(runs = n, "rolled back interrupted lab steps"),
+            Err(error) => tracing::warn!(%error, "recovering interrupted lab steps"),
+        }
+        match backend::leases::take(&pool, "labs.sweep", me, period * 2).await {
+            Ok(true) => {}
+            Ok(false) => continue, // another console process sweeps
+            Err(error) => {
+                tracing::warn!(%error, "taking the sweeper's lease");
+                continue;
+            }
         }
         match backend::labs::sweep(&pool).await {
             Ok(0) => {}
@@ -339,7 +388,9 @@ impl Console {
             leptos_options,
             console: ConsoleContext {
                 pool,
-                throttle: Arc::new(SignInThrottle::default()),
+                throttle: Arc::new(
+                    SignInThrottle::default().with_signups_per_address(args.signups_per_address),
+                ),
                 allow_signup: args.allow_signup,
                 engine: None,
             },

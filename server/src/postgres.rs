@@ -1,7 +1,11 @@
 //! The zero-setup database: a private PostgreSQL cluster in the data dir, started from the
-//! machine's PostgreSQL binaries when no `DATABASE_URL` is given, listening only on a unix socket.
+//! machine's PostgreSQL binaries when no `DATABASE_URL` is given. It listens only on a unix socket
+//! inside `<data dir>/postgres` (mode 0700), and even a local user who reached the socket would
+//! need the generated password (scram-sha-256) kept beside it, readable by its owner only.
 
-use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::fs::{
+    DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _,
+};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,9 +24,13 @@ pub struct PrivateCluster {
     bin_dir: PathBuf,
     pgdata: PathBuf,
     socket_dir: PathBuf,
+    password: String,
     run_as: Option<(u32, u32)>,
     started_here: bool,
 }
+
+/// The only way in: the console's user, by password, over the socket.
+const HBA: &str = "# Written by Lambdaport: the console's user, by password, over the unix socket only.\nlocal all all scram-sha-256\n";
 
 /// Finds `initdb` and `pg_ctl`: on PATH, else the newest `/usr/lib/postgresql/*/bin`.
 fn find_bin_dir() -> Option<PathBuf> {
@@ -71,18 +79,76 @@ fn unprivileged_user() -> anyhow::Result<Option<(u32, u32)>> {
         .context("running as root, and neither a `postgres` nor a `nobody` account exists to run PostgreSQL as")
 }
 
-/// A short socket directory: unix socket paths are limited to ~107 bytes, data dirs are not.
-fn socket_dir_for(pgdata: &Path) -> PathBuf {
-    let hash =
-        pgdata.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-        });
-    std::env::temp_dir().join(format!("lambdaport-pg-{hash:016x}"))
+/// Where the socket goes: `<root>/run`, inside the 0700 cluster directory. Unix socket paths are
+/// limited to ~107 bytes and data dirs are not, so a long one falls back to a directory in /tmp,
+/// made fresh with mode 0700 — or, if it is there already, accepted only when it is a real
+/// directory (not a link) owned by the cluster's user with mode 0700, so nobody can squat it.
+fn socket_dir_for(root: &Path, owner: u32) -> anyhow::Result<PathBuf> {
+    let inside = root.join("run");
+    let dir = if inside.join(".s.PGSQL.5432").as_os_str().len() < 100 {
+        inside
+    } else {
+        let hash =
+            root.as_os_str().as_encoded_bytes().iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+            });
+        std::env::temp_dir().join(format!("lambdaport-pg-{hash:016x}"))
+    };
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
+    }
+    let me = std::fs::metadata("/proc/self").context("reading /proc/self")?.uid();
+    if me == 0 && owner != 0 {
+        std::os::unix::fs::lchown(&dir, Some(owner), None)
+            .with_context(|| format!("handing {} to uid {owner}", dir.display()))?;
+    }
+    let meta = std::fs::symlink_metadata(&dir)?;
+    if !meta.is_dir() || meta.uid() != owner || meta.mode() & 0o077 != 0 {
+        bail!(
+            "{} is not a private directory of uid {owner} (a link, another owner, or open to others): \
+             remove it, or use a shorter --data-dir so the socket lives inside it",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// The socket directory a running cluster uses (line 5 of `postmaster.pid`).
+fn running_socket_dir(pgdata: &Path) -> Option<PathBuf> {
+    let pid = std::fs::read_to_string(pgdata.join("postmaster.pid")).ok()?;
+    let dir = pid.lines().nth(4)?.trim();
+    (!dir.is_empty()).then(|| PathBuf::from(dir))
+}
+
+/// 32 random alphanumerics.
+fn generate_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString as _};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
+}
+
+/// Writes `contents` to a fresh `path` (create_new: never through a link left there) readable
+/// by its owner only, owned by `owner` when given.
+fn write_private(path: &Path, contents: &str, owner: Option<(u32, u32)>) -> anyhow::Result<()> {
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, contents.as_bytes())?;
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::fchown(&file, Some(uid), Some(gid))?;
+    }
+    Ok(())
 }
 
 impl PrivateCluster {
-    /// Initialises the cluster on first use, starts it unless it is already running, and makes
-    /// sure the console's database exists.
+    /// Initialises the cluster on first use (scram-sha-256, a generated password), starts it
+    /// unless it is already running, and makes sure the console's database exists. A cluster made
+    /// by an older Lambdaport (trust auth) gets a password and the scram rule on the way.
     pub async fn start(data_dir: &Path) -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir().context(
             "DATABASE_URL is not set and no PostgreSQL binaries were found (initdb and pg_ctl, on \
@@ -93,35 +159,69 @@ impl PrivateCluster {
             .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
         let root = std::fs::canonicalize(data_dir)?.join("postgres");
         let pgdata = root.join("data");
-        let socket_dir = socket_dir_for(&pgdata);
         let run_as = unprivileged_user()?;
-        for dir in [&root, &socket_dir] {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            if let Some((uid, gid)) = run_as {
-                std::os::unix::fs::chown(dir, Some(uid), Some(gid))
-                    .with_context(|| format!("handing {} to uid {uid}", dir.display()))?;
-            }
+        std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(&root, Some(uid), Some(gid))
+                .with_context(|| format!("handing {} to uid {uid}", root.display()))?;
         }
-        let mut cluster = Self { bin_dir, pgdata, socket_dir, run_as, started_here: false };
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))?;
+        let owner = match run_as {
+            Some((uid, _)) => uid,
+            None => std::fs::metadata("/proc/self")?.uid(),
+        };
+        let socket_dir = socket_dir_for(&root, owner)?;
+        let password_file = root.join("password");
+        let mut cluster = Self {
+            bin_dir,
+            pgdata,
+            socket_dir,
+            password: std::fs::read_to_string(&password_file).unwrap_or_default(),
+            run_as,
+            started_here: false,
+        };
         if !cluster.pgdata.join("PG_VERSION").is_file() {
             tracing::info!(pgdata = %cluster.pgdata.display(), "initialising a private PostgreSQL cluster");
-            cluster.run(
+            cluster.password = generate_password();
+            let pwfile = root.join("initdb-password");
+            write_private(&pwfile, &cluster.password, run_as)?;
+            let pwfile_arg = format!("--pwfile={}", path_str(&pwfile)?);
+            let made = cluster.run(
                 "initdb",
                 &[
                     "-D",
                     path_str(&cluster.pgdata)?,
                     "-U",
                     USER,
-                    "--auth=trust",
+                    "--auth=scram-sha-256",
+                    &pwfile_arg,
                     "-E",
                     "UTF8",
                     "--locale=C",
                 ],
-            )?;
+            );
+            let _ = std::fs::remove_file(&pwfile);
+            made?;
+            write_private(&password_file, &cluster.password, None)?;
         }
-        if !cluster.is_running()? {
+        let hba = cluster.pgdata.join("pg_hba.conf");
+        let upgrading = cluster.password.is_empty();
+        if !upgrading && std::fs::read_to_string(&hba).ok().as_deref() != Some(HBA) {
+            write_private(&hba, HBA, run_as)?;
+            if cluster.is_running()? {
+                cluster.run("pg_ctl", &["reload", "-D", path_str(&cluster.pgdata)?])?;
+            }
+        }
+        if cluster.is_running()? {
+            if let Some(dir) = running_socket_dir(&cluster.pgdata) {
+                cluster.socket_dir = dir;
+            }
+        } else {
             let log = root.join("postgres.log");
-            let options = format!("-c listen_addresses='' -k {}", path_str(&cluster.socket_dir)?);
+            let options = format!(
+                "-c listen_addresses='' -c unix_socket_permissions=0700 -k {}",
+                path_str(&cluster.socket_dir)?
+            );
             cluster.run(
                 "pg_ctl",
                 &[
@@ -139,8 +239,32 @@ impl PrivateCluster {
             )?;
             cluster.started_here = true;
         }
+        if upgrading {
+            cluster.set_password_and_require_it(&password_file, &hba).await?;
+        }
         cluster.create_database().await?;
         Ok(cluster)
+    }
+
+    /// An older cluster trusted every local connection: give the console's user a password,
+    /// keep it beside the cluster, and make the password the only way in.
+    async fn set_password_and_require_it(
+        &mut self,
+        password_file: &Path,
+        hba: &Path,
+    ) -> anyhow::Result<()> {
+        tracing::info!("the private cluster trusted local connections: giving it a password");
+        let password = generate_password();
+        let mut conn = self.options("postgres").connect().await.context(
+            "connecting to the private cluster to set its password (it has no password file)",
+        )?;
+        sqlx::query(&format!("alter role {USER} password '{password}'")).execute(&mut conn).await?;
+        conn.close().await?;
+        write_private(password_file, &password, None)?;
+        write_private(hba, HBA, self.run_as)?;
+        self.run("pg_ctl", &["reload", "-D", path_str(&self.pgdata)?])?;
+        self.password = password;
+        Ok(())
     }
 
     fn command(&self, tool: &str) -> Command {
@@ -179,6 +303,7 @@ impl PrivateCluster {
         PgConnectOptions::new()
             .socket(&self.socket_dir)
             .username(USER)
+            .password(&self.password)
             .database(database)
             .application_name("lambdaport")
     }
@@ -199,6 +324,11 @@ impl PrivateCluster {
         }
         conn.close().await?;
         Ok(())
+    }
+
+    /// The directory holding the cluster's unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
     }
 
     /// How to connect to the console's database in this cluster.

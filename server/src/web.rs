@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::{ACCOUNT_KEY, ClientAddr, ConsoleContext};
+use app::{ACCOUNT_KEY, ClientAddr, ConsoleContext, SIGNED_IN_KEY};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -354,7 +354,13 @@ async fn load_account(
     if let Some(session) = request.extensions().get::<Session>().cloned() {
         match session.get::<Uuid>(ACCOUNT_KEY).await {
             Ok(Some(account_id)) => {
-                match backend::accounts::get_account(&state.console.pool, account_id).await {
+                let signed_in =
+                    session.get::<i128>(SIGNED_IN_KEY).await.ok().flatten().unwrap_or(0);
+                let signed_in = time::OffsetDateTime::from_unix_timestamp_nanos(signed_in)
+                    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                match backend::accounts::session_account(&state.console.pool, account_id, signed_in)
+                    .await
+                {
                     Ok(Some(account)) => {
                         if let Err(error) = touch(&session, touch_every).await {
                             tracing::error!(%error, "marking the session active");
@@ -363,7 +369,8 @@ async fn load_account(
                         request.extensions_mut().insert(account);
                     }
                     Ok(None) => {
-                        // The account was deleted: its sessions end with it.
+                        // The account was deleted or disabled, or its password changed since this
+                        // session signed in: the session ends.
                         let _ = session.flush().await;
                     }
                     Err(error) => {

@@ -3,6 +3,8 @@
 
 #[path = "console/api.rs"]
 mod api;
+#[path = "console/boundaries.rs"]
+mod boundaries;
 mod common;
 
 use std::time::Duration;
@@ -455,7 +457,7 @@ async fn learners_run_labs_only_on_the_engine_with_their_own_new_role(pool: PgPo
     let crafted = format!("{production}|us-east-1");
     let refused = learner.call("start_lab", &[("target", crafted.as_str())]).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text().await.unwrap_or_default().contains("embedded engine only"));
+    assert!(refused.text().await.unwrap_or_default().contains("only where an admin allows them"));
     let target = format!("{local}|us-east-1");
     let started = learner.call("start_lab", &[("target", target.as_str())]).await;
     assert_eq!(started.status(), StatusCode::OK);
@@ -477,4 +479,38 @@ async fn learners_run_labs_only_on_the_engine_with_their_own_new_role(pool: PgPo
         .await;
     assert_eq!(foreign_role.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(foreign_role.text().await.unwrap_or_default().contains("new role"));
+
+    // An admin lets learners into Production: now offered (and still with a new role only).
+    let production_id = production.to_string();
+    let edited = app
+        .call(
+            "edit_connection",
+            &[
+                ("connection_id", production_id.as_str()),
+                ("name", "Production"),
+                ("endpoint_url", "http://127.0.0.1:9"),
+                ("regions", "us-east-1"),
+                ("access_key_id", "k"),
+                ("learners", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status(), StatusCode::OK, "{:?}", edited.text().await);
+    let options: serde_json::Value =
+        learner.call("lab_start_options", &[]).await.json().await.expect("json");
+    assert!(
+        options["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .any(|t| t["connection_id"] == production_id)
+    );
+    // A developer may not edit connections.
+    let refused = learner
+        .call(
+            "edit_connection",
+            &[("connection_id", production_id.as_str()), ("name", "x"), ("regions", "us-east-1")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }

@@ -10,40 +10,12 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-const PROBE: &str = include_str!("../../engine/tests/clients/probe.py");
-const TEST_USER: &str = "lambdaport-test";
+mod local_user;
+use local_user::{is_root, nix_uid, ordinary_user};
 
+const PROBE: &str = include_str!("../../engine/tests/clients/probe.py");
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn is_root() -> bool {
-    nix_uid() == 0
-}
-
-fn nix_uid() -> u32 {
-    use std::os::unix::fs::MetadataExt as _;
-    std::fs::metadata("/proc/self").map(|m| m.uid()).expect("/proc/self")
-}
-
-/// The ordinary user to run the engine as: (uid, gid).
-fn ordinary_user() -> (u32, u32) {
-    let lookup = || {
-        let out = std::process::Command::new("id").args(["-u", TEST_USER]).output().ok()?;
-        let uid = String::from_utf8(out.stdout).ok()?.trim().parse().ok()?;
-        let out = std::process::Command::new("id").args(["-g", TEST_USER]).output().ok()?;
-        let gid = String::from_utf8(out.stdout).ok()?.trim().parse().ok()?;
-        Some((uid, gid))
-    };
-    if let Some(user) = lookup() {
-        return user;
-    }
-    let status = std::process::Command::new("useradd")
-        .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", TEST_USER])
-        .status()
-        .expect("useradd runs");
-    assert!(status.success() || lookup().is_some(), "could not create the user {TEST_USER}");
-    lookup().expect("the test user exists")
 }
 
 fn zip_of(name: &str, body: &str) -> String {

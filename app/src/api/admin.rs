@@ -24,6 +24,7 @@ pub async fn list_directory() -> Result<Directory, ApiError> {
                     email: a.account.email,
                     role: a.account.role.to_string(),
                     teams: a.teams,
+                    disabled: a.disabled,
                     created: rfc3339(a.account.created_at).chars().take(10).collect(),
                 })
                 .collect(),
@@ -89,6 +90,55 @@ pub async fn set_account_role(account_id: String, role: String) -> Result<(), Ap
     }
     .await;
     settle(result, |m| Some(m.clone())).await.map(drop)
+}
+
+/// Disables an account (`disabled` = `yes`), ending its sessions and API tokens at once, or
+/// enables it again (`no`).
+#[server(endpoint = "set_account_disabled")]
+pub async fn set_account_disabled(account_id: String, disabled: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let account_id = parse_id("account", &account_id)?;
+        let disabled = disabled == "yes";
+        backend::accounts::set_disabled(&context()?.pool, &actor(&admin), account_id, disabled)
+            .await
+            .map_err(fail)?;
+        Ok(if disabled {
+            "Account disabled; its sessions and tokens no longer work"
+        } else {
+            "Account enabled"
+        })
+    }
+    .await;
+    settle(result, |m| Some((*m).to_owned())).await.map(drop)
+}
+
+/// Resets an account's password to a generated one, shown once to the admin; the account's
+/// sessions end.
+#[server(endpoint = "reset_account_password")]
+pub async fn reset_account_password(
+    account_id: String,
+    confirm: Option<String>,
+) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        confirmed(confirm.as_deref(), "the reset (it signs them out)")?;
+        let account_id = parse_id("account", &account_id)?;
+        let password =
+            backend::accounts::reset_password(&context()?.pool, &actor(&admin), account_id)
+                .await
+                .map_err(fail)?;
+        Ok(password.expose().to_owned())
+    }
+    .await;
+    settle(result, |p| {
+        Some(format!(
+            "The new one-time password is {p} — give it to them now; it is not shown again."
+        ))
+    })
+    .await
 }
 
 /// Creates a team.

@@ -47,6 +47,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), ApiError> {
         if !ctx.allow_signup {
             return Err(ApiError::Forbidden);
         }
+        ctx.throttle.sign_up(client_addr()).map_err(fail)?;
         let email = EmailAddress::parse(&email).map_err(fail)?;
         let password = NewPassword::parse(password).map_err(fail)?;
         let actor = Actor { account_id: None, source_ip: client_addr() };
@@ -58,6 +59,38 @@ pub async fn sign_up(email: String, password: String) -> Result<(), ApiError> {
     }
     .await;
     settle(result, |_| None).await
+}
+
+/// Changes the caller's own password (the current one checked). Their other sessions end; this
+/// one continues under a new id.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let new = backend::accounts::NewPassword::parse(new_password).map_err(|e| match e {
+            backend::Error::Validation { message, .. } => {
+                ApiError::Validation { field: "new_password".into(), message }
+            }
+            other => fail(other),
+        })?;
+        backend::accounts::change_password(
+            &context()?.pool,
+            &actor(&account),
+            account.account_id,
+            &current_password,
+            &new,
+        )
+        .await
+        .map_err(fail)?;
+        start_session(account.account_id).await
+    }
+    .await;
+    settle(result, |()| Some("Password changed; your other sessions are signed out".to_owned()))
+        .await
 }
 
 /// Whether the sign-up page is open.
@@ -84,5 +117,7 @@ async fn start_session(account_id: uuid::Uuid) -> Result<(), ApiError> {
     use super::ssr::*;
     let session = session().await?;
     session.cycle_id().await.map_err(session_failed)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    session.insert(SIGNED_IN_KEY, now).await.map_err(session_failed)?;
     session.insert(ACCOUNT_KEY, account_id).await.map_err(session_failed)
 }

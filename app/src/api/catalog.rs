@@ -57,7 +57,8 @@ pub async fn sync_connection(connection_id: String) -> Result<String, ApiError> 
     settle(result, |message| Some(message.clone())).await
 }
 
-/// Imports a shadow into the catalog. Developers import as themselves; admins may name the owner.
+/// Imports a shadow into the catalog. Admins may name the owner (themselves by default);
+/// developers import as themselves, and only functions the cloud's tags say are theirs.
 #[server(endpoint = "import_function")]
 pub async fn import_function(function_id: String, owner: Option<String>) -> Result<(), ApiError> {
     use super::ssr::*;
@@ -66,14 +67,19 @@ pub async fn import_function(function_id: String, owner: Option<String>) -> Resu
         let account = require(&[Role::Admin, Role::Developer])?;
         let pool = &context()?.pool;
         let id = ssr::uuid("function_id", &function_id)?;
+        if account.role != Role::Admin {
+            return backend::catalog::claim(pool, &actor(&account), &account, id)
+                .await
+                .map_err(fail);
+        }
         let owner_id = match owner.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
-            Some(email) if account.role == Role::Admin => {
+            Some(email) => {
                 ssr::account_id(pool, email).await?.ok_or_else(|| ApiError::Validation {
                     field: "owner".into(),
                     message: format!("no account has the email {email}"),
                 })?
             }
-            _ => account.account_id,
+            None => account.account_id,
         };
         backend::catalog::import(pool, &actor(&account), id, owner_id, None).await.map_err(fail)
     }
@@ -152,6 +158,58 @@ pub async fn test_connection(connection_id: String) -> Result<String, ApiError> 
     }
     .await;
     settle(result, |message| Some(message.clone())).await
+}
+
+/// Changes a connection (admins): where it points, its keys (an empty secret keeps the current
+/// one), whether learners may run labs there, and which existing roles labs may use there.
+#[server(endpoint = "edit_connection")]
+pub async fn edit_connection(
+    connection_id: String,
+    name: String,
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    regions: String,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    learners: Option<String>,
+    allowed_roles: Option<String>,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let id = ssr::uuid("connection_id", &connection_id)?;
+        let edit = backend::connections::ConnectionEdit {
+            name,
+            endpoint_url: endpoint_url.unwrap_or_default(),
+            profile: profile.unwrap_or_default(),
+            regions,
+            access_key_id: access_key_id.unwrap_or_default(),
+            secret_access_key: secret_access_key.unwrap_or_default(),
+            learners: learners.as_deref() == Some("yes"),
+            allowed_roles: allowed_roles.unwrap_or_default(),
+        };
+        backend::connections::update(&context()?.pool, &actor(&admin), id, &edit)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Connection saved".to_owned())).await
+}
+
+/// Archives a connection, or restores it (`archived` = `yes` or `no`): kept with its ledger and
+/// history, offered for nothing new (admins).
+#[server(endpoint = "archive_connection")]
+pub async fn archive_connection(connection_id: String, archived: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let id = ssr::uuid("connection_id", &connection_id)?;
+        backend::connections::set_archived(&context()?.pool, &actor(&admin), id, archived == "yes")
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Saved".to_owned())).await
 }
 
 /// Removes a connection and its catalog entries, not the functions in the cloud (admins).
@@ -366,6 +424,12 @@ pub mod ssr {
                     Some(profile) => format!("AWS (profile {profile})"),
                     None => "AWS (default credentials)".to_owned(),
                 }),
+                endpoint_url: c.endpoint_url.clone().unwrap_or_default(),
+                profile: c.profile.clone().unwrap_or_default(),
+                access_key_id: c.access_key_id.clone().unwrap_or_default(),
+                learners: c.learners,
+                allowed_roles: c.allowed_roles.join(", "),
+                archived: c.archived,
                 name: c.name,
                 kind: c.kind.as_str().to_owned(),
                 regions: c.regions.join(", "),
@@ -403,18 +467,15 @@ pub async fn get_function_detail(
         let can_edit = backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)?;
         let connection =
             backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
-        let (live, environment, live_error) =
+        let (live, environment_keys, live_error) =
             match backend::catalog::live(&connection, &detail).await {
                 Ok(live) => (
                     live.fields.into_iter().map(|(f, a, b)| (f.to_owned(), a, b)).collect(),
-                    live.environment
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
+                    // Only names, and only for editors: values would land in the hydration data.
+                    if can_edit { live.environment.into_keys().collect() } else { Vec::new() },
                     None,
                 ),
-                Err(error) => (Vec::new(), String::new(), Some(error.to_string())),
+                Err(error) => (Vec::new(), Vec::new(), Some(error.to_string())),
             };
         let drift = detail
             .drift
@@ -452,7 +513,7 @@ pub async fn get_function_detail(
             drift,
             activity,
             teams,
-            environment,
+            environment_keys,
         })
     }
     .await;
@@ -511,9 +572,29 @@ pub async fn transfer_function(
     settle(result, |()| Some("Ownership transferred".to_owned())).await
 }
 
+/// The function's environment variables, one `KEY=value` a line, for those who may edit it; each
+/// reveal is audited. The function page asks for them only when its editor clicks Reveal.
+#[server(endpoint = "reveal_environment")]
+pub async fn reveal_environment(function_id: String) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&backend::accounts::Role::ALL)?;
+        let pool = &context()?.pool;
+        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
+        let variables =
+            backend::catalog::reveal_environment(pool, &actor(&account), &connection, &detail)
+                .await
+                .map_err(fail)?;
+        Ok(variables.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"))
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
 /// Changes memory, timeout, description, handler, runtime and environment variables (one
-/// `KEY=value` a line) through UpdateFunctionConfiguration; the cloud's validation errors come
-/// back on their field. Owners, their team and admins only.
+/// `KEY=value` a line; absent when the editor never revealed them, which keeps them) through
+/// UpdateFunctionConfiguration; the cloud's validation errors come back on their field. Owners,
+/// their team and admins only.
 #[server(endpoint = "update_function_configuration")]
 pub async fn update_function_configuration(
     function_id: String,
@@ -522,7 +603,7 @@ pub async fn update_function_configuration(
     description: String,
     handler: String,
     runtime: String,
-    environment: String,
+    environment: Option<String>,
 ) -> Result<(), ApiError> {
     use super::ssr::*;
     use backend::accounts::Role;
@@ -536,12 +617,16 @@ pub async fn update_function_configuration(
                 message: "enter a whole number".to_owned(),
             })
         };
-        let variables = ssr::key_values(
-            "environment",
-            &environment,
-            "write one variable a line as KEY=value",
-            false,
-        )?;
+        let variables = environment
+            .map(|text| {
+                ssr::key_values(
+                    "environment",
+                    &text,
+                    "write one variable a line as KEY=value",
+                    false,
+                )
+            })
+            .transpose()?;
         let change = backend::catalog::ConfigChange {
             memory_mb: number("memory_mb", &memory_mb)?,
             timeout_s: number("timeout_s", &timeout_s)?,

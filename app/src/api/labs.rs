@@ -17,7 +17,7 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
         let pool = &context.pool;
         let mut targets = Vec::new();
         for c in backend::connections::list(pool).await.map_err(fail)? {
-            if !may_run_labs_on(&account, c.kind, context.engine.as_ref()) {
+            if lab_refusal(&account, &c, context.engine.as_ref()).is_some() {
                 continue;
             }
             for region in &c.regions {
@@ -46,17 +46,31 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     settle(result, |_| None).await
 }
 
-/// Whether `account` may run labs on a connection of `kind`. Learners' code is anyone's: they run
-/// labs only on the embedded engine, and only while it sandboxes function code (never in a real
-/// account, where their code would run with whatever role they named).
+/// Why `account` may not run labs on `connection`, if it may not. Nobody starts one on an
+/// archived connection. Learners' code is anyone's: they run labs only where an admin allows
+/// learners (the embedded engine by default), and on the embedded engine only while it sandboxes
+/// function code.
 #[cfg(feature = "ssr")]
-fn may_run_labs_on(
+fn lab_refusal(
     account: &backend::accounts::Account,
-    kind: backend::connections::Kind,
+    connection: &backend::connections::Connection,
     engine: Option<&crate::types::EngineContainment>,
-) -> bool {
-    account.role != backend::accounts::Role::Learner
-        || (kind == backend::connections::Kind::Engine && engine.is_none_or(|e| e.contained))
+) -> Option<&'static str> {
+    use backend::connections::Kind;
+    if connection.archived {
+        return Some("this connection is archived: choose another");
+    }
+    if !is_learner(account) {
+        return None;
+    }
+    if !connection.learners {
+        return Some(
+            "learners run labs only where an admin allows them (the embedded engine, Local, by default): choose another",
+        );
+    }
+    (connection.kind == Kind::Engine && engine.is_some_and(|e| !e.contained)).then_some(
+        "the embedded engine cannot sandbox code on this machine, so learners cannot run labs on it: ask an admin",
+    )
 }
 
 #[cfg(feature = "ssr")]
@@ -76,16 +90,9 @@ pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<S
             message: "choose where the lab runs".into(),
         })?;
         let connection = super::catalog::ssr::uuid("target", connection)?;
-        if is_learner(&account) {
-            let kind = backend::connections::get(pool, connection).await.map_err(fail)?.kind;
-            if !may_run_labs_on(&account, kind, context()?.engine.as_ref()) {
-                let message = if kind == backend::connections::Kind::Engine {
-                    "the embedded engine cannot sandbox code on this machine, so learners cannot run labs on it: ask an admin"
-                } else {
-                    "learners run labs on the embedded engine only: choose Local"
-                };
-                return Err(ApiError::Validation { field: "target".into(), message: message.into() });
-            }
+        let chosen = backend::connections::get(pool, connection).await.map_err(fail)?;
+        if let Some(message) = lab_refusal(&account, &chosen, context()?.engine.as_ref()) {
+            return Err(ApiError::Validation { field: "target".into(), message: message.into() });
         }
         let hours = match expiry_hours.as_deref().map(str::trim).unwrap_or_default() {
             "" if account.role == backend::accounts::Role::Learner => {
@@ -149,7 +156,7 @@ pub async fn get_lab(lab_run_id: String) -> Result<LabView, ApiError> {
         let (account, run) = ssr::run_for(&lab_run_id).await?;
         let pool = &context()?.pool;
         let run = if run.pending_step.is_some() {
-            backend::labs::recover(pool, backend::labs::STALE_AFTER).await.map_err(fail)?;
+            backend::labs::recover(pool, backend::leases::process_id()).await.map_err(fail)?;
             backend::labs::get(pool, run.lab_run_id).await.map_err(fail)?
         } else {
             run
@@ -191,7 +198,7 @@ pub async fn lab_function(
 ) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
-        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (account, run) = ssr::run_to_change(&lab_run_id).await?;
         let name = name.unwrap_or_else(|| run.function_name.clone().unwrap_or_default());
         if run.function_name.is_none()
             && let Some(problem) = crate::rules::function_name_problem(&name)
@@ -242,7 +249,7 @@ pub async fn lab_function(
 pub async fn lab_code(lab_run_id: String, source: String) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
-        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (account, run) = ssr::run_to_change(&lab_run_id).await?;
         backend::labs::deploy_code(&context()?.pool, &actor(&account), run.lab_run_id, &source)
             .await
             .map_err(fail)
@@ -260,7 +267,7 @@ pub async fn lab_settings(
 ) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
-        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (account, run) = ssr::run_to_change(&lab_run_id).await?;
         let number = |field: &str, raw: &str| {
             raw.trim().parse::<i32>().map_err(|_| ApiError::Validation {
                 field: field.into(),
@@ -292,7 +299,7 @@ pub async fn lab_url(
 ) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
-        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (account, run) = ssr::run_to_change(&lab_run_id).await?;
         let origins: Vec<String> = cors
             .unwrap_or_default()
             .split([',', '\n', ' '])
@@ -401,7 +408,7 @@ pub async fn lab_fix(lab_run_id: String, fix: String) -> Result<(), ApiError> {
     use super::ssr::*;
     use backend::labs::Fix;
     let result = async {
-        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (account, run) = ssr::run_to_change(&lab_run_id).await?;
         let fix = match fix.as_str() {
             "UseAuthNone" => Fix::UseAuthNone,
             "AddStatements" => Fix::AddStatements,
@@ -429,7 +436,7 @@ pub async fn lab_cleanup(
 ) -> Result<Vec<LedgerView>, ApiError> {
     use super::ssr::*;
     let result = async {
-        let (account, run) = ssr::run_for(&lab_run_id).await?;
+        let (account, run) = ssr::run_to_change(&lab_run_id).await?;
         confirmed(confirm.as_deref(), "the deletion of everything this lab run created")?;
         let outcomes = backend::labs::clean_up(
             &context()?.pool,
@@ -524,6 +531,24 @@ pub mod ssr {
         Ok((account, run))
     }
 
+    /// [`run_for`], for a step that changes the cloud: once the run's function exists, the caller
+    /// must still be allowed to change it (an admin may have handed it to someone else).
+    pub async fn run_to_change(lab_run_id: &str) -> Result<(Account, Run), ApiError> {
+        let (account, run) = run_for(lab_run_id).await?;
+        if let Some(function_id) = run.function_id {
+            let pool = &context()?.pool;
+            let detail = backend::catalog::detail(pool, function_id).await.map_err(fail)?;
+            if !backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)? {
+                return Err(ApiError::Refused(format!(
+                    "{} is no longer yours to change (its owner is now {}): this run can only be viewed",
+                    detail.entry.name,
+                    detail.entry.owner.as_deref().unwrap_or("nobody")
+                )));
+            }
+        }
+        Ok((account, run))
+    }
+
     pub fn row(run: &Run) -> LabRunRow {
         LabRunRow {
             lab_run_id: run.lab_run_id.to_string(),
@@ -610,6 +635,7 @@ pub mod ssr {
                     }
                     Outcome::AlreadyGone => ("deleted", Some("was already gone".to_owned())),
                     Outcome::Kept(why) => ("kept", Some(why)),
+                    Outcome::NotOurs(why) => ("left alone", Some(why)),
                     Outcome::Failed(why) => {
                         ("failed", Some(format!("could not be deleted: {why}")))
                     }

@@ -29,6 +29,9 @@ pub mod ssr {
 
     /// The session key holding the signed-in account's id.
     pub const ACCOUNT_KEY: &str = "console.account_id";
+    /// The session key holding when it was signed in (unix nanoseconds): a password reset or
+    /// change after that ends the session.
+    pub const SIGNED_IN_KEY: &str = "console.signed_in_at";
     const FLASH_KEY: &str = "console.flash";
 
     /// What the server gives every page render and server function, as Leptos context.
@@ -117,6 +120,7 @@ pub mod ssr {
         match error {
             E::NotFound(what) => ApiError::NotFound(what.to_owned()),
             E::Forbidden => ApiError::Forbidden,
+            E::Refused(message) => ApiError::Refused(message),
             E::Unauthorized(message) => ApiError::Unauthorized(message.to_owned()),
             E::Validation { field, message } => {
                 ApiError::Validation { field: field.to_owned(), message }

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::admin::{
-    AddTeamMember, CreateAccount, CreateTeam, SetAccountRole, SetCatalogRestricted,
-    SetLabExpiryHours, catalog_restricted, engine_containment, expiry_message, lab_expiry_hours,
-    list_directory, restriction_message,
+    AddTeamMember, CreateAccount, CreateTeam, ResetAccountPassword, SetAccountDisabled,
+    SetAccountRole, SetCatalogRestricted, SetLabExpiryHours, catalog_restricted,
+    engine_containment, expiry_message, lab_expiry_hours, list_directory, restriction_message,
 };
 use crate::error::{ApiError, ErrorAlert, error_fallback};
 use crate::types::{AccountView, Directory, ROLES, TeamView};
@@ -45,6 +45,8 @@ pub fn AdminPage() -> impl IntoView {
     let set_role = ServerAction::<SetAccountRole>::new();
     let create_team = ServerAction::<CreateTeam>::new();
     let add_member = ServerAction::<AddTeamMember>::new();
+    let disable = ServerAction::<SetAccountDisabled>::new();
+    let reset = ServerAction::<ResetAccountPassword>::new();
     let directory = Resource::new(
         move || {
             (
@@ -52,11 +54,12 @@ pub fn AdminPage() -> impl IntoView {
                 set_role.version().get(),
                 create_team.version().get(),
                 add_member.version().get(),
+                disable.version().get(),
             )
         },
         |_| list_directory(),
     );
-    let actions = Actions { set_role, add_member };
+    let actions = Actions { set_role, add_member, disable, reset };
     let create_form = clear_on_success(create.value());
     let team_form = clear_on_success(create_team.value());
     view! {
@@ -93,6 +96,8 @@ pub fn AdminPage() -> impl IntoView {
         </div>
         {outcome(set_role.value(), |()| "Role changed".to_owned())}
         {outcome(add_member.value(), |()| "Member added".to_owned())}
+        {outcome(disable.value(), |()| "Saved; a disabled account's sessions and tokens stop at once".to_owned())}
+        {outcome(reset.value(), |p: String| format!("The new one-time password is {p}. Give it to them now; it is not shown again, and their sessions have ended."))}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
@@ -209,6 +214,8 @@ fn LabExpiry() -> impl IntoView {
 struct Actions {
     set_role: ServerAction<SetAccountRole>,
     add_member: ServerAction<AddTeamMember>,
+    disable: ServerAction<SetAccountDisabled>,
+    reset: ServerAction<ResetAccountPassword>,
 }
 
 #[component]
@@ -238,10 +245,10 @@ fn DirectoryView(d: Directory, actions: Actions) -> impl IntoView {
             <div class="table-wrap">
                 <table>
                     <thead>
-                        <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Teams"</th><th scope="col">"Created"</th></tr>
+                        <tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Teams"</th><th scope="col">"Created"</th><th scope="col">"Access"</th></tr>
                     </thead>
                     <tbody>
-                        {d.accounts.into_iter().map(|a| view! { <AccountRow a filter set_role=actions.set_role /> }).collect_view()}
+                        {d.accounts.into_iter().map(|a| view! { <AccountRow a filter actions /> }).collect_view()}
                     </tbody>
                 </table>
             </div>
@@ -269,19 +276,20 @@ fn DirectoryView(d: Directory, actions: Actions) -> impl IntoView {
 }
 
 #[component]
-fn AccountRow(
-    a: AccountView,
-    filter: ReadSignal<String>,
-    set_role: ServerAction<SetAccountRole>,
-) -> impl IntoView {
+fn AccountRow(a: AccountView, filter: ReadSignal<String>, actions: Actions) -> impl IntoView {
+    let Actions { set_role, disable, reset, .. } = actions;
     let email = a.email.clone();
     let hidden = move || !email.contains(&filter.get().to_lowercase());
     let label = format!("Role of {}", a.email);
     let teams = if a.teams.is_empty() { "—".to_owned() } else { a.teams.join(", ") };
     let current = a.role.clone();
+    let (disable_id, reset_id) = (a.account_id.clone(), a.account_id.clone());
+    let disabled = a.disabled;
+    let (confirm_for, confirm_id) =
+        (format!("reset-confirm-{}", a.account_id), format!("reset-confirm-{}", a.account_id));
     view! {
-        <tr hidden=hidden>
-            <td>{a.email}</td>
+        <tr hidden=hidden class:muted=disabled>
+            <td>{a.email.clone()} {disabled.then(|| view! { " " <span class="badge badge-warn">"disabled"</span> })}</td>
             <td>
                 <ActionForm action=set_role>
                     <input type="hidden" name="account_id" value=a.account_id />
@@ -295,6 +303,21 @@ fn AccountRow(
             </td>
             <td>{teams}</td>
             <td>{a.created}</td>
+            <td>
+                <ActionForm action=disable>
+                    <input type="hidden" name="account_id" value=disable_id />
+                    <input type="hidden" name="disabled" value=if disabled { "no" } else { "yes" } />
+                    <button type="submit" class="btn btn-small">{if disabled { "Enable" } else { "Disable" }}</button>
+                </ActionForm>
+                <ActionForm action=reset>
+                    <input type="hidden" name="account_id" value=reset_id />
+                    <label class="check" for=confirm_for>
+                        <input id=confirm_id type="checkbox" name="confirm" value="yes" required />
+                        " Sign them out"
+                    </label>
+                    <button type="submit" class="btn btn-small">"Reset password"</button>
+                </ActionForm>
+            </td>
         </tr>
     }
 }

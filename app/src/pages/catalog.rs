@@ -227,9 +227,13 @@ fn Row(
                 {(shadows && can_sync).then(|| view! {
                     <ActionForm action=import>
                         <input type="hidden" name="function_id" value=id.clone() />
-                        <label class="visually-hidden" for=format!("owner-{id}")>"Owner"</label>
-                        <input id=format!("owner-{id}") name="owner" type="email" placeholder="owner email"
-                            value=row.suggested_owner.clone().unwrap_or_default() />
+                        // Admins name the owner; a developer imports as themselves, and only
+                        // what the cloud's lambdaport:owner / lambdaport:team tags give them.
+                        {can_archive.then(|| view! {
+                            <label class="visually-hidden" for=format!("owner-{id}")>"Owner"</label>
+                            <input id=format!("owner-{id}") name="owner" type="email" placeholder="owner email"
+                                value=row.suggested_owner.clone().unwrap_or_default() />
+                        })}
                         <button type="submit" class="btn btn-small">"Import"</button>
                     </ActionForm>
                 })}

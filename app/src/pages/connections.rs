@@ -1,10 +1,14 @@
 //! Connections on the admin page: where functions live. Add one (the engine, an AWS account by
 //! the standard credential chain or a profile, or any Lambda-compatible endpoint with keys), test
-//! it with STS, remove it (after confirming).
+//! it with STS, edit it (rotate keys, let learners in, allow roles), archive it, remove it (after
+//! confirming).
 
 use leptos::prelude::*;
 
-use crate::api::catalog::{AddConnection, RemoveConnection, TestConnection, list_connections};
+use crate::api::catalog::{
+    AddConnection, ArchiveConnection, EditConnection, RemoveConnection, TestConnection,
+    list_connections,
+};
 use crate::error::error_fallback;
 use crate::pages::admin::{clear_on_success, outcome};
 use crate::types::ConnectionView;
@@ -14,8 +18,18 @@ pub fn ConnectionsAdmin() -> impl IntoView {
     let add = ServerAction::<AddConnection>::new();
     let test = ServerAction::<TestConnection>::new();
     let remove = ServerAction::<RemoveConnection>::new();
+    let edit = ServerAction::<EditConnection>::new();
+    let archive = ServerAction::<ArchiveConnection>::new();
     let connections = Resource::new(
-        move || (add.version().get(), test.version().get(), remove.version().get()),
+        move || {
+            (
+                add.version().get(),
+                test.version().get(),
+                remove.version().get(),
+                edit.version().get(),
+                archive.version().get(),
+            )
+        },
         |_| list_connections(),
     );
     let form = clear_on_success(add.value());
@@ -28,10 +42,12 @@ pub fn ConnectionsAdmin() -> impl IntoView {
             {outcome(add.value(), |()| "Connection added".to_owned())}
             {outcome(test.value(), |message| message)}
             {outcome(remove.value(), |()| "Connection removed".to_owned())}
+            {outcome(edit.value(), |()| "Connection saved".to_owned())}
+            {outcome(archive.value(), |()| "Saved".to_owned())}
             <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
                 <ErrorBoundary fallback=error_fallback>
                     {move || Suspend::new(async move {
-                        connections.await.map(|list| view! { <ConnectionTable list test remove /> })
+                        connections.await.map(|list| view! { <ConnectionTable list test remove edit archive /> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -68,6 +84,8 @@ fn ConnectionTable(
     list: Vec<ConnectionView>,
     test: ServerAction<TestConnection>,
     remove: ServerAction<RemoveConnection>,
+    edit: ServerAction<EditConnection>,
+    archive: ServerAction<ArchiveConnection>,
 ) -> impl IntoView {
     if list.is_empty() {
         return view! { <p class="empty-state">"No connections yet: add one below."</p> }
@@ -77,22 +95,35 @@ fn ConnectionTable(
         .into_iter()
         .map(|c| {
             let (test_id, remove_id) = (c.connection_id.clone(), c.connection_id.clone());
+            let archive_id = c.connection_id.clone();
             let (label_for, input_id) =
                 (format!("confirm-{remove_id}"), format!("confirm-{remove_id}"));
+            let archived = c.archived;
+            let learners = c.learners;
             view! {
-                <tr data-testid="connection-row">
+                <tr data-testid="connection-row" class:muted=archived>
                     <td>
                         <strong>{c.name.clone()}</strong>
                         {c.is_default.then(|| view! { <span class="badge">"default"</span> })}
+                        {archived.then(|| view! { <span class="badge badge-warn">"archived"</span> })}
+                        {learners.then(|| view! { <span class="badge" title="learners may run labs here">"learners"</span> })}
                     </td>
                     <td>{c.kind.clone()}</td>
                     <td>{c.endpoint.clone()} <div class="muted">{c.regions.clone()}</div></td>
-                    <td>{c.cloud_account_id.unwrap_or_else(|| "not tested".to_owned())}</td>
+                    <td>{c.cloud_account_id.clone().unwrap_or_else(|| "not tested".to_owned())}</td>
                     <td>
                         <ActionForm action=test>
                             <input type="hidden" name="connection_id" value=test_id />
                             <button type="submit" class="btn btn-small">"Test"</button>
                         </ActionForm>
+                        <EditForm c=c.clone() edit />
+                        {(!c.is_default).then(|| view! {
+                            <ActionForm action=archive>
+                                <input type="hidden" name="connection_id" value=archive_id />
+                                <input type="hidden" name="archived" value=if archived { "no" } else { "yes" } />
+                                <button type="submit" class="btn btn-small">{if archived { "Restore" } else { "Archive" }}</button>
+                            </ActionForm>
+                        })}
                         <ActionForm action=remove>
                             <input type="hidden" name="connection_id" value=remove_id />
                             <label class="check" for=label_for>
@@ -123,4 +154,45 @@ fn ConnectionTable(
         </div>
     }
     .into_any()
+}
+
+/// A connection's edit form, folded until opened. The secret is never sent to the page: leave it
+/// empty to keep the current one, or enter a new key id with its secret to rotate.
+#[component]
+fn EditForm(c: ConnectionView, edit: ServerAction<EditConnection>) -> impl IntoView {
+    let id = c.connection_id.clone();
+    let field = move |name: &str| format!("edit-{name}-{id}");
+    let local = c.kind == "engine" && c.name == "Local";
+    view! {
+        <details class="edit-connection">
+            <summary class="btn btn-small">"Edit"</summary>
+            <ActionForm action=edit>
+                <input type="hidden" name="connection_id" value=c.connection_id.clone() />
+                <label for=field("name")>"Name"</label>
+                <input id=field("name") name="name" required maxlength="64" value=c.name.clone() readonly=local />
+                {(!local).then(|| view! {
+                    <label for=field("url")>"Endpoint URL"</label>
+                    <input id=field("url") name="endpoint_url" type="url" value=c.endpoint_url.clone() />
+                    <label for=field("profile")>"AWS profile"</label>
+                    <input id=field("profile") name="profile" value=c.profile.clone() />
+                    <label for=field("key")>"Access key id"</label>
+                    <input id=field("key") name="access_key_id" autocomplete="off" value=c.access_key_id.clone() />
+                    <label for=field("secret")>"Secret access key"</label>
+                    <input id=field("secret") name="secret_access_key" type="password" autocomplete="new-password" />
+                    <p class="hint">"Leave empty to keep the current secret; to rotate keys, enter the new key id and its secret."</p>
+                })}
+                <label for=field("regions")>"Regions"</label>
+                <input id=field("regions") name="regions" required value=c.regions.clone() readonly=local />
+                <label class="check" for=field("learners")>
+                    <input id=field("learners") type="checkbox" name="learners" value="yes" checked=c.learners />
+                    " Learners may run labs here"
+                </label>
+                <p class="hint">"Their code runs with the role their lab creates, in this connection's account. The embedded engine takes learners only while it sandboxes code."</p>
+                <label for=field("roles")>"Existing roles labs may use"</label>
+                <textarea id=field("roles") name="allowed_roles" rows="2" placeholder="role names or ARNs">{c.allowed_roles.clone()}</textarea>
+                <p class="hint">"Empty: any role in the account that trusts Lambda. Learners always create a new role."</p>
+                <button type="submit" class="btn btn-primary" disabled=edit.pending()>"Save connection"</button>
+            </ActionForm>
+        </details>
+    }
 }

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::catalog::{
-    SaveFunctionCode, TransferFunction, UpdateFunctionConfiguration, UpdateFunctionMetadata,
-    code_saved_message, function_code, get_function_detail,
+    RevealEnvironment, SaveFunctionCode, TransferFunction, UpdateFunctionConfiguration,
+    UpdateFunctionMetadata, code_saved_message, function_code, get_function_detail,
 };
 use crate::components::editor::CodeEditor;
 use crate::error::error_fallback;
@@ -65,8 +65,9 @@ fn Detail(
         cloud("description"),
     );
     let configurable = d.can_edit && d.live_error.is_none();
-    let env_text = d.environment.clone();
+    let environment_keys = d.environment_keys.clone();
     let function_id = d.row.function_id.clone();
+    let env_function_id = function_id.clone();
     let row = d.row.clone();
     let tags_text = row.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
     let live = if let Some(error) = d.live_error.clone() {
@@ -212,9 +213,7 @@ fn Detail(
                     <input id="cfg-runtime" name="runtime" required value=runtime />
                     <label for="cfg-description">"Description"</label>
                     <input id="cfg-description" name="description" maxlength="256" value=description />
-                    <label for="cfg-environment">"Environment variables"</label>
-                    <textarea id="cfg-environment" name="environment" rows="3">{env_text}</textarea>
-                    <p class="hint">"One KEY=value a line."</p>
+                    <EnvironmentField function_id=env_function_id keys=environment_keys />
                     <button type="submit" class="btn btn-primary" disabled=configure.pending()>"Update configuration"</button>
                 </ActionForm>
             </section>
@@ -236,6 +235,56 @@ fn Detail(
                     .into_any()
             }}
         </section>
+    }
+}
+
+/// The environment variables in the Configuration form: names only, values masked, until the
+/// editor reveals them (audited). Until then the form sends no variables, which keeps them.
+#[component]
+fn EnvironmentField(function_id: String, keys: Vec<String>) -> impl IntoView {
+    let reveal = ServerAction::<RevealEnvironment>::new();
+    let value = reveal.value();
+    view! {
+        <fieldset class="environment">
+            <legend>"Environment variables"</legend>
+            {move || match value.get() {
+                Some(Ok(text)) => view! {
+                    <label for="cfg-environment" class="visually-hidden">"Environment variables, one KEY=value a line"</label>
+                    <textarea id="cfg-environment" name="environment" rows="4">{text}</textarea>
+                    <p class="hint">"One KEY=value a line. The reveal is recorded in the function's activity."</p>
+                }
+                    .into_any(),
+                other => {
+                    let function_id = function_id.clone();
+                    let error = other.and_then(Result::err).map(|e| e.to_string());
+                    view! {
+                        {if keys.is_empty() {
+                            view! { <p class="empty-state">"No variables."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="masked" data-testid="environment-keys">
+                                    {keys.iter().map(|k| view! { <li><code>{k.clone()}</code> " = " <span aria-label="hidden value">"••••••"</span></li> }).collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }}
+                        {error.map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                        <button
+                            type="button"
+                            class="btn"
+                            disabled=reveal.pending()
+                            on:click=move |_| {
+                                reveal.dispatch(RevealEnvironment { function_id: function_id.clone() });
+                            }
+                        >
+                            "Reveal values to edit"
+                        </button>
+                        <p class="hint">"Values stay hidden until you reveal them; saving without revealing keeps them as they are."</p>
+                    }
+                        .into_any()
+                }
+            }}
+        </fieldset>
     }
 }
 

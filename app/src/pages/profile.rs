@@ -1,9 +1,11 @@
-//! The profile page: the signed-in person's personal access tokens for the REST API — make one
-//! (its secret shown once), see when each was last used, revoke one (after confirming).
+//! The profile page: the signed-in person's password, and their personal access tokens for the
+//! REST API — make one (its secret shown once), see when each was last used, revoke one (after
+//! confirming).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::api::auth::ChangePassword;
 use crate::api::tokens::{CreateToken, RevokeToken, created_message, list_tokens};
 use crate::error::error_fallback;
 use crate::pages::admin::{clear_on_success, outcome};
@@ -16,9 +18,23 @@ pub fn ProfilePage() -> impl IntoView {
     let tokens =
         Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
     let form = clear_on_success(create.value());
+    let change = ServerAction::<ChangePassword>::new();
+    let password_form = clear_on_success(change.value());
     view! {
         <Title text="Profile" />
         <h1>"Profile"</h1>
+        <section class="card" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            {outcome(change.value(), |()| "Password changed; your other sessions are signed out".to_owned())}
+            <ActionForm action=change node_ref=password_form>
+                <label for="current-password">"Current password"</label>
+                <input id="current-password" name="current_password" type="password" required autocomplete="current-password" />
+                <label for="new-password">"New password"</label>
+                <input id="new-password" name="new_password" type="password" required minlength="10" maxlength="256" autocomplete="new-password" />
+                <p class="hint">"At least 10 characters. Your other sessions are signed out."</p>
+                <button type="submit" class="btn btn-primary" disabled=change.pending()>"Change password"</button>
+            </ActionForm>
+        </section>
         <section class="card" aria-labelledby="tokens-title">
             <h2 id="tokens-title">"Personal access tokens"</h2>
             <p class="muted">

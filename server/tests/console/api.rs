@@ -10,8 +10,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-/// An engine on a free port with a role and one function, `ledger`; stopped when the sender drops.
-async fn engine_with_function() -> (String, tokio::sync::oneshot::Sender<()>) {
+/// An engine on a free port with a role and one function, `ledger` (with `variables` as its
+/// environment, when given); stopped when the sender drops.
+pub(super) async fn engine_with_function(
+    variables: Option<Value>,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     let dir = std::env::temp_dir().join(format!("api-engine-{}", uuid::Uuid::new_v4()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -34,13 +37,17 @@ async fn engine_with_function() -> (String, tokio::sync::oneshot::Sender<()>) {
         .expect("role");
     assert!(role.status().is_success());
     // An empty zip is a valid package for listing and tagging.
+    let mut function = json!({
+        "FunctionName": "ledger", "Runtime": "python3.12", "Handler": "app.handler",
+        "Role": "arn:aws:iam::000000000000:role/r",
+        "Code": { "ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==" },
+    });
+    if let Some(variables) = variables {
+        function["Environment"] = json!({ "Variables": variables });
+    }
     let created = http
         .post(format!("{base}/2015-03-31/functions"))
-        .json(&json!({
-            "FunctionName": "ledger", "Runtime": "python3.12", "Handler": "app.handler",
-            "Role": "arn:aws:iam::000000000000:role/r",
-            "Code": { "ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==" },
-        }))
+        .json(&function)
         .send()
         .await
         .expect("create");
@@ -49,7 +56,7 @@ async fn engine_with_function() -> (String, tokio::sync::oneshot::Sender<()>) {
 }
 
 /// A token made through the profile's server function by the signed-in caller.
-async fn token(app: &common::TestApp, name: &str) -> String {
+pub(super) async fn token(app: &common::TestApp, name: &str) -> String {
     let response = app.call("create_token", &[("name", name)]).await;
     assert_eq!(response.status(), StatusCode::OK);
     let created: Value = response.json().await.expect("json");
@@ -57,7 +64,7 @@ async fn token(app: &common::TestApp, name: &str) -> String {
 }
 
 /// An API call; the request is built before the returned future, which borrows nothing.
-fn api(
+pub(super) fn api(
     method: reqwest::Method,
     url: String,
     token: Option<&str>,
@@ -79,7 +86,7 @@ fn api(
 
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
-    let (base, _stop) = engine_with_function().await;
+    let (base, _stop) = engine_with_function(None).await;
     let app = spawn_app(pool.clone()).await;
     app.sign_in_as_admin().await;
     let owner_password = app.create_account("owner@example.com", "developer").await;
