@@ -459,16 +459,14 @@ impl Kind {
         }
     }
 
-    fn parse(raw: &str) -> Self {
-        match raw {
-            "url_config" => Self::UrlConfig,
-            "permission" => Self::Permission,
-            "function" => Self::Function,
-            "log_group" => Self::LogGroup,
-            "role_policy" => Self::RolePolicy,
-            _ => Self::Role,
-        }
-    }
+    pub const ALL: [Kind; 6] = [
+        Self::UrlConfig,
+        Self::Permission,
+        Self::Function,
+        Self::LogGroup,
+        Self::RolePolicy,
+        Self::Role,
+    ];
 
     /// How people call it.
     pub fn label(self) -> &'static str {
@@ -480,6 +478,17 @@ impl Kind {
             Self::RolePolicy => "Role policy attachment",
             Self::Role => "IAM role",
         }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = Error;
+
+    /// A kind as stored; anything else is an error, never a guess (cleanup deletes by kind).
+    fn from_str(raw: &str) -> Result<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw).ok_or_else(|| {
+            Error::Internal(anyhow::anyhow!("a ledger entry has an unknown kind {raw:?}"))
+        })
     }
 }
 
@@ -517,7 +526,7 @@ pub async fn ledger(pool: &PgPool, scope: Scope) -> Result<Vec<Entry>> {
         Scope::Run(id) => (Some(id), None),
         Scope::Function(id) => (None, Some(id)),
     };
-    let mut entries: Vec<Entry> = sqlx::query!(
+    let rows = sqlx::query!(
         r#"select l.ledger_entry_id, l.lab_run_id, l.function_id, l.connection_id, l.region, l.mark,
                   l.kind, l.name, l.parent, l.state, a.email as "owner?", l.error, l.created_at, l.deleted_at
            from ledger_entry l left join account a on a.account_id = l.owner_id
@@ -527,25 +536,28 @@ pub async fn ledger(pool: &PgPool, scope: Scope) -> Result<Vec<Entry>> {
         function
     )
     .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| Entry {
-        ledger_entry_id: r.ledger_entry_id,
-        lab_run_id: r.lab_run_id,
-        function_id: r.function_id,
-        connection_id: r.connection_id,
-        region: r.region,
-        mark: r.mark,
-        kind: Kind::parse(&r.kind),
-        name: r.name,
-        parent: r.parent,
-        state: r.state,
-        owner: r.owner,
-        error: r.error,
-        created_at: r.created_at,
-        deleted_at: r.deleted_at,
-    })
-    .collect();
+    .await?;
+    let mut entries = rows
+        .into_iter()
+        .map(|r| {
+            Ok(Entry {
+                ledger_entry_id: r.ledger_entry_id,
+                lab_run_id: r.lab_run_id,
+                function_id: r.function_id,
+                connection_id: r.connection_id,
+                region: r.region,
+                mark: r.mark,
+                kind: r.kind.parse()?,
+                name: r.name,
+                parent: r.parent,
+                state: r.state,
+                owner: r.owner,
+                error: r.error,
+                created_at: r.created_at,
+                deleted_at: r.deleted_at,
+            })
+        })
+        .collect::<Result<Vec<Entry>>>()?;
     entries.sort_by_key(|e| e.kind);
     Ok(entries)
 }
@@ -733,6 +745,8 @@ async fn roll_back(
 /// claimed first (compare-and-set on its holder), so two processes never roll back the same step.
 /// Returns the number of runs recovered.
 pub async fn recover(pool: &PgPool, me: Uuid) -> Result<usize> {
+    // `me` is alive while it recovers: a run it claims must not look abandoned to the others.
+    crate::leases::heartbeat(pool, me).await?;
     crate::leases::reap_stopped_here(pool).await?;
     let cutoff = OffsetDateTime::now_utc()
         - time::Duration::try_from(STALE_AFTER).map_err(anyhow::Error::from)?;
@@ -1623,6 +1637,30 @@ pub enum Fix {
     AttachLogging,
 }
 
+impl Fix {
+    pub const ALL: [Fix; 3] = [Self::UseAuthNone, Self::AddStatements, Self::AttachLogging];
+
+    /// The name a form sends.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UseAuthNone => "use_auth_none",
+            Self::AddStatements => "add_statements",
+            Self::AttachLogging => "attach_logging",
+        }
+    }
+}
+
+impl std::str::FromStr for Fix {
+    type Err = Error;
+
+    fn from_str(raw: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == raw)
+            .ok_or_else(|| Error::invalid("fix", "unknown fix; reload the page"))
+    }
+}
+
 /// Why a check failed, from the actual state, and what to do.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Diagnosis {
@@ -2473,4 +2511,26 @@ pub async fn sweep(pool: &PgPool) -> Result<usize> {
         }
     }
     Ok(swept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_kinds_and_fixes_round_trip_and_unknown_ones_are_errors() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.as_str().parse::<Kind>().ok(), Some(kind));
+        }
+        for fix in Fix::ALL {
+            assert_eq!(fix.as_str().parse::<Fix>().ok(), Some(fix));
+        }
+        // Cleanup deletes by kind: an unknown one must never become a role (or anything).
+        assert!(matches!("bucket".parse::<Kind>(), Err(Error::Internal(_))));
+        assert!(matches!("Role".parse::<Kind>(), Err(Error::Internal(_))));
+        assert!(matches!(
+            "UseAuthNone".parse::<Fix>(),
+            Err(Error::Validation { field: "fix", .. })
+        ));
+    }
 }

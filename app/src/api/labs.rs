@@ -402,24 +402,14 @@ pub async fn lab_validate(lab_run_id: String) -> Result<Validation, ApiError> {
     settle(result, |_| None).await
 }
 
-/// Applies a fix the doctor offered (`UseAuthNone`, `AddStatements`, `AttachLogging`).
+/// Applies a fix the doctor offered (`use_auth_none`, `add_statements`, `attach_logging`).
 #[server(endpoint = "lab_fix")]
 pub async fn lab_fix(lab_run_id: String, fix: String) -> Result<(), ApiError> {
     use super::ssr::*;
     use backend::labs::Fix;
     let result = async {
         let (account, run) = ssr::run_to_change(&lab_run_id).await?;
-        let fix = match fix.as_str() {
-            "UseAuthNone" => Fix::UseAuthNone,
-            "AddStatements" => Fix::AddStatements,
-            "AttachLogging" => Fix::AttachLogging,
-            _ => {
-                return Err(ApiError::Validation {
-                    field: "fix".into(),
-                    message: "unknown fix; reload the page".into(),
-                });
-            }
-        };
+        let fix: Fix = fix.parse().map_err(fail)?;
         backend::labs::apply_fix(&context()?.pool, &actor(&account), run.lab_run_id, fix)
             .await
             .map_err(fail)
@@ -592,7 +582,7 @@ pub mod ssr {
     }
 
     pub fn diagnosis(d: labs::Diagnosis) -> DiagnosisView {
-        let fix = d.fix.map(|f| format!("{f:?}"));
+        let fix = d.fix.map(|f| f.as_str().to_owned());
         let fix_label = d.fix.map(|f| {
             match f {
                 labs::Fix::UseAuthNone => "Switch the URL to NONE and add both statements",
