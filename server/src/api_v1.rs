@@ -23,7 +23,7 @@ use backend::audit::Actor;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::web::AppState;
+use crate::state::AppState;
 
 /// The routes under `/api/v1`.
 pub fn router() -> Router<AppState> {

@@ -4,6 +4,7 @@
 pub mod api_v1;
 pub mod config;
 pub mod postgres;
+pub mod state;
 pub mod telemetry;
 pub mod web;
 
@@ -26,7 +27,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::{AdminCommand, Cli, Command, DatabaseArgs, DevCommand, EngineArgs, ServeArgs};
 use crate::postgres::PrivateCluster;
-use crate::web::{AppState, SessionSettings};
+use crate::state::{AppState, SessionSettings};
 
 /// The email of the admin created on first start.
 pub const FIRST_ADMIN_EMAIL: &str = "admin@lambdaport.local";

@@ -3,12 +3,11 @@
 //! sign-in guard on pages.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use app::{ACCOUNT_KEY, ClientAddr, ConsoleContext, SIGNED_IN_KEY};
+use app::{ACCOUNT_KEY, ClientAddr, SIGNED_IN_KEY};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -23,21 +22,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 use uuid::Uuid;
 
-/// Everything the router's handlers share.
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub console: ConsoleContext,
-    /// The origin allowed to send unsafe requests, when configured; otherwise the request's Host.
-    pub public_origin: Option<Arc<str>>,
-}
-
-/// How sessions behave.
-#[derive(Clone, Copy, Debug)]
-pub struct SessionSettings {
-    pub idle: Duration,
-    pub secure: bool,
-}
+use crate::state::{AppState, SessionSettings};
 
 /// The console's router, separate from serving so tests can drive it.
 pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) -> Router {

@@ -2,4 +2,5 @@
 
 pub mod editor;
 pub mod flash;
+pub mod forms;
 pub mod shell;

@@ -1,6 +1,5 @@
 //! The admin page: accounts and their roles, teams and their members.
 
-use leptos::html::Form;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -9,35 +8,9 @@ use crate::api::admin::{
     SetAccountRole, SetCatalogRestricted, SetLabExpiryHours, catalog_restricted,
     engine_containment, expiry_message, lab_expiry_hours, list_directory, restriction_message,
 };
-use crate::error::{ApiError, ErrorAlert, error_fallback};
+use crate::components::forms::{clear_on_success, outcome};
+use crate::error::error_fallback;
 use crate::types::{AccountView, Directory, ROLES, TeamView};
-
-/// The outcome of the last submission of a form, shown next to it (with JavaScript).
-pub(crate) fn outcome<T: Clone + Send + Sync + 'static>(
-    value: impl Get<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
-    ok: impl Fn(T) -> String + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    move || {
-        value.get().map(|result| match result {
-            Ok(v) => view! { <div class="alert alert-ok" role="status">{ok(v)}</div> }.into_any(),
-            Err(error) => view! { <ErrorAlert error /> }.into_any(),
-        })
-    }
-}
-
-/// A form reference whose form is emptied each time `value` turns into a success, ready for the next
-/// entry (with JavaScript; without it, the page is loaded afresh anyway).
-pub(crate) fn clear_on_success<T: Clone + Send + Sync + 'static>(
-    value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
-) -> NodeRef<Form> {
-    let form = NodeRef::<Form>::new();
-    Effect::new(move |_| {
-        if let (Some(Ok(_)), Some(form)) = (value.get(), form.get_untracked()) {
-            form.reset();
-        }
-    });
-    form
-}
 
 #[component]
 pub fn AdminPage() -> impl IntoView {

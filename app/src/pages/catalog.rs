@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::catalog::{ArchiveFunction, ImportFunction, SyncConnection, search_catalog};
+use crate::components::forms::outcome;
 use crate::error::error_fallback;
-use crate::pages::admin::outcome;
 use crate::types::{CatalogFilters, CatalogPage, CatalogRowView, ConnectionView, FacetView};
 
 const FILTER_KEYS: [&str; 13] = [

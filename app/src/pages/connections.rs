@@ -9,8 +9,8 @@ use crate::api::catalog::{
     AddConnection, ArchiveConnection, EditConnection, RemoveConnection, TestConnection,
     list_connections,
 };
+use crate::components::forms::{clear_on_success, outcome};
 use crate::error::error_fallback;
-use crate::pages::admin::{clear_on_success, outcome};
 use crate::types::ConnectionView;
 
 #[component]

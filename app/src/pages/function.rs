@@ -11,8 +11,8 @@ use crate::api::catalog::{
     UpdateFunctionMetadata, code_saved_message, function_code, get_function_detail,
 };
 use crate::components::editor::CodeEditor;
+use crate::components::forms::outcome;
 use crate::error::error_fallback;
-use crate::pages::admin::outcome;
 use crate::pages::labs::FunctionCleanup;
 use crate::types::FunctionDetail;
 

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 
 use crate::api::auth::ChangePassword;
 use crate::api::tokens::{CreateToken, RevokeToken, created_message, list_tokens};
+use crate::components::forms::{clear_on_success, outcome};
 use crate::error::error_fallback;
-use crate::pages::admin::{clear_on_success, outcome};
 use crate::types::TokenView;
 
 #[component]

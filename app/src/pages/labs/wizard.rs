@@ -1,0 +1,125 @@
+//! The wizard (`/labs/:id`): the run, loaded and refreshed, and the step it is on.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::labs::{
+    LabCall, LabCleanup, LabCode, LabConfirmLogs, LabFix, LabFunction, LabSettings, LabUrl,
+    LabValidate, get_lab,
+};
+use crate::error::error_fallback;
+use crate::types::LabView;
+
+use super::call::*;
+use super::cleanup::*;
+use super::code::*;
+use super::common::*;
+use super::function::*;
+use super::logs::*;
+use super::url::*;
+use super::validate::*;
+
+/// The wizard, `/labs/:id[?step=N]`.
+#[component]
+pub fn LabPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
+    let function = ServerAction::<LabFunction>::new();
+    let code = ServerAction::<LabCode>::new();
+    let settings = ServerAction::<LabSettings>::new();
+    let url = ServerAction::<LabUrl>::new();
+    let call = ServerAction::<LabCall>::new();
+    let confirm_logs = ServerAction::<LabConfirmLogs>::new();
+    let validate = ServerAction::<LabValidate>::new();
+    let fix = ServerAction::<LabFix>::new();
+    let cleanup = ServerAction::<LabCleanup>::new();
+    for (value, next) in
+        [(function.value(), 3), (code.value(), 4), (settings.value(), 5), (url.value(), 6)]
+    {
+        advance_on_success(value, id, next);
+    }
+    let actions =
+        Actions { function, code, settings, url, call, confirm_logs, validate, fix, cleanup };
+    let lab = Resource::new(
+        move || {
+            (
+                id.get(),
+                function.version().get()
+                    + code.version().get()
+                    + settings.version().get()
+                    + url.version().get()
+                    + call.version().get()
+                    + confirm_logs.version().get()
+                    + validate.version().get()
+                    + fix.version().get()
+                    + cleanup.version().get(),
+            )
+        },
+        |(id, _)| get_lab(id),
+    );
+    let chosen =
+        Memo::new(move |_| query.with(|q| q.get("step").and_then(|s| s.parse::<i16>().ok())));
+    view! {
+        <Title text="Guided lab" />
+        <p><a href="/labs">"← Labs"</a></p>
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading the lab run…"</p> }>
+            <ErrorBoundary fallback=error_fallback>
+                {move || Suspend::new(async move {
+                    lab.await.map(|lab| {
+                        let shown = chosen
+                            .get()
+                            .filter(|s| (2..=lab.run.step).contains(s))
+                            .unwrap_or(lab.run.step);
+                        view! { <Wizard lab shown actions /> }
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+pub(super) fn Wizard(lab: LabView, shown: i16, actions: Actions) -> impl IntoView {
+    let run = lab.run.clone();
+    let (title, purpose, expected) = STEPS[usize::try_from(shown - 1).unwrap_or(0)];
+    let status = match run.status.as_str() {
+        "completed" => view! { <span class="badge badge-ok">"completed"</span> }.into_any(),
+        "cleaned_up" => view! { <span class="badge">"cleaned up"</span> }.into_any(),
+        _ => view! { <span class="badge badge-warn">"in progress"</span> }.into_any(),
+    };
+    let body = match shown {
+        2 => view! { <FunctionStep lab=lab action=actions.function /> }.into_any(),
+        3 => view! { <CodeStep lab=lab action=actions.code /> }.into_any(),
+        4 => view! { <SettingsStep lab=lab action=actions.settings /> }.into_any(),
+        5 => view! { <UrlStep lab=lab action=actions.url /> }.into_any(),
+        6 => view! { <CallStep lab=lab action=actions.call fix=actions.fix /> }.into_any(),
+        7 => view! { <LogsStep lab=lab action=actions.confirm_logs fix=actions.fix /> }.into_any(),
+        8 => view! { <ValidateStep lab=lab action=actions.validate fix=actions.fix /> }.into_any(),
+        _ => view! { <CleanupStep lab=lab action=actions.cleanup /> }.into_any(),
+    };
+    view! {
+        <div class="page-head">
+            <h1>{run.function_name.clone().unwrap_or_else(|| "New lab run".to_owned())}</h1>
+            {status}
+        </div>
+        <p class="muted">
+            {format!("{} · {} · started {}", run.connection, run.region, run.started)}
+            {run.expires.clone().map(|e| view! { " · " <span data-testid="expires">"cleaned up automatically at " {e}</span> })}
+        </p>
+        {run.pending_step.map(|step| view! {
+            <div class="alert" role="status" aria-busy="true">
+                {format!("Step {step} is in progress. If the server stopped during it, opening the run again in a few minutes rolls it back so you can redo it.")}
+            </div>
+        })}
+        {run.last_failure.clone().filter(|_| run.status == "in_progress").map(|why| view! {
+            <p class="hint" data-testid="last-failure">"Last problem: " {why}</p>
+        })}
+        <StepNav current=shown furthest=run.step lab_run_id=Some(run.lab_run_id) />
+        <section class="card" aria-labelledby="step-title" data-testid=format!("step-{shown}")>
+            <StepHead number=shown title purpose expected />
+            {body}
+        </section>
+    }
+}

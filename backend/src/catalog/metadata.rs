@@ -1,0 +1,210 @@
+//! Owner, team, lifecycle, environment and tags: written to the cloud's tags first, then the
+//! catalog, audited; and ownership transfers.
+
+use std::collections::BTreeMap;
+
+use sqlx::PgPool;
+
+use crate::connections::Connection;
+use crate::error::{Error, Result};
+
+use super::records::*;
+use super::tags::*;
+
+/// The catalog's metadata of a function, as its owner edits it.
+#[derive(Clone, Debug, Default)]
+pub struct Metadata {
+    /// The owner's email.
+    pub owner: String,
+    /// A team name, or empty for none.
+    pub team: String,
+    pub lifecycle: String,
+    pub environment: String,
+    /// User tags (not `lambdaport:*`).
+    pub tags: BTreeMap<String, String>,
+}
+
+pub(super) fn valid_tag(key: &str, value: &str) -> Result<()> {
+    if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+        return Err(Error::invalid(
+            "tags",
+            format!("tag '{key}': keys are 1–128 characters, values up to 256"),
+        ));
+    }
+    if key.starts_with("aws:") || key.starts_with("lambdaport:") {
+        return Err(Error::invalid(
+            "tags",
+            format!("tag '{key}': the aws: and lambdaport: prefixes are reserved"),
+        ));
+    }
+    Ok(())
+}
+
+/// Changes owner, team, lifecycle, environment and tags, in the catalog and in the cloud
+/// (`lambdaport:*` tags and the user tags) together: if the cloud refuses, nothing changes.
+pub async fn update_metadata(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    connection: &Connection,
+    detail: &Detail,
+    metadata: &Metadata,
+) -> Result<()> {
+    write_metadata(pool, actor, connection, detail, metadata, "function.update_metadata").await
+}
+
+/// Hands the function to another owner (and, when given, another team), keeping everything else;
+/// written to the catalog and the cloud's `lambdaport:*` tags like any metadata change, and
+/// audited as a transfer.
+pub async fn transfer(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    connection: &Connection,
+    detail: &Detail,
+    new_owner: &str,
+    new_team: Option<&str>,
+) -> Result<()> {
+    if crate::accounts::EmailAddress::parse(new_owner)
+        .is_ok_and(|email| detail.entry.owner.as_deref() == Some(email.as_str()))
+    {
+        return Err(Error::invalid("owner", "that account already owns this function"));
+    }
+    let metadata = Metadata {
+        owner: new_owner.to_owned(),
+        team: new_team.map_or_else(|| detail.entry.team.clone().unwrap_or_default(), str::to_owned),
+        lifecycle: detail.entry.lifecycle.clone(),
+        environment: detail.entry.environment.clone(),
+        tags: user_tags(&detail.entry.tags),
+    };
+    write_metadata(pool, actor, connection, detail, &metadata, "function.transfer").await
+}
+
+/// The catalog's user tags (a JSON object of strings) as a map.
+pub fn user_tags(tags: &serde_json::Value) -> BTreeMap<String, String> {
+    tags.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+pub(super) async fn write_metadata(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    connection: &Connection,
+    detail: &Detail,
+    metadata: &Metadata,
+    action: &str,
+) -> Result<()> {
+    if !["experimental", "production", "deprecated"].contains(&metadata.lifecycle.as_str()) {
+        return Err(Error::invalid("lifecycle", "choose experimental, production or deprecated"));
+    }
+    if !["dev", "staging", "prod"].contains(&metadata.environment.as_str()) {
+        return Err(Error::invalid("environment", "choose dev, staging or prod"));
+    }
+    for (key, value) in &metadata.tags {
+        valid_tag(key, value)?;
+    }
+    if metadata.tags.len() > 40 {
+        return Err(Error::invalid(
+            "tags",
+            "at most 40 tags (Lambda allows 50, and the console uses 4)",
+        ));
+    }
+    let owner = crate::accounts::find_by_email(pool, &metadata.owner).await?.ok_or_else(|| {
+        Error::invalid("owner", format!("no account has the email {}", metadata.owner.trim()))
+    })?;
+    let team = match metadata.team.trim() {
+        "" => None,
+        name => Some(
+            crate::teams::find_by_name(pool, name)
+                .await?
+                .ok_or_else(|| Error::invalid("team", format!("there is no team named {name}")))?,
+        ),
+    };
+    // The cloud gets the same: the catalog's metadata as lambdaport:* tags, plus the user tags.
+    let lambda = connection.lambda(&detail.entry.region).await;
+    let mut tags: std::collections::HashMap<String, String> =
+        metadata.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    tags.insert(OWNER_TAG.into(), owner.email.clone());
+    tags.insert(LIFECYCLE_TAG.into(), metadata.lifecycle.clone());
+    tags.insert(ENVIRONMENT_TAG.into(), metadata.environment.clone());
+    if !metadata.team.trim().is_empty() {
+        tags.insert(TEAM_TAG.into(), metadata.team.trim().to_owned());
+    }
+    let cloud = |e: &dyn std::fmt::Display| {
+        Error::Conflict(format!(
+            "{} refused the tags: {e}; the catalog was not changed, try again",
+            connection.name
+        ))
+    };
+    let current = lambda
+        .list_tags()
+        .resource(&detail.arn)
+        .send()
+        .await
+        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    let stale: Vec<String> = current
+        .tags()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.clone())
+        .filter(|k| !tags.contains_key(k))
+        .collect();
+    lambda
+        .tag_resource()
+        .resource(&detail.arn)
+        .set_tags(Some(tags.clone()))
+        .send()
+        .await
+        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    if !stale.is_empty() {
+        lambda
+            .untag_resource()
+            .resource(&detail.arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+    }
+    // The cloud first, then one short transaction: no transaction (and no pooled connection)
+    // waits on the cloud.
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update catalog_function set owner_id = $2, team_id = $3, lifecycle = $4, environment = $5, tags = $6
+         where function_id = $1",
+        detail.entry.function_id,
+        owner.account_id,
+        team,
+        metadata.lifecycle,
+        metadata.environment,
+        serde_json::to_value(&metadata.tags).map_err(anyhow::Error::from)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        action,
+        &format!("function:{}", detail.entry.name),
+        serde_json::json!({
+            "before": { "owner": detail.entry.owner, "team": detail.entry.team, "lifecycle": detail.entry.lifecycle,
+                        "environment": detail.entry.environment, "tags": detail.entry.tags },
+            "after": { "owner": owner.email, "team": metadata.team.trim(), "lifecycle": metadata.lifecycle,
+                       "environment": metadata.environment, "tags": metadata.tags },
+        }),
+    )
+    .await?;
+    // What the cloud holds now is what the catalog says: no drift.
+    sqlx::query!(
+        "update catalog_function
+         set drift = '[]'::jsonb,
+             cloud_config = jsonb_set(coalesce(cloud_config, '{}'::jsonb), '{tags}', $2)
+         where function_id = $1",
+        detail.entry.function_id,
+        serde_json::to_value(&tags).map_err(anyhow::Error::from)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

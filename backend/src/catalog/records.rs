@@ -1,0 +1,207 @@
+//! The catalog's own records of a function: created or deleted by the console, imported from a
+//! shadow (by an admin, or claimed by a developer the cloud's tags name), archived.
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::connections::Connection;
+use crate::error::{Error, Result};
+
+use super::search::*;
+use super::sync::*;
+use super::tags::*;
+
+/// Records a function the console itself just created (or changed) in the cloud: described
+/// afresh, tracked, owned by `owner_id`. Returns its catalog id.
+pub async fn record_created(
+    pool: &PgPool,
+    connection: &Connection,
+    region: &str,
+    name: &str,
+    owner_id: Uuid,
+) -> Result<Uuid> {
+    let lambda = connection.lambda(region).await;
+    let found = lambda.get_function().function_name(name).send().await.map_err(|e| {
+        Error::Conflict(format!(
+            "{name} is not in {region}: {}",
+            aws_sdk_lambda::error::DisplayErrorContext(&e)
+        ))
+    })?;
+    let configuration = found.configuration().ok_or(Error::NotFound("function configuration"))?;
+    let function =
+        describe(&lambda, configuration).await.ok_or(Error::NotFound("function configuration"))?;
+    upsert_seen(pool, connection, region, &function).await?;
+    Ok(sqlx::query_scalar!(
+        "update catalog_function set tracked = true, owner_id = coalesce(owner_id, $4)
+         where connection_id = $1 and region = $2 and name = $3 returning function_id",
+        connection.connection_id,
+        region,
+        name,
+        owner_id
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Marks a function the console deleted: gone from the cloud and archived.
+pub async fn record_deleted(pool: &PgPool, function_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        "update catalog_function set gone_at = coalesce(gone_at, now()), archived_at = coalesce(archived_at, now()),
+                url = null, url_auth_type = null
+         where function_id = $1",
+        function_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Imports a shadow into the catalog with an owner (and optionally a team).
+pub async fn import(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    function_id: Uuid,
+    owner_id: Uuid,
+    team_id: Option<Uuid>,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "update catalog_function set tracked = true, owner_id = $2, team_id = $3
+         where function_id = $1 and not tracked returning name",
+        function_id,
+        owner_id,
+        team_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("shadow function"))?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.import",
+        &format!("function:{name}"),
+        serde_json::json!({ "owner_id": owner_id, "team_id": team_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Imports a shadow for the developer claiming it: allowed only when the function's cloud tags
+/// say it is theirs — `lambdaport:owner` is their email, or `lambdaport:team` one of their teams
+/// (which then becomes its team). Anything else needs an admin, who imports with `import`.
+pub async fn claim(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    account: &crate::accounts::Account,
+    function_id: Uuid,
+) -> Result<()> {
+    let tags = sqlx::query!(
+        r#"select f.cloud_config->'tags'->>'lambdaport:owner' as owner,
+                  (select t.team_id from team t join team_member m using (team_id)
+                   where m.account_id = $2 and t.name = f.cloud_config->'tags'->>'lambdaport:team') as team_id
+           from catalog_function f where f.function_id = $1 and not f.tracked"#,
+        function_id,
+        account.account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("shadow function"))?;
+    let named = tags.owner.is_some_and(|owner| owner.eq_ignore_ascii_case(&account.email));
+    if !named && tags.team_id.is_none() {
+        return Err(Error::Refused(format!(
+            "this function is not tagged as yours: ask an admin to import it, or tag it in the cloud with \
+             {OWNER_TAG}={} or {TEAM_TAG}=<one of your teams> and sync",
+            account.email
+        )));
+    }
+    import(pool, actor, function_id, account.account_id, tags.team_id).await
+}
+
+/// Archives a ghost: it stays in the history, out of the catalog.
+pub async fn archive(pool: &PgPool, actor: &crate::audit::Actor, function_id: Uuid) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "update catalog_function set archived_at = now()
+         where function_id = $1 and gone_at is not null and archived_at is null returning name",
+        function_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| Error::Conflict("only a function gone from the cloud can be archived".into()))?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.archive",
+        &format!("function:{name}"),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One function with everything the function page shows from the catalog.
+#[derive(Clone, Debug)]
+pub struct Detail {
+    pub entry: CatalogEntry,
+    pub arn: String,
+    pub connection_id: Uuid,
+    pub owner_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub handler: Option<String>,
+    pub memory_mb: Option<i32>,
+    pub timeout_s: Option<i32>,
+    pub drift: serde_json::Value,
+}
+
+pub async fn detail(pool: &PgPool, function_id: Uuid) -> Result<Detail> {
+    let row = sqlx::query!(
+        r#"select f.function_id, f.name, c.name as connection, f.connection_id, f.region, f.runtime,
+                  f.state, f.description, a.email as "owner?", t.name as "team?", f.owner_id, f.team_id,
+                  f.lifecycle, f.environment, f.url_auth_type, f.tags, f.tracked,
+                  (f.gone_at is not null) as "gone!", f.drift, f.updated_at, f.arn, f.handler,
+                  f.memory_mb, f.timeout_s,
+                  f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner
+           from catalog_function f
+           join connection c on c.connection_id = f.connection_id
+           left join account a on a.account_id = f.owner_id
+           left join team t on t.team_id = f.team_id
+           where f.function_id = $1 and f.archived_at is null"#,
+        function_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("function"))?;
+    let drift = row.drift.as_array().is_some_and(|d| !d.is_empty());
+    Ok(Detail {
+        entry: CatalogEntry {
+            function_id: row.function_id,
+            name: row.name,
+            connection: row.connection,
+            region: row.region,
+            runtime: row.runtime,
+            state: row.state,
+            description: row.description,
+            owner: row.owner,
+            team: row.team,
+            lifecycle: row.lifecycle,
+            environment: row.environment,
+            url_auth_type: row.url_auth_type,
+            tags: row.tags,
+            tracked: row.tracked,
+            gone: row.gone,
+            drift,
+            updated_at: row.updated_at,
+            suggested_owner: row.suggested_owner,
+        },
+        arn: row.arn,
+        connection_id: row.connection_id,
+        owner_id: row.owner_id,
+        team_id: row.team_id,
+        handler: row.handler,
+        memory_mb: row.memory_mb,
+        timeout_s: row.timeout_s,
+        drift: row.drift,
+    })
+}

@@ -1,0 +1,333 @@
+//! Finding functions: the catalog page's filters, full-text search, keyset pages and facets.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+/// One row of the catalog page.
+#[derive(Clone, Debug)]
+pub struct CatalogEntry {
+    pub function_id: Uuid,
+    pub name: String,
+    pub connection: String,
+    pub region: String,
+    pub runtime: Option<String>,
+    pub state: Option<String>,
+    pub description: String,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub lifecycle: String,
+    pub environment: String,
+    pub url_auth_type: Option<String>,
+    pub tags: serde_json::Value,
+    pub tracked: bool,
+    pub gone: bool,
+    pub drift: bool,
+    pub updated_at: OffsetDateTime,
+    /// For a shadow: the owner its `lambdaport:owner` tag names, to offer at import.
+    pub suggested_owner: Option<String>,
+}
+
+/// What the catalog page asks for; every filter is optional.
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pub text: Option<String>,
+    pub owner: Option<Uuid>,
+    pub team: Option<Uuid>,
+    pub runtime: Option<String>,
+    pub state: Option<String>,
+    pub lifecycle: Option<String>,
+    pub environment: Option<String>,
+    pub connection: Option<Uuid>,
+    pub region: Option<String>,
+    /// `key=value`: functions with that tag.
+    pub tag: Option<(String, String)>,
+    pub has_public_url: bool,
+    /// Shadows (found in the cloud, not imported) instead of the catalog.
+    pub shadows: bool,
+    pub sort: Sort,
+    /// Keyset cursor: the last row of the previous page, as (name, id) by name, or (updated_at
+    /// in microseconds since the epoch, id) by update.
+    pub after: Option<(String, Uuid)>,
+    pub limit: i64,
+    /// When the catalog is restricted: only functions this account or its teams own.
+    pub visible_to: Option<Uuid>,
+}
+
+/// The order of a catalog page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Most recently changed first.
+    Updated,
+}
+
+/// The `catalog_key` range that drives a filtered page (see the migration that makes the table):
+/// the tag filter's key, or a word the text query requires.
+pub(super) struct Driver {
+    pub(super) key: String,
+    /// The key alone decides the text filter (a one-word query): no need to check the vector.
+    pub(super) covers_text: bool,
+}
+
+/// The lexeme Postgres's `simple` configuration makes of a plain word (ASCII letters and digits,
+/// lower-cased), without asking it; `None` for anything its parser might split or change.
+pub(super) fn plain_lexeme(text: &str) -> Option<String> {
+    (!text.is_empty() && text.len() <= 200 && text.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| text.to_ascii_lowercase())
+}
+
+impl Driver {
+    async fn of(pool: &PgPool, query: &Query, text: Option<&str>) -> Result<Option<Self>> {
+        // An owner or the public-URL filter is narrower still, and has its own ordered index.
+        if query.owner.is_some() || query.has_public_url {
+            return Ok(None);
+        }
+        if let Some((key, value)) = &query.tag {
+            return Ok(Some(Driver { key: format!("t:{key}={value}"), covers_text: false }));
+        }
+        let Some(text) = text else { return Ok(None) };
+        // `or`, `-word` and long words do not give a word every match must contain.
+        let required = text.split_whitespace().all(|word| {
+            !word.eq_ignore_ascii_case("or") && !word.starts_with('-') && word.len() <= 200
+        });
+        if !required {
+            return Ok(None);
+        }
+        if let Some(word) = plain_lexeme(text) {
+            return Ok(Some(Driver { key: format!("w:{word}"), covers_text: true }));
+        }
+        // Every lexeme of an AND or phrase query is required; the longest is likely the rarest.
+        let word = sqlx::query!(
+            r#"select w as "word!", count(*) over () as "lexemes!"
+               from unnest(tsvector_to_array(to_tsvector('simple', $1))) w
+               order by length(w) desc, w limit 1"#,
+            text
+        )
+        .fetch_optional(pool)
+        .await?;
+        Ok(word.map(|w| Driver { key: format!("w:{}", w.word), covers_text: w.lexemes == 1 }))
+    }
+}
+
+/// One page of the catalog, by name, and the cursor of the next page if there is one. A text or
+/// tag filter reads its `catalog_key` range in name order (the page costs the same however many
+/// functions match); other filters use their `(column, name)` index or the name index.
+pub async fn search(
+    pool: &PgPool,
+    query: &Query,
+) -> Result<(Vec<CatalogEntry>, Option<(String, Uuid)>)> {
+    let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    // Key ranges are in name order: they drive only pages sorted by name.
+    let driver = match query.sort {
+        Sort::Name => Driver::of(pool, query, text).await?,
+        Sort::Updated => None,
+    };
+    // The ordered columns: the key's copy of the name when a key drives, else the function's.
+    let order = if driver.is_some() { "k" } else { "f" };
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "select f.function_id, f.name, c.name as connection, f.region, f.runtime, f.state,
+                f.description, a.email as owner, t.name as team, f.lifecycle, f.environment,
+                f.url_auth_type, f.tags, f.tracked, (f.gone_at is not null) as gone,
+                (jsonb_array_length(f.drift) > 0) as drift, f.updated_at,
+                f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner
+         from ",
+    );
+    if driver.is_some() {
+        sql.push("catalog_key k join catalog_function f on f.function_id = k.function_id");
+    } else {
+        sql.push("catalog_function f");
+    }
+    sql.push(
+        " join connection c on c.connection_id = f.connection_id
+         left join account a on a.account_id = f.owner_id
+         left join team t on t.team_id = f.team_id
+         where f.archived_at is null and f.tracked = ",
+    );
+    sql.push_bind(!query.shadows);
+    if let Some(driver) = &driver {
+        sql.push(" and k.key = ").push_bind(driver.key.clone());
+    }
+    if let Some(text) = text.filter(|_| !driver.as_ref().is_some_and(|d| d.covers_text)) {
+        sql.push(" and f.search @@ websearch_to_tsquery('simple', ")
+            .push_bind(text.to_owned())
+            .push(")");
+    }
+    if let Some(owner) = query.owner {
+        sql.push(" and f.owner_id = ").push_bind(owner);
+    }
+    if let Some(team) = query.team {
+        sql.push(" and f.team_id = ").push_bind(team);
+    }
+    let exact = [
+        ("f.runtime", &query.runtime),
+        ("f.state", &query.state),
+        ("f.lifecycle", &query.lifecycle),
+        ("f.environment", &query.environment),
+        ("f.region", &query.region),
+    ];
+    for (column, value) in exact {
+        if let Some(value) = value {
+            sql.push(format!(" and {column} = ")).push_bind(value.clone());
+        }
+    }
+    if let Some(connection) = query.connection {
+        sql.push(" and f.connection_id = ").push_bind(connection);
+    }
+    if let Some((key, value)) = &query.tag {
+        sql.push(" and f.tags @> ").push_bind(serde_json::json!({ key: value }));
+    }
+    if query.has_public_url {
+        sql.push(" and f.url_auth_type = 'NONE'");
+    }
+    if let Some(reader) = query.visible_to {
+        sql.push(" and (f.owner_id = ").push_bind(reader);
+        sql.push(" or f.team_id in (select team_id from team_member where account_id = ");
+        sql.push_bind(reader).push("))");
+    }
+    match (query.sort, &query.after) {
+        (Sort::Name, Some((name, id))) => {
+            sql.push(format!(" and ({order}.name, {order}.function_id) > ("));
+            sql.push_bind(name.clone()).push(", ").push_bind(*id).push(")");
+        }
+        (Sort::Updated, Some((micros, id))) => {
+            // A cursor that is not a number is a stale or edited URL: start from the top.
+            if let Ok(micros) = micros.parse::<i64>() {
+                sql.push(" and (f.updated_at, f.function_id) < (timestamptz 'epoch' + ");
+                sql.push_bind(micros).push(" * interval '1 microsecond', ");
+                sql.push_bind(*id).push(")");
+            }
+        }
+        (_, None) => {}
+    }
+    let limit = query.limit.clamp(1, 200);
+    match query.sort {
+        Sort::Name => sql.push(format!(" order by {order}.name, {order}.function_id limit ")),
+        Sort::Updated => sql.push(" order by f.updated_at desc, f.function_id desc limit "),
+    };
+    sql.push_bind(limit + 1);
+    // A key range and nothing else to check: the planner reads it in order by itself. With more
+    // filters it may misjudge how many rows pass them (they correlate with names) and sort.
+    let only_key = driver.as_ref().is_some_and(|d| d.covers_text || text.is_none())
+        && [&query.runtime, &query.state, &query.lifecycle, &query.environment, &query.region]
+            .iter()
+            .all(|f| f.is_none())
+        && query.team.is_none()
+        && query.connection.is_none()
+        && query.visible_to.is_none();
+    let mut rows = if driver.is_some() && !only_key {
+        in_key_order(pool, &mut sql).await?
+    } else {
+        sql.build_query_as::<CatalogRow>().fetch_all(pool).await?
+    };
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more
+        .then(|| {
+            rows.last().map(|r| match query.sort {
+                Sort::Name => (r.name.clone(), r.function_id),
+                Sort::Updated => {
+                    ((r.updated_at.unix_timestamp_nanos() / 1000).to_string(), r.function_id)
+                }
+            })
+        })
+        .flatten();
+    Ok((rows.into_iter().map(CatalogEntry::from).collect(), next))
+}
+
+/// Runs a key-driven page query so that it reads the key range in order and stops at the page's
+/// end. Left to itself the planner may fetch every match and sort (it cannot know how the matches
+/// fall in name order), or start a parallel worker, which alone costs more than the page.
+pub(super) async fn in_key_order(
+    pool: &PgPool,
+    sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+) -> Result<Vec<CatalogRow>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        r#"select set_config('enable_sort', 'off', true) as "sort",
+                  set_config('enable_bitmapscan', 'off', true) as "bitmap",
+                  set_config('max_parallel_workers_per_gather', '0', true) as "parallel""#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let rows = sql.build_query_as::<CatalogRow>().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CatalogRow {
+    pub(super) function_id: Uuid,
+    pub(super) name: String,
+    pub(super) connection: String,
+    pub(super) region: String,
+    pub(super) runtime: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) description: String,
+    pub(super) owner: Option<String>,
+    pub(super) team: Option<String>,
+    pub(super) lifecycle: String,
+    pub(super) environment: String,
+    pub(super) url_auth_type: Option<String>,
+    pub(super) tags: serde_json::Value,
+    pub(super) tracked: bool,
+    pub(super) gone: bool,
+    pub(super) drift: bool,
+    pub(super) updated_at: OffsetDateTime,
+    pub(super) suggested_owner: Option<String>,
+}
+
+impl From<CatalogRow> for CatalogEntry {
+    fn from(r: CatalogRow) -> Self {
+        Self {
+            function_id: r.function_id,
+            name: r.name,
+            connection: r.connection,
+            region: r.region,
+            runtime: r.runtime,
+            state: r.state,
+            description: r.description,
+            owner: r.owner,
+            team: r.team,
+            lifecycle: r.lifecycle,
+            environment: r.environment,
+            url_auth_type: r.url_auth_type,
+            tags: r.tags,
+            tracked: r.tracked,
+            gone: r.gone,
+            drift: r.drift,
+            updated_at: r.updated_at,
+            suggested_owner: r.suggested_owner,
+        }
+    }
+}
+
+/// Facet counts over the tracked catalog, kept by trigger (no counting per request), as
+/// (facet, value to filter on, label, count). Owners are filtered on by email and teams by name;
+/// connections by id, labelled with their name. Values whose account, team or connection is gone
+/// are left out.
+pub async fn facets(pool: &PgPool) -> Result<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query!(
+        r#"select f.facet as "facet!", v.value as "value!", coalesce(c.name, v.value) as "label!",
+                  f.count as "count!"
+           from catalog_facet f
+           left join account a on f.facet = 'owner' and a.account_id::text = f.value
+           left join team t on f.facet = 'team' and t.team_id::text = f.value
+           left join connection c on f.facet = 'connection' and c.connection_id::text = f.value
+           cross join lateral (select case f.facet when 'owner' then a.email
+                                                   when 'team' then t.name
+                                                   when 'connection' then c.connection_id::text
+                                                   else f.value end as value) v
+           where f.count > 0 and f.value <> '' and v.value is not null
+           order by f.facet, f.count desc, f.value"#
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.facet, r.value, r.label, r.count))
+    .collect())
+}

@@ -1,0 +1,277 @@
+//! Reconciliation: a connection's functions listed through the AWS SDK, recorded as shadows (in
+//! the cloud, not imported), ghosts (gone from the cloud) and drift (the cloud's `lambdaport:*`
+//! tags disagree with the catalog); one run at a time per connection.
+
+use std::collections::BTreeMap;
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::connections::Connection;
+use crate::error::{Error, Result};
+
+/// A run of reconciliation for one connection, as shown while it runs and after.
+#[derive(Clone, Debug)]
+pub struct SyncRun {
+    pub sync_run_id: Uuid,
+    pub connection_id: Uuid,
+    pub started_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+    pub seen: i32,
+    pub shadows: i32,
+    pub ghosts: i32,
+    pub error: Option<String>,
+}
+
+/// Starts a sync run, unless one is already running for the connection (then that one is
+/// returned with `false`). A run left unfinished for 15 minutes is taken as abandoned.
+pub(super) async fn begin_run(pool: &PgPool, connection_id: Uuid) -> Result<(SyncRun, bool)> {
+    let mut tx = pool.begin().await?;
+    // Serialize starts per connection; the partial unique index is the backstop.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext($1::uuid::text))", connection_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "update sync_run set finished_at = now(), error = 'abandoned'
+         where connection_id = $1 and finished_at is null and started_at < now() - interval '15 minutes'",
+        connection_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    let running = sqlx::query_as!(
+        SyncRun,
+        "select sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error
+         from sync_run where connection_id = $1 and finished_at is null",
+        connection_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(run) = running {
+        return Ok((run, false));
+    }
+    let run = sqlx::query_as!(
+        SyncRun,
+        "insert into sync_run (connection_id) values ($1)
+         returning sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error",
+        connection_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((run, true))
+}
+
+/// The newest run of a connection.
+pub async fn last_run(pool: &PgPool, connection_id: Uuid) -> Result<Option<SyncRun>> {
+    Ok(sqlx::query_as!(
+        SyncRun,
+        "select sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error
+         from sync_run where connection_id = $1 order by started_at desc limit 1",
+        connection_id
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// The newest run of every connection that has one.
+pub async fn last_runs(pool: &PgPool) -> Result<Vec<SyncRun>> {
+    Ok(sqlx::query_as!(
+        SyncRun,
+        "select distinct on (connection_id)
+                sync_run_id, connection_id, started_at, finished_at, seen, shadows, ghosts, error
+         from sync_run order by connection_id, started_at desc"
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// What the cloud says about one function.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(super) struct CloudFunction {
+    pub(super) name: String,
+    pub(super) arn: String,
+    pub(super) runtime: Option<String>,
+    pub(super) handler: Option<String>,
+    pub(super) memory_mb: Option<i32>,
+    pub(super) timeout_s: Option<i32>,
+    pub(super) architecture: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) description: String,
+    pub(super) url: Option<String>,
+    pub(super) url_auth_type: Option<String>,
+    pub(super) tags: BTreeMap<String, String>,
+}
+
+/// One function as the cloud describes it, with its tags and URL.
+pub(super) async fn describe(
+    lambda: &aws_sdk_lambda::Client,
+    f: &aws_sdk_lambda::types::FunctionConfiguration,
+) -> Option<CloudFunction> {
+    let (name, arn) = (f.function_name()?, f.function_arn()?);
+    let tags = match lambda.list_tags().resource(arn).send().await {
+        Ok(output) => output.tags().cloned().unwrap_or_default().into_iter().collect(),
+        Err(_) => BTreeMap::new(),
+    };
+    let url = lambda.get_function_url_config().function_name(name).send().await.ok();
+    Some(CloudFunction {
+        name: name.to_owned(),
+        arn: arn.to_owned(),
+        runtime: f.runtime().map(|r| r.as_str().to_owned()),
+        handler: f.handler().map(str::to_owned),
+        memory_mb: f.memory_size(),
+        timeout_s: f.timeout(),
+        architecture: f.architectures().first().map(|a| a.as_str().to_owned()),
+        state: f.state().map(|s| s.as_str().to_owned()).or_else(|| Some("Active".into())),
+        description: f.description().unwrap_or_default().to_owned(),
+        url: url.as_ref().map(|u| u.function_url().to_owned()),
+        url_auth_type: url.as_ref().map(|u| u.auth_type().as_str().to_owned()),
+        tags,
+    })
+}
+
+/// Reconciles a connection with its cloud: every function seen is updated (new ones become
+/// shadows), catalog entries no longer there become ghosts, and drift is recorded. Safe to run
+/// twice at once: the second call returns the running run.
+pub async fn sync(pool: &PgPool, connection: &Connection) -> Result<SyncRun> {
+    let (run, started) = begin_run(pool, connection.connection_id).await?;
+    if !started {
+        return Ok(run);
+    }
+    let outcome = sync_regions(pool, connection, &run).await;
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    sqlx::query!(
+        "update sync_run set finished_at = now(), error = $2 where sync_run_id = $1",
+        run.sync_run_id,
+        error
+    )
+    .execute(pool)
+    .await?;
+    outcome?;
+    last_run(pool, connection.connection_id).await?.ok_or(Error::NotFound("sync run"))
+}
+
+pub(super) async fn sync_regions(
+    pool: &PgPool,
+    connection: &Connection,
+    run: &SyncRun,
+) -> Result<()> {
+    for region in &connection.regions {
+        let lambda = connection.lambda(region).await;
+        // Page by page, so the run's progress moves while the cloud is listed.
+        let mut pages = lambda.list_functions().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                Error::Conflict(format!(
+                    "{} ({region}): ListFunctions failed: {}",
+                    connection.name,
+                    aws_sdk_lambda::error::DisplayErrorContext(&e)
+                ))
+            })?;
+            let (mut seen, mut shadows) = (0, 0);
+            for f in page.functions() {
+                let Some(function) = describe(&lambda, f).await else { continue };
+                shadows += i32::from(upsert_seen(pool, connection, region, &function).await?);
+                seen += 1;
+            }
+            sqlx::query!(
+                "update sync_run set seen = seen + $2, shadows = shadows + $3 where sync_run_id = $1",
+                run.sync_run_id,
+                seen,
+                shadows
+            )
+            .execute(pool)
+            .await?;
+        }
+        let ghosts = sqlx::query_scalar!(
+            r#"with gone as (
+                   update catalog_function set gone_at = now()
+                   where connection_id = $1 and region = $2 and gone_at is null and archived_at is null
+                     and (last_seen_at is null or last_seen_at < $3)
+                   returning 1)
+               select count(*) as "count!" from gone"#,
+            connection.connection_id,
+            region,
+            run.started_at
+        )
+        .fetch_one(pool)
+        .await?;
+        sqlx::query!(
+            "update sync_run set ghosts = ghosts + $2::int where sync_run_id = $1",
+            run.sync_run_id,
+            i32::try_from(ghosts).unwrap_or(i32::MAX)
+        )
+        .execute(pool)
+        .await?;
+    }
+    record_drift(pool, connection.connection_id).await
+}
+
+/// Records one function the cloud listed; true when it was new to the catalog (a shadow).
+pub(super) async fn upsert_seen(
+    pool: &PgPool,
+    connection: &Connection,
+    region: &str,
+    function: &CloudFunction,
+) -> Result<bool> {
+    let tags: BTreeMap<&str, &str> = function
+        .tags
+        .iter()
+        .filter(|(k, _)| !k.starts_with("lambdaport:"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let cloud = serde_json::to_value(function).map_err(anyhow::Error::from)?;
+    Ok(sqlx::query_scalar!(
+        r#"insert into catalog_function
+               (connection_id, region, name, arn, runtime, handler, memory_mb, timeout_s,
+                architecture, state, description, url, url_auth_type, tags, tracked,
+                cloud_config, last_seen_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, false, $15, now())
+           on conflict (connection_id, region, name) do update set
+               arn = excluded.arn, runtime = excluded.runtime, handler = excluded.handler,
+               memory_mb = excluded.memory_mb, timeout_s = excluded.timeout_s,
+               architecture = excluded.architecture, state = excluded.state,
+               description = excluded.description, url = excluded.url,
+               url_auth_type = excluded.url_auth_type, tags = excluded.tags,
+               cloud_config = excluded.cloud_config, last_seen_at = now(), gone_at = null
+           returning (xmax = 0) as "inserted!""#,
+        connection.connection_id,
+        region,
+        function.name,
+        function.arn,
+        function.runtime,
+        function.handler,
+        function.memory_mb,
+        function.timeout_s,
+        function.architecture,
+        function.state,
+        function.description,
+        function.url,
+        function.url_auth_type,
+        serde_json::to_value(&tags).map_err(anyhow::Error::from)?,
+        cloud,
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Compares the catalog's owner, team, lifecycle and environment with the cloud's
+/// `lambdaport:*` tags, for tracked functions.
+pub(super) async fn record_drift(pool: &PgPool, connection_id: Uuid) -> Result<()> {
+    sqlx::query!(
+        r#"update catalog_function f set drift = coalesce((
+               select jsonb_agg(jsonb_build_object('field', d.field, 'catalog', d.catalog, 'cloud', d.cloud))
+               from (values
+                   ('owner', (select email from account where account_id = f.owner_id), f.cloud_config->'tags'->>'lambdaport:owner'),
+                   ('team', (select name from team where team_id = f.team_id), f.cloud_config->'tags'->>'lambdaport:team'),
+                   ('lifecycle', f.lifecycle, f.cloud_config->'tags'->>'lambdaport:lifecycle'),
+                   ('environment', f.environment, f.cloud_config->'tags'->>'lambdaport:environment')
+               ) as d(field, catalog, cloud)
+               where d.catalog is distinct from d.cloud), '[]'::jsonb)
+           where f.connection_id = $1 and f.tracked and f.cloud_config is not null"#,
+        connection_id
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

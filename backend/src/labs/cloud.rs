@@ -1,0 +1,164 @@
+//! Talking to the cloud through the AWS SDK: the cloud's own words for a failure, "not found"
+//! told apart from other errors, the lab's code as a zip, and waiting for a function to be ready.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use aws_sdk_lambda::error::ProvideErrorMetadata;
+
+use crate::error::{Error, Result};
+
+/// The handler file, the handler setting and the lab's code for a runtime.
+pub fn lab_code(runtime: &str) -> (&'static str, &'static str, &'static str) {
+    if runtime.starts_with("nodejs") {
+        ("index.mjs", "index.handler", NODE_HANDLER)
+    } else if runtime.starts_with("provided") {
+        ("bootstrap", "bootstrap", BOOTSTRAP)
+    } else {
+        ("lambda_function.py", "lambda_function.lambda_handler", PYTHON_HANDLER)
+    }
+}
+
+pub(super) const PYTHON_HANDLER: &str = r#"def lambda_handler(event, context):
+    # Keep the response simple and text-based so it's easy to validate with curl.
+    # For Function URLs, a "proxy-style" response with statusCode/body is expected.
+    return {
+        "statusCode": 200,
+        "headers": {
+            "content-type": "text/plain; charset=utf-8"
+        },
+        "body": "ok\n"
+    }
+"#;
+
+pub(super) const NODE_HANDLER: &str = r#"// Keep the response simple and text-based so it's easy to validate with curl.
+export const handler = async (event) => ({
+  statusCode: 200,
+  headers: { "content-type": "text/plain; charset=utf-8" },
+  body: "ok\n",
+});
+"#;
+
+pub(super) const BOOTSTRAP: &str = r#"#!/bin/sh
+# A custom runtime: ask the Runtime API for the next event, answer it, repeat.
+set -eu
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  headers=$(mktemp)
+  curl -sS -D "$headers" -o /dev/null "$api/next"
+  id=$(grep -i '^lambda-runtime-aws-request-id:' "$headers" | tr -d '\r' | cut -d' ' -f2)
+  curl -sS -o /dev/null -X POST "$api/$id/response" \
+    -d '{"statusCode": 200, "headers": {"content-type": "text/plain; charset=utf-8"}, "body": "ok\n"}'
+done
+"#;
+
+pub(super) fn cloud_said<E, R>(error: &aws_sdk_lambda::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error.message() {
+        Some(message) => format!("{}: {message}", error.code().unwrap_or("Error")),
+        None => aws_sdk_lambda::error::DisplayErrorContext(error).to_string(),
+    }
+}
+
+pub(super) const NOT_FOUND: &[&str] =
+    &["ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException"];
+
+pub(super) type SdkResult<T, E, R> = std::result::Result<T, aws_sdk_lambda::error::SdkError<E, R>>;
+
+/// The answer of a call about one resource: `Some` when it is there, `None` when the cloud says it
+/// does not exist (Lambda's, CloudWatch Logs' and IAM's not-found codes), the cloud's words otherwise.
+pub(super) fn found<T, E, R>(result: SdkResult<T, E, R>) -> std::result::Result<Option<T>, String>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(e) if e.code().is_some_and(|code| NOT_FOUND.contains(&code)) => Ok(None),
+        Err(e) => Err(cloud_said(&e)),
+    }
+}
+
+/// [`found`], with a failure as a conflict that names the call.
+pub(super) fn lookup<T, E, R>(call: &str, result: SdkResult<T, E, R>) -> Result<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    found(result).map_err(|said| Error::Conflict(format!("{call} failed: {said}")))
+}
+
+/// Maps a failed cloud call to a conflict that names the call and quotes the cloud.
+pub(super) fn failed<E, R>(
+    call: &str,
+) -> impl FnOnce(aws_sdk_lambda::error::SdkError<E, R>) -> Error + '_
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    move |e| Error::Conflict(format!("{call} failed: {}", cloud_said(&e)))
+}
+
+/// A zip with one file (executable when it is a `bootstrap`).
+pub(super) fn one_file_zip(path: &str, text: &str) -> Result<Vec<u8>> {
+    let zipped = |e: zip::result::ZipError| Error::Internal(e.into());
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mode = if path == "bootstrap" { 0o755 } else { 0o644 };
+    writer
+        .start_file(
+            path,
+            zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .unix_permissions(mode),
+        )
+        .map_err(zipped)?;
+    writer.write_all(text.as_bytes()).map_err(|e| Error::Internal(e.into()))?;
+    Ok(writer.finish().map_err(zipped)?.into_inner())
+}
+
+/// Waits until the function is Active and no update is in progress (what the SDK waiters
+/// `function_active_v2` and `function_updated_v2` check).
+pub(super) async fn wait_ready(lambda: &aws_sdk_lambda::Client, name: &str) -> Result<()> {
+    use aws_sdk_lambda::types::{LastUpdateStatus, State};
+    for _ in 0..240 {
+        let config = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .map_err(failed("GetFunctionConfiguration"))?;
+        match (config.state(), config.last_update_status()) {
+            (Some(State::Failed), _) | (_, Some(LastUpdateStatus::Failed)) => {
+                return Err(Error::Conflict(format!(
+                    "the function failed to become ready: {}",
+                    config
+                        .state_reason()
+                        .or(config.last_update_status_reason())
+                        .unwrap_or("no reason given")
+                )));
+            }
+            (Some(State::Pending), _) | (_, Some(LastUpdateStatus::InProgress)) => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            _ => return Ok(()),
+        }
+    }
+    Err(Error::Conflict("the function was still not ready after a minute; try again".into()))
+}
+
+/// The function's resource policy statements (empty when it has none).
+pub(super) async fn statements(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> Result<Vec<serde_json::Value>> {
+    let Some(out) = lookup("GetPolicy", lambda.get_policy().function_name(name).send().await)?
+    else {
+        return Ok(Vec::new());
+    };
+    let policy: serde_json::Value =
+        serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or_default();
+    Ok(policy["Statement"].as_array().cloned().unwrap_or_default())
+}
