@@ -149,7 +149,7 @@ async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
         return;
     }
     let function = state.store.get(&event.function).await;
-    let Some(function) = function.and_then(|f| crate::versions::resolve(f, &event.qualifier, true))
+    let Some(function) = function.and_then(|f| crate::store::resolve(f, &event.qualifier, true))
     else {
         tracing::warn!(event.id = %event.id, function.name = event.function.as_str(), "dropped an event for a deleted function");
         state.events.remove(&event.id).await;

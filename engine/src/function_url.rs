@@ -17,9 +17,9 @@ use serde_json::{Map, Value, json};
 
 use crate::EngineState;
 use crate::error::ErrorType;
-use crate::invoke::MAX_SYNC_PAYLOAD;
+use crate::model::MAX_SYNC_PAYLOAD;
+use crate::model::{Cors, UrlConfig};
 use crate::runtime_api::{Chunk, Streamed};
-use crate::urls::{Cors, UrlConfig};
 
 const FORBIDDEN: &str = "Forbidden. For troubleshooting Function URL authorization issues, see: https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html";
 
@@ -128,7 +128,7 @@ async fn serve(state: &Arc<EngineState>, id: &str, path: String, request: Reques
     };
     let source = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let event = event(state, id, &path, &parts, &body, authorizer, source.as_deref());
-    let Some(function) = crate::versions::resolve(function, &key, true) else {
+    let Some(function) = crate::store::resolve(function, &key, true) else {
         return respond(message(StatusCode::BAD_GATEWAY, "Internal Server Error"));
     };
     let payload = Bytes::from(event.to_string());
@@ -217,7 +217,7 @@ async fn streamed(mut stream: Streamed) -> Response {
             }
         }
     });
-    let mut response = (status, Body::from_stream(crate::api::body_stream(rx))).into_response();
+    let mut response = (status, Body::from_stream(crate::http::body_stream(rx))).into_response();
     response.headers_mut().extend(headers);
     response
 }

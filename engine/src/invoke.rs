@@ -12,13 +12,10 @@ use tokio::sync::{Mutex, oneshot};
 use crate::EngineState;
 use crate::error::{ErrorType, LambdaError, Result};
 use crate::logs::{Status, report_line};
-use crate::model::FunctionName;
+use crate::model::{FunctionName, MAX_SYNC_PAYLOAD};
 use crate::runtime_api::{Chunk, Invocation, Outcome, Streamed};
 use crate::sandbox::{Environment, Spec};
 use crate::store::Function;
-
-/// Synchronous payload limit, request and response (6 MB).
-pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
 
 /// Idle environments of each function, with the time each became idle.
 type IdleEnvironments = HashMap<FunctionName, Vec<(Arc<Environment>, Instant)>>;

@@ -15,6 +15,7 @@ pub mod event_stream;
 pub mod events;
 pub mod function_url;
 pub mod guard;
+pub mod http;
 pub mod iam;
 pub mod invoke;
 pub mod jail;

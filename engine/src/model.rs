@@ -313,3 +313,36 @@ mod tests {
         }
     }
 }
+
+/// A function URL as the engine keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UrlConfig {
+    /// 32 lowercase alphanumerics: the host's first label.
+    pub id: String,
+    pub auth_type: String,
+    pub cors: Option<Cors>,
+    pub invoke_mode: String,
+    pub created: String,
+    pub last_modified: String,
+}
+
+/// `Cors`, with AWS's member names.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Cors {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_credentials: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_headers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_methods: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_origins: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expose_headers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+}
+
+/// Synchronous payload limit, request and response (6 MB).
+pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::EngineState;
-use crate::api::{QualifierQuery, check_revision, find, parse_body, request_id_headers};
 use crate::error::{LambdaError, Result};
+use crate::http::{QualifierQuery, check_revision, find, parse_body, request_id_headers};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

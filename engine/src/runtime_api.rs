@@ -83,13 +83,12 @@ pub fn router(slot: Arc<Slot>) -> Router {
         // the engine buffer gigabytes.
         .route(
             "/2018-06-01/runtime/invocation/{request_id}/error",
-            post(error)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::invoke::MAX_SYNC_PAYLOAD)),
+            post(error).layer(axum::extract::DefaultBodyLimit::max(crate::model::MAX_SYNC_PAYLOAD)),
         )
         .route(
             "/2018-06-01/runtime/init/error",
             post(init_error)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::invoke::MAX_SYNC_PAYLOAD)),
+                .layer(axum::extract::DefaultBodyLimit::max(crate::model::MAX_SYNC_PAYLOAD)),
         )
         .route("/ping", get(|| async { "pong" }))
         // The response handler reads its body itself, to answer an oversized one as Lambda does.
@@ -184,7 +183,7 @@ async fn response(
             );
         }
     }
-    const LIMIT: usize = crate::invoke::MAX_SYNC_PAYLOAD + 100;
+    const LIMIT: usize = crate::model::MAX_SYNC_PAYLOAD + 100;
     let body = axum::body::to_bytes(body, LIMIT).await;
     let Ok(body) = body else {
         let error = serde_json::json!({

@@ -1,5 +1,6 @@
 //! The engine's own store of functions: one JSON file per function under `<data dir>/functions`,
-//! written atomically, loaded at start, so functions survive a restart.
+//! written atomically, loaded at start, so functions survive a restart; and how a qualifier
+//! (`$LATEST`, a version, an alias with routing weights) resolves to what runs (`resolve`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -103,7 +104,7 @@ pub struct Function {
     pub reserved_concurrency: Option<u32>,
     /// Function URLs by qualifier: `""` for the function, else an alias name.
     #[serde(default)]
-    pub urls: BTreeMap<String, crate::urls::UrlConfig>,
+    pub urls: BTreeMap<String, crate::model::UrlConfig>,
     /// Resource-policy statements by qualifier (`""` for the function), as AWS renders them.
     #[serde(default)]
     pub policies: BTreeMap<String, Vec<serde_json::Value>>,
@@ -224,7 +225,7 @@ impl Store {
     }
 
     /// The function, qualifier (`""` or an alias) and configuration of a Function URL id.
-    pub async fn find_url(&self, id: &str) -> Option<(Function, String, crate::urls::UrlConfig)> {
+    pub async fn find_url(&self, id: &str) -> Option<(Function, String, crate::model::UrlConfig)> {
         let functions = self.functions.read().await;
         functions.values().find_map(|f| {
             let (key, url) = f.urls.iter().find(|(_, url)| url.id == id)?;
@@ -265,5 +266,47 @@ impl Store {
         let more = items.len() > limit;
         items.truncate(limit);
         (items, more)
+    }
+}
+
+/// The function as `qualifier` names it: `$LATEST`, a version, or an alias. Through an alias,
+/// `weighted` picks between its versions by their routing weights (invokes); otherwise the
+/// alias's primary version. Takes the function by value: `$LATEST` is returned as it is.
+pub fn resolve(function: Function, qualifier: &str, weighted: bool) -> Option<Function> {
+    if qualifier.is_empty() || qualifier == "$LATEST" {
+        return Some(function);
+    }
+    if qualifier.bytes().all(|b| b.is_ascii_digit()) {
+        return function.at_version(qualifier.parse().ok()?);
+    }
+    let alias = function.aliases.get(qualifier)?;
+    let mut chosen = &alias.function_version;
+    if weighted {
+        let mut roll = random_unit();
+        for (version, weight) in &alias.additional_weights {
+            if roll < *weight {
+                chosen = version;
+                break;
+            }
+            roll -= weight;
+        }
+    }
+    let chosen = chosen.clone();
+    resolve(function, &chosen, false)
+}
+
+/// A uniform number in [0, 1).
+fn random_unit() -> f64 {
+    (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn random_units_stay_in_range() {
+        for _ in 0..1000 {
+            let r = super::random_unit();
+            assert!((0.0..1.0).contains(&r), "{r}");
+        }
     }
 }

@@ -9,43 +9,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::EngineState;
-use crate::api::{ListQuery, QualifierQuery, find, parse_body, request_id_headers};
 use crate::error::{LambdaError, Result};
+use crate::http::{ListQuery, QualifierQuery, find, parse_body, request_id_headers};
+use crate::model::{Cors, UrlConfig};
 use crate::store::Function;
-
-/// A function URL as the engine keeps it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct UrlConfig {
-    /// 32 lowercase alphanumerics: the host's first label.
-    pub id: String,
-    pub auth_type: String,
-    pub cors: Option<Cors>,
-    pub invoke_mode: String,
-    pub created: String,
-    pub last_modified: String,
-}
-
-/// `Cors`, with AWS's member names.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Cors {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_credentials: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_headers: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_methods: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow_origins: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expose_headers: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_age: Option<i64>,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

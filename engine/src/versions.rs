@@ -1,6 +1,5 @@
 //! Versions and aliases: PublishVersion, ListVersionsByFunction, Create/Get/Update/Delete/
-//! ListAliases, and how a qualifier (`$LATEST`, a version number, an alias with routing weights)
-//! resolves to the code and settings that run.
+//! ListAliases. How a qualifier resolves to the code and settings that run is `store::resolve`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,40 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::EngineState;
-use crate::api::{check_revision, configuration, find, parse_body, request_id_headers};
 use crate::error::{LambdaError, Result};
+use crate::http::{check_revision, configuration, find, parse_body, request_id_headers};
 use crate::store::{Alias, Function, Version};
-
-/// The function as `qualifier` names it: `$LATEST`, a version, or an alias. Through an alias,
-/// `weighted` picks between its versions by their routing weights (invokes); otherwise the
-/// alias's primary version. Takes the function by value: `$LATEST` is returned as it is.
-pub fn resolve(function: Function, qualifier: &str, weighted: bool) -> Option<Function> {
-    if qualifier.is_empty() || qualifier == "$LATEST" {
-        return Some(function);
-    }
-    if qualifier.bytes().all(|b| b.is_ascii_digit()) {
-        return function.at_version(qualifier.parse().ok()?);
-    }
-    let alias = function.aliases.get(qualifier)?;
-    let mut chosen = &alias.function_version;
-    if weighted {
-        let mut roll = random_unit();
-        for (version, weight) in &alias.additional_weights {
-            if roll < *weight {
-                chosen = version;
-                break;
-            }
-            roll -= weight;
-        }
-    }
-    let chosen = chosen.clone();
-    resolve(function, &chosen, false)
-}
-
-/// A uniform number in [0, 1).
-fn random_unit() -> f64 {
-    (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -101,7 +69,7 @@ pub(crate) async fn publish_version(
                     code_key: f.code_key.clone(),
                     code_size: f.code_size,
                     revision_id: uuid::Uuid::new_v4().to_string(),
-                    last_modified: crate::api::now_lambda_timestamp(),
+                    last_modified: crate::http::now_lambda_timestamp(),
                 },
             );
             Ok(())
@@ -431,15 +399,4 @@ pub(crate) async fn delete_version(
         })
         .await
         .map(drop)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn random_units_stay_in_range() {
-        for _ in 0..1000 {
-            let r = super::random_unit();
-            assert!((0.0..1.0).contains(&r), "{r}");
-        }
-    }
 }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod connections;
 pub mod dashboard;
 pub mod labs;
 pub mod tokens;

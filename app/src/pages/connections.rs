@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::catalog::{
+use crate::api::connections::{
     AddConnection, ArchiveConnection, EditConnection, RemoveConnection, TestConnection,
     list_connections,
 };

@@ -1,0 +1,213 @@
+//! Shared by the catalog's server functions and the REST API.
+
+use backend::PgPool;
+use uuid::Uuid;
+
+use super::super::ssr::fail;
+use crate::error::ApiError;
+use crate::types::{CatalogFilters, CatalogRowView, ConnectionView, FacetView};
+
+pub fn uuid(field: &str, raw: &str) -> Result<Uuid, ApiError> {
+    raw.trim().parse().map_err(|_| ApiError::Validation {
+        field: field.to_owned(),
+        message: "not a valid id; reload the page".to_owned(),
+    })
+}
+
+/// The function `function_id` names and its connection, if `account` may change it.
+pub async fn editable(
+    pool: &PgPool,
+    account: &backend::accounts::Account,
+    function_id: &str,
+) -> Result<(backend::catalog::Detail, backend::connections::Connection), ApiError> {
+    let detail = readable(pool, account, function_id).await?;
+    if !backend::catalog::may_edit(pool, account, &detail).await.map_err(fail)? {
+        return Err(ApiError::Forbidden);
+    }
+    let connection = backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
+    Ok((detail, connection))
+}
+
+/// `key=value` lines of a textarea (blank ones skipped); keys are trimmed, values too when
+/// `trim_values`. A line without `=` is an error on `field` that says `how`.
+pub fn key_values(
+    field: &str,
+    text: &str,
+    how: &str,
+    trim_values: bool,
+) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let mut pairs = std::collections::BTreeMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(ApiError::Validation {
+                field: field.to_owned(),
+                message: format!("'{line}': {how}"),
+            });
+        };
+        let value = if trim_values { value.trim() } else { value };
+        pairs.insert(key.trim().to_owned(), value.to_owned());
+    }
+    Ok(pairs)
+}
+
+pub async fn account_id(pool: &PgPool, email: &str) -> Result<Option<Uuid>, ApiError> {
+    Ok(backend::accounts::find_by_email(pool, &email.trim().to_lowercase())
+        .await
+        .map_err(fail)?
+        .map(|a| a.account_id))
+}
+
+fn present(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// The function `function_id` names, if `account` may see it (when the catalog is restricted,
+/// someone else's function is "not found", as if it did not exist).
+pub async fn readable(
+    pool: &PgPool,
+    account: &backend::accounts::Account,
+    function_id: &str,
+) -> Result<backend::catalog::Detail, ApiError> {
+    let id = uuid("function_id", function_id)?;
+    let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
+    if backend::catalog::may_read(pool, account, &detail).await.map_err(fail)? {
+        Ok(detail)
+    } else {
+        Err(ApiError::NotFound("function".to_owned()))
+    }
+}
+
+/// The backend query for the page's filters, as `account` may see the catalog; owners by
+/// email, teams by name.
+pub async fn query(
+    pool: &PgPool,
+    account: &backend::accounts::Account,
+    f: &CatalogFilters,
+) -> Result<backend::catalog::Query, ApiError> {
+    let owner = match present(&f.owner) {
+        Some(email) => Some(account_id(pool, &email).await?.unwrap_or(Uuid::nil())),
+        None => None,
+    };
+    let team = match present(&f.team) {
+        Some(name) => Some(
+            backend::teams::find_by_name(pool, &name).await.map_err(fail)?.unwrap_or(Uuid::nil()),
+        ),
+        None => None,
+    };
+    let tag = match present(&f.tag) {
+        None => None,
+        Some(tag) => match tag.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Some((k.trim().to_owned(), v.trim().to_owned()))
+            }
+            _ => {
+                return Err(ApiError::Validation {
+                    field: "tag".into(),
+                    message: "write a tag filter as key=value, e.g. team=payments".into(),
+                });
+            }
+        },
+    };
+    let after = present(&f.after).and_then(|a| {
+        let (name, id) = a.rsplit_once('|')?;
+        Some((name.to_owned(), id.parse().ok()?))
+    });
+    Ok(backend::catalog::Query {
+        text: present(&f.q),
+        owner,
+        team,
+        runtime: present(&f.runtime),
+        state: present(&f.state),
+        lifecycle: present(&f.lifecycle),
+        environment: present(&f.environment),
+        connection: present(&f.connection).and_then(|c| c.parse().ok()),
+        region: present(&f.region),
+        tag,
+        has_public_url: present(&f.public).is_some(),
+        shadows: present(&f.view).as_deref() == Some("shadows"),
+        sort: match present(&f.sort).as_deref() {
+            Some("updated") => backend::catalog::Sort::Updated,
+            _ => backend::catalog::Sort::Name,
+        },
+        after,
+        limit: 50,
+        visible_to: backend::catalog::reader_scope(pool, account).await.map_err(fail)?,
+    })
+}
+
+pub fn row_view(e: backend::catalog::CatalogEntry) -> CatalogRowView {
+    let tags = e
+        .tags
+        .as_object()
+        .map(|o| {
+            o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect()
+        })
+        .unwrap_or_default();
+    CatalogRowView {
+        function_id: e.function_id.to_string(),
+        name: e.name,
+        connection: e.connection,
+        region: e.region,
+        runtime: e.runtime.unwrap_or_default(),
+        state: e.state.unwrap_or_default(),
+        description: e.description,
+        owner: e.owner,
+        team: e.team,
+        lifecycle: e.lifecycle,
+        environment: e.environment,
+        public_url: e.url_auth_type.as_deref() == Some("NONE"),
+        tags,
+        gone: e.gone,
+        drift: e.drift,
+        suggested_owner: e.suggested_owner,
+    }
+}
+
+pub async fn connection_views(pool: &PgPool) -> Result<Vec<ConnectionView>, ApiError> {
+    let runs = backend::catalog::last_runs(pool).await.map_err(fail)?;
+    let mut views = Vec::new();
+    for c in backend::connections::list(pool).await.map_err(fail)? {
+        let run = runs.iter().find(|r| r.connection_id == c.connection_id);
+        let last_sync = run.map(|r| match (&r.finished_at, &r.error) {
+            (None, _) => format!("syncing… {} functions so far", r.seen),
+            (Some(_), Some(error)) => format!("last sync failed: {error}"),
+            (Some(at), None) => format!(
+                "synced {}: {} functions, {} new, {} gone",
+                super::super::ssr::rfc3339(*at),
+                r.seen,
+                r.shadows,
+                r.ghosts
+            ),
+        });
+        views.push(ConnectionView {
+            connection_id: c.connection_id.to_string(),
+            endpoint: c.endpoint_url.clone().unwrap_or_else(|| match &c.profile {
+                Some(profile) => format!("AWS (profile {profile})"),
+                None => "AWS (default credentials)".to_owned(),
+            }),
+            endpoint_url: c.endpoint_url.clone().unwrap_or_default(),
+            profile: c.profile.clone().unwrap_or_default(),
+            access_key_id: c.access_key_id.clone().unwrap_or_default(),
+            learners: c.learners,
+            allowed_roles: c.allowed_roles.join(", "),
+            archived: c.archived,
+            name: c.name,
+            kind: c.kind.as_str().to_owned(),
+            regions: c.regions.join(", "),
+            cloud_account_id: c.cloud_account_id,
+            is_default: c.is_default,
+            syncing: run.is_some_and(|r| r.finished_at.is_none()),
+            last_sync,
+        });
+    }
+    Ok(views)
+}
+
+pub async fn facet_views(pool: &PgPool) -> Result<Vec<FacetView>, ApiError> {
+    Ok(backend::catalog::facets(pool)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|(facet, value, label, count)| FacetView { facet, value, label, count })
+        .collect())
+}

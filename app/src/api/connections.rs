@@ -1,0 +1,136 @@
+//! Connections, for admins: list, add, test (STS GetCallerIdentity), edit (keys, learners, allowed
+//! roles), archive and remove. The catalog page shows them too (`catalog::ssr::connection_views`).
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::types::ConnectionView;
+
+/// Every connection (admins).
+#[server(endpoint = "list_connections")]
+pub async fn list_connections() -> Result<Vec<ConnectionView>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        super::catalog::ssr::connection_views(&context()?.pool).await
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Adds a connection (admins).
+#[server(endpoint = "add_connection")]
+pub async fn add_connection(
+    name: String,
+    kind: String,
+    endpoint_url: String,
+    profile: String,
+    regions: String,
+    access_key_id: String,
+    secret_access_key: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let new = backend::connections::NewConnection {
+            name,
+            kind,
+            endpoint_url,
+            profile,
+            regions,
+            access_key_id,
+            secret_access_key,
+        };
+        backend::connections::create(&context()?.pool, &actor(&admin), &new)
+            .await
+            .map(drop)
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Connection added".to_owned())).await
+}
+
+/// Tests a connection with STS GetCallerIdentity (admins).
+#[server(endpoint = "test_connection")]
+pub async fn test_connection(connection_id: String) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        let pool = &context()?.pool;
+        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
+        let connection = backend::connections::get(pool, id).await.map_err(fail)?;
+        let account = backend::connections::test(pool, &connection).await.map_err(fail)?;
+        Ok(format!("{} answered: account {account}", connection.name))
+    }
+    .await;
+    settle(result, |message| Some(message.clone())).await
+}
+
+/// Changes a connection (admins): where it points, its keys (an empty secret keeps the current
+/// one), whether learners may run labs there, and which existing roles labs may use there.
+#[server(endpoint = "edit_connection")]
+pub async fn edit_connection(
+    connection_id: String,
+    name: String,
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    regions: String,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    learners: Option<String>,
+    allowed_roles: Option<String>,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
+        let edit = backend::connections::ConnectionEdit {
+            name,
+            endpoint_url: endpoint_url.unwrap_or_default(),
+            profile: profile.unwrap_or_default(),
+            regions,
+            access_key_id: access_key_id.unwrap_or_default(),
+            secret_access_key: secret_access_key.unwrap_or_default(),
+            learners: learners.as_deref() == Some("yes"),
+            allowed_roles: allowed_roles.unwrap_or_default(),
+        };
+        backend::connections::update(&context()?.pool, &actor(&admin), id, &edit)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Connection saved".to_owned())).await
+}
+
+/// Archives a connection, or restores it (`archived` = `yes` or `no`): kept with its ledger and
+/// history, offered for nothing new (admins).
+#[server(endpoint = "archive_connection")]
+pub async fn archive_connection(connection_id: String, archived: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
+        backend::connections::set_archived(&context()?.pool, &actor(&admin), id, archived == "yes")
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Saved".to_owned())).await
+}
+
+/// Removes a connection and its catalog entries, not the functions in the cloud (admins).
+#[server(endpoint = "remove_connection")]
+pub async fn remove_connection(
+    connection_id: String,
+    confirm: Option<String>,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        confirmed(confirm.as_deref(), "the removal")?;
+        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
+        backend::connections::delete(&context()?.pool, &actor(&admin), id).await.map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Connection removed".to_owned())).await
+}
