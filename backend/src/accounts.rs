@@ -1,4 +1,7 @@
 //! Accounts: who can sign in, with which role, and how their passwords are kept (argon2id).
+//!
+//! About 550 lines, a third of them tests: accounts, passwords and the checks a session or token
+//! makes on each request belong together.
 
 use std::fmt;
 use std::str::FromStr;

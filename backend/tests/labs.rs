@@ -18,7 +18,7 @@ struct Lab {
     connection: Connection,
     actor: Actor,
     account_id: Uuid,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _engine: engine::testing::TestEngine,
 }
 
 async fn lab(pool: PgPool) -> Lab {
@@ -31,7 +31,7 @@ async fn lab(pool: PgPool) -> Lab {
         connection,
         actor: Actor::account(learner.account_id, None),
         account_id: learner.account_id,
-        _stop: stop,
+        _engine: stop,
     }
 }
 

@@ -1,5 +1,8 @@
 //! Invoke (RequestResponse and DryRun): find a warm environment or start one, hand the payload to
 //! its runtime, wait for the outcome or the deadline, and write the platform log lines.
+//!
+//! About 520 lines: one invocation's path end to end (pool, environment, deadline, platform log
+//! lines).
 
 use std::collections::HashMap;
 use std::sync::Arc;

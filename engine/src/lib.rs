@@ -27,6 +27,7 @@ pub mod runtime_api;
 pub mod sandbox;
 pub mod sigv4;
 pub mod store;
+pub mod testing;
 pub mod urls;
 pub mod versions;
 

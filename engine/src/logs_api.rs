@@ -1,6 +1,9 @@
 //! The engine's one endpoint for the non-Lambda services, dispatched as AWS does: the CloudWatch
 //! Logs API (awsJson1.1, `X-Amz-Target: Logs_20140328.*`) over the engine's logs, and the query
 //! protocol's form `Action`s: STS GetCallerIdentity and IAM's roles (`crate::iam`).
+//!
+//! About 510 lines: the one-endpoint dispatcher and CloudWatch Logs' operations, which share its
+//! JSON shapes.
 
 use std::sync::Arc;
 

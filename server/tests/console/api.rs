@@ -14,28 +14,10 @@ use sqlx::PgPool;
 /// environment, when given); stopped when the sender drops.
 pub(super) async fn engine_with_function(
     variables: Option<Value>,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let dir = std::env::temp_dir().join(format!("api-engine-{}", uuid::Uuid::new_v4()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let engine = engine::Engine::open(engine::EngineConfig::new(addr, dir)).expect("engine");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(engine.serve(listener, async move {
-        let _ = stopped.await;
-    }));
-    let base = format!("http://{addr}");
+) -> (String, engine::testing::TestEngine) {
+    let engine = engine::testing::engine_with_role("api-engine", "r").await;
+    let base = engine.base.clone();
     let http = reqwest::Client::new();
-    let role = http
-        .post(format!("{base}/"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument={}",
-            engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
-        ))
-        .send()
-        .await
-        .expect("role");
-    assert!(role.status().is_success());
     // An empty zip is a valid package for listing and tagging.
     let mut function = json!({
         "FunctionName": "ledger", "Runtime": "python3.12", "Handler": "app.handler",
@@ -52,7 +34,7 @@ pub(super) async fn engine_with_function(
         .await
         .expect("create");
     assert_eq!(created.status(), 201, "{:?}", created.text().await);
-    (base, stop)
+    (base, engine)
 }
 
 /// A token made through the profile's server function by the signed-in caller.
