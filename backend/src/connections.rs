@@ -486,9 +486,53 @@ pub async fn delete(pool: &PgPool, actor: &Actor, connection_id: Uuid) -> Result
     Ok(())
 }
 
+/// What an SDK configuration is built from: the same values give the same configuration, so it
+/// is built once (loading one reads the environment and profile files, and resolves credentials)
+/// and shared by every client; an edited connection has new values, hence a new entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ConfigKey {
+    region: String,
+    endpoint_url: Option<String>,
+    profile: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key: Option<String>,
+    operation_timeout: std::time::Duration,
+}
+
+type ConfigCache = std::sync::Mutex<std::collections::HashMap<ConfigKey, aws_config::SdkConfig>>;
+
+static SDK_CONFIGS: std::sync::LazyLock<ConfigCache> = std::sync::LazyLock::new(Default::default);
+
 impl Connection {
-    /// The AWS SDK configuration for one of this connection's regions.
+    /// The AWS SDK configuration for one of this connection's regions, built once per distinct
+    /// connection settings and region (see `ConfigKey`).
     pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        let key = ConfigKey {
+            region: region.to_owned(),
+            endpoint_url: self.endpoint_url.clone(),
+            profile: self.profile.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+            operation_timeout: self.operation_timeout,
+        };
+        let cached = SDK_CONFIGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(config) = cached {
+            return config;
+        }
+        let config = self.load_sdk_config(region).await;
+        let mut cache = SDK_CONFIGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() > 1000 {
+            cache.clear(); // connections edited many times over: start afresh
+        }
+        cache.insert(key, config.clone());
+        config
+    }
+
+    async fn load_sdk_config(&self, region: &str) -> aws_config::SdkConfig {
         let timeouts = aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .operation_attempt_timeout(self.operation_timeout)

@@ -427,6 +427,15 @@ impl Run {
                 (body, true, Status::Error("Runtime.ExitError"), false)
             }
         };
+        tracing::debug!(
+            function = function.name.as_str(),
+            request_id = %request_id,
+            cold_start = *cold,
+            init_ms = ?init_ms,
+            duration_ms,
+            outcome = ?status,
+            "invocation ended"
+        );
         // The runtime wrote its output before it posted the outcome; let the output readers
         // catch up so the invoke's lines land between START and END. (A scheduling nudge, not
         // a guarantee.)

@@ -378,8 +378,13 @@ impl Environment {
         if let Some(proxy) = &self.proxy {
             proxy.abort();
         }
-        if let Some(dir) = &self.tmp_dir {
-            let _ = std::fs::remove_dir_all(dir);
+        // (Uncontained only: a contained /tmp is a tmpfs that goes with its namespace.) A big
+        // /tmp takes a while to delete: off the async threads, which serve every invoke.
+        if let Some(dir) = self.tmp_dir.clone() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(move || std::fs::remove_dir_all(dir))),
+                Err(_) => drop(std::fs::remove_dir_all(dir)),
+            }
         }
     }
 }

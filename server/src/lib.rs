@@ -78,7 +78,7 @@ where
     }
     .await;
     if let Some(cluster) = cluster {
-        cluster.stop().context("stopping the private PostgreSQL cluster")?;
+        cluster.stop().await.context("stopping the private PostgreSQL cluster")?;
     }
     result
 }

@@ -6,9 +6,10 @@
 use std::os::unix::fs::{
     DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _,
 };
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use tokio::process::Command;
 
 use anyhow::{Context as _, bail};
 use sqlx::postgres::PgConnectOptions;
@@ -186,20 +187,22 @@ impl PrivateCluster {
             let pwfile = root.join("initdb-password");
             write_private(&pwfile, &cluster.password, run_as)?;
             let pwfile_arg = format!("--pwfile={}", path_str(&pwfile)?);
-            let made = cluster.run(
-                "initdb",
-                &[
-                    "-D",
-                    path_str(&cluster.pgdata)?,
-                    "-U",
-                    USER,
-                    "--auth=scram-sha-256",
-                    &pwfile_arg,
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                ],
-            );
+            let made = cluster
+                .run(
+                    "initdb",
+                    &[
+                        "-D",
+                        path_str(&cluster.pgdata)?,
+                        "-U",
+                        USER,
+                        "--auth=scram-sha-256",
+                        &pwfile_arg,
+                        "-E",
+                        "UTF8",
+                        "--locale=C",
+                    ],
+                )
+                .await;
             let _ = std::fs::remove_file(&pwfile);
             made?;
             write_private(&password_file, &cluster.password, None)?;
@@ -208,11 +211,11 @@ impl PrivateCluster {
         let upgrading = cluster.password.is_empty();
         if !upgrading && std::fs::read_to_string(&hba).ok().as_deref() != Some(HBA) {
             write_private(&hba, HBA, run_as)?;
-            if cluster.is_running()? {
-                cluster.run("pg_ctl", &["reload", "-D", path_str(&cluster.pgdata)?])?;
+            if cluster.is_running().await? {
+                cluster.run("pg_ctl", &["reload", "-D", path_str(&cluster.pgdata)?]).await?;
             }
         }
-        if cluster.is_running()? {
+        if cluster.is_running().await? {
             if let Some(dir) = running_socket_dir(&cluster.pgdata) {
                 cluster.socket_dir = dir;
             }
@@ -222,21 +225,23 @@ impl PrivateCluster {
                 "-c listen_addresses='' -c unix_socket_permissions=0700 -k {}",
                 path_str(&cluster.socket_dir)?
             );
-            cluster.run(
-                "pg_ctl",
-                &[
-                    "start",
-                    "-w",
-                    "-t",
-                    "60",
-                    "-D",
-                    path_str(&cluster.pgdata)?,
-                    "-l",
-                    path_str(&log)?,
-                    "-o",
-                    &options,
-                ],
-            )?;
+            cluster
+                .run(
+                    "pg_ctl",
+                    &[
+                        "start",
+                        "-w",
+                        "-t",
+                        "60",
+                        "-D",
+                        path_str(&cluster.pgdata)?,
+                        "-l",
+                        path_str(&log)?,
+                        "-o",
+                        &options,
+                    ],
+                )
+                .await?;
             cluster.started_here = true;
         }
         if upgrading {
@@ -262,7 +267,7 @@ impl PrivateCluster {
         conn.close().await?;
         write_private(password_file, &password, None)?;
         write_private(hba, HBA, self.run_as)?;
-        self.run("pg_ctl", &["reload", "-D", path_str(&self.pgdata)?])?;
+        self.run("pg_ctl", &["reload", "-D", path_str(&self.pgdata)?]).await?;
         self.password = password;
         Ok(())
     }
@@ -276,11 +281,13 @@ impl PrivateCluster {
         command
     }
 
-    fn run(&self, tool: &str, args: &[&str]) -> anyhow::Result<Output> {
+    /// Runs one of PostgreSQL's tools to the end, without holding an async thread meanwhile.
+    async fn run(&self, tool: &str, args: &[&str]) -> anyhow::Result<Output> {
         let output = self
             .command(tool)
             .args(args)
             .output()
+            .await
             .with_context(|| format!("running {}", self.bin_dir.join(tool).display()))?;
         if !output.status.success() {
             bail!(
@@ -293,9 +300,10 @@ impl PrivateCluster {
         Ok(output)
     }
 
-    fn is_running(&self) -> anyhow::Result<bool> {
+    async fn is_running(&self) -> anyhow::Result<bool> {
         // `pg_ctl status` exits 0 when running, 3 when not.
-        let status = self.command("pg_ctl").args(["status", "-D"]).arg(&self.pgdata).output()?;
+        let status =
+            self.command("pg_ctl").args(["status", "-D"]).arg(&self.pgdata).output().await?;
         Ok(status.status.success())
     }
 
@@ -337,9 +345,10 @@ impl PrivateCluster {
     }
 
     /// Stops the cluster if this process started it.
-    pub fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> anyhow::Result<()> {
         if self.started_here {
-            self.run("pg_ctl", &["stop", "-w", "-m", "fast", "-D", path_str(&self.pgdata)?])?;
+            self.run("pg_ctl", &["stop", "-w", "-m", "fast", "-D", path_str(&self.pgdata)?])
+                .await?;
         }
         Ok(())
     }

@@ -18,12 +18,12 @@ async fn private_cluster_starts_is_reused_and_stops() {
 
     // A second start on the same data dir shares the running cluster and leaves it running.
     let shared = PrivateCluster::start(&data_dir).await.expect("second start");
-    shared.stop().expect("no-op stop");
+    shared.stop().await.expect("no-op stop");
     let conn = cluster.connect_options().connect().await.expect("still running");
     conn.close().await.expect("close");
 
     let options = cluster.connect_options();
-    cluster.stop().expect("stops");
+    cluster.stop().await.expect("stops");
     assert!(options.connect().await.is_err(), "stopped");
     std::fs::remove_dir_all(&data_dir).expect("clean up");
 }
@@ -68,7 +68,7 @@ async fn only_the_console_can_connect() {
     }
 
     // A cluster from before (trust auth, no password file) is upgraded on start.
-    cluster.stop().expect("stops");
+    cluster.stop().await.expect("stops");
     std::fs::remove_file(root.join("password")).expect("forget the password");
     std::fs::write(root.join("data/pg_hba.conf"), "local all all trust\n").expect("old hba");
     let upgraded = PrivateCluster::start(&data_dir).await.expect("starts and upgrades");
@@ -79,6 +79,6 @@ async fn only_the_console_can_connect() {
     let hba = std::fs::read_to_string(root.join("data/pg_hba.conf")).expect("hba");
     assert!(hba.contains("scram-sha-256") && !hba.contains("trust"), "{hba}");
     assert!(upgraded.connect_options().password("").connect().await.is_err());
-    upgraded.stop().expect("stops");
+    upgraded.stop().await.expect("stops");
     std::fs::remove_dir_all(&data_dir).expect("clean up");
 }

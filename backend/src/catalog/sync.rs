@@ -133,6 +133,7 @@ pub(super) async fn describe(
 /// Reconciles a connection with its cloud: every function seen is updated (new ones become
 /// shadows), catalog entries no longer there become ghosts, and drift is recorded. Safe to run
 /// twice at once: the second call returns the running run.
+#[tracing::instrument(skip_all, fields(connection = %connection.name))]
 pub async fn sync(pool: &PgPool, connection: &Connection) -> Result<SyncRun> {
     let (run, started) = begin_run(pool, connection.connection_id).await?;
     if !started {

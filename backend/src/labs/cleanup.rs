@@ -18,6 +18,7 @@ use super::resources::*;
 /// function, log group, then the role and its policy only when no other function uses the role),
 /// verifying each deletion against the cloud. Resources the console did not create are never
 /// touched: they are not in the ledger.
+#[tracing::instrument(skip(pool, actor))]
 pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<(Entry, Outcome)>> {
     let entries: Vec<Entry> =
         ledger(pool, scope).await?.into_iter().filter(|e| e.state != "deleted").collect();
@@ -129,6 +130,7 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
 }
 
 /// Cleans up every run whose expiry has passed. Returns how many were swept.
+#[tracing::instrument(skip_all)]
 pub async fn sweep(pool: &PgPool) -> Result<usize> {
     let expired = sqlx::query_scalar!(
         "select lab_run_id from lab_run

@@ -252,6 +252,7 @@ pub(super) async fn roll_back(
 /// Whatever the step created is rolled back, so the learner confirms it again. Each run is
 /// claimed first (compare-and-set on its holder), so two processes never roll back the same step.
 /// Returns the number of runs recovered.
+#[tracing::instrument(skip(pool))]
 pub async fn recover(pool: &PgPool, me: Uuid) -> Result<usize> {
     // `me` is alive while it recovers: a run it claims must not look abandoned to the others.
     crate::leases::heartbeat(pool, me).await?;

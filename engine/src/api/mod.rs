@@ -79,6 +79,7 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .route("/_lambdaport/code/{key}", get(download_code))
         .route("/", axum::routing::post(crate::logs_api::dispatch))
         .fallback(unknown_operation)
+        .layer(axum::middleware::from_fn(request_span))
         // A 50 MB zip is ~67 MB as base64 in JSON; larger bodies get Lambda's errors, not axum's.
         .layer(axum::extract::DefaultBodyLimit::max(80 * 1024 * 1024))
         .with_state(state.clone());
@@ -87,6 +88,43 @@ pub fn router(state: Arc<EngineState>) -> Router {
     Router::new()
         .fallback_service(api)
         .layer(axum::middleware::from_fn_with_state(state, crate::function_url::front))
+}
+
+/// Every API request runs in a span naming its operation (the matched route), its function (the
+/// `{name}` segment) and the request id it is answered with; at debug level, so a quiet log and a
+/// warm invoke pay next to nothing.
+async fn request_span(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument as _;
+    let operation = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let function = request
+        .uri()
+        .path()
+        .split('/')
+        .skip_while(|segment| *segment != "functions")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let span = tracing::debug_span!(
+        "engine.request",
+        method = %request.method(),
+        operation,
+        function,
+        request_id = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    let response = next.run(request).instrument(span.clone()).await;
+    if let Some(id) = response.headers().get("x-amzn-requestid").and_then(|v| v.to_str().ok()) {
+        span.record("request_id", id);
+    }
+    span.record("status", response.status().as_u16());
+    tracing::debug!(parent: &span, "answered");
+    response
 }
 
 pub(super) async fn unknown_operation(uri: axum::http::Uri) -> LambdaError {
