@@ -120,52 +120,144 @@ async fn export_audit(
         Ok(filter) => filter,
         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     };
-    let entries = match backend::audit::search(&state.console.pool, &filter, None, 100_000).await {
-        Ok(entries) => entries,
-        Err(error) => {
-            tracing::error!(%error, "exporting the audit trail");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let at = |e: &backend::audit::Entry| {
-        e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-    };
-    match query.format.as_deref() {
-        Some("json") => {
-            let rows: Vec<serde_json::Value> = entries
-                .iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "id": e.id, "time": at(e), "actor": e.actor, "action": e.action,
-                        "target": e.target, "detail": e.detail, "source_ip": e.source_ip,
-                    })
-                })
-                .collect();
-            download("audit.json", "application/json", serde_json::Value::from(rows).to_string())
-        }
-        Some("csv") | None => {
-            let cell = |text: &str| csv_cell(text);
-            let mut csv = String::from("id,time,actor,action,target,detail,source_ip\r\n");
-            for e in &entries {
-                let fields = [
-                    e.id.to_string(),
-                    at(e),
-                    cell(&e.actor),
-                    cell(&e.action),
-                    cell(&e.target),
-                    cell(&e.detail.to_string()),
-                    e.source_ip.clone().unwrap_or_default(),
-                ];
-                csv.push_str(&fields.join(","));
-                csv.push_str("\r\n");
-            }
-            download("audit.csv", "text/csv; charset=utf-8", csv)
-        }
+    let format = match query.format.as_deref() {
+        Some("json") => ExportFormatKind::Json,
+        Some("csv") | None => ExportFormatKind::Csv,
         Some(other) => {
-            (StatusCode::BAD_REQUEST, format!("unknown format {other:?}: use csv or json"))
-                .into_response()
+            return (StatusCode::BAD_REQUEST, format!("unknown format {other:?}: use csv or json"))
+                .into_response();
         }
+    };
+    let (name, content_type) = match format {
+        ExportFormatKind::Csv => ("audit.csv", "text/csv; charset=utf-8"),
+        ExportFormatKind::Json => ("audit.json", "application/json"),
+    };
+    let pool = state.console.pool;
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        Body::from_stream(audit_pages(pool, filter, format)),
+    )
+        .into_response()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExportFormatKind {
+    Csv,
+    Json,
+}
+
+/// Events an export holds at most, and how many are read from the database at a time.
+const EXPORT_LIMIT: i64 = 100_000;
+const EXPORT_PAGE: i64 = 1_000;
+
+/// The export as a stream of chunks, one page of events each (newest first): the whole trail is
+/// never in memory. A database error ends the stream early (logged; the download is cut short).
+fn audit_pages(
+    pool: backend::PgPool,
+    filter: backend::audit::Filter,
+    format: ExportFormatKind,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    struct Cursor {
+        before: Option<i64>,
+        left: i64,
+        first: bool,
+        done: bool,
     }
+    let start = Cursor { before: None, left: EXPORT_LIMIT, first: true, done: false };
+    futures_util::stream::unfold(start, move |mut cursor| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move {
+            if cursor.done {
+                return None;
+            }
+            let page = if cursor.left > 0 {
+                let size = cursor.left.min(EXPORT_PAGE);
+                match backend::audit::search(&pool, &filter, cursor.before, size).await {
+                    Ok(page) => page,
+                    Err(error) => {
+                        tracing::error!(%error, "exporting the audit trail");
+                        cursor.done = true;
+                        return Some((
+                            Err(std::io::Error::other("the export stopped early")),
+                            cursor,
+                        ));
+                    }
+                }
+            } else {
+                Vec::new()
+            };
+            let last = page.len() < usize::try_from(EXPORT_PAGE).unwrap_or(usize::MAX);
+            cursor.left -= i64::try_from(page.len()).unwrap_or(i64::MAX);
+            cursor.before = page.last().map(|e| e.id);
+            let chunk = match format {
+                ExportFormatKind::Csv => csv_chunk(&page, cursor.first),
+                ExportFormatKind::Json => json_chunk(&page, cursor.first, last),
+            };
+            cursor.first = false;
+            cursor.done = last;
+            Some((chunk.map(axum::body::Bytes::from), cursor))
+        }
+    })
+}
+
+fn export_time(e: &backend::audit::Entry) -> String {
+    e.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// One page as CSV rows (after the header row, on the first page), written by the `csv` crate;
+/// text cells are quoted and made inert for spreadsheets ([`inert`]).
+fn csv_chunk(page: &[backend::audit::Entry], first: bool) -> Result<Vec<u8>, std::io::Error> {
+    let mut out = Vec::new();
+    if first {
+        out.extend_from_slice(b"id,time,actor,action,target,detail,source_ip\r\n");
+    }
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::NonNumeric)
+        .from_writer(out);
+    for e in page {
+        writer.write_record([
+            e.id.to_string().as_str(),
+            &export_time(e),
+            &inert(&e.actor),
+            &inert(&e.action),
+            &inert(&e.target),
+            &inert(&e.detail.to_string()),
+            e.source_ip.as_deref().unwrap_or_default(),
+        ])?;
+    }
+    writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// One page as part of a JSON array (`[` before the first, `]` after the last).
+fn json_chunk(
+    page: &[backend::audit::Entry],
+    first: bool,
+    last: bool,
+) -> Result<Vec<u8>, std::io::Error> {
+    let mut out = Vec::new();
+    if first {
+        out.push(b'[');
+    }
+    for (i, e) in page.iter().enumerate() {
+        if !(first && i == 0) {
+            out.push(b',');
+        }
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({
+                "id": e.id, "time": export_time(e), "actor": e.actor, "action": e.action,
+                "target": e.target, "detail": e.detail, "source_ip": e.source_ip,
+            }),
+        )?;
+    }
+    if last {
+        out.push(b']');
+    }
+    Ok(out)
 }
 
 /// `POST /catalog/{id}/code` (multipart, field `zip`): replaces a function's code with an
@@ -235,17 +327,6 @@ async fn upload_code(
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     Redirect::to(&back).into_response()
-}
-
-fn download(name: &str, content_type: &'static str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 async fn favicon() -> impl IntoResponse {
@@ -460,11 +541,15 @@ fn decode_query(value: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A quoted CSV cell. One a spreadsheet would run as a formula (starting with `= + - @`, a tab or
-/// a carriage return) gets a leading `'`, so it reads as text.
-fn csv_cell(text: &str) -> String {
-    let inert = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { "'" } else { "" };
-    format!("\"{inert}{}\"", text.replace('"', "\"\""))
+/// A cell as a spreadsheet should read it: one it would run as a formula (starting with
+/// `= + - @`, a tab or a carriage return) gets a leading `'`, so it reads as text. (The `csv`
+/// writer quotes it.)
+fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 #[cfg(test)]
@@ -473,10 +558,25 @@ mod tests {
 
     #[test]
     fn csv_cells_never_run_as_formulas() {
-        assert_eq!(super::csv_cell("=cmd()"), "\"'=cmd()\"");
-        assert_eq!(super::csv_cell("@SUM(A1)"), "\"'@SUM(A1)\"");
-        assert_eq!(super::csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(super::csv_cell("{\"a\":1}"), "\"{\"\"a\"\":1}\"");
+        let entry = |detail: serde_json::Value| backend::audit::Entry {
+            id: 7,
+            actor: "=cmd()".into(),
+            action: "@SUM(A1)".into(),
+            target: "say \"hi\"".into(),
+            detail,
+            source_ip: None,
+            at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let chunk = super::csv_chunk(&[entry(serde_json::json!({ "a": 1 }))], true).expect("csv");
+        let text = String::from_utf8(chunk).expect("utf-8");
+        assert_eq!(
+            text,
+            "id,time,actor,action,target,detail,source_ip\r\n\
+             7,\"1970-01-01T00:00:00Z\",\"'=cmd()\",\"'@SUM(A1)\",\"say \"\"hi\"\"\",\"{\"\"a\"\":1}\",\"\"\r\n"
+        );
+        let json = super::json_chunk(&[entry(serde_json::json!(null))], true, true).expect("json");
+        let parsed: serde_json::Value = serde_json::from_slice(&json).expect("an array");
+        assert_eq!(parsed[0]["actor"], "=cmd()", "JSON keeps the text as it is");
     }
 
     use super::*;
