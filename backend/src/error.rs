@@ -40,6 +40,11 @@ impl Error {
         Self::Validation { field, message: message.into() }
     }
 
+    /// A validation error for `field` from a value outside the console's vocabulary.
+    pub fn unknown(field: &'static str, error: &model::Unknown) -> Self {
+        Self::invalid(field, error.to_string())
+    }
+
     /// True for failures that are the server's fault, which are logged and hidden from clients.
     pub fn is_internal(&self) -> bool {
         matches!(self, Self::Database(_) | Self::Internal(_))

@@ -372,8 +372,8 @@ async fn openapi() -> Json<Value> {
                 "FunctionPatch": { "type": "object", "additionalProperties": false, "properties": {
                     "owner": { "type": "string", "format": "email" },
                     "team": { "type": "string", "description": "A team name, or empty for none" },
-                    "lifecycle": { "type": "string", "enum": ["experimental", "production", "deprecated"] },
-                    "environment": { "type": "string", "enum": ["dev", "staging", "prod"] },
+                    "lifecycle": { "type": "string", "enum": model::Lifecycle::names() },
+                    "environment": { "type": "string", "enum": model::Stage::names() },
                     "tags": { "type": "object", "additionalProperties": { "type": "string" },
                               "description": "The user tags, replacing the current ones" } } },
                 "AuditPage": { "type": "object", "properties": {

@@ -147,13 +147,15 @@ fn Detail(
                         </select>
                         <label for="meta-lifecycle">"Lifecycle"</label>
                         <select id="meta-lifecycle" name="lifecycle">
-                            {["experimental", "production", "deprecated"]
+                            {model::Lifecycle::names()
+                                .into_iter()
                                 .map(|l| view! { <option value=l selected=l == lifecycle>{l}</option> })
                                 .collect_view()}
                         </select>
                         <label for="meta-environment">"Environment"</label>
                         <select id="meta-environment" name="environment">
-                            {["dev", "staging", "prod"]
+                            {model::Stage::names()
+                                .into_iter()
                                 .map(|e| view! { <option value=e selected=e == environment>{e}</option> })
                                 .collect_view()}
                         </select>

@@ -95,12 +95,8 @@ pub(super) async fn write_metadata(
     metadata: &Metadata,
     action: &str,
 ) -> Result<()> {
-    if !["experimental", "production", "deprecated"].contains(&metadata.lifecycle.as_str()) {
-        return Err(Error::invalid("lifecycle", "choose experimental, production or deprecated"));
-    }
-    if !["dev", "staging", "prod"].contains(&metadata.environment.as_str()) {
-        return Err(Error::invalid("environment", "choose dev, staging or prod"));
-    }
+    metadata.lifecycle.parse::<model::Lifecycle>().map_err(|e| Error::unknown("lifecycle", &e))?;
+    metadata.environment.parse::<model::Stage>().map_err(|e| Error::unknown("environment", &e))?;
     for (key, value) in &metadata.tags {
         valid_tag(key, value)?;
     }

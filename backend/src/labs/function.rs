@@ -79,12 +79,8 @@ pub(super) fn check_function_input(input: &FunctionInput) -> Result<()> {
     if input.role != "new" && !input.role.starts_with("arn:") {
         return Err(Error::invalid("role", "create a new role or choose an existing one"));
     }
-    if !["experimental", "production", "deprecated"].contains(&input.lifecycle.as_str()) {
-        return Err(Error::invalid("lifecycle", "choose experimental, production or deprecated"));
-    }
-    if !["dev", "staging", "prod"].contains(&input.environment.as_str()) {
-        return Err(Error::invalid("environment", "choose dev, staging or prod"));
-    }
+    input.lifecycle.parse::<model::Lifecycle>().map_err(|e| Error::unknown("lifecycle", &e))?;
+    input.environment.parse::<model::Stage>().map_err(|e| Error::unknown("environment", &e))?;
     Ok(())
 }
 

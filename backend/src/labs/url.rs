@@ -73,9 +73,8 @@ pub async fn save_url(
     cors_origins: &[String],
 ) -> Result<()> {
     use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType};
-    if !["NONE", "AWS_IAM"].contains(&auth_type) {
-        return Err(Error::invalid("auth_type", "choose NONE or AWS_IAM"));
-    }
+    let auth =
+        auth_type.parse::<model::UrlAuthType>().map_err(|e| Error::unknown("auth_type", &e))?;
     for origin in cors_origins {
         if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
             return Err(Error::invalid(
@@ -149,7 +148,7 @@ pub async fn save_url(
         Ok(url)
     };
     let url = act(pool, &connection, &run, URL, work).await?;
-    if auth_type == "AWS_IAM" {
+    if auth == model::UrlAuthType::AwsIam {
         // The public statements the console added no longer belong: take them away.
         for entry in ledger(pool, Scope::Run(run.lab_run_id)).await? {
             if entry.kind == Kind::Permission && entry.state == "present" {

@@ -169,7 +169,11 @@ pub async fn view(
         role_arn: s.role_arn.clone(),
         role_created: s.role_created,
         team: s.team.clone(),
-        lifecycle: if s.lifecycle.is_empty() { "experimental".into() } else { s.lifecycle.clone() },
+        lifecycle: if s.lifecycle.is_empty() {
+            model::Lifecycle::Experimental.to_string()
+        } else {
+            s.lifecycle.clone()
+        },
         environment: if s.environment.is_empty() { "dev".into() } else { s.environment.clone() },
         tags: s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n"),
         code_path: path.to_owned(),

@@ -95,11 +95,11 @@ pub(super) fn FunctionStep(lab: LabView, action: ServerAction<LabFunction>) -> i
             </select>
             <label for="fn-lifecycle">"Lifecycle"</label>
             <select id="fn-lifecycle" name="lifecycle">
-                {["experimental", "production", "deprecated"].map(|l| view! { <option value=l selected=l == lifecycle>{l}</option> }).collect_view()}
+                {model::Lifecycle::names().into_iter().map(|l| view! { <option value=l selected=l == lifecycle>{l}</option> }).collect_view()}
             </select>
             <label for="fn-environment">"Environment"</label>
             <select id="fn-environment" name="environment">
-                {["dev", "staging", "prod"].map(|e| view! { <option value=e selected=e == environment>{e}</option> }).collect_view()}
+                {model::Stage::names().into_iter().map(|e| view! { <option value=e selected=e == environment>{e}</option> }).collect_view()}
             </select>
             <label for="fn-tags">"Tags"</label>
             <textarea id="fn-tags" name="tags" rows="3" placeholder="course=intro">{lab.tags.clone()}</textarea>

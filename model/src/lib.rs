@@ -1,0 +1,114 @@
+//! The console's vocabulary: values that appear in forms, URLs, the REST API, the database and
+//! the cloud's tags, each an enum that prints as its stored string and parses only from one.
+//! An unknown value is an error, never a default. Wasm-safe (no server dependency), so the
+//! browser, the server functions, the REST API and `backend` use the same lists.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A string that names none of a vocabulary's values.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a {what}: choose {}", choices.join(", "))]
+pub struct Unknown {
+    pub what: &'static str,
+    pub value: String,
+    pub choices: Vec<&'static str>,
+}
+
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident, $what:literal, { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order forms offer them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The string it is stored and sent as.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// Every value's string, in order (for forms and documentation).
+            pub fn names() -> Vec<&'static str> {
+                Self::ALL.iter().map(|v| v.as_str()).collect()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Unknown;
+
+            fn from_str(raw: &str) -> Result<Self, Unknown> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == raw).ok_or_else(|| Unknown {
+                    what: $what,
+                    value: raw.to_owned(),
+                    choices: Self::names(),
+                })
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// Where a function is in its life, as the catalog and the `lambdaport:lifecycle` tag say.
+    Lifecycle, "lifecycle", {
+        Experimental = "experimental",
+        Production = "production",
+        Deprecated = "deprecated",
+    }
+);
+
+vocabulary!(
+    /// Which environment a function serves (`lambdaport:environment`).
+    Stage, "environment", {
+        Dev = "dev",
+        Staging = "staging",
+        Prod = "prod",
+    }
+);
+
+vocabulary!(
+    /// Who may call a Function URL: anyone (with the resource policy's two statements), or
+    /// callers signing with SigV4.
+    UrlAuthType, "URL auth type", {
+        None = "NONE",
+        AwsIam = "AWS_IAM",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_unknown_ones_are_errors() {
+        for l in Lifecycle::ALL {
+            assert_eq!(l.as_str().parse::<Lifecycle>(), Ok(*l));
+        }
+        for s in Stage::ALL {
+            assert_eq!(s.to_string().parse::<Stage>(), Ok(*s));
+        }
+        for a in UrlAuthType::ALL {
+            assert_eq!(a.as_str().parse::<UrlAuthType>(), Ok(*a));
+        }
+        let unknown = "Production".parse::<Lifecycle>().expect_err("case matters");
+        assert_eq!(
+            unknown.to_string(),
+            r#""Production" is not a lifecycle: choose experimental, production, deprecated"#
+        );
+        assert!("".parse::<Stage>().is_err());
+    }
+}
