@@ -38,7 +38,15 @@ async fn an_engine_warning_shows_in_the_default_output() {
     .await
     .expect("the warning within 30 s");
     assert!(warned.contains("broken.json"), "{warned}");
-    assert!(functions.join("broken.corrupt").exists(), "set aside");
+    // The warning is written just before the record is moved: give the move a moment.
+    let aside = functions.join("broken.corrupt");
+    for _ in 0..100 {
+        if aside.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(aside.exists(), "set aside");
     engine.kill().await.expect("stop");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,11 +1,43 @@
-//! Who may read and who may change a function.
+//! Who may read and who may change a function. Pages, server functions, the REST API and the
+//! upload handler all ask here (`readable`, `editable`), so the rule is written once.
 
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::error::Result;
+use crate::connections::Connection;
+use crate::error::{Error, Result};
 
 use super::records::*;
+
+/// The function, if `account` may see it; one it may not see is "not found", as if it did not
+/// exist.
+pub async fn readable(
+    pool: &PgPool,
+    account: &crate::accounts::Account,
+    function_id: Uuid,
+) -> Result<Detail> {
+    let detail = detail(pool, function_id).await?;
+    if may_read(pool, account, &detail).await? {
+        Ok(detail)
+    } else {
+        Err(Error::NotFound("function"))
+    }
+}
+
+/// The function and its connection, if `account` may change it (else `Forbidden`, or "not found"
+/// when it may not even see it).
+pub async fn editable(
+    pool: &PgPool,
+    account: &crate::accounts::Account,
+    function_id: Uuid,
+) -> Result<(Detail, Connection)> {
+    let detail = readable(pool, account, function_id).await?;
+    if !may_edit(pool, account, &detail).await? {
+        return Err(Error::Forbidden);
+    }
+    let connection = crate::connections::get(pool, detail.connection_id).await?;
+    Ok((detail, connection))
+}
 
 /// Whether `account` may change the function: admins always; others when they own it or are in
 /// its team; learners only their own.

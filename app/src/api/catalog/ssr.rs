@@ -20,12 +20,8 @@ pub async fn editable(
     account: &backend::accounts::Account,
     function_id: &str,
 ) -> Result<(backend::catalog::Detail, backend::connections::Connection), ApiError> {
-    let detail = readable(pool, account, function_id).await?;
-    if !backend::catalog::may_edit(pool, account, &detail).await.map_err(fail)? {
-        return Err(ApiError::Forbidden);
-    }
-    let connection = backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
-    Ok((detail, connection))
+    let id = uuid("function_id", function_id)?;
+    backend::catalog::editable(pool, account, id).await.map_err(fail)
 }
 
 /// `key=value` lines of a textarea (blank ones skipped); keys are trimmed, values too when
@@ -69,12 +65,7 @@ pub async fn readable(
     function_id: &str,
 ) -> Result<backend::catalog::Detail, ApiError> {
     let id = uuid("function_id", function_id)?;
-    let detail = backend::catalog::detail(pool, id).await.map_err(fail)?;
-    if backend::catalog::may_read(pool, account, &detail).await.map_err(fail)? {
-        Ok(detail)
-    } else {
-        Err(ApiError::NotFound("function".to_owned()))
-    }
+    backend::catalog::readable(pool, account, id).await.map_err(fail)
 }
 
 /// The backend query for the page's filters, as `account` may see the catalog; owners by
