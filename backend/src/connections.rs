@@ -3,8 +3,8 @@
 //! endpoint with keys. Every cloud call is made by an AWS SDK client built here from one: the
 //! engine is just another endpoint.
 //!
-//! About 600 lines: a connection's whole life (checks, create, edit, archive, remove) and its SDK
-//! clients; editing reuses the checks of creating, beside them.
+//! About 650 lines: a connection's whole life (checks, create, edit, archive, remove) and its SDK
+//! clients and their shared configurations; editing reuses the checks of creating, beside them.
 
 use sqlx::PgPool;
 use uuid::Uuid;

@@ -2,6 +2,7 @@
 //! tests call [`Console::build`] and [`Console::serve`] with a listener on port 0.
 
 pub mod api_v1;
+mod audit_export;
 pub mod config;
 pub mod postgres;
 pub mod state;
