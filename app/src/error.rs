@@ -28,6 +28,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     RateLimited(String),
+    /// A call to the cloud failed: `status` is 404 (not there), 429 (throttled), 409 (refused) or
+    /// 502 (no answer, or the cloud's own failure); `message` quotes the cloud.
+    #[error("{message}")]
+    Cloud { status: u16, message: String },
     #[error("something went wrong on our side; try again, and tell an admin if it keeps happening")]
     Internal,
     /// The request never got an answer from the server (offline, server restarting).
@@ -45,20 +49,8 @@ impl ApiError {
             ApiError::Validation { .. } => 422,
             ApiError::Conflict(_) => 409,
             ApiError::RateLimited(_) => 429,
+            ApiError::Cloud { status, .. } => *status,
             ApiError::Internal | ApiError::Transport(_) => 500,
-        }
-    }
-
-    /// A stable machine-readable name for the error, for the REST API's envelope.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::NotFound(_) => "not_found",
-            ApiError::Forbidden | ApiError::Refused(_) => "forbidden",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Validation { .. } => "invalid",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::RateLimited(_) => "rate_limited",
-            ApiError::Internal | ApiError::Transport(_) => "internal",
         }
     }
 

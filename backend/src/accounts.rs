@@ -4,7 +4,6 @@
 //! makes on each request belong together.
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::LazyLock;
 
 use argon2::Argon2;
@@ -18,45 +17,7 @@ use uuid::Uuid;
 use crate::audit::{self, Actor};
 use crate::error::{Error, Result, ResultExt};
 
-/// What an account may do. The server checks it on every action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The platform team: everything.
-    Admin,
-    /// Their own and their teams' functions.
-    Developer,
-    /// Their own lab functions only.
-    Learner,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Developer, Role::Learner];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Developer => "developer",
-            Role::Learner => "learner",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| Error::invalid("role", "role must be one of admin, developer, learner"))
-    }
-}
+pub use model::Role;
 
 /// An email address, trimmed and lower-cased. Only the shape is checked: one `@`, something on
 /// both sides, a dot in the domain, no spaces.
@@ -165,7 +126,7 @@ impl TryFrom<AccountRow> for Account {
         Ok(Self {
             account_id: row.account_id,
             email: row.email,
-            role: row.role.parse()?,
+            role: row.role.parse().map_err(|e| Error::unknown("role", &e))?,
             created_at: row.created_at,
         })
     }
@@ -532,7 +493,7 @@ mod tests {
 
     #[test]
     fn roles_round_trip_and_unknown_roles_are_refused() {
-        for role in Role::ALL {
+        for &role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
         }
         assert!("root".parse::<Role>().is_err());

@@ -45,10 +45,6 @@ pub fn handler_files(runtime: &str, handler: &str) -> Vec<String> {
     }
 }
 
-fn cloud_error(connection: &Connection, e: &dyn std::fmt::Display) -> Error {
-    Error::Conflict(format!("{} did not answer as expected: {e}", connection.name))
-}
-
 /// Downloads the current package: GetFunction, then its `Code.Location`. Returns it with its
 /// size and SHA-256.
 async fn package(
@@ -56,10 +52,9 @@ async fn package(
     connection: &Connection,
     detail: &Detail,
 ) -> Result<(Vec<u8>, i64, String)> {
-    let function =
-        lambda.get_function().function_name(&detail.arn).send().await.map_err(|e| {
-            cloud_error(connection, &aws_sdk_lambda::error::DisplayErrorContext(&e))
-        })?;
+    let function = lambda.get_function().function_name(&detail.arn).send().await.map_err(|e| {
+        crate::cloud::error(format_args!("{} did not give the code", connection.name), &e)
+    })?;
     let config = function.configuration();
     let size = config.map_or(0, |c| c.code_size());
     let sha256 = config.and_then(|c| c.code_sha256()).unwrap_or_default().to_owned();
@@ -218,14 +213,15 @@ async fn update(
         .zip_file(Blob::new(zip))
         .send()
         .await
-        .map_err(|error| {
-            let message = error
-                .as_service_error()
-                .and_then(|e| {
-                    aws_sdk_lambda::error::ProvideErrorMetadata::message(e).map(str::to_owned)
-                })
-                .unwrap_or_else(|| aws_sdk_lambda::error::DisplayErrorContext(&error).to_string());
-            Error::invalid("code", format!("{} refused the code: {message}", connection.name))
+        .map_err(|error| match crate::cloud::Failure::of(&error) {
+            crate::cloud::Failure::Refused => {
+                let message = crate::cloud::message(&error);
+                Error::invalid("code", format!("{} refused the code: {message}", connection.name))
+            }
+            _ => crate::cloud::error(
+                format_args!("{} did not take the code", connection.name),
+                &error,
+            ),
         })?;
     let after = updated.code_sha256().unwrap_or_default().to_owned();
     let mut tx = pool.begin().await?;

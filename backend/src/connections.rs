@@ -592,11 +592,8 @@ pub async fn test(pool: &PgPool, connection: &Connection) -> Result<String> {
     let config = connection.sdk_config(connection.home_region()).await;
     let identity =
         aws_sdk_sts::Client::new(&config).get_caller_identity().send().await.map_err(|error| {
-            Error::Conflict(format!(
-                "{} did not answer STS GetCallerIdentity: {}",
-                connection.name,
-                aws_sdk_sts::error::DisplayErrorContext(&error)
-            ))
+            let context = format!("{} did not answer STS GetCallerIdentity", connection.name);
+            crate::cloud::error(context, &error)
         })?;
     let account = identity.account().unwrap_or_default().to_owned();
     sqlx::query!(

@@ -25,6 +25,9 @@ pub enum Error {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts from here; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
     RateLimited { retry_after_secs: u64 },
+    /// A call to the cloud failed; `message` names the call and quotes the cloud.
+    #[error("{message}")]
+    Cloud { failure: crate::cloud::Failure, message: String },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

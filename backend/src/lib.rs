@@ -4,10 +4,12 @@
 pub mod accounts;
 pub mod audit;
 pub mod catalog;
+pub mod cloud;
 pub mod code;
 pub mod connections;
 pub mod db;
 pub mod error;
+pub mod input;
 pub mod labs;
 pub mod leases;
 pub mod seed;

@@ -162,7 +162,11 @@ async fn the_whole_lab_then_cleanup_leaves_nothing_behind(pool: PgPool) {
         kinds,
         ["url_config", "permission", "permission", "function", "log_group", "role_policy", "role"]
     );
-    assert!(ledger.iter().all(|e| e.state == "present" && e.function_id == state.function_id));
+    assert!(
+        ledger
+            .iter()
+            .all(|e| e.state == labs::LedgerState::Present && e.function_id == state.function_id)
+    );
 
     let role = lab.role_of(run).await;
     let outcomes = labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
@@ -180,7 +184,7 @@ async fn the_whole_lab_then_cleanup_leaves_nothing_behind(pool: PgPool) {
             .is_err()
     );
     let state = labs::get(&lab.pool, run).await.expect("run");
-    assert_eq!(state.status, "cleaned_up");
+    assert_eq!(state.status, labs::RunStatus::CleanedUp);
     let archived = sqlx::query_scalar!(
         "select archived_at is not null and gone_at is not null from catalog_function where name = $1",
         "lambda-function-url-lab"
@@ -269,7 +273,10 @@ async fn each_troubleshooting_diagnosis_comes_from_the_real_state(pool: PgPool) 
     assert_eq!(diagnosis.fix, Some(Fix::UseAuthNone));
     let ledger = labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger");
     assert!(
-        ledger.iter().filter(|e| e.kind == labs::Kind::Permission).all(|e| e.state == "deleted")
+        ledger
+            .iter()
+            .filter(|e| e.kind == labs::Kind::Permission)
+            .all(|e| e.state == labs::LedgerState::Deleted)
     );
     labs::apply_fix(&lab.pool, &lab.actor, run, Fix::UseAuthNone).await.expect("fix");
     let (call, _) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
@@ -355,7 +362,9 @@ async fn an_interrupted_step_is_rolled_back_and_can_be_done_again(pool: PgPool) 
     }
     let (run, name) = interrupted.expect("one attempt was interrupted mid-step");
     let creating = labs::ledger(&lab.pool, Scope::Run(run)).await.expect("ledger");
-    assert!(!creating.is_empty() && creating.iter().all(|e| e.state == "creating"));
+    assert!(
+        !creating.is_empty() && creating.iter().all(|e| e.state == labs::LedgerState::Creating)
+    );
     let role = creating.iter().find(|e| e.kind == labs::Kind::Role).expect("role").name.clone();
 
     // While this process is alive, the step may still be running: neither this process (the
@@ -398,7 +407,10 @@ async fn expired_runs_are_swept(pool: PgPool) {
     assert_eq!(labs::sweep(&lab.pool).await.expect("sweep"), 1);
     assert!(!lab.function_exists("expired-lab").await);
     assert!(lab.function_exists("kept-lab").await);
-    assert_eq!(labs::get(&lab.pool, expired).await.expect("run").status, "cleaned_up");
+    assert_eq!(
+        labs::get(&lab.pool, expired).await.expect("run").status,
+        labs::RunStatus::CleanedUp
+    );
     assert_eq!(labs::sweep(&lab.pool).await.expect("sweep"), 0);
 }
 
@@ -434,7 +446,7 @@ async fn cleanup_never_deletes_a_role_another_function_uses(pool: PgPool) {
     assert_eq!(outcomes.len(), 2);
     assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Deleted), "{outcomes:?}");
     assert!(!lab.role_exists(&role).await);
-    assert_eq!(labs::get(&lab.pool, run).await.expect("run").status, "cleaned_up");
+    assert_eq!(labs::get(&lab.pool, run).await.expect("run").status, labs::RunStatus::CleanedUp);
 }
 
 fn zip_of_lab_code() -> Vec<u8> {
@@ -642,7 +654,7 @@ async fn cleanup_leaves_same_named_resources_made_outside_the_run_alone(pool: Pg
     let attached = iam.list_attached_role_policies().role_name(&role).send().await.expect("list");
     assert_eq!(attached.attached_policies().len(), 1, "their attachment stays");
     let state = labs::get(&lab.pool, run).await.expect("run");
-    assert_eq!(state.status, "cleaned_up", "ours is gone; nothing is left to clean");
+    assert_eq!(state.status, labs::RunStatus::CleanedUp, "ours is gone; nothing is left to clean");
 }
 
 /// Background jobs hold a lease: one holder at a time, renewed by it, taken over once expired.

@@ -48,6 +48,37 @@ macro_rules! vocabulary {
             }
         }
 
+        #[cfg(feature = "sqlx")]
+        impl sqlx::Type<sqlx::Postgres> for $name {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        /// A stored value outside the vocabulary is a decoding error, never a default.
+        #[cfg(feature = "sqlx")]
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
+            fn decode(
+                value: sqlx::postgres::PgValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(<&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?.parse::<$name>()?)
+            }
+        }
+
+        #[cfg(feature = "sqlx")]
+        impl sqlx::Encode<'_, sqlx::Postgres> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode(self.as_str(), buf)
+            }
+        }
+
         impl FromStr for $name {
             type Err = Unknown;
 
@@ -61,6 +92,18 @@ macro_rules! vocabulary {
         }
     };
 }
+
+vocabulary!(
+    /// What an account may do; the server checks it on every action.
+    Role, "role", {
+        /// The platform team: everything.
+        Admin = "admin",
+        /// Their own and their teams' functions.
+        Developer = "developer",
+        /// Their own lab functions only.
+        Learner = "learner",
+    }
+);
 
 vocabulary!(
     /// Where a function is in its life, as the catalog and the `lambdaport:lifecycle` tag say.
@@ -89,6 +132,25 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// Where a lab run is: being worked through, validated, or cleaned up (and kept as history).
+    RunStatus, "run status", {
+        InProgress = "in_progress",
+        Completed = "completed",
+        CleanedUp = "cleaned_up",
+    }
+);
+
+vocabulary!(
+    /// A ledger entry's resource: being created (the intent, before the cloud answered), there, or
+    /// deleted and verified gone.
+    LedgerState, "ledger state", {
+        Creating = "creating",
+        Present = "present",
+        Deleted = "deleted",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +166,13 @@ mod tests {
         for a in UrlAuthType::ALL {
             assert_eq!(a.as_str().parse::<UrlAuthType>(), Ok(*a));
         }
+        for s in RunStatus::ALL {
+            assert_eq!(s.as_str().parse::<RunStatus>(), Ok(*s));
+        }
+        for s in LedgerState::ALL {
+            assert_eq!(s.as_str().parse::<LedgerState>(), Ok(*s));
+        }
+        assert!("failed".parse::<LedgerState>().is_err(), "an outcome is not a stored state");
         let unknown = "Production".parse::<Lifecycle>().expect_err("case matters");
         assert_eq!(
             unknown.to_string(),

@@ -1,7 +1,11 @@
 //! `/api/v1`: the catalog and the audit trail for automation, as JSON. Callers authenticate with a
 //! personal access token (`Authorization: Bearer lpat_…`, made on the profile page) and can do what
 //! the token's owner can do on the pages — the same checks, the same functions. Every error is one
-//! envelope: `{"error": {"code", "message", "field"?}}`. Described at `/api/v1/openapi.json`.
+//! envelope: `{"error": {"code", "message", "field"?}}`.
+//!
+//! The description at `/api/v1/openapi.json` is derived from the handlers and the types below
+//! (`utoipa`): a route is described because it is routed, a field because it is serialised. The
+//! snapshot test `server/tests/openapi.rs` shows every change to it in review.
 //!
 //! No session, no cookies: these routes sit outside the session and same-origin layers (a bearer
 //! token cannot be sent by another site's form).
@@ -20,19 +24,118 @@ use axum::routing::get;
 use axum::{Json, Router};
 use backend::accounts::{Account, Role};
 use backend::audit::Actor;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Lambdaport API",
+        version = "1",
+        description = "The function catalog and the audit trail. Authenticate with a personal access token from your profile page: `Authorization: Bearer lpat_…`. A token can do what its owner can do."
+    ),
+    servers((url = "/api/v1")),
+    security(("token" = [])),
+    modifiers(&BearerToken),
+    components(schemas(ErrorEnvelope))
+)]
+struct Description;
+
+/// Declares the `token` security scheme the document's `security` names.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The routes and their description, built together.
+fn described() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(Description::openapi())
+        .routes(routes!(list_functions))
+        .routes(routes!(get_function, update_function))
+        .routes(routes!(list_audit_events))
+        .split_for_parts()
+}
+
+/// The API's OpenAPI 3.1 document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    described().1
+}
+
 /// The routes under `/api/v1`.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .route("/functions", get(list_functions))
-        .route("/functions/{id}", get(get_function).patch(update_function))
-        .route("/audit-events", get(list_audit_events))
+    let (routes, description) = described();
+    let document = axum::body::Bytes::from(
+        serde_json::to_vec(&description).expect("the API description serialises"),
+    );
+    // Public, like any API description.
+    routes
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], document) }
+            }),
+        )
         .fallback(|| async { Problem(ApiError::NotFound("API route".to_owned())) })
+}
+
+/// The error envelope every failure is sent in.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ErrorBody {
+    code: ErrorCode,
+    /// What went wrong and, where there is one, what to do next.
+    message: String,
+    /// The input the error is about (code `invalid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+/// A stable, machine-readable name for an error.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum ErrorCode {
+    NotFound,
+    Forbidden,
+    Unauthorized,
+    Invalid,
+    Conflict,
+    RateLimited,
+    /// The cloud did not answer, or failed on its side.
+    Upstream,
+    Internal,
+}
+
+impl ErrorCode {
+    fn of(error: &ApiError) -> Self {
+        match error.status() {
+            404 => Self::NotFound,
+            403 => Self::Forbidden,
+            401 => Self::Unauthorized,
+            422 => Self::Invalid,
+            409 => Self::Conflict,
+            429 => Self::RateLimited,
+            502 => Self::Upstream,
+            _ => Self::Internal,
+        }
+    }
 }
 
 /// An error in the API's envelope, with its status.
@@ -43,11 +146,12 @@ impl IntoResponse for Problem {
         let error = self.0;
         let status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = json!({ "code": error.code(), "message": error.to_string() });
-        if let Some(field) = error.field() {
-            body["field"] = json!(field);
-        }
-        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        let body = ErrorBody {
+            code: ErrorCode::of(&error),
+            message: error.to_string(),
+            field: error.field().map(str::to_owned),
+        };
+        let mut response = (status, Json(ErrorEnvelope { error: body })).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -63,7 +167,7 @@ impl From<ApiError> for Problem {
     }
 }
 
-type ApiResult<T = Json<Value>> = Result<T, Problem>;
+type ApiResult<T> = Result<T, Problem>;
 
 /// The account a request's bearer token belongs to, and who to record in the audit trail.
 struct Caller {
@@ -95,13 +199,26 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Page {
+/// The size of a page of functions.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FunctionsLimit {
+    /// How many functions (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 
-fn limit(page: &Page, default: i64, max: i64) -> ApiResult<i64> {
-    match page.limit {
+/// The size of a page of audit events.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct EventsLimit {
+    /// How many events (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+fn limit(asked: Option<i64>, default: i64, max: i64) -> ApiResult<i64> {
+    match asked {
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(n),
         Some(_) => Err(Problem(ApiError::Validation {
@@ -111,84 +228,245 @@ fn limit(page: &Page, default: i64, max: i64) -> ApiResult<i64> {
     }
 }
 
-/// `GET /functions`: the catalog with the Catalog page's filters (`q`, `owner`, `team`, `tag`,
-/// `runtime`, `state`, `lifecycle`, `environment`, `connection`, `region`, `public`, `view`), by
-/// name or (`sort=updated`) most recently changed first, keyset-paged with `after` (the previous
-/// page's `next`).
+/// A catalog function as a list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+struct FunctionSummary {
+    #[schema(format = Uuid)]
+    function_id: String,
+    name: String,
+    /// The connection's name.
+    connection: String,
+    region: String,
+    runtime: String,
+    /// Active, Pending, Inactive or Failed.
+    state: String,
+    description: String,
+    /// The owner's email.
+    owner: Option<String>,
+    team: Option<String>,
+    #[schema(schema_with = lifecycles)]
+    lifecycle: String,
+    #[schema(schema_with = stages)]
+    environment: String,
+    /// Whether it has a Function URL anyone can call (auth type NONE).
+    public_url: bool,
+    tags: BTreeMap<String, String>,
+    /// Deleted in the cloud since the catalog last saw it.
+    gone: bool,
+    /// The cloud's configuration differs from the catalog's.
+    drift: bool,
+    /// For a function not imported yet: the owner its `lambdaport:owner` tag names.
+    suggested_owner: Option<String>,
+}
+
+impl From<backend::catalog::CatalogEntry> for FunctionSummary {
+    fn from(entry: backend::catalog::CatalogEntry) -> Self {
+        let row = catalog::row_view(entry);
+        Self {
+            function_id: row.function_id,
+            name: row.name,
+            connection: row.connection,
+            region: row.region,
+            runtime: row.runtime,
+            state: row.state,
+            description: row.description,
+            owner: row.owner,
+            team: row.team,
+            lifecycle: row.lifecycle,
+            environment: row.environment,
+            public_url: row.public_url,
+            tags: row.tags.into_iter().collect(),
+            gone: row.gone,
+            drift: row.drift,
+            suggested_owner: row.suggested_owner,
+        }
+    }
+}
+
+/// One catalog function: what a list shows, plus its configuration as last synced.
+#[derive(Debug, Serialize, ToSchema)]
+struct Function {
+    #[schema(format = Uuid)]
+    function_id: String,
+    name: String,
+    arn: String,
+    connection: String,
+    region: String,
+    runtime: String,
+    state: String,
+    handler: Option<String>,
+    memory_mb: Option<i32>,
+    timeout_s: Option<i32>,
+    description: String,
+    owner: Option<String>,
+    team: Option<String>,
+    #[schema(schema_with = lifecycles)]
+    lifecycle: String,
+    #[schema(schema_with = stages)]
+    environment: String,
+    public_url: bool,
+    tags: BTreeMap<String, String>,
+    gone: bool,
+    /// Each field whose cloud value differs from the catalog's, with both values.
+    #[schema(value_type = Object)]
+    drift: serde_json::Value,
+    suggested_owner: Option<String>,
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+impl From<backend::catalog::Detail> for Function {
+    fn from(detail: backend::catalog::Detail) -> Self {
+        let updated_at = rfc3339(detail.entry.updated_at);
+        let summary = FunctionSummary::from(detail.entry);
+        Self {
+            function_id: summary.function_id,
+            name: summary.name,
+            arn: detail.arn,
+            connection: summary.connection,
+            region: summary.region,
+            runtime: summary.runtime,
+            state: summary.state,
+            handler: detail.handler,
+            memory_mb: detail.memory_mb,
+            timeout_s: detail.timeout_s,
+            description: summary.description,
+            owner: summary.owner,
+            team: summary.team,
+            lifecycle: summary.lifecycle,
+            environment: summary.environment,
+            public_url: summary.public_url,
+            tags: summary.tags,
+            gone: summary.gone,
+            drift: detail.drift,
+            suggested_owner: summary.suggested_owner,
+            updated_at,
+        }
+    }
+}
+
+/// A string that is one of the console's lifecycles.
+fn lifecycles() -> utoipa::openapi::Object {
+    one_of(model::Lifecycle::names())
+}
+
+/// A string that is one of the console's environments.
+fn stages() -> utoipa::openapi::Object {
+    one_of(model::Stage::names())
+}
+
+fn one_of(names: Vec<&'static str>) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(names))
+        .build()
+}
+
+/// A page of functions.
+#[derive(Debug, Serialize, ToSchema)]
+struct FunctionPage {
+    functions: Vec<FunctionSummary>,
+    /// Pass as `after` for the next page; null on the last.
+    next: Option<String>,
+}
+
+/// List catalog functions, by name, with filters and keyset pages
+///
+/// The Catalog page's filters; by name or (`sort=updated`) most recently changed first; paged with
+/// `after` (the previous page's `next`).
+#[utoipa::path(
+    get,
+    path = "/functions",
+    operation_id = "listFunctions",
+    params(CatalogFilters, FunctionsLimit),
+    responses(
+        (status = 200, description = "A page of functions", body = FunctionPage),
+        (status = 401, description = "No token, or not a valid one", body = ErrorEnvelope),
+        (status = 422, description = "A filter or the limit is wrong", body = ErrorEnvelope),
+    )
+)]
 async fn list_functions(
     State(state): State<AppState>,
     caller: Caller,
     Query(filters): Query<CatalogFilters>,
-    Query(page): Query<Page>,
-) -> ApiResult {
+    Query(page): Query<FunctionsLimit>,
+) -> ApiResult<Json<FunctionPage>> {
     let pool = &state.console.pool;
     let mut query = catalog::query(pool, &caller.account, &filters).await?;
-    query.limit = limit(&page, 50, 200)?;
+    query.limit = limit(page.limit, 50, 200)?;
     let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
-    let functions: Vec<_> = entries.into_iter().map(entry_json).collect();
-    Ok(Json(json!({
-        "functions": functions,
-        "next": next.map(|(name, id)| format!("{name}|{id}")),
-    })))
+    Ok(Json(FunctionPage {
+        functions: entries.into_iter().map(FunctionSummary::from).collect(),
+        next: next.map(|(name, id)| format!("{name}|{id}")),
+    }))
 }
 
-/// A catalog row as the API shows it: the page's row, with the tags as an object.
-fn entry_json(entry: backend::catalog::CatalogEntry) -> Value {
-    let tags = entry.tags.clone();
-    let mut value = json!(catalog::row_view(entry));
-    value["tags"] = tags;
-    value
-}
-
-/// One function as the API shows it: the catalog row plus its configuration as last synced.
-fn function_json(detail: backend::catalog::Detail) -> Value {
-    let extra = json!({
-        "arn": detail.arn,
-        "handler": detail.handler,
-        "memory_mb": detail.memory_mb,
-        "timeout_s": detail.timeout_s,
-        "drift": detail.drift,
-        "updated_at": rfc3339(detail.entry.updated_at),
-    });
-    let mut value = entry_json(detail.entry);
-    if let (Some(object), Value::Object(extra)) = (value.as_object_mut(), extra) {
-        object.extend(extra);
-    }
-    value
-}
-
-/// `GET /functions/{id}`.
+/// One catalog function
+#[utoipa::path(
+    get,
+    path = "/functions/{id}",
+    operation_id = "getFunction",
+    params(("id" = uuid::Uuid, Path, description = "The function's catalog id")),
+    responses(
+        (status = 200, description = "The function", body = Function),
+        (status = 401, description = "No token, or not a valid one", body = ErrorEnvelope),
+        (status = 404, description = "No such function, or not one the caller may see", body = ErrorEnvelope),
+        (status = 422, description = "Not an id", body = ErrorEnvelope),
+    )
+)]
 async fn get_function(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult {
+) -> ApiResult<Json<Function>> {
     let detail = catalog::readable(&state.console.pool, &caller.account, &id).await?;
-    Ok(Json(function_json(detail)))
+    Ok(Json(detail.into()))
 }
 
-/// What `PATCH /functions/{id}` may change; absent fields stay as they are.
-#[derive(Debug, Deserialize)]
+/// What may change; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FunctionPatch {
     /// The new owner's email.
+    #[schema(format = Email)]
     owner: Option<String>,
     /// A team name, or `""` for none.
     team: Option<String>,
+    #[schema(schema_with = lifecycles)]
     lifecycle: Option<String>,
+    #[schema(schema_with = stages)]
     environment: Option<String>,
     /// The user tags, replacing the current ones.
     tags: Option<BTreeMap<String, String>>,
 }
 
-/// `PATCH /functions/{id}`: owner, team, lifecycle, environment and tags, written to the catalog
-/// and the cloud's tags together (as the function page does), audited. Returns the function.
+/// Change owner, team, lifecycle, environment or tags
+///
+/// Written to the catalog and the cloud's tags together (as the function page does), audited.
+/// Returns the function.
+#[utoipa::path(
+    patch,
+    path = "/functions/{id}",
+    operation_id = "updateFunction",
+    params(("id" = uuid::Uuid, Path, description = "The function's catalog id")),
+    request_body = FunctionPatch,
+    responses(
+        (status = 200, description = "The function, updated", body = Function),
+        (status = 401, description = "No token, or not a valid one", body = ErrorEnvelope),
+        (status = 403, description = "The caller may not change this function", body = ErrorEnvelope),
+        (status = 404, description = "No such function (in the catalog, or any more in the cloud)", body = ErrorEnvelope),
+        (status = 409, description = "The cloud refused the change", body = ErrorEnvelope),
+        (status = 422, description = "A field is wrong", body = ErrorEnvelope),
+        (status = 429, description = "The cloud is throttling calls; try again shortly", body = ErrorEnvelope),
+        (status = 502, description = "The cloud did not answer", body = ErrorEnvelope),
+    )
+)]
 async fn update_function(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     body: Result<Json<FunctionPatch>, axum::extract::rejection::JsonRejection>,
-) -> ApiResult {
+) -> ApiResult<Json<Function>> {
     let Json(patch) = body.map_err(|rejection| {
         Problem(ApiError::Validation { field: "body".to_owned(), message: rejection.body_text() })
     })?;
@@ -206,21 +484,59 @@ async fn update_function(
         .await
         .map_err(fail)?;
     let updated = backend::catalog::detail(pool, detail.entry.function_id).await.map_err(fail)?;
-    Ok(Json(function_json(updated)))
+    Ok(Json(updated.into()))
 }
 
-/// `GET /audit-events` (admins): the Audit page's filters (`actor`, `action`, `target`, `since`,
-/// `until` as `YYYY-MM-DD`), newest first, keyset-paged with `before` (the previous page's `next`).
+/// One event of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+struct AuditEvent {
+    id: i64,
+    #[schema(format = DateTime)]
+    time: String,
+    /// The actor's email, or `system`.
+    actor: String,
+    /// e.g. `function.update_metadata`.
+    action: String,
+    target: String,
+    /// What changed (before and after).
+    #[schema(value_type = Object)]
+    detail: serde_json::Value,
+    source_ip: Option<String>,
+}
+
+/// A page of audit events.
+#[derive(Debug, Serialize, ToSchema)]
+struct AuditPage {
+    events: Vec<AuditEvent>,
+    /// Pass as `before` for the next page; null on the last.
+    next: Option<String>,
+}
+
+/// The audit trail, newest first (admins)
+///
+/// The Audit page's filters; paged with `before` (the previous page's `next`).
+#[utoipa::path(
+    get,
+    path = "/audit-events",
+    operation_id = "listAuditEvents",
+    params(AuditFilters, EventsLimit),
+    responses(
+        (status = 200, description = "A page of events", body = AuditPage),
+        (status = 401, description = "No token, or not a valid one", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin's token", body = ErrorEnvelope),
+        (status = 422, description = "A filter or the limit is wrong", body = ErrorEnvelope),
+    )
+)]
 async fn list_audit_events(
     State(state): State<AppState>,
     caller: Caller,
     Query(f): Query<AuditFilters>,
-    Query(page): Query<Page>,
-) -> ApiResult {
+    Query(page): Query<EventsLimit>,
+) -> ApiResult<Json<AuditPage>> {
     if caller.account.role != Role::Admin {
         return Err(Problem(ApiError::Forbidden));
     }
-    let limit = limit(&page, 100, 1000)?;
+    let limit = limit(page.limit, 100, 1000)?;
     let filter = audit_filter(&f).map_err(fail)?;
     let before = match f.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
         None => None,
@@ -237,152 +553,17 @@ async fn list_audit_events(
     let more = entries.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next = more.then(|| entries.last().map(|e| e.id.to_string())).flatten();
-    let events: Vec<Value> = entries
+    let events = entries
         .into_iter()
-        .map(|e| {
-            json!({
-                "id": e.id, "time": rfc3339(e.at), "actor": e.actor, "action": e.action,
-                "target": e.target, "detail": e.detail, "source_ip": e.source_ip,
-            })
+        .map(|e| AuditEvent {
+            id: e.id,
+            time: rfc3339(e.at),
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            detail: e.detail,
+            source_ip: e.source_ip,
         })
         .collect();
-    Ok(Json(json!({ "events": events, "next": next })))
-}
-
-/// `GET /openapi.json`: this API, described (OpenAPI 3.1). Public, like any API description.
-async fn openapi() -> Json<Value> {
-    let text = |name: &str, description: &str| {
-        json!({ "name": name, "in": "query", "required": false,
-                "schema": { "type": "string" }, "description": description })
-    };
-    let limit = |max: i64, default: i64| {
-        json!({ "name": "limit", "in": "query", "required": false,
-                "schema": { "type": "integer", "minimum": 1, "maximum": max, "default": default } })
-    };
-    let id = json!({ "name": "id", "in": "path", "required": true,
-                     "schema": { "type": "string", "format": "uuid" } });
-    let errors = |codes: &[&str]| -> Value {
-        codes
-            .iter()
-            .map(|code| {
-                (
-                    (*code).to_owned(),
-                    json!({ "description": "An error", "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/Error" } } } }),
-                )
-            })
-            .collect::<serde_json::Map<_, _>>()
-            .into()
-    };
-    let ok = |description: &str, schema: &str| {
-        json!({ "description": description, "content": { "application/json": {
-            "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
-    };
-    let with_errors = |ok_response: Value, codes: &[&str]| {
-        let mut responses = errors(codes);
-        responses["200"] = ok_response;
-        responses
-    };
-    Json(json!({
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Lambdaport API",
-            "version": "1",
-            "description": "The function catalog and the audit trail. Authenticate with a personal access token from your profile page: `Authorization: Bearer lpat_…`. A token can do what its owner can do."
-        },
-        "servers": [{ "url": "/api/v1" }],
-        "security": [{ "token": [] }],
-        "paths": {
-            "/functions": { "get": {
-                "operationId": "listFunctions",
-                "summary": "List catalog functions, by name, with filters and keyset pages",
-                "parameters": [
-                    text("q", "Full-text search over name, description and tags"),
-                    text("owner", "Owner email"), text("team", "Team name"),
-                    text("tag", "A tag as key=value"), text("runtime", "e.g. python3.12"),
-                    text("state", "Active, Pending, Inactive or Failed"),
-                    text("lifecycle", "experimental, production or deprecated"),
-                    text("environment", "dev, staging or prod"),
-                    text("connection", "Connection id"), text("region", "e.g. us-east-1"),
-                    text("public", "1: only functions with a public (NONE) URL"),
-                    text("view", "shadows: functions found in the cloud and not imported"),
-                    text("sort", "updated: most recently changed first (default: by name)"),
-                    text("after", "The `next` value of the previous page"),
-                    limit(200, 50)
-                ],
-                "responses": with_errors(ok("A page of functions", "FunctionPage"), &["401", "422"])
-            }},
-            "/functions/{id}": {
-                "get": {
-                    "operationId": "getFunction",
-                    "summary": "One catalog function",
-                    "parameters": [id],
-                    "responses": with_errors(ok("The function", "Function"), &["401", "404"])
-                },
-                "patch": {
-                    "operationId": "updateFunction",
-                    "summary": "Change owner, team, lifecycle, environment or tags (in the catalog and the cloud's tags)",
-                    "parameters": [id],
-                    "requestBody": { "required": true, "content": { "application/json": {
-                        "schema": { "$ref": "#/components/schemas/FunctionPatch" } } } },
-                    "responses": with_errors(ok("The function, updated", "Function"), &["401", "403", "404", "409", "422"])
-                }
-            },
-            "/audit-events": { "get": {
-                "operationId": "listAuditEvents",
-                "summary": "The audit trail, newest first (admins)",
-                "parameters": [
-                    text("actor", "Actor email, or system"),
-                    text("action", "An action or its prefix, e.g. function."),
-                    text("target", "Text the target contains"),
-                    text("since", "YYYY-MM-DD (UTC)"), text("until", "YYYY-MM-DD (UTC), inclusive"),
-                    text("before", "The `next` value of the previous page"),
-                    limit(1000, 100)
-                ],
-                "responses": with_errors(ok("A page of events", "AuditPage"), &["401", "403", "422"])
-            }}
-        },
-        "components": {
-            "securitySchemes": { "token": { "type": "http", "scheme": "bearer" } },
-            "schemas": {
-                "Error": { "type": "object", "required": ["error"], "properties": { "error": {
-                    "type": "object", "required": ["code", "message"], "properties": {
-                        "code": { "type": "string", "enum": ["not_found", "forbidden", "unauthorized", "invalid", "conflict", "rate_limited", "internal"] },
-                        "message": { "type": "string" },
-                        "field": { "type": "string", "description": "The input the error is about (code invalid)" }
-                    } } } },
-                "Function": { "type": "object", "properties": {
-                    "function_id": { "type": "string", "format": "uuid" },
-                    "name": { "type": "string" }, "arn": { "type": "string" },
-                    "connection": { "type": "string" }, "region": { "type": "string" },
-                    "runtime": { "type": "string" }, "state": { "type": "string" },
-                    "handler": { "type": ["string", "null"] },
-                    "memory_mb": { "type": ["integer", "null"] }, "timeout_s": { "type": ["integer", "null"] },
-                    "description": { "type": "string" },
-                    "owner": { "type": ["string", "null"] }, "team": { "type": ["string", "null"] },
-                    "lifecycle": { "type": "string" }, "environment": { "type": "string" },
-                    "public_url": { "type": "boolean" },
-                    "tags": { "type": "object", "additionalProperties": { "type": "string" } },
-                    "gone": { "type": "boolean" }, "drift": {}, "suggested_owner": { "type": ["string", "null"] },
-                    "updated_at": { "type": "string", "format": "date-time" }
-                } },
-                "FunctionPage": { "type": "object", "properties": {
-                    "functions": { "type": "array", "items": { "$ref": "#/components/schemas/Function" } },
-                    "next": { "type": ["string", "null"] } } },
-                "FunctionPatch": { "type": "object", "additionalProperties": false, "properties": {
-                    "owner": { "type": "string", "format": "email" },
-                    "team": { "type": "string", "description": "A team name, or empty for none" },
-                    "lifecycle": { "type": "string", "enum": model::Lifecycle::names() },
-                    "environment": { "type": "string", "enum": model::Stage::names() },
-                    "tags": { "type": "object", "additionalProperties": { "type": "string" },
-                              "description": "The user tags, replacing the current ones" } } },
-                "AuditPage": { "type": "object", "properties": {
-                    "events": { "type": "array", "items": { "type": "object", "properties": {
-                        "id": { "type": "integer" }, "time": { "type": "string", "format": "date-time" },
-                        "actor": { "type": "string" }, "action": { "type": "string" },
-                        "target": { "type": "string" }, "detail": {}, "source_ip": { "type": ["string", "null"] } } } },
-                    "next": { "type": ["string", "null"] } } }
-            }
-        }
-    }))
+    Ok(Json(AuditPage { events, next }))
 }

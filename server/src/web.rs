@@ -127,7 +127,7 @@ async fn upload_code(
                     let text = field.text().await.map_err(|e| invalid(e.body_text()))?;
                     let run = backend::labs::get(
                         pool,
-                        app::api::catalog::ssr::uuid("lab_run_id", &text)?,
+                        backend::input::id("lab_run_id", &text).map_err(app::api::ssr::fail)?,
                     )
                     .await
                     .map_err(app::api::ssr::fail)?;

@@ -50,7 +50,7 @@ pub async fn create_account(email: String, role: String) -> Result<CreatedAccoun
     let result = async {
         let admin = require(&[Role::Admin])?;
         let email = EmailAddress::parse(&email).map_err(fail)?;
-        let role: Role = role.parse().map_err(fail)?;
+        let role: Role = role.parse().map_err(|e| fail(backend::Error::unknown("role", &e)))?;
         let password = NewPassword::generate();
         let ctx = context()?;
         let account =
@@ -81,7 +81,7 @@ pub async fn set_account_role(account_id: String, role: String) -> Result<(), Ap
     let result = async {
         let admin = require(&[Role::Admin])?;
         let account_id = parse_id("account", &account_id)?;
-        let role: Role = role.parse().map_err(fail)?;
+        let role: Role = role.parse().map_err(|e| fail(backend::Error::unknown("role", &e)))?;
         let pool = &context()?.pool;
         let account = backend::accounts::set_role(pool, &actor(&admin), account_id, role)
             .await

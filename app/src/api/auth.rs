@@ -70,7 +70,7 @@ pub async fn change_password(
 ) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let new = backend::accounts::NewPassword::parse(new_password).map_err(|e| match e {
             backend::Error::Validation { message, .. } => {
                 ApiError::Validation { field: "new_password".into(), message }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::ApiError;
+use crate::forms::{ConnectionEditForm, NewConnectionForm};
 use crate::types::ConnectionView;
 
 /// Every connection (admins).
@@ -20,28 +21,11 @@ pub async fn list_connections() -> Result<Vec<ConnectionView>, ApiError> {
 
 /// Adds a connection (admins).
 #[server(endpoint = "add_connection")]
-pub async fn add_connection(
-    name: String,
-    kind: String,
-    endpoint_url: String,
-    profile: String,
-    regions: String,
-    access_key_id: String,
-    secret_access_key: String,
-) -> Result<(), ApiError> {
+pub async fn add_connection(#[server(flatten)] form: NewConnectionForm) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
         let admin = require(&[backend::accounts::Role::Admin])?;
-        let new = backend::connections::NewConnection {
-            name,
-            kind,
-            endpoint_url,
-            profile,
-            regions,
-            access_key_id,
-            secret_access_key,
-        };
-        backend::connections::create(&context()?.pool, &actor(&admin), &new)
+        backend::connections::create(&context()?.pool, &actor(&admin), &form.into())
             .await
             .map(drop)
             .map_err(fail)
@@ -57,7 +41,7 @@ pub async fn test_connection(connection_id: String) -> Result<String, ApiError> 
     let result = async {
         require(&[backend::accounts::Role::Admin])?;
         let pool = &context()?.pool;
-        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
+        let id = backend::input::id("connection_id", &connection_id).map_err(fail)?;
         let connection = backend::connections::get(pool, id).await.map_err(fail)?;
         let account = backend::connections::test(pool, &connection).await.map_err(fail)?;
         Ok(format!("{} answered: account {account}", connection.name))
@@ -69,31 +53,11 @@ pub async fn test_connection(connection_id: String) -> Result<String, ApiError> 
 /// Changes a connection (admins): where it points, its keys (an empty secret keeps the current
 /// one), whether learners may run labs there, and which existing roles labs may use there.
 #[server(endpoint = "edit_connection")]
-pub async fn edit_connection(
-    connection_id: String,
-    name: String,
-    endpoint_url: Option<String>,
-    profile: Option<String>,
-    regions: String,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    learners: Option<String>,
-    allowed_roles: Option<String>,
-) -> Result<(), ApiError> {
+pub async fn edit_connection(#[server(flatten)] form: ConnectionEditForm) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
         let admin = require(&[backend::accounts::Role::Admin])?;
-        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
-        let edit = backend::connections::ConnectionEdit {
-            name,
-            endpoint_url: endpoint_url.unwrap_or_default(),
-            profile: profile.unwrap_or_default(),
-            regions,
-            access_key_id: access_key_id.unwrap_or_default(),
-            secret_access_key: secret_access_key.unwrap_or_default(),
-            learners: learners.as_deref() == Some("yes"),
-            allowed_roles: allowed_roles.unwrap_or_default(),
-        };
+        let (id, edit) = form.try_into().map_err(fail)?;
         backend::connections::update(&context()?.pool, &actor(&admin), id, &edit)
             .await
             .map_err(fail)
@@ -109,7 +73,7 @@ pub async fn archive_connection(connection_id: String, archived: String) -> Resu
     use super::ssr::*;
     let result = async {
         let admin = require(&[backend::accounts::Role::Admin])?;
-        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
+        let id = backend::input::id("connection_id", &connection_id).map_err(fail)?;
         backend::connections::set_archived(&context()?.pool, &actor(&admin), id, archived == "yes")
             .await
             .map_err(fail)
@@ -128,7 +92,7 @@ pub async fn remove_connection(
     let result = async {
         let admin = require(&[backend::accounts::Role::Admin])?;
         confirmed(confirm.as_deref(), "the removal")?;
-        let id = super::catalog::ssr::uuid("connection_id", &connection_id)?;
+        let id = backend::input::id("connection_id", &connection_id).map_err(fail)?;
         backend::connections::delete(&context()?.pool, &actor(&admin), id).await.map_err(fail)
     }
     .await;

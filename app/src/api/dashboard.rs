@@ -11,7 +11,7 @@ pub async fn get_dashboard() -> Result<Dashboard, ApiError> {
     use super::ssr::*;
     use backend::accounts::Role;
     let result = async {
-        let account = require(&Role::ALL)?;
+        let account = require(Role::ALL)?;
         let ctx = context()?;
         let pool = &ctx.pool;
         let teams = backend::teams::list_teams_of(pool, account.account_id).await.map_err(fail)?;

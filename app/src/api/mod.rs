@@ -133,6 +133,12 @@ pub mod ssr {
                 }
                 ApiError::RateLimited(limited.to_string())
             }
+            E::Cloud { failure, message } => {
+                if failure == backend::cloud::Failure::Unavailable {
+                    tracing::warn!(error = %message, "the cloud did not answer");
+                }
+                ApiError::Cloud { status: failure.status(), message }
+            }
             E::Database(_) | E::Internal(_) => {
                 tracing::error!(error = %error, "server function failed");
                 ApiError::Internal

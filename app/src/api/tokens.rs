@@ -11,7 +11,7 @@ use crate::types::{CreatedToken, TokenView};
 pub async fn list_tokens() -> Result<Vec<TokenView>, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let tokens =
             backend::tokens::list(&context()?.pool, account.account_id).await.map_err(fail)?;
         Ok(tokens
@@ -35,7 +35,7 @@ pub async fn list_tokens() -> Result<Vec<TokenView>, ApiError> {
 pub async fn create_token(name: String) -> Result<CreatedToken, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let (token, secret) =
             backend::tokens::create(&context()?.pool, &actor(&account), &account, &name)
                 .await
@@ -51,7 +51,7 @@ pub async fn create_token(name: String) -> Result<CreatedToken, ApiError> {
 pub async fn revoke_token(token_id: String, confirm: Option<String>) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         confirmed(
             confirm.as_deref(),
             "the revocation: scripts using this token will stop working",

@@ -25,11 +25,8 @@ pub async fn live(connection: &Connection, detail: &Detail) -> Result<Live> {
     let config =
         lambda.get_function_configuration().function_name(&detail.arn).send().await.map_err(
             |e| {
-                Error::Conflict(format!(
-                    "{} did not return the configuration: {}",
-                    connection.name,
-                    aws_sdk_lambda::error::DisplayErrorContext(&e)
-                ))
+                let context = format!("{} did not return the configuration", connection.name);
+                crate::cloud::error(context, &e)
             },
         )?;
     let text = |v: Option<String>| v.unwrap_or_default();
@@ -140,19 +137,14 @@ pub async fn update_configuration(
         .send()
         .await;
     if let Err(error) = updated {
-        let message = error
-            .as_service_error()
-            .and_then(|e| {
-                aws_sdk_lambda::error::ProvideErrorMetadata::message(e).map(str::to_owned)
-            })
-            .unwrap_or_else(|| aws_sdk_lambda::error::DisplayErrorContext(&error).to_string());
+        let message = crate::cloud::message(&error);
         let invalid = error
             .as_service_error()
             .is_some_and(aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError::is_invalid_parameter_value_exception);
         return Err(if invalid {
             Error::invalid(field_of(&message), message)
         } else {
-            Error::Conflict(format!("{} refused the change: {message}", connection.name))
+            crate::cloud::error(format_args!("{} refused the change", connection.name), &error)
         });
     }
     let mut tx = pool.begin().await?;

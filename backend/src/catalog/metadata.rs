@@ -127,18 +127,14 @@ pub(super) async fn write_metadata(
     if !metadata.team.trim().is_empty() {
         tags.insert(TEAM_TAG.into(), metadata.team.trim().to_owned());
     }
-    let cloud = |e: &dyn std::fmt::Display| {
-        Error::Conflict(format!(
-            "{} refused the tags: {e}; the catalog was not changed, try again",
-            connection.name
-        ))
-    };
+    let context =
+        format!("{}: the tags were not written (the catalog is unchanged)", connection.name);
     let current = lambda
         .list_tags()
         .resource(&detail.arn)
         .send()
         .await
-        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| crate::cloud::error(&context, &e))?;
     let stale: Vec<String> = current
         .tags()
         .into_iter()
@@ -152,7 +148,7 @@ pub(super) async fn write_metadata(
         .set_tags(Some(tags.clone()))
         .send()
         .await
-        .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+        .map_err(|e| crate::cloud::error(&context, &e))?;
     if !stale.is_empty() {
         lambda
             .untag_resource()
@@ -160,7 +156,7 @@ pub(super) async fn write_metadata(
             .set_tag_keys(Some(stale))
             .send()
             .await
-            .map_err(|e| cloud(&aws_sdk_lambda::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| crate::cloud::error(&context, &e))?;
     }
     // The cloud first, then one short transaction: no transaction (and no pooled connection)
     // waits on the cloud.

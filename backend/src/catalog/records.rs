@@ -21,12 +21,12 @@ pub async fn record_created(
     owner_id: Uuid,
 ) -> Result<Uuid> {
     let lambda = connection.lambda(region).await;
-    let found = lambda.get_function().function_name(name).send().await.map_err(|e| {
-        Error::Conflict(format!(
-            "{name} is not in {region}: {}",
-            aws_sdk_lambda::error::DisplayErrorContext(&e)
-        ))
-    })?;
+    let found = lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(|e| crate::cloud::error(format_args!("{name} is not in {region}"), &e))?;
     let configuration = found.configuration().ok_or(Error::NotFound("function configuration"))?;
     let function =
         describe(&lambda, configuration).await.ok_or(Error::NotFound("function configuration"))?;

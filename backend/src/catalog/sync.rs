@@ -163,11 +163,10 @@ pub(super) async fn sync_regions(
         let mut pages = lambda.list_functions().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
-                Error::Conflict(format!(
-                    "{} ({region}): ListFunctions failed: {}",
-                    connection.name,
-                    aws_sdk_lambda::error::DisplayErrorContext(&e)
-                ))
+                crate::cloud::error(
+                    format_args!("{} ({region}): ListFunctions failed", connection.name),
+                    &e,
+                )
             })?;
             let (mut seen, mut shadows) = (0, 0);
             for f in page.functions() {

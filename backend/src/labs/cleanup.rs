@@ -20,8 +20,11 @@ use super::resources::*;
 /// touched: they are not in the ledger.
 #[tracing::instrument(skip(pool, actor))]
 pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<(Entry, Outcome)>> {
-    let entries: Vec<Entry> =
-        ledger(pool, scope).await?.into_iter().filter(|e| e.state != "deleted").collect();
+    let entries: Vec<Entry> = ledger(pool, scope)
+        .await?
+        .into_iter()
+        .filter(|e| e.state != LedgerState::Deleted)
+        .collect();
     let mut results = Vec::new();
     let mut connections_cache: BTreeMap<Uuid, Connection> = BTreeMap::new();
     let functions: Vec<String> =

@@ -1,10 +1,8 @@
-//! Talking to the cloud through the AWS SDK: the cloud's own words for a failure, "not found"
-//! told apart from other errors, the lab's code as a zip, and waiting for a function to be ready.
+//! The lab's side of the cloud: its code as a zip, waiting for a function to be ready, a
+//! function's policy statements. The failure helpers are [`crate::cloud`]'s.
 
 use std::io::Write as _;
 use std::time::Duration;
-
-use aws_sdk_lambda::error::ProvideErrorMetadata;
 
 use crate::error::{Error, Result};
 
@@ -52,55 +50,7 @@ while true; do
 done
 "#;
 
-pub(super) fn cloud_said<E, R>(error: &aws_sdk_lambda::error::SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match error.message() {
-        Some(message) => format!("{}: {message}", error.code().unwrap_or("Error")),
-        None => aws_sdk_lambda::error::DisplayErrorContext(error).to_string(),
-    }
-}
-
-pub(super) const NOT_FOUND: &[&str] =
-    &["ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException"];
-
-pub(super) type SdkResult<T, E, R> = std::result::Result<T, aws_sdk_lambda::error::SdkError<E, R>>;
-
-/// The answer of a call about one resource: `Some` when it is there, `None` when the cloud says it
-/// does not exist (Lambda's, CloudWatch Logs' and IAM's not-found codes), the cloud's words otherwise.
-pub(super) fn found<T, E, R>(result: SdkResult<T, E, R>) -> std::result::Result<Option<T>, String>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match result {
-        Ok(output) => Ok(Some(output)),
-        Err(e) if e.code().is_some_and(|code| NOT_FOUND.contains(&code)) => Ok(None),
-        Err(e) => Err(cloud_said(&e)),
-    }
-}
-
-/// [`found`], with a failure as a conflict that names the call.
-pub(super) fn lookup<T, E, R>(call: &str, result: SdkResult<T, E, R>) -> Result<Option<T>>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    found(result).map_err(|said| Error::Conflict(format!("{call} failed: {said}")))
-}
-
-/// Maps a failed cloud call to a conflict that names the call and quotes the cloud.
-pub(super) fn failed<E, R>(
-    call: &str,
-) -> impl FnOnce(aws_sdk_lambda::error::SdkError<E, R>) -> Error + '_
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    move |e| Error::Conflict(format!("{call} failed: {}", cloud_said(&e)))
-}
+pub(super) use crate::cloud::{failed, found, lookup, said as cloud_said};
 
 /// A zip with one file (executable when it is a `bootstrap`).
 pub(super) fn one_file_zip(path: &str, text: &str) -> Result<Vec<u8>> {

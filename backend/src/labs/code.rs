@@ -40,8 +40,11 @@ pub async fn deploy_code(
             .zip_file(Blob::new(one_file_zip(file, source)?))
             .send()
             .await
-            .map_err(|e| {
-                Error::invalid("source", format!("the code was refused: {}", cloud_said(&e)))
+            .map_err(|e| match crate::cloud::Failure::of(&e) {
+                crate::cloud::Failure::Refused => {
+                    Error::invalid("source", format!("the code was refused: {}", cloud_said(&e)))
+                }
+                _ => crate::cloud::error("UpdateFunctionCode failed", &e),
             })?;
         wait_ready(&lambda, &name).await
     };
@@ -103,9 +106,7 @@ pub async fn configure(
             .memory_size(memory_mb)
             .send()
             .await
-            .map_err(|e| {
-                Error::Conflict(format!("the settings were refused: {}", cloud_said(&e)))
-            })?;
+            .map_err(|e| crate::cloud::error("the settings were refused", &e))?;
         wait_ready(&lambda, &name).await
     };
     act(pool, &connection, &run, SETTINGS, work).await?;

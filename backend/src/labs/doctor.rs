@@ -319,7 +319,7 @@ pub async fn apply_fix(pool: &PgPool, actor: &Actor, lab_run_id: Uuid, fix: Fix)
             let known = ledger(pool, Scope::Run(run.lab_run_id)).await?.iter().any(|e| {
                 e.kind == Kind::RolePolicy
                     && e.parent.as_deref() == Some(&role)
-                    && e.state != "deleted"
+                    && e.state != LedgerState::Deleted
             });
             let intent = Intent {
                 kind: Kind::RolePolicy,

@@ -21,7 +21,7 @@ pub async fn ledger(pool: &PgPool, scope: Scope) -> Result<Vec<Entry>> {
     };
     let rows = sqlx::query!(
         r#"select l.ledger_entry_id, l.lab_run_id, l.function_id, l.connection_id, l.region, l.mark,
-                  l.kind, l.name, l.parent, l.state, a.email as "owner?", l.error, l.created_at, l.deleted_at
+                  l.kind, l.name, l.parent, l.state as "state: ::model::LedgerState", a.email as "owner?", l.error, l.created_at, l.deleted_at
            from ledger_entry l left join account a on a.account_id = l.owner_id
            where ($1::uuid is not null and l.lab_run_id = $1) or ($2::uuid is not null and l.function_id = $2)
            order by l.created_at"#,
@@ -206,8 +206,10 @@ pub(super) async fn roll_back(
     why: &str,
 ) -> Result<()> {
     let mut undone = Vec::new();
-    for entry in
-        ledger(pool, Scope::Run(lab_run_id)).await?.iter().filter(|e| e.state == "creating")
+    for entry in ledger(pool, Scope::Run(lab_run_id))
+        .await?
+        .iter()
+        .filter(|e| e.state == LedgerState::Creating)
     {
         match delete_and_verify(connection, entry).await {
             Ok(Deletion::Deleted) => undone.push(format!("{} {}", entry.kind.label(), entry.name)),

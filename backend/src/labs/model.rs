@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use ::model::{LedgerState, RunStatus};
+
 use crate::error::{Error, Result};
 
 /// The lab's steps, in order.
@@ -84,7 +86,7 @@ pub struct Run {
     /// The furthest step reached (earlier ones can be revisited).
     pub step: i16,
     pub settings: Settings,
-    pub status: String,
+    pub status: RunStatus,
     pub pending_step: Option<i16>,
     pub pending_since: Option<OffsetDateTime>,
     pub failures: i32,
@@ -189,7 +191,7 @@ pub struct Entry {
     pub kind: Kind,
     pub name: String,
     pub parent: Option<String>,
-    pub state: String,
+    pub state: LedgerState,
     pub owner: Option<String>,
     pub error: Option<String>,
     pub created_at: OffsetDateTime,

@@ -22,7 +22,7 @@ pub(super) struct RunRow {
     pub(super) function_id: Option<Uuid>,
     pub(super) step: i16,
     pub(super) settings: serde_json::Value,
-    pub(super) status: String,
+    pub(super) status: ::model::RunStatus,
     pub(super) pending_step: Option<i16>,
     pub(super) pending_since: Option<OffsetDateTime>,
     pub(super) failures: i32,
@@ -62,7 +62,7 @@ pub async fn get(pool: &PgPool, lab_run_id: Uuid) -> Result<Run> {
     sqlx::query_as!(
         RunRow,
         r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection, r.region,
-                  r.function_name, r.function_id, r.step, r.settings, r.status, r.pending_step,
+                  r.function_name, r.function_id, r.step, r.settings, r.status as "status: ::model::RunStatus", r.pending_step,
                   r.pending_since, r.failures, r.last_failure, r.expires_at, r.created_at, r.updated_at
            from lab_run r
            join account a on a.account_id = r.account_id
@@ -101,7 +101,8 @@ pub(super) async fn runs(
     Ok(sqlx::query_as!(
         RunRow,
         r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection, r.region,
-                  r.function_name, r.function_id, r.step, '{}'::jsonb as "settings!", r.status,
+                  r.function_name, r.function_id, r.step, '{}'::jsonb as "settings!",
+                  r.status as "status: ::model::RunStatus",
                   r.pending_step, r.pending_since, r.failures, r.last_failure, r.expires_at,
                   r.created_at, r.updated_at
            from lab_run r

@@ -151,7 +151,7 @@ pub async fn save_url(
     if auth == model::UrlAuthType::AwsIam {
         // The public statements the console added no longer belong: take them away.
         for entry in ledger(pool, Scope::Run(run.lab_run_id)).await? {
-            if entry.kind == Kind::Permission && entry.state == "present" {
+            if entry.kind == Kind::Permission && entry.state == LedgerState::Present {
                 remove_entry(pool, &connection, &entry).await?;
             }
         }

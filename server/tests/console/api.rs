@@ -235,3 +235,58 @@ async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
 }
+
+/// The cloud's failures keep their meaning: a function deleted behind the console's back is 404,
+/// a cloud that does not answer is 502 — each with the cloud's own words, never a bare 409.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn cloud_failures_keep_their_meaning(pool: PgPool) {
+    let (base, engine) = engine_with_function(None).await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let admin_token = token(&app, "admin script").await;
+    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+    let connection = backend::connections::get(&pool, local).await.expect("get");
+    backend::catalog::sync(&pool, &connection).await.expect("sync");
+    let function_id: uuid::Uuid =
+        sqlx::query_scalar("select function_id from catalog_function where name = 'ledger'")
+            .fetch_one(&pool)
+            .await
+            .expect("shadow");
+    let admin = backend::accounts::find_by_email(&pool, server::FIRST_ADMIN_EMAIL)
+        .await
+        .expect("find")
+        .expect("admin");
+    backend::catalog::import(&pool, &Actor::system(), function_id, admin.account_id, None)
+        .await
+        .expect("import");
+    let patch = || {
+        api(
+            reqwest::Method::PATCH,
+            app.url(&format!("/api/v1/functions/{function_id}")),
+            Some(&admin_token),
+            Some(json!({ "lifecycle": "production" })),
+        )
+    };
+
+    let deleted = reqwest::Client::new()
+        .delete(format!("{base}/2015-03-31/functions/ledger"))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), 204);
+    let (status, body) = patch().await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(
+        body["error"]["message"].as_str().is_some_and(|m| m.contains("ResourceNotFoundException")),
+        "{body}"
+    );
+
+    drop(engine);
+    let (status, body) = patch().await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error"]["code"], "upstream");
+    let tested = app.call("test_connection", &[("connection_id", &local.to_string())]).await;
+    assert_eq!(tested.status(), StatusCode::BAD_GATEWAY);
+    assert!(tested.text().await.unwrap_or_default().contains("GetCallerIdentity"));
+}

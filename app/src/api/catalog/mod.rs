@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::error::ApiError;
+use crate::forms::{ConfigurationForm, MetadataForm};
 use crate::types::{CatalogFilters, CatalogPage};
 
 /// One page of the catalog for the filters in the URL. JSON in: URL encoding drops a nested
@@ -14,7 +15,7 @@ pub async fn search_catalog(filters: CatalogFilters) -> Result<CatalogPage, ApiE
     use super::ssr::*;
     use backend::accounts::Role;
     let result = async {
-        let account = require(&Role::ALL)?;
+        let account = require(Role::ALL)?;
         let pool = &context()?.pool;
         let query = ssr::query(pool, &account, &filters).await?;
         let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
@@ -45,7 +46,7 @@ pub async fn sync_connection(connection_id: String) -> Result<String, ApiError> 
     let result = async {
         require(&[Role::Admin, Role::Developer])?;
         let pool = &context()?.pool;
-        let id = ssr::uuid("connection_id", &connection_id)?;
+        let id = backend::input::id("connection_id", &connection_id).map_err(fail)?;
         let connection = backend::connections::get(pool, id).await.map_err(fail)?;
         let run = backend::catalog::sync(pool, &connection).await.map_err(fail)?;
         Ok(format!(
@@ -66,7 +67,7 @@ pub async fn import_function(function_id: String, owner: Option<String>) -> Resu
     let result = async {
         let account = require(&[Role::Admin, Role::Developer])?;
         let pool = &context()?.pool;
-        let id = ssr::uuid("function_id", &function_id)?;
+        let id = backend::input::id("function_id", &function_id).map_err(fail)?;
         if account.role != Role::Admin {
             return backend::catalog::claim(pool, &actor(&account), &account, id)
                 .await
@@ -93,7 +94,7 @@ pub async fn archive_function(function_id: String) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
         let admin = require(&[backend::accounts::Role::Admin])?;
-        let id = ssr::uuid("function_id", &function_id)?;
+        let id = backend::input::id("function_id", &function_id).map_err(fail)?;
         backend::catalog::archive(&context()?.pool, &actor(&admin), id).await.map_err(fail)
     }
     .await;
@@ -112,7 +113,7 @@ pub async fn get_function_detail(
     use super::ssr::*;
     use backend::accounts::Role;
     let result = async {
-        let account = require(&Role::ALL)?;
+        let account = require(Role::ALL)?;
         let pool = &context()?.pool;
         let detail = ssr::readable(pool, &account, &function_id).await?;
         let can_edit = backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)?;
@@ -175,21 +176,15 @@ pub async fn get_function_detail(
 /// and in the cloud's tags. Owners, their team and admins only.
 #[server(endpoint = "update_function_metadata")]
 pub async fn update_function_metadata(
-    function_id: String,
-    owner: String,
-    team: String,
-    lifecycle: String,
-    environment: String,
-    tags: String,
+    #[server(flatten)] form: MetadataForm,
 ) -> Result<(), ApiError> {
     use super::ssr::*;
     use backend::accounts::Role;
     let result = async {
-        let account = require(&Role::ALL)?;
+        let account = require(Role::ALL)?;
         let pool = &context()?.pool;
-        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
-        let tags = ssr::key_values("tags", &tags, "write one tag a line as key=value", true)?;
-        let metadata = backend::catalog::Metadata { owner, team, lifecycle, environment, tags };
+        let (detail, connection) = ssr::editable(pool, &account, &form.function_id).await?;
+        let metadata = backend::catalog::Metadata::try_from(form).map_err(fail)?;
         backend::catalog::update_metadata(pool, &actor(&account), &connection, &detail, &metadata)
             .await
             .map_err(fail)
@@ -210,7 +205,7 @@ pub async fn transfer_function(
     use super::ssr::*;
     use backend::accounts::Role;
     let result = async {
-        let account = require(&Role::ALL)?;
+        let account = require(Role::ALL)?;
         confirmed(confirm.as_deref(), "the transfer")?;
         let pool = &context()?.pool;
         let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
@@ -229,7 +224,7 @@ pub async fn transfer_function(
 pub async fn reveal_environment(function_id: String) -> Result<String, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let pool = &context()?.pool;
         let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
         let variables =
@@ -248,44 +243,15 @@ pub async fn reveal_environment(function_id: String) -> Result<String, ApiError>
 /// their team and admins only.
 #[server(endpoint = "update_function_configuration")]
 pub async fn update_function_configuration(
-    function_id: String,
-    memory_mb: String,
-    timeout_s: String,
-    description: String,
-    handler: String,
-    runtime: String,
-    environment: Option<String>,
+    #[server(flatten)] form: ConfigurationForm,
 ) -> Result<(), ApiError> {
     use super::ssr::*;
     use backend::accounts::Role;
     let result = async {
-        let account = require(&Role::ALL)?;
+        let account = require(Role::ALL)?;
         let pool = &context()?.pool;
-        let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
-        let number = |field: &str, raw: &str| {
-            raw.trim().parse::<i32>().map_err(|_| ApiError::Validation {
-                field: field.to_owned(),
-                message: "enter a whole number".to_owned(),
-            })
-        };
-        let variables = environment
-            .map(|text| {
-                ssr::key_values(
-                    "environment",
-                    &text,
-                    "write one variable a line as KEY=value",
-                    false,
-                )
-            })
-            .transpose()?;
-        let change = backend::catalog::ConfigChange {
-            memory_mb: number("memory_mb", &memory_mb)?,
-            timeout_s: number("timeout_s", &timeout_s)?,
-            description,
-            handler: handler.trim().to_owned(),
-            runtime: runtime.trim().to_owned(),
-            environment: variables,
-        };
+        let (detail, connection) = ssr::editable(pool, &account, &form.function_id).await?;
+        let change = backend::catalog::ConfigChange::try_from(form).map_err(fail)?;
         backend::catalog::update_configuration(
             pool,
             &actor(&account),
@@ -305,7 +271,7 @@ pub async fn update_function_configuration(
 pub async fn function_code(function_id: String) -> Result<crate::types::CodeView, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let pool = &context()?.pool;
         let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
         Ok(match backend::code::read(&connection, &detail).await {
@@ -340,7 +306,7 @@ pub async fn save_function_code(
 ) -> Result<String, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let pool = &context()?.pool;
         let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
         // Browsers send a textarea's line breaks as CRLF.

@@ -7,43 +7,14 @@ use super::super::ssr::fail;
 use crate::error::ApiError;
 use crate::types::{CatalogFilters, CatalogRowView, ConnectionView, FacetView};
 
-pub fn uuid(field: &str, raw: &str) -> Result<Uuid, ApiError> {
-    raw.trim().parse().map_err(|_| ApiError::Validation {
-        field: field.to_owned(),
-        message: "not a valid id; reload the page".to_owned(),
-    })
-}
-
 /// The function `function_id` names and its connection, if `account` may change it.
 pub async fn editable(
     pool: &PgPool,
     account: &backend::accounts::Account,
     function_id: &str,
 ) -> Result<(backend::catalog::Detail, backend::connections::Connection), ApiError> {
-    let id = uuid("function_id", function_id)?;
+    let id = backend::input::id("function_id", function_id).map_err(fail)?;
     backend::catalog::editable(pool, account, id).await.map_err(fail)
-}
-
-/// `key=value` lines of a textarea (blank ones skipped); keys are trimmed, values too when
-/// `trim_values`. A line without `=` is an error on `field` that says `how`.
-pub fn key_values(
-    field: &str,
-    text: &str,
-    how: &str,
-    trim_values: bool,
-) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
-    let mut pairs = std::collections::BTreeMap::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(ApiError::Validation {
-                field: field.to_owned(),
-                message: format!("'{line}': {how}"),
-            });
-        };
-        let value = if trim_values { value.trim() } else { value };
-        pairs.insert(key.trim().to_owned(), value.to_owned());
-    }
-    Ok(pairs)
 }
 
 pub async fn account_id(pool: &PgPool, email: &str) -> Result<Option<Uuid>, ApiError> {
@@ -64,7 +35,7 @@ pub async fn readable(
     account: &backend::accounts::Account,
     function_id: &str,
 ) -> Result<backend::catalog::Detail, ApiError> {
-    let id = uuid("function_id", function_id)?;
+    let id = backend::input::id("function_id", function_id).map_err(fail)?;
     backend::catalog::readable(pool, account, id).await.map_err(fail)
 }
 

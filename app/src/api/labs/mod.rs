@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::error::ApiError;
+use crate::forms::LabFunctionForm;
 use crate::types::{CallOutcome, LabStart, LabView, LabsPage, LedgerView, LogsView, Validation};
 
 /// Where a lab can run, and the expiry preset for the caller.
@@ -12,7 +13,7 @@ use crate::types::{CallOutcome, LabStart, LabView, LabsPage, LedgerView, LogsVie
 pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let context = context()?;
         let pool = &context.pool;
         let mut targets = Vec::new();
@@ -83,13 +84,13 @@ fn is_learner(account: &backend::accounts::Account) -> bool {
 pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<String, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let pool = &context()?.pool;
         let (connection, region) = target.split_once('|').ok_or_else(|| ApiError::Validation {
             field: "target".into(),
             message: "choose where the lab runs".into(),
         })?;
-        let connection = super::catalog::ssr::uuid("target", connection)?;
+        let connection = backend::input::id("target", connection).map_err(fail)?;
         let chosen = backend::connections::get(pool, connection).await.map_err(fail)?;
         if let Some(message) = lab_refusal(&account, &chosen, context()?.engine.as_ref()) {
             return Err(ApiError::Validation { field: "target".into(), message: message.into() });
@@ -128,7 +129,7 @@ pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<S
 pub async fn list_labs() -> Result<LabsPage, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let pool = &context()?.pool;
         let is_admin = account.role == backend::accounts::Role::Admin;
         let mine = backend::labs::list(pool, Some(account.account_id)).await.map_err(fail)?;
@@ -184,58 +185,28 @@ pub async fn check_lab_name(lab_run_id: String, name: String) -> Result<Option<S
 
 /// Step 2: the function and its role (or, when it exists, its runtime and catalog metadata).
 #[server(endpoint = "lab_function")]
-pub async fn lab_function(
-    lab_run_id: String,
-    name: Option<String>,
-    runtime: String,
-    architecture: String,
-    role: String,
-    existing_role: Option<String>,
-    team: Option<String>,
-    lifecycle: String,
-    environment: String,
-    tags: Option<String>,
-) -> Result<(), ApiError> {
+pub async fn lab_function(#[server(flatten)] form: LabFunctionForm) -> Result<(), ApiError> {
     use super::ssr::*;
     let result = async {
-        let (account, run) = ssr::run_to_change(&lab_run_id).await?;
-        let name = name.unwrap_or_else(|| run.function_name.clone().unwrap_or_default());
+        let (account, run) = ssr::run_to_change(&form.lab_run_id).await?;
+        let mut input = backend::labs::FunctionInput::try_from(form).map_err(fail)?;
+        if input.name.is_empty() {
+            input.name = run.function_name.clone().unwrap_or_default();
+        }
         if run.function_name.is_none()
-            && let Some(problem) = crate::rules::function_name_problem(&name)
+            && let Some(problem) = crate::rules::function_name_problem(&input.name)
         {
             return Err(ApiError::Validation { field: "name".into(), message: problem });
         }
-        let role = match role.as_str() {
-            "new" => "new".to_owned(),
-            // Learners use only the role their own run creates: an existing one could carry any
-            // permissions at all.
-            _ if is_learner(&account) => {
-                return Err(ApiError::Validation {
-                    field: "existing_role".into(),
-                    message: "learners create a new role for their lab".into(),
-                });
-            }
-            _ => existing_role.filter(|r| !r.is_empty()).ok_or_else(|| ApiError::Validation {
+        input.name = input.name.trim().to_owned();
+        // Learners use only the role their own run creates: an existing one could carry any
+        // permissions at all.
+        if input.role != "new" && is_learner(&account) {
+            return Err(ApiError::Validation {
                 field: "existing_role".into(),
-                message: "choose an existing role, or create a new one".into(),
-            })?,
-        };
-        let tags = super::catalog::ssr::key_values(
-            "tags",
-            tags.as_deref().unwrap_or_default(),
-            "key=value",
-            true,
-        )?;
-        let input = backend::labs::FunctionInput {
-            name: name.trim().to_owned(),
-            runtime,
-            architecture,
-            role,
-            team: team.unwrap_or_default(),
-            lifecycle,
-            environment,
-            tags,
-        };
+                message: "learners create a new role for their lab".into(),
+            });
+        }
         backend::labs::save_function(&context()?.pool, &actor(&account), run.lab_run_id, &input)
             .await
             .map_err(fail)
@@ -268,14 +239,9 @@ pub async fn lab_settings(
     use super::ssr::*;
     let result = async {
         let (account, run) = ssr::run_to_change(&lab_run_id).await?;
-        let number = |field: &str, raw: &str| {
-            raw.trim().parse::<i32>().map_err(|_| ApiError::Validation {
-                field: field.into(),
-                message: "a whole number".into(),
-            })
-        };
-        let (timeout, memory) =
-            (number("timeout_s", &timeout_s)?, number("memory_mb", &memory_mb)?);
+        let number = backend::input::whole_number;
+        let timeout = number("timeout_s", &timeout_s).map_err(fail)?;
+        let memory = number("memory_mb", &memory_mb).map_err(fail)?;
         backend::labs::configure(
             &context()?.pool,
             &actor(&account),
@@ -446,7 +412,7 @@ pub async fn lab_cleanup(
 pub async fn function_ledger(function_id: String) -> Result<Vec<LedgerView>, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let pool = &context()?.pool;
         let detail = super::catalog::ssr::readable(pool, &account, &function_id).await?;
         let ledger =
@@ -467,7 +433,7 @@ pub async fn cleanup_function(
 ) -> Result<Vec<LedgerView>, ApiError> {
     use super::ssr::*;
     let result = async {
-        let account = require(&backend::accounts::Role::ALL)?;
+        let account = require(backend::accounts::Role::ALL)?;
         let pool = &context()?.pool;
         let (detail, _) = super::catalog::ssr::editable(pool, &account, &function_id).await?;
         confirmed(

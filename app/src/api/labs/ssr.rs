@@ -9,8 +9,8 @@ use crate::types::{CallView, DiagnosisView, LabRunRow, LabView, LedgerView};
 
 /// The caller and the run, when the caller may see it (its owner, or an admin).
 pub async fn run_for(lab_run_id: &str) -> Result<(Account, Run), ApiError> {
-    let account = require(&Role::ALL)?;
-    let id = super::super::catalog::ssr::uuid("lab_run_id", lab_run_id)?;
+    let account = require(Role::ALL)?;
+    let id = backend::input::id("lab_run_id", lab_run_id).map_err(fail)?;
     let run = labs::get(&context()?.pool, id).await.map_err(fail)?;
     if run.account_id != account.account_id && account.role != Role::Admin {
         return Err(ApiError::NotFound("lab run".into()));
@@ -44,7 +44,7 @@ pub fn row(run: &Run) -> LabRunRow {
         connection: run.connection.clone(),
         region: run.region.clone(),
         step: run.step,
-        status: run.status.clone(),
+        status: run.status,
         failures: run.failures,
         last_failure: run.last_failure.clone(),
         started: minute(run.created_at),
@@ -100,7 +100,7 @@ pub fn ledger_view(e: &Entry) -> LedgerView {
         kind: e.kind.label().to_owned(),
         name: e.name.clone(),
         parent: e.parent.clone(),
-        state: e.state.clone(),
+        state: e.state.as_str().to_owned(),
         owner: e.owner.clone(),
         created: utc_text(e.created_at, 19),
         note: e.error.clone(),
@@ -194,6 +194,6 @@ pub async fn view(
         roles,
         teams,
         ledger: ledger.iter().map(ledger_view).collect(),
-        can_edit: run.status != "cleaned_up",
+        can_edit: run.status != model::RunStatus::CleanedUp,
     })
 }

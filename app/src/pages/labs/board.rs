@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use model::RunStatus;
 
 use crate::api::labs::list_labs;
 use crate::error::error_fallback;
@@ -44,11 +45,11 @@ pub fn LabsPage() -> impl IntoView {
 #[component]
 pub(super) fn LabsTables(data: LabsData) -> impl IntoView {
     let in_progress: Vec<LabRunRow> =
-        data.mine.iter().filter(|r| r.status == "in_progress").cloned().collect();
+        data.mine.iter().filter(|r| r.status == RunStatus::InProgress).cloned().collect();
     let completed: Vec<LabRunRow> =
-        data.mine.iter().filter(|r| r.status == "completed").cloned().collect();
+        data.mine.iter().filter(|r| r.status == RunStatus::Completed).cloned().collect();
     let cleaned: Vec<LabRunRow> =
-        data.mine.iter().filter(|r| r.status == "cleaned_up").cloned().collect();
+        data.mine.iter().filter(|r| r.status == RunStatus::CleanedUp).cloned().collect();
     view! {
         <section class="card" aria-labelledby="my-runs">
             <h2 id="my-runs">"My lab runs"</h2>
@@ -93,7 +94,7 @@ pub(super) fn RunTable(rows: Vec<LabRunRow>, board: bool) -> impl IntoView {
                                 <td><a href=href>{r.function_name.clone().unwrap_or_else(|| "(not created yet)".to_owned())}</a>
                                     <div class="muted">{format!("{} · {}", r.connection, r.region)}</div></td>
                                 <td>{format!("{}. {}", r.step, STEPS[step].0)}
-                                    {(r.status != "in_progress").then(|| view! { " " <span class="badge">{r.status.replace('_', " ")}</span> })}</td>
+                                    {(r.status != RunStatus::InProgress).then(|| view! { " " <span class="badge">{r.status.as_str().replace('_', " ")}</span> })}</td>
                                 <td>{r.failures}{r.last_failure.clone().map(|f| view! { <div class="muted">{f}</div> })}</td>
                                 <td>{format!("{} min", r.minutes)}</td>
                                 <td><time datetime=r.started.clone()>{r.started.clone()}</time></td>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use model::RunStatus;
 
 use crate::api::labs::{
     LabCall, LabCleanup, LabCode, LabConfirmLogs, LabFix, LabFunction, LabSettings, LabUrl,
@@ -84,10 +85,14 @@ pub fn LabPage() -> impl IntoView {
 pub(super) fn Wizard(lab: LabView, shown: i16, actions: Actions) -> impl IntoView {
     let run = lab.run.clone();
     let (title, purpose, expected) = STEPS[usize::try_from(shown - 1).unwrap_or(0)];
-    let status = match run.status.as_str() {
-        "completed" => view! { <span class="badge badge-ok">"completed"</span> }.into_any(),
-        "cleaned_up" => view! { <span class="badge">"cleaned up"</span> }.into_any(),
-        _ => view! { <span class="badge badge-warn">"in progress"</span> }.into_any(),
+    let status = match run.status {
+        RunStatus::Completed => {
+            view! { <span class="badge badge-ok">"completed"</span> }.into_any()
+        }
+        RunStatus::CleanedUp => view! { <span class="badge">"cleaned up"</span> }.into_any(),
+        RunStatus::InProgress => {
+            view! { <span class="badge badge-warn">"in progress"</span> }.into_any()
+        }
     };
     let body = match shown {
         2 => view! { <FunctionStep lab=lab action=actions.function /> }.into_any(),
@@ -113,7 +118,7 @@ pub(super) fn Wizard(lab: LabView, shown: i16, actions: Actions) -> impl IntoVie
                 {format!("Step {step} is in progress. If the server stopped during it, opening the run again in a few minutes rolls it back so you can redo it.")}
             </div>
         })}
-        {run.last_failure.clone().filter(|_| run.status == "in_progress").map(|why| view! {
+        {run.last_failure.clone().filter(|_| run.status == RunStatus::InProgress).map(|why| view! {
             <p class="hint" data-testid="last-failure">"Last problem: " {why}</p>
         })}
         <StepNav current=shown furthest=run.step lab_run_id=Some(run.lab_run_id) />

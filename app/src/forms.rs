@@ -1,0 +1,185 @@
+//! What the bigger forms post: one struct per form, the server function's only argument
+//! (`#[server(flatten)]`, so the fields keep their plain names and a form works before the
+//! WebAssembly loads). On the server each is parsed once into the backend's input (`TryFrom`),
+//! with [`backend::input`]'s errors on the field that is wrong.
+
+use serde::{Deserialize, Serialize};
+
+/// Admin → Connections → Add.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewConnectionForm {
+    pub name: String,
+    /// `engine` or `aws`.
+    pub kind: String,
+    pub endpoint_url: String,
+    pub profile: String,
+    /// Separated by commas or spaces; the first is the home region.
+    pub regions: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Admin → Connections → Edit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionEditForm {
+    pub connection_id: String,
+    pub name: String,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    pub regions: String,
+    pub access_key_id: Option<String>,
+    /// Empty keeps the current secret.
+    pub secret_access_key: Option<String>,
+    /// The checkbox "Learners may run labs here" (`yes`).
+    pub learners: Option<String>,
+    /// Role names or ARNs, separated by commas, spaces or lines.
+    pub allowed_roles: Option<String>,
+}
+
+/// The function page's catalog metadata.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataForm {
+    pub function_id: String,
+    /// The owner's email.
+    pub owner: String,
+    pub team: String,
+    pub lifecycle: String,
+    pub environment: String,
+    /// One `key=value` a line.
+    pub tags: String,
+}
+
+/// The function page's configuration (UpdateFunctionConfiguration).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigurationForm {
+    pub function_id: String,
+    pub memory_mb: String,
+    pub timeout_s: String,
+    pub description: String,
+    pub handler: String,
+    pub runtime: String,
+    /// One `KEY=value` a line; absent when the editor never revealed the variables, which keeps
+    /// the current ones.
+    pub environment: Option<String>,
+}
+
+/// The lab's step 2: the function and its role.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabFunctionForm {
+    pub lab_run_id: String,
+    /// Absent once the function exists (the name is the run's).
+    pub name: Option<String>,
+    pub runtime: String,
+    pub architecture: String,
+    /// `new`, or `existing` with `existing_role`.
+    pub role: String,
+    pub existing_role: Option<String>,
+    pub team: Option<String>,
+    pub lifecycle: String,
+    pub environment: String,
+    /// One `key=value` a line.
+    pub tags: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod parse {
+    use backend::Error;
+    use backend::input::{id, key_values, ticked, whole_number};
+
+    use super::*;
+
+    impl From<NewConnectionForm> for backend::connections::NewConnection {
+        fn from(form: NewConnectionForm) -> Self {
+            Self {
+                name: form.name,
+                kind: form.kind,
+                endpoint_url: form.endpoint_url,
+                profile: form.profile,
+                regions: form.regions,
+                access_key_id: form.access_key_id,
+                secret_access_key: form.secret_access_key,
+            }
+        }
+    }
+
+    impl TryFrom<ConnectionEditForm> for (uuid::Uuid, backend::connections::ConnectionEdit) {
+        type Error = Error;
+
+        fn try_from(form: ConnectionEditForm) -> Result<Self, Error> {
+            let edit = backend::connections::ConnectionEdit {
+                name: form.name,
+                endpoint_url: form.endpoint_url.unwrap_or_default(),
+                profile: form.profile.unwrap_or_default(),
+                regions: form.regions,
+                access_key_id: form.access_key_id.unwrap_or_default(),
+                secret_access_key: form.secret_access_key.unwrap_or_default(),
+                learners: ticked(form.learners.as_deref()),
+                allowed_roles: form.allowed_roles.unwrap_or_default(),
+            };
+            Ok((id("connection_id", &form.connection_id)?, edit))
+        }
+    }
+
+    impl TryFrom<MetadataForm> for backend::catalog::Metadata {
+        type Error = Error;
+
+        fn try_from(form: MetadataForm) -> Result<Self, Error> {
+            Ok(Self {
+                tags: key_values("tags", &form.tags, "write one tag a line as key=value", true)?,
+                owner: form.owner,
+                team: form.team,
+                lifecycle: form.lifecycle,
+                environment: form.environment,
+            })
+        }
+    }
+
+    impl TryFrom<ConfigurationForm> for backend::catalog::ConfigChange {
+        type Error = Error;
+
+        fn try_from(form: ConfigurationForm) -> Result<Self, Error> {
+            let how = "write one variable a line as KEY=value";
+            Ok(Self {
+                memory_mb: whole_number("memory_mb", &form.memory_mb)?,
+                timeout_s: whole_number("timeout_s", &form.timeout_s)?,
+                description: form.description,
+                handler: form.handler.trim().to_owned(),
+                runtime: form.runtime.trim().to_owned(),
+                environment: form
+                    .environment
+                    .map(|text| key_values("environment", &text, how, false))
+                    .transpose()?,
+            })
+        }
+    }
+
+    /// The step's input, with `role` already `new` or an existing role's name or ARN, and `name`
+    /// as typed (empty when the form sent none: the run's own name applies).
+    impl TryFrom<LabFunctionForm> for backend::labs::FunctionInput {
+        type Error = Error;
+
+        fn try_from(form: LabFunctionForm) -> Result<Self, Error> {
+            let role = match form.role.as_str() {
+                "new" => "new".to_owned(),
+                _ => form.existing_role.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+                    Error::invalid("existing_role", "choose an existing role, or create a new one")
+                })?,
+            };
+            Ok(Self {
+                name: form.name.unwrap_or_default(),
+                runtime: form.runtime,
+                architecture: form.architecture,
+                role,
+                team: form.team.unwrap_or_default(),
+                lifecycle: form.lifecycle,
+                environment: form.environment,
+                tags: key_values(
+                    "tags",
+                    form.tags.as_deref().unwrap_or_default(),
+                    "key=value",
+                    true,
+                )?,
+            })
+        }
+    }
+}
