@@ -1,5 +1,6 @@
 //! Wire types shared by the UI and the server functions. Plain serde structs, safe for wasm.
 
+pub use model::{AuditFilters, CatalogFilters};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person, as the navigation shell shows them.
@@ -86,42 +87,6 @@ pub struct CreatedAccount {
 /// The roles, in the order forms offer them.
 pub const ROLES: [&str; 3] = ["developer", "learner", "admin"];
 
-/// The catalog page's filters, as they appear in its URL (every one optional). The REST API takes
-/// the same ones.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
-#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
-pub struct CatalogFilters {
-    /// Full-text search over name, description and tags.
-    pub q: Option<String>,
-    /// The owner's email.
-    pub owner: Option<String>,
-    /// A team's name.
-    pub team: Option<String>,
-    /// e.g. `python3.12`.
-    pub runtime: Option<String>,
-    /// `Active`, `Pending`, `Inactive` or `Failed`.
-    pub state: Option<String>,
-    /// `experimental`, `production` or `deprecated`.
-    pub lifecycle: Option<String>,
-    /// `dev`, `staging` or `prod`.
-    pub environment: Option<String>,
-    /// A connection's id.
-    pub connection: Option<String>,
-    /// e.g. `us-east-1`.
-    pub region: Option<String>,
-    /// A tag, as `key=value`.
-    pub tag: Option<String>,
-    /// `1`: only functions with a public (`NONE`) URL.
-    pub public: Option<String>,
-    /// `shadows`: functions found in the cloud and not imported.
-    pub view: Option<String>,
-    /// `updated`: most recently changed first; otherwise by name.
-    pub sort: Option<String>,
-    /// The keyset cursor of the page to show (the previous page's `next`).
-    pub after: Option<String>,
-}
-
 /// One function on the catalog page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogRowView {
@@ -203,25 +168,6 @@ pub struct FunctionDetail {
     /// for everyone else). Values are never part of the page: an editor reveals them on demand
     /// (`reveal_environment`, audited).
     pub environment_keys: Vec<String>,
-}
-
-/// The Audit page's filters, as they appear in its URL. The REST API takes the same ones.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
-#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
-pub struct AuditFilters {
-    /// The actor's email, or `system`.
-    pub actor: Option<String>,
-    /// An action or its prefix, e.g. `function.`.
-    pub action: Option<String>,
-    /// Text the target contains.
-    pub target: Option<String>,
-    /// `YYYY-MM-DD`, UTC.
-    pub since: Option<String>,
-    /// `YYYY-MM-DD`, UTC, inclusive.
-    pub until: Option<String>,
-    /// Keyset cursor: events older than this id (the previous page's `next`).
-    pub before: Option<String>,
 }
 
 /// One audit event on the Audit page.

@@ -147,6 +147,21 @@ pub async fn search(
     .await?)
 }
 
+impl TryFrom<&model::AuditFilters> for Filter {
+    type Error = crate::Error;
+
+    /// The Audit page's (or the REST API's) filters.
+    fn try_from(f: &model::AuditFilters) -> Result<Self> {
+        Self::from_text(
+            f.actor.as_deref(),
+            f.action.as_deref(),
+            f.target.as_deref(),
+            f.since.as_deref(),
+            f.until.as_deref(),
+        )
+    }
+}
+
 impl Filter {
     /// A filter from the page's text fields; days are `YYYY-MM-DD` (UTC), `until` inclusive.
     pub fn from_text(

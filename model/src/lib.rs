@@ -8,6 +8,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+mod filters;
+pub use filters::{AuditFilters, CatalogFilters};
+
 /// A string that names none of a vocabulary's values.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{value:?} is not a {what}: choose {}", choices.join(", "))]

@@ -12,8 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use app::api::catalog::ssr as catalog;
-use app::api::ssr::{audit_filter, fail, rfc3339};
+use app::api::ssr::{fail, rfc3339};
 use app::error::ApiError;
 use app::types::{AuditFilters, CatalogFilters};
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
@@ -260,25 +259,25 @@ struct FunctionSummary {
 }
 
 impl From<backend::catalog::CatalogEntry> for FunctionSummary {
-    fn from(entry: backend::catalog::CatalogEntry) -> Self {
-        let row = catalog::row_view(entry);
+    fn from(e: backend::catalog::CatalogEntry) -> Self {
+        let tags = e.tag_map();
         Self {
-            function_id: row.function_id,
-            name: row.name,
-            connection: row.connection,
-            region: row.region,
-            runtime: row.runtime,
-            state: row.state,
-            description: row.description,
-            owner: row.owner,
-            team: row.team,
-            lifecycle: row.lifecycle,
-            environment: row.environment,
-            public_url: row.public_url,
-            tags: row.tags.into_iter().collect(),
-            gone: row.gone,
-            drift: row.drift,
-            suggested_owner: row.suggested_owner,
+            function_id: e.function_id.to_string(),
+            name: e.name,
+            connection: e.connection,
+            region: e.region,
+            runtime: e.runtime.unwrap_or_default(),
+            state: e.state.unwrap_or_default(),
+            description: e.description,
+            owner: e.owner,
+            team: e.team,
+            lifecycle: e.lifecycle,
+            environment: e.environment,
+            public_url: e.url_auth_type.as_deref() == Some(model::UrlAuthType::None.as_str()),
+            tags,
+            gone: e.gone,
+            drift: e.drift,
+            suggested_owner: e.suggested_owner,
         }
     }
 }
@@ -392,7 +391,8 @@ async fn list_functions(
     Query(page): Query<FunctionsLimit>,
 ) -> ApiResult<Json<FunctionPage>> {
     let pool = &state.console.pool;
-    let mut query = catalog::query(pool, &caller.account, &filters).await?;
+    let mut query =
+        backend::catalog::query_for(pool, &caller.account, &filters).await.map_err(fail)?;
     query.limit = limit(page.limit, 50, 200)?;
     let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
     Ok(Json(FunctionPage {
@@ -419,7 +419,9 @@ async fn get_function(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Function>> {
-    let detail = catalog::readable(&state.console.pool, &caller.account, &id).await?;
+    let id = backend::input::id("id", &id).map_err(fail)?;
+    let detail =
+        backend::catalog::readable(&state.console.pool, &caller.account, id).await.map_err(fail)?;
     Ok(Json(detail.into()))
 }
 
@@ -471,7 +473,9 @@ async fn update_function(
         Problem(ApiError::Validation { field: "body".to_owned(), message: rejection.body_text() })
     })?;
     let pool = &state.console.pool;
-    let (detail, connection) = catalog::editable(pool, &caller.account, &id).await?;
+    let id = backend::input::id("id", &id).map_err(fail)?;
+    let (detail, connection) =
+        backend::catalog::editable(pool, &caller.account, id).await.map_err(fail)?;
     let entry = &detail.entry;
     let metadata = backend::catalog::Metadata {
         owner: patch.owner.or_else(|| entry.owner.clone()).unwrap_or_default(),
@@ -537,7 +541,7 @@ async fn list_audit_events(
         return Err(Problem(ApiError::Forbidden));
     }
     let limit = limit(page.limit, 100, 1000)?;
-    let filter = audit_filter(&f).map_err(fail)?;
+    let filter = backend::audit::Filter::try_from(&f).map_err(fail)?;
     let before = match f.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
         None => None,
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| {

@@ -24,7 +24,7 @@ pub(crate) async fn export_audit(
     if account.role != backend::accounts::Role::Admin {
         return (StatusCode::FORBIDDEN, "Only admins can export the audit trail.").into_response();
     }
-    let filter = match app::api::ssr::audit_filter(&filters) {
+    let filter = match backend::audit::Filter::try_from(&filters) {
         Ok(filter) => filter,
         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     };

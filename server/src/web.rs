@@ -125,15 +125,11 @@ async fn upload_code(
                 // The lab's code step uploads here too, and goes back to the lab.
                 Some("lab_run_id") => {
                     let text = field.text().await.map_err(|e| invalid(e.body_text()))?;
-                    let run = backend::labs::get(
-                        pool,
-                        backend::input::id("lab_run_id", &text).map_err(app::api::ssr::fail)?,
-                    )
-                    .await
-                    .map_err(app::api::ssr::fail)?;
-                    let mine = run.account_id == account.account_id
-                        || account.role == backend::accounts::Role::Admin;
-                    if !mine || run.function_id != Some(detail.entry.function_id) {
+                    let fail = app::api::ssr::fail;
+                    let id = backend::input::id("lab_run_id", &text).map_err(fail)?;
+                    let run =
+                        backend::labs::access::viewable(pool, &account, id).await.map_err(fail)?;
+                    if run.function_id != Some(detail.entry.function_id) {
                         return Err(app::error::ApiError::NotFound("lab run".to_owned()));
                     }
                     back = format!("/labs/{}", run.lab_run_id);

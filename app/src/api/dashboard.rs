@@ -50,7 +50,7 @@ pub async fn search_audit_events(
     let result = async {
         require(&[backend::accounts::Role::Admin])?;
         let f = &filters;
-        let filter = audit_filter(f).map_err(fail)?;
+        let filter = backend::audit::Filter::try_from(f).map_err(fail)?;
         let before = f.before.as_deref().and_then(|b| b.parse::<i64>().ok());
         const PAGE: i64 = 100;
         let entries = backend::audit::search(&context()?.pool, &filter, before, PAGE + 1)

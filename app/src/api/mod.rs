@@ -90,19 +90,6 @@ pub mod ssr {
         })
     }
 
-    /// The audit trail's filters from the Audit page's (or the API's) text fields.
-    pub fn audit_filter(
-        f: &crate::types::AuditFilters,
-    ) -> Result<backend::audit::Filter, backend::Error> {
-        backend::audit::Filter::from_text(
-            f.actor.as_deref(),
-            f.action.as_deref(),
-            f.target.as_deref(),
-            f.since.as_deref(),
-            f.until.as_deref(),
-        )
-    }
-
     /// Who to record in the audit trail for an action by `account`.
     pub fn actor(account: &Account) -> Actor {
         Actor::account(account.account_id, client_addr())

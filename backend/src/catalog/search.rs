@@ -30,6 +30,18 @@ pub struct CatalogEntry {
     pub suggested_owner: Option<String>,
 }
 
+impl CatalogEntry {
+    /// The tags as text (a tag that is not a string reads as empty).
+    pub fn tag_map(&self) -> std::collections::BTreeMap<String, String> {
+        self.tags
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect()
+    }
+}
+
 /// What the catalog page asks for; every filter is optional.
 #[derive(Clone, Debug, Default)]
 pub struct Query {
@@ -330,4 +342,69 @@ pub async fn facets(pool: &PgPool) -> Result<Vec<(String, String, String, i64)>>
     .into_iter()
     .map(|r| (r.facet, r.value, r.label, r.count))
     .collect())
+}
+
+fn present(value: Option<&String>) -> Option<String> {
+    value.map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// The query for a page's (or the REST API's) filters, as `account` may see the catalog: owners
+/// by email and teams by name (an unknown one matches nothing), a tag as `key=value`, the keyset
+/// cursor of the previous page.
+pub async fn query_for(
+    pool: &PgPool,
+    account: &crate::accounts::Account,
+    f: &model::CatalogFilters,
+) -> Result<Query> {
+    let owner = match present(f.owner.as_ref()) {
+        Some(email) => Some(
+            crate::accounts::find_by_email(pool, &email.to_lowercase())
+                .await?
+                .map_or(Uuid::nil(), |a| a.account_id),
+        ),
+        None => None,
+    };
+    let team = match present(f.team.as_ref()) {
+        Some(name) => Some(crate::teams::find_by_name(pool, &name).await?.unwrap_or(Uuid::nil())),
+        None => None,
+    };
+    let tag = match present(f.tag.as_ref()) {
+        None => None,
+        Some(tag) => match tag.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Some((k.trim().to_owned(), v.trim().to_owned()))
+            }
+            _ => {
+                return Err(crate::Error::invalid(
+                    "tag",
+                    "write a tag filter as key=value, e.g. team=payments",
+                ));
+            }
+        },
+    };
+    let after = present(f.after.as_ref()).and_then(|a| {
+        let (name, id) = a.rsplit_once('|')?;
+        Some((name.to_owned(), id.parse().ok()?))
+    });
+    Ok(Query {
+        text: present(f.q.as_ref()),
+        owner,
+        team,
+        runtime: present(f.runtime.as_ref()),
+        state: present(f.state.as_ref()),
+        lifecycle: present(f.lifecycle.as_ref()),
+        environment: present(f.environment.as_ref()),
+        connection: present(f.connection.as_ref()).and_then(|c| c.parse().ok()),
+        region: present(f.region.as_ref()),
+        tag,
+        has_public_url: present(f.public.as_ref()).is_some(),
+        shadows: present(f.view.as_ref()).as_deref() == Some("shadows"),
+        sort: match present(f.sort.as_ref()).as_deref() {
+            Some("updated") => Sort::Updated,
+            _ => Sort::Name,
+        },
+        after,
+        limit: 50,
+        visible_to: super::reader_scope(pool, account).await?,
+    })
 }

@@ -12,6 +12,7 @@
 //! order — `function` (2), `code` (3 and 4), `url` (5), `doctor` (6), `logs` (7), `validate` (8),
 //! `cleanup` (9 and the sweeper). Callers use the items re-exported here.
 
+pub mod access;
 mod cleanup;
 mod cloud;
 mod code;

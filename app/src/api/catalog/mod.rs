@@ -17,7 +17,7 @@ pub async fn search_catalog(filters: CatalogFilters) -> Result<CatalogPage, ApiE
     let result = async {
         let account = require(Role::ALL)?;
         let pool = &context()?.pool;
-        let query = ssr::query(pool, &account, &filters).await?;
+        let query = backend::catalog::query_for(pool, &account, &filters).await.map_err(fail)?;
         let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
         let connections = ssr::connection_views(pool).await?;
         // Facet counts are over the whole catalog: not for someone restricted to part of it.

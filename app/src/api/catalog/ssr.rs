@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::super::ssr::fail;
 use crate::error::ApiError;
-use crate::types::{CatalogFilters, CatalogRowView, ConnectionView, FacetView};
+use crate::types::{CatalogRowView, ConnectionView, FacetView};
 
 /// The function `function_id` names and its connection, if `account` may change it.
 pub async fn editable(
@@ -24,10 +24,6 @@ pub async fn account_id(pool: &PgPool, email: &str) -> Result<Option<Uuid>, ApiE
         .map(|a| a.account_id))
 }
 
-fn present(value: &Option<String>) -> Option<String> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
-}
-
 /// The function `function_id` names, if `account` may see it (when the catalog is restricted,
 /// someone else's function is "not found", as if it did not exist).
 pub async fn readable(
@@ -39,72 +35,8 @@ pub async fn readable(
     backend::catalog::readable(pool, account, id).await.map_err(fail)
 }
 
-/// The backend query for the page's filters, as `account` may see the catalog; owners by
-/// email, teams by name.
-pub async fn query(
-    pool: &PgPool,
-    account: &backend::accounts::Account,
-    f: &CatalogFilters,
-) -> Result<backend::catalog::Query, ApiError> {
-    let owner = match present(&f.owner) {
-        Some(email) => Some(account_id(pool, &email).await?.unwrap_or(Uuid::nil())),
-        None => None,
-    };
-    let team = match present(&f.team) {
-        Some(name) => Some(
-            backend::teams::find_by_name(pool, &name).await.map_err(fail)?.unwrap_or(Uuid::nil()),
-        ),
-        None => None,
-    };
-    let tag = match present(&f.tag) {
-        None => None,
-        Some(tag) => match tag.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => {
-                Some((k.trim().to_owned(), v.trim().to_owned()))
-            }
-            _ => {
-                return Err(ApiError::Validation {
-                    field: "tag".into(),
-                    message: "write a tag filter as key=value, e.g. team=payments".into(),
-                });
-            }
-        },
-    };
-    let after = present(&f.after).and_then(|a| {
-        let (name, id) = a.rsplit_once('|')?;
-        Some((name.to_owned(), id.parse().ok()?))
-    });
-    Ok(backend::catalog::Query {
-        text: present(&f.q),
-        owner,
-        team,
-        runtime: present(&f.runtime),
-        state: present(&f.state),
-        lifecycle: present(&f.lifecycle),
-        environment: present(&f.environment),
-        connection: present(&f.connection).and_then(|c| c.parse().ok()),
-        region: present(&f.region),
-        tag,
-        has_public_url: present(&f.public).is_some(),
-        shadows: present(&f.view).as_deref() == Some("shadows"),
-        sort: match present(&f.sort).as_deref() {
-            Some("updated") => backend::catalog::Sort::Updated,
-            _ => backend::catalog::Sort::Name,
-        },
-        after,
-        limit: 50,
-        visible_to: backend::catalog::reader_scope(pool, account).await.map_err(fail)?,
-    })
-}
-
 pub fn row_view(e: backend::catalog::CatalogEntry) -> CatalogRowView {
-    let tags = e
-        .tags
-        .as_object()
-        .map(|o| {
-            o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect()
-        })
-        .unwrap_or_default();
+    let tags = e.tag_map().into_iter().collect();
     CatalogRowView {
         function_id: e.function_id.to_string(),
         name: e.name,

@@ -18,7 +18,7 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
         let pool = &context.pool;
         let mut targets = Vec::new();
         for c in backend::connections::list(pool).await.map_err(fail)? {
-            if lab_refusal(&account, &c, context.engine.as_ref()).is_some() {
+            if backend::labs::access::refusal(&account, &c, engine_sandboxes()?).is_some() {
                 continue;
             }
             for region in &c.regions {
@@ -47,31 +47,10 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     settle(result, |_| None).await
 }
 
-/// Why `account` may not run labs on `connection`, if it may not. Nobody starts one on an
-/// archived connection. Learners' code is anyone's: they run labs only where an admin allows
-/// learners (the embedded engine by default), and on the embedded engine only while it sandboxes
-/// function code.
+/// Whether this console's embedded engine sandboxes function code (`None`: it runs no engine).
 #[cfg(feature = "ssr")]
-fn lab_refusal(
-    account: &backend::accounts::Account,
-    connection: &backend::connections::Connection,
-    engine: Option<&crate::types::EngineContainment>,
-) -> Option<&'static str> {
-    use backend::connections::Kind;
-    if connection.archived {
-        return Some("this connection is archived: choose another");
-    }
-    if !is_learner(account) {
-        return None;
-    }
-    if !connection.learners {
-        return Some(
-            "learners run labs only where an admin allows them (the embedded engine, Local, by default): choose another",
-        );
-    }
-    (connection.kind == Kind::Engine && engine.is_some_and(|e| !e.contained)).then_some(
-        "the embedded engine cannot sandbox code on this machine, so learners cannot run labs on it: ask an admin",
-    )
+fn engine_sandboxes() -> Result<Option<bool>, ApiError> {
+    Ok(super::ssr::context()?.engine.as_ref().map(|e| e.contained))
 }
 
 #[cfg(feature = "ssr")]
@@ -92,7 +71,9 @@ pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<S
         })?;
         let connection = backend::input::id("target", connection).map_err(fail)?;
         let chosen = backend::connections::get(pool, connection).await.map_err(fail)?;
-        if let Some(message) = lab_refusal(&account, &chosen, context()?.engine.as_ref()) {
+        if let Some(message) =
+            backend::labs::access::refusal(&account, &chosen, engine_sandboxes()?)
+        {
             return Err(ApiError::Validation { field: "target".into(), message: message.into() });
         }
         let hours = match expiry_hours.as_deref().map(str::trim).unwrap_or_default() {

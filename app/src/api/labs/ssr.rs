@@ -7,32 +7,20 @@ use crate::api::ssr::{context, fail, require, rfc3339};
 use crate::error::ApiError;
 use crate::types::{CallView, DiagnosisView, LabRunRow, LabView, LedgerView};
 
-/// The caller and the run, when the caller may see it (its owner, or an admin).
+/// The caller and the run, when the caller may see it (`backend::labs::access::viewable`).
 pub async fn run_for(lab_run_id: &str) -> Result<(Account, Run), ApiError> {
     let account = require(Role::ALL)?;
     let id = backend::input::id("lab_run_id", lab_run_id).map_err(fail)?;
-    let run = labs::get(&context()?.pool, id).await.map_err(fail)?;
-    if run.account_id != account.account_id && account.role != Role::Admin {
-        return Err(ApiError::NotFound("lab run".into()));
-    }
+    let run = labs::access::viewable(&context()?.pool, &account, id).await.map_err(fail)?;
     Ok((account, run))
 }
 
-/// [`run_for`], for a step that changes the cloud: once the run's function exists, the caller
-/// must still be allowed to change it (an admin may have handed it to someone else).
+/// The caller and the run, for a step that changes the cloud
+/// (`backend::labs::access::changeable`).
 pub async fn run_to_change(lab_run_id: &str) -> Result<(Account, Run), ApiError> {
-    let (account, run) = run_for(lab_run_id).await?;
-    if let Some(function_id) = run.function_id {
-        let pool = &context()?.pool;
-        let detail = backend::catalog::detail(pool, function_id).await.map_err(fail)?;
-        if !backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)? {
-            return Err(ApiError::Refused(format!(
-                "{} is no longer yours to change (its owner is now {}): this run can only be viewed",
-                detail.entry.name,
-                detail.entry.owner.as_deref().unwrap_or("nobody")
-            )));
-        }
-    }
+    let account = require(Role::ALL)?;
+    let id = backend::input::id("lab_run_id", lab_run_id).map_err(fail)?;
+    let run = labs::access::changeable(&context()?.pool, &account, id).await.map_err(fail)?;
     Ok((account, run))
 }
 
