@@ -6,22 +6,8 @@
 use aws_sdk_lambda::config::http::HttpResponse;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 
+pub use crate::error::CloudFailure;
 use crate::error::{Error, Result};
-
-/// How a call to the cloud failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// The resource does not exist (404).
-    NotFound,
-    /// The cloud asked the console to slow down (429).
-    Throttled,
-    /// The cloud understood the call and said no: a conflict, an invalid value, a missing
-    /// permission (409).
-    Refused,
-    /// No answer that says anything about the request: a timeout, a dropped connection, the
-    /// cloud's own 5xx (502).
-    Unavailable,
-}
 
 /// Lambda's, CloudWatch Logs' and IAM's codes for "no such resource".
 const NOT_FOUND: &[&str] = &["ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException"];
@@ -36,7 +22,7 @@ const THROTTLED: &[&str] = &[
     "SlowDown",
 ];
 
-impl Failure {
+impl CloudFailure {
     /// Classifies a failed SDK call by the cloud's error code and HTTP status.
     pub fn of<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Self {
         let SdkError::ServiceError(service) = error else {
@@ -95,7 +81,10 @@ pub fn error<E>(context: impl std::fmt::Display, error: &SdkError<E, HttpRespons
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    Error::Cloud { failure: Failure::of(error), message: format!("{context}: {}", said(error)) }
+    Error::Cloud {
+        failure: CloudFailure::of(error),
+        message: format!("{context}: {}", said(error)),
+    }
 }
 
 /// Maps a failed call to an error that names the call and quotes the cloud.
@@ -116,7 +105,7 @@ where
 {
     match result {
         Ok(output) => Ok(Some(output)),
-        Err(e) if Failure::of(&e) == Failure::NotFound => Ok(None),
+        Err(e) if CloudFailure::of(&e) == CloudFailure::NotFound => Ok(None),
         Err(e) => Err(said(&e)),
     }
 }
@@ -128,7 +117,7 @@ where
 {
     match result {
         Ok(output) => Ok(Some(output)),
-        Err(e) if Failure::of(&e) == Failure::NotFound => Ok(None),
+        Err(e) if CloudFailure::of(&e) == CloudFailure::NotFound => Ok(None),
         Err(e) => Err(failed(call)(e)),
     }
 }
@@ -152,29 +141,29 @@ mod tests {
     #[test]
     fn failures_are_told_apart_by_code_and_status() {
         let cases = [
-            (404, "ResourceNotFoundException", Failure::NotFound, 404),
-            (404, "NoSuchEntity", Failure::NotFound, 404),
-            (429, "TooManyRequestsException", Failure::Throttled, 429),
-            (400, "Throttling", Failure::Throttled, 429),
-            (409, "ResourceConflictException", Failure::Refused, 409),
-            (400, "InvalidParameterValueException", Failure::Refused, 409),
-            (500, "ServiceException", Failure::Unavailable, 502),
+            (404, "ResourceNotFoundException", CloudFailure::NotFound, 404),
+            (404, "NoSuchEntity", CloudFailure::NotFound, 404),
+            (429, "TooManyRequestsException", CloudFailure::Throttled, 429),
+            (400, "Throttling", CloudFailure::Throttled, 429),
+            (409, "ResourceConflictException", CloudFailure::Refused, 409),
+            (400, "InvalidParameterValueException", CloudFailure::Refused, 409),
+            (500, "ServiceException", CloudFailure::Unavailable, 502),
         ];
         for (status, code, failure, answer) in cases {
             let error = answered(status, code);
-            assert_eq!(Failure::of(&error), failure, "{code}");
-            assert_eq!(Failure::of(&error).status(), answer, "{code}");
+            assert_eq!(CloudFailure::of(&error), failure, "{code}");
+            assert_eq!(CloudFailure::of(&error).status(), answer, "{code}");
         }
         let timeout =
             SdkError::<GetFunctionError, HttpResponse>::timeout_error("no answer in 60 s");
-        assert_eq!(Failure::of(&timeout), Failure::Unavailable);
+        assert_eq!(CloudFailure::of(&timeout), CloudFailure::Unavailable);
     }
 
     #[test]
     fn the_error_quotes_the_cloud_and_names_the_call() {
         let error = failed("GetFunction")(answered(429, "TooManyRequestsException"));
         assert!(
-            matches!(&error, Error::Cloud { failure: Failure::Throttled, message }
+            matches!(&error, Error::Cloud { failure: CloudFailure::Throttled, message }
                 if message == "GetFunction failed: TooManyRequestsException: the cloud's words"),
             "{error}"
         );

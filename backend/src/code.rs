@@ -213,8 +213,8 @@ async fn update(
         .zip_file(Blob::new(zip))
         .send()
         .await
-        .map_err(|error| match crate::cloud::Failure::of(&error) {
-            crate::cloud::Failure::Refused => {
+        .map_err(|error| match crate::cloud::CloudFailure::of(&error) {
+            crate::cloud::CloudFailure::Refused => {
                 let message = crate::cloud::message(&error);
                 Error::invalid("code", format!("{} refused the code: {message}", connection.name))
             }

@@ -27,11 +27,26 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     /// A call to the cloud failed; `message` names the call and quotes the cloud.
     #[error("{message}")]
-    Cloud { failure: crate::cloud::Failure, message: String },
+    Cloud { failure: CloudFailure, message: String },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// How a call to the cloud failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloudFailure {
+    /// The resource does not exist (404).
+    NotFound,
+    /// The cloud asked the console to slow down (429).
+    Throttled,
+    /// The cloud understood the call and said no: a conflict, an invalid value, a missing
+    /// permission (409).
+    Refused,
+    /// No answer that says anything about the request: a timeout, a dropped connection, the
+    /// cloud's own 5xx (502).
+    Unavailable,
 }
 
 /// Result with the domain error as default.

@@ -377,7 +377,7 @@ async fn each_role_may_do_what_it_should_and_no_more(pool: sqlx::PgPool) {
     assert!(
         matches!(
             refused,
-            Err(backend::Error::Cloud { failure: backend::cloud::Failure::NotFound, .. })
+            Err(backend::Error::Cloud { failure: backend::cloud::CloudFailure::NotFound, .. })
         ),
         "{refused:?}"
     );

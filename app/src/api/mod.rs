@@ -121,7 +121,7 @@ pub mod ssr {
                 ApiError::RateLimited(limited.to_string())
             }
             E::Cloud { failure, message } => {
-                if failure == backend::cloud::Failure::Unavailable {
+                if failure == backend::cloud::CloudFailure::Unavailable {
                     tracing::warn!(error = %message, "the cloud did not answer");
                 }
                 ApiError::Cloud { status: failure.status(), message }

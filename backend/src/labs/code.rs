@@ -40,8 +40,8 @@ pub async fn deploy_code(
             .zip_file(Blob::new(one_file_zip(file, source)?))
             .send()
             .await
-            .map_err(|e| match crate::cloud::Failure::of(&e) {
-                crate::cloud::Failure::Refused => {
+            .map_err(|e| match crate::cloud::CloudFailure::of(&e) {
+                crate::cloud::CloudFailure::Refused => {
                     Error::invalid("source", format!("the code was refused: {}", cloud_said(&e)))
                 }
                 _ => crate::cloud::error("UpdateFunctionCode failed", &e),
