@@ -47,6 +47,9 @@ pub struct MetadataForm {
     pub environment: String,
     /// One `key=value` a line.
     pub tags: String,
+    /// The tags as the page showed them (hidden): only what the user changed is written, so a
+    /// tag added in the cloud since the page was read is left alone.
+    pub tags_before: Option<String>,
 }
 
 /// The function page's configuration (UpdateFunctionConfiguration).
@@ -61,6 +64,9 @@ pub struct ConfigurationForm {
     /// One `KEY=value` a line; absent when the editor never revealed the variables, which keeps
     /// the current ones.
     pub environment: Option<String>,
+    /// The function's `RevisionId` when the page read it: a change made in the cloud since is
+    /// reported, not overwritten.
+    pub revision_id: Option<String>,
 }
 
 /// The lab's step 2: the function and its role.
@@ -124,8 +130,14 @@ mod parse {
         type Error = Error;
 
         fn try_from(form: MetadataForm) -> Result<Self, Error> {
+            let how = "write one tag a line as key=value";
+            let before =
+                key_values("tags", form.tags_before.as_deref().unwrap_or_default(), how, true)?;
+            let after = key_values("tags", &form.tags, how, true)?;
+            let (tags, removed) = Self::tag_changes(&before, after);
             Ok(Self {
-                tags: key_values("tags", &form.tags, "write one tag a line as key=value", true)?,
+                tags,
+                removed,
                 owner: form.owner,
                 team: form.team,
                 lifecycle: form.lifecycle,
@@ -149,6 +161,7 @@ mod parse {
                     .environment
                     .map(|text| key_values("environment", &text, how, false))
                     .transpose()?,
+                revision_id: form.revision_id.filter(|r| !r.trim().is_empty()),
             })
         }
     }

@@ -161,6 +161,8 @@ pub struct FunctionDetail {
     pub live: Vec<(String, String, String)>,
     /// Why the live configuration could not be read, if it could not.
     pub live_error: Option<String>,
+    /// Lambda's `RevisionId` of the configuration read live (empty when it could not be read).
+    pub revision_id: String,
     pub drift: Vec<String>,
     pub activity: Vec<AuditLine>,
     pub teams: Vec<String>,

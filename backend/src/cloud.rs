@@ -52,16 +52,43 @@ impl CloudFailure {
     }
 }
 
-/// The cloud's words for a failed call: its error code and message, or what went wrong on the way
-/// when there was no answer.
+/// The cloud's words for a failed call, in one line: its error code and message, or — when there
+/// was no answer — what went wrong on the way, in plain words (never the SDK's debug dump).
 pub fn said<E>(error: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    match error.message() {
-        Some(message) => format!("{}: {message}", error.code().unwrap_or("Error")),
-        None => aws_sdk_lambda::error::DisplayErrorContext(error).to_string(),
+    if let Some(message) = error.message() {
+        return format!("{}: {message}", error.code().unwrap_or("Error"));
     }
+    match error {
+        SdkError::TimeoutError(_) => "no answer in time (the call timed out)".to_owned(),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            "no answer in time (the connection timed out)".to_owned()
+        }
+        SdkError::DispatchFailure(failure) if failure.is_io() => {
+            format!("could not connect ({})", innermost(error))
+        }
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
+            format!("the call could not be sent ({})", innermost(error))
+        }
+        SdkError::ResponseError(_) => {
+            format!("an answer that could not be read ({})", innermost(error))
+        }
+        SdkError::ServiceError(service) => {
+            format!("{} with no message", service.raw().status().as_u16())
+        }
+        _ => innermost(error),
+    }
+}
+
+/// The deepest cause of an error (e.g. "Connection refused (os error 111)"), one line.
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
 /// Only the cloud's message (no code), for errors shown next to the input it is about.
@@ -71,7 +98,7 @@ where
 {
     match error.message() {
         Some(message) => message.to_owned(),
-        None => aws_sdk_lambda::error::DisplayErrorContext(error).to_string(),
+        None => said(error),
     }
 }
 
@@ -81,10 +108,15 @@ pub fn error<E>(context: impl std::fmt::Display, error: &SdkError<E, HttpRespons
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    Error::Cloud {
-        failure: CloudFailure::of(error),
-        message: format!("{context}: {}", said(error)),
-    }
+    let failure = CloudFailure::of(error);
+    let next = match failure {
+        CloudFailure::Throttled => "; try again in a moment",
+        CloudFailure::Unavailable => {
+            "; try again, and if it keeps failing, check the connection on the Admin page"
+        }
+        CloudFailure::NotFound | CloudFailure::Refused => "",
+    };
+    Error::Cloud { failure, message: format!("{context}: {}{next}", said(error)) }
 }
 
 /// Maps a failed call to an error that names the call and quotes the cloud.
@@ -157,6 +189,7 @@ mod tests {
         let timeout =
             SdkError::<GetFunctionError, HttpResponse>::timeout_error("no answer in 60 s");
         assert_eq!(CloudFailure::of(&timeout), CloudFailure::Unavailable);
+        assert_eq!(said(&timeout), "no answer in time (the call timed out)");
     }
 
     #[test]
@@ -164,7 +197,7 @@ mod tests {
         let error = failed("GetFunction")(answered(429, "TooManyRequestsException"));
         assert!(
             matches!(&error, Error::Cloud { failure: CloudFailure::Throttled, message }
-                if message == "GetFunction failed: TooManyRequestsException: the cloud's words"),
+                if message == "GetFunction failed: TooManyRequestsException: the cloud's words; try again in a moment"),
             "{error}"
         );
         let missing =

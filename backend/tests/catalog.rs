@@ -155,6 +155,7 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         environment: "prod".into(),
         tags: [("team".to_owned(), "media".to_owned()), ("tier".to_owned(), "gold".to_owned())]
             .into(),
+        removed: Vec::new(),
     };
     catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &metadata)
         .await
@@ -177,6 +178,41 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     let gold = Query { tag: Some(("tier".into(), "gold".into())), limit: 5, ..Query::default() };
     let (found, _) = catalog::search(&pool, &gold).await.expect("search");
     assert_eq!(found.len(), 1, "lookup keys follow tag edits");
+    // A tag added in the cloud since the form was read survives a save that did not touch it;
+    // only what the form changed is written.
+    connection
+        .lambda(&after.entry.region)
+        .await
+        .tag_resource()
+        .resource(arn)
+        .tags("added", "cli")
+        .send()
+        .await
+        .expect("a tag added outside the console");
+    let shown: std::collections::BTreeMap<String, String> =
+        [("team".to_owned(), "media".to_owned()), ("tier".to_owned(), "gold".to_owned())].into();
+    let (tags, removed) =
+        catalog::Metadata::tag_changes(&shown, [("tier".to_owned(), "platinum".to_owned())].into());
+    assert_eq!(removed, ["team"]);
+    let edited = catalog::Metadata { tags, removed, ..metadata.clone() };
+    catalog::update_metadata(&pool, &Actor::system(), &connection, &after, &edited)
+        .await
+        .expect("save");
+    let cloud_tags: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/2017-03-31/tags/{arn}"))
+        .send()
+        .await
+        .expect("tags")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (&cloud_tags["Tags"]["added"], &cloud_tags["Tags"]["tier"], &cloud_tags["Tags"]["team"]),
+        (&json!("cli"), &json!("platinum"), &serde_json::Value::Null),
+        "{cloud_tags}"
+    );
+    let recorded = catalog::detail(&pool, thumbnailer.function_id).await.expect("detail");
+    assert_eq!(recorded.entry.tags, json!({ "added": "cli", "tier": "platinum" }));
     // Sorted by update, most recent first, with its own keyset cursor.
     let recent = Query { sort: catalog::Sort::Updated, limit: 1, ..Query::default() };
     let (first, next) = catalog::search(&pool, &recent).await.expect("recent");
@@ -208,6 +244,7 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         handler: "lambda_function.lambda_handler".into(),
         runtime: "python3.12".into(),
         environment: Some([("MODE".to_owned(), "fast".to_owned())].into()),
+        revision_id: None,
     };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &change)
         .await
@@ -230,6 +267,55 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     let activity =
         backend::audit::list_for_target(&pool, "function:thumbnailer", 1).await.expect("activity");
     assert_eq!(activity[0].action, "function.reveal_environment");
+    // A change made in the cloud after the page read the function is reported, not reverted; once
+    // reloaded, the change applies, and the audit's "before" is what the cloud held.
+    let opened = catalog::live(&connection, &after).await.expect("live").revision_id;
+    connection
+        .lambda(&after.entry.region)
+        .await
+        .update_function_configuration()
+        .function_name(&after.arn)
+        .timeout(42)
+        .send()
+        .await
+        .expect("a change made outside the console");
+    let stale = catalog::ConfigChange {
+        memory_mb: 512,
+        environment: None,
+        revision_id: Some(opened),
+        ..change.clone()
+    };
+    match catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &stale).await
+    {
+        Err(backend::Error::Conflict(message)) => {
+            assert!(
+                message.contains("changed in the cloud since you opened this page"),
+                "{message}"
+            );
+            assert!(message.contains("42 s"), "the cloud's values are named: {message}");
+        }
+        other => panic!("expected the change to be refused, got {other:?}"),
+    }
+    let cloud = catalog::live(&connection, &after).await.expect("live");
+    let value =
+        |field: &str| cloud.fields.iter().find(|(f, _, _)| *f == field).map(|(_, _, v)| v.clone());
+    assert_eq!(
+        (value("timeout (s)").as_deref(), value("memory (MB)").as_deref()),
+        (Some("42"), Some("256")),
+        "nothing was overwritten"
+    );
+    let reloaded = catalog::ConfigChange { revision_id: Some(cloud.revision_id.clone()), ..stale };
+    catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &reloaded)
+        .await
+        .expect("applies once reloaded");
+    let before: serde_json::Value = sqlx::query_scalar(
+        "select detail->'before' from audit_event where action = 'function.update_configuration'
+         order by audit_event_id desc limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audited");
+    assert_eq!(before["timeout_s"], 42, "the cloud's value, not the catalog's: {before}");
     let too_big = catalog::ConfigChange { memory_mb: 99_999, ..change };
     match catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &too_big)
         .await
@@ -370,6 +456,7 @@ async fn each_role_may_do_what_it_should_and_no_more(pool: sqlx::PgPool) {
         lifecycle: "deprecated".into(),
         environment: "dev".into(),
         tags: Default::default(),
+        removed: Vec::new(),
     };
     let refused =
         catalog::update_metadata(&pool, &Actor::system(), &connection, &after, &metadata).await;
@@ -531,6 +618,7 @@ async fn code_is_read_edited_and_uploaded(pool: sqlx::PgPool) {
         handler: "app.main".into(),
         runtime: "python3.12".into(),
         environment: Default::default(),
+        revision_id: None,
     };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &detail, &config)
         .await

@@ -123,6 +123,8 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
         lifecycle: "production".into(),
         environment: "prod".into(),
         tags: [("cost-center".to_owned(), "42".to_owned())].into(),
+        // The form showed `team` and the user removed it.
+        removed: vec!["team".to_owned()],
     };
     catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &metadata)
         .await
@@ -131,7 +133,7 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
     let tags = tags.tags().expect("tags");
     assert_eq!(tags.get("cost-center").map(String::as_str), Some("42"));
     assert_eq!(tags.get(catalog::LIFECYCLE_TAG).map(String::as_str), Some("production"));
-    assert!(!tags.contains_key("team"), "the stale user tag was removed: {tags:?}");
+    assert!(!tags.contains_key("team"), "the removed user tag is gone: {tags:?}");
 
     // Configuration goes through moto's UpdateFunctionConfiguration and reads back live.
     let change = catalog::ConfigChange {
@@ -141,6 +143,7 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
         handler: "lambda_function.lambda_handler".into(),
         runtime: "python3.12".into(),
         environment: Some([("STAGE".to_owned(), "prod".to_owned())].into()),
+        revision_id: None,
     };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &detail, &change)
         .await

@@ -67,6 +67,7 @@ fn Detail(
     let configurable = d.can_edit && d.live_error.is_none();
     let environment_keys = d.environment_keys.clone();
     let function_id = d.row.function_id.clone();
+    let revision_id = d.revision_id.clone();
     let env_function_id = function_id.clone();
     let row = d.row.clone();
     let tags_text = row.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
@@ -160,7 +161,8 @@ fn Detail(
                                 .collect_view()}
                         </select>
                         <label for="meta-tags">"Tags"</label>
-                        <textarea id="meta-tags" name="tags" rows="4">{tags_text}</textarea>
+                        <textarea id="meta-tags" name="tags" rows="4">{tags_text.clone()}</textarea>
+                        <input type="hidden" name="tags_before" value=tags_text />
                         <p class="hint">"One key=value a line. The owner, team, lifecycle and environment are also written to the function's lambdaport:* tags in the cloud."</p>
                         <button type="submit" class="btn btn-primary" disabled=save.pending()>"Save"</button>
                     </ActionForm>
@@ -205,6 +207,7 @@ fn Detail(
                 <p class="muted">"Saved through UpdateFunctionConfiguration; the cloud's own validation applies."</p>
                 <ActionForm action=configure>
                     <input type="hidden" name="function_id" value=function_id />
+                    <input type="hidden" name="revision_id" value=revision_id />
                     <label for="cfg-memory">"Memory (MB)"</label>
                     <input id="cfg-memory" name="memory_mb" type="number" min="128" max="10240" required value=memory />
                     <label for="cfg-timeout">"Timeout (seconds)"</label>

@@ -17,6 +17,9 @@ pub struct Live {
     pub fields: Vec<(&'static str, String, String)>,
     /// The environment variables, which the catalog does not keep.
     pub environment: BTreeMap<String, String>,
+    /// Lambda's `RevisionId` of what was read: a change made from it is refused if the function
+    /// has changed in the cloud since.
+    pub revision_id: String,
 }
 
 /// Reads the function's configuration from the cloud (GetFunctionConfiguration).
@@ -56,7 +59,8 @@ pub async fn live(connection: &Connection, detail: &Detail) -> Result<Live> {
         .and_then(|e| e.variables())
         .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    Ok(Live { fields, environment })
+    let revision_id = config.revision_id().unwrap_or_default().to_owned();
+    Ok(Live { fields, environment, revision_id })
 }
 
 /// The function's environment variables, for someone who may edit it and asked to see them:
@@ -91,6 +95,9 @@ pub struct ConfigChange {
     pub runtime: String,
     /// The new variables; `None` keeps the function's current ones (the editor never revealed them).
     pub environment: Option<BTreeMap<String, String>>,
+    /// The `RevisionId` the form was opened at ([`Live::revision_id`]); `None` applies the change
+    /// to whatever the cloud holds now.
+    pub revision_id: Option<String>,
 }
 
 /// Which form field a Lambda validation message is about.
@@ -120,11 +127,42 @@ pub async fn update_configuration(
     change: &ConfigChange,
 ) -> Result<()> {
     let lambda = connection.lambda(&detail.entry.region).await;
+    // What the cloud holds now: the revision the change must apply to, and the audit's "before".
+    let current =
+        lambda.get_function_configuration().function_name(&detail.arn).send().await.map_err(
+            |e| {
+                crate::cloud::error(
+                    format_args!("{} did not return the configuration", connection.name),
+                    &e,
+                )
+            },
+        )?;
+    let before = serde_json::json!({
+        "memory_mb": current.memory_size(), "timeout_s": current.timeout(),
+        "handler": current.handler(), "runtime": current.runtime().map(|r| r.as_str()),
+        "description": current.description(),
+    });
+    let changed_since = || {
+        Error::Conflict(format!(
+            "{} was changed in the cloud since you opened this page (it now has {} MB, {} s, handler {}, runtime {}): reload to see the cloud's values, then make your change again",
+            detail.entry.name,
+            current.memory_size().unwrap_or_default(),
+            current.timeout().unwrap_or_default(),
+            current.handler().unwrap_or("none"),
+            current.runtime().map_or("none", |r| r.as_str()),
+        ))
+    };
+    let revision = current.revision_id().map(str::to_owned);
+    if change.revision_id.is_some() && change.revision_id != revision {
+        return Err(changed_since());
+    }
     let environment = change.environment.as_ref().map(|variables| {
         aws_sdk_lambda::types::Environment::builder()
             .set_variables(Some(variables.clone().into_iter().collect()))
             .build()
     });
+    // The revision read above goes with the change: a change made in between is refused by the
+    // cloud itself (PreconditionFailedException), never overwritten.
     let updated = lambda
         .update_function_configuration()
         .function_name(&detail.arn)
@@ -134,13 +172,16 @@ pub async fn update_configuration(
         .handler(&change.handler)
         .runtime(aws_sdk_lambda::types::Runtime::from(change.runtime.as_str()))
         .set_environment(environment)
+        .set_revision_id(revision)
         .send()
         .await;
     if let Err(error) = updated {
+        use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError as E;
+        if error.as_service_error().is_some_and(E::is_precondition_failed_exception) {
+            return Err(changed_since());
+        }
         let message = crate::cloud::message(&error);
-        let invalid = error
-            .as_service_error()
-            .is_some_and(aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError::is_invalid_parameter_value_exception);
+        let invalid = error.as_service_error().is_some_and(E::is_invalid_parameter_value_exception);
         return Err(if invalid {
             Error::invalid(field_of(&message), message)
         } else {
@@ -166,8 +207,7 @@ pub async fn update_configuration(
         "function.update_configuration",
         &format!("function:{}", detail.entry.name),
         serde_json::json!({
-            "before": { "memory_mb": detail.memory_mb, "timeout_s": detail.timeout_s, "handler": detail.handler,
-                        "runtime": detail.entry.runtime, "description": detail.entry.description },
+            "before": before,
             "after": { "memory_mb": change.memory_mb, "timeout_s": change.timeout_s, "handler": change.handler,
                        "runtime": change.runtime, "description": change.description,
                        "environment_keys": change.environment.as_ref().map(|e| e.keys().collect::<Vec<_>>()) },

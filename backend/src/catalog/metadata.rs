@@ -20,8 +20,30 @@ pub struct Metadata {
     pub team: String,
     pub lifecycle: String,
     pub environment: String,
-    /// User tags (not `lambdaport:*`).
+    /// User tags (not `lambdaport:*`) to add or change; the function's other tags stay as the
+    /// cloud has them.
     pub tags: BTreeMap<String, String>,
+    /// User tags to remove.
+    pub removed: Vec<String>,
+}
+
+impl Metadata {
+    /// The change from the tags a form showed (`before`) to the tags it sends (`after`): what
+    /// was added or changed, and what was removed. Tags the form never showed — added in the
+    /// cloud since it was read — are left alone.
+    pub fn tag_changes(
+        before: &BTreeMap<String, String>,
+        after: BTreeMap<String, String>,
+    ) -> (BTreeMap<String, String>, Vec<String>) {
+        let removed = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
+        let changed = after.into_iter().filter(|(k, v)| before.get(k) != Some(v)).collect();
+        (changed, removed)
+    }
+}
+
+/// A tag the user owns (not the console's `lambdaport:*` nor AWS's `aws:*`).
+fn is_user_tag(key: &str) -> bool {
+    !key.starts_with("lambdaport:") && !key.starts_with("aws:")
 }
 
 pub(super) fn valid_tag(key: &str, value: &str) -> Result<()> {
@@ -73,7 +95,9 @@ pub async fn transfer(
         team: new_team.map_or_else(|| detail.entry.team.clone().unwrap_or_default(), str::to_owned),
         lifecycle: detail.entry.lifecycle.clone(),
         environment: detail.entry.environment.clone(),
-        tags: user_tags(&detail.entry.tags),
+        // The tags stay as the cloud has them.
+        tags: BTreeMap::new(),
+        removed: Vec::new(),
     };
     write_metadata(pool, actor, connection, detail, &metadata, "function.transfer").await
 }
@@ -117,7 +141,9 @@ pub(super) async fn write_metadata(
                 .ok_or_else(|| Error::invalid("team", format!("there is no team named {name}")))?,
         ),
     };
-    // The cloud gets the same: the catalog's metadata as lambdaport:* tags, plus the user tags.
+    // The cloud gets the catalog's metadata as lambdaport:* tags, and the user tags' changes:
+    // tags added in the cloud since the form was read, and the console's other tags (a lab run's
+    // proof), are left as they are.
     let lambda = connection.lambda(&detail.entry.region).await;
     let mut tags: std::collections::HashMap<String, String> =
         metadata.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -135,13 +161,31 @@ pub(super) async fn write_metadata(
         .send()
         .await
         .map_err(|e| crate::cloud::error(&context, &e))?;
-    let stale: Vec<String> = current
-        .tags()
-        .into_iter()
-        .flatten()
-        .map(|(k, _)| k.clone())
-        .filter(|k| !tags.contains_key(k))
+    let current = current.tags().cloned().unwrap_or_default();
+    let untag: Vec<String> = current
+        .keys()
+        .filter(|k| {
+            (is_user_tag(k) && metadata.removed.contains(k) && !metadata.tags.contains_key(*k))
+                || (k.as_str() == TEAM_TAG && !tags.contains_key(TEAM_TAG))
+        })
+        .cloned()
         .collect();
+    // The user tags the function will have, which the catalog records.
+    let mut user_tags: BTreeMap<String, String> = current
+        .iter()
+        .filter(|(k, _)| is_user_tag(k) && !untag.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    user_tags.extend(metadata.tags.clone());
+    if user_tags.len() > 40 {
+        return Err(Error::invalid(
+            "tags",
+            "at most 40 tags (Lambda allows 50, and the console uses 4)",
+        ));
+    }
+    let tags_before: BTreeMap<&String, &String> =
+        current.iter().filter(|(k, _)| is_user_tag(k)).collect();
+    let tags_before = serde_json::json!(tags_before);
     lambda
         .tag_resource()
         .resource(&detail.arn)
@@ -149,15 +193,21 @@ pub(super) async fn write_metadata(
         .send()
         .await
         .map_err(|e| crate::cloud::error(&context, &e))?;
-    if !stale.is_empty() {
+    if !untag.is_empty() {
         lambda
             .untag_resource()
             .resource(&detail.arn)
-            .set_tag_keys(Some(stale))
+            .set_tag_keys(Some(untag.clone()))
             .send()
             .await
             .map_err(|e| crate::cloud::error(&context, &e))?;
     }
+    for (k, v) in &current {
+        if !is_user_tag(k) && !untag.contains(k) && !tags.contains_key(k) {
+            tags.insert(k.clone(), v.clone());
+        }
+    }
+    tags.extend(user_tags.clone());
     // The cloud first, then one short transaction: no transaction (and no pooled connection)
     // waits on the cloud.
     let mut tx = pool.begin().await?;
@@ -169,7 +219,7 @@ pub(super) async fn write_metadata(
         team,
         metadata.lifecycle,
         metadata.environment,
-        serde_json::to_value(&metadata.tags).map_err(anyhow::Error::from)?
+        serde_json::to_value(&user_tags).map_err(anyhow::Error::from)?
     )
     .execute(&mut *tx)
     .await?;
@@ -180,9 +230,9 @@ pub(super) async fn write_metadata(
         &format!("function:{}", detail.entry.name),
         serde_json::json!({
             "before": { "owner": detail.entry.owner, "team": detail.entry.team, "lifecycle": detail.entry.lifecycle,
-                        "environment": detail.entry.environment, "tags": detail.entry.tags },
+                        "environment": detail.entry.environment, "tags": tags_before },
             "after": { "owner": owner.email, "team": metadata.team.trim(), "lifecycle": metadata.lifecycle,
-                       "environment": metadata.environment, "tags": metadata.tags },
+                       "environment": metadata.environment, "tags": user_tags },
         }),
     )
     .await?;

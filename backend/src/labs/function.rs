@@ -336,6 +336,8 @@ pub(super) async fn update_function(
     settings.team = input.team.trim().to_owned();
     settings.lifecycle.clone_from(&input.lifecycle);
     settings.environment.clone_from(&input.environment);
+    // The step's form showed the run's tags: what it changed is written, nothing else.
+    let (tags, removed) = crate::catalog::Metadata::tag_changes(&settings.tags, input.tags.clone());
     settings.tags.clone_from(&input.tags);
     if let Some(function_id) = run.function_id {
         let detail = crate::catalog::detail(pool, function_id).await?;
@@ -344,7 +346,8 @@ pub(super) async fn update_function(
             team: settings.team.clone(),
             lifecycle: settings.lifecycle.clone(),
             environment: settings.environment.clone(),
-            tags: settings.tags.clone(),
+            tags,
+            removed,
         };
         crate::catalog::update_metadata(pool, actor, connection, &detail, &metadata).await?;
         crate::catalog::record_created(pool, connection, &run.region, name, run.account_id).await?;

@@ -232,8 +232,10 @@ pub(super) struct FunctionPatch {
     lifecycle: Option<String>,
     #[schema(schema_with = stages)]
     environment: Option<String>,
-    /// The user tags, replacing the current ones.
+    /// User tags to add or change; the function's other tags stay as they are.
     tags: Option<BTreeMap<String, String>>,
+    /// User tag keys to remove.
+    tags_remove: Option<Vec<String>>,
 }
 
 /// Change owner, team, lifecycle, environment or tags
@@ -276,7 +278,8 @@ pub(super) async fn update_function(
         team: patch.team.or_else(|| entry.team.clone()).unwrap_or_default(),
         lifecycle: patch.lifecycle.unwrap_or_else(|| entry.lifecycle.clone()),
         environment: patch.environment.unwrap_or_else(|| entry.environment.clone()),
-        tags: patch.tags.unwrap_or_else(|| backend::catalog::user_tags(&entry.tags)),
+        tags: patch.tags.unwrap_or_default(),
+        removed: patch.tags_remove.unwrap_or_default(),
     };
     backend::catalog::update_metadata(pool, &caller.actor, &connection, &detail, &metadata)
         .await

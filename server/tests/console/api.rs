@@ -157,6 +157,19 @@ async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
         .expect("json");
     assert_eq!(tags["Tags"]["tier"], "gold");
     assert_eq!(tags["Tags"]["lambdaport:lifecycle"], "production");
+    // `tags` merges; `tags_remove` removes; a tag added in the cloud meanwhile stays.
+    let tagged = reqwest::Client::new()
+        .post(format!("{base}/2017-03-31/tags/{arn}"))
+        .json(&json!({ "Tags": { "added": "cli" } }))
+        .send()
+        .await
+        .expect("tag outside the console");
+    assert_eq!(tagged.status(), 204);
+    let (status, body) =
+        patch(owner_token.clone(), json!({ "tags": { "stage": "beta" }, "tags_remove": ["tier"] }))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["tags"], json!({ "added": "cli", "stage": "beta" }));
     let actor: String = sqlx::query_scalar(
         "select a.email from audit_event e join account a on a.account_id = e.actor_id
          where e.action = 'function.update_metadata'",
@@ -288,5 +301,15 @@ async fn cloud_failures_keep_their_meaning(pool: PgPool) {
     assert_eq!(body["error"]["code"], "upstream");
     let tested = app.call("test_connection", &[("connection_id", &local.to_string())]).await;
     assert_eq!(tested.status(), StatusCode::BAD_GATEWAY);
-    assert!(tested.text().await.unwrap_or_default().contains("GetCallerIdentity"));
+    let tested = tested.text().await.unwrap_or_default();
+    assert!(tested.contains("GetCallerIdentity"), "{tested}");
+
+    // Each in one line of plain words: never the SDK's debug output.
+    let synced = backend::catalog::sync(&pool, &connection).await.expect_err("no engine");
+    for said in [body["error"]["message"].to_string(), tested, synced.to_string()] {
+        assert!(said.contains("could not connect"), "{said}");
+        for dump in ["DispatchFailure", "ServiceError(", "{ source:", "ConnectorError", "\n"] {
+            assert!(!said.contains(dump), "{dump} in {said}");
+        }
+    }
 }

@@ -119,15 +119,16 @@ pub async fn get_function_detail(
         let can_edit = backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)?;
         let connection =
             backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
-        let (live, environment_keys, live_error) =
+        let (live, environment_keys, live_error, revision_id) =
             match backend::catalog::live(&connection, &detail).await {
                 Ok(live) => (
                     live.fields.into_iter().map(|(f, a, b)| (f.to_owned(), a, b)).collect(),
                     // Only names, and only for editors: values would land in the hydration data.
                     if can_edit { live.environment.into_keys().collect() } else { Vec::new() },
                     None,
+                    live.revision_id,
                 ),
-                Err(error) => (Vec::new(), Vec::new(), Some(error.to_string())),
+                Err(error) => (Vec::new(), Vec::new(), Some(error.to_string()), String::new()),
             };
         let drift = detail
             .drift
@@ -162,6 +163,7 @@ pub async fn get_function_detail(
             can_edit,
             live,
             live_error,
+            revision_id,
             drift,
             activity,
             teams,
