@@ -138,6 +138,9 @@ pub struct ConnectionView {
     pub learners: bool,
     pub allowed_roles: String,
     pub archived: bool,
+    /// What removing it would archive: its catalog functions, and how many have owners.
+    pub functions: i64,
+    pub owned_functions: i64,
 }
 
 /// What the catalog page shows.

@@ -460,7 +460,9 @@ fn zip_of_lab_code() -> Vec<u8> {
 }
 
 /// Removing a connection would forget what the console created in its cloud: refused while the
-/// ledger holds live resources there, allowed once they are cleaned up.
+/// ledger holds live resources there, allowed once they are cleaned up — and never for the
+/// default connection, never without its name typed, and never deleting the catalog: its
+/// functions are archived, with the audit naming them.
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
 async fn a_connection_with_live_resources_cannot_be_removed(pool: PgPool) {
     let lab = lab(pool).await;
@@ -469,11 +471,51 @@ async fn a_connection_with_live_resources_cannot_be_removed(pool: PgPool) {
         .await
         .expect("function");
     let id = lab.connection.connection_id;
-    let refused = connections::delete(&lab.pool, &lab.actor, id).await.expect_err("refused");
+    let name = lab.connection.name.clone();
+    let default = connections::delete(&lab.pool, &lab.actor, id, &name).await.expect_err("default");
+    assert!(default.to_string().contains("default connection"), "{default}");
+    sqlx::query("update connection set is_default = false where connection_id = $1")
+        .bind(id)
+        .execute(&lab.pool)
+        .await
+        .expect("no longer the default");
+    let refused = connections::delete(&lab.pool, &lab.actor, id, &name).await.expect_err("refused");
     assert!(refused.to_string().contains("clean them up"), "{refused}");
     assert!(connections::get(&lab.pool, id).await.is_ok(), "the connection and its ledger stay");
     labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
-    connections::delete(&lab.pool, &lab.actor, id).await.expect("removed once nothing is left");
+    let untyped = connections::delete(&lab.pool, &lab.actor, id, "yes").await.expect_err("untyped");
+    assert!(
+        matches!(untyped, backend::Error::Validation { field: "confirm_name", .. }),
+        "{untyped}"
+    );
+    let kept: i64 = sqlx::query_scalar(
+        "select count(*) from catalog_function where connection_id = $1 and archived_at is null",
+    )
+    .bind(id)
+    .fetch_one(&lab.pool)
+    .await
+    .expect("count");
+    let removed = connections::delete(&lab.pool, &lab.actor, id, &name)
+        .await
+        .expect("removed once nothing is left");
+    assert_eq!(removed.functions, kept);
+    assert!(
+        connections::list(&lab.pool).await.expect("list").iter().all(|c| c.connection_id != id),
+        "gone from every list"
+    );
+    let (left, audited): (i64, serde_json::Value) = sqlx::query_as(
+        "select (select count(*) from catalog_function where connection_id = $1),
+                (select detail from audit_event where action = 'connection.delete')",
+    )
+    .bind(id)
+    .fetch_one(&lab.pool)
+    .await
+    .expect("kept");
+    assert!(left >= kept, "catalog entries are archived, not deleted");
+    assert_eq!(audited["name"], name.as_str());
+    assert_eq!(audited["archived_functions"].as_array().map(Vec::len), Some(kept as usize));
+    let again = connections::ensure_local(&lab.pool, "http://127.0.0.1:9", "us-east-1").await;
+    assert!(again.is_ok_and(|new| new != id), "the name is free for a new connection");
 }
 
 /// A lab's existing role is one the connection offers — it trusts Lambda, and an admin's list

@@ -82,19 +82,26 @@ pub async fn archive_connection(connection_id: String, archived: String) -> Resu
     settle(result, |()| Some("Saved".to_owned())).await
 }
 
-/// Removes a connection and its catalog entries, not the functions in the cloud (admins).
+/// Removes a connection once its name is typed (admins): its catalog entries are archived, not
+/// deleted, and the default connection stays.
 #[server(endpoint = "remove_connection")]
 pub async fn remove_connection(
     connection_id: String,
-    confirm: Option<String>,
-) -> Result<(), ApiError> {
+    confirm_name: Option<String>,
+) -> Result<String, ApiError> {
     use super::ssr::*;
     let result = async {
         let admin = require(&[backend::accounts::Role::Admin])?;
-        confirmed(confirm.as_deref(), "the removal")?;
         let id = backend::input::id("connection_id", &connection_id).map_err(fail)?;
-        backend::connections::delete(&context()?.pool, &actor(&admin), id).await.map_err(fail)
+        let typed = confirm_name.unwrap_or_default();
+        let removed = backend::connections::delete(&context()?.pool, &actor(&admin), id, &typed)
+            .await
+            .map_err(fail)?;
+        Ok(format!(
+            "Connection removed; its {} catalog function(s) are archived, with their owners and history",
+            removed.functions
+        ))
     }
     .await;
-    settle(result, |()| Some("Connection removed".to_owned())).await
+    settle(result, |message| Some(message.clone())).await
 }

@@ -41,7 +41,7 @@ pub fn ConnectionsAdmin() -> impl IntoView {
             </p>
             {outcome(add.value(), |()| "Connection added".to_owned())}
             {outcome(test.value(), |message| message)}
-            {outcome(remove.value(), |()| "Connection removed".to_owned())}
+            {outcome(remove.value(), |message| message)}
             {outcome(edit.value(), |()| "Connection saved".to_owned())}
             {outcome(archive.value(), |()| "Saved".to_owned())}
             <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
@@ -98,6 +98,10 @@ fn ConnectionTable(
             let archive_id = c.connection_id.clone();
             let (label_for, input_id) =
                 (format!("confirm-{remove_id}"), format!("confirm-{remove_id}"));
+            let takes = format!(
+                "Type {} to remove it: its {} catalog function(s), {} with owners, are archived",
+                c.name, c.functions, c.owned_functions
+            );
             let archived = c.archived;
             let learners = c.learners;
             view! {
@@ -124,14 +128,14 @@ fn ConnectionTable(
                                 <button type="submit" class="btn btn-small">{if archived { "Restore" } else { "Archive" }}</button>
                             </ActionForm>
                         })}
-                        <ActionForm action=remove>
-                            <input type="hidden" name="connection_id" value=remove_id />
-                            <label class="check" for=label_for>
-                                <input id=input_id type="checkbox" name="confirm" value="yes" required />
-                                " Remove it and its catalog entries"
-                            </label>
-                            <button type="submit" class="btn btn-small">"Remove"</button>
-                        </ActionForm>
+                        {(!c.is_default).then(|| view! {
+                            <ActionForm action=remove>
+                                <input type="hidden" name="connection_id" value=remove_id />
+                                <label for=label_for>{takes}</label>
+                                <input id=input_id name="confirm_name" type="text" required autocomplete="off" />
+                                <button type="submit" class="btn btn-small">"Remove"</button>
+                            </ActionForm>
+                        })}
                     </td>
                 </tr>
             }

@@ -59,6 +59,7 @@ pub fn row_view(e: backend::catalog::CatalogEntry) -> CatalogRowView {
 
 pub async fn connection_views(pool: &PgPool) -> Result<Vec<ConnectionView>, ApiError> {
     let runs = backend::catalog::last_runs(pool).await.map_err(fail)?;
+    let footprints = backend::connections::footprints(pool).await.map_err(fail)?;
     let mut views = Vec::new();
     for c in backend::connections::list(pool).await.map_err(fail)? {
         let run = runs.iter().find(|r| r.connection_id == c.connection_id);
@@ -73,7 +74,10 @@ pub async fn connection_views(pool: &PgPool) -> Result<Vec<ConnectionView>, ApiE
                 r.ghosts
             ),
         });
+        let footprint = footprints.get(&c.connection_id).copied().unwrap_or_default();
         views.push(ConnectionView {
+            functions: footprint.functions,
+            owned_functions: footprint.owned,
             connection_id: c.connection_id.to_string(),
             endpoint: c.endpoint_url.clone().unwrap_or_else(|| match &c.profile {
                 Some(profile) => format!("AWS (profile {profile})"),
