@@ -696,6 +696,71 @@ async fn developers_import_only_shadows_tagged_for_them(pool: sqlx::PgPool) {
     assert_eq!(untracked, 2, "the refused ones stay shadows");
 }
 
+/// Importing adopts what the cloud's `lambdaport:*` tags say (lifecycle, environment, team) and
+/// writes the catalog's record back as tags: a fresh import has no drift, now or after a sync. A
+/// value the console does not know is left out and named in the audit.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn imports_adopt_the_clouds_tags(pool: sqlx::PgPool) {
+    let (base, _stop) = engine().await;
+    let tags = json!({ "lambdaport:lifecycle": "production", "lambdaport:environment": "prod",
+                       "lambdaport:team": "payments", "lambdaport:owner": "ada@example.com" });
+    create_function(&base, "tagged", tags).await;
+    create_function(&base, "odd", json!({ "lambdaport:lifecycle": "forever" })).await;
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("get");
+    let ada = account(&pool, "ada@example.com", "developer").await;
+    let payments = backend::teams::create_team(
+        &pool,
+        &Actor::system(),
+        &backend::teams::TeamName::parse("payments").expect("name"),
+    )
+    .await
+    .expect("team");
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let (shadows, _) =
+        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+            .await
+            .expect("shadows");
+    let id_of = |name: &str| shadows.iter().find(|f| f.name == name).expect("shadow").function_id;
+
+    catalog::import(&pool, &Actor::system(), id_of("tagged"), ada.account_id, None)
+        .await
+        .expect("import");
+    let tagged = catalog::detail(&pool, id_of("tagged")).await.expect("detail");
+    assert_eq!(
+        (tagged.entry.lifecycle.as_str(), tagged.entry.environment.as_str(), tagged.team_id),
+        ("production", "prod", Some(payments))
+    );
+    assert!(!tagged.entry.drift, "{:?}", tagged.drift);
+    catalog::sync(&pool, &connection).await.expect("sync again");
+    let synced = catalog::detail(&pool, id_of("tagged")).await.expect("detail");
+    assert!(!synced.entry.drift, "still no drift after a sync: {:?}", synced.drift);
+
+    catalog::import(&pool, &Actor::system(), id_of("odd"), ada.account_id, None)
+        .await
+        .expect("import");
+    let odd = catalog::detail(&pool, id_of("odd")).await.expect("detail");
+    assert_eq!(odd.entry.lifecycle, "experimental", "an unknown value is not adopted");
+    let ignored: serde_json::Value = sqlx::query_scalar(
+        "select detail->'ignored_tags' from audit_event
+         where action = 'function.import' and target = 'function:odd'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audited");
+    assert_eq!(ignored, json!(["lambdaport:lifecycle=forever"]));
+    let cloud: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/2017-03-31/tags/{}", odd.arn))
+        .send()
+        .await
+        .expect("tags")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cloud["Tags"]["lambdaport:lifecycle"], "experimental", "{cloud}");
+    assert_eq!(cloud["Tags"]["lambdaport:owner"], "ada@example.com", "{cloud}");
+}
+
 /// An endpoint that accepts connections and never answers costs a cloud call its operation
 /// timeout, not forever (and no database connection waits on it meanwhile).
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]

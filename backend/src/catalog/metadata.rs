@@ -1,9 +1,10 @@
 //! Owner, team, lifecycle, environment and tags: written to the cloud's tags first, then the
-//! catalog, audited; and ownership transfers.
+//! catalog, audited; ownership transfers; and imports, which adopt what the cloud's tags say.
 
 use std::collections::BTreeMap;
 
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::connections::Connection;
 use crate::error::{Error, Result};
@@ -249,4 +250,148 @@ pub(super) async fn write_metadata(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Imports a shadow into the catalog with an owner (and optionally a team), adopting what its
+/// `lambdaport:*` tags say: lifecycle and environment when they are values the console knows (any
+/// other value is named in the audit and left out), the team the tag names when none is given.
+/// The catalog's record then goes back to the cloud as tags, so a fresh import shows no drift; if
+/// the cloud refuses the tags, the import stands and the drift shows it.
+pub async fn import(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    function_id: Uuid,
+    owner_id: Uuid,
+    team_id: Option<Uuid>,
+) -> Result<()> {
+    let shadow = sqlx::query!(
+        r#"select f.connection_id, f.lifecycle, f.environment,
+                  f.cloud_config->'tags'->>'lambdaport:lifecycle' as lifecycle_tag,
+                  f.cloud_config->'tags'->>'lambdaport:environment' as environment_tag,
+                  (select t.team_id from team t
+                   where t.name = f.cloud_config->'tags'->>'lambdaport:team') as tagged_team
+           from catalog_function f where f.function_id = $1 and not f.tracked"#,
+        function_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("shadow function"))?;
+    let mut ignored = Vec::new();
+    let mut adopt = |tag: Option<String>, name: &str, valid: bool, current: String| match tag {
+        Some(value) if valid => value,
+        Some(value) => {
+            ignored.push(format!("lambdaport:{name}={value}"));
+            current
+        }
+        None => current,
+    };
+    let lifecycle_ok =
+        shadow.lifecycle_tag.as_deref().is_some_and(|t| t.parse::<model::Lifecycle>().is_ok());
+    let environment_ok =
+        shadow.environment_tag.as_deref().is_some_and(|t| t.parse::<model::Stage>().is_ok());
+    let lifecycle = adopt(shadow.lifecycle_tag, "lifecycle", lifecycle_ok, shadow.lifecycle);
+    let environment =
+        adopt(shadow.environment_tag, "environment", environment_ok, shadow.environment);
+    let team_id = team_id.or(shadow.tagged_team);
+    let mut tx = pool.begin().await?;
+    let name = sqlx::query_scalar!(
+        "update catalog_function set tracked = true, owner_id = $2, team_id = $3, lifecycle = $4,
+                environment = $5
+         where function_id = $1 and not tracked returning name",
+        function_id,
+        owner_id,
+        team_id,
+        lifecycle,
+        environment
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("shadow function"))?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.import",
+        &format!("function:{name}"),
+        serde_json::json!({ "owner_id": owner_id, "team_id": team_id, "lifecycle": lifecycle,
+                            "environment": environment, "ignored_tags": ignored }),
+    )
+    .await?;
+    tx.commit().await?;
+    let connection = crate::connections::get(pool, shadow.connection_id).await?;
+    let detail = detail(pool, function_id).await?;
+    if let Err(error) = write_back_tags(pool, &connection, &detail).await {
+        tracing::warn!(function = name, %error, "the imported function's tags were not written");
+    }
+    Ok(())
+}
+
+/// Writes the catalog's owner, team, lifecycle and environment to the function's `lambdaport:*`
+/// tags (nothing else), and records that the cloud now agrees: no drift.
+async fn write_back_tags(pool: &PgPool, connection: &Connection, detail: &Detail) -> Result<()> {
+    let entry = &detail.entry;
+    let mut tags: BTreeMap<String, String> = [
+        (LIFECYCLE_TAG.to_owned(), entry.lifecycle.clone()),
+        (ENVIRONMENT_TAG.to_owned(), entry.environment.clone()),
+    ]
+    .into();
+    if let Some(owner) = &entry.owner {
+        tags.insert(OWNER_TAG.to_owned(), owner.clone());
+    }
+    if let Some(team) = &entry.team {
+        tags.insert(TEAM_TAG.to_owned(), team.clone());
+    }
+    connection
+        .lambda(&entry.region)
+        .await
+        .tag_resource()
+        .resource(&detail.arn)
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map_err(|e| {
+            crate::cloud::error(format_args!("{}: TagResource failed", connection.name), &e)
+        })?;
+    sqlx::query!(
+        "update catalog_function
+         set drift = '[]'::jsonb,
+             cloud_config = jsonb_set(coalesce(cloud_config, '{}'::jsonb), '{tags}',
+                                      coalesce(cloud_config->'tags', '{}'::jsonb) || $2)
+         where function_id = $1",
+        entry.function_id,
+        serde_json::to_value(&tags).map_err(anyhow::Error::from)?
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Imports a shadow for the developer claiming it: allowed only when the function's cloud tags
+/// say it is theirs — `lambdaport:owner` is their email, or `lambdaport:team` one of their teams
+/// (which then becomes its team). Anything else needs an admin, who imports with `import`.
+pub async fn claim(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    account: &crate::accounts::Account,
+    function_id: Uuid,
+) -> Result<()> {
+    let tags = sqlx::query!(
+        r#"select f.cloud_config->'tags'->>'lambdaport:owner' as owner,
+                  (select t.team_id from team t join team_member m using (team_id)
+                   where m.account_id = $2 and t.name = f.cloud_config->'tags'->>'lambdaport:team') as team_id
+           from catalog_function f where f.function_id = $1 and not f.tracked"#,
+        function_id,
+        account.account_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("shadow function"))?;
+    let named = tags.owner.is_some_and(|owner| owner.eq_ignore_ascii_case(&account.email));
+    if !named && tags.team_id.is_none() {
+        return Err(Error::Refused(format!(
+            "this function is not tagged as yours: ask an admin to import it, or tag it in the cloud with \
+             {OWNER_TAG}={} or {TEAM_TAG}=<one of your teams> and sync",
+            account.email
+        )));
+    }
+    import(pool, actor, function_id, account.account_id, tags.team_id).await
 }

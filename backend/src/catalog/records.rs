@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 
 use super::search::*;
 use super::sync::*;
-use super::tags::*;
 
 /// Records a function the console itself just created (or changed) in the cloud: described
 /// afresh, tracked, owned by `owner_id`. Returns its catalog id.
@@ -54,68 +53,6 @@ pub async fn record_deleted(pool: &PgPool, function_id: Uuid) -> Result<()> {
     .execute(pool)
     .await?;
     Ok(())
-}
-
-/// Imports a shadow into the catalog with an owner (and optionally a team).
-pub async fn import(
-    pool: &PgPool,
-    actor: &crate::audit::Actor,
-    function_id: Uuid,
-    owner_id: Uuid,
-    team_id: Option<Uuid>,
-) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    let name = sqlx::query_scalar!(
-        "update catalog_function set tracked = true, owner_id = $2, team_id = $3
-         where function_id = $1 and not tracked returning name",
-        function_id,
-        owner_id,
-        team_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("shadow function"))?;
-    crate::audit::record(
-        &mut tx,
-        actor,
-        "function.import",
-        &format!("function:{name}"),
-        serde_json::json!({ "owner_id": owner_id, "team_id": team_id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Imports a shadow for the developer claiming it: allowed only when the function's cloud tags
-/// say it is theirs — `lambdaport:owner` is their email, or `lambdaport:team` one of their teams
-/// (which then becomes its team). Anything else needs an admin, who imports with `import`.
-pub async fn claim(
-    pool: &PgPool,
-    actor: &crate::audit::Actor,
-    account: &crate::accounts::Account,
-    function_id: Uuid,
-) -> Result<()> {
-    let tags = sqlx::query!(
-        r#"select f.cloud_config->'tags'->>'lambdaport:owner' as owner,
-                  (select t.team_id from team t join team_member m using (team_id)
-                   where m.account_id = $2 and t.name = f.cloud_config->'tags'->>'lambdaport:team') as team_id
-           from catalog_function f where f.function_id = $1 and not f.tracked"#,
-        function_id,
-        account.account_id
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or(Error::NotFound("shadow function"))?;
-    let named = tags.owner.is_some_and(|owner| owner.eq_ignore_ascii_case(&account.email));
-    if !named && tags.team_id.is_none() {
-        return Err(Error::Refused(format!(
-            "this function is not tagged as yours: ask an admin to import it, or tag it in the cloud with \
-             {OWNER_TAG}={} or {TEAM_TAG}=<one of your teams> and sync",
-            account.email
-        )));
-    }
-    import(pool, actor, function_id, account.account_id, tags.team_id).await
 }
 
 /// Archives a ghost: it stays in the history, out of the catalog.
