@@ -88,6 +88,17 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .fallback(|| async { Problem(ApiError::NotFound("API route".to_owned())) })
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A route called with a method it does not take: 405, in the envelope like every error.
+async fn method_not_allowed() -> Response {
+    let body = ErrorBody {
+        code: ErrorCode::MethodNotAllowed,
+        message: "this route does not take that method; see /api/v1/openapi.json".to_owned(),
+        field: None,
+    };
+    (StatusCode::METHOD_NOT_ALLOWED, Json(ErrorEnvelope { error: body })).into_response()
 }
 
 /// The error envelope every failure is sent in.
@@ -117,6 +128,7 @@ enum ErrorCode {
     Invalid,
     Conflict,
     RateLimited,
+    MethodNotAllowed,
     /// The cloud did not answer, or failed on its side.
     Upstream,
     Internal,

@@ -242,6 +242,12 @@ async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/functions/{id}"]["patch"].is_object());
+    let (status, body) =
+        api(reqwest::Method::DELETE, url("/functions"), Some(&admin_token), None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
     let (status, body) = get("/nope", Some(&admin_token)).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
