@@ -127,6 +127,8 @@ pub struct ConnectionView {
     pub endpoint: String,
     pub regions: String,
     pub cloud_account_id: Option<String>,
+    /// Why the last Test failed, if it did.
+    pub test_error: Option<String>,
     pub is_default: bool,
     /// The newest reconciliation, in words.
     pub last_sync: Option<String>,

@@ -61,6 +61,8 @@ pub struct Connection {
     pub allowed_roles: Vec<String>,
     /// Archived: kept with its ledger and history, offered for nothing new.
     pub archived: bool,
+    /// Why the last Test failed (`None` when it passed, or was never run).
+    pub test_error: Option<String>,
     /// How long one cloud call may take, retries included ([`OPERATION_TIMEOUT`]).
     pub operation_timeout: std::time::Duration,
 }
@@ -153,6 +155,7 @@ struct Row {
     learners: bool,
     allowed_roles: Vec<String>,
     archived: bool,
+    test_error: Option<String>,
 }
 
 impl TryFrom<Row> for Connection {
@@ -173,6 +176,7 @@ impl TryFrom<Row> for Connection {
             learners: row.learners,
             allowed_roles: row.allowed_roles,
             archived: row.archived,
+            test_error: row.test_error,
             operation_timeout: OPERATION_TIMEOUT,
         })
     }
@@ -184,7 +188,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Connection>> {
         Row,
         r#"select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
                 secret_access_key, cloud_account_id, is_default, learners, allowed_roles,
-                archived_at is not null as "archived!"
+                archived_at is not null as "archived!", test_error
          from connection where removed_at is null
          order by archived_at is not null, is_default desc, name"#
     )
@@ -198,7 +202,7 @@ pub async fn get(pool: &PgPool, connection_id: Uuid) -> Result<Connection> {
         Row,
         r#"select connection_id, name, kind, endpoint_url, profile, regions, access_key_id,
                 secret_access_key, cloud_account_id, is_default, learners, allowed_roles,
-                archived_at is not null as "archived!"
+                archived_at is not null as "archived!", test_error
          from connection where connection_id = $1"#,
         connection_id
     )
@@ -666,20 +670,29 @@ impl Connection {
 /// Tests a connection with STS GetCallerIdentity and remembers the account id it reports.
 pub async fn test(pool: &PgPool, connection: &Connection) -> Result<String> {
     let config = connection.sdk_config(connection.home_region()).await;
-    let identity =
-        aws_sdk_sts::Client::new(&config).get_caller_identity().send().await.map_err(|error| {
+    let answer = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await;
+    // The outcome is remembered either way: a failed Test is not "not tested".
+    let (account, failure) = match answer {
+        Ok(identity) => (identity.account().map(str::to_owned), None),
+        Err(error) => {
             let context = format!("{} did not answer STS GetCallerIdentity", connection.name);
-            crate::cloud::error(context, &error)
-        })?;
-    let account = identity.account().unwrap_or_default().to_owned();
+            (None, Some(crate::cloud::error(context, &error)))
+        }
+    };
     sqlx::query!(
-        "update connection set cloud_account_id = $2 where connection_id = $1",
+        "update connection
+         set cloud_account_id = coalesce($2, cloud_account_id), tested_at = now(), test_error = $3
+         where connection_id = $1",
         connection.connection_id,
-        account
+        account,
+        failure.as_ref().map(ToString::to_string)
     )
     .execute(pool)
     .await?;
-    Ok(account)
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(account.unwrap_or_default()),
+    }
 }
 
 #[cfg(test)]

@@ -114,7 +114,13 @@ fn ConnectionTable(
                     </td>
                     <td>{c.kind.clone()}</td>
                     <td>{c.endpoint.clone()} <div class="muted">{c.regions.clone()}</div></td>
-                    <td>{c.cloud_account_id.clone().unwrap_or_else(|| "not tested".to_owned())}</td>
+                    <td>
+                        {match (&c.test_error, &c.cloud_account_id) {
+                            (Some(error), _) => view! { <span class="badge badge-danger">"test failed"</span> <div class="muted">{error.clone()}</div> }.into_any(),
+                            (None, Some(account)) => view! { <span>{account.clone()}</span> }.into_any(),
+                            (None, None) => view! { <span class="muted">"not tested"</span> }.into_any(),
+                        }}
+                    </td>
                     <td>
                         <ActionForm action=test>
                             <input type="hidden" name="connection_id" value=test_id />

@@ -309,6 +309,11 @@ async fn cloud_failures_keep_their_meaning(pool: PgPool) {
     assert_eq!(tested.status(), StatusCode::BAD_GATEWAY);
     let tested = tested.text().await.unwrap_or_default();
     assert!(tested.contains("GetCallerIdentity"), "{tested}");
+    let remembered = backend::connections::get(&pool, local).await.expect("connection").test_error;
+    assert!(
+        remembered.is_some_and(|e| e.contains("could not connect")),
+        "a failed Test is remembered"
+    );
 
     // Each in one line of plain words: never the SDK's debug output.
     let synced = backend::catalog::sync(&pool, &connection).await.expect_err("no engine");

@@ -93,6 +93,7 @@ pub async fn connection_views(pool: &PgPool) -> Result<Vec<ConnectionView>, ApiE
             kind: c.kind.as_str().to_owned(),
             regions: c.regions.join(", "),
             cloud_account_id: c.cloud_account_id,
+            test_error: c.test_error.clone(),
             is_default: c.is_default,
             syncing: run.is_some_and(|r| r.finished_at.is_none()),
             last_sync,
