@@ -168,7 +168,8 @@ pub struct FunctionDetail {
     pub live_error: Option<String>,
     /// Lambda's `RevisionId` of the configuration read live (empty when it could not be read).
     pub revision_id: String,
-    pub drift: Vec<String>,
+    /// Each field whose cloud tag disagrees with the catalog: (field, the difference in words).
+    pub drift: Vec<(String, String)>,
     pub activity: Vec<AuditLine>,
     pub teams: Vec<String>,
     /// The names of the live environment variables, for those who may edit the function (empty

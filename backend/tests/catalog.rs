@@ -759,6 +759,32 @@ async fn imports_adopt_the_clouds_tags(pool: sqlx::PgPool) {
         .expect("json");
     assert_eq!(cloud["Tags"]["lambdaport:lifecycle"], "experimental", "{cloud}");
     assert_eq!(cloud["Tags"]["lambdaport:owner"], "ada@example.com", "{cloud}");
+
+    // The cloud's tag changes: drift, found by the drift filter, resolved by taking the cloud's
+    // value into the catalog.
+    let tagged_arn = tagged.arn.clone();
+    let retagged = reqwest::Client::new()
+        .post(format!("{base}/2017-03-31/tags/{tagged_arn}"))
+        .json(&json!({ "Tags": { "lambdaport:lifecycle": "deprecated" } }))
+        .send()
+        .await
+        .expect("tag");
+    assert_eq!(retagged.status(), 204);
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let drifted = Query { drifted: true, limit: 10, ..Query::default() };
+    let (found, _) = catalog::search(&pool, &drifted).await.expect("search");
+    assert_eq!(found.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["tagged"]);
+    let detail = catalog::detail(&pool, id_of("tagged")).await.expect("detail");
+    catalog::take_cloud_value(&pool, &Actor::system(), &detail, "lifecycle")
+        .await
+        .expect("take the cloud's value");
+    let taken = catalog::detail(&pool, id_of("tagged")).await.expect("detail");
+    assert_eq!(taken.entry.lifecycle, "deprecated");
+    assert!(!taken.entry.drift, "{:?}", taken.drift);
+    let (found, _) = catalog::search(&pool, &drifted).await.expect("search");
+    assert!(found.is_empty());
+    let refused = catalog::take_cloud_value(&pool, &Actor::system(), &detail, "runtime").await;
+    assert!(matches!(refused, Err(backend::Error::Validation { field: "field", .. })));
 }
 
 /// An endpoint that accepts connections and never answers costs a cloud call its operation

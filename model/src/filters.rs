@@ -32,6 +32,8 @@ pub struct CatalogFilters {
     pub tag: Option<String>,
     /// `1`: only functions with a public (`NONE`) URL.
     pub public: Option<String>,
+    /// `1`: only functions whose cloud tags disagree with the catalog (drift).
+    pub drift: Option<String>,
     /// `shadows`: functions found in the cloud and not imported.
     pub view: Option<String>,
     /// `updated`: most recently changed first; otherwise by name.

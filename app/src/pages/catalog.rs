@@ -11,7 +11,7 @@ use crate::components::forms::outcome;
 use crate::error::error_fallback;
 use crate::types::{CatalogFilters, CatalogPage, CatalogRowView, ConnectionView, FacetView};
 
-const FILTER_KEYS: [&str; 13] = [
+const FILTER_KEYS: [&str; 14] = [
     "q",
     "owner",
     "team",
@@ -23,6 +23,7 @@ const FILTER_KEYS: [&str; 13] = [
     "region",
     "tag",
     "public",
+    "drift",
     "view",
     "sort",
 ];
@@ -54,6 +55,7 @@ pub fn CatalogPage() -> impl IntoView {
                 region: get("region"),
                 tag: get("tag"),
                 public: get("public"),
+                drift: get("drift"),
                 view: get("view"),
                 sort: get("sort"),
                 after: get("after"),
@@ -94,6 +96,11 @@ pub fn CatalogPage() -> impl IntoView {
                 <input type="checkbox" name="public" value="1"
                     prop:checked=move || query.with(|q| q.get("public").is_some()) />
                 " Has a public URL"
+            </label>
+            <label class="check">
+                <input type="checkbox" name="drift" value="1"
+                    prop:checked=move || query.with(|q| q.get("drift").is_some()) />
+                " Drift (the cloud's tags disagree)"
             </label>
             <label class="check">
                 <input type="checkbox" name="view" value="shadows"

@@ -7,8 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::catalog::{
-    RevealEnvironment, SaveFunctionCode, TransferFunction, UpdateFunctionConfiguration,
-    UpdateFunctionMetadata, code_saved_message, function_code, get_function_detail,
+    RevealEnvironment, SaveFunctionCode, TakeCloudValue, TransferFunction,
+    UpdateFunctionConfiguration, UpdateFunctionMetadata, code_saved_message, function_code,
+    get_function_detail,
 };
 use crate::components::editor::CodeEditor;
 use crate::components::forms::outcome;
@@ -22,10 +23,12 @@ pub fn FunctionPage() -> impl IntoView {
     let save = ServerAction::<UpdateFunctionMetadata>::new();
     let configure = ServerAction::<UpdateFunctionConfiguration>::new();
     let transfer = ServerAction::<TransferFunction>::new();
+    let take = ServerAction::<TakeCloudValue>::new();
     let detail = Resource::new(
         move || {
             let id = params.with(|p| p.get("id").unwrap_or_default());
-            (id, save.version().get(), configure.version().get(), transfer.version().get())
+            let versions = (save.version().get(), configure.version().get());
+            (id, versions, transfer.version().get(), take.version().get())
         },
         |(id, ..)| get_function_detail(id),
     );
@@ -35,9 +38,10 @@ pub fn FunctionPage() -> impl IntoView {
         {outcome(save.value(), |()| "Saved, in the catalog and in the cloud's tags".to_owned())}
         {outcome(configure.value(), |()| "Configuration updated".to_owned())}
         {outcome(transfer.value(), |()| "Ownership transferred".to_owned())}
+        {outcome(take.value(), |()| "The catalog now has the cloud's value".to_owned())}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
-                {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save configure transfer /> }) })}
+                {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save configure transfer take /> }) })}
             </ErrorBoundary>
         </Transition>
     }
@@ -49,6 +53,7 @@ fn Detail(
     save: ServerAction<UpdateFunctionMetadata>,
     configure: ServerAction<UpdateFunctionConfiguration>,
     transfer: ServerAction<TransferFunction>,
+    take: ServerAction<TakeCloudValue>,
 ) -> impl IntoView {
     let cloud = |field: &str| {
         d.live
@@ -120,12 +125,33 @@ fn Detail(
                 " · Team: " {row.team.clone().unwrap_or_else(|| "none".to_owned())}
                 " · " {row.lifecycle.clone()} " · " {row.environment.clone()}
             </p>
-            {(!d.drift.is_empty()).then(|| view! {
-                <div class="alert alert-error" role="alert">
-                    <strong>"Drift. "</strong>
-                    {d.drift.join("; ")}
-                    ". Saving the tags below writes the catalog's values to the cloud."
-                </div>
+            {(!d.drift.is_empty()).then(|| {
+                let can_edit = d.can_edit;
+                let drift_id = d.row.function_id.clone();
+                view! {
+                    <div class="alert alert-error" role="alert" data-testid="drift">
+                        <strong>"Drift: the cloud's tags disagree with the catalog."</strong>
+                        <ul>
+                            {d.drift.clone().into_iter().map(|(field, text)| {
+                                let function_id = drift_id.clone();
+                                view! {
+                                    <li>
+                                        {text}
+                                        {can_edit.then(|| view! {
+                                            " "
+                                            <ActionForm action=take attr:class="inline">
+                                                <input type="hidden" name="function_id" value=function_id />
+                                                <input type="hidden" name="field" value=field />
+                                                <button type="submit" class="btn btn-small">"Take the cloud's value"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {can_edit.then(|| view! { <p>"Or save the tags below to write the catalog's values to the cloud."</p> })}
+                    </div>
+                }
             })}
             {live}
         </section>

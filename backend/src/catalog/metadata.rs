@@ -252,6 +252,86 @@ pub(super) async fn write_metadata(
     Ok(())
 }
 
+/// Resolves one field of drift the other way: the catalog takes the cloud's `lambdaport:*` tag
+/// value for `field` (owner, team, lifecycle or environment), audited. A value the console cannot
+/// take (no such account or team, an unknown lifecycle) is refused with what it says.
+pub async fn take_cloud_value(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    detail: &Detail,
+    field: &str,
+) -> Result<()> {
+    let tag = match field {
+        "owner" => OWNER_TAG,
+        "team" => TEAM_TAG,
+        "lifecycle" => LIFECYCLE_TAG,
+        "environment" => ENVIRONMENT_TAG,
+        _ => return Err(Error::invalid("field", "choose owner, team, lifecycle or environment")),
+    };
+    let cloud = sqlx::query_scalar!(
+        "select cloud_config->'tags'->>$2 from catalog_function where function_id = $1",
+        detail.entry.function_id,
+        tag
+    )
+    .fetch_one(pool)
+    .await?
+    .map(|v| v.trim().to_owned())
+    .filter(|v| !v.is_empty());
+    let mut owner_id = detail.owner_id;
+    let mut team_id = detail.team_id;
+    let mut lifecycle = detail.entry.lifecycle.clone();
+    let mut environment = detail.entry.environment.clone();
+    let said = |what: &str| format!("the cloud's {tag} tag says {what}");
+    match (field, cloud.as_deref()) {
+        ("owner", Some(email)) => {
+            let account = crate::accounts::find_by_email(pool, &email.to_lowercase()).await?;
+            owner_id = Some(account.map(|a| a.account_id).ok_or_else(|| {
+                Error::invalid("field", format!("{}, who has no account here", said(email)))
+            })?);
+        }
+        ("team", Some(name)) => {
+            team_id = Some(crate::teams::find_by_name(pool, name).await?.ok_or_else(|| {
+                Error::invalid("field", format!("{}, and there is no such team", said(name)))
+            })?);
+        }
+        ("team", None) => team_id = None,
+        ("lifecycle", Some(value)) => {
+            value.parse::<model::Lifecycle>().map_err(|e| Error::unknown("field", &e))?;
+            value.clone_into(&mut lifecycle);
+        }
+        ("environment", Some(value)) => {
+            value.parse::<model::Stage>().map_err(|e| Error::unknown("field", &e))?;
+            value.clone_into(&mut environment);
+        }
+        (_, None) => {
+            return Err(Error::invalid("field", format!("the cloud has no {tag} tag to take")));
+        }
+        _ => unreachable!("the field was checked above"),
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        "update catalog_function set owner_id = $2, team_id = $3, lifecycle = $4, environment = $5
+         where function_id = $1",
+        detail.entry.function_id,
+        owner_id,
+        team_id,
+        lifecycle,
+        environment
+    )
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        actor,
+        "function.take_cloud_value",
+        &format!("function:{}", detail.entry.name),
+        serde_json::json!({ "field": field, "cloud": cloud }),
+    )
+    .await?;
+    tx.commit().await?;
+    super::sync::record_drift(pool, detail.connection_id).await
+}
+
 /// Imports a shadow into the catalog with an owner (and optionally a team), adopting what its
 /// `lambdaport:*` tags say: lifecycle and environment when they are values the console knows (any
 /// other value is named in the audit and left out), the team the tag names when none is given.

@@ -58,6 +58,8 @@ pub struct Query {
     pub tag: Option<(String, String)>,
     pub has_public_url: bool,
     /// Shadows (found in the cloud, not imported) instead of the catalog.
+    /// Only functions whose cloud tags disagree with the catalog.
+    pub drifted: bool,
     pub shadows: bool,
     pub sort: Sort,
     /// Keyset cursor: the last row of the previous page, as (name, id) by name, or (updated_at
@@ -195,6 +197,9 @@ pub async fn search(
     }
     if query.has_public_url {
         sql.push(" and f.url_auth_type = 'NONE'");
+    }
+    if query.drifted {
+        sql.push(" and jsonb_array_length(f.drift) > 0");
     }
     if let Some(reader) = query.visible_to {
         sql.push(" and (f.owner_id = ").push_bind(reader);
@@ -398,6 +403,7 @@ pub async fn query_for(
         region: present(f.region.as_ref()),
         tag,
         has_public_url: present(f.public.as_ref()).is_some(),
+        drifted: present(f.drift.as_ref()).is_some(),
         shadows: present(f.view.as_ref()).as_deref() == Some("shadows"),
         sort: match present(f.sort.as_ref()).as_deref() {
             Some("updated") => Sort::Updated,

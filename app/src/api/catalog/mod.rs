@@ -136,12 +136,13 @@ pub async fn get_function_detail(
             .into_iter()
             .flatten()
             .map(|d| {
-                format!(
-                    "{}: the catalog says {}, the cloud's tag says {}",
-                    d["field"].as_str().unwrap_or_default(),
+                let field = d["field"].as_str().unwrap_or_default().to_owned();
+                let text = format!(
+                    "{field}: the catalog says {}, the cloud's tag says {}",
                     d["catalog"].as_str().unwrap_or("nothing"),
                     d["cloud"].as_str().unwrap_or("nothing")
-                )
+                );
+                (field, text)
             })
             .collect();
         let target = format!("function:{}", detail.entry.name);
@@ -193,6 +194,24 @@ pub async fn update_function_metadata(
     }
     .await;
     settle(result, |()| Some("Saved, in the catalog and in the cloud's tags".to_owned())).await
+}
+
+/// Resolves one field of drift by taking the cloud's tag value into the catalog (owners, their
+/// team and admins). Writing the catalog's values to the cloud is the metadata form's Save.
+#[server(endpoint = "take_cloud_value")]
+pub async fn take_cloud_value(function_id: String, field: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(Role::ALL)?;
+        let pool = &context()?.pool;
+        let (detail, _) = ssr::editable(pool, &account, &function_id).await?;
+        backend::catalog::take_cloud_value(pool, &actor(&account), &detail, &field)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("The catalog now has the cloud's value".to_owned())).await
 }
 
 /// Hands the function to another owner (and optionally team), keeping its lifecycle, environment
