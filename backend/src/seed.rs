@@ -16,10 +16,13 @@ const TEAMS: [&str; 8] =
 /// Adds `functions` functions (and the teams and owners they need); returns how many exist now.
 pub async fn seed(pool: &PgPool, functions: i64) -> Result<i64> {
     let mut tx = pool.begin().await?;
+    // Archived: it points nowhere, so it is never synced (the reconciler skips archived
+    // connections) and never offered for a lab; its functions still fill the catalog.
     let connection = sqlx::query_scalar!(
-        "insert into connection (name, kind, endpoint_url, regions)
-         values ('Sample data', 'endpoint', 'http://127.0.0.1:9', '{us-east-1,eu-west-1,ap-southeast-2}')
-         on conflict (name) do update set name = excluded.name returning connection_id"
+        "insert into connection (name, kind, endpoint_url, regions, archived_at)
+         values ('Sample data', 'endpoint', 'http://127.0.0.1:9', '{us-east-1,eu-west-1,ap-southeast-2}', now())
+         on conflict (name) do update set archived_at = coalesce(connection.archived_at, now())
+         returning connection_id"
     )
     .fetch_one(&mut *tx)
     .await?;

@@ -821,3 +821,22 @@ async fn a_silent_endpoint_times_out(pool: sqlx::PgPool) {
     let one = sqlx::query_scalar!(r#"select 1 as "one!""#).fetch_one(&pool).await.expect("query");
     assert_eq!(one, 1);
 }
+
+/// `dev seed`'s connection points nowhere: it is archived, so the reconciler never syncs it and
+/// no lab is offered on it, while its functions still fill the catalog.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn sample_data_is_never_synced_nor_offered_for_labs(pool: sqlx::PgPool) {
+    backend::seed::seed(&pool, 3).await.expect("seed");
+    let sample = connections::list(&pool)
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|c| c.name == "Sample data")
+        .expect("the sample connection");
+    assert!(sample.archived, "the reconciler skips archived connections");
+    let admin = account(&pool, "admin@example.com", "admin").await;
+    assert!(backend::labs::access::refusal(&admin, &sample, None).is_some());
+    let (all, _) =
+        catalog::search(&pool, &Query { limit: 10, ..Query::default() }).await.expect("search");
+    assert_eq!(all.len(), 3);
+}
