@@ -21,6 +21,16 @@ fn zip() -> String {
     base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("zip").into_inner())
 }
 
+/// The function's tags as the engine holds them (`{"Tags": {...}}`).
+async fn cloud_tags(base: &str, arn: &str) -> serde_json::Value {
+    reqwest::get(format!("{base}/2017-03-31/tags/{arn}"))
+        .await
+        .expect("tags")
+        .json()
+        .await
+        .expect("json")
+}
+
 async fn create_function(base: &str, name: &str, tags: serde_json::Value) {
     let created = reqwest::Client::new()
         .post(format!("{base}/2015-03-31/functions"))
@@ -160,16 +170,9 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     catalog::update_metadata(&pool, &Actor::system(), &connection, &detail, &metadata)
         .await
         .expect("update metadata");
-    let cloud_tags: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/2017-03-31/tags/{arn}"))
-        .send()
-        .await
-        .expect("tags")
-        .json()
-        .await
-        .expect("json");
+    let tags_now = cloud_tags(&base, arn).await;
     assert_eq!(
-        cloud_tags["Tags"],
+        tags_now["Tags"],
         json!({ "team": "media", "tier": "gold", "lambdaport:owner": "ada@example.com",
                 "lambdaport:lifecycle": "production", "lambdaport:environment": "prod" })
     );
@@ -198,18 +201,11 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     catalog::update_metadata(&pool, &Actor::system(), &connection, &after, &edited)
         .await
         .expect("save");
-    let cloud_tags: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/2017-03-31/tags/{arn}"))
-        .send()
-        .await
-        .expect("tags")
-        .json()
-        .await
-        .expect("json");
+    let tags_now = cloud_tags(&base, arn).await;
     assert_eq!(
-        (&cloud_tags["Tags"]["added"], &cloud_tags["Tags"]["tier"], &cloud_tags["Tags"]["team"]),
+        (&tags_now["Tags"]["added"], &tags_now["Tags"]["tier"], &tags_now["Tags"]["team"]),
         (&json!("cli"), &json!("platinum"), &serde_json::Value::Null),
-        "{cloud_tags}"
+        "{tags_now}"
     );
     let recorded = catalog::detail(&pool, thumbnailer.function_id).await.expect("detail");
     assert_eq!(recorded.entry.tags, json!({ "added": "cli", "tier": "platinum" }));
@@ -426,12 +422,7 @@ async fn each_role_may_do_what_it_should_and_no_more(pool: sqlx::PgPool) {
     assert_eq!(after.owner_id, Some(teammate.account_id));
     assert_eq!(after.entry.team.as_deref(), Some("payments"));
     let arn = "arn:aws:lambda:us-east-1:000000000000:function:ledger";
-    let tags: serde_json::Value = reqwest::get(format!("{base}/2017-03-31/tags/{arn}"))
-        .await
-        .expect("tags")
-        .json()
-        .await
-        .expect("json");
+    let tags = cloud_tags(&base, arn).await;
     assert_eq!(tags["Tags"]["lambdaport:owner"], "mate@example.com");
     assert_eq!(tags["Tags"]["lambdaport:team"], "payments");
     let activity = backend::audit::list_for_target(&pool, "function:ledger", 5).await.expect("log");
@@ -749,14 +740,7 @@ async fn imports_adopt_the_clouds_tags(pool: sqlx::PgPool) {
     .await
     .expect("audited");
     assert_eq!(ignored, json!(["lambdaport:lifecycle=forever"]));
-    let cloud: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/2017-03-31/tags/{}", odd.arn))
-        .send()
-        .await
-        .expect("tags")
-        .json()
-        .await
-        .expect("json");
+    let cloud = cloud_tags(&base, &odd.arn).await;
     assert_eq!(cloud["Tags"]["lambdaport:lifecycle"], "experimental", "{cloud}");
     assert_eq!(cloud["Tags"]["lambdaport:owner"], "ada@example.com", "{cloud}");
 

@@ -3,14 +3,21 @@
 //! endpoint with keys. Every cloud call is made by an AWS SDK client built here from one: the
 //! engine is just another endpoint.
 //!
-//! About 650 lines: a connection's whole life (checks, create, edit, archive, remove) and its SDK
-//! clients and their shared configurations; editing reuses the checks of creating, beside them.
+//! Here: a connection's checks, create, edit and archive (editing reuses the checks of creating,
+//! beside them); `removal` — what removing one takes, and removing it; `sdk` — its SDK clients,
+//! their shared configurations, and the Test.
 
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor};
 use crate::error::{Error, Result, ResultExt};
+
+mod removal;
+mod sdk;
+
+pub use removal::*;
+pub use sdk::*;
 
 /// What kind of place a connection points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -454,245 +461,6 @@ pub async fn set_archived(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// What removing a connection would take with it: its catalog functions (archived, kept for the
-/// record), how many of them have owners, and the lab runs made there.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Footprint {
-    pub functions: i64,
-    pub owned: i64,
-    pub lab_runs: i64,
-}
-
-/// Each connection's [`Footprint`].
-pub async fn footprints(pool: &PgPool) -> Result<std::collections::HashMap<Uuid, Footprint>> {
-    let rows = sqlx::query!(
-        r#"select c.connection_id,
-                  (select count(*) from catalog_function f
-                    where f.connection_id = c.connection_id and f.archived_at is null) as "functions!",
-                  (select count(*) from catalog_function f
-                    where f.connection_id = c.connection_id and f.archived_at is null
-                      and f.owner_id is not null) as "owned!",
-                  (select count(*) from lab_run r where r.connection_id = c.connection_id) as "lab_runs!"
-           from connection c where c.removed_at is null"#
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let footprint =
-                Footprint { functions: r.functions, owned: r.owned, lab_runs: r.lab_runs };
-            (r.connection_id, footprint)
-        })
-        .collect())
-}
-
-/// Removes a connection (admins only; the caller checks the role) once `typed_name` is its name.
-/// Refused for the default connection, and while the ledger holds resources the console created
-/// there. Nothing is deleted: its catalog functions are archived (owners, teams and history
-/// kept), the connection leaves every list and frees its name, and the audit names what was
-/// archived.
-pub async fn delete(
-    pool: &PgPool,
-    actor: &Actor,
-    connection_id: Uuid,
-    typed_name: &str,
-) -> Result<Footprint> {
-    let connection = get(pool, connection_id).await?;
-    if connection.is_default {
-        return Err(Error::Conflict(format!(
-            "{} is the default connection, which the console needs: it cannot be removed",
-            connection.name
-        )));
-    }
-    if typed_name.trim() != connection.name {
-        return Err(Error::invalid(
-            "confirm_name",
-            format!("type the connection's name, {}, to remove it", connection.name),
-        ));
-    }
-    let footprint = footprints(pool).await?.remove(&connection_id).unwrap_or_default();
-    let mut tx = pool.begin().await?;
-    // Removing it would forget (with its ledger) what the console created in that cloud.
-    let live = sqlx::query_scalar!(
-        r#"select count(*) as "count!" from ledger_entry
-           where connection_id = $1 and state <> 'deleted'"#,
-        connection_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if live > 0 {
-        return Err(Error::Conflict(format!(
-            "this connection still has {live} resources the console created (see its functions' Cleanup tabs and the Labs page): clean them up before removing it, or archive it to keep them on record"
-        )));
-    }
-    let archived = sqlx::query_scalar!(
-        "update catalog_function set archived_at = now()
-         where connection_id = $1 and archived_at is null
-         returning name",
-        connection_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let removed = sqlx::query_scalar!(
-        r#"update connection
-           set removed_at = now(), archived_at = coalesce(archived_at, now()),
-               name = name || ' (removed ' || to_char(now() at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') || ')'
-           where connection_id = $1 and removed_at is null
-           returning connection_id"#,
-        connection_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if removed.is_none() {
-        return Err(Error::NotFound("connection"));
-    }
-    audit::record(
-        &mut tx,
-        actor,
-        "connection.delete",
-        &format!("connection:{connection_id}"),
-        serde_json::json!({
-            "name": connection.name,
-            "archived_functions": archived,
-            "functions_with_owners": footprint.owned,
-            "lab_runs_kept": footprint.lab_runs,
-        }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(footprint)
-}
-
-/// What an SDK configuration is built from: the same values give the same configuration, so it
-/// is built once (loading one reads the environment and profile files, and resolves credentials)
-/// and shared by every client; an edited connection has new values, hence a new entry.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct ConfigKey {
-    region: String,
-    endpoint_url: Option<String>,
-    profile: Option<String>,
-    access_key_id: Option<String>,
-    secret_access_key: Option<String>,
-    operation_timeout: std::time::Duration,
-}
-
-type ConfigCache = std::sync::Mutex<std::collections::HashMap<ConfigKey, aws_config::SdkConfig>>;
-
-static SDK_CONFIGS: std::sync::LazyLock<ConfigCache> = std::sync::LazyLock::new(Default::default);
-
-impl Connection {
-    /// The AWS SDK configuration for one of this connection's regions, built once per distinct
-    /// connection settings and region (see `ConfigKey`).
-    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
-        let key = ConfigKey {
-            region: region.to_owned(),
-            endpoint_url: self.endpoint_url.clone(),
-            profile: self.profile.clone(),
-            access_key_id: self.access_key_id.clone(),
-            secret_access_key: self.secret_access_key.clone(),
-            operation_timeout: self.operation_timeout,
-        };
-        let cached = SDK_CONFIGS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&key)
-            .cloned();
-        if let Some(config) = cached {
-            return config;
-        }
-        let config = self.load_sdk_config(region).await;
-        let mut cache = SDK_CONFIGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.len() > 1000 {
-            cache.clear(); // connections edited many times over: start afresh
-        }
-        cache.insert(key, config.clone());
-        config
-    }
-
-    async fn load_sdk_config(&self, region: &str) -> aws_config::SdkConfig {
-        let timeouts = aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .operation_attempt_timeout(self.operation_timeout)
-            .operation_timeout(self.operation_timeout)
-            .build();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .timeout_config(timeouts);
-        if let Some(url) = &self.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some(profile) = &self.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let (Some(key), Some(secret)) = (&self.access_key_id, &self.secret_access_key) {
-            loader = loader.credentials_provider(aws_sdk_lambda::config::Credentials::new(
-                key.clone(),
-                secret.clone(),
-                None,
-                None,
-                "lambdaport-connection",
-            ));
-        }
-        loader.load().await
-    }
-
-    /// The same connection with another limit on each cloud call (tests use short ones).
-    #[must_use]
-    pub fn with_operation_timeout(mut self, timeout: std::time::Duration) -> Self {
-        self.operation_timeout = timeout;
-        self
-    }
-
-    /// A Lambda client for `region`.
-    pub async fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
-        aws_sdk_lambda::Client::new(&self.sdk_config(region).await)
-    }
-
-    /// An IAM client (IAM is global: it goes to the home region's endpoint).
-    pub async fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.sdk_config(self.home_region()).await)
-    }
-
-    /// A CloudWatch Logs client for `region`.
-    pub async fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config(region).await)
-    }
-
-    /// The first region, where account-wide calls go.
-    pub fn home_region(&self) -> &str {
-        self.regions.first().map_or("us-east-1", String::as_str)
-    }
-}
-
-/// Tests a connection with STS GetCallerIdentity and remembers the account id it reports.
-pub async fn test(pool: &PgPool, connection: &Connection) -> Result<String> {
-    let config = connection.sdk_config(connection.home_region()).await;
-    let answer = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await;
-    // The outcome is remembered either way: a failed Test is not "not tested".
-    let (account, failure) = match answer {
-        Ok(identity) => (identity.account().map(str::to_owned), None),
-        Err(error) => {
-            let context = format!("{} did not answer STS GetCallerIdentity", connection.name);
-            (None, Some(crate::cloud::error(context, &error)))
-        }
-    };
-    sqlx::query!(
-        "update connection
-         set cloud_account_id = coalesce($2, cloud_account_id), tested_at = now(), test_error = $3
-         where connection_id = $1",
-        connection.connection_id,
-        account,
-        failure.as_ref().map(ToString::to_string)
-    )
-    .execute(pool)
-    .await?;
-    match failure {
-        Some(error) => Err(error),
-        None => Ok(account.unwrap_or_default()),
-    }
 }
 
 #[cfg(test)]
