@@ -10,11 +10,12 @@ use crate::state::AppState;
 
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct ExportFormat {
-    format: Option<String>,
+    pub(crate) format: Option<String>,
 }
 
 /// `GET /audit/export?format=csv|json&…`: the audit trail with the Audit page's filters, as a
-/// download (admins only; at most 100,000 events, newest first).
+/// download (admins only; at most 100,000 events, newest first). With a token, the same is
+/// `GET /api/v1/audit-events/export`.
 pub(crate) async fn export_audit(
     State(state): State<AppState>,
     axum::Extension(account): axum::Extension<backend::accounts::Account>,
@@ -28,27 +29,36 @@ pub(crate) async fn export_audit(
         Ok(filter) => filter,
         Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
     };
-    let format = match query.format.as_deref() {
+    match download(state.console.pool, filter, query.format.as_deref()) {
+        Ok(response) => response,
+        Err(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+    }
+}
+
+/// The streamed download of the events `filter` selects, as `format` (`csv`, the default, or
+/// `json`); an unknown format is an error saying which ones there are.
+pub(crate) fn download(
+    pool: backend::PgPool,
+    filter: backend::audit::Filter,
+    format: Option<&str>,
+) -> Result<Response, String> {
+    let format = match format {
         Some("json") => ExportFormatKind::Json,
         Some("csv") | None => ExportFormatKind::Csv,
-        Some(other) => {
-            return (StatusCode::BAD_REQUEST, format!("unknown format {other:?}: use csv or json"))
-                .into_response();
-        }
+        Some(other) => return Err(format!("unknown format {other:?}: use csv or json")),
     };
     let (name, content_type) = match format {
         ExportFormatKind::Csv => ("audit.csv", "text/csv; charset=utf-8"),
         ExportFormatKind::Json => ("audit.json", "application/json"),
     };
-    let pool = state.console.pool;
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
         Body::from_stream(audit_pages(pool, filter, format)),
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -64,6 +64,7 @@ fn described() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(functions::list_functions))
         .routes(routes!(functions::get_function, functions::update_function))
         .routes(routes!(audit::list_audit_events))
+        .routes(routes!(audit::export_audit_events))
         .split_for_parts()
 }
 

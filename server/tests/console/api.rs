@@ -219,6 +219,18 @@ async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
     let (_, second) =
         get(&format!("/audit-events?limit=2&before={next}"), Some(&admin_token)).await;
     assert!(second["events"][0]["id"].as_i64() < first["events"][1]["id"].as_i64());
+    // The export, with a token (admins only).
+    let export = |token: &str| {
+        reqwest::Client::new()
+            .get(url("/audit-events/export?format=csv&action=token."))
+            .bearer_auth(token)
+            .send()
+    };
+    let exported = export(&admin_token).await.expect("export");
+    assert_eq!(exported.status(), StatusCode::OK);
+    let csv = exported.text().await.expect("csv");
+    assert!(csv.starts_with("id,time,") && csv.contains("token.create"), "{csv}");
+    assert_eq!(export(&owner_token).await.expect("export").status(), StatusCode::FORBIDDEN);
     let (_, filtered) = get("/audit-events?action=token.", Some(&admin_token)).await;
     assert_eq!(filtered["events"].as_array().map(Vec::len), Some(3), "{filtered}");
 
