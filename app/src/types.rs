@@ -140,7 +140,8 @@ pub struct ConnectionView {
     pub learners: bool,
     pub allowed_roles: String,
     pub archived: bool,
-    /// What removing it would archive: its catalog functions, and how many have owners.
+    /// What removing it would archive: its catalog functions, and how many have owners (counted
+    /// for the admin page only; zero elsewhere).
     pub functions: i64,
     pub owned_functions: i64,
 }

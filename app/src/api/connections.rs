@@ -13,7 +13,20 @@ pub async fn list_connections() -> Result<Vec<ConnectionView>, ApiError> {
     use super::ssr::*;
     let result = async {
         require(&[backend::accounts::Role::Admin])?;
-        super::catalog::ssr::connection_views(&context()?.pool).await
+        let pool = &context()?.pool;
+        let mut views = super::catalog::ssr::connection_views(pool).await?;
+        // What removing each would take, for its Remove form.
+        let footprints = backend::connections::footprints(pool).await.map_err(fail)?;
+        for view in &mut views {
+            let footprint = view
+                .connection_id
+                .parse()
+                .ok()
+                .and_then(|id| footprints.get(&id).copied())
+                .unwrap_or_default();
+            (view.functions, view.owned_functions) = (footprint.functions, footprint.owned);
+        }
+        Ok(views)
     }
     .await;
     settle(result, |_| None).await

@@ -22,16 +22,24 @@ pub struct Live {
     pub revision_id: String,
 }
 
+/// GetFunctionConfiguration, with a failure in the connection's name.
+async fn configuration(
+    lambda: &aws_sdk_lambda::Client,
+    connection: &Connection,
+    detail: &Detail,
+) -> Result<aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput> {
+    lambda.get_function_configuration().function_name(&detail.arn).send().await.map_err(|e| {
+        crate::cloud::error(
+            format_args!("{} did not return the configuration", connection.name),
+            &e,
+        )
+    })
+}
+
 /// Reads the function's configuration from the cloud (GetFunctionConfiguration).
 pub async fn live(connection: &Connection, detail: &Detail) -> Result<Live> {
     let lambda = connection.lambda(&detail.entry.region).await;
-    let config =
-        lambda.get_function_configuration().function_name(&detail.arn).send().await.map_err(
-            |e| {
-                let context = format!("{} did not return the configuration", connection.name);
-                crate::cloud::error(context, &e)
-            },
-        )?;
+    let config = configuration(&lambda, connection, detail).await?;
     let text = |v: Option<String>| v.unwrap_or_default();
     let number = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
     let fields = vec![
@@ -128,15 +136,7 @@ pub async fn update_configuration(
 ) -> Result<()> {
     let lambda = connection.lambda(&detail.entry.region).await;
     // What the cloud holds now: the revision the change must apply to, and the audit's "before".
-    let current =
-        lambda.get_function_configuration().function_name(&detail.arn).send().await.map_err(
-            |e| {
-                crate::cloud::error(
-                    format_args!("{} did not return the configuration", connection.name),
-                    &e,
-                )
-            },
-        )?;
+    let current = configuration(&lambda, connection, detail).await?;
     let before = serde_json::json!({
         "memory_mb": current.memory_size(), "timeout_s": current.timeout(),
         "handler": current.handler(), "runtime": current.runtime().map(|r| r.as_str()),

@@ -42,6 +42,17 @@ impl Metadata {
     }
 }
 
+/// A function keeps at most 40 user tags: Lambda allows 50, and the console uses 4.
+fn tag_limit(count: usize) -> Result<()> {
+    if count > 40 {
+        return Err(Error::invalid(
+            "tags",
+            "at most 40 tags (Lambda allows 50, and the console uses 4)",
+        ));
+    }
+    Ok(())
+}
+
 /// A tag the user owns (not the console's `lambdaport:*` nor AWS's `aws:*`).
 fn is_user_tag(key: &str) -> bool {
     !key.starts_with("lambdaport:") && !key.starts_with("aws:")
@@ -125,12 +136,8 @@ pub(super) async fn write_metadata(
     for (key, value) in &metadata.tags {
         valid_tag(key, value)?;
     }
-    if metadata.tags.len() > 40 {
-        return Err(Error::invalid(
-            "tags",
-            "at most 40 tags (Lambda allows 50, and the console uses 4)",
-        ));
-    }
+    // Changes alone over the limit fail before any cloud call; the result is checked once known.
+    tag_limit(metadata.tags.len())?;
     let owner = crate::accounts::find_by_email(pool, &metadata.owner).await?.ok_or_else(|| {
         Error::invalid("owner", format!("no account has the email {}", metadata.owner.trim()))
     })?;
@@ -178,12 +185,7 @@ pub(super) async fn write_metadata(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     user_tags.extend(metadata.tags.clone());
-    if user_tags.len() > 40 {
-        return Err(Error::invalid(
-            "tags",
-            "at most 40 tags (Lambda allows 50, and the console uses 4)",
-        ));
-    }
+    tag_limit(user_tags.len())?;
     let tags_before: BTreeMap<&String, &String> =
         current.iter().filter(|(k, _)| is_user_tag(k)).collect();
     let tags_before = serde_json::json!(tags_before);
