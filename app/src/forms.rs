@@ -67,6 +67,17 @@ pub struct ConfigurationForm {
     /// The function's `RevisionId` when the page read it: a change made in the cloud since is
     /// reported, not overwritten.
     pub revision_id: Option<String>,
+    /// The values the form showed when the page opened: only fields that differ from them are
+    /// sent to the cloud. Absent (an older page, a script): every field is sent.
+    pub memory_mb_was: Option<String>,
+    pub timeout_s_was: Option<String>,
+    pub description_was: Option<String>,
+    pub handler_was: Option<String>,
+    pub runtime_was: Option<String>,
+    /// The variables as revealed, to tell whether the editor changed them.
+    pub environment_was: Option<String>,
+    /// `yes`: apply the changed fields even though the cloud changed since the page opened.
+    pub apply_anyway: Option<String>,
 }
 
 /// The lab's step 2: the function and its role.
@@ -150,18 +161,44 @@ mod parse {
         type Error = Error;
 
         fn try_from(form: ConfigurationForm) -> Result<Self, Error> {
+            use backend::catalog::ConfigValues;
             let how = "write one variable a line as KEY=value";
+            let number = |field, text: &Option<String>| {
+                text.as_deref().filter(|t| !t.trim().is_empty()).map(|t| whole_number(field, t))
+            };
+            let opened_with = ConfigValues {
+                memory_mb: number("memory_mb", &form.memory_mb_was).transpose()?,
+                timeout_s: number("timeout_s", &form.timeout_s_was).transpose()?,
+                description: form.description_was.clone(),
+                handler: form.handler_was.as_deref().map(|h| h.trim().to_owned()),
+                runtime: form.runtime_was.as_deref().map(|r| r.trim().to_owned()),
+            };
+            // A field is sent when the form did not say what it showed, or shows something else.
+            fn changed<T: PartialEq>(value: T, was: Option<T>) -> Option<T> {
+                (was.as_ref() != Some(&value)).then_some(value)
+            }
+            let environment = match form.environment {
+                Some(text) if form.environment_was.as_deref() != Some(text.as_str()) => {
+                    Some(key_values("environment", &text, how, false)?)
+                }
+                _ => None,
+            };
             Ok(Self {
-                memory_mb: whole_number("memory_mb", &form.memory_mb)?,
-                timeout_s: whole_number("timeout_s", &form.timeout_s)?,
-                description: form.description,
-                handler: form.handler.trim().to_owned(),
-                runtime: form.runtime.trim().to_owned(),
-                environment: form
-                    .environment
-                    .map(|text| key_values("environment", &text, how, false))
-                    .transpose()?,
+                memory_mb: changed(
+                    whole_number("memory_mb", &form.memory_mb)?,
+                    opened_with.memory_mb,
+                ),
+                timeout_s: changed(
+                    whole_number("timeout_s", &form.timeout_s)?,
+                    opened_with.timeout_s,
+                ),
+                description: changed(form.description, opened_with.description.clone()),
+                handler: changed(form.handler.trim().to_owned(), opened_with.handler.clone()),
+                runtime: changed(form.runtime.trim().to_owned(), opened_with.runtime.clone()),
+                environment,
                 revision_id: form.revision_id.filter(|r| !r.trim().is_empty()),
+                opened_with,
+                apply_anyway: form.apply_anyway.as_deref().is_some_and(|a| a == "yes"),
             })
         }
     }

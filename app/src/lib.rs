@@ -17,7 +17,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::components::shell::Shell;
+use crate::components::shell::{AdminOnly, Shell};
 use crate::pages::{
     admin, audit, catalog, dashboard, function, labs, not_found, profile, signin, upcoming,
 };
@@ -71,9 +71,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("create") view=labs::CreatePage ssr=SsrMode::Async />
                     <Route path=path!("labs") view=labs::LabsPage ssr=SsrMode::Async />
                     <Route path=path!("labs/:id") view=labs::LabPage ssr=SsrMode::Async />
-                    <Route path=path!("governance") view=upcoming::Governance ssr=SsrMode::Async />
-                    <Route path=path!("audit") view=audit::AuditPage ssr=SsrMode::Async />
-                    <Route path=path!("admin") view=admin::AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("governance") view=|| view! { <AdminOnly what="Governance"><upcoming::Governance /></AdminOnly> } ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=|| view! { <AdminOnly what="The audit trail"><audit::AuditPage /></AdminOnly> } ssr=SsrMode::Async />
+                    <Route path=path!("admin") view=|| view! { <AdminOnly what="The admin page"><admin::AdminPage /></AdminOnly> } ssr=SsrMode::Async />
                     <Route path=path!("profile") view=profile::ProfilePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>

@@ -106,6 +106,9 @@ pub struct CatalogRowView {
     pub gone: bool,
     pub drift: bool,
     pub suggested_owner: Option<String>,
+    /// For a shadow: what import adopts from its `lambdaport:*` tags, as (field, value, why it
+    /// would be left out).
+    pub adoption: Vec<(String, String, Option<String>)>,
 }
 
 /// One value of a facet, with how many catalog functions have it.
@@ -151,6 +154,11 @@ pub struct ConnectionView {
 pub struct CatalogPage {
     pub rows: Vec<CatalogRowView>,
     pub next: Option<String>,
+    /// No word matched the search: the rows are the functions whose name contains it.
+    pub by_name: bool,
+    /// When the page is empty: how many functions the cloud has that the catalog has not
+    /// imported (shadows).
+    pub shadows: i64,
     pub facets: Vec<FacetView>,
     pub connections: Vec<ConnectionView>,
     pub can_sync: bool,
@@ -177,6 +185,9 @@ pub struct FunctionDetail {
     /// for everyone else). Values are never part of the page: an editor reveals them on demand
     /// (`reveal_environment`, audited).
     pub environment_keys: Vec<String>,
+    /// The user tags as the cloud has them now (`None` when they could not be read): the tags
+    /// form starts from these, so a save changes only what the user changed.
+    pub live_tags: Option<Vec<(String, String)>>,
 }
 
 /// One audit event on the Audit page.

@@ -61,6 +61,11 @@ where
     if let Some(message) = error.message() {
         return format!("{}: {message}", error.code().unwrap_or("Error"));
     }
+    if lacks_credentials(error) {
+        return "no credentials (the connection has no access key, and its profile or this \
+                host's credential chain gave none)"
+            .to_owned();
+    }
     match error {
         SdkError::TimeoutError(_) => "no answer in time (the call timed out)".to_owned(),
         SdkError::DispatchFailure(failure) if failure.is_timeout() => {
@@ -80,6 +85,20 @@ where
         }
         _ => innermost(error),
     }
+}
+
+/// Whether the call was never sent because no credentials could be loaded to sign it (the SDK
+/// then reports the last provider it tried, such as the instance metadata service, which says
+/// nothing to someone who configured a profile).
+fn lacks_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<aws_credential_types::provider::error::CredentialsError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// The deepest cause of an error (e.g. "Connection refused (os error 111)"), one line.
@@ -110,13 +129,20 @@ where
 {
     let failure = CloudFailure::of(error);
     let next = match failure {
+        _ if lacks_credentials(error) => {
+            "; add an access key to the connection on the Admin page (or a profile this host has)"
+        }
         CloudFailure::Throttled => "; try again in a moment",
         CloudFailure::Unavailable => {
             "; try again, and if it keeps failing, check the connection on the Admin page"
         }
         CloudFailure::NotFound | CloudFailure::Refused => "",
     };
-    Error::Cloud { failure, message: format!("{context}: {}{next}", said(error)) }
+    Error::Cloud {
+        failure,
+        message: format!("{context}: {}{next}", said(error)),
+        detail: aws_sdk_lambda::error::DisplayErrorContext(error).to_string(),
+    }
 }
 
 /// Maps a failed call to an error that names the call and quotes the cloud.
@@ -196,7 +222,7 @@ mod tests {
     fn the_error_quotes_the_cloud_and_names_the_call() {
         let error = failed("GetFunction")(answered(429, "TooManyRequestsException"));
         assert!(
-            matches!(&error, Error::Cloud { failure: CloudFailure::Throttled, message }
+            matches!(&error, Error::Cloud { failure: CloudFailure::Throttled, message, .. }
                 if message == "GetFunction failed: TooManyRequestsException: the cloud's words; try again in a moment"),
             "{error}"
         );

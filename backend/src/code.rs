@@ -161,14 +161,25 @@ pub async fn save_file(
     update(pool, actor, &lambda, connection, detail, zip, change).await
 }
 
-/// Replaces the code with an uploaded zip, through UpdateFunctionCode.
+/// An uploaded package, as the cloud took it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uploaded {
+    /// The new code's SHA-256.
+    pub sha256: String,
+    /// What will fail when the function is called, if the package lacks the handler's file or
+    /// function ([`package_warning`]).
+    pub warning: Option<String>,
+}
+
+/// Replaces the code with an uploaded zip, through UpdateFunctionCode. The cloud takes any zip,
+/// so the package is also checked against the handler setting and a mismatch is warned about.
 pub async fn upload(
     pool: &PgPool,
     actor: &Actor,
     connection: &Connection,
     detail: &Detail,
     zip: Vec<u8>,
-) -> Result<String> {
+) -> Result<Uploaded> {
     if zip.len() > MAX_ZIP_BYTES {
         return Err(Error::invalid("code", "the zip is larger than 50 MB, Lambda's limit"));
     }
@@ -178,15 +189,77 @@ pub async fn upload(
     }
     let detail_json = serde_json::json!({ "upload_bytes": zip.len(), "files": files });
     let lambda = connection.lambda(&detail.entry.region).await;
-    let before = lambda
-        .get_function_configuration()
-        .function_name(&detail.arn)
-        .send()
-        .await
-        .ok()
-        .and_then(|c| c.code_sha256().map(str::to_owned));
-    update(pool, actor, &lambda, connection, detail, zip, Change { before, what: detail_json })
-        .await
+    let config = lambda.get_function_configuration().function_name(&detail.arn).send().await.ok();
+    let before = config.as_ref().and_then(|c| c.code_sha256().map(str::to_owned));
+    // The handler as the cloud has it now (the catalog's copy may be a sync old).
+    let runtime = config
+        .as_ref()
+        .and_then(|c| c.runtime().map(|r| r.as_str().to_owned()))
+        .or_else(|| detail.entry.runtime.clone())
+        .unwrap_or_default();
+    let handler = config
+        .as_ref()
+        .and_then(|c| c.handler().map(str::to_owned))
+        .or_else(|| detail.handler.clone())
+        .unwrap_or_default();
+    let warning = package_warning(&zip, &runtime, &handler);
+    let sha256 =
+        update(pool, actor, &lambda, connection, detail, zip, Change { before, what: detail_json })
+            .await?;
+    Ok(Uploaded { sha256, warning })
+}
+
+/// Whether a package has what its handler setting names: the file (`lambda_function.py` for
+/// `lambda_function.lambda_handler` on Python) and, in it, the function. `None` when it does, or
+/// when it cannot be told (a custom runtime's `bootstrap` is only looked for; a file that is not
+/// UTF-8 is not read); otherwise what will fail and how to fix it.
+pub fn package_warning(zip: &[u8], runtime: &str, handler: &str) -> Option<String> {
+    if handler.is_empty() {
+        return None;
+    }
+    let mut archive = open_zip(zip).ok()?;
+    let candidates = handler_files(runtime, handler);
+    let Some(path) = candidates.iter().find(|c| archive.index_for_name(c).is_some()) else {
+        return Some(format!(
+            "the package has no {}, the file the handler {handler} points at: calls will fail \
+             (Runtime.ImportModuleError) until the zip has it at its top level, or the handler \
+             names a file it has",
+            candidates.join(" or ")
+        ));
+    };
+    let function = handler.rsplit_once('.').map(|(_, f)| f)?;
+    if runtime.starts_with("provided") {
+        return None;
+    }
+    let mut text = String::new();
+    let mut file = archive.by_name(path).ok()?;
+    if file.size() > MAX_INLINE_BYTES as u64 || file.read_to_string(&mut text).is_err() {
+        return None;
+    }
+    let defines = if runtime.starts_with("python") {
+        [format!("def {function}("), format!("{function} =")]
+            .iter()
+            .any(|p| text.contains(p.as_str()))
+    } else {
+        [
+            format!("function {function}("),
+            format!("function {function} ("),
+            format!("{function} ="),
+            format!("{function}:"),
+            format!("exports.{function}"),
+            format!("{{ {function} }}"),
+            format!("{{ {function},"),
+            format!(", {function} }}"),
+        ]
+        .iter()
+        .any(|p| text.contains(p.as_str()))
+    };
+    (!defines).then(|| {
+        format!(
+            "{path} does not define {function}, the function the handler {handler} names: calls \
+             will fail (Runtime.HandlerNotFound) until it does, or the handler names one it has"
+        )
+    })
 }
 
 /// What a code update replaces, for its audit event.
@@ -239,7 +312,35 @@ async fn update(
 
 #[cfg(test)]
 mod tests {
-    use super::handler_files;
+    use super::{handler_files, package_warning};
+
+    #[test]
+    fn packages_are_checked_against_the_handler() {
+        let zip = |files: &[(&str, &str)]| {
+            let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            for (name, text) in files {
+                writer.start_file(*name, zip::write::SimpleFileOptions::default()).expect("file");
+                std::io::Write::write_all(&mut writer, text.as_bytes()).expect("write");
+            }
+            writer.finish().expect("zip").into_inner()
+        };
+        let python = "python3.12";
+        let handler = "lambda_function.lambda_handler";
+        let good =
+            zip(&[("lambda_function.py", "def lambda_handler(event, context):\n    return 1\n")]);
+        assert_eq!(package_warning(&good, python, handler), None);
+        let elsewhere = zip(&[("src/lambda_function.py", "def lambda_handler(e, c): pass")]);
+        let warning = package_warning(&elsewhere, python, handler).expect("no file");
+        assert!(warning.contains("no lambda_function.py"), "{warning}");
+        let renamed = zip(&[("lambda_function.py", "def handler(event, context):\n    pass\n")]);
+        let warning = package_warning(&renamed, python, handler).expect("no function");
+        assert!(warning.contains("does not define lambda_handler"), "{warning}");
+        let node = zip(&[("index.mjs", "export const handler = async (event) => 1;\n")]);
+        assert_eq!(package_warning(&node, "nodejs22.x", "index.handler"), None);
+        let warning = package_warning(&node, "nodejs22.x", "app.handler").expect("no app.*");
+        assert!(warning.contains("app.mjs or app.js or app.cjs"), "{warning}");
+        assert_eq!(package_warning(&zip(&[("bootstrap", "")]), "provided.al2023", "x.y"), None);
+    }
 
     #[test]
     fn handlers_point_at_files() {

@@ -25,9 +25,10 @@ pub enum Error {
     /// Too many attempts; try again after the given number of seconds.
     #[error("too many attempts from here; try again in {} minute(s)", retry_after_secs.div_ceil(60))]
     RateLimited { retry_after_secs: u64 },
-    /// A call to the cloud failed; `message` names the call and quotes the cloud.
+    /// A call to the cloud failed; `message` names the call and quotes the cloud in one line,
+    /// `detail` is the SDK's whole account of it, for the server log only.
     #[error("{message}")]
-    Cloud { failure: CloudFailure, message: String },
+    Cloud { failure: CloudFailure, message: String, detail: String },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod input;
 pub mod labs;
 pub mod leases;
+pub mod request;
 pub mod seed;
 pub mod settings;
 pub mod teams;

@@ -68,12 +68,12 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     assert_eq!((run.seen, run.shadows, run.ghosts), (2, 2, 0));
     assert!(run.finished_at.is_some() && run.error.is_none());
     let query = |shadows: bool| Query { shadows, limit: 50, ..Query::default() };
-    let (shadows, _) = catalog::search(&pool, &query(true)).await.expect("search");
+    let shadows = catalog::search(&pool, &query(true)).await.expect("search").entries;
     assert_eq!(shadows.len(), 2);
     let orders = shadows.iter().find(|f| f.name == "orders-api").expect("orders");
     assert_eq!(orders.suggested_owner.as_deref(), Some("ada@example.com"));
     assert_eq!(orders.tags, json!({ "team": "payments" }), "user tags only");
-    assert!(catalog::search(&pool, &query(false)).await.expect("search").0.is_empty());
+    assert!(catalog::search(&pool, &query(false)).await.expect("search").entries.is_empty());
 
     // Import both with an owner; the catalog then finds them by text, tag and facet.
     let owner = sqlx::query_scalar!(
@@ -86,17 +86,20 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         catalog::import(&pool, &Actor::system(), f.function_id, owner, None).await.expect("import");
     }
     let text = Query { text: Some("payments".into()), limit: 50, ..Query::default() };
-    let (found, _) = catalog::search(&pool, &text).await.expect("search");
+    let found = catalog::search(&pool, &text).await.expect("search").entries;
     assert_eq!(found.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["orders-api"]);
     let tagged =
         Query { tag: Some(("team".into(), "media".into())), limit: 50, ..Query::default() };
-    assert_eq!(catalog::search(&pool, &tagged).await.expect("search").0[0].name, "thumbnailer");
+    assert_eq!(
+        catalog::search(&pool, &tagged).await.expect("search").entries[0].name,
+        "thumbnailer"
+    );
     // Text and tag filters read catalog_key in name order; they mean what the plain query means.
     let names = |query: Query| {
         let pool = pool.clone();
         async move {
-            let (rows, next) = catalog::search(&pool, &query).await.expect("search");
-            (rows.into_iter().map(|r| r.name).collect::<Vec<_>>(), next.is_some())
+            let found = catalog::search(&pool, &query).await.expect("search");
+            (found.entries.into_iter().map(|r| r.name).collect::<Vec<_>>(), found.next.is_some())
         }
     };
     let text = |t: &str| Query { text: Some(t.into()), limit: 50, ..Query::default() };
@@ -111,20 +114,42 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     let tag_and_text = Query { tag: Some(("team".into(), "payments".into())), ..text("handles") };
     assert_eq!(names(tag_and_text).await, orders);
     let page = |after| Query { after, limit: 1, ..text("handles") };
-    let (first, _) = catalog::search(&pool, &page(None)).await.expect("page");
+    let first = catalog::search(&pool, &page(None)).await.expect("page").entries;
     let cursor = Some((first[0].name.clone(), first[0].function_id));
     assert_eq!(names(page(cursor)).await, (vec!["thumbnailer".to_owned()], false));
     let first = Query { limit: 1, ..Query::default() };
-    let (page, next) = catalog::search(&pool, &first).await.expect("page");
+    let catalog::Found { entries: page, next, .. } =
+        catalog::search(&pool, &first).await.expect("page");
     assert_eq!(page[0].name, "orders-api");
     let second = Query { after: next, limit: 1, ..Query::default() };
-    let (page, next) = catalog::search(&pool, &second).await.expect("page");
+    let catalog::Found { entries: page, next, .. } =
+        catalog::search(&pool, &second).await.expect("page");
     assert_eq!((page[0].name.as_str(), next), ("thumbnailer", None));
-    let facets = catalog::facets(&pool).await.expect("facets");
+    let facets = catalog::facets(&pool, &Query::default(), false).await.expect("facets");
     assert!(
         facets.contains(&("runtime".into(), "python3.12".into(), "python3.12".into(), 2)),
         "{facets:?}"
     );
+    // Plain words match the start of a word; with no word matching, the name's middle.
+    let prefix = catalog::search(&pool, &text("order")).await.expect("prefix");
+    assert_eq!(prefix.entries.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["orders-api"]);
+    assert!(!prefix.by_name);
+    assert_eq!(names(text("hand thing")).await, both, "each word a prefix");
+    assert_eq!(names(text("thumb")).await.0, ["thumbnailer"], "one lexeme starts with it");
+    let middle = catalog::search(&pool, &text("ders-a")).await.expect("middle");
+    assert!(middle.by_name, "no word starts with ders-a");
+    assert_eq!(middle.entries.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["orders-api"]);
+    assert!(catalog::search(&pool, &text("50%")).await.expect("nothing").entries.is_empty());
+    // Facet counts describe the result, not the catalog.
+    let facets = catalog::facets(&pool, &text("order"), false).await.expect("facets");
+    assert!(
+        facets.contains(&("runtime".into(), "python3.12".into(), "python3.12".into(), 1)),
+        "{facets:?}"
+    );
+    let facets = catalog::facets(&pool, &text("ders-a"), true).await.expect("facets");
+    assert!(facets.iter().any(|f| f.0 == "runtime" && f.3 == 1), "{facets:?}");
+    let none = catalog::facets(&pool, &text("nothing"), false).await.expect("facets");
+    assert!(none.is_empty(), "{none:?}");
 
     // Drift: the catalog says lifecycle experimental, the cloud's tag says production.
     let arn = "arn:aws:lambda:us-east-1:000000000000:function:thumbnailer";
@@ -145,7 +170,7 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     let (a, b) = tokio::join!(catalog::sync(&pool, &connection), catalog::sync(&pool, &connection));
     let (a, b) = (a.expect("first sync"), b.expect("second sync"));
     assert!(a.ghosts + b.ghosts == 1 || a.sync_run_id == b.sync_run_id, "{a:?} {b:?}");
-    let (all, _) = catalog::search(&pool, &query(false)).await.expect("search");
+    let all = catalog::search(&pool, &query(false)).await.expect("search").entries;
     let orders = all.iter().find(|f| f.name == "orders-api").expect("still listed");
     assert!(orders.gone, "a ghost");
     let thumbnailer = all.iter().find(|f| f.name == "thumbnailer").expect("listed");
@@ -179,7 +204,7 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     let after = catalog::detail(&pool, thumbnailer.function_id).await.expect("detail");
     assert!(!after.entry.drift && after.entry.environment == "prod");
     let gold = Query { tag: Some(("tier".into(), "gold".into())), limit: 5, ..Query::default() };
-    let (found, _) = catalog::search(&pool, &gold).await.expect("search");
+    let found = catalog::search(&pool, &gold).await.expect("search").entries;
     assert_eq!(found.len(), 1, "lookup keys follow tag edits");
     // A tag added in the cloud since the form was read survives a save that did not touch it;
     // only what the form changed is written.
@@ -211,9 +236,10 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     assert_eq!(recorded.entry.tags, json!({ "added": "cli", "tier": "platinum" }));
     // Sorted by update, most recent first, with its own keyset cursor.
     let recent = Query { sort: catalog::Sort::Updated, limit: 1, ..Query::default() };
-    let (first, next) = catalog::search(&pool, &recent).await.expect("recent");
+    let catalog::Found { entries: first, next, .. } =
+        catalog::search(&pool, &recent).await.expect("recent");
     assert_eq!(first[0].name, "thumbnailer", "the most recently changed first");
-    let (second, last) =
+    let catalog::Found { entries: second, next: last, .. } =
         catalog::search(&pool, &Query { after: next, ..recent.clone() }).await.expect("page 2");
     assert_eq!((second[0].name.as_str(), last), ("orders-api", None));
     let bad = catalog::Metadata { lifecycle: "forever".into(), ..metadata.clone() };
@@ -234,13 +260,13 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
 
     // Configuration goes through UpdateFunctionConfiguration; the cloud's validation lands on the field.
     let change = catalog::ConfigChange {
-        memory_mb: 256,
-        timeout_s: 10,
-        description: "resizes".into(),
-        handler: "lambda_function.lambda_handler".into(),
-        runtime: "python3.12".into(),
+        memory_mb: Some(256),
+        timeout_s: Some(10),
+        description: Some("resizes".into()),
+        handler: Some("lambda_function.lambda_handler".into()),
+        runtime: Some("python3.12".into()),
         environment: Some([("MODE".to_owned(), "fast".to_owned())].into()),
-        revision_id: None,
+        ..Default::default()
     };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &change)
         .await
@@ -252,7 +278,8 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     );
     assert_eq!(live.environment.get("MODE").map(String::as_str), Some("fast"));
     // A form that never revealed the variables keeps them; a reveal reads them and is audited.
-    let untouched = catalog::ConfigChange { timeout_s: 11, environment: None, ..change.clone() };
+    let untouched =
+        catalog::ConfigChange { timeout_s: Some(11), environment: None, ..change.clone() };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &untouched)
         .await
         .expect("configuration without variables");
@@ -275,11 +302,14 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         .send()
         .await
         .expect("a change made outside the console");
+    // The form opened with 256 MB and 11 s; the user changes only the memory.
+    let opened_with =
+        catalog::ConfigValues { memory_mb: Some(256), timeout_s: Some(11), ..Default::default() };
     let stale = catalog::ConfigChange {
-        memory_mb: 512,
-        environment: None,
+        memory_mb: Some(512),
         revision_id: Some(opened),
-        ..change.clone()
+        opened_with,
+        ..Default::default()
     };
     match catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &stale).await
     {
@@ -288,7 +318,8 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
                 message.contains("changed in the cloud since you opened this page"),
                 "{message}"
             );
-            assert!(message.contains("42 s"), "the cloud's values are named: {message}");
+            assert!(message.contains("timeout 11 → 42 s"), "what changed is named: {message}");
+            assert!(message.contains("memory 256 → 512 MB"), "and what would apply: {message}");
         }
         other => panic!("expected the change to be refused, got {other:?}"),
     }
@@ -300,7 +331,33 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
         (Some("42"), Some("256")),
         "nothing was overwritten"
     );
-    let reloaded = catalog::ConfigChange { revision_id: Some(cloud.revision_id.clone()), ..stale };
+    // Applied anyway, only the memory changes: the cloud's timeout stays.
+    let anyway = catalog::ConfigChange { apply_anyway: true, ..stale.clone() };
+    catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &anyway)
+        .await
+        .expect("applied anyway");
+    let cloud = catalog::live(&connection, &after).await.expect("live");
+    let value =
+        |field: &str| cloud.fields.iter().find(|(f, _, _)| *f == field).map(|(_, _, v)| v.clone());
+    assert_eq!(
+        (value("timeout (s)").as_deref(), value("memory (MB)").as_deref()),
+        (Some("42"), Some("512")),
+        "only the user's field changed"
+    );
+    assert_eq!(cloud.environment.get("MODE").map(String::as_str), Some("fast"));
+    let nothing = catalog::ConfigChange {
+        revision_id: Some(cloud.revision_id.clone()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &nothing).await,
+        Err(backend::Error::Validation { field: "configuration", .. })
+    ));
+    let reloaded = catalog::ConfigChange {
+        memory_mb: Some(640),
+        revision_id: Some(cloud.revision_id.clone()),
+        ..Default::default()
+    };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &reloaded)
         .await
         .expect("applies once reloaded");
@@ -312,7 +369,7 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
     .await
     .expect("audited");
     assert_eq!(before["timeout_s"], 42, "the cloud's value, not the catalog's: {before}");
-    let too_big = catalog::ConfigChange { memory_mb: 99_999, ..change };
+    let too_big = catalog::ConfigChange { memory_mb: Some(99_999), ..change };
     match catalog::update_configuration(&pool, &Actor::system(), &connection, &after, &too_big)
         .await
     {
@@ -324,7 +381,7 @@ async fn sync_finds_shadows_and_ghosts_through_the_sdk(pool: sqlx::PgPool) {
 
     catalog::archive(&pool, &Actor::system(), orders.function_id).await.expect("archive");
     assert!(catalog::archive(&pool, &Actor::system(), thumbnailer.function_id).await.is_err());
-    let (all, _) = catalog::search(&pool, &query(false)).await.expect("search");
+    let all = catalog::search(&pool, &query(false)).await.expect("search").entries;
     assert_eq!(all.len(), 1);
     let audited = sqlx::query_scalar!(r#"select count(*) as "n!" from audit_event where action in ('function.import', 'function.archive', 'connection.create')"#)
         .fetch_one(&pool)
@@ -362,10 +419,10 @@ async fn each_role_may_do_what_it_should_and_no_more(pool: sqlx::PgPool) {
             .await
             .expect("member");
     }
-    let (shadows, _) =
-        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
-            .await
-            .expect("shadows");
+    let shadows = catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+        .await
+        .expect("shadows")
+        .entries;
     let id_of = |name: &str| shadows.iter().find(|f| f.name == name).expect("shadow").function_id;
     let (ledger, stranger) = (id_of("ledger"), id_of("stranger"));
     catalog::import(&pool, &Actor::system(), ledger, owner.account_id, Some(team))
@@ -396,7 +453,7 @@ async fn each_role_may_do_what_it_should_and_no_more(pool: sqlx::PgPool) {
         let pool = pool.clone();
         async move {
             let query = Query { visible_to: scope, limit: 10, ..Query::default() };
-            let (rows, _) = catalog::search(&pool, &query).await.expect("search");
+            let rows = catalog::search(&pool, &query).await.expect("search").entries;
             rows.into_iter().map(|r| r.name).collect::<Vec<_>>()
         }
     };
@@ -590,6 +647,20 @@ async fn code_is_read_edited_and_uploaded(pool: sqlx::PgPool) {
     ));
 
     let upload = zip_of(&[("lambda_function.py", "def lambda_handler(e, c):\n    return 'two'\n")]);
+    let uploaded =
+        code::upload(&pool, &Actor::system(), &connection, &detail, upload).await.expect("upload");
+    assert_eq!(uploaded.warning, None, "the handler's file and function are there");
+    // A zip without the handler's file deploys (the cloud takes any zip), with a warning.
+    let misplaced =
+        zip_of(&[("src/lambda_function.py", "def lambda_handler(e, c):\n    return 3\n")]);
+    let uploaded = code::upload(&pool, &Actor::system(), &connection, &detail, misplaced)
+        .await
+        .expect("upload");
+    assert!(
+        uploaded.warning.as_deref().is_some_and(|w| w.contains("no lambda_function.py")),
+        "{uploaded:?}"
+    );
+    let upload = zip_of(&[("lambda_function.py", "def lambda_handler(e, c):\n    return 'two'\n")]);
     code::upload(&pool, &Actor::system(), &connection, &detail, upload).await.expect("upload");
     assert_eq!(invoke(&base, "words").await, "\"two\"");
     for bad in [b"not a zip".to_vec(), zip_of(&[])] {
@@ -602,15 +673,7 @@ async fn code_is_read_edited_and_uploaded(pool: sqlx::PgPool) {
     assert_eq!(read.files, ["lambda_function.py"]);
 
     // A handler that points at no file: shown, with the reason, not editable.
-    let config = catalog::ConfigChange {
-        memory_mb: 128,
-        timeout_s: 3,
-        description: String::new(),
-        handler: "app.main".into(),
-        runtime: "python3.12".into(),
-        environment: Default::default(),
-        revision_id: None,
-    };
+    let config = catalog::ConfigChange { handler: Some("app.main".into()), ..Default::default() };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &detail, &config)
         .await
         .expect("configuration");
@@ -625,7 +688,7 @@ async fn code_is_read_edited_and_uploaded(pool: sqlx::PgPool) {
     .fetch_one(&pool)
     .await
     .expect("audit");
-    assert_eq!(changes, 2, "the save and the upload; the refused ones left nothing");
+    assert_eq!(changes, 4, "the save and the three uploads; the refused ones left nothing");
 }
 
 /// A developer imports a shadow only when the cloud's tags say it is theirs (their email as
@@ -658,10 +721,10 @@ async fn developers_import_only_shadows_tagged_for_them(pool: sqlx::PgPool) {
     )
     .await
     .expect("team");
-    let (shadows, _) =
-        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
-            .await
-            .expect("shadows");
+    let shadows = catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+        .await
+        .expect("shadows")
+        .entries;
     let id_of = |name: &str| shadows.iter().find(|f| f.name == name).expect("shadow").function_id;
     let actor = Actor::account(developer.account_id, None);
 
@@ -708,10 +771,10 @@ async fn imports_adopt_the_clouds_tags(pool: sqlx::PgPool) {
     .await
     .expect("team");
     catalog::sync(&pool, &connection).await.expect("sync");
-    let (shadows, _) =
-        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
-            .await
-            .expect("shadows");
+    let shadows = catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+        .await
+        .expect("shadows")
+        .entries;
     let id_of = |name: &str| shadows.iter().find(|f| f.name == name).expect("shadow").function_id;
 
     catalog::import(&pool, &Actor::system(), id_of("tagged"), ada.account_id, None)
@@ -756,7 +819,7 @@ async fn imports_adopt_the_clouds_tags(pool: sqlx::PgPool) {
     assert_eq!(retagged.status(), 204);
     catalog::sync(&pool, &connection).await.expect("sync");
     let drifted = Query { drifted: true, limit: 10, ..Query::default() };
-    let (found, _) = catalog::search(&pool, &drifted).await.expect("search");
+    let found = catalog::search(&pool, &drifted).await.expect("search").entries;
     assert_eq!(found.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["tagged"]);
     let detail = catalog::detail(&pool, id_of("tagged")).await.expect("detail");
     catalog::take_cloud_value(&pool, &Actor::system(), &detail, "lifecycle")
@@ -765,7 +828,7 @@ async fn imports_adopt_the_clouds_tags(pool: sqlx::PgPool) {
     let taken = catalog::detail(&pool, id_of("tagged")).await.expect("detail");
     assert_eq!(taken.entry.lifecycle, "deprecated");
     assert!(!taken.entry.drift, "{:?}", taken.drift);
-    let (found, _) = catalog::search(&pool, &drifted).await.expect("search");
+    let found = catalog::search(&pool, &drifted).await.expect("search").entries;
     assert!(found.is_empty());
     let refused = catalog::take_cloud_value(&pool, &Actor::system(), &detail, "runtime").await;
     assert!(matches!(refused, Err(backend::Error::Validation { field: "field", .. })));
@@ -820,7 +883,9 @@ async fn sample_data_is_never_synced_nor_offered_for_labs(pool: sqlx::PgPool) {
     assert!(sample.archived, "the reconciler skips archived connections");
     let admin = account(&pool, "admin@example.com", "admin").await;
     assert!(backend::labs::access::refusal(&admin, &sample, None).is_some());
-    let (all, _) =
-        catalog::search(&pool, &Query { limit: 10, ..Query::default() }).await.expect("search");
+    let all = catalog::search(&pool, &Query { limit: 10, ..Query::default() })
+        .await
+        .expect("search")
+        .entries;
     assert_eq!(all.len(), 3);
 }

@@ -98,10 +98,10 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
     // Sync lists moto's functions (with their tags) as shadows; the owner is suggested.
     let run = catalog::sync(&pool, &connection).await.expect("sync");
     assert_eq!((run.seen, run.shadows, run.ghosts, run.error), (2, 2, 0, None));
-    let (shadows, _) =
-        catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
-            .await
-            .expect("shadows");
+    let shadows = catalog::search(&pool, &Query { shadows: true, limit: 10, ..Query::default() })
+        .await
+        .expect("shadows")
+        .entries;
     let billing = shadows.iter().find(|f| f.name == "billing-api").expect("billing-api");
     assert_eq!(billing.suggested_owner.as_deref(), Some("ada@example.com"));
     assert_eq!(billing.runtime.as_deref(), Some("python3.12"));
@@ -137,13 +137,13 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
 
     // Configuration goes through moto's UpdateFunctionConfiguration and reads back live.
     let change = catalog::ConfigChange {
-        memory_mb: 512,
-        timeout_s: 30,
-        description: "bills".into(),
-        handler: "lambda_function.lambda_handler".into(),
-        runtime: "python3.12".into(),
+        memory_mb: Some(512),
+        timeout_s: Some(30),
+        description: Some("bills".into()),
+        handler: Some("lambda_function.lambda_handler".into()),
+        runtime: Some("python3.12".into()),
         environment: Some([("STAGE".to_owned(), "prod".to_owned())].into()),
-        revision_id: None,
+        ..Default::default()
     };
     catalog::update_configuration(&pool, &Actor::system(), &connection, &detail, &change)
         .await
@@ -157,7 +157,9 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
     lambda.delete_function().function_name("billing-api").send().await.expect("delete");
     let run = catalog::sync(&pool, &connection).await.expect("sync");
     assert_eq!((run.seen, run.ghosts), (1, 1));
-    let (all, _) =
-        catalog::search(&pool, &Query { limit: 10, ..Query::default() }).await.expect("search");
+    let all = catalog::search(&pool, &Query { limit: 10, ..Query::default() })
+        .await
+        .expect("search")
+        .entries;
     assert!(all.iter().any(|f| f.name == "billing-api" && f.gone));
 }

@@ -129,9 +129,20 @@ describe('with JavaScript', () => {
     await page.waitForURL(`${base}/`);
     assert.equal(await page.getByTestId('role').textContent(), 'developer');
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.equal(await nav.getByRole('link', { name: 'Admin' }).count(), 0);
-    await page.goto(`${base}/admin`);
-    await page.getByRole('alert').filter({ hasText: 'permission' }).waitFor();
+    // A developer's navigation offers only what a developer may use.
+    for (const name of ['Admin', 'Audit', 'Governance']) {
+      assert.equal(await nav.getByRole('link', { name }).count(), 0, name);
+    }
+    for (const name of ['Dashboard', 'Catalog', 'Create', 'Labs']) {
+      assert.equal(await nav.getByRole('link', { name }).count(), 1, name);
+    }
+    // Typed in, an admin page says whose it is, with no form to fail.
+    for (const path of ['/admin', '/audit']) {
+      await page.goto(`${base}${path}`);
+      const refusal = page.getByTestId('admins-only');
+      await refusal.filter({ hasText: 'is for admins; you are signed in as a developer' }).waitFor();
+      assert.equal(await page.locator('main form').count(), 0, `${path} shows no form`);
+    }
   });
 
   it('lets the developer change their own password on the profile page', async () => {
@@ -277,6 +288,26 @@ describe('catalog', () => {
     assert.equal(await page.getByLabel('Sort').inputValue(), 'updated', 'the sort is kept in the form');
     await page.goto(`${base}/catalog?public=1`);
     await page.getByTestId('catalog-empty').filter({ hasText: 'No function matches these filters' }).waitFor();
+    // A facet composes with the text, stays when the search form is sent, and is removed alone.
+    await page.goto(`${base}/catalog?q=orders`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByRole('complementary', { name: 'Facets' }).getByRole('link', { name: 'python3.12' }).click();
+    await page.waitForURL(/runtime=python3\.12/);
+    assert.match(page.url(), /q=orders/);
+    await page.locator('#catalog-q').fill('takes');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=takes/);
+    assert.match(page.url(), /runtime=python3\.12/, 'the facet stays when the form is sent');
+    await page.getByTestId('catalog-row').filter({ hasText: 'e2e-orders' }).waitFor();
+    await page.getByRole('link', { name: 'Remove the filter runtime: python3.12' }).click();
+    await page.waitForURL((url) => !url.search.includes('runtime='));
+    assert.match(page.url(), /q=takes/, 'only that filter went');
+    // Words match their starts; when none does, a name's middle.
+    await page.goto(`${base}/catalog?q=ord`);
+    await page.getByTestId('catalog-row').filter({ hasText: 'e2e-orders' }).waitFor();
+    await page.goto(`${base}/catalog?q=2e-ord`);
+    await page.getByTestId('by-name').waitFor();
+    await page.getByTestId('catalog-row').filter({ hasText: 'e2e-orders' }).waitFor();
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'catalog.png'), fullPage: true });
   });
 
@@ -344,6 +375,51 @@ describe('catalog', () => {
     const arn = 'arn:aws:lambda:us-east-1:000000000000:function:e2e-orders';
     const tags = (await (await fetch(`${engine}/2017-03-31/tags/${arn}`)).json()).Tags;
     assert.equal(tags['lambdaport:owner'], 'dev@example.com');
+  });
+
+  it('keeps what the cloud changed while the page was open: tags, configuration, the audit', async () => {
+    const arn = 'arn:aws:lambda:us-east-1:000000000000:function:e2e-orders';
+    const json = { 'content-type': 'application/json' };
+    const configuration = `${engine}/2015-03-31/functions/e2e-orders/configuration`;
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
+    // A tag added with the CLI after the page opened survives a Save that did not touch it.
+    const tagged = await fetch(`${engine}/2017-03-31/tags/${arn}`, {
+      method: 'POST', headers: json, body: JSON.stringify({ Tags: { 'added-by': 'cli' } }),
+    });
+    assert.ok(tagged.ok, await tagged.text());
+    await page.getByLabel('Lifecycle').selectOption('deprecated');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const tags = (await (await fetch(`${engine}/2017-03-31/tags/${arn}`)).json()).Tags;
+    assert.equal(tags['added-by'], 'cli', 'the cloud\'s new tag is kept');
+    assert.equal(tags['lambdaport:lifecycle'], 'deprecated');
+
+    // A timeout changed in the cloud after the page opened is named, not reverted.
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
+    const before = await (await fetch(configuration)).json();
+    const changed = await fetch(configuration, { method: 'PUT', headers: json, body: JSON.stringify({ Timeout: 42 }) });
+    assert.ok(changed.ok, await changed.text());
+    await page.getByLabel('Memory (MB)').fill('512');
+    await page.getByRole('button', { name: 'Update configuration' }).click();
+    const refusal = page.getByRole('alert').filter({ hasText: 'changed in the cloud since you opened this page' });
+    await refusal.waitFor();
+    assert.match(await refusal.textContent(), new RegExp(`timeout ${before.Timeout} → 42 s`));
+    let now = await (await fetch(configuration)).json();
+    assert.deepEqual([now.Timeout, now.MemorySize], [42, before.MemorySize], 'nothing was overwritten');
+    assert.equal(await page.getByLabel('Memory (MB)').inputValue(), '512', 'what the user typed stays');
+    // Applied anyway, only the memory changes.
+    await page.getByLabel(/Apply anyway/).check();
+    await page.getByRole('button', { name: 'Update configuration' }).click();
+    await page.getByRole('status').filter({ hasText: 'Configuration updated' }).waitFor();
+    now = await (await fetch(configuration)).json();
+    assert.deepEqual([now.Timeout, now.MemorySize], [42, 512]);
+    assert.equal(now.Environment.Variables.STAGE, 'prod', 'the variables were not sent, so kept');
+
+    // The audit's "before" is what the cloud held, not the catalog's copy.
+    await page.goto(`${base}/audit?action=function.update_configuration`);
+    await page.getByTestId('audit-table').getByText('"timeout_s":42').first().waitFor();
   });
 
   it('makes an API token on the profile page, uses it, and revokes it', async () => {

@@ -72,7 +72,20 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .nest("/api/v1", crate::api_v1::router())
         .merge(console)
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn(assign_request_id))
         .with_state(state)
+}
+
+/// Gives every request an id (replacing any the client sent): in the request's headers for the
+/// pages' server functions, in the task for the REST API's handlers, on the response, and in the
+/// request's log span.
+async fn assign_request_id(mut request: Request<Body>, next: Next) -> Response {
+    let id = backend::request::new_id();
+    let value = header::HeaderValue::from_str(&id).expect("hex digits are a header value");
+    request.headers_mut().insert("x-request-id", value.clone());
+    let mut response = backend::request::scope(id, next.run(request)).await;
+    response.headers_mut().insert("x-request-id", value);
+    response
 }
 
 fn request_span(request: &Request<Body>) -> tracing::Span {
@@ -80,7 +93,13 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
-    tracing::info_span!("http.request", http.method = %request.method(), http.route = %route)
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!(
+        "http.request",
+        http.method = %request.method(),
+        http.route = %route,
+        request_id = %id
+    )
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 when it does not.
@@ -113,7 +132,7 @@ async fn upload_code(
         return Redirect::to("/signin").into_response();
     };
     let mut back = format!("/catalog/{}#code", encode_query(&id));
-    let outcome: Result<String, app::error::ApiError> = async {
+    let outcome: Result<backend::code::Uploaded, app::error::ApiError> = async {
         let pool = &state.console.pool;
         let (detail, connection) = app::api::catalog::ssr::editable(pool, &account, &id).await?;
         let invalid =
@@ -142,7 +161,7 @@ async fn upload_code(
             .filter(|z| !z.is_empty())
             .ok_or_else(|| invalid("choose a .zip file to upload".to_owned()))?;
         let actor = backend::audit::Actor::account(account.account_id, client);
-        let sha = backend::code::upload(pool, &actor, &connection, &detail, zip.to_vec())
+        let uploaded = backend::code::upload(pool, &actor, &connection, &detail, zip.to_vec())
             .await
             .map_err(app::api::ssr::fail)?;
         if let Some(lab_run_id) = lab_run {
@@ -150,11 +169,17 @@ async fn upload_code(
                 .await
                 .map_err(app::api::ssr::fail)?;
         }
-        Ok(sha)
+        Ok(uploaded)
     }
     .await;
     let (message, error) = match outcome {
-        Ok(sha) => (format!("Code uploaded (SHA-256 {sha})"), false),
+        Ok(backend::code::Uploaded { sha256, warning: None }) => {
+            (format!("Code uploaded (SHA-256 {sha256})"), false)
+        }
+        // Deployed, and it will not run: said as plainly as a failure.
+        Ok(backend::code::Uploaded { sha256, warning: Some(warning) }) => {
+            (format!("Code uploaded (SHA-256 {sha256}), but {warning}."), true)
+        }
         Err(error) => (format!("The upload failed: {error}"), true),
     };
     if app::api::ssr::leave_flash(&session, message, error).await.is_err() {

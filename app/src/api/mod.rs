@@ -61,6 +61,14 @@ pub mod ssr {
         use_context::<Parts>()
     }
 
+    /// The id the web layer gave the request being served (the `x-request-id` header; in a REST
+    /// handler, the task's), to name in a message and find in the log.
+    pub fn request_id() -> Option<String> {
+        parts()
+            .and_then(|p| p.headers.get("x-request-id")?.to_str().ok().map(str::to_owned))
+            .or_else(backend::request::id)
+    }
+
     pub fn client_addr() -> Option<IpAddr> {
         parts().and_then(|p| p.extensions.get::<ClientAddr>().and_then(|a| a.0))
     }
@@ -120,10 +128,20 @@ pub mod ssr {
                 }
                 ApiError::RateLimited(limited.to_string())
             }
-            E::Cloud { failure, message } => {
-                if failure == backend::cloud::CloudFailure::Unavailable {
-                    tracing::warn!(error = %message, "the cloud did not answer");
-                }
+            E::Cloud { failure, message, detail } => {
+                // The person reads one sentence; the log keeps the whole story under the
+                // request's id, which the sentence names.
+                let request = request_id();
+                tracing::warn!(
+                    request_id = request.as_deref().unwrap_or("-"),
+                    error = %message,
+                    %detail,
+                    "a call to the cloud failed"
+                );
+                let message = match request {
+                    Some(id) => format!("{message} (request {id})"),
+                    None => message,
+                };
                 ApiError::Cloud { status: failure.status(), message }
             }
             E::Database(_) | E::Internal(_) => {

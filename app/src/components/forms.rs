@@ -31,3 +31,43 @@ pub fn clear_on_success<T: Clone + Send + Sync + 'static>(
     });
     form
 }
+
+/// The message of the last submission's validation error about `field`, for under that field
+/// (with JavaScript), with the id the field names in `aria-describedby`.
+pub fn field_error<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
+    field: &'static str,
+    id: &'static str,
+) -> impl IntoView {
+    move || match value.get() {
+        Some(Err(ApiError::Validation { field: f, message })) if f == field => {
+            Some(view! { <p class="field-error" id=id>{message}</p> })
+        }
+        _ => None,
+    }
+}
+
+/// `"true"` while the last submission's validation error is about `field`, for `aria-invalid`.
+pub fn invalid<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, ApiError>>> + Copy + Send + Sync + 'static,
+    field: &'static str,
+) -> impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static {
+    move || {
+        matches!(value.get(), Some(Err(ApiError::Validation { field: f, .. })) if f == field)
+            .then_some("true")
+    }
+}
+
+/// How many submissions succeeded: a page that reloads its data on this (rather than on every
+/// submission) keeps what the user typed when a change is refused.
+pub fn successes<T: Clone + Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, ApiError>>> + Send + Sync + 'static,
+) -> ReadSignal<usize> {
+    let count = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = value.get() {
+            count.update(|n| *n += 1);
+        }
+    });
+    count.read_only()
+}

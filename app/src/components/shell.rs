@@ -5,21 +5,62 @@ use leptos_router::components::{A, Outlet};
 
 use crate::api::auth::{SignOut, current_user};
 use crate::components::flash::FlashMessage;
+use crate::error::ApiError;
+use crate::types::SessionUser;
 
-/// The sections of the console, in the order the navigation lists them.
-const SECTIONS: [(&str, &str); 6] = [
-    ("/", "Dashboard"),
-    ("/catalog", "Catalog"),
-    ("/create", "Create"),
-    ("/labs", "Labs"),
-    ("/governance", "Governance"),
-    ("/audit", "Audit"),
+/// The sections of the console, in the order the navigation lists them, and whether only admins
+/// may use them (the others see no link to them).
+const SECTIONS: [(&str, &str, bool); 7] = [
+    ("/", "Dashboard", false),
+    ("/catalog", "Catalog", false),
+    ("/create", "Create", false),
+    ("/labs", "Labs", false),
+    ("/governance", "Governance", true),
+    ("/audit", "Audit", true),
+    ("/admin", "Admin", true),
 ];
+
+/// The signed-in person as the shell read them, for the pages inside it.
+#[derive(Clone, Copy)]
+pub(crate) struct CurrentUser(pub(crate) Resource<Result<Option<SessionUser>, ApiError>>);
+
+/// A page only admins may use: for anyone else, a sentence that says so and why, instead of a
+/// page whose every form would answer "you do not have permission". (The server checks each
+/// action whatever the page shows.)
+#[component]
+pub fn AdminOnly(what: &'static str, children: ChildrenFn) -> impl IntoView {
+    let CurrentUser(user) = expect_context::<CurrentUser>();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) if !u.is_admin() => view! {
+                            <div class="card empty-state" data-testid="admins-only">
+                                <h1>{what}</h1>
+                                <p>
+                                    {format!("{what} is for admins; you are signed in as a {}. ", u.role)}
+                                    "Ask an admin of this console if you need something from it."
+                                </p>
+                                <a class="btn" href="/">"Back to the dashboard"</a>
+                            </div>
+                        }
+                        .into_any(),
+                        // Admins, and anyone not signed in (whose page sends them to sign in).
+                        _ => children().into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
 
 /// Header, navigation and the page below them.
 #[component]
 pub fn Shell() -> impl IntoView {
     let user = Resource::new(|| (), |()| current_user());
+    provide_context(CurrentUser(user));
     let sign_out = ServerAction::<SignOut>::new();
     // With JavaScript, leave the page once the session is gone (without it, the form post does).
     Effect::new(move |_| {
@@ -35,14 +76,14 @@ pub fn Shell() -> impl IntoView {
                 "Lambdaport"
             </a>
             <nav class="mainnav" aria-label="Main">
-                {SECTIONS
-                    .into_iter()
-                    .map(|(href, label)| view! { <A href=href exact=true>{label}</A> })
-                    .collect_view()}
                 <Suspense>
                     {move || Suspend::new(async move {
                         let admin = matches!(user.await, Ok(Some(u)) if u.is_admin());
-                        admin.then(|| view! { <A href="/admin">"Admin"</A> })
+                        SECTIONS
+                            .into_iter()
+                            .filter(|(_, _, admins)| admin || !admins)
+                            .map(|(href, label, _)| view! { <A href=href exact=true>{label}</A> })
+                            .collect_view()
                     })}
                 </Suspense>
             </nav>

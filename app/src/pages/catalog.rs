@@ -28,6 +28,10 @@ const FILTER_KEYS: [&str; 14] = [
     "sort",
 ];
 
+/// The filters the facet panel sets (the form has no field for them).
+const FACETS: [&str; 8] =
+    ["runtime", "lifecycle", "environment", "state", "owner", "team", "connection", "region"];
+
 /// `/catalog?…` with `pairs`, leaving out empty values.
 fn href(pairs: &[(&str, String)]) -> String {
     let query = crate::url::query(pairs);
@@ -114,6 +118,17 @@ pub fn CatalogPage() -> impl IntoView {
                     "Recently updated"
                 </option>
             </select>
+            // The facets chosen in the side panel stay chosen when the form is sent.
+            {move || {
+                query.with(|q| {
+                    FACETS
+                        .iter()
+                        .filter(|k| **k != "owner")
+                        .filter_map(|k| q.get(k).filter(|v| !v.is_empty()).map(|v| (*k, v)))
+                        .map(|(k, v)| view! { <input type="hidden" name=k value=v /> })
+                        .collect_view()
+                })
+            }}
             <button type="submit" class="btn">"Search"</button>
             <a class="btn" href="/catalog">"Clear"</a>
         </form>
@@ -145,6 +160,10 @@ fn CatalogView(
     });
     let (can_sync, can_archive) = (p.can_sync, p.can_archive);
     let empty = p.rows.is_empty();
+    let found_shadows = p.shadows;
+    let searched =
+        shown.iter().find(|(k, _)| *k == "q").map(|(_, v)| v.clone()).unwrap_or_default();
+    let chips = active_filters(&shown, &p.facets);
     view! {
         <div class="catalog-layout">
             <aside class="facets" aria-label="Facets">
@@ -152,15 +171,35 @@ fn CatalogView(
             </aside>
             <div class="catalog-main">
                 <Connections connections=p.connections can_sync sync />
+                {chips}
+                {p.by_name.then(|| view! {
+                    <p class="notice" data-testid="by-name" role="status">
+                        "No word starts with “" {searched.clone()} "”: these are the functions whose name contains it."
+                    </p>
+                })}
                 {if empty {
                     let message = match (shadows, filtered) {
-                        (true, _) => "No shadows: every function found in the cloud is in the catalog.",
-                        (false, true) => "No function matches these filters.",
-                        (false, false) => "The catalog is empty. Create a function, or sync a connection to find the ones already in the cloud.",
+                        (true, _) => "No shadows: every function found in the cloud is in the catalog.".to_owned(),
+                        (false, true) => "No function matches these filters.".to_owned(),
+                        (false, false) => "The catalog is empty.".to_owned(),
                     };
+                    let hint = (!shadows).then(|| match found_shadows {
+                        0 if filtered => None,
+                        0 => Some(view! {
+                            <p>"Create a function, or sync a connection to find the ones already in the cloud."</p>
+                        }.into_any()),
+                        n => Some(view! {
+                            <p>
+                                {format!("{n} function{} found in the cloud {} not in the catalog yet. ",
+                                    if n == 1 { "" } else { "s" }, if n == 1 { "is" } else { "are" })}
+                                <a href="/catalog?view=shadows" data-testid="see-shadows">"See them and import"</a>
+                            </p>
+                        }.into_any()),
+                    }).flatten();
                     view! {
                         <div class="card empty-state" data-testid="catalog-empty">
                             <p>{message}</p>
+                            {hint}
                             <a class="btn btn-primary" href="/create">"Create function"</a>
                         </div>
                     }
@@ -231,6 +270,23 @@ fn Row(
             <td>{row.connection.clone()} <div class="muted">{row.region.clone()}</div></td>
             <td>{tags}</td>
             <td>
+                {(shadows && !row.adoption.is_empty()).then(|| {
+                    let items = row.adoption.iter().map(|(field, value, problem)| {
+                        let class = if problem.is_some() { "adopt-problem" } else { "adopt-ok" };
+                        view! {
+                            <li class=class>
+                                {format!("{field}: {value}")}
+                                {problem.clone().map(|p| view! { <span>{format!(" — {p}")}</span> })}
+                            </li>
+                        }
+                    }).collect_view();
+                    view! {
+                        <div class="adoption" data-testid="adoption">
+                            <span class="muted">"Import takes from the cloud's tags:"</span>
+                            <ul>{items}</ul>
+                        </div>
+                    }
+                })}
                 {(shadows && can_sync).then(|| view! {
                     <ActionForm action=import>
                         <input type="hidden" name="function_id" value=id.clone() />
@@ -255,11 +311,45 @@ fn Row(
     }
 }
 
+/// The filters in force, each with a link that removes it alone.
+fn active_filters(shown: &[(&'static str, String)], facets: &[FacetView]) -> Option<AnyView> {
+    let chips = shown
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && *k != "sort")
+        .map(|(key, value)| {
+            let without: Vec<(&str, String)> =
+                shown.iter().filter(|(k, _)| k != key).cloned().collect();
+            let label = match *key {
+                "q" => format!("“{value}”"),
+                "public" => "has a public URL".to_owned(),
+                "drift" => "drift".to_owned(),
+                "view" => "shadows".to_owned(),
+                facet => {
+                    let name = facets
+                        .iter()
+                        .find(|f| f.facet == facet && f.value == *value)
+                        .map_or(value.as_str(), |f| f.label.as_str());
+                    format!("{facet}: {name}")
+                }
+            };
+            view! {
+                <li class="chip">
+                    {label.clone()}
+                    " "
+                    <a href=href(&without) aria-label=format!("Remove the filter {label}")>"×"</a>
+                </li>
+            }
+        })
+        .collect::<Vec<_>>();
+    (!chips.is_empty()).then(|| {
+        view! { <ul class="chips" aria-label="Filters in force" data-testid="active-filters">{chips}</ul> }
+            .into_any()
+    })
+}
+
 #[component]
 fn Facets(facets: Vec<FacetView>, shown: Vec<(&'static str, String)>) -> impl IntoView {
-    let groups =
-        ["runtime", "lifecycle", "environment", "state", "owner", "team", "connection", "region"];
-    groups
+    FACETS
         .into_iter()
         .map(|group| {
             let values: Vec<&FacetView> = facets.iter().filter(|f| f.facet == group).collect();

@@ -9,7 +9,7 @@ use crate::api::connections::{
     AddConnection, ArchiveConnection, EditConnection, RemoveConnection, TestConnection,
     list_connections,
 };
-use crate::components::forms::{clear_on_success, outcome};
+use crate::components::forms::{clear_on_success, field_error, invalid, outcome};
 use crate::error::error_fallback;
 use crate::types::ConnectionView;
 
@@ -33,13 +33,13 @@ pub fn ConnectionsAdmin() -> impl IntoView {
         |_| list_connections(),
     );
     let form = clear_on_success(add.value());
+    let kind = RwSignal::new("endpoint".to_owned());
     view! {
         <section class="card" aria-labelledby="connections-title">
             <h2 id="connections-title">"Connections"</h2>
             <p class="muted">
                 "Where functions live. The console reaches each one only through the AWS SDK; the embedded engine is the default, Local."
             </p>
-            {outcome(add.value(), |()| "Connection added".to_owned())}
             {outcome(test.value(), |message| message)}
             {outcome(remove.value(), |message| message)}
             {outcome(edit.value(), |()| "Connection saved".to_owned())}
@@ -52,27 +52,60 @@ pub fn ConnectionsAdmin() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
             <h3>"Add a connection"</h3>
+            {outcome(add.value(), |()| "Connection added".to_owned())}
             <ActionForm action=add node_ref=form>
                 <label for="conn-name">"Name"</label>
-                <input id="conn-name" name="name" required maxlength="64" autocomplete="off" />
+                <input id="conn-name" name="name" required maxlength="64" autocomplete="off"
+                    aria-describedby="conn-name-error" aria-invalid=invalid(add.value(), "name") />
+                {field_error(add.value(), "name", "conn-name-error")}
                 <label for="conn-kind">"Kind"</label>
-                <select id="conn-kind" name="kind">
+                <select id="conn-kind" name="kind" on:change=move |e| kind.set(event_target_value(&e))>
                     <option value="endpoint">"Lambda-compatible endpoint (LocalStack, another engine)"</option>
-                    <option value="aws">"AWS account (standard credential chain)"</option>
-                    <option value="engine">"Lambdaport engine"</option>
+                    <option value="aws">"AWS account (standard credential chain or a profile)"</option>
+                    <option value="engine">"Another Lambdaport engine"</option>
                 </select>
-                <label for="conn-url">"Endpoint URL"</label>
-                <input id="conn-url" name="endpoint_url" type="url" placeholder="http://127.0.0.1:4566" />
-                <p class="hint">"Leave empty for an AWS account."</p>
-                <label for="conn-profile">"AWS profile"</label>
-                <input id="conn-profile" name="profile" placeholder="default" />
+                // Without JavaScript every field shows, each hint saying which kind it is for;
+                // with it, only the chosen kind's fields.
+                <div hidden=move || kind.get() == "aws">
+                    <label for="conn-url">"Endpoint URL"</label>
+                    <input id="conn-url" name="endpoint_url" type="url" placeholder="http://127.0.0.1:4566"
+                        aria-describedby="conn-url-error" aria-invalid=invalid(add.value(), "endpoint_url") />
+                    {field_error(add.value(), "endpoint_url", "conn-url-error")}
+                    <p class="hint">"For an endpoint or an engine: where it answers the Lambda API."</p>
+                </div>
+                <div hidden=move || kind.get() != "aws">
+                    <label for="conn-profile">"AWS profile"</label>
+                    <input id="conn-profile" name="profile" placeholder="default"
+                        aria-describedby="conn-profile-error" aria-invalid=invalid(add.value(), "profile") />
+                    {field_error(add.value(), "profile", "conn-profile-error")}
+                    <p class="hint">"For an AWS account: a profile of ~/.aws/config on the console's host, or empty for the standard credential chain."</p>
+                </div>
                 <label for="conn-regions">"Regions"</label>
-                <input id="conn-regions" name="regions" required value="us-east-1" />
-                <p class="hint">"One or more, separated by commas."</p>
-                <label for="conn-key">"Access key id"</label>
-                <input id="conn-key" name="access_key_id" autocomplete="off" />
+                <input id="conn-regions" name="regions" required value="us-east-1"
+                    pattern="[a-z]{2}(-[a-z]+)+-[0-9]{1,2}([ ,]+[a-z]{2}(-[a-z]+)+-[0-9]{1,2})*"
+                    title="region names as AWS writes them, e.g. us-east-1, eu-west-2"
+                    aria-describedby="conn-regions-error" aria-invalid=invalid(add.value(), "regions") />
+                {field_error(add.value(), "regions", "conn-regions-error")}
+                <p class="hint">"One or more, separated by commas, as AWS writes them: us-east-1, eu-west-2."</p>
+                <label for="conn-key">
+                    {move || if kind.get() == "aws" { "Access key id (optional)" } else { "Access key id" }}
+                </label>
+                <input id="conn-key" name="access_key_id" autocomplete="off"
+                    required=move || kind.get() != "aws"
+                    aria-describedby="conn-key-error" aria-invalid=invalid(add.value(), "access_key_id") />
+                {field_error(add.value(), "access_key_id", "conn-key-error")}
                 <label for="conn-secret">"Secret access key"</label>
-                <input id="conn-secret" name="secret_access_key" type="password" autocomplete="off" />
+                <input id="conn-secret" name="secret_access_key" type="password" autocomplete="off"
+                    required=move || kind.get() != "aws"
+                    aria-describedby="conn-secret-error" aria-invalid=invalid(add.value(), "secret_access_key") />
+                {field_error(add.value(), "secret_access_key", "conn-secret-error")}
+                <p class="hint">
+                    {move || if kind.get() == "aws" {
+                        "Leave both empty to use the profile or the standard credential chain."
+                    } else {
+                        "An endpoint needs keys it accepts (LocalStack takes test / test)."
+                    }}
+                </p>
                 <button type="submit" class="btn btn-primary" disabled=add.pending()>"Add connection"</button>
             </ActionForm>
         </section>
@@ -173,6 +206,7 @@ fn EditForm(c: ConnectionView, edit: ServerAction<EditConnection>) -> impl IntoV
     let id = c.connection_id.clone();
     let field = move |name: &str| format!("edit-{name}-{id}");
     let local = c.kind == "engine" && c.name == "Local";
+    let aws = c.kind == "aws";
     view! {
         <details class="edit-connection">
             <summary class="btn btn-small">"Edit"</summary>
@@ -180,11 +214,15 @@ fn EditForm(c: ConnectionView, edit: ServerAction<EditConnection>) -> impl IntoV
                 <input type="hidden" name="connection_id" value=c.connection_id.clone() />
                 <label for=field("name")>"Name"</label>
                 <input id=field("name") name="name" required maxlength="64" value=c.name.clone() readonly=local />
-                {(!local).then(|| view! {
+                {(!local && !aws).then(|| view! {
                     <label for=field("url")>"Endpoint URL"</label>
-                    <input id=field("url") name="endpoint_url" type="url" value=c.endpoint_url.clone() />
+                    <input id=field("url") name="endpoint_url" type="url" required value=c.endpoint_url.clone() />
+                })}
+                {(!local && aws).then(|| view! {
                     <label for=field("profile")>"AWS profile"</label>
                     <input id=field("profile") name="profile" value=c.profile.clone() />
+                })}
+                {(!local).then(|| view! {
                     <label for=field("key")>"Access key id"</label>
                     <input id=field("key") name="access_key_id" autocomplete="off" value=c.access_key_id.clone() />
                     <label for=field("secret")>"Secret access key"</label>

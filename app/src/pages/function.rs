@@ -12,7 +12,7 @@ use crate::api::catalog::{
     get_function_detail,
 };
 use crate::components::editor::CodeEditor;
-use crate::components::forms::outcome;
+use crate::components::forms::{field_error, invalid, outcome, successes};
 use crate::error::error_fallback;
 use crate::pages::labs::FunctionCleanup;
 use crate::types::FunctionDetail;
@@ -24,10 +24,13 @@ pub fn FunctionPage() -> impl IntoView {
     let configure = ServerAction::<UpdateFunctionConfiguration>::new();
     let transfer = ServerAction::<TransferFunction>::new();
     let take = ServerAction::<TakeCloudValue>::new();
+    // Reloaded after a change that succeeded only: a refused one leaves the form as the user
+    // typed it, next to the reason.
+    let (saved, configured) = (successes(save.value()), successes(configure.value()));
     let detail = Resource::new(
         move || {
             let id = params.with(|p| p.get("id").unwrap_or_default());
-            let versions = (save.version().get(), configure.version().get());
+            let versions = (saved.get(), configured.get());
             (id, versions, transfer.version().get(), take.version().get())
         },
         |(id, ..)| get_function_detail(id),
@@ -35,10 +38,6 @@ pub fn FunctionPage() -> impl IntoView {
     view! {
         <Title text="Function" />
         <p><a href="/catalog">"← Catalog"</a></p>
-        {outcome(save.value(), |()| "Saved, in the catalog and in the cloud's tags".to_owned())}
-        {outcome(configure.value(), |()| "Configuration updated".to_owned())}
-        {outcome(transfer.value(), |()| "Ownership transferred".to_owned())}
-        {outcome(take.value(), |()| "The catalog now has the cloud's value".to_owned())}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move { detail.await.map(|d| view! { <Detail d save configure transfer take /> }) })}
@@ -75,7 +74,10 @@ fn Detail(
     let revision_id = d.revision_id.clone();
     let env_function_id = function_id.clone();
     let row = d.row.clone();
-    let tags_text = row.tags.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
+    // The form starts from the cloud's tags as they are now, when they could be read.
+    let tags_now = d.live_tags.clone().unwrap_or_else(|| row.tags.clone());
+    let tags_moved = d.live_tags.as_ref().is_some_and(|live| *live != row.tags);
+    let tags_text = tags_now.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\n");
     let live = if let Some(error) = d.live_error.clone() {
         view! { <div class="alert alert-error" role="alert">{error}</div> }.into_any()
     } else {
@@ -131,6 +133,7 @@ fn Detail(
                 view! {
                     <div class="alert alert-error" role="alert" data-testid="drift">
                         <strong>"Drift: the cloud's tags disagree with the catalog."</strong>
+                        {outcome(take.value(), |()| "The catalog now has the cloud's value".to_owned())}
                         <ul>
                             {d.drift.clone().into_iter().map(|(field, text)| {
                                 let function_id = drift_id.clone();
@@ -157,13 +160,16 @@ fn Detail(
         </section>
         <section class="card" aria-labelledby="ownership">
             <h2 id="ownership">"Tags and ownership"</h2>
+            {outcome(save.value(), |()| "Saved, in the catalog and in the cloud's tags".to_owned())}
             {if d.can_edit {
                 view! {
                     <ActionForm action=save>
                         <input type="hidden" name="function_id" value=row.function_id.clone() />
                         <label for="meta-owner">"Owner (email)"</label>
                         <input id="meta-owner" name="owner" type="email" required
+                            aria-describedby="meta-owner-error" aria-invalid=invalid(save.value(), "owner")
                             value=row.owner.clone().unwrap_or_default() />
+                        {field_error(save.value(), "owner", "meta-owner-error")}
                         <label for="meta-team">"Team"</label>
                         <select id="meta-team" name="team">
                             <option value="" selected=team.is_empty()>"No team"</option>
@@ -187,13 +193,19 @@ fn Detail(
                                 .collect_view()}
                         </select>
                         <label for="meta-tags">"Tags"</label>
-                        <textarea id="meta-tags" name="tags" rows="4">{tags_text.clone()}</textarea>
+                        <textarea id="meta-tags" name="tags" rows="4" aria-describedby="meta-tags-error meta-tags-hint"
+                            aria-invalid=invalid(save.value(), "tags")>{tags_text.clone()}</textarea>
+                        {field_error(save.value(), "tags", "meta-tags-error")}
                         <input type="hidden" name="tags_before" value=tags_text />
-                        <p class="hint">"One key=value a line. The owner, team, lifecycle and environment are also written to the function's lambdaport:* tags in the cloud."</p>
+                        <p class="hint" id="meta-tags-hint">
+                            "One key=value a line, as the cloud has them now. Only what you add, change or remove is written; the owner, team, lifecycle and environment also go to the function's lambdaport:* tags."
+                            {tags_moved.then_some(" (The catalog's copy from the last sync differs; the cloud's is shown.)")}
+                        </p>
                         <button type="submit" class="btn btn-primary" disabled=save.pending()>"Save"</button>
                     </ActionForm>
                     <h3>"Transfer ownership"</h3>
                     <p class="hint">"Hand the function to someone else. You keep access only through its team."</p>
+                    {outcome(transfer.value(), |()| "Ownership transferred".to_owned())}
                     <ActionForm action=transfer>
                         <input type="hidden" name="function_id" value=transfer_id />
                         <label for="transfer-owner">"New owner (email)"</label>
@@ -230,21 +242,46 @@ fn Detail(
         {configurable.then(|| view! {
             <section class="card" aria-labelledby="configuration">
                 <h2 id="configuration">"Configuration"</h2>
-                <p class="muted">"Saved through UpdateFunctionConfiguration; the cloud's own validation applies."</p>
+                <p class="muted">"Saved through UpdateFunctionConfiguration; the cloud's own validation applies. Only the settings you change are sent."</p>
+                {outcome(configure.value(), |()| "Configuration updated".to_owned())}
                 <ActionForm action=configure>
                     <input type="hidden" name="function_id" value=function_id />
                     <input type="hidden" name="revision_id" value=revision_id />
+                    // What the form showed: the server sends only what differs from it.
+                    <input type="hidden" name="memory_mb_was" value=memory.clone() />
+                    <input type="hidden" name="timeout_s_was" value=timeout.clone() />
+                    <input type="hidden" name="handler_was" value=handler.clone() />
+                    <input type="hidden" name="runtime_was" value=runtime.clone() />
+                    <input type="hidden" name="description_was" value=description.clone() />
                     <label for="cfg-memory">"Memory (MB)"</label>
-                    <input id="cfg-memory" name="memory_mb" type="number" min="128" max="10240" required value=memory />
+                    <input id="cfg-memory" name="memory_mb" type="number" min="128" max="10240" required value=memory
+                        aria-describedby="cfg-memory-error" aria-invalid=invalid(configure.value(), "memory_mb") />
+                    {field_error(configure.value(), "memory_mb", "cfg-memory-error")}
                     <label for="cfg-timeout">"Timeout (seconds)"</label>
-                    <input id="cfg-timeout" name="timeout_s" type="number" min="1" max="900" required value=timeout />
+                    <input id="cfg-timeout" name="timeout_s" type="number" min="1" max="900" required value=timeout
+                        aria-describedby="cfg-timeout-error" aria-invalid=invalid(configure.value(), "timeout_s") />
+                    {field_error(configure.value(), "timeout_s", "cfg-timeout-error")}
                     <label for="cfg-handler">"Handler"</label>
-                    <input id="cfg-handler" name="handler" required value=handler />
+                    <input id="cfg-handler" name="handler" required value=handler
+                        aria-describedby="cfg-handler-error" aria-invalid=invalid(configure.value(), "handler") />
+                    {field_error(configure.value(), "handler", "cfg-handler-error")}
                     <label for="cfg-runtime">"Runtime"</label>
-                    <input id="cfg-runtime" name="runtime" required value=runtime />
+                    <input id="cfg-runtime" name="runtime" required value=runtime
+                        aria-describedby="cfg-runtime-error" aria-invalid=invalid(configure.value(), "runtime") />
+                    {field_error(configure.value(), "runtime", "cfg-runtime-error")}
                     <label for="cfg-description">"Description"</label>
-                    <input id="cfg-description" name="description" maxlength="256" value=description />
+                    <input id="cfg-description" name="description" maxlength="256" value=description
+                        aria-describedby="cfg-description-error" aria-invalid=invalid(configure.value(), "description") />
+                    {field_error(configure.value(), "description", "cfg-description-error")}
                     <EnvironmentField function_id=env_function_id keys=environment_keys />
+                    // After "changed in the cloud since you opened this page": apply only the
+                    // fields this form changed, over the cloud's other changes.
+                    {move || matches!(configure.value().get(), Some(Err(crate::error::ApiError::Conflict(_)))).then(|| view! {
+                        <label class="check" for="cfg-anyway">
+                            <input id="cfg-anyway" type="checkbox" name="apply_anyway" value="yes" />
+                            " Apply anyway: only the settings I changed, keeping the cloud's other changes"
+                        </label>
+                    })}
                     <button type="submit" class="btn btn-primary" disabled=configure.pending()>"Update configuration"</button>
                 </ActionForm>
             </section>
@@ -281,7 +318,8 @@ fn EnvironmentField(function_id: String, keys: Vec<String>) -> impl IntoView {
             {move || match value.get() {
                 Some(Ok(text)) => view! {
                     <label for="cfg-environment" class="visually-hidden">"Environment variables, one KEY=value a line"</label>
-                    <textarea id="cfg-environment" name="environment" rows="4">{text}</textarea>
+                    <textarea id="cfg-environment" name="environment" rows="4">{text.clone()}</textarea>
+                    <input type="hidden" name="environment_was" value=text />
                     <p class="hint">"One KEY=value a line. The reveal is recorded in the function's activity."</p>
                 }
                     .into_any(),

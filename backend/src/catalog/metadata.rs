@@ -54,7 +54,7 @@ fn tag_limit(count: usize) -> Result<()> {
 }
 
 /// A tag the user owns (not the console's `lambdaport:*` nor AWS's `aws:*`).
-fn is_user_tag(key: &str) -> bool {
+pub(super) fn is_user_tag(key: &str) -> bool {
     !key.starts_with("lambdaport:") && !key.starts_with("aws:")
 }
 

@@ -131,6 +131,7 @@ pub async fn detail(pool: &PgPool, function_id: Uuid) -> Result<Detail> {
             drift,
             updated_at: row.updated_at,
             suggested_owner: row.suggested_owner,
+            adoption: Vec::new(),
         },
         arn: row.arn,
         connection_id: row.connection_id,

@@ -28,6 +28,52 @@ pub struct CatalogEntry {
     pub updated_at: OffsetDateTime,
     /// For a shadow: the owner its `lambdaport:owner` tag names, to offer at import.
     pub suggested_owner: Option<String>,
+    /// For a shadow: what import would adopt from its `lambdaport:*` tags.
+    pub adoption: Vec<Adopted>,
+}
+
+/// One `lambdaport:*` tag of a shadow, as import would take it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adopted {
+    /// `owner`, `team`, `lifecycle` or `environment`.
+    pub field: &'static str,
+    pub value: String,
+    /// Why import would leave it out, when it would.
+    pub problem: Option<&'static str>,
+}
+
+impl Adopted {
+    /// What a shadow's tags say, from the row's `adoption` object (see `page`'s select).
+    fn all(adoption: Option<serde_json::Value>) -> Vec<Adopted> {
+        let Some(a) = adoption else { return Vec::new() };
+        let text = |key: &str| a.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+        let known = |key: &str| a.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let mut all = Vec::new();
+        if let Some(value) = text("owner") {
+            let problem = (!known("owner_known"))
+                .then_some("no account has this email: the importer names the owner");
+            all.push(Adopted { field: "owner", value, problem });
+        }
+        if let Some(value) = text("team") {
+            let problem = (!known("team_known")).then_some("no team has this name: left out");
+            all.push(Adopted { field: "team", value, problem });
+        }
+        if let Some(value) = text("lifecycle") {
+            let problem = value
+                .parse::<model::Lifecycle>()
+                .is_err()
+                .then_some("not a lifecycle (experimental, production or deprecated): left out");
+            all.push(Adopted { field: "lifecycle", value, problem });
+        }
+        if let Some(value) = text("environment") {
+            let problem = value
+                .parse::<model::Stage>()
+                .is_err()
+                .then_some("not an environment (dev, staging or prod): left out");
+            all.push(Adopted { field: "environment", value, problem });
+        }
+        all
+    }
 }
 
 impl CatalogEntry {
@@ -80,6 +126,58 @@ pub enum Sort {
     Updated,
 }
 
+/// How the text filter matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Text {
+    /// Plain words (letters and digits): each one a word or the start of one, so `order` finds
+    /// `orders-api`. The `to_tsquery` text, e.g. `order:* & api:*`.
+    Prefixes(String),
+    /// Anything else (`or`, `-word`, quotes, hyphens): Postgres's web search syntax, whole words.
+    Web(String),
+    /// When no word matched: names that contain the text anywhere, as an `ilike` pattern.
+    NameContains(String),
+}
+
+impl Text {
+    fn of(text: &str) -> Self {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let plain =
+            words.iter().all(|w| plain_lexeme(w).is_some() && !w.eq_ignore_ascii_case("or"));
+        if plain {
+            let query = words
+                .iter()
+                .map(|w| format!("{}:*", w.to_ascii_lowercase()))
+                .collect::<Vec<_>>()
+                .join(" & ");
+            Text::Prefixes(query)
+        } else {
+            Text::Web(text.to_owned())
+        }
+    }
+
+    /// The fallback when nothing matched `text` by words: names containing it.
+    fn name_contains(text: &str) -> Self {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        Text::NameContains(format!("%{escaped}%"))
+    }
+
+    fn push(&self, sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>) {
+        match self {
+            Text::Prefixes(query) => sql
+                .push(" and f.search @@ to_tsquery('simple', ")
+                .push_bind(query.clone())
+                .push(")"),
+            Text::Web(text) => sql
+                .push(" and f.search @@ websearch_to_tsquery('simple', ")
+                .push_bind(text.clone())
+                .push(")"),
+            Text::NameContains(pattern) => {
+                sql.push(" and f.name ilike ").push_bind(pattern.clone())
+            }
+        };
+    }
+}
+
 /// The `catalog_key` range that drives a filtered page (see the migration that makes the table):
 /// the tag filter's key, or a word the text query requires.
 pub(super) struct Driver {
@@ -96,7 +194,7 @@ pub(super) fn plain_lexeme(text: &str) -> Option<String> {
 }
 
 impl Driver {
-    async fn of(pool: &PgPool, query: &Query, text: Option<&str>) -> Result<Option<Self>> {
+    async fn of(pool: &PgPool, query: &Query, text: Option<&Text>) -> Result<Option<Self>> {
         // An owner or the public-URL filter is narrower still, and has its own ordered index.
         if query.owner.is_some() || query.has_public_url {
             return Ok(None);
@@ -104,73 +202,75 @@ impl Driver {
         if let Some((key, value)) = &query.tag {
             return Ok(Some(Driver { key: format!("t:{key}={value}"), covers_text: false }));
         }
-        let Some(text) = text else { return Ok(None) };
-        // `or`, `-word` and long words do not give a word every match must contain.
-        let required = text.split_whitespace().all(|word| {
-            !word.eq_ignore_ascii_case("or") && !word.starts_with('-') && word.len() <= 200
-        });
-        if !required {
-            return Ok(None);
+        match text {
+            None | Some(Text::NameContains(_)) => Ok(None),
+            Some(Text::Prefixes(tsquery)) => {
+                let words: Vec<&str> =
+                    tsquery.split(" & ").map(|w| w.trim_end_matches(":*")).collect();
+                // The longest word is likely the rarest. When exactly one lexeme starts with it,
+                // that lexeme's range is the word's range; with more, the ranges interleave by
+                // name and cannot drive a page in order.
+                let Some(word) = words.iter().max_by_key(|w| w.len()) else { return Ok(None) };
+                let keys = lexemes_starting_with(pool, word).await?;
+                Ok(match keys.as_slice() {
+                    [key] => Some(Driver { key: key.clone(), covers_text: words.len() == 1 }),
+                    // No lexeme starts with it: nothing matches, and the empty range says so.
+                    [] => Some(Driver { key: format!("w:{word}"), covers_text: words.len() == 1 }),
+                    _ => None,
+                })
+            }
+            Some(Text::Web(text)) => {
+                // `or`, `-word` and long words do not give a word every match must contain.
+                let required = text.split_whitespace().all(|word| {
+                    !word.eq_ignore_ascii_case("or") && !word.starts_with('-') && word.len() <= 200
+                });
+                if !required {
+                    return Ok(None);
+                }
+                // Every lexeme of an AND or phrase query is required; the longest is likely the
+                // rarest.
+                let word = sqlx::query!(
+                    r#"select w as "word!", count(*) over () as "lexemes!"
+                       from unnest(tsvector_to_array(to_tsvector('simple', $1))) w
+                       order by length(w) desc, w limit 1"#,
+                    text.as_str()
+                )
+                .fetch_optional(pool)
+                .await?;
+                Ok(word
+                    .map(|w| Driver { key: format!("w:{}", w.word), covers_text: w.lexemes == 1 }))
+            }
         }
-        if let Some(word) = plain_lexeme(text) {
-            return Ok(Some(Driver { key: format!("w:{word}"), covers_text: true }));
-        }
-        // Every lexeme of an AND or phrase query is required; the longest is likely the rarest.
-        let word = sqlx::query!(
-            r#"select w as "word!", count(*) over () as "lexemes!"
-               from unnest(tsvector_to_array(to_tsvector('simple', $1))) w
-               order by length(w) desc, w limit 1"#,
-            text
-        )
-        .fetch_optional(pool)
-        .await?;
-        Ok(word.map(|w| Driver { key: format!("w:{}", w.word), covers_text: w.lexemes == 1 }))
     }
 }
 
-/// One page of the catalog, by name, and the cursor of the next page if there is one. A text or
-/// tag filter reads its `catalog_key` range in name order (the page costs the same however many
-/// functions match); other filters use their `(column, name)` index or the name index.
-pub async fn search(
-    pool: &PgPool,
-    query: &Query,
-) -> Result<(Vec<CatalogEntry>, Option<(String, Uuid)>)> {
-    let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    // Key ranges are in name order: they drive only pages sorted by name.
-    let driver = match query.sort {
-        Sort::Name => Driver::of(pool, query, text).await?,
-        Sort::Updated => None,
-    };
-    // The ordered columns: the key's copy of the name when a key drives, else the function's.
-    let order = if driver.is_some() { "k" } else { "f" };
-    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "select f.function_id, f.name, c.name as connection, f.region, f.runtime, f.state,
-                f.description, a.email as owner, t.name as team, f.lifecycle, f.environment,
-                f.url_auth_type, f.tags, f.tracked, (f.gone_at is not null) as gone,
-                (jsonb_array_length(f.drift) > 0) as drift, f.updated_at,
-                f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner
-         from ",
-    );
-    if driver.is_some() {
-        sql.push("catalog_key k join catalog_function f on f.function_id = k.function_id");
-    } else {
-        sql.push("catalog_function f");
+/// Up to two distinct `w:` keys that start with `word` (a plain lower-case word), found by
+/// skipping through the key index (a probe per key, however many functions each has).
+async fn lexemes_starting_with(pool: &PgPool, word: &str) -> Result<Vec<String>> {
+    let low = format!("w:{word}");
+    // The first string after every one that starts with `low` (its last letter or digit + 1).
+    let mut high = low.clone().into_bytes();
+    if let Some(last) = high.last_mut() {
+        *last += 1;
     }
-    sql.push(
-        " join connection c on c.connection_id = f.connection_id
-         left join account a on a.account_id = f.owner_id
-         left join team t on t.team_id = f.team_id
-         where f.archived_at is null and f.tracked = ",
-    );
-    sql.push_bind(!query.shadows);
-    if let Some(driver) = &driver {
-        sql.push(" and k.key = ").push_bind(driver.key.clone());
-    }
-    if let Some(text) = text.filter(|_| !driver.as_ref().is_some_and(|d| d.covers_text)) {
-        sql.push(" and f.search @@ websearch_to_tsquery('simple', ")
-            .push_bind(text.to_owned())
-            .push(")");
-    }
+    let high = String::from_utf8(high).unwrap_or_default();
+    Ok(sqlx::query_scalar!(
+        r#"with recursive k(key) as (
+               (select key from catalog_key where key >= $1 and key < $2 order by key limit 1)
+               union all
+               select (select c.key from catalog_key c where c.key > k.key and c.key < $2
+                       order by c.key limit 1)
+               from k where k.key is not null)
+           select key as "key!" from k where key is not null limit 2"#,
+        low,
+        high
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Appends every filter of `query` but the text and the cursor to a `where` clause.
+fn push_filters(sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, query: &Query) {
     if let Some(owner) = query.owner {
         sql.push(" and f.owner_id = ").push_bind(owner);
     }
@@ -206,6 +306,87 @@ pub async fn search(
         sql.push(" or f.team_id in (select team_id from team_member where account_id = ");
         sql.push_bind(reader).push("))");
     }
+}
+
+/// One page of the catalog.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    pub entries: Vec<CatalogEntry>,
+    /// The keyset cursor of the next page, if there is one.
+    pub next: Option<(String, Uuid)>,
+    /// No word matched the text: these are the functions whose name contains it.
+    pub by_name: bool,
+}
+
+/// One page of the catalog, and the cursor of the next page if there is one. Plain words match
+/// words or their starts; when nothing does, names that contain the text. A text or tag filter
+/// reads its `catalog_key` range in name order (the page costs the same however many functions
+/// match); other filters use their `(column, name)` index or the name index.
+pub async fn search(pool: &PgPool, query: &Query) -> Result<Found> {
+    let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return page(pool, query, None).await.map(|(entries, next)| Found {
+            entries,
+            next,
+            by_name: false,
+        });
+    };
+    let (entries, next) = page(pool, query, Some(&Text::of(text))).await?;
+    // A later page of a name-substring result matches no word either, and falls back again.
+    if !entries.is_empty() {
+        return Ok(Found { entries, next, by_name: false });
+    }
+    let (entries, next) = page(pool, query, Some(&Text::name_contains(text))).await?;
+    Ok(Found { by_name: !entries.is_empty(), entries, next })
+}
+
+async fn page(
+    pool: &PgPool,
+    query: &Query,
+    text: Option<&Text>,
+) -> Result<(Vec<CatalogEntry>, Option<(String, Uuid)>)> {
+    // Key ranges are in name order: they drive only pages sorted by name.
+    let driver = match query.sort {
+        Sort::Name => Driver::of(pool, query, text).await?,
+        Sort::Updated => None,
+    };
+    // The ordered columns: the key's copy of the name when a key drives, else the function's.
+    let order = if driver.is_some() { "k" } else { "f" };
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "select f.function_id, f.name, c.name as connection, f.region, f.runtime, f.state,
+                f.description, a.email as owner, t.name as team, f.lifecycle, f.environment,
+                f.url_auth_type, f.tags, f.tracked, (f.gone_at is not null) as gone,
+                (jsonb_array_length(f.drift) > 0) as drift, f.updated_at,
+                f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner,
+                case when not f.tracked then jsonb_build_object(
+                    'owner', f.cloud_config->'tags'->>'lambdaport:owner',
+                    'owner_known', exists(select from account o
+                        where o.email = lower(f.cloud_config->'tags'->>'lambdaport:owner')),
+                    'team', f.cloud_config->'tags'->>'lambdaport:team',
+                    'team_known', exists(select from team m
+                        where m.name = f.cloud_config->'tags'->>'lambdaport:team'),
+                    'lifecycle', f.cloud_config->'tags'->>'lambdaport:lifecycle',
+                    'environment', f.cloud_config->'tags'->>'lambdaport:environment') end as adoption
+         from ",
+    );
+    if driver.is_some() {
+        sql.push("catalog_key k join catalog_function f on f.function_id = k.function_id");
+    } else {
+        sql.push("catalog_function f");
+    }
+    sql.push(
+        " join connection c on c.connection_id = f.connection_id
+         left join account a on a.account_id = f.owner_id
+         left join team t on t.team_id = f.team_id
+         where f.archived_at is null and f.tracked = ",
+    );
+    sql.push_bind(!query.shadows);
+    if let Some(driver) = &driver {
+        sql.push(" and k.key = ").push_bind(driver.key.clone());
+    }
+    if let Some(text) = text.filter(|_| !driver.as_ref().is_some_and(|d| d.covers_text)) {
+        text.push(&mut sql);
+    }
+    push_filters(&mut sql, query);
     match (query.sort, &query.after) {
         (Sort::Name, Some((name, id))) => {
             sql.push(format!(" and ({order}.name, {order}.function_id) > ("));
@@ -296,6 +477,7 @@ pub(super) struct CatalogRow {
     pub(super) drift: bool,
     pub(super) updated_at: OffsetDateTime,
     pub(super) suggested_owner: Option<String>,
+    pub(super) adoption: Option<serde_json::Value>,
 }
 
 impl From<CatalogRow> for CatalogEntry {
@@ -319,19 +501,50 @@ impl From<CatalogRow> for CatalogEntry {
             drift: r.drift,
             updated_at: r.updated_at,
             suggested_owner: r.suggested_owner,
+            adoption: Adopted::all(r.adoption),
         }
     }
 }
 
-/// Facet counts over the tracked catalog, kept by trigger (no counting per request), as
-/// (facet, value to filter on, label, count). Owners are filtered on by email and teams by name;
-/// connections by id, labelled with their name. Values whose account, team or connection is gone
-/// are left out.
-pub async fn facets(pool: &PgPool) -> Result<Vec<(String, String, String, i64)>> {
-    Ok(sqlx::query!(
-        r#"select f.facet as "facet!", v.value as "value!", coalesce(c.name, v.value) as "label!",
-                  f.count as "count!"
-           from catalog_facet f
+/// Facet counts of the result of `query` (its text matched as `search` matched it: by name when
+/// `by_name`), as (facet, value to filter on, label, count). The unfiltered catalog's counts are
+/// kept by trigger (no counting per request); a filtered result is counted. Owners are filtered
+/// on by email and teams by name; connections by id, labelled with their name. Values whose
+/// account, team or connection is gone are left out.
+pub async fn facets(
+    pool: &PgPool,
+    query: &Query,
+    by_name: bool,
+) -> Result<Vec<(String, String, String, i64)>> {
+    let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new("with counted as (");
+    if !query.narrows() {
+        sql.push("select facet, value, count from catalog_facet");
+    } else {
+        sql.push(
+            "select v.facet, v.value, count(*) as count
+             from catalog_function f
+             cross join lateral (values ('runtime', coalesce(f.runtime, '')),
+                                        ('lifecycle', f.lifecycle),
+                                        ('environment', f.environment),
+                                        ('state', coalesce(f.state, '')),
+                                        ('region', f.region),
+                                        ('connection', f.connection_id::text),
+                                        ('owner', coalesce(f.owner_id::text, '')),
+                                        ('team', coalesce(f.team_id::text, ''))) as v(facet, value)
+             where f.archived_at is null and f.tracked = ",
+        );
+        sql.push_bind(!query.shadows);
+        if let Some(text) = text {
+            let text = if by_name { Text::name_contains(text) } else { Text::of(text) };
+            text.push(&mut sql);
+        }
+        push_filters(&mut sql, query);
+        sql.push(" group by v.facet, v.value");
+    }
+    sql.push(
+        ") select f.facet, v.value, coalesce(c.name, v.value) as label, f.count
+           from counted f
            left join account a on f.facet = 'owner' and a.account_id::text = f.value
            left join team t on f.facet = 'team' and t.team_id::text = f.value
            left join connection c on f.facet = 'connection' and c.connection_id::text = f.value
@@ -340,13 +553,36 @@ pub async fn facets(pool: &PgPool) -> Result<Vec<(String, String, String, i64)>>
                                                    when 'connection' then c.connection_id::text
                                                    else f.value end as value) v
            where f.count > 0 and f.value <> '' and v.value is not null
-           order by f.facet, f.count desc, f.value"#
+           order by f.facet, f.count desc, f.value",
+    );
+    Ok(sql.build_query_as::<(String, String, String, i64)>().fetch_all(pool).await?)
+}
+
+impl Query {
+    /// Whether anything but the order and the cursor narrows the catalog.
+    fn narrows(&self) -> bool {
+        let values = [&self.runtime, &self.state, &self.lifecycle, &self.environment, &self.region];
+        self.text.as_deref().is_some_and(|t| !t.trim().is_empty())
+            || values.iter().any(|v| v.is_some())
+            || self.owner.is_some()
+            || self.team.is_some()
+            || self.connection.is_some()
+            || self.tag.is_some()
+            || self.has_public_url
+            || self.drifted
+            || self.shadows
+            || self.visible_to.is_some()
+    }
+}
+
+/// How many functions found in the cloud are not in the catalog yet (shadows).
+pub async fn shadow_count(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "count!" from catalog_function
+           where not tracked and archived_at is null and gone_at is null"#
     )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| (r.facet, r.value, r.label, r.count))
-    .collect())
+    .fetch_one(pool)
+    .await?)
 }
 
 fn present(value: Option<&String>) -> Option<String> {

@@ -96,11 +96,34 @@ pub struct NewConnection {
 /// The embedded engine's keys: it accepts any signature by them.
 const ENGINE_KEY: (&str, &str) = ("test", "test");
 
+/// Whether `region` is shaped like a region AWS names (and LocalStack and the engine accept):
+/// a geography, an optional partition, a direction and a number — `us-east-1`, `eu-central-2`,
+/// `us-gov-west-1`, `cn-northwest-1`. Typos such as `us-esat-1`, `useast1` or `us-east` are not.
 fn valid_region(region: &str) -> bool {
+    const GEOGRAPHIES: [&str; 10] = ["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "cn"];
+    const DIRECTIONS: [&str; 9] = [
+        "east",
+        "west",
+        "north",
+        "south",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+    ];
     let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    let (geography, partition, direction, number) = match parts.as_slice() {
+        [g, d, n] => (*g, None, *d, *n),
+        [g, p, d, n] => (*g, Some(*p), *d, *n),
+        _ => return false,
+    };
+    GEOGRAPHIES.contains(&geography)
+        && partition.is_none_or(|p| p == "gov" || (p.starts_with("iso") && p.len() <= 6))
+        && DIRECTIONS.contains(&direction)
+        && !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl NewConnection {
@@ -122,7 +145,12 @@ impl NewConnection {
             return Err(Error::invalid("regions", "enter at least one region, e.g. us-east-1"));
         }
         if let Some(bad) = regions.iter().find(|r| !valid_region(r)) {
-            return Err(Error::invalid("regions", format!("'{bad}' is not a region name")));
+            return Err(Error::invalid(
+                "regions",
+                format!(
+                    "'{bad}' is not a region name; write them as AWS does, e.g. us-east-1, eu-west-2"
+                ),
+            ));
         }
         if kind != Kind::Aws {
             let url = self.endpoint_url.trim();
@@ -132,6 +160,25 @@ impl NewConnection {
                     "enter the endpoint's URL, e.g. http://127.0.0.1:4566",
                 ));
             }
+        }
+        // An endpoint or another engine has no credential chain of its own to fall back on.
+        if kind != Kind::Aws && self.access_key_id.trim().is_empty() {
+            return Err(Error::invalid(
+                "access_key_id",
+                "an endpoint needs an access key id and its secret (LocalStack takes test / test)",
+            ));
+        }
+        if kind == Kind::Aws
+            && !self
+                .profile
+                .trim()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(Error::invalid(
+                "profile",
+                "a profile name is letters, digits, '-', '_' and '.', as in ~/.aws/config",
+            ));
         }
         if self.access_key_id.trim().is_empty() != self.secret_access_key.is_empty() {
             return Err(Error::invalid(
@@ -494,6 +541,31 @@ mod tests {
             "secret_access_key"
         );
         assert_eq!(field(NewConnection { kind: "gcp".into(), ..good.clone() }), "kind");
-        assert_eq!(field(NewConnection { name: " ".into(), ..good }), "name");
+        assert_eq!(field(NewConnection { name: " ".into(), ..good.clone() }), "name");
+        // Each kind asks for what it needs: an endpoint its keys, an AWS account a profile name.
+        let keyless = NewConnection {
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            ..good.clone()
+        };
+        assert_eq!(field(keyless.clone()), "access_key_id");
+        let aws = NewConnection { kind: "aws".into(), endpoint_url: String::new(), ..keyless };
+        assert_eq!(aws.validate().expect("the credential chain").0, Kind::Aws);
+        assert_eq!(field(NewConnection { profile: "my profile".into(), ..aws }), "profile");
+        for typo in ["us-esat-1", "useast1", "us-east", "us-east-1a", "EU-west-1", "moon-east-1"] {
+            assert_eq!(field(NewConnection { regions: typo.into(), ..good.clone() }), "regions");
+        }
+    }
+
+    #[test]
+    fn regions_are_shaped_as_aws_names_them() {
+        for region in
+            ["us-east-1", "eu-central-2", "ap-southeast-5", "us-gov-west-1", "cn-northwest-1"]
+        {
+            assert!(valid_region(region), "{region}");
+        }
+        for region in ["us-esat-1", "us-east-", "us--east-1", "us-east-100", "xx-east-1", "us"] {
+            assert!(!valid_region(region), "{region}");
+        }
     }
 }

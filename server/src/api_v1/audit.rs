@@ -1,12 +1,12 @@
 //! `/audit-events`: the audit trail, for admins' automation.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use backend::accounts::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiResult, Caller, ErrorEnvelope, Problem, fail, limit, rfc3339};
+use super::{ApiResult, Caller, ErrorEnvelope, Params, Problem, fail, limit, rfc3339};
 use crate::state::AppState;
 use app::error::ApiError;
 use model::AuditFilters;
@@ -63,8 +63,8 @@ pub(super) struct AuditPage {
 pub(super) async fn list_audit_events(
     State(state): State<AppState>,
     caller: Caller,
-    Query(f): Query<AuditFilters>,
-    Query(page): Query<EventsLimit>,
+    Params(f): Params<AuditFilters>,
+    Params(page): Params<EventsLimit>,
 ) -> ApiResult<Json<AuditPage>> {
     if caller.account.role != Role::Admin {
         return Err(Problem(ApiError::Forbidden));
@@ -129,8 +129,8 @@ pub(super) struct ExportFormat {
 pub(super) async fn export_audit_events(
     State(state): State<AppState>,
     caller: Caller,
-    Query(f): Query<AuditFilters>,
-    Query(format): Query<ExportFormat>,
+    Params(f): Params<AuditFilters>,
+    Params(format): Params<ExportFormat>,
 ) -> ApiResult<axum::response::Response> {
     if caller.account.role != Role::Admin {
         return Err(Problem(ApiError::Forbidden));

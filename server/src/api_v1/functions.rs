@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiResult, Caller, ErrorEnvelope, Problem, fail, limit, rfc3339};
+use super::{ApiResult, Caller, ErrorEnvelope, Params, Problem, fail, limit, rfc3339};
 use crate::state::AppState;
 use app::error::ApiError;
 use model::CatalogFilters;
@@ -161,11 +161,14 @@ pub(super) struct FunctionPage {
     functions: Vec<FunctionSummary>,
     /// Pass as `after` for the next page; null on the last.
     next: Option<String>,
+    /// No word matched `q`: these are the functions whose name contains it.
+    matched_by_name: bool,
 }
 
 /// List catalog functions, by name, with filters and keyset pages
 ///
-/// The Catalog page's filters; by name or (`sort=updated`) most recently changed first; paged with
+/// The Catalog page's filters; `q`'s plain words match words or their starts (`order` finds
+/// `orders-api`), and when no word matches, names containing `q`. By name or (`sort=updated`) most recently changed first; paged with
 /// `after` (the previous page's `next`).
 #[utoipa::path(
     get,
@@ -181,17 +184,18 @@ pub(super) struct FunctionPage {
 pub(super) async fn list_functions(
     State(state): State<AppState>,
     caller: Caller,
-    Query(filters): Query<CatalogFilters>,
-    Query(page): Query<FunctionsLimit>,
+    Params(filters): Params<CatalogFilters>,
+    Params(page): Params<FunctionsLimit>,
 ) -> ApiResult<Json<FunctionPage>> {
     let pool = &state.console.pool;
     let mut query =
         backend::catalog::query_for(pool, &caller.account, &filters).await.map_err(fail)?;
     query.limit = limit(page.limit, 50, 200)?;
-    let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
+    let found = backend::catalog::search(pool, &query).await.map_err(fail)?;
     Ok(Json(FunctionPage {
-        functions: entries.into_iter().map(FunctionSummary::from).collect(),
-        next: next.map(|(name, id)| format!("{name}|{id}")),
+        functions: found.entries.into_iter().map(FunctionSummary::from).collect(),
+        next: found.next.map(|(name, id)| format!("{name}|{id}")),
+        matched_by_name: found.by_name,
     }))
 }
 

@@ -98,6 +98,7 @@ async fn method_not_allowed() -> Response {
         code: ErrorCode::MethodNotAllowed,
         message: "this route does not take that method; see /api/v1/openapi.json".to_owned(),
         field: None,
+        request_id: backend::request::id(),
     };
     (StatusCode::METHOD_NOT_ALLOWED, Json(ErrorEnvelope { error: body })).into_response()
 }
@@ -117,6 +118,9 @@ struct ErrorBody {
     /// The input the error is about (code `invalid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+    /// The request's id (also the `x-request-id` header): the server log has the detail under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 /// A stable, machine-readable name for an error.
@@ -162,6 +166,7 @@ impl IntoResponse for Problem {
             code: ErrorCode::of(&error),
             message: error.to_string(),
             field: error.field().map(str::to_owned),
+            request_id: backend::request::id(),
         };
         let mut response = (status, Json(ErrorEnvelope { error: body })).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -208,6 +213,24 @@ impl FromRequestParts<AppState> for Caller {
         let address = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         let actor = Actor::account(account.account_id, address);
         Ok(Self { account, actor })
+    }
+}
+
+/// A handler's query parameters, like axum's `Query`, but a parameter that cannot be read (e.g.
+/// `limit=ten`) is answered in the error envelope (422, `invalid`) rather than as plain text.
+struct Params<T>(T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(params)) => Ok(Self(params)),
+            Err(rejection) => Err(Problem(ApiError::Validation {
+                field: "query".to_owned(),
+                message: format!("{}; see /api/v1/openapi.json", rejection.body_text()),
+            })),
+        }
     }
 }
 

@@ -265,6 +265,15 @@ async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
         (status, body["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
+    // A query parameter that cannot be read is an error in the envelope too, not plain text.
+    for path in ["/functions?limit=ten", "/audit-events?limit=-x"] {
+        let (status, body) = get(path, Some(&admin_token)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str(), body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"), Some("query")),
+            "{path}: {body}"
+        );
+    }
 }
 
 /// The cloud's failures keep their meaning: a function deleted behind the console's back is 404,
@@ -305,12 +314,14 @@ async fn cloud_failures_keep_their_meaning(pool: PgPool) {
         .await
         .expect("delete");
     assert_eq!(deleted.status(), 204);
-    let (status, body) = patch().await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    assert_eq!(body["error"]["code"], "not_found");
+    let (status, deleted_body) = patch().await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{deleted_body}");
+    assert_eq!(deleted_body["error"]["code"], "not_found");
     assert!(
-        body["error"]["message"].as_str().is_some_and(|m| m.contains("ResourceNotFoundException")),
-        "{body}"
+        deleted_body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ResourceNotFoundException")),
+        "{deleted_body}"
     );
 
     drop(engine);
@@ -327,11 +338,46 @@ async fn cloud_failures_keep_their_meaning(pool: PgPool) {
         "a failed Test is remembered"
     );
 
+    // A person reads the request's id, to find the detail in the server log; the REST envelope
+    // carries it too.
+    let request_id = body["error"]["request_id"].as_str().expect("a request id").to_owned();
+    assert_eq!(request_id.len(), 12, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.ends_with(&format!("(request {request_id})")), "{body}");
+    assert!(tested.contains("(request "), "{tested}");
+
+    // No credentials: an AWS account whose profile does not exist.
+    let keyless = backend::connections::NewConnection {
+        name: "No credentials".into(),
+        kind: "aws".into(),
+        profile: "lambdaport-no-such-profile".into(),
+        regions: "us-east-1".into(),
+        ..Default::default()
+    };
+    let keyless =
+        backend::connections::create(&pool, &Actor::system(), &keyless).await.expect("connection");
+    let no_credentials =
+        app.call("test_connection", &[("connection_id", &keyless.to_string())]).await;
+    assert!(no_credentials.status().is_client_error() || no_credentials.status().is_server_error());
+    let no_credentials = no_credentials.text().await.unwrap_or_default();
+    assert!(no_credentials.contains("GetCallerIdentity: no credentials"), "{no_credentials}");
+    assert!(no_credentials.contains("add an access key"), "what to do next: {no_credentials}");
+
     // Each in one line of plain words: never the SDK's debug output.
     let synced = backend::catalog::sync(&pool, &connection).await.expect_err("no engine");
-    for said in [body["error"]["message"].to_string(), tested, synced.to_string()] {
+    for said in [body["error"]["message"].to_string(), tested.clone(), synced.to_string()] {
         assert!(said.contains("could not connect"), "{said}");
-        for dump in ["DispatchFailure", "ServiceError(", "{ source:", "ConnectorError", "\n"] {
+    }
+    let not_found = deleted_body["error"]["message"].to_string();
+    for said in [
+        body["error"]["message"].to_string(),
+        tested,
+        synced.to_string(),
+        no_credentials,
+        not_found,
+    ] {
+        for dump in ["DispatchFailure", "ServiceError(", "{ source:", "ConnectorError", "\\n", "\n"]
+        {
             assert!(!said.contains(dump), "{dump} in {said}");
         }
     }

@@ -18,16 +18,21 @@ pub async fn search_catalog(filters: CatalogFilters) -> Result<CatalogPage, ApiE
         let account = require(Role::ALL)?;
         let pool = &context()?.pool;
         let query = backend::catalog::query_for(pool, &account, &filters).await.map_err(fail)?;
-        let (entries, next) = backend::catalog::search(pool, &query).await.map_err(fail)?;
+        let found = backend::catalog::search(pool, &query).await.map_err(fail)?;
         let connections = ssr::connection_views(pool).await?;
-        // Facet counts are over the whole catalog: not for someone restricted to part of it.
-        let facets = match query.visible_to {
-            None => ssr::facet_views(pool).await?,
-            Some(_) => Vec::new(),
+        // Facet counts describe this result: what the caller may see, with these filters.
+        let facets = ssr::facet_views(pool, &query, found.by_name).await?;
+        // An empty catalog may still have functions in the cloud to import.
+        let shadows = if found.entries.is_empty() && !query.shadows {
+            backend::catalog::shadow_count(pool).await.map_err(fail)?
+        } else {
+            0
         };
         Ok(CatalogPage {
-            rows: entries.into_iter().map(ssr::row_view).collect(),
-            next: next.map(|(name, id)| format!("{name}|{id}")),
+            rows: found.entries.into_iter().map(ssr::row_view).collect(),
+            next: found.next.map(|(name, id)| format!("{name}|{id}")),
+            by_name: found.by_name,
+            shadows,
             facets,
             connections,
             can_sync: account.role != Role::Learner,
@@ -119,7 +124,7 @@ pub async fn get_function_detail(
         let can_edit = backend::catalog::may_edit(pool, &account, &detail).await.map_err(fail)?;
         let connection =
             backend::connections::get(pool, detail.connection_id).await.map_err(fail)?;
-        let (live, environment_keys, live_error, revision_id) =
+        let (live, environment_keys, live_error, revision_id, live_tags) =
             match backend::catalog::live(&connection, &detail).await {
                 Ok(live) => (
                     live.fields.into_iter().map(|(f, a, b)| (f.to_owned(), a, b)).collect(),
@@ -127,8 +132,12 @@ pub async fn get_function_detail(
                     if can_edit { live.environment.into_keys().collect() } else { Vec::new() },
                     None,
                     live.revision_id,
+                    live.tags.map(|tags| tags.into_iter().collect()),
                 ),
-                Err(error) => (Vec::new(), Vec::new(), Some(error.to_string()), String::new()),
+                // Logged under the request's id, which the sentence shown names.
+                Err(error) => {
+                    (Vec::new(), Vec::new(), Some(fail(error).to_string()), String::new(), None)
+                }
             };
         let drift = detail
             .drift
@@ -169,6 +178,7 @@ pub async fn get_function_detail(
             activity,
             teams,
             environment_keys,
+            live_tags,
         })
     }
     .await;

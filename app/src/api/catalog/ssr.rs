@@ -37,6 +37,11 @@ pub async fn readable(
 
 pub fn row_view(e: backend::catalog::CatalogEntry) -> CatalogRowView {
     let tags = e.tag_map().into_iter().collect();
+    let adoption = e
+        .adoption
+        .into_iter()
+        .map(|a| (a.field.to_owned(), a.value, a.problem.map(str::to_owned)))
+        .collect();
     CatalogRowView {
         function_id: e.function_id.to_string(),
         name: e.name,
@@ -54,6 +59,7 @@ pub fn row_view(e: backend::catalog::CatalogEntry) -> CatalogRowView {
         gone: e.gone,
         drift: e.drift,
         suggested_owner: e.suggested_owner,
+        adoption,
     }
 }
 
@@ -102,8 +108,12 @@ pub async fn connection_views(pool: &PgPool) -> Result<Vec<ConnectionView>, ApiE
     Ok(views)
 }
 
-pub async fn facet_views(pool: &PgPool) -> Result<Vec<FacetView>, ApiError> {
-    Ok(backend::catalog::facets(pool)
+pub async fn facet_views(
+    pool: &PgPool,
+    query: &backend::catalog::Query,
+    by_name: bool,
+) -> Result<Vec<FacetView>, ApiError> {
+    Ok(backend::catalog::facets(pool, query, by_name)
         .await
         .map_err(fail)?
         .into_iter()
