@@ -45,19 +45,29 @@ pub fn handler_files(runtime: &str, handler: &str) -> Vec<String> {
     }
 }
 
-/// Downloads the current package: GetFunction, then its `Code.Location`. Returns it with its
-/// size and SHA-256.
+/// A function's deployment package as downloaded.
+struct Package {
+    bytes: Vec<u8>,
+    size: i64,
+    sha256: String,
+    /// The function's `RevisionId` when it was read: a code update made from this package is
+    /// refused if the function changed since.
+    revision_id: Option<String>,
+}
+
+/// Downloads the current package: GetFunction, then its `Code.Location`.
 async fn package(
     lambda: &aws_sdk_lambda::Client,
     connection: &Connection,
     detail: &Detail,
-) -> Result<(Vec<u8>, i64, String)> {
+) -> Result<Package> {
     let function = lambda.get_function().function_name(&detail.arn).send().await.map_err(|e| {
         crate::cloud::error(format_args!("{} did not give the code", connection.name), &e)
     })?;
     let config = function.configuration();
     let size = config.map_or(0, |c| c.code_size());
     let sha256 = config.and_then(|c| c.code_sha256()).unwrap_or_default().to_owned();
+    let revision_id = config.and_then(|c| c.revision_id()).map(str::to_owned);
     let location = function.code().and_then(|c| c.location()).ok_or_else(|| {
         Error::Conflict(format!("{} gave no download location for the code", connection.name))
     })?;
@@ -73,7 +83,7 @@ async fn package(
         .and_then(reqwest::Response::error_for_status)
         .map_err(|e| unreachable(&e))?;
     let bytes = response.bytes().await.map_err(|e| unreachable(&e))?;
-    Ok((bytes.to_vec(), size, sha256))
+    Ok(Package { bytes: bytes.to_vec(), size, sha256, revision_id })
 }
 
 fn http_client() -> reqwest::Client {
@@ -94,7 +104,7 @@ fn open_zip(bytes: &[u8]) -> Result<zip::ZipArchive<Cursor<&[u8]>>> {
 /// The package's files, and the handler's file as text when it is small UTF-8.
 pub async fn read(connection: &Connection, detail: &Detail) -> Result<Code> {
     let lambda = connection.lambda(&detail.entry.region).await;
-    let (bytes, size, sha256) = package(&lambda, connection, detail).await?;
+    let Package { bytes, size, sha256, .. } = package(&lambda, connection, detail).await?;
     let mut archive = open_zip(&bytes)?;
     let files: Vec<String> = archive.file_names().map(str::to_owned).collect();
     let runtime = detail.entry.runtime.as_deref().unwrap_or_default();
@@ -121,20 +131,26 @@ pub async fn read(connection: &Connection, detail: &Detail) -> Result<Code> {
 }
 
 /// Saves an edited file: the current package with that one file replaced (every other file kept,
-/// with its permissions), through UpdateFunctionCode.
+/// with its permissions), through UpdateFunctionCode. `opened` is the code's SHA-256 when the
+/// editor opened it: if the code has changed in the cloud since, the save is refused rather than
+/// overwriting that change with an edit of the older file.
 pub async fn save_file(
     pool: &PgPool,
     actor: &Actor,
     connection: &Connection,
     detail: &Detail,
-    path: &str,
-    text: &str,
+    edit: &FileEdit<'_>,
 ) -> Result<String> {
+    let FileEdit { path, text, opened } = *edit;
     if text.len() > MAX_INLINE_BYTES {
         return Err(Error::invalid("source", "the file is larger than 512 KB: upload a zip"));
     }
     let lambda = connection.lambda(&detail.entry.region).await;
-    let (bytes, _, before) = package(&lambda, connection, detail).await?;
+    let Package { bytes, sha256: before, revision_id, .. } =
+        package(&lambda, connection, detail).await?;
+    if opened.is_some_and(|opened| opened != before) {
+        return Err(changed_since(detail));
+    }
     let mut archive = open_zip(&bytes)?;
     if archive.index_for_name(path).is_none() {
         return Err(Error::invalid("source", format!("the package has no file {path}; reload")));
@@ -157,8 +173,26 @@ pub async fn save_file(
         }
     }
     let zip = writer.finish().map_err(zipped)?.into_inner();
-    let change = Change { before: Some(before), what: serde_json::json!({ "file": path }) };
+    let what = serde_json::json!({ "file": path });
+    let change = Change { before: Some(before), revision_id, what };
     update(pool, actor, &lambda, connection, detail, zip, change).await
+}
+
+/// One file of the package, edited.
+#[derive(Clone, Copy, Debug)]
+pub struct FileEdit<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    /// The code's SHA-256 when the editor opened the file; `None` saves over whatever the cloud has.
+    pub opened: Option<&'a str>,
+}
+
+fn changed_since(detail: &Detail) -> Error {
+    Error::Conflict(format!(
+        "the code of {} was changed in the cloud since you opened this page: copy your edit, \
+         reload to see the new code, and make the edit again",
+        detail.entry.name
+    ))
 }
 
 /// An uploaded package, as the cloud took it.
@@ -191,6 +225,7 @@ pub async fn upload(
     let lambda = connection.lambda(&detail.entry.region).await;
     let config = lambda.get_function_configuration().function_name(&detail.arn).send().await.ok();
     let before = config.as_ref().and_then(|c| c.code_sha256().map(str::to_owned));
+    let revision_id = config.as_ref().and_then(|c| c.revision_id().map(str::to_owned));
     // The handler as the cloud has it now (the catalog's copy may be a sync old).
     let runtime = config
         .as_ref()
@@ -203,9 +238,8 @@ pub async fn upload(
         .or_else(|| detail.handler.clone())
         .unwrap_or_default();
     let warning = package_warning(&zip, &runtime, &handler);
-    let sha256 =
-        update(pool, actor, &lambda, connection, detail, zip, Change { before, what: detail_json })
-            .await?;
+    let change = Change { before, revision_id, what: detail_json };
+    let sha256 = update(pool, actor, &lambda, connection, detail, zip, change).await?;
     Ok(Uploaded { sha256, warning })
 }
 
@@ -266,6 +300,8 @@ pub fn package_warning(zip: &[u8], runtime: &str, handler: &str) -> Option<Strin
 struct Change {
     /// The SHA-256 of the code before, when known.
     before: Option<String>,
+    /// The `RevisionId` the change was made from: the cloud refuses it if the function changed.
+    revision_id: Option<String>,
     what: serde_json::Value,
 }
 
@@ -284,9 +320,13 @@ async fn update(
         .update_function_code()
         .function_name(&detail.arn)
         .zip_file(Blob::new(zip))
+        .set_revision_id(change.revision_id.clone())
         .send()
         .await
         .map_err(|error| match crate::cloud::CloudFailure::of(&error) {
+            _ if error.as_service_error().is_some_and(|e| e.is_precondition_failed_exception()) => {
+                changed_since(detail)
+            }
             crate::cloud::CloudFailure::Refused => {
                 let message = crate::cloud::message(&error);
                 Error::invalid("code", format!("{} refused the code: {message}", connection.name))

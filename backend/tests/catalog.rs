@@ -636,15 +636,25 @@ async fn code_is_read_edited_and_uploaded(pool: sqlx::PgPool) {
     assert_eq!(invoke(&base, "words").await, "\"one\"");
 
     let edited = text.replace("return word()", "return word() + '!'");
-    let sha = code::save_file(&pool, &Actor::system(), &connection, &detail, &path, &edited)
-        .await
-        .expect("save");
+    let edit = code::FileEdit { path: &path, text: &edited, opened: Some(&read.sha256) };
+    let sha =
+        code::save_file(&pool, &Actor::system(), &connection, &detail, &edit).await.expect("save");
     assert_ne!(sha, read.sha256);
     assert_eq!(invoke(&base, "words").await, "\"one!\"", "the helper file was kept");
+    let nowhere = code::FileEdit { path: "nope.py", text: "x", opened: None };
     assert!(matches!(
-        code::save_file(&pool, &Actor::system(), &connection, &detail, "nope.py", "x").await,
+        code::save_file(&pool, &Actor::system(), &connection, &detail, &nowhere).await,
         Err(backend::Error::Validation { field: "source", .. })
     ));
+    // An edit of the file as it was before the last save is refused, not saved over it.
+    let stale = code::FileEdit { path: &path, text: &text, opened: Some(&read.sha256) };
+    match code::save_file(&pool, &Actor::system(), &connection, &detail, &stale).await {
+        Err(backend::Error::Conflict(message)) => {
+            assert!(message.contains("changed in the cloud since you opened"), "{message}");
+        }
+        other => panic!("expected the stale edit to be refused, got {other:?}"),
+    }
+    assert_eq!(invoke(&base, "words").await, "\"one!\"", "the newer code stays");
 
     let upload = zip_of(&[("lambda_function.py", "def lambda_handler(e, c):\n    return 'two'\n")]);
     let uploaded =

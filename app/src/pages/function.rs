@@ -363,8 +363,9 @@ fn EnvironmentField(function_id: String, keys: Vec<String>) -> impl IntoView {
 fn CodeSection(function_id: String) -> impl IntoView {
     let save = ServerAction::<SaveFunctionCode>::new();
     let id = function_id.clone();
-    let code =
-        Resource::new(move || (id.clone(), save.version().get()), |(id, _)| function_code(id));
+    // Reread after a save that succeeded: a refused one leaves the edit in the editor.
+    let saved = successes(save.value());
+    let code = Resource::new(move || (id.clone(), saved.get()), |(id, _)| function_code(id));
     let upload_action = format!("/catalog/{function_id}/code");
     view! {
         <section class="card" aria-labelledby="code-title" id="code">
@@ -380,10 +381,12 @@ fn CodeSection(function_id: String) -> impl IntoView {
                                     "{} file(s), {} bytes, SHA-256 {}: {}",
                                     c.files.len(), c.size, c.sha256, c.files.join(", ")
                                 ));
+                                let opened = c.sha256.clone();
                                 let editor = match (c.path, c.source) {
                                     (Some(path), Some(source)) => view! {
                                         <ActionForm action=save>
                                             <input type="hidden" name="function_id" value=function_id />
+                                            <input type="hidden" name="sha256" value=opened />
                                             <input type="hidden" name="path" value=path.clone() />
                                             <label for="code-source">{format!("{path} (the handler's file)")}</label>
                                             <CodeEditor name="source" id="code-source" path initial=source />

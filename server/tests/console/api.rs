@@ -324,7 +324,15 @@ async fn cloud_failures_keep_their_meaning(pool: PgPool) {
         "{deleted_body}"
     );
 
+    // The function's page says so in one sentence naming the request.
+    let page =
+        || async { app.get(&format!("/catalog/{function_id}")).await.text().await.expect("page") };
+    let deleted_page = page().await;
+    assert!(deleted_page.contains("ResourceNotFoundException"), "the page names the failure");
+
     drop(engine);
+    let unreachable_page = page().await;
+    assert!(unreachable_page.contains("could not connect"), "the page names the failure");
     let (status, body) = patch().await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(body["error"]["code"], "upstream");
@@ -367,6 +375,12 @@ async fn cloud_failures_keep_their_meaning(pool: PgPool) {
     let synced = backend::catalog::sync(&pool, &connection).await.expect_err("no engine");
     for said in [body["error"]["message"].to_string(), tested.clone(), synced.to_string()] {
         assert!(said.contains("could not connect"), "{said}");
+    }
+    for page in [&deleted_page, &unreachable_page] {
+        assert!(page.contains("(request "), "the page names the request");
+        for dump in ["DispatchFailure", "ServiceError(", "{ source:", "ConnectorError"] {
+            assert!(!page.contains(dump), "{dump} in the function page");
+        }
     }
     let not_found = deleted_body["error"]["message"].to_string();
     for said in [

@@ -334,6 +334,9 @@ pub async fn save_function_code(
     function_id: String,
     path: String,
     source: String,
+    /// The code's SHA-256 when the editor opened the file: a change made in the cloud since is
+    /// reported, not overwritten.
+    sha256: Option<String>,
 ) -> Result<String, ApiError> {
     use super::ssr::*;
     let result = async {
@@ -342,7 +345,12 @@ pub async fn save_function_code(
         let (detail, connection) = ssr::editable(pool, &account, &function_id).await?;
         // Browsers send a textarea's line breaks as CRLF.
         let source = source.replace("\r\n", "\n");
-        backend::code::save_file(pool, &actor(&account), &connection, &detail, &path, &source)
+        let edit = backend::code::FileEdit {
+            path: &path,
+            text: &source,
+            opened: sha256.as_deref().filter(|s| !s.is_empty()),
+        };
+        backend::code::save_file(pool, &actor(&account), &connection, &detail, &edit)
             .await
             .map_err(fail)
     }
