@@ -80,6 +80,21 @@ pub struct ConfigurationForm {
     pub apply_anyway: Option<String>,
 }
 
+/// The Test tab's editor. `intent` is the button pressed: `invoke` or `save`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestEventForm {
+    pub function_id: String,
+    pub intent: String,
+    /// The saved event being edited (absent for a new one).
+    pub test_event_id: Option<String>,
+    pub name: Option<String>,
+    /// `yes`: everyone who may read the function sees it.
+    pub shared: Option<String>,
+    pub invocation_type: String,
+    pub qualifier: Option<String>,
+    pub payload: String,
+}
+
 /// The lab's step 2: the function and its role.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabFunctionForm {

@@ -67,7 +67,15 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=dashboard::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("catalog") view=catalog::CatalogPage ssr=SsrMode::Async />
-                    <Route path=path!("catalog/:id") view=function::FunctionPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("catalog/:id") view=function::FunctionPage ssr=SsrMode::Async>
+                        <Route path=path!("") view=function::OverviewTab ssr=SsrMode::Async />
+                        <Route path=path!("code") view=function::CodeTab ssr=SsrMode::Async />
+                        <Route path=path!("test") view=function::TestTab ssr=SsrMode::Async />
+                        <Route path=path!("configuration") view=function::ConfigurationTab ssr=SsrMode::Async />
+                        <Route path=path!("tags") view=function::TagsTab ssr=SsrMode::Async />
+                        <Route path=path!("activity") view=function::ActivityTab ssr=SsrMode::Async />
+                        <Route path=path!("cleanup") view=function::CleanupTab ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=path!("create") view=labs::CreatePage ssr=SsrMode::Async />
                     <Route path=path!("labs") view=labs::LabsPage ssr=SsrMode::Async />
                     <Route path=path!("labs/:id") view=labs::LabPage ssr=SsrMode::Async />

@@ -408,3 +408,93 @@ pub struct LabView {
     pub ledger: Vec<LedgerView>,
     pub can_edit: bool,
 }
+
+/// The Test tab: the editor (filled from a template, a saved event or a past invocation), the
+/// saved events the caller sees, the templates, and the history of test invocations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestTabView {
+    /// Whether the caller may invoke and save (owners, their team, admins).
+    pub can_invoke: bool,
+    /// (name, label) of each template.
+    pub templates: Vec<(String, String)>,
+    pub events: Vec<TestEventView>,
+    pub history: Vec<InvocationView>,
+    pub editor: TestEditor,
+}
+
+/// What the Test tab's editor starts with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestEditor {
+    /// The saved event being edited, if one is.
+    pub test_event_id: Option<String>,
+    pub name: String,
+    pub shared: bool,
+    pub invocation_type: String,
+    pub qualifier: String,
+    pub payload: String,
+    /// Where it came from, in words ("template s3-put", "event orders (yours)", …).
+    pub source: String,
+}
+
+/// A saved test event in the Test tab's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestEventView {
+    pub test_event_id: String,
+    pub name: String,
+    pub owner: String,
+    pub mine: bool,
+    pub shared: bool,
+    pub invocation_type: String,
+    pub versions: i64,
+}
+
+/// One test invocation: what came back, with the REPORT line's numbers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvocationView {
+    pub test_invocation_id: String,
+    pub who: String,
+    pub event_name: Option<String>,
+    pub invocation_type: String,
+    pub status: i32,
+    pub function_error: Option<String>,
+    /// The error's type, message and stack trace, when the function raised one.
+    pub error_type: Option<String>,
+    pub error_message: Option<String>,
+    pub stack_trace: Vec<String>,
+    /// The response, pretty-printed when it is JSON.
+    pub response: String,
+    pub log_tail: String,
+    pub request_id: Option<String>,
+    pub executed_version: Option<String>,
+    pub duration_ms: Option<f64>,
+    pub billed_ms: Option<i64>,
+    pub init_ms: Option<f64>,
+    pub memory_used_mb: Option<i32>,
+    pub memory_size_mb: Option<i32>,
+    pub at: String,
+}
+
+/// What a Test tab submission did: the event it saved, the invocation it made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestOutcome {
+    pub saved: Option<String>,
+    pub invocation: Option<InvocationView>,
+}
+
+/// One line on what an invocation did, for the message after Test.
+pub fn invocation_summary(i: &InvocationView) -> String {
+    match (&i.function_error, i.status) {
+        (Some(_), _) => format!(
+            "The function failed: {}",
+            i.error_message.clone().or_else(|| i.error_type.clone()).unwrap_or_default()
+        ),
+        (None, 202) => {
+            "Queued (Event): the function runs on its own; its logs will show it".to_owned()
+        }
+        (None, 204) => "Checked (DryRun): the call would be allowed".to_owned(),
+        (None, _) => format!(
+            "Succeeded in {} ms",
+            i.duration_ms.map_or_else(|| "?".to_owned(), |d| format!("{d:.2}"))
+        ),
+    }
+}

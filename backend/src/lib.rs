@@ -16,6 +16,7 @@ pub mod request;
 pub mod seed;
 pub mod settings;
 pub mod teams;
+pub mod testing;
 pub mod throttle;
 pub mod tokens;
 

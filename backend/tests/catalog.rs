@@ -899,3 +899,167 @@ async fn sample_data_is_never_synced_nor_offered_for_labs(pool: sqlx::PgPool) {
         .entries;
     assert_eq!(all.len(), 3);
 }
+
+/// The Test tab's work: saved events (private, shared, versioned, changed only by their owner),
+/// invoking with one through the SDK (the REPORT numbers, init on a cold start, the log tail, a
+/// function's error), and the history that replays.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn test_events_are_saved_shared_invoked_and_replayed(pool: sqlx::PgPool) {
+    use backend::testing::{self, EventInput, Invocation};
+    use model::InvocationType;
+    let (base, _stop) = engine().await;
+    create_function(&base, "tested", json!({})).await;
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("get");
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let function_id: uuid::Uuid =
+        sqlx::query_scalar!("select function_id from catalog_function where name = 'tested'")
+            .fetch_one(&pool)
+            .await
+            .expect("listed");
+    let ada = account(&pool, "ada@example.com", "developer").await;
+    let bob = account(&pool, "bob@example.com", "developer").await;
+    catalog::import(&pool, &Actor::system(), function_id, ada.account_id, None)
+        .await
+        .expect("import");
+    let detail = catalog::detail(&pool, function_id).await.expect("detail");
+    let actor = Actor::account(ada.account_id, None);
+
+    // Saved: private until shared; another user sees only the shared one and cannot change it.
+    let input = |name: &str, shared: bool, payload: &str| EventInput {
+        name: name.into(),
+        shared,
+        invocation_type: InvocationType::RequestResponse,
+        qualifier: None,
+        payload: payload.into(),
+    };
+    let private = testing::save(&pool, &actor, &ada, &detail, None, &input("mine", false, "{}"))
+        .await
+        .expect("private");
+    let shared =
+        testing::save(&pool, &actor, &ada, &detail, None, &input("orders", true, "{\"n\": 1}"))
+            .await
+            .expect("shared");
+    let names =
+        |events: Vec<testing::TestEvent>| events.into_iter().map(|e| e.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(testing::list(&pool, &ada, function_id).await.expect("list")),
+        ["mine", "orders"]
+    );
+    assert_eq!(names(testing::list(&pool, &bob, function_id).await.expect("list")), ["orders"]);
+    let bobs = Actor::account(bob.account_id, None);
+    assert!(matches!(
+        testing::save(&pool, &bobs, &bob, &detail, Some(shared), &input("orders", true, "{}"))
+            .await,
+        Err(backend::Error::Refused(_))
+    ));
+    assert!(matches!(
+        testing::save(&pool, &actor, &ada, &detail, None, &input("mine", false, "{}")).await,
+        Err(backend::Error::Validation { field: "name", .. })
+    ));
+    // An edit keeps the version it replaces.
+    testing::save(&pool, &actor, &ada, &detail, Some(shared), &input("orders", true, "{\"n\": 2}"))
+        .await
+        .expect("edit");
+    let listed = testing::list(&pool, &bob, function_id).await.expect("list");
+    assert_eq!((listed[0].payload.as_str(), listed[0].versions), ("{\"n\": 2}", 1));
+    testing::delete(&pool, &actor, &ada, &detail, private).await.expect("delete");
+    assert!(testing::delete(&pool, &bobs, &bob, &detail, shared).await.is_err(), "not bob's");
+
+    // Invoked: the first call is a cold start, with its init duration; the REPORT's numbers.
+    let send = |payload: &str| Invocation {
+        payload: payload.into(),
+        invocation_type: InvocationType::RequestResponse,
+        qualifier: None,
+        test_event_id: Some(shared),
+    };
+    let first = testing::invoke(&pool, &actor, &ada, &connection, &detail, &send("{\"n\": 2}"))
+        .await
+        .expect("invoke");
+    assert_eq!((first.status, first.response.as_str()), (200, "\"ok\""));
+    assert_eq!(first.event_name.as_deref(), Some("orders"));
+    assert!(first.report.init_ms.is_some(), "a cold start reports its init: {first:?}");
+    assert!(first.report.duration_ms.is_some() && first.report.billed_ms.is_some());
+    assert_eq!(first.report.memory_size_mb, Some(128));
+    assert!(first.log_tail.contains("REPORT RequestId"), "{}", first.log_tail);
+    assert_eq!(first.executed_version.as_deref(), Some("$LATEST"));
+    let second = testing::invoke(&pool, &actor, &ada, &connection, &detail, &send("{}"))
+        .await
+        .expect("invoke");
+    assert_eq!(second.report.init_ms, None, "warm: no init");
+    // A DryRun only checks; bad JSON is refused before it is sent.
+    let dry = Invocation { invocation_type: InvocationType::DryRun, ..send("{}") };
+    let checked =
+        testing::invoke(&pool, &actor, &ada, &connection, &detail, &dry).await.expect("dry");
+    assert_eq!(checked.status, 204);
+    assert!(matches!(
+        testing::invoke(&pool, &actor, &ada, &connection, &detail, &send("{")).await,
+        Err(backend::Error::Validation { field: "payload", .. })
+    ));
+
+    // History, newest first, replays what was sent.
+    let history = testing::history(&pool, function_id, 10).await.expect("history");
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2].test_invocation_id, first.test_invocation_id);
+    let again =
+        testing::recorded(&pool, function_id, first.test_invocation_id).await.expect("recorded");
+    assert_eq!((again.payload.as_str(), again.test_event_id), ("{\"n\": 2}", Some(shared)));
+    let audited = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from audit_event where action = 'function.test_invoke'"#
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 3, "each invocation is in the function's activity");
+}
+
+/// Every template goes through a real invoke, and reaches the handler as sent.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn every_template_reaches_the_handler_as_sent(pool: sqlx::PgPool) {
+    use backend::testing::{self, Invocation};
+    let (base, _stop) = engine().await;
+    let echo = zip_of(&[(
+        "lambda_function.py",
+        "def lambda_handler(event, context):\n    return event\n",
+    )]);
+    let echo = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&echo)
+    };
+    let created = reqwest::Client::new()
+        .post(format!("{base}/2015-03-31/functions"))
+        .json(&json!({
+            "FunctionName": "echo", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
+            "Role": "arn:aws:iam::000000000000:role/r",
+            "Code": { "ZipFile": echo },
+        }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("get");
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let function_id: uuid::Uuid =
+        sqlx::query_scalar!("select function_id from catalog_function where name = 'echo'")
+            .fetch_one(&pool)
+            .await
+            .expect("listed");
+    let ada = account(&pool, "ada@example.com", "developer").await;
+    let detail = catalog::detail(&pool, function_id).await.expect("detail");
+    for template in testing::TEMPLATES {
+        let invocation = Invocation {
+            payload: template.json.to_owned(),
+            invocation_type: model::InvocationType::RequestResponse,
+            qualifier: None,
+            test_event_id: None,
+        };
+        let outcome =
+            testing::invoke(&pool, &Actor::system(), &ada, &connection, &detail, &invocation)
+                .await
+                .expect("invoke");
+        let sent: serde_json::Value = serde_json::from_str(template.json).expect("json");
+        let got: serde_json::Value = serde_json::from_str(&outcome.response).expect("echoed");
+        assert_eq!(got, sent, "{}", template.name);
+    }
+}

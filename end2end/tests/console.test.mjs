@@ -247,6 +247,12 @@ async function createEngineFunction(name, tags) {
 describe('catalog', () => {
   let page;
 
+  /** Opens one of the function page's tabs, each its own address. */
+  async function tab(name, path) {
+    await page.getByRole('navigation', { name: 'Function' }).getByRole('link', { name, exact: true }).click();
+    if (path) await page.waitForURL(new RegExp(`/catalog/[^/]+${path}$`));
+  }
+
   before(async () => {
     const context = await browser.newContext();
     page = await context.newPage();
@@ -318,6 +324,8 @@ describe('catalog', () => {
     await page.getByRole('heading', { name: 'e2e-orders' }).waitFor();
     const live = page.getByTestId('live-config');
     await live.getByRole('row', { name: /memory/ }).filter({ hasText: '128' }).waitFor();
+    await page.waitForSelector('body[data-hydrated]');
+    await tab('Tags', '/tags');
     await page.getByLabel('Lifecycle').selectOption('production');
     await page.getByRole('textbox', { name: 'Tags', exact: true }).fill('team=payments\ntier=gold');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -327,7 +335,9 @@ describe('catalog', () => {
     assert.equal(tags['lambdaport:lifecycle'], 'production');
     assert.equal(tags['lambdaport:owner'], 'admin@lambdaport.local');
     assert.equal(tags.tier, 'gold');
+    await tab('Activity', '/activity');
     await page.getByTestId('activity').getByText('function.update_metadata').waitFor();
+    await tab('Configuration', '/configuration');
     await page.getByLabel('Memory (MB)').fill('256');
     // Variable values are not on the page until the editor reveals them.
     await page.getByRole('button', { name: 'Reveal values to edit' }).click();
@@ -345,6 +355,7 @@ describe('catalog', () => {
   });
 
   it('edits the handler inline with highlighting, and deploys an uploaded zip', async () => {
+    await tab('Code', '/code');
     const editor = page.getByLabel("lambda_function.py (the handler's file)");
     await editor.waitFor();
     assert.equal(await page.locator('.editor .tok-kw').first().textContent(), 'def', 'keywords are highlighted');
@@ -359,11 +370,15 @@ describe('catalog', () => {
     await page.getByRole('button', { name: 'Upload and deploy' }).click();
     await page.getByRole('status').filter({ hasText: 'Code uploaded' }).waitFor();
     assert.equal(await invokeEngine('e2e-orders'), '"uploaded"');
+    assert.match(page.url(), /\/code$/, 'the upload comes back to the Code tab');
+    await page.waitForSelector('body[data-hydrated]');
+    await tab('Activity', '/activity');
     await page.getByTestId('activity').getByText('function.update_code').first().waitFor();
   });
 
   it('transfers ownership after a confirmation', async () => {
     await page.waitForSelector('body[data-hydrated]');
+    await tab('Tags', '/tags');
     await page.getByLabel('New owner (email)').fill('dev@example.com');
     await page.getByRole('button', { name: 'Transfer' }).click();
     assert.equal(await page.getByRole('status').filter({ hasText: 'Ownership transferred' }).count(), 0,
@@ -371,6 +386,7 @@ describe('catalog', () => {
     await page.getByLabel('I want to hand this function over').check();
     await page.getByRole('button', { name: 'Transfer' }).click();
     await page.getByRole('status').filter({ hasText: 'Ownership transferred' }).waitFor();
+    await tab('Overview');
     await page.getByText('Owner: dev@example.com').waitFor();
     const arn = 'arn:aws:lambda:us-east-1:000000000000:function:e2e-orders';
     const tags = (await (await fetch(`${engine}/2017-03-31/tags/${arn}`)).json()).Tags;
@@ -381,6 +397,7 @@ describe('catalog', () => {
     const arn = 'arn:aws:lambda:us-east-1:000000000000:function:e2e-orders';
     const json = { 'content-type': 'application/json' };
     const configuration = `${engine}/2015-03-31/functions/e2e-orders/configuration`;
+    await tab('Tags', '/tags');
     await page.reload();
     await page.waitForSelector('body[data-hydrated]');
     // A tag added with the CLI after the page opened survives a Save that did not touch it.
@@ -396,6 +413,7 @@ describe('catalog', () => {
     assert.equal(tags['lambdaport:lifecycle'], 'deprecated');
 
     // A timeout changed in the cloud after the page opened is named, not reverted.
+    await tab('Configuration', '/configuration');
     await page.reload();
     await page.waitForSelector('body[data-hydrated]');
     const before = await (await fetch(configuration)).json();
@@ -418,8 +436,69 @@ describe('catalog', () => {
     assert.equal(now.Environment.Variables.STAGE, 'prod', 'the variables were not sent, so kept');
 
     // The audit's "before" is what the cloud held, not the catalog's copy.
+    const functionPage = page.url().replace(/\/configuration$/, '');
     await page.goto(`${base}/audit?action=function.update_configuration`);
     await page.getByTestId('audit-table').getByText('"timeout_s":42').first().waitFor();
+    await page.goto(functionPage);
+    await page.waitForSelector('body[data-hydrated]');
+  });
+
+  it('tests the function from a template, saves the event shared, and replays it from History', async () => {
+    await tab('Test', '/test');
+    await page.getByLabel('New from a template').selectOption('s3-put');
+    await page.getByRole('button', { name: 'Use template' }).click();
+    await page.waitForURL(/template=s3-put/);
+    await page.getByTestId('editor-source').filter({ hasText: 's3-put' }).waitFor();
+    assert.match(await page.getByLabel('Event JSON').inputValue(), /"eventSource": "aws:s3"/);
+    await page.waitForSelector('body[data-hydrated]');
+    // Checked as it is typed.
+    const payload = page.getByLabel('Event JSON');
+    await payload.fill('{"order": ');
+    await page.getByText(/^Not JSON/).waitFor();
+    await payload.fill('{"order": 7}');
+    await page.waitForFunction(() => !document.querySelector('#test-payload-problem')?.textContent);
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const result = page.getByTestId('test-result');
+    await result.waitFor();
+    assert.match(await page.getByTestId('test-response').textContent(), /uploaded/);
+    await page.getByTestId('test-log').filter({ hasText: 'REPORT RequestId' }).waitFor();
+    assert.match(await result.textContent(), /Billed duration.*Memory used\d+ of \d+ MB/s);
+    // Saved, shared.
+    await page.getByLabel('Name', { exact: true }).fill('order-7');
+    await page.getByLabel(/^ ?Shared:/).check();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Test event saved' }).waitFor();
+    await page.getByTestId('test-event').filter({ hasText: 'order-7' }).filter({ hasText: 'shared' }).waitFor();
+    // Replayed from History: one more invocation, recorded.
+    const rows = page.getByTestId('test-history-row');
+    const before = await rows.count();
+    assert.ok(before >= 1);
+    await rows.first().getByRole('button', { name: 'Replay' }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=test-history-row]').length > n, before);
+    // Exported as Lambda's shareable test events, and imported back under another name.
+    const id = new URL(page.url()).pathname.split('/')[2];
+    const exported = await page.request.get(`${base}/catalog/${id}/test-events.json`);
+    assert.equal(exported.status(), 200);
+    const doc = await exported.json();
+    assert.equal(doc.components.examples['order-7']['x-metadata'].invocationType, 'RequestResponse');
+    doc.components.examples = { 'from-sam': doc.components.examples['order-7'] };
+    await page.getByText('Export or import').click();
+    await page.getByLabel('Shareable test event document').fill(JSON.stringify(doc));
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Imported 1 test event' }).waitFor();
+    await page.getByTestId('test-event').filter({ hasText: 'from-sam' }).waitFor();
+    // Another user sees the shared event, with whose it is, and not the private import.
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(`${base}/signin`);
+    await other.waitForSelector('body[data-hydrated]');
+    await signIn(other, 'dev@example.com', 'a new password for dev');
+    await other.waitForURL(`${base}/`);
+    await other.goto(`${base}/catalog/${id}/test`);
+    await other.getByTestId('test-event').filter({ hasText: 'order-7' }).filter({ hasText: 'admin@lambdaport.local' }).waitFor();
+    assert.equal(await other.getByTestId('test-event').filter({ hasText: 'from-sam' }).count(), 0);
+    await other.context().close();
+    await tab('Activity', '/activity');
+    await page.getByTestId('activity').getByText('function.test_invoke').first().waitFor();
   });
 
   it('makes an API token on the profile page, uses it, and revokes it', async () => {

@@ -13,6 +13,7 @@ pub mod egress;
 pub mod error;
 pub mod event_stream;
 pub mod events;
+pub mod filter_pattern;
 pub mod function_url;
 pub mod guard;
 pub mod http;

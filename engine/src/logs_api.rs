@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::EngineState;
+use crate::filter_pattern::FilterPattern;
 use crate::logs::{Group, Stream, now_ms};
 
 /// A CloudWatch Logs error: 400 with `__type`.
@@ -338,7 +339,8 @@ fn logs_operation_inner(
             let name = required(request, "logGroupName")?;
             let group = groups.get(name).ok_or_else(no_group)?;
             let pattern =
-                FilterPattern::parse(str_field(request, "filterPattern").unwrap_or_default())?;
+                FilterPattern::parse(str_field(request, "filterPattern").unwrap_or_default())
+                    .map_err(|e| invalid(e.to_string()))?;
             let names: Option<Vec<&str>> = request
                 .get("logStreamNames")
                 .and_then(Value::as_array)
@@ -407,108 +409,4 @@ fn in_time_range(request: &Value, timestamp_ms: i64) -> bool {
     let start = request.get("startTime").and_then(Value::as_i64).unwrap_or(i64::MIN);
     let end = request.get("endTime").and_then(Value::as_i64).unwrap_or(i64::MAX);
     timestamp_ms >= start && timestamp_ms < end
-}
-
-/// A CloudWatch filter pattern: terms (all must appear), `"quoted phrases"`, `?alternatives`
-/// (any must appear), `-exclusions`, or a JSON comparison `{ $.field = value }` / `!=`.
-#[derive(Debug, PartialEq)]
-enum FilterPattern {
-    All,
-    Terms { required: Vec<String>, any: Vec<String>, excluded: Vec<String> },
-    Json { path: Vec<String>, equal: bool, value: Value },
-}
-
-impl FilterPattern {
-    fn parse(raw: &str) -> Result<Self, LogsError> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Ok(Self::All);
-        }
-        if let Some(inner) = raw.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
-            return Self::parse_json(inner.trim()).ok_or_else(|| invalid("Invalid filter pattern"));
-        }
-        let (mut required, mut any, mut excluded) = (Vec::new(), Vec::new(), Vec::new());
-        let mut rest = raw;
-        while !rest.is_empty() {
-            let (sign, body) = match rest.chars().next() {
-                Some(c @ ('?' | '-')) => (Some(c), &rest[1..]),
-                _ => (None, rest),
-            };
-            let (term, remainder) = if let Some(quoted) = body.strip_prefix('"') {
-                let end = quoted
-                    .find('"')
-                    .ok_or_else(|| invalid("Invalid filter pattern: unclosed quote"))?;
-                (&quoted[..end], &quoted[end + 1..])
-            } else {
-                let end = body.find(char::is_whitespace).unwrap_or(body.len());
-                (&body[..end], &body[end..])
-            };
-            if !term.is_empty() {
-                match sign {
-                    Some('?') => any.push(term.to_owned()),
-                    Some('-') => excluded.push(term.to_owned()),
-                    _ => required.push(term.to_owned()),
-                }
-            }
-            rest = remainder.trim_start();
-        }
-        Ok(Self::Terms { required, any, excluded })
-    }
-
-    fn parse_json(inner: &str) -> Option<Self> {
-        let (lhs, equal, rhs) = if let Some((l, r)) = inner.split_once("!=") {
-            (l, false, r)
-        } else {
-            let (l, r) = inner.split_once('=')?;
-            (l, true, r)
-        };
-        let path = lhs.trim().strip_prefix("$.")?.split('.').map(str::to_owned).collect();
-        let rhs = rhs.trim();
-        let value = serde_json::from_str(rhs).unwrap_or_else(|_| Value::String(rhs.to_owned()));
-        Some(Self::Json { path, equal, value })
-    }
-
-    fn matches(&self, message: &str) -> bool {
-        match self {
-            Self::All => true,
-            Self::Terms { required, any, excluded } => {
-                required.iter().all(|t| message.contains(t.as_str()))
-                    && (any.is_empty() || any.iter().any(|t| message.contains(t.as_str())))
-                    && !excluded.iter().any(|t| message.contains(t.as_str()))
-            }
-            Self::Json { path, equal, value } => {
-                let Ok(parsed) = serde_json::from_str::<Value>(message) else { return false };
-                let found = path.iter().try_fold(&parsed, |v, key| v.get(key));
-                found.is_some_and(|found| (found == value) == *equal)
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn matches(pattern: &str, message: &str) -> bool {
-        FilterPattern::parse(pattern).expect("valid pattern").matches(message)
-    }
-
-    #[test]
-    fn filter_patterns_follow_cloudwatch() {
-        assert!(matches("", "anything"));
-        assert!(matches("ERROR", "an ERROR here"));
-        assert!(!matches("ERROR", "an error here"), "case-sensitive");
-        assert!(matches("ERROR timeout", "ERROR: timeout"));
-        assert!(!matches("ERROR timeout", "ERROR: ok"));
-        assert!(matches("?ERROR ?WARN", "WARN low disk"));
-        assert!(!matches("?ERROR ?WARN", "INFO fine"));
-        assert!(!matches("ERROR -DEBUG", "ERROR DEBUG detail"));
-        assert!(matches("\"Task timed out\"", "x Task timed out after 3.00 seconds"));
-        assert!(!matches("\"Task timed out\"", "Task was not timed out"));
-        assert!(matches("{ $.level = \"ERROR\" }", r#"{"level":"ERROR","n":1}"#));
-        assert!(matches("{ $.n = 1 }", r#"{"level":"ERROR","n":1}"#));
-        assert!(matches("{ $.level != \"ERROR\" }", r#"{"level":"INFO"}"#));
-        assert!(!matches("{ $.level = \"ERROR\" }", "not json"));
-        assert!(FilterPattern::parse("\"open").is_err());
-    }
 }

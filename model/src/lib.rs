@@ -136,6 +136,15 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// How a test event is sent: waiting for the answer, queued, or only checked.
+    InvocationType, "invocation type", {
+        RequestResponse = "RequestResponse",
+        Event = "Event",
+        DryRun = "DryRun",
+    }
+);
+
+vocabulary!(
     /// Where a lab run is: being worked through, validated, or cleaned up (and kept as history).
     RunStatus, "run status", {
         InProgress = "in_progress",

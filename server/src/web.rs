@@ -45,6 +45,7 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .route("/healthz", get(healthz))
         .route("/favicon.svg", get(favicon))
         .route("/audit/export", get(crate::audit_export::export_audit))
+        .route("/catalog/{id}/test-events.json", get(export_test_events))
         .route(
             "/catalog/{id}/code",
             axum::routing::post(upload_code).layer(axum::extract::DefaultBodyLimit::max(
@@ -117,6 +118,31 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /catalog/{id}/test-events.json`: the Test tab's Export — the test events the caller sees
+/// as a shareable test event document (as `GET /api/v1/functions/{id}/test-events/export`).
+async fn export_test_events(
+    State(state): State<AppState>,
+    axum::Extension(account): axum::Extension<backend::accounts::Account>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let pool = &state.console.pool;
+    let events = async {
+        let detail = app::api::catalog::ssr::readable(pool, &account, &id).await?;
+        let events = backend::testing::list(pool, &account, detail.entry.function_id)
+            .await
+            .map_err(app::api::ssr::fail)?;
+        Ok::<_, app::error::ApiError>((detail.entry.name, events))
+    }
+    .await;
+    match events {
+        Ok((name, events)) => crate::api_v1::test_events::download(&name, &events),
+        Err(error) => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, error.to_string()).into_response()
+        }
+    }
+}
+
 /// `POST /catalog/{id}/code` (multipart, field `zip`): replaces a function's code with an
 /// uploaded zip through UpdateFunctionCode, then sends the browser back to the function page with
 /// the outcome as a one-time message. A plain form post, so it works without JavaScript.
@@ -131,7 +157,7 @@ async fn upload_code(
     let Some(axum::Extension(account)) = account else {
         return Redirect::to("/signin").into_response();
     };
-    let mut back = format!("/catalog/{}#code", encode_query(&id));
+    let mut back = format!("/catalog/{}/code", encode_query(&id));
     let outcome: Result<backend::code::Uploaded, app::error::ApiError> = async {
         let pool = &state.console.pool;
         let (detail, connection) = app::api::catalog::ssr::editable(pool, &account, &id).await?;

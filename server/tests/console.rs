@@ -1,11 +1,14 @@
 //! The console over real HTTP against a real Postgres: health, sign-in, sessions, the origin
-//! check, roles and the sign-in rate limit; the REST API in `console/api.rs`.
+//! check, roles and the sign-in rate limit; the REST API in `console/api.rs`, test events in
+//! `console/test_events.rs`.
 
 #[path = "console/api.rs"]
 mod api;
 #[path = "console/boundaries.rs"]
 mod boundaries;
 mod common;
+#[path = "console/test_events.rs"]
+mod test_events;
 
 use std::time::Duration;
 

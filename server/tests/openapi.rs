@@ -30,6 +30,12 @@ fn every_route_and_error_is_described() {
         ("/functions/{id}", "get"),
         ("/functions/{id}", "patch"),
         ("/audit-events", "get"),
+        ("/functions/{id}/test-events", "get"),
+        ("/functions/{id}/test-events", "post"),
+        ("/functions/{id}/test-events/{event_id}", "put"),
+        ("/functions/{id}/test-events/{event_id}", "delete"),
+        ("/functions/{id}/test-events/export", "get"),
+        ("/functions/{id}/test-events/import", "post"),
     ] {
         let operation = &document["paths"][path][method];
         assert!(operation["operationId"].is_string(), "{method} {path}: {operation}");

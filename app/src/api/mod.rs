@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod connections;
 pub mod dashboard;
 pub mod labs;
+pub mod testing;
 pub mod tokens;
 
 #[cfg(feature = "ssr")]

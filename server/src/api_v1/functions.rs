@@ -148,7 +148,7 @@ fn stages() -> utoipa::openapi::Object {
     one_of(model::Stage::names())
 }
 
-fn one_of(names: Vec<&'static str>) -> utoipa::openapi::Object {
+pub(super) fn one_of(names: Vec<&'static str>) -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
         .enum_values(Some(names))

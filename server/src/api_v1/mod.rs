@@ -1,4 +1,4 @@
-//! `/api/v1`: the catalog and the audit trail for automation, as JSON. Callers authenticate with a
+//! `/api/v1`: the catalog, its test events and the audit trail for automation, as JSON. Callers authenticate with a
 //! personal access token (`Authorization: Bearer lpat_…`, made on the profile page) and can do what
 //! the token's owner can do on the pages — the same checks, the same functions. Every error is one
 //! envelope: `{"error": {"code", "message", "field"?}}`.
@@ -30,13 +30,14 @@ use crate::state::AppState;
 
 mod audit;
 mod functions;
+pub(crate) mod test_events;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Lambdaport API",
         version = "1",
-        description = "The function catalog and the audit trail. Authenticate with a personal access token from your profile page: `Authorization: Bearer lpat_…`. A token can do what its owner can do."
+        description = "The function catalog, its test events and the audit trail. Authenticate with a personal access token from your profile page: `Authorization: Bearer lpat_…`. A token can do what its owner can do."
     ),
     servers((url = "/api/v1")),
     security(("token" = [])),
@@ -63,6 +64,14 @@ fn described() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(Description::openapi())
         .routes(routes!(functions::list_functions))
         .routes(routes!(functions::get_function, functions::update_function))
+        .routes(routes!(test_events::list_test_events, test_events::create_test_event))
+        .routes(routes!(
+            test_events::get_test_event,
+            test_events::update_test_event,
+            test_events::delete_test_event
+        ))
+        .routes(routes!(test_events::export_test_events))
+        .routes(routes!(test_events::import_test_events))
         .routes(routes!(audit::list_audit_events))
         .routes(routes!(audit::export_audit_events))
         .split_for_parts()

@@ -37,7 +37,7 @@ async fn variable_values_reach_only_editors_who_reveal_them(pool: PgPool) {
         .await
         .expect("import");
     let id = id.to_string();
-    let page = format!("/catalog/{id}");
+    let page = format!("/catalog/{id}/configuration");
 
     for (email, password) in
         [("learner@example.com", learner_password), ("outsider@example.com", outsider_password)]
