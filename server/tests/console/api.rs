@@ -66,39 +66,52 @@ pub(super) fn api(
     }
 }
 
-#[sqlx::test(migrator = "MIGRATOR")]
-async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
-    let (base, _stop) = engine_with_function(None).await;
-    let app = spawn_app(pool.clone()).await;
-    app.sign_in_as_admin().await;
+/// The engine's `ledger` synced and imported with owner@example.com as its owner; the owner and
+/// another developer (other@example.com) signed in, each with a token.
+pub(super) struct OwnedLedger {
+    pub function_id: uuid::Uuid,
+    pub owner_app: common::TestApp,
+    pub owner_token: String,
+    pub other_app: common::TestApp,
+    pub other_token: String,
+}
+
+pub(super) async fn owned_ledger(pool: &PgPool, app: &common::TestApp, base: &str) -> OwnedLedger {
     let owner_password = app.create_account("owner@example.com", "developer").await;
     let other_password = app.create_account("other@example.com", "developer").await;
-    let admin_token = token(&app, "admin script").await;
-
-    let owner_app = super::app_clone(&app);
+    let owner_app = super::app_clone(app);
     owner_app.sign_in("owner@example.com", &owner_password).await;
     let owner_token = token(&owner_app, "ci").await;
-    let other_app = super::app_clone(&app);
+    let other_app = super::app_clone(app);
     other_app.sign_in("other@example.com", &other_password).await;
     let other_token = token(&other_app, "mine").await;
-
-    // The engine's function, synced and imported with its owner.
-    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
-    let connection = backend::connections::get(&pool, local).await.expect("get");
-    backend::catalog::sync(&pool, &connection).await.expect("sync");
-    let owner_id = backend::accounts::find_by_email(&pool, "owner@example.com")
+    let local = backend::connections::ensure_local(pool, base, "us-east-1").await.expect("conn");
+    let connection = backend::connections::get(pool, local).await.expect("get");
+    backend::catalog::sync(pool, &connection).await.expect("sync");
+    let owner_id = backend::accounts::find_by_email(pool, "owner@example.com")
         .await
         .expect("find")
         .expect("owner")
         .account_id;
     let function_id: uuid::Uuid =
         sqlx::query_scalar("select function_id from catalog_function where name = 'ledger'")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .expect("shadow");
-    backend::catalog::import(&pool, &Actor::system(), function_id, owner_id, None)
+    backend::catalog::import(pool, &Actor::system(), function_id, owner_id, None)
         .await
         .expect("import");
+    OwnedLedger { function_id, owner_app, owner_token, other_app, other_token }
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_api_reads_and_changes_the_catalog_with_tokens(pool: PgPool) {
+    let (base, _stop) = engine_with_function(None).await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let admin_token = token(&app, "admin script").await;
+    let OwnedLedger { function_id, owner_app, owner_token, other_app, other_token } =
+        owned_ledger(&pool, &app, &base).await;
 
     let url = |path: &str| app.url(&format!("/api/v1{path}"));
     let get = |path: &str, token: Option<&str>| api(reqwest::Method::GET, url(path), token, None);

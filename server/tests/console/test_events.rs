@@ -4,9 +4,8 @@
 //! `sam remote test-event put` writes it.
 
 use super::MIGRATOR;
-use super::api::{api, engine_with_function, token};
+use super::api::{OwnedLedger, api, engine_with_function, owned_ledger};
 use super::common::spawn_app;
-use backend::audit::Actor;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -16,31 +15,8 @@ async fn test_events_are_kept_shared_exported_and_imported_through_the_api(pool:
     let (base, _stop) = engine_with_function(None).await;
     let app = spawn_app(pool.clone()).await;
     app.sign_in_as_admin().await;
-    let owner_password = app.create_account("owner@example.com", "developer").await;
-    let other_password = app.create_account("other@example.com", "developer").await;
-    let owner_app = super::app_clone(&app);
-    owner_app.sign_in("owner@example.com", &owner_password).await;
-    let owner = token(&owner_app, "ci").await;
-    let other_app = super::app_clone(&app);
-    other_app.sign_in("other@example.com", &other_password).await;
-    let other = token(&other_app, "mine").await;
-
-    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
-    let connection = backend::connections::get(&pool, local).await.expect("get");
-    backend::catalog::sync(&pool, &connection).await.expect("sync");
-    let owner_id = backend::accounts::find_by_email(&pool, "owner@example.com")
-        .await
-        .expect("find")
-        .expect("owner")
-        .account_id;
-    let function_id: uuid::Uuid =
-        sqlx::query_scalar("select function_id from catalog_function where name = 'ledger'")
-            .fetch_one(&pool)
-            .await
-            .expect("shadow");
-    backend::catalog::import(&pool, &Actor::system(), function_id, owner_id, None)
-        .await
-        .expect("import");
+    let OwnedLedger { function_id, owner_app, owner_token: owner, other_app, other_token: other } =
+        owned_ledger(&pool, &app, &base).await;
 
     let events = app.url(&format!("/api/v1/functions/{function_id}/test-events"));
     let call = |method: Method, path: &str, token: &str, body: Option<Value>| {
