@@ -179,7 +179,6 @@ pub struct FunctionDetail {
     pub revision_id: String,
     /// Each field whose cloud tag disagrees with the catalog: (field, the difference in words).
     pub drift: Vec<(String, String)>,
-    pub activity: Vec<AuditLine>,
     pub teams: Vec<String>,
     /// The names of the live environment variables, for those who may edit the function (empty
     /// for everyone else). Values are never part of the page: an editor reveals them on demand

@@ -125,22 +125,14 @@ async fn export_test_events(
     axum::Extension(account): axum::Extension<backend::accounts::Account>,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
-    let pool = &state.console.pool;
-    let events = async {
-        let detail = app::api::catalog::ssr::readable(pool, &account, &id).await?;
-        let events = backend::testing::list(pool, &account, detail.entry.function_id)
-            .await
-            .map_err(app::api::ssr::fail)?;
-        Ok::<_, app::error::ApiError>((detail.entry.name, events))
-    }
-    .await;
-    match events {
-        Ok((name, events)) => crate::api_v1::test_events::download(&name, &events),
-        Err(error) => {
-            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, error.to_string()).into_response()
-        }
-    }
+    let exported = match backend::input::id("id", &id) {
+        Ok(id) => crate::api_v1::test_events::export(&state.console.pool, &account, id).await,
+        Err(error) => Err(app::api::ssr::fail(error)),
+    };
+    exported.unwrap_or_else(|error| {
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        (status, error.to_string()).into_response()
+    })
 }
 
 /// `POST /catalog/{id}/code` (multipart, field `zip`): replaces a function's code with an

@@ -323,15 +323,23 @@ pub(super) async fn export_test_events(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let pool = &state.console.pool;
     let (id, _) = ids(&id, None)?;
-    let detail = backend::catalog::readable(pool, &caller.account, id).await.map_err(fail)?;
-    let events = testing::list(pool, &caller.account, id).await.map_err(fail)?;
+    Ok(export(&state.console.pool, &caller.account, id).await?)
+}
+
+/// The test events `account` sees for the function `id` as a shareable test event document, a
+/// download named as the registry's schema (also the Test tab's Export).
+pub(crate) async fn export(
+    pool: &backend::PgPool,
+    account: &backend::accounts::Account,
+    id: uuid::Uuid,
+) -> Result<Response, ApiError> {
+    let detail = backend::catalog::readable(pool, account, id).await.map_err(fail)?;
+    let events = testing::list(pool, account, id).await.map_err(fail)?;
     Ok(download(&detail.entry.name, &events))
 }
 
-/// The shareable test event document of `events`, as a download named as the registry's schema.
-pub(crate) fn download(function_name: &str, events: &[testing::TestEvent]) -> Response {
+fn download(function_name: &str, events: &[testing::TestEvent]) -> Response {
     let body = serde_json::to_vec_pretty(&testing::share::document(events))
         .expect("a JSON value serialises");
     (

@@ -154,13 +154,6 @@ pub async fn get_function_detail(
                 (field, text)
             })
             .collect();
-        let target = format!("function:{}", detail.entry.name);
-        let activity = backend::audit::list_for_target(pool, &target, 50)
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(audit_line)
-            .collect();
         let teams = backend::teams::list_teams(pool)
             .await
             .map_err(fail)?
@@ -175,11 +168,34 @@ pub async fn get_function_detail(
             live_error,
             revision_id,
             drift,
-            activity,
             teams,
             environment_keys,
             live_tags,
         })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// What is recorded about a function — the console's changes, the lab's steps, tests — newest
+/// first (50), for everyone who may read it. Read by the Activity tab each time it opens.
+#[server(endpoint = "function_activity")]
+pub async fn function_activity(
+    function_id: String,
+) -> Result<Vec<crate::types::AuditLine>, ApiError> {
+    use super::ssr::*;
+    use backend::accounts::Role;
+    let result = async {
+        let account = require(Role::ALL)?;
+        let pool = &context()?.pool;
+        let detail = ssr::readable(pool, &account, &function_id).await?;
+        let target = format!("function:{}", detail.entry.name);
+        Ok(backend::audit::list_for_target(pool, &target, 50)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(audit_line)
+            .collect())
     }
     .await;
     settle(result, |_| None).await

@@ -50,8 +50,6 @@ pub(crate) struct Function {
     pub(crate) configure: ServerAction<UpdateFunctionConfiguration>,
     pub(crate) transfer: ServerAction<TransferFunction>,
     pub(crate) take: ServerAction<TakeCloudValue>,
-    /// Bumped by a tab whose own actions the function's record (e.g. its activity) shows.
-    pub(crate) recorded: RwSignal<usize>,
 }
 
 #[component]
@@ -62,18 +60,17 @@ pub fn FunctionPage() -> impl IntoView {
     let configure = ServerAction::<UpdateFunctionConfiguration>::new();
     let transfer = ServerAction::<TransferFunction>::new();
     let take = ServerAction::<TakeCloudValue>::new();
-    let recorded = RwSignal::new(0usize);
     // Reloaded after a change that succeeded only: a refused one leaves the form as the user
     // typed it, next to the reason.
     let (saved, configured) = (successes(save.value()), successes(configure.value()));
     let detail = Resource::new(
         move || {
             let versions = (saved.get(), configured.get());
-            (id(), versions, transfer.version().get(), take.version().get(), recorded.get())
+            (id(), versions, transfer.version().get(), take.version().get())
         },
         |(id, ..)| get_function_detail(id),
     );
-    provide_context(Function { detail, save, configure, transfer, take, recorded });
+    provide_context(Function { detail, save, configure, transfer, take });
     view! {
         <Title text="Function" />
         <p><a href="/catalog">"← Catalog"</a></p>

@@ -28,13 +28,6 @@ pub fn TestTab() -> impl IntoView {
         successes(delete.value()),
         successes(import.value()),
     );
-    // What the Test tab did shows in the function's Activity: read it again after each.
-    let function = expect_context::<super::Function>();
-    Effect::new(move |_| {
-        if ran.get() + replayed.get() + deleted.get() + imports.get() > 0 {
-            function.recorded.update(|n| *n += 1);
-        }
-    });
     let tab = Resource::new(
         move || {
             let id = params.with(|p| p.get("id").unwrap_or_default());
