@@ -95,6 +95,43 @@ pub struct TestEventForm {
     pub payload: String,
 }
 
+/// The Logs tab's search, as its form (a GET) puts it in the address. Every field is optional:
+/// the defaults are the last hour, newest first, no pattern, no context, 100 lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogsQuery {
+    pub function_id: String,
+    pub pattern: Option<String>,
+    /// A preset of `LOG_RANGES` or `custom`.
+    pub range: Option<String>,
+    /// `YYYY-MM-DDTHH:MM` (UTC), for `custom`.
+    pub start: Option<String>,
+    pub end: Option<String>,
+    /// `newest` or `oldest`.
+    pub order: Option<String>,
+    pub context: Option<String>,
+    pub stream: Option<String>,
+    pub limit: Option<String>,
+    /// Where the previous page ended.
+    pub cursor: Option<String>,
+    /// An invocation to show whole (its request id).
+    pub request: Option<String>,
+    /// Where the list of streams continues.
+    pub streams_from: Option<String>,
+}
+
+/// An alias, created (`intent=create`) or changed (`intent=update`) on the Versions tab.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasForm {
+    pub function_id: String,
+    pub intent: String,
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    /// A second version taking `weight_percent` of the invocations; empty for none.
+    pub weight_version: Option<String>,
+    pub weight_percent: Option<String>,
+}
+
 /// The lab's step 2: the function and its role.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabFunctionForm {

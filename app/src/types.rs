@@ -497,3 +497,191 @@ pub fn invocation_summary(i: &InvocationView) -> String {
         ),
     }
 }
+
+/// The Logs tab: the log group and its streams, the search (its query as understood, with the
+/// defaults filled in) and its page of lines, and one invocation's lines when one is opened.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogsTabView {
+    /// Whether the caller may read the logs (owners, their team, admins).
+    pub can_read: bool,
+    pub group: String,
+    pub group_exists: bool,
+    /// `None`: kept forever.
+    pub retention_days: Option<i32>,
+    pub retention_choices: Vec<i32>,
+    pub stored_bytes: i64,
+    pub streams: Vec<LogStreamView>,
+    /// The query of the next page of streams, when there is one.
+    pub streams_next: Option<String>,
+    pub query: LogsQueryView,
+    /// The range searched, in words (UTC).
+    pub range_label: String,
+    pub blocks: Vec<LogBlockView>,
+    pub matches: usize,
+    /// The address's query of this search's first page, and of the page shown.
+    pub here: String,
+    pub current: String,
+    /// The query of the next page of lines, when there may be one.
+    pub next: Option<String>,
+    /// Why the search could not run (a pattern the cloud refused, a wrong range).
+    pub search_error: Option<String>,
+    /// The invocation opened from one of its lines.
+    pub invocation: Option<LogBlockView>,
+}
+
+/// The search as the page understood it (for the form and the links).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogsQueryView {
+    pub pattern: String,
+    /// A preset (`15m`, `1h`, …) or `custom`.
+    pub range: String,
+    /// `YYYY-MM-DDTHH:MM`, UTC (the custom range's ends, also filled for a preset).
+    pub start: String,
+    pub end: String,
+    /// `newest` or `oldest`.
+    pub order: String,
+    pub context: usize,
+    pub stream: String,
+    pub limit: usize,
+    pub request: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogStreamView {
+    pub name: String,
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// Lines next to each other in one stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogBlockView {
+    pub stream: String,
+    pub lines: Vec<LogEntryView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryView {
+    /// `YYYY-MM-DD HH:MM:SS.mmm`, UTC.
+    pub time: String,
+    pub message: String,
+    /// It matched the pattern (the others are context).
+    pub matched: bool,
+    /// The invocation a `START`, `END` or `REPORT` line belongs to.
+    pub request_id: Option<String>,
+}
+
+/// The time presets of the Logs tab: (value, label, milliseconds).
+pub const LOG_RANGES: [(&str, &str, i64); 8] = [
+    ("5m", "5 minutes", 5 * 60_000),
+    ("15m", "15 minutes", 15 * 60_000),
+    ("1h", "1 hour", 60 * 60_000),
+    ("3h", "3 hours", 3 * 60 * 60_000),
+    ("12h", "12 hours", 12 * 60 * 60_000),
+    ("1d", "1 day", 24 * 60 * 60_000),
+    ("3d", "3 days", 3 * 24 * 60 * 60_000),
+    ("1w", "1 week", 7 * 24 * 60 * 60_000),
+];
+
+/// A line of the live tail, as the page receives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailLineView {
+    /// When it was written (milliseconds since the epoch), and the same as `HH:MM:SS.mmm` UTC.
+    pub timestamp_ms: i64,
+    pub time: String,
+    pub stream: String,
+    pub message: String,
+}
+
+/// One update of the live tail: the lines since the last, and whether CloudWatch sampled them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailUpdateView {
+    pub lines: Vec<TailLineView>,
+    pub sampled: bool,
+}
+
+/// `message` cut where any of `terms` occurs (ASCII case ignored), each piece with whether it is
+/// one of them: the live tail's highlighting.
+pub fn highlighted(message: &str, terms: &[String]) -> Vec<(String, bool)> {
+    let lower = message.to_ascii_lowercase();
+    let terms: Vec<String> =
+        terms.iter().filter(|t| !t.is_empty()).map(|t| t.to_ascii_lowercase()).collect();
+    let (mut pieces, mut plain_from, mut at) = (Vec::new(), 0, 0);
+    while at < message.len() {
+        let hit =
+            terms.iter().filter(|t| lower[at..].starts_with(t.as_str())).map(String::len).max();
+        match hit {
+            Some(len) => {
+                if plain_from < at {
+                    pieces.push((message[plain_from..at].to_owned(), false));
+                }
+                pieces.push((message[at..at + len].to_owned(), true));
+                at += len;
+                plain_from = at;
+            }
+            None => at += message[at..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    if plain_from < message.len() {
+        pieces.push((message[plain_from..].to_owned(), false));
+    }
+    pieces
+}
+
+#[cfg(test)]
+mod highlight_tests {
+    use super::highlighted;
+
+    #[test]
+    fn terms_are_cut_out_case_blind_and_the_rest_kept() {
+        let terms = vec!["error".to_owned(), "ms".to_owned()];
+        assert_eq!(
+            highlighted("ERROR took 12 ms — é error", &terms),
+            vec![
+                ("ERROR".to_owned(), true),
+                (" took 12 ".to_owned(), false),
+                ("ms".to_owned(), true),
+                (" — é ".to_owned(), false),
+                ("error".to_owned(), true),
+            ]
+        );
+        assert_eq!(highlighted("plain", &[]), vec![("plain".to_owned(), false)]);
+    }
+}
+
+/// The Versions tab: the versions, the aliases, and which version served recent test invocations.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VersionsTabView {
+    /// Whether the caller may publish and change aliases (owners, their team, admins).
+    pub can_edit: bool,
+    pub versions: Vec<VersionView>,
+    pub aliases: Vec<AliasView>,
+    pub served: Vec<ServedView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    pub version: String,
+    pub description: String,
+    pub code_sha256: String,
+    pub last_modified: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AliasView {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    /// The second version and its share in percent.
+    pub weight: Option<(String, f64)>,
+}
+
+/// A test invocation: the qualifier asked for and the version that ran.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedView {
+    pub at: String,
+    pub who: String,
+    pub qualifier: String,
+    pub executed_version: String,
+    pub request_id: String,
+}

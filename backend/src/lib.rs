@@ -12,6 +12,7 @@ pub mod error;
 pub mod input;
 pub mod labs;
 pub mod leases;
+pub mod logs;
 pub mod request;
 pub mod seed;
 pub mod settings;
@@ -19,6 +20,7 @@ pub mod teams;
 pub mod testing;
 pub mod throttle;
 pub mod tokens;
+pub mod versions;
 
 pub use error::{Error, Result};
 pub use sqlx::PgPool;

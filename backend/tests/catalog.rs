@@ -1063,3 +1063,131 @@ async fn every_template_reaches_the_handler_as_sent(pool: sqlx::PgPool) {
         assert_eq!(got, sent, "{}", template.name);
     }
 }
+
+/// The Versions tab's backend: versions published from `$LATEST` with descriptions, an alias
+/// weighted between two of them (Lambda's rules checked first), changed and deleted; each change
+/// audited, and the alias's routing is what the engine then runs.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn versions_are_published_and_aliases_weighted(pool: sqlx::PgPool) {
+    use backend::versions::{self, AliasInput};
+    let (base, _stop) = engine().await;
+    create_function(&base, "priced", json!({})).await;
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("get");
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let function_id: uuid::Uuid =
+        sqlx::query_scalar("select function_id from catalog_function where name = 'priced'")
+            .fetch_one(&pool)
+            .await
+            .expect("listed");
+    let detail = catalog::detail(&pool, function_id).await.expect("detail");
+    let actor = Actor::system();
+
+    let one = versions::publish(&pool, &actor, &connection, &detail, "first").await.expect("v1");
+    assert_eq!(one, "1");
+    assert_eq!(
+        versions::publish(&pool, &actor, &connection, &detail, "first").await.expect("again"),
+        "1",
+        "an unchanged $LATEST is the version it already is"
+    );
+    let code = json!({ "ZipFile": zip_two() });
+    let updated = reqwest::Client::new()
+        .put(format!("{base}/2015-03-31/functions/priced/code"))
+        .json(&code)
+        .send()
+        .await
+        .expect("update");
+    assert!(updated.status().is_success());
+    let two = versions::publish(&pool, &actor, &connection, &detail, "second").await.expect("v2");
+    assert_eq!(two, "2");
+
+    // Lambda's rules, said before any call.
+    let alias = |name: &str, version: &str, weight: Option<(&str, f64)>| AliasInput {
+        name: name.to_owned(),
+        version: version.to_owned(),
+        description: String::new(),
+        weight: weight.map(|(v, s)| (v.to_owned(), s)),
+    };
+    for (input, field) in [
+        (alias("123", "1", None), "name"),
+        (alias("has space", "1", None), "name"),
+        (alias("live", "1", Some(("2", 1.0))), "weight"),
+        (alias("live", "1", Some(("1", 0.5))), "weight"),
+        (alias("live", "$LATEST", Some(("2", 0.5))), "weight"),
+    ] {
+        let refused = versions::save_alias(&pool, &actor, &connection, &detail, &input, true)
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&refused, backend::Error::Validation { field: f, .. } if *f == field),
+            "{input:?}: {refused}"
+        );
+    }
+
+    // Version 1 with a tenth of the calls on version 2: both run.
+    let live = alias("live", "1", Some(("2", 0.1)));
+    versions::save_alias(&pool, &actor, &connection, &detail, &live, true).await.expect("create");
+    let (listed, aliases) = versions::list(&connection, &detail).await.expect("list");
+    let numbers: Vec<&str> = listed.iter().map(|v| v.version.as_str()).collect();
+    assert_eq!(numbers, ["$LATEST", "1", "2"]);
+    assert_eq!(listed[1].description, "first");
+    assert_eq!((aliases[0].name.as_str(), aliases[0].version.as_str()), ("live", "1"));
+    assert_eq!(aliases[0].weight, Some(("2".to_owned(), 0.1)));
+    let mut answers = std::collections::BTreeSet::new();
+    for _ in 0..60 {
+        answers.insert(invoke_live(&base).await);
+        if answers.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(answers.len(), 2, "both versions served the alias: {answers:?}");
+
+    // Changed to version 2 alone, then deleted.
+    versions::save_alias(&pool, &actor, &connection, &detail, &alias("live", "2", None), false)
+        .await
+        .expect("update");
+    let (_, aliases) = versions::list(&connection, &detail).await.expect("list");
+    assert_eq!((aliases[0].version.as_str(), aliases[0].weight.clone()), ("2", None));
+    assert_eq!(invoke_live(&base).await, "\"two\"");
+    versions::delete_alias(&pool, &actor, &connection, &detail, "live").await.expect("delete");
+    assert!(versions::list(&connection, &detail).await.expect("list").1.is_empty());
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_event where target = 'function:priced' order by audit_event_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(
+        actions,
+        [
+            "function.publish_version",
+            "function.publish_version",
+            "function.publish_version",
+            "function.create_alias",
+            "function.update_alias",
+            "function.delete_alias"
+        ]
+    );
+}
+
+/// A package whose handler answers "two".
+fn zip_two() -> String {
+    use base64::Engine as _;
+    let package = zip_of(&[(
+        "lambda_function.py",
+        "def lambda_handler(event, context):\n    return 'two'\n",
+    )]);
+    base64::engine::general_purpose::STANDARD.encode(package)
+}
+
+async fn invoke_live(base: &str) -> String {
+    reqwest::Client::new()
+        .post(format!("{base}/2015-03-31/functions/priced/invocations?Qualifier=live"))
+        .body("{}")
+        .send()
+        .await
+        .expect("invoke")
+        .text()
+        .await
+        .expect("body")
+}

@@ -501,6 +501,71 @@ describe('catalog', () => {
     await page.getByTestId('activity').getByText('function.test_invoke').first().waitFor();
   });
 
+  it('filters the logs with a JSON pattern and context, opens an invocation, and tails them live', async () => {
+    const json = { 'content-type': 'application/json' };
+    const printer = "import json\ndef lambda_handler(e, c):\n    print(json.dumps({'level': e.get('level', 'INFO'), 'n': e.get('n')}))\n    return 'logged'\n";
+    const updated = await fetch(`${engine}/2015-03-31/functions/e2e-orders/code`, {
+      method: 'PUT', headers: json, body: JSON.stringify({ ZipFile: zipOf(printer).toString('base64') }),
+    });
+    assert.ok(updated.ok, await updated.text());
+    const invoke = async (event) => (await fetch(`${engine}/2015-03-31/functions/e2e-orders/invocations`, {
+      method: 'POST', headers: json, body: JSON.stringify(event),
+    })).text();
+    for (const [level, n] of [['INFO', 1], ['ERROR', 2], ['INFO', 3]]) assert.equal(await invoke({ level, n }), '"logged"');
+
+    await tab('Logs', '/logs');
+    await page.getByRole('heading', { name: 'Lines' }).waitFor();
+    await page.getByLabel('Filter pattern').first().fill('{ $.level = "ERROR" }');
+    await page.getByLabel('Lines of context').fill('1');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/pattern=/);
+    const matched = page.locator('[data-testid=log-line].log-match');
+    await matched.first().waitFor();
+    assert.equal(await matched.count(), 1, 'only the ERROR line matches');
+    assert.match(await matched.textContent(), /"level": "ERROR", "n": 2/);
+    const block = page.getByTestId('log-block').filter({ has: matched });
+    const lines = await block.getByTestId('log-line').allTextContents();
+    assert.equal(lines.length, 3, `a line of context either side: ${lines}`);
+    assert.match(lines[0], /START RequestId/);
+    assert.match(lines[2], /END RequestId/);
+    // The whole invocation, from its START line to its REPORT line.
+    await block.getByRole('link', { name: 'invocation' }).first().click();
+    const invocation = page.getByTestId('invocation');
+    await invocation.waitFor();
+    const whole = await invocation.getByTestId('log-line').allTextContents();
+    assert.equal(whole.length, 4, `${whole}`);
+    assert.match(whole[3], /REPORT RequestId/);
+    // What is shown, downloaded.
+    const download = await page.getByRole('link', { name: 'Download what is shown' }).getAttribute('href');
+    const text = await (await page.request.get(`${base}${download}`)).text();
+    assert.match(text, /"level": "ERROR", "n": 2/);
+    assert.doesNotMatch(text, /"n": 3/);
+
+    // The live tail: a line written by an invocation from outside the page arrives without a reload.
+    await page.waitForSelector('body[data-hydrated]');
+    await page.evaluate(() => { window.__sameDocument = true; });
+    const tail = page.getByTestId('live-tail');
+    await tail.getByLabel('Filter pattern').fill('ERROR');
+    await tail.getByLabel(/Highlight/).fill('tail-marker');
+    await tail.getByRole('button', { name: 'Start live tail' }).click();
+    await tail.getByTestId('tail-status').filter({ hasText: 'Tailing' }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await invoke({ level: 'INFO', n: 'quiet' }), '"logged"');
+    assert.equal(await invoke({ level: 'ERROR', n: 'tail-marker' }), '"logged"');
+    const arrived = tail.getByTestId('tail-line').filter({ hasText: 'tail-marker' });
+    await arrived.waitFor({ timeout: 10_000 });
+    assert.equal(await arrived.locator('mark').textContent(), 'tail-marker', 'the term is highlighted');
+    assert.equal(await tail.getByTestId('tail-line').filter({ hasText: 'quiet' }).count(), 0, 'filtered out');
+    await tail.getByRole('button', { name: 'Pause' }).click();
+    assert.equal(await invoke({ level: 'ERROR', n: 'while-paused' }), '"logged"');
+    await tail.getByTestId('tail-status').filter({ hasText: '1 line(s) waiting' }).waitFor({ timeout: 10_000 });
+    await tail.getByRole('button', { name: 'Resume' }).click();
+    await tail.getByTestId('tail-line').filter({ hasText: 'while-paused' }).waitFor();
+    await tail.getByRole('button', { name: 'Stop' }).click();
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was never reloaded');
+    await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'logs.png'), fullPage: true });
+  });
+
   it('makes an API token on the profile page, uses it, and revokes it', async () => {
     await page.goto(`${base}/profile`);
     await page.waitForSelector('body[data-hydrated]');

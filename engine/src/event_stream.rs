@@ -19,6 +19,20 @@ pub fn event(event_type: &str, content_type: &str, payload: &[u8]) -> Bytes {
     Bytes::from(frame)
 }
 
+/// One `:message-type: exception` message: an error that ends the stream, in the JSON shape
+/// of the service's errors.
+pub fn exception(exception_type: &str, message: &str) -> Bytes {
+    let text = |value: &str| HeaderValue::String(value.to_owned().into());
+    let payload = serde_json::json!({ "message": message }).to_string();
+    let message = Message::new(Bytes::from(payload))
+        .add_header(Header::new(":exception-type", text(exception_type)))
+        .add_header(Header::new(":content-type", text("application/json")))
+        .add_header(Header::new(":message-type", text("exception")));
+    let mut frame = Vec::new();
+    write_message_to(&message, &mut frame).expect("an exception's headers fit the format");
+    Bytes::from(frame)
+}
+
 #[cfg(test)]
 mod tests {
     use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};

@@ -20,6 +20,7 @@ pub mod http;
 pub mod iam;
 pub mod invoke;
 pub mod jail;
+pub mod live_tail;
 pub mod logs;
 pub mod logs_api;
 pub mod model;

@@ -99,6 +99,27 @@ pub struct LogStore {
     pending: Mutex<Vec<(String, String, LogEvent)>>,
     /// Groups to rewrite whole (or remove) at the next flush.
     dirty: Mutex<BTreeSet<String>>,
+    /// Every event as it is appended, for live tails (`crate::live_tail`).
+    tail: Tail,
+}
+
+/// An event as it was appended, with where.
+#[derive(Clone, Debug)]
+pub struct Appended {
+    pub group: String,
+    pub stream: String,
+    pub event: LogEvent,
+}
+
+/// The live feed of appended events. It holds as many as CloudWatch buffers for a slow live
+/// tail client (5,000 events); a receiver further behind is told it lagged.
+#[derive(Debug)]
+struct Tail(tokio::sync::broadcast::Sender<std::sync::Arc<Appended>>);
+
+impl Default for Tail {
+    fn default() -> Self {
+        Self(tokio::sync::broadcast::channel(5_000).0)
+    }
 }
 
 /// A group's file `group.json`: its settings and its streams.
@@ -210,6 +231,7 @@ impl LogStore {
             Stream::new(now)
         });
         stream_entry.push(event.clone());
+        self.publish(group, stream, &event);
         if self.dir.is_some() {
             // Under the groups' lock, as a flush takes its snapshot: an event is either in both
             // the snapshot and the pending list a flush takes, or in neither.
@@ -218,6 +240,24 @@ impl LogStore {
                 self.mark_dirty(group);
             }
         }
+    }
+
+    /// Tells live tails about an event just stored (cheap when nobody tails).
+    pub fn publish(&self, group: &str, stream: &str, event: &LogEvent) {
+        if self.tail.0.receiver_count() > 0 {
+            let appended = Appended {
+                group: group.to_owned(),
+                stream: stream.to_owned(),
+                event: event.clone(),
+            };
+            // No receiver left between the count and the send is fine: nobody is tailing.
+            let _ = self.tail.0.send(std::sync::Arc::new(appended));
+        }
+    }
+
+    /// Every event appended from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Appended>> {
+        self.tail.0.subscribe()
     }
 
     /// Writes what changed since the last flush. Blocking: run it off the async threads.

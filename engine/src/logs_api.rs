@@ -19,7 +19,7 @@ use crate::logs::{Group, Stream, now_ms};
 
 /// A CloudWatch Logs error: 400 with `__type`.
 #[derive(Debug)]
-struct LogsError(&'static str, String);
+pub(crate) struct LogsError(pub(crate) &'static str, pub(crate) String);
 
 impl IntoResponse for LogsError {
     fn into_response(self) -> Response {
@@ -33,7 +33,7 @@ impl IntoResponse for LogsError {
     }
 }
 
-fn no_group() -> LogsError {
+pub(crate) fn no_group() -> LogsError {
     LogsError("ResourceNotFoundException", "The specified log group does not exist.".to_owned())
 }
 
@@ -41,7 +41,7 @@ fn no_stream() -> LogsError {
     LogsError("ResourceNotFoundException", "The specified log stream does not exist.".to_owned())
 }
 
-fn invalid(message: impl Into<String>) -> LogsError {
+pub(crate) fn invalid(message: impl Into<String>) -> LogsError {
     LogsError("InvalidParameterException", message.into())
 }
 
@@ -64,6 +64,10 @@ pub async fn dispatch(
                     return LogsError("SerializationException", e.to_string()).into_response();
                 }
             };
+        if operation == "StartLiveTail" {
+            return crate::live_tail::start(&state, &request)
+                .unwrap_or_else(IntoResponse::into_response);
+        }
         return match logs_operation(&state, operation, &request) {
             Ok(body) => ok(body),
             Err(error) => error.into_response(),
@@ -296,11 +300,13 @@ fn logs_operation_inner(
                 ) else {
                     return Err(invalid("each log event needs a timestamp and a message"));
                 };
-                stream.events.push(crate::logs::LogEvent {
+                let event = crate::logs::LogEvent {
                     timestamp_ms,
                     ingestion_ms: now,
                     message: message.to_owned(),
-                });
+                };
+                state.logs.publish(group, name, &event);
+                stream.events.push(event);
             }
             stream.events.sort_by_key(|e| e.timestamp_ms);
             Ok(json!({ "nextSequenceToken": now.to_string() }))

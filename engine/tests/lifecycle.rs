@@ -839,3 +839,121 @@ async fn each_environment_has_its_own_tmp_and_read_only_code() {
     assert_eq!(updated.status(), StatusCode::OK);
     assert_eq!(tmp().await["seen"], false, "a new environment starts with an empty /tmp");
 }
+
+/// StartLiveTail: an event stream that opens with `sessionStart`, carries the lines appended
+/// after it that match the pattern (and only those) in `sessionUpdate`s, and refuses what
+/// CloudWatch refuses.
+#[tokio::test]
+async fn a_live_tail_streams_matching_lines_as_they_are_appended() {
+    use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
+    let dir = temp_dir();
+    let engine = start_engine(dir.clone()).await;
+    let call = |operation: &str, body: Value| {
+        engine
+            .client
+            .post(&engine.base)
+            .header("x-amz-target", format!("Logs_20140328.{operation}"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(body.to_string())
+            .send()
+    };
+    let group = "/aws/lambda/tailed";
+    call("CreateLogGroup", json!({ "logGroupName": group })).await.expect("group");
+    call("CreateLogStream", json!({ "logGroupName": group, "logStreamName": "s1" }))
+        .await
+        .expect("stream");
+
+    // Refused as CloudWatch refuses.
+    for (body, expected) in [
+        (json!({ "logGroupIdentifiers": [] }), "InvalidParameterException"),
+        (json!({ "logGroupIdentifiers": ["/aws/lambda/none"] }), "ResourceNotFoundException"),
+        (
+            json!({ "logGroupIdentifiers": [group], "logStreamNames": ["s1"], "logStreamNamePrefixes": ["s"] }),
+            "InvalidParameterException",
+        ),
+        (
+            json!({ "logGroupIdentifiers": ["arn:aws:logs:eu-west-1:999999999999:log-group:x"] }),
+            "InvalidParameterException",
+        ),
+        (
+            json!({ "logGroupIdentifiers": [group], "logEventFilterPattern": "{ $.a = " }),
+            "InvalidParameterException",
+        ),
+    ] {
+        let refused = call("StartLiveTail", body.clone()).await.expect("call");
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{body}");
+        let said: Value = refused.json().await.expect("json");
+        assert_eq!(said["__type"], expected, "{body}: {said}");
+    }
+
+    // By ARN, with a JSON pattern.
+    let arn = format!("arn:aws:logs:us-east-1:000000000000:log-group:{group}");
+    let mut session = call(
+        "StartLiveTail",
+        json!({ "logGroupIdentifiers": [arn], "logEventFilterPattern": "{ $.level = \"ERROR\" }" }),
+    )
+    .await
+    .expect("start");
+    assert_eq!(session.status(), StatusCode::OK);
+    assert_eq!(
+        session.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/vnd.amazon.eventstream")
+    );
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut decoder = MessageFrameDecoder::new();
+    let mut next_message = async || loop {
+        let mut readable = &buffer[..];
+        let before = readable.len();
+        if let DecodedFrame::Complete(message) = decoder.decode_frame(&mut readable).expect("frame")
+        {
+            let used = before - readable.len();
+            buffer.drain(..used);
+            let header = |name: &str| {
+                message
+                    .headers()
+                    .iter()
+                    .find(|h| h.name().as_str() == name)
+                    .and_then(|h| h.value().as_string().ok().map(|s| s.as_str().to_owned()))
+            };
+            let payload: Value = serde_json::from_slice(message.payload()).expect("json");
+            return (header(":event-type").unwrap_or_default(), payload);
+        }
+        let used = before - readable.len();
+        buffer.drain(..used);
+        let chunk = tokio::time::timeout(Duration::from_secs(5), session.chunk())
+            .await
+            .expect("a frame within 5 s")
+            .expect("chunk")
+            .expect("more body");
+        buffer.extend_from_slice(&chunk);
+    };
+    let (kind, started) = next_message().await;
+    assert_eq!(kind, "sessionStart", "{started}");
+    assert_eq!(started["logGroupIdentifiers"][0], arn);
+
+    let sent = std::time::Instant::now();
+    let put = call(
+        "PutLogEvents",
+        json!({ "logGroupName": group, "logStreamName": "s1", "logEvents": [
+            { "timestamp": 1, "message": "{\"level\":\"INFO\",\"n\":1}" },
+            { "timestamp": 2, "message": "{\"level\":\"ERROR\",\"n\":2}" },
+        ] }),
+    );
+    assert_eq!(put.await.expect("put").status(), StatusCode::OK);
+    let (kind, update) = loop {
+        let (kind, update) = next_message().await;
+        // An empty update each second nothing arrives, as CloudWatch sends.
+        if update["sessionResults"].as_array().is_some_and(|r| !r.is_empty()) {
+            break (kind, update);
+        }
+    };
+    assert!(sent.elapsed() < Duration::from_secs(1), "sent at once, not batched a second");
+    assert_eq!(kind, "sessionUpdate");
+    let results = update["sessionResults"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "only the matching line: {update}");
+    assert_eq!(results[0]["message"], "{\"level\":\"ERROR\",\"n\":2}");
+    assert_eq!(results[0]["logStreamName"], "s1");
+    assert_eq!(results[0]["logGroupIdentifier"], arn);
+    assert_eq!(update["sessionMetadata"]["sampled"], false);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -4,6 +4,7 @@
 pub mod api_v1;
 mod audit_export;
 pub mod config;
+mod logs;
 pub mod postgres;
 pub mod state;
 pub mod telemetry;

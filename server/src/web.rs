@@ -46,6 +46,8 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .route("/favicon.svg", get(favicon))
         .route("/audit/export", get(crate::audit_export::export_audit))
         .route("/catalog/{id}/test-events.json", get(export_test_events))
+        .route("/catalog/{id}/logs.txt", get(crate::logs::download))
+        .route("/catalog/{id}/logs/tail", get(crate::logs::tail))
         .route(
             "/catalog/{id}/code",
             axum::routing::post(upload_code).layer(axum::extract::DefaultBodyLimit::max(

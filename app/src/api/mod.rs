@@ -7,8 +7,10 @@ pub mod catalog;
 pub mod connections;
 pub mod dashboard;
 pub mod labs;
+pub mod logs;
 pub mod testing;
 pub mod tokens;
+pub mod versions;
 
 #[cfg(feature = "ssr")]
 pub mod ssr {

@@ -1,21 +1,25 @@
 //! The function page: a header, and tabs that each have their own address — Overview (the
 //! catalog's record beside the configuration read live from the cloud, with drift), Code, Test,
-//! Configuration, Tags (and ownership), Activity and Cleanup. Each tab is rendered on the server
+//! Logs, Versions, Configuration, Tags (and ownership), Activity and Cleanup. Each tab is rendered on the server
 //! and works without JavaScript; the function is read once for all of them.
 
 mod activity;
 mod code;
 mod configuration;
+mod logs;
 mod overview;
 mod tags;
 mod test;
+mod versions;
 
 pub use activity::ActivityTab;
 pub use code::CodeTab;
 pub use configuration::ConfigurationTab;
+pub use logs::LogsTab;
 pub use overview::OverviewTab;
 pub use tags::TagsTab;
 pub use test::TestTab;
+pub use versions::VersionsTab;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -32,10 +36,12 @@ use crate::pages::labs::FunctionCleanup;
 use crate::types::FunctionDetail;
 
 /// The tabs, as (path under `/catalog/:id`, label).
-const TABS: [(&str, &str); 7] = [
+const TABS: [(&str, &str); 9] = [
     ("", "Overview"),
     ("/code", "Code"),
     ("/test", "Test"),
+    ("/logs", "Logs"),
+    ("/versions", "Versions"),
     ("/configuration", "Configuration"),
     ("/tags", "Tags"),
     ("/activity", "Activity"),
