@@ -99,6 +99,8 @@ pub struct TestEventForm {
 /// the defaults are the last hour, newest first, no pattern, no context, 100 lines.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogsQuery {
+    /// From the path for `/catalog/{id}/logs.txt`, which has only the search in its query.
+    #[serde(default)]
     pub function_id: String,
     pub pattern: Option<String>,
     /// A preset of `LOG_RANGES` or `custom`.
@@ -284,4 +286,42 @@ mod parse {
             })
         }
     }
+}
+
+/// The URL's configuration on the URL tab. CORS lists are comma-separated; `cors` unset means no
+/// CORS configuration at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlConfigForm {
+    pub function_id: String,
+    pub auth_type: String,
+    pub invoke_mode: String,
+    pub cors: Option<String>,
+    pub allow_origins: Option<String>,
+    pub allow_methods: Option<String>,
+    pub allow_headers: Option<String>,
+    pub expose_headers: Option<String>,
+    pub allow_credentials: Option<String>,
+    pub max_age: Option<String>,
+}
+
+/// A request from the URL tab's HTTP tester; headers one `Name: value` per line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlRequestForm {
+    pub function_id: String,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub headers: Option<String>,
+    pub cookies: Option<String>,
+    pub body: Option<String>,
+}
+
+/// The CORS preflight simulator's question: header names comma-separated.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreflightForm {
+    pub function_id: String,
+    pub origin: String,
+    pub method: String,
+    pub headers: Option<String>,
+    pub credentials: Option<String>,
 }

@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=function::OverviewTab ssr=SsrMode::Async />
                         <Route path=path!("code") view=function::CodeTab ssr=SsrMode::Async />
                         <Route path=path!("test") view=function::TestTab ssr=SsrMode::Async />
+                        <Route path=path!("url") view=function::UrlTab ssr=SsrMode::Async />
                         <Route path=path!("logs") view=function::LogsTab ssr=SsrMode::Async />
                         <Route path=path!("versions") view=function::VersionsTab ssr=SsrMode::Async />
                         <Route path=path!("configuration") view=function::ConfigurationTab ssr=SsrMode::Async />

@@ -685,3 +685,106 @@ pub struct ServedView {
     pub executed_version: String,
     pub request_id: String,
 }
+
+/// The URL tab: the URL's configuration, the policy in plain words with the linter's findings,
+/// and the request the tester's form starts with (the caller's history is `url_history`'s).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlTabView {
+    /// Whether the caller may change the URL and send requests (owners, their team, admins).
+    pub can_edit: bool,
+    pub config: Option<UrlConfigView>,
+    pub statements: Vec<StatementView>,
+    pub findings: Vec<FindingView>,
+    /// A replayed request, or `GET /`.
+    pub request: HttpRequestView,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlConfigView {
+    pub url: String,
+    pub auth_type: String,
+    pub invoke_mode: String,
+    pub cors: Option<CorsView>,
+    pub created: String,
+}
+
+/// CORS settings, each list comma-separated as the form takes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorsView {
+    pub allow_origins: String,
+    pub allow_methods: String,
+    pub allow_headers: String,
+    pub expose_headers: String,
+    pub allow_credentials: bool,
+    pub max_age: Option<i32>,
+}
+
+/// A policy statement: its Sid, in plain words, and as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementView {
+    pub sid: String,
+    pub words: String,
+    pub json: String,
+}
+
+/// A linter finding; `fix` is what the fix form sends (`add_statements`, `remove:<sid>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingView {
+    /// `error`, `warning` or `info`.
+    pub severity: String,
+    pub message: String,
+    pub fix: Option<String>,
+    pub fix_label: Option<String>,
+}
+
+/// A request in the caller's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlRequestView {
+    pub id: String,
+    pub at: String,
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    pub status: u16,
+    pub millis: u64,
+}
+
+/// A request as the tester's form shows it: headers one `Name: value` per line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpRequestView {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: String,
+    pub cookies: String,
+    pub body: String,
+}
+
+/// A chunk of a response body and when it arrived after the request was sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkView {
+    pub at_ms: u64,
+    pub bytes: usize,
+    pub text: String,
+}
+
+/// What the tester got: the raw answer, its timing, the doctor's word, and the curl.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeView {
+    pub call: CallView,
+    pub first_byte_ms: u64,
+    pub chunks: Vec<ChunkView>,
+    pub signed: bool,
+    pub truncated: bool,
+    pub diagnosis: Option<DiagnosisView>,
+    pub curl: String,
+}
+
+/// What a browser would decide about a preflight, why, and what to change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreflightView {
+    pub allowed: bool,
+    pub checks: Vec<(bool, String)>,
+    pub changes: Vec<String>,
+    pub call: CallView,
+}

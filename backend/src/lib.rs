@@ -20,6 +20,7 @@ pub mod teams;
 pub mod testing;
 pub mod throttle;
 pub mod tokens;
+pub mod urls;
 pub mod versions;
 
 pub use error::{Error, Result};

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use aws_sdk_lambda::types::AliasRoutingConfiguration;
 use sqlx::PgPool;
 
-use crate::audit::{self, Actor};
-use crate::catalog::Detail;
+use crate::audit::Actor;
+use crate::catalog::{Detail, audited};
 use crate::cloud::failed;
 use crate::connections::Connection;
 use crate::error::{Error, Result};
@@ -77,19 +77,6 @@ pub async fn list(connection: &Connection, detail: &Detail) -> Result<(Vec<Versi
     }
     aliases.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((versions, aliases))
-}
-
-async fn audited(
-    pool: &PgPool,
-    actor: &Actor,
-    detail: &Detail,
-    action: &str,
-    what: serde_json::Value,
-) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    audit::record(&mut tx, actor, action, &format!("function:{}", detail.entry.name), what).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Publishes `$LATEST` as a new version (or returns the version it already is, unchanged).

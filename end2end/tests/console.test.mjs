@@ -48,6 +48,8 @@ function startServer() {
 }
 
 let server, base, adminPassword, browser, engine;
+/** Errors thrown in any page (a failed hydration among them): none may happen. */
+const pageErrors = [];
 
 before(async () => {
   ({ server, url: base, password: adminPassword, engine } = await startServer());
@@ -55,6 +57,7 @@ before(async () => {
 });
 
 after(async () => {
+  assert.deepEqual(pageErrors, [], 'no page threw (a hydration that failed throws)');
   await browser?.close();
   server?.kill('SIGTERM');
 });
@@ -72,7 +75,8 @@ describe('with JavaScript', () => {
   before(async () => {
     const context = await browser.newContext();
     page = await context.newPage();
-    page.on('pageerror', (error) => console.error('page error:', error));
+    page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+    page.on('console', (m) => m.type() === 'error' && m.text().startsWith('panicked') && console.error(page.url(), m.text().slice(0, 400)));
   });
 
   it('sends a visitor without a session to sign in', async () => {
@@ -256,7 +260,8 @@ describe('catalog', () => {
   before(async () => {
     const context = await browser.newContext();
     page = await context.newPage();
-    page.on('pageerror', (error) => console.error('page error:', error));
+    page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+    page.on('console', (m) => m.type() === 'error' && m.text().startsWith('panicked') && console.error(page.url(), m.text().slice(0, 400)));
     await page.goto(`${base}/signin`);
     await page.waitForSelector('body[data-hydrated]');
     await signIn(page, 'admin@lambdaport.local', adminPassword);
@@ -566,6 +571,90 @@ describe('catalog', () => {
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'logs.png'), fullPage: true });
   });
 
+  it('creates a URL, sends requests with the tester and its curl, lints and doctors the policy, and preflights CORS', async () => {
+    /** Runs a copied curl with the engine's keys; its status code. */
+    const curl = (command) => execFileSync('sh', ['-c', `${command} -o /dev/null -w '%{http_code}'`], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    }).toString().trim();
+    await tab('URL', '/url');
+    await page.getByText('This function has no URL').waitFor();
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel(/^ ?NONE/).check();
+    await page.getByLabel(/Configure CORS/).check();
+    await page.getByLabel('Allowed origins').fill('https://app.example.com');
+    await page.getByLabel('Allowed methods').fill('PUT, GET');
+    await page.getByLabel('Allowed headers').fill('content-type');
+    await page.getByRole('button', { name: 'Create the URL' }).click();
+    await page.getByRole('status').filter({ hasText: 'URL saved' }).waitFor();
+    await page.getByTestId('function-url').waitFor();
+    await page.getByTestId('lint-clean').waitFor();
+    assert.equal(await page.getByTestId('statement').count(), 2);
+
+    // The tester, and the curl it writes, get the same answer.
+    await page.getByLabel('Path').fill('/hello');
+    await page.getByLabel('Query').fill('a=1');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByTestId('url-status').filter({ hasText: '200' }).waitFor();
+    assert.match(await page.getByTestId('url-response').textContent(), /"logged"/);
+    assert.equal(await page.getByLabel('Path').inputValue(), '/hello', 'the form keeps the request');
+    assert.equal(curl(await page.getByTestId('url-curl').textContent()), '200');
+
+    // One statement removed outside the console: the linter and the doctor name it; the fix puts it back.
+    const removed = await fetch(`${engine}/2015-03-31/functions/e2e-orders/policy/FunctionURLAllowInvokeAction`, { method: 'DELETE' });
+    assert.ok(removed.ok, await removed.text());
+    await page.reload();
+    await page.waitForSelector('body[data-hydrated]');
+    const finding = page.getByTestId('finding').filter({ hasText: 'FunctionURLAllowInvokeAction' });
+    await finding.waitFor();
+    assert.equal(await finding.getAttribute('data-severity'), 'error');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByTestId('url-status').filter({ hasText: '403' }).waitFor();
+    assert.match(await page.getByTestId('url-diagnosis').textContent(), /missing FunctionURLAllowInvokeAction/);
+    assert.equal(curl(await page.getByTestId('url-curl').textContent()), '403');
+    await finding.getByRole('button', { name: 'Add the missing statement(s)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Policy changed' }).waitFor();
+    await page.getByTestId('lint-clean').waitFor();
+
+    // The preflight simulator: the configured origin passes, another is refused with what to change.
+    const preflight = async (origin, allowed) => {
+      await page.getByLabel('Origin', { exact: true }).fill(origin);
+      await page.getByLabel('Method', { exact: true }).last().fill('PUT');
+      await page.getByLabel('Request headers').fill('content-type');
+      await page.getByRole('button', { name: 'Preflight' }).click();
+      const verdict = page.locator(`[data-testid=preflight-verdict][data-allowed=${allowed}]`);
+      await verdict.waitFor();
+      return verdict;
+    };
+    await preflight('https://app.example.com', true);
+    const refused = await preflight('https://evil.example', false);
+    assert.match(await refused.getByTestId('preflight-changes').textContent(), /Add https:\/\/evil\.example to AllowOrigins/);
+
+    // AWS_IAM: the tester signs, and so does the curl it writes.
+    await page.getByText('Change the URL').click();
+    await page.getByLabel(/^ ?AWS_IAM/).check();
+    await page.getByRole('button', { name: 'Save the URL' }).click();
+    await page.getByTestId('url-auth').filter({ hasText: 'AWS_IAM' }).waitFor();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByTestId('url-answer').filter({ hasText: 'signed with SigV4' }).waitFor();
+    assert.equal(await page.getByTestId('url-status').textContent(), '200');
+    const signed = await page.getByTestId('url-curl').textContent();
+    assert.match(signed, /--aws-sigv4 aws:amz:us-east-1:lambda/);
+    assert.equal(curl(signed), '200');
+    assert.equal(curl(signed.replace(/--aws-sigv4 \S+ --user \S+ /, '')), '403', 'unsigned, it is refused');
+
+    // History, newest first, and a replay fills the form.
+    const rows = page.getByTestId('url-history-row');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=url-history-row]').length >= 3);
+    assert.match(await rows.first().textContent(), /GET \/200/, 'the newest first');
+    assert.match(await rows.last().textContent(), /GET \/hello\?a=1200/);
+    await rows.last().getByRole('link', { name: 'Replay' }).click();
+    await page.waitForURL(/replay=/);
+    await page.waitForFunction(() => document.querySelector('#tester-query')?.value === 'a=1');
+    assert.equal(await page.getByLabel('Path').inputValue(), '/hello');
+    await tab('Activity', '/activity');
+    await page.getByTestId('activity').getByText('function.create_url').first().waitFor();
+  });
+
   it('makes an API token on the profile page, uses it, and revokes it', async () => {
     await page.goto(`${base}/profile`);
     await page.waitForSelector('body[data-hydrated]');
@@ -645,7 +734,7 @@ describe('guided lab', () => {
 
   before(async () => {
     admin = await (await browser.newContext()).newPage();
-    admin.on('pageerror', (error) => console.error('page error:', error));
+    admin.on('pageerror', (error) => pageErrors.push(`${admin.url()}: ${error.message}`));
     await admin.goto(`${base}/signin`);
     await admin.waitForSelector('body[data-hydrated]');
     await signIn(admin, 'admin@lambdaport.local', adminPassword);
@@ -660,7 +749,7 @@ describe('guided lab', () => {
     learnerPassword = (await created.textContent()).match(/One-time password: (\S+)/)[1];
 
     page = await (await browser.newContext()).newPage();
-    page.on('pageerror', (error) => console.error('page error:', error));
+    page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
     await page.goto(`${base}/signin`);
     await page.waitForSelector('body[data-hydrated]');
     await signIn(page, 'learner@example.com', learnerPassword);
@@ -706,6 +795,8 @@ describe('guided lab', () => {
     await page.getByRole('button', { name: 'Upload and deploy' }).click();
     await page.getByRole('status').filter({ hasText: 'Code uploaded' }).waitFor({ timeout: 30_000 });
     await page.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor();
+    // The upload was a plain form post: the page is new, and reacts to typing once hydrated.
+    await page.waitForSelector('body[data-hydrated]');
 
     assert.equal(await page.getByLabel('Timeout (seconds)').inputValue(), '3');
     assert.equal(await page.getByLabel('Memory (MB)').inputValue(), '128');

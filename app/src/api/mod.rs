@@ -10,6 +10,7 @@ pub mod labs;
 pub mod logs;
 pub mod testing;
 pub mod tokens;
+pub mod url;
 pub mod versions;
 
 #[cfg(feature = "ssr")]

@@ -74,21 +74,17 @@ pub fn AdminPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
-                    // Connections too, once the directory shows the caller is an admin.
-                    directory
-                        .await
-                        .map(|d| {
-                            view! {
-                                <DirectoryView d actions />
-                                <CatalogAccess />
-                                <LabExpiry />
-                                <EngineSandbox />
-                                <crate::pages::connections::ConnectionsAdmin />
-                            }
-                        })
+                    directory.await.map(|d| view! { <DirectoryView d actions /> })
                 })}
             </ErrorBoundary>
         </Transition>
+        // Beside the directory, not inside it: a component that makes its resource inside a
+        // resolved Suspend renders differently on the server and in the browser, and the page
+        // then fails to hydrate.
+        <CatalogAccess />
+        <LabExpiry />
+        <EngineSandbox />
+        <crate::pages::connections::ConnectionsAdmin />
     }
 }
 

@@ -143,3 +143,19 @@ pub async fn detail(pool: &PgPool, function_id: Uuid) -> Result<Detail> {
         drift: row.drift,
     })
 }
+
+/// Records a change the console made to a function in the cloud, in the audit trail as the
+/// function's (`function:<name>`).
+pub async fn audited(
+    pool: &PgPool,
+    actor: &crate::audit::Actor,
+    detail: &Detail,
+    action: &str,
+    what: serde_json::Value,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    crate::audit::record(&mut tx, actor, action, &format!("function:{}", detail.entry.name), what)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,5 +1,5 @@
-//! The lab's side of the cloud: its code as a zip, waiting for a function to be ready, a
-//! function's policy statements. The failure helpers are [`crate::cloud`]'s.
+//! The lab's side of the cloud: its code as a zip, waiting for a function to be ready. The failure
+//! helpers are [`crate::cloud`]'s; a function's policy statements are [`crate::urls::policy`]'s.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -97,18 +97,4 @@ pub(super) async fn wait_ready(lambda: &aws_sdk_lambda::Client, name: &str) -> R
         }
     }
     Err(Error::Conflict("the function was still not ready after a minute; try again".into()))
-}
-
-/// The function's resource policy statements (empty when it has none).
-pub(super) async fn statements(
-    lambda: &aws_sdk_lambda::Client,
-    name: &str,
-) -> Result<Vec<serde_json::Value>> {
-    let Some(out) = lookup("GetPolicy", lambda.get_policy().function_name(name).send().await)?
-    else {
-        return Ok(Vec::new());
-    };
-    let policy: serde_json::Value =
-        serde_json::from_str(out.policy().unwrap_or("{}")).unwrap_or_default();
-    Ok(policy["Statement"].as_array().cloned().unwrap_or_default())
 }

@@ -37,3 +37,5 @@ pub use model::*;
 pub use runs::*;
 pub use url::*;
 pub use validate::*;
+
+pub use crate::urls::policy::public_statements;

@@ -39,10 +39,8 @@ pub const STALE_AFTER: Duration = Duration::from_secs(180);
 pub const BASIC_EXECUTION_POLICY: &str =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
-/// The statement ids AWS's console uses for a public (`NONE`) Function URL.
-pub const URL_STATEMENT: &str = "FunctionURLAllowPublicAccess";
-
-pub const INVOKE_STATEMENT: &str = "FunctionURLAllowInvokeAction";
+pub use crate::urls::doctor::{Call, Diagnosis, Fix};
+pub use crate::urls::policy::{INVOKE_STATEMENT, URL_STATEMENT};
 
 /// What the learner chose so far.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -94,20 +92,6 @@ pub struct Run {
     pub expires_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
-}
-
-/// The raw HTTP exchange of a call to the URL.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Call {
-    pub url: String,
-    /// `HTTP/1.1 200 OK`, or empty when no response came.
-    pub status_line: String,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-    pub millis: u64,
-    /// Why no response came (connection refused, timed out).
-    pub error: Option<String>,
 }
 
 impl Call {
@@ -225,50 +209,6 @@ pub const RUN_TAG: &str = "lambdaport:lab-run";
 
 /// The trust policy that lets Lambda assume a role.
 pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
-/// A fix the console can apply for the learner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Fix {
-    /// Switch the URL to `NONE` (with both statements).
-    UseAuthNone,
-    /// Add the missing public statements.
-    AddStatements,
-    /// Attach AWSLambdaBasicExecutionRole to the role.
-    AttachLogging,
-}
-
-impl Fix {
-    pub const ALL: [Fix; 3] = [Self::UseAuthNone, Self::AddStatements, Self::AttachLogging];
-
-    /// The name a form sends.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UseAuthNone => "use_auth_none",
-            Self::AddStatements => "add_statements",
-            Self::AttachLogging => "attach_logging",
-        }
-    }
-}
-
-impl std::str::FromStr for Fix {
-    type Err = Error;
-
-    fn from_str(raw: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|f| f.as_str() == raw)
-            .ok_or_else(|| Error::invalid("fix", "unknown fix; reload the page"))
-    }
-}
-
-/// Why a check failed, from the actual state, and what to do.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
-pub struct Diagnosis {
-    pub problem: String,
-    pub details: Vec<String>,
-    pub advice: String,
-    pub fix: Option<Fix>,
-}
 
 /// The newest log stream of the function and its lines.
 #[derive(Clone, Debug, Default)]

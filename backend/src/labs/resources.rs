@@ -3,6 +3,7 @@
 
 use crate::connections::Connection;
 use crate::error::Result;
+use crate::urls::policy::statements;
 
 use super::cloud::*;
 use super::model::*;

@@ -11,57 +11,7 @@ use super::cloud::*;
 use super::ledger::*;
 use super::model::*;
 use super::runs::*;
-
-/// The statements a public URL needs, as AddPermission would write them, for showing.
-pub fn public_statements(function_arn: &str) -> [serde_json::Value; 2] {
-    [
-        serde_json::json!({
-            "Sid": URL_STATEMENT, "Effect": "Allow", "Principal": "*",
-            "Action": "lambda:InvokeFunctionUrl", "Resource": function_arn,
-            "Condition": { "StringEquals": { "lambda:FunctionUrlAuthType": "NONE" } }
-        }),
-        serde_json::json!({
-            "Sid": INVOKE_STATEMENT, "Effect": "Allow", "Principal": "*",
-            "Action": "lambda:InvokeFunction", "Resource": function_arn,
-            "Condition": { "Bool": { "lambda:InvokedViaFunctionUrl": "true" } }
-        }),
-    ]
-}
-
-/// Which of the two public statements are missing from a policy.
-pub(super) fn missing_statements(statements: &[serde_json::Value]) -> Vec<&'static str> {
-    let allows = |action: &str| {
-        statements.iter().any(|s| {
-            s["Effect"] == "Allow"
-                && (s["Principal"] == "*" || s["Principal"]["AWS"] == "*")
-                && s["Action"] == action
-        })
-    };
-    let mut missing = Vec::new();
-    if !allows("lambda:InvokeFunctionUrl") {
-        missing.push(URL_STATEMENT);
-    }
-    if !allows("lambda:InvokeFunction") {
-        missing.push(INVOKE_STATEMENT);
-    }
-    missing
-}
-
-pub(super) async fn add_statement(
-    lambda: &aws_sdk_lambda::Client,
-    name: &str,
-    sid: &str,
-) -> Result<()> {
-    use aws_sdk_lambda::types::FunctionUrlAuthType;
-    let request = lambda.add_permission().function_name(name).statement_id(sid).principal("*");
-    let request = if sid == URL_STATEMENT {
-        request.action("lambda:InvokeFunctionUrl").function_url_auth_type(FunctionUrlAuthType::None)
-    } else {
-        request.action("lambda:InvokeFunction").invoked_via_function_url(true)
-    };
-    request.send().await.map_err(failed(&format!("AddPermission {sid}")))?;
-    Ok(())
-}
+use crate::urls::policy::{add_statement, statements};
 
 /// Step 5: creates (or changes) the Function URL; for `NONE`, adds both statements; for
 /// `AWS_IAM`, removes public statements the console added.

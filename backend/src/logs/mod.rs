@@ -12,7 +12,7 @@ pub use tail::{MAX_HIGHLIGHTS, Tail, TailLine, TailUpdate, tail};
 
 use sqlx::PgPool;
 
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::catalog::Detail;
 use crate::cloud::{failed, lookup};
 use crate::connections::Connection;
@@ -144,15 +144,12 @@ pub async fn set_retention(
         )),
         other => other,
     })?;
-    let mut tx = pool.begin().await?;
-    audit::record(
-        &mut tx,
+    crate::catalog::audited(
+        pool,
         actor,
+        detail,
         "function.set_log_retention",
-        &format!("function:{}", detail.entry.name),
         serde_json::json!({ "log_group": name, "retention_days": days }),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }

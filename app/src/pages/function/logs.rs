@@ -318,12 +318,16 @@ fn LiveTail(function_id: String) -> impl IntoView {
     let pattern = RwSignal::new(String::new());
     let highlight = RwSignal::new(String::new());
     let source = StoredValue::new_local(None::<Source>);
+    // Closed with the component, so no update arrives after its signals are gone.
+    on_cleanup(move || {
+        source.try_update_value(|s| *s = None);
+    });
     let receive = move |update: TailUpdateView| {
         if update.sampled {
-            sampled.set(true);
+            sampled.try_set(true);
         }
-        let into = if paused.get_untracked() { held } else { lines };
-        into.update(|shown| {
+        let into = if paused.try_get_untracked().unwrap_or(false) { held } else { lines };
+        into.try_update(|shown| {
             shown.extend(update.lines);
             let over = shown.len().saturating_sub(TAIL_LINES);
             shown.drain(..over);
@@ -356,7 +360,7 @@ fn LiveTail(function_id: String) -> impl IntoView {
     };
     Effect::new(move |_| {
         tick_every_second(move || {
-            if running.get_untracked() {
+            if running.try_get_untracked() == Some(true) {
                 elapsed.update(|s| *s += 1);
                 if elapsed.get_untracked() >= SESSION_SECONDS {
                     failure.set(Some(
@@ -465,9 +469,10 @@ fn clock(seconds: u64) -> String {
 
 /// Calls `tick` each second, in the browser.
 fn tick_every_second(tick: impl Fn() + 'static) {
+    // Stopped with the component: a tick after it is gone would read disposed signals.
     #[cfg(feature = "hydrate")]
-    {
-        let _ = set_interval_with_handle(tick, std::time::Duration::from_secs(1));
+    if let Ok(handle) = set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = tick;

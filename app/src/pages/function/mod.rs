@@ -10,6 +10,7 @@ mod logs;
 mod overview;
 mod tags;
 mod test;
+mod url;
 mod versions;
 
 pub use activity::ActivityTab;
@@ -19,6 +20,7 @@ pub use logs::LogsTab;
 pub use overview::OverviewTab;
 pub use tags::TagsTab;
 pub use test::TestTab;
+pub use url::UrlTab;
 pub use versions::VersionsTab;
 
 use leptos::prelude::*;
@@ -36,10 +38,11 @@ use crate::pages::labs::FunctionCleanup;
 use crate::types::FunctionDetail;
 
 /// The tabs, as (path under `/catalog/:id`, label).
-const TABS: [(&str, &str); 9] = [
+const TABS: [(&str, &str); 10] = [
     ("", "Overview"),
     ("/code", "Code"),
     ("/test", "Test"),
+    ("/url", "URL"),
     ("/logs", "Logs"),
     ("/versions", "Versions"),
     ("/configuration", "Configuration"),
