@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("test") view=function::TestTab ssr=SsrMode::Async />
                         <Route path=path!("url") view=function::UrlTab ssr=SsrMode::Async />
                         <Route path=path!("logs") view=function::LogsTab ssr=SsrMode::Async />
+                        <Route path=path!("monitor") view=function::MonitorTab ssr=SsrMode::Async />
                         <Route path=path!("versions") view=function::VersionsTab ssr=SsrMode::Async />
                         <Route path=path!("configuration") view=function::ConfigurationTab ssr=SsrMode::Async />
                         <Route path=path!("tags") view=function::TagsTab ssr=SsrMode::Async />

@@ -55,6 +55,12 @@ pub fn cost_per_million(memory_mb: u32, duration_ms: f64, arch: Arch) -> f64 {
     1_000_000.0 * (PER_REQUEST + gb_seconds * per_gb_second(arch))
 }
 
+/// What `requests` invocations and `gb_seconds` of duration cost in US dollars before the free
+/// tier, in us-east-1's first tier: (requests, duration).
+pub fn cost_of(requests: f64, gb_seconds: f64, arch: Arch) -> (f64, f64) {
+    (requests * PER_REQUEST, gb_seconds * per_gb_second(arch))
+}
+
 /// What a line of a Lambda log stream is: `init`, `start`, `end`, `report`, `error` (a timeout
 /// or an error the runtime reported) or `app` (the function's own output).
 pub fn log_line_kind(message: &str) -> &'static str {

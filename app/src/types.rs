@@ -788,3 +788,62 @@ pub struct PreflightView {
     pub changes: Vec<String>,
     pub call: CallView,
 }
+
+/// Monitor's time ranges: (value, label, bucket in seconds).
+pub const MONITOR_RANGES: &[(&str, &str, i64)] = &[
+    ("1h", "Last hour", 60),
+    ("3h", "Last 3 hours", 300),
+    ("12h", "Last 12 hours", 1_800),
+    ("24h", "Last 24 hours", 3_600),
+    ("7d", "Last 7 days", 21_600),
+];
+
+/// The Monitor tab over a range: the invocations in buckets, the totals, the estimated cost at
+/// the observed rate and a memory hint.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonitorTabView {
+    pub range: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub step_ms: i64,
+    pub buckets: Vec<MonitorBucketView>,
+    pub invocations: u32,
+    pub errors: u32,
+    pub cold_starts: u32,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub avg_init_ms: Option<f64>,
+    pub architecture: String,
+    pub cost: Option<CostView>,
+    /// (memory size, most used, suggested size) in MB.
+    pub memory_hint: Option<(u32, u32, u32)>,
+    pub truncated: bool,
+    pub no_group: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonitorBucketView {
+    pub start_ms: i64,
+    /// `14:05` (UTC), for axis labels and hover.
+    pub label: String,
+    pub invocations: u32,
+    pub errors: u32,
+    pub cold_starts: u32,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_init_ms: Option<f64>,
+}
+
+/// A month at the observed rate, in US dollars before the free tier.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostView {
+    pub requests: f64,
+    pub gb_seconds: f64,
+    pub init_gb_seconds: f64,
+    pub request_cost: f64,
+    pub duration_cost: f64,
+    pub init_cost: f64,
+    pub total: f64,
+}

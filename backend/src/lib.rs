@@ -13,6 +13,7 @@ pub mod input;
 pub mod labs;
 pub mod leases;
 pub mod logs;
+pub mod monitor;
 pub mod request;
 pub mod seed;
 pub mod settings;

@@ -655,6 +655,23 @@ describe('catalog', () => {
     await page.getByTestId('activity').getByText('function.create_url').first().waitFor();
   });
 
+  it('counts the invocations on Monitor, in charts that read without JavaScript, with their cost', async () => {
+    await tab('Monitor', '/monitor');
+    const totals = page.getByTestId('monitor-totals');
+    await totals.waitFor();
+    const invocations = Number((await totals.locator('dd').first().textContent()).trim());
+    assert.ok(invocations >= 5, `the logs' and the URL's invocations: ${invocations}`);
+    const charts = page.getByTestId('chart');
+    assert.equal(await charts.count(), 3);
+    const hovers = await charts.first().locator('title').allTextContents();
+    assert.ok(hovers.some((t) => /: [1-9]\d* invocations, \d+ errors/.test(t)), `${hovers.slice(-3)}`);
+    assert.match(await page.getByTestId('monitor-month').textContent(), /^\$\d/);
+    await page.getByLabel('Range').selectOption('24h');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/range=24h/);
+    await page.getByTestId('monitor-totals').waitFor();
+  });
+
   it('makes an API token on the profile page, uses it, and revokes it', async () => {
     await page.goto(`${base}/profile`);
     await page.waitForSelector('body[data-hydrated]');

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod dashboard;
 pub mod labs;
 pub mod logs;
+pub mod monitor;
 pub mod testing;
 pub mod tokens;
 pub mod url;

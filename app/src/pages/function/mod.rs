@@ -7,6 +7,7 @@ mod activity;
 mod code;
 mod configuration;
 mod logs;
+mod monitor;
 mod overview;
 mod tags;
 mod test;
@@ -17,6 +18,7 @@ pub use activity::ActivityTab;
 pub use code::CodeTab;
 pub use configuration::ConfigurationTab;
 pub use logs::LogsTab;
+pub use monitor::MonitorTab;
 pub use overview::OverviewTab;
 pub use tags::TagsTab;
 pub use test::TestTab;
@@ -38,12 +40,13 @@ use crate::pages::labs::FunctionCleanup;
 use crate::types::FunctionDetail;
 
 /// The tabs, as (path under `/catalog/:id`, label).
-const TABS: [(&str, &str); 10] = [
+const TABS: [(&str, &str); 11] = [
     ("", "Overview"),
     ("/code", "Code"),
     ("/test", "Test"),
     ("/url", "URL"),
     ("/logs", "Logs"),
+    ("/monitor", "Monitor"),
     ("/versions", "Versions"),
     ("/configuration", "Configuration"),
     ("/tags", "Tags"),
