@@ -4,7 +4,7 @@
 use serde_json::json;
 
 mod common;
-use common::engine;
+use common::{catalogued, engine, python_package};
 
 const HANDLER: &str = r#"import time
 
@@ -16,45 +16,26 @@ def lambda_handler(event, context):
     return "ok"
 "#;
 
-fn package() -> String {
-    use base64::Engine as _;
-    use std::io::Write as _;
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer
-        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
-        .expect("start");
-    writer.write_all(HANDLER.as_bytes()).expect("write");
-    base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("zip").into_inner())
-}
-
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
 async fn invocations_are_read_from_their_report_lines(pool: sqlx::PgPool) {
     let (base, _stop) = engine().await;
     let client = reqwest::Client::new();
-    let created = client
-        .post(format!("{base}/2015-03-31/functions"))
-        .json(&json!({
-            "FunctionName": "metered", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
-            "Role": "arn:aws:iam::000000000000:role/r", "Code": { "ZipFile": package() },
-            "Timeout": 1, "MemorySize": 256,
-        }))
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(created.status(), 201, "{:?}", created.text().await);
-    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
-    let connection = backend::connections::get(&pool, local).await.expect("connection");
-    backend::catalog::sync(&pool, &connection).await.expect("sync");
-    let id: uuid::Uuid =
-        sqlx::query_scalar("select function_id from catalog_function where name = 'metered'")
-            .fetch_one(&pool)
-            .await
-            .expect("listed");
-    let detail = backend::catalog::detail(&pool, id).await.expect("detail");
-    let now = || i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).expect("ms");
+    let (connection, id, detail) = catalogued(
+        &pool,
+        &base,
+        "metered",
+        &python_package(HANDLER),
+        json!({ "Timeout": 1, "MemorySize": 256 }),
+    )
+    .await;
+    let now = || {
+        i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+            .expect("ms")
+    };
     let start = now() - 1;
 
-    let before = backend::monitor::samples(&connection, &detail, start, now() + 1).await.expect("read");
+    let before =
+        backend::monitor::samples(&connection, &detail, start, now() + 1).await.expect("read");
     assert!(before.no_group && before.samples.is_empty());
     for event in [json!({}), json!({}), json!({ "fail": true }), json!({ "sleep": 3 }), json!({})] {
         client

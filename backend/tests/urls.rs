@@ -11,7 +11,7 @@ use backend::urls::{self, UrlInput, cors::Cors, policy, tester::HttpRequest};
 use serde_json::json;
 
 mod common;
-use common::{account, engine};
+use common::{account, catalogued, engine, python_package};
 
 const HANDLER: &str = r#"import json
 
@@ -29,17 +29,6 @@ def lambda_handler(event, context):
     }
     return {"statusCode": 201, "headers": {"content-type": "application/json"}, "body": json.dumps(echo)}
 "#;
-
-fn package() -> String {
-    use base64::Engine as _;
-    use std::io::Write as _;
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer
-        .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
-        .expect("start");
-    writer.write_all(HANDLER.as_bytes()).expect("write");
-    base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("zip").into_inner())
-}
 
 fn request(method: &str, path: &str, query: &str) -> HttpRequest {
     HttpRequest {
@@ -76,25 +65,8 @@ async fn run_curl(command: &str) -> u16 {
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
 async fn a_url_is_configured_linted_tested_doctored_and_deleted(pool: sqlx::PgPool) {
     let (base, _stop) = engine().await;
-    let created = reqwest::Client::new()
-        .post(format!("{base}/2015-03-31/functions"))
-        .json(&json!({
-            "FunctionName": "web", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
-            "Role": "arn:aws:iam::000000000000:role/r", "Code": { "ZipFile": package() }, "Timeout": 10,
-        }))
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(created.status(), 201, "{:?}", created.text().await);
-    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
-    let connection = backend::connections::get(&pool, local).await.expect("connection");
-    backend::catalog::sync(&pool, &connection).await.expect("sync");
-    let id: uuid::Uuid =
-        sqlx::query_scalar("select function_id from catalog_function where name = 'web'")
-            .fetch_one(&pool)
-            .await
-            .expect("listed");
-    let detail = backend::catalog::detail(&pool, id).await.expect("detail");
+    let (connection, id, detail) =
+        catalogued(&pool, &base, "web", &python_package(HANDLER), json!({ "Timeout": 10 })).await;
     let ada = account(&pool, "ada@example.com", "developer").await;
     let actor = Actor::account(ada.account_id, None);
 

@@ -146,18 +146,7 @@ pub mod ssr {
         }
     }
 
-    /// Percent-encodes a query value.
-    pub fn encode(value: &str) -> String {
-        value
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
+    pub use crate::url::encode;
 
     const MINUTE: &[time::format_description::BorrowedFormatItem<'static>] =
         format_description!("[year]-[month]-[day]T[hour]:[minute]");
