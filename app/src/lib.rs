@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("monitor") view=function::MonitorTab ssr=SsrMode::Async />
                         <Route path=path!("versions") view=function::VersionsTab ssr=SsrMode::Async />
                         <Route path=path!("configuration") view=function::ConfigurationTab ssr=SsrMode::Async />
+                        <Route path=path!("permissions") view=function::PermissionsTab ssr=SsrMode::Async />
                         <Route path=path!("tags") view=function::TagsTab ssr=SsrMode::Async />
                         <Route path=path!("activity") view=function::ActivityTab ssr=SsrMode::Async />
                         <Route path=path!("cleanup") view=function::CleanupTab ssr=SsrMode::Async />

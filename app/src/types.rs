@@ -847,3 +847,26 @@ pub struct CostView {
     pub init_cost: f64,
     pub total: f64,
 }
+
+/// The Permissions tab: the execution role with its trust and policies, the resource policy, and
+/// what stands out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionsTabView {
+    pub role_arn: String,
+    pub role_name: String,
+    /// The trust policy, each statement in plain words.
+    pub trust: Vec<String>,
+    pub policies: Vec<RolePolicyView>,
+    pub statements: Vec<StatementView>,
+    pub findings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolePolicyView {
+    pub name: String,
+    /// `managed` (with its ARN) or `inline`.
+    pub kind: String,
+    pub arn: Option<String>,
+    /// An inline policy's document.
+    pub json: Option<String>,
+}

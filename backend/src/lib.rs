@@ -14,6 +14,7 @@ pub mod labs;
 pub mod leases;
 pub mod logs;
 pub mod monitor;
+pub mod permissions;
 pub mod request;
 pub mod seed;
 pub mod settings;

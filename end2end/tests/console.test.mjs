@@ -672,6 +672,13 @@ describe('catalog', () => {
     await page.getByTestId('monitor-totals').waitFor();
   });
 
+  it('shows the execution role and the resource policy on Permissions, with what stands out', async () => {
+    await tab('Permissions', '/permissions');
+    await page.getByTestId('role-name').filter({ hasText: 'e2e-role' }).waitFor();
+    await page.getByTestId('permission-finding').filter({ hasText: 'no permission to write logs' }).waitFor();
+    await page.getByText('Anyone may call the function\'s URL, while the URL\'s auth type is NONE.').waitFor();
+  });
+
   it('makes an API token on the profile page, uses it, and revokes it', async () => {
     await page.goto(`${base}/profile`);
     await page.waitForSelector('body[data-hydrated]');

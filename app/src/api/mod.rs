@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod labs;
 pub mod logs;
 pub mod monitor;
+pub mod permissions;
 pub mod testing;
 pub mod tokens;
 pub mod url;

@@ -101,6 +101,8 @@ pub(super) struct CloudFunction {
     pub(super) url: Option<String>,
     pub(super) url_auth_type: Option<String>,
     pub(super) tags: BTreeMap<String, String>,
+    /// The execution role's ARN (kept in `cloud_config`, for roles shared between functions).
+    pub(super) role: Option<String>,
 }
 
 /// One function as the cloud describes it, with its tags and URL.
@@ -127,6 +129,7 @@ pub(super) async fn describe(
         url: url.as_ref().map(|u| u.function_url().to_owned()),
         url_auth_type: url.as_ref().map(|u| u.auth_type().as_str().to_owned()),
         tags,
+        role: f.role().map(str::to_owned),
     })
 }
 

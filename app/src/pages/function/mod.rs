@@ -9,6 +9,7 @@ mod configuration;
 mod logs;
 mod monitor;
 mod overview;
+mod permissions;
 mod tags;
 mod test;
 mod url;
@@ -20,6 +21,7 @@ pub use configuration::ConfigurationTab;
 pub use logs::LogsTab;
 pub use monitor::MonitorTab;
 pub use overview::OverviewTab;
+pub use permissions::PermissionsTab;
 pub use tags::TagsTab;
 pub use test::TestTab;
 pub use url::UrlTab;
@@ -40,7 +42,7 @@ use crate::pages::labs::FunctionCleanup;
 use crate::types::FunctionDetail;
 
 /// The tabs, as (path under `/catalog/:id`, label).
-const TABS: [(&str, &str); 11] = [
+const TABS: [(&str, &str); 12] = [
     ("", "Overview"),
     ("/code", "Code"),
     ("/test", "Test"),
@@ -49,6 +51,7 @@ const TABS: [(&str, &str); 11] = [
     ("/monitor", "Monitor"),
     ("/versions", "Versions"),
     ("/configuration", "Configuration"),
+    ("/permissions", "Permissions"),
     ("/tags", "Tags"),
     ("/activity", "Activity"),
     ("/cleanup", "Cleanup"),
