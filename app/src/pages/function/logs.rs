@@ -318,7 +318,9 @@ fn LiveTail(function_id: String) -> impl IntoView {
     let pattern = RwSignal::new(String::new());
     let highlight = RwSignal::new(String::new());
     let source = StoredValue::new_local(None::<Source>);
-    // Closed with the component, so no update arrives after its signals are gone.
+    // Closed with the component, so no update arrives after its signals are gone. In the
+    // browser only: on the server the (local) value may be disposed on another thread.
+    #[cfg(feature = "hydrate")]
     on_cleanup(move || {
         source.try_update_value(|s| *s = None);
     });
