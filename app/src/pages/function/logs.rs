@@ -317,7 +317,7 @@ fn LiveTail(function_id: String) -> impl IntoView {
     let elapsed = RwSignal::new(0u64);
     let pattern = RwSignal::new(String::new());
     let highlight = RwSignal::new(String::new());
-    let source = StoredValue::new_local(None::<Source>);
+    let source = Source::cell();
     // Closed with the component, so no update arrives after its signals are gone. In the
     // browser only: on the server the (local) value may be disposed on another thread.
     #[cfg(feature = "hydrate")]
@@ -494,6 +494,19 @@ impl Drop for Source {
 }
 
 impl Source {
+    /// Where the open stream is kept: local to the browser's one thread there (an EventSource is
+    /// not `Send`); on the server, where nothing is ever opened, a plain value, since the page's
+    /// owner may be disposed on another thread than the one that rendered it.
+    #[cfg(feature = "hydrate")]
+    fn cell() -> StoredValue<Option<Source>, LocalStorage> {
+        StoredValue::new_local(None)
+    }
+
+    #[cfg(not(feature = "hydrate"))]
+    fn cell() -> StoredValue<Option<Source>> {
+        StoredValue::new(None)
+    }
+
     /// Opens the stream at `url`: updates go to `receive`, and a failure (or the end) to `failed`.
     #[cfg(feature = "hydrate")]
     fn open(
