@@ -31,11 +31,12 @@ await page.waitForURL(`${base}/`);
 
 // The Test tab's invoke against the engine's own, same function and event, interleaved.
 const event = JSON.stringify({ bench: true });
+const json = { 'content-type': 'application/json' };
 const engineInvoke = async () => {
   const started = performance.now();
-  const answer = await fetch(`${engine}/2015-03-31/functions/bench-observe/invocations`, { method: 'POST', body: event });
-  assert.equal(answer.status, 200, await answer.text());
-  await answer.arrayBuffer();
+  const answer = await fetch(`${engine}/2015-03-31/functions/bench-observe/invocations`, { method: 'POST', headers: json, body: event });
+  const text = await answer.text();
+  assert.equal(answer.status, 200, text);
   return performance.now() - started;
 };
 const consoleInvoke = async () => {
@@ -79,9 +80,10 @@ await new Promise((resolve) => setTimeout(resolve, 500));
 const latencies = [];
 for (let marker = 1; marker <= TAIL_LINES; marker++) {
   const answer = await fetch(`${engine}/2015-03-31/functions/bench-observe/invocations`, {
-    method: 'POST', body: JSON.stringify({ marker }),
+    method: 'POST', headers: json, body: JSON.stringify({ marker }),
   });
   assert.equal(answer.status, 200);
+  await answer.arrayBuffer();
   await page.waitForFunction((m) => m in window.__arrived, marker, { timeout: 10_000 });
   latencies.push(await page.evaluate((m) => window.__arrived[m], marker));
   await new Promise((resolve) => setTimeout(resolve, 100));
