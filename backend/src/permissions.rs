@@ -46,47 +46,13 @@ pub struct Permissions {
 
 fn statements_of(document: &str) -> Vec<Value> {
     // IAM returns documents URL-encoded; the engine and some tools return them plain.
-    let decoded = percent_decode(document);
+    let decoded = percent_encoding::percent_decode_str(document).decode_utf8_lossy();
     let parsed: Value = serde_json::from_str(&decoded).unwrap_or_default();
     match &parsed["Statement"] {
         Value::Array(list) => list.clone(),
         Value::Null => Vec::new(),
         one => vec![one.clone()],
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1..i + 3)) {
-            (b'%', Some(hex)) => {
-                match u8::from_str_radix(std::str::from_utf8(hex).unwrap_or(""), 16) {
-                    Ok(byte) => {
-                        out.push(byte);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether a statement allows every action on every resource.

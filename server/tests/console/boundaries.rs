@@ -1,4 +1,4 @@
-//! Role boundaries over HTTP: secrets reach only editors who reveal them, offboarding stops
+//! Role boundaries over HTTP: secrets (variables, logs) reach only editors, offboarding stops
 //! sessions and tokens at once, passwords are reset and changed, sign-ups are throttled.
 
 use super::MIGRATOR;
@@ -54,6 +54,15 @@ async fn variable_values_reach_only_editors_who_reveal_them(pool: PgPool) {
         let reveal = reader.call("reveal_environment", &[("function_id", &id)]).await;
         assert_eq!(reveal.status(), StatusCode::FORBIDDEN, "{email}");
         assert!(!reveal.text().await.expect("body").contains(SECRET));
+        // Logs can hold what the function printed of its secrets: not for readers, neither
+        // downloaded nor tailed; nor may they send requests to its URL through the console.
+        for path in [format!("/catalog/{id}/logs.txt"), format!("/catalog/{id}/logs/tail")] {
+            assert_eq!(reader.get(&path).await.status(), StatusCode::FORBIDDEN, "{email}: {path}");
+        }
+        let sent = reader
+            .call("send_url_request", &[("function_id", &id), ("method", "GET"), ("path", "/")])
+            .await;
+        assert_eq!(sent.status(), StatusCode::FORBIDDEN, "{email}");
     }
 
     // The owner sees the names, masked; the values only on reveal, which is audited.
