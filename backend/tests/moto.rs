@@ -163,3 +163,85 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
         .entries;
     assert!(all.iter().any(|f| f.name == "billing-api" && f.gone));
 }
+
+/// The engine's filter patterns give the same lines as moto's FilterLogEvents for the patterns
+/// moto understands (terms and a quoted phrase), each pattern matching some lines and not others.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn filter_patterns_match_what_moto_matches(pool: sqlx::PgPool) {
+    let moto = moto().await;
+    let ours = engine::testing::engine_with_role("filter-cross-check", "r").await;
+    let new = NewConnection {
+        name: "moto".into(),
+        kind: "endpoint".into(),
+        endpoint_url: moto.base.clone(),
+        profile: String::new(),
+        regions: "us-east-1".into(),
+        access_key_id: "testing".into(),
+        secret_access_key: "testing".into(),
+    };
+    let moto_connection = connections::get(
+        &pool,
+        connections::create(&pool, &Actor::system(), &new).await.expect("moto"),
+    )
+    .await
+    .expect("get");
+    let local = connections::ensure_local(&pool, &ours.base, "us-east-1").await.expect("local");
+    let engine_connection = connections::get(&pool, local).await.expect("get");
+    let lines = [
+        "[ERROR] boom: timeout talking to db",
+        "[INFO] user 42 signed in",
+        "[INFO] user 7 signed out",
+        "ERROR timeout after 3 s",
+        "WARN slow request took 900 ms",
+        "a plain line",
+    ];
+    let now = i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .expect("ms");
+    let patterns =
+        ["ERROR", "ERROR timeout", "signed", "\"user 42\"", "user signed", "slow", "timeout db"];
+    let mut answers = Vec::new();
+    for connection in [&moto_connection, &engine_connection] {
+        let logs = connection.logs("us-east-1").await;
+        logs.create_log_group().log_group_name("/cross/check").send().await.expect("group");
+        logs.create_log_stream()
+            .log_group_name("/cross/check")
+            .log_stream_name("s")
+            .send()
+            .await
+            .expect("stream");
+        let events = lines.iter().enumerate().map(|(i, line)| {
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(now - 1000 + i64::try_from(i).expect("small"))
+                .message(*line)
+                .build()
+                .expect("event")
+        });
+        logs.put_log_events()
+            .log_group_name("/cross/check")
+            .log_stream_name("s")
+            .set_log_events(Some(events.collect()))
+            .send()
+            .await
+            .expect("put");
+        let mut matched = Vec::new();
+        for pattern in patterns {
+            let out = logs
+                .filter_log_events()
+                .log_group_name("/cross/check")
+                .filter_pattern(pattern)
+                .send()
+                .await
+                .expect("filter");
+            let mut messages: Vec<String> =
+                out.events().iter().filter_map(|e| e.message().map(str::to_owned)).collect();
+            messages.sort();
+            assert!(
+                !messages.is_empty() && messages.len() < lines.len(),
+                "{pattern:?} should match some lines and not others: {messages:?}"
+            );
+            matched.push((pattern, messages));
+        }
+        answers.push(matched);
+    }
+    assert_eq!(answers[0], answers[1], "moto's lines, then the engine's");
+}
