@@ -679,6 +679,50 @@ describe('catalog', () => {
     await page.getByText('Anyone may call the function\'s URL, while the URL\'s auth type is NONE.').waitFor();
   });
 
+  it('publishes versions, weights an alias between them, and shows which version served each test', async () => {
+    await tab('Versions', '/versions');
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel('Description').first().fill('first');
+    await page.getByRole('button', { name: 'Publish a version' }).click();
+    const published = page.getByRole('status').filter({ hasText: /Published version \d+/ });
+    await published.waitFor();
+    const first = (await published.textContent()).match(/Published version (\d+)/)[1];
+    // A code change, then a second version.
+    const code = zipOf("def lambda_handler(e, c):\n    return 'two'\n").toString('base64');
+    const updated = await fetch(`${engine}/2015-03-31/functions/e2e-orders/code`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ZipFile: code }),
+    });
+    assert.ok(updated.ok, await updated.text());
+    await page.getByLabel('Description').first().fill('second');
+    await page.getByRole('button', { name: 'Publish a version' }).click();
+    const second = String(Number(first) + 1);
+    await page.getByRole('status').filter({ hasText: `Published version ${second}` }).waitFor();
+    await page.getByTestId('version-row').filter({ hasText: 'second' }).waitFor();
+    // An alias sending half its invocations to the second version.
+    await page.locator('#new-alias-name').fill('live');
+    await page.locator('#new-alias-version').selectOption(first);
+    await page.locator('#new-alias-weight-version').selectOption(second);
+    await page.locator('#new-alias-weight-percent').fill('50');
+    await page.getByRole('button', { name: 'Create alias' }).click();
+    await page.getByRole('status').filter({ hasText: 'Alias live saved' }).waitFor();
+    assert.equal(await page.getByTestId('alias-routing').first().textContent(), `${first} (50%) and ${second} (50%)`);
+    // Tests through the alias: each records the version that ran.
+    await tab('Test', '/test');
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel('Version or alias (optional)').fill('live');
+    for (let i = 0; i < 6; i++) {
+      const before = await page.getByTestId('test-history-row').count();
+      await page.getByRole('button', { name: 'Test', exact: true }).click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=test-history-row]').length > n, before);
+    }
+    await tab('Versions', '/versions');
+    const served = page.getByTestId('served-row').filter({ hasText: 'live' });
+    await served.first().waitFor();
+    const versions = new Set(await page.getByTestId('served-row').filter({ hasText: 'live' }).getByTestId('executed-version').allTextContents());
+    assert.ok([...versions].every((v) => v === first || v === second), `${[...versions]}`);
+    assert.ok(versions.size >= 1);
+  });
+
   it('makes an API token on the profile page, uses it, and revokes it', async () => {
     await page.goto(`${base}/profile`);
     await page.waitForSelector('body[data-hydrated]');
