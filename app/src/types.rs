@@ -834,6 +834,7 @@ pub struct MonitorBucketView {
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_init_ms: Option<f64>,
+    pub peak_concurrency: u32,
 }
 
 /// A month at the observed rate, in US dollars before the free tier.

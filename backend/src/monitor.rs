@@ -171,6 +171,32 @@ pub struct Bucket {
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
     pub max_init_ms: Option<f64>,
+    /// The most invocations running at once (from each one's start, its REPORT time less its
+    /// duration, to its REPORT time).
+    pub peak_concurrency: u32,
+}
+
+/// For each sample, how many invocations (itself included) were running when it started.
+fn concurrency_at_start(samples: &[Sample]) -> Vec<u32> {
+    // (time, +1 start / -1 end, sample); ends before starts at the same instant.
+    let mut events: Vec<(f64, i8, usize)> = Vec::with_capacity(samples.len() * 2);
+    for (i, s) in samples.iter().enumerate() {
+        let end = s.at_ms as f64;
+        events.push((end - s.duration_ms, 1, i));
+        events.push((end, -1, i));
+    }
+    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut running = 0u32;
+    let mut at_start = vec![0; samples.len()];
+    for (_, change, i) in events {
+        if change > 0 {
+            running += 1;
+            at_start[i] = running;
+        } else {
+            running = running.saturating_sub(1);
+        }
+    }
+    at_start
 }
 
 /// The samples in buckets of `step_ms` from `start_ms` to `end_ms`.
@@ -181,10 +207,12 @@ pub fn buckets(samples: &[Sample], start_ms: i64, end_ms: i64, step_ms: i64) -> 
     let mut buckets: Vec<Bucket> = (0..count)
         .map(|i| Bucket { start_ms: start_ms + step * i as i64, ..Bucket::default() })
         .collect();
-    for sample in samples {
+    let concurrency = concurrency_at_start(samples);
+    for (sample, running) in samples.iter().zip(concurrency) {
         let Ok(i) = usize::try_from((sample.at_ms - start_ms).div_euclid(step)) else { continue };
         let Some(bucket) = buckets.get_mut(i) else { continue };
         bucket.invocations += 1;
+        bucket.peak_concurrency = bucket.peak_concurrency.max(running);
         bucket.errors += u32::from(sample.failed);
         if let Some(init) = sample.init_ms {
             bucket.cold_starts += 1;
@@ -291,6 +319,12 @@ mod tests {
             (Some(50.0), Some(90.0), Some(99.0))
         );
         assert_eq!(buckets[0].max_init_ms, Some(200.0));
+        // The i-th runs from 9i - 1 to 10i ms: the last starts (at 890) while the ten ending at
+        // 900..990 run.
+        assert_eq!(buckets[0].peak_concurrency, 10);
+        let overlapping =
+            [at(100, 100.0, None, false), at(150, 100.0, None, false), at(160, 70.0, None, false)];
+        assert_eq!(concurrency_at_start(&overlapping), [1, 2, 3]);
         assert_eq!(buckets[1].invocations, 1);
         let (run, init) = gb_seconds(&samples[..1]);
         assert_eq!((run, init), (0.001, 0.2));

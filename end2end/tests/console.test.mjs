@@ -662,7 +662,7 @@ describe('catalog', () => {
     const invocations = Number((await totals.locator('dd').first().textContent()).trim());
     assert.ok(invocations >= 5, `the logs' and the URL's invocations: ${invocations}`);
     const charts = page.getByTestId('chart');
-    assert.equal(await charts.count(), 3);
+    assert.equal(await charts.count(), 4);
     const hovers = await charts.first().locator('title').allTextContents();
     assert.ok(hovers.some((t) => /: [1-9]\d* invocations, \d+ errors/.test(t)), `${hovers.slice(-3)}`);
     assert.match(await page.getByTestId('monitor-month').textContent(), /^\$\d/);

@@ -117,6 +117,7 @@ pub mod ssr {
                     p90_ms: b.p90_ms,
                     p99_ms: b.p99_ms,
                     max_init_ms: b.max_init_ms,
+                    peak_concurrency: b.peak_concurrency,
                 })
                 .collect(),
             invocations: u32::try_from(samples.len()).unwrap_or(u32::MAX),

@@ -1,5 +1,5 @@
-//! The Monitor tab: invocations and errors, duration percentiles, cold starts and init duration
-//! over a chosen range, as server-rendered SVG (each bar and point says its numbers on hover,
+//! The Monitor tab: invocations and errors, duration percentiles, cold starts and init duration,
+//! peak concurrency over a chosen range, as server-rendered SVG (each bar and point says its numbers on hover,
 //! without JavaScript), beside a month's cost at the observed rate and a memory hint.
 
 use leptos::prelude::*;
@@ -80,7 +80,8 @@ fn Monitor(m: MonitorTabView, function_id: String) -> impl IntoView {
             <Chart title="Invocations and errors" buckets=m.buckets.clone() kind=Kind::Invocations />
             <Chart title="Duration p50, p90 and p99 (ms)" buckets=m.buckets.clone() kind=Kind::Duration />
             <Chart title="Cold starts and the longest init (ms)" buckets=m.buckets.clone() kind=Kind::ColdStarts />
-            <p class="muted">"Throttles, concurrent executions and asynchronous events queued or dropped are CloudWatch metrics, which the console does not read yet."</p>
+            <Chart title="Concurrent executions (peak)" buckets=m.buckets.clone() kind=Kind::Concurrency />
+            <p class="muted">"Concurrency is worked out from each invocation's end and duration. Throttles and asynchronous events queued or dropped are CloudWatch metrics, which the console does not read yet."</p>
         </section>
         <section class="card" aria-labelledby="cost-title">
             <h2 id="cost-title">"Cost at this rate"</h2>
@@ -110,6 +111,7 @@ enum Kind {
     Invocations,
     Duration,
     ColdStarts,
+    Concurrency,
 }
 
 const WIDTH: f64 = 600.0;
@@ -126,6 +128,7 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
             Kind::Invocations => f64::from(b.invocations),
             Kind::Duration => b.p99_ms.unwrap_or(0.0),
             Kind::ColdStarts => b.max_init_ms.unwrap_or(0.0).max(f64::from(b.cold_starts)),
+            Kind::Concurrency => f64::from(b.peak_concurrency),
         })
         .collect();
     let top = values.iter().copied().fold(0.0, f64::max).max(1.0);
@@ -143,6 +146,7 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
             b.cold_starts,
             ms(b.max_init_ms)
         ),
+        Kind::Concurrency => format!("{}: at most {} at once", b.label, b.peak_concurrency),
     };
     let marks = buckets
         .iter()
@@ -162,6 +166,10 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
                 .into_any(),
                 Kind::ColdStarts => view! {
                     {b.max_init_ms.map(|init| bar(init, "bar bar-cold"))}
+                }
+                .into_any(),
+                Kind::Concurrency => view! {
+                    {(b.peak_concurrency > 0).then(|| bar(f64::from(b.peak_concurrency), "bar"))}
                 }
                 .into_any(),
                 Kind::Duration => {
@@ -196,6 +204,10 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
         Kind::ColdStarts => {
             format!("{} cold starts", buckets.iter().map(|b| b.cold_starts).sum::<u32>())
         }
+        Kind::Concurrency => format!(
+            "at most {} at once",
+            buckets.iter().map(|b| b.peak_concurrency).max().unwrap_or(0)
+        ),
     };
     view! {
         <figure class="chart" data-testid="chart">
