@@ -309,6 +309,22 @@ pub struct CallView {
     pub passed: bool,
 }
 
+impl CallView {
+    /// The status line and headers, as `curl -i` shows them.
+    pub fn head(&self) -> String {
+        let headers: String = self.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+        format!("{}\n{headers}", self.status_line)
+    }
+
+    /// The whole answer as `curl -i` shows it, or why none came.
+    pub fn raw(&self) -> String {
+        match &self.error {
+            Some(error) => format!("(no response: {error})"),
+            None => format!("{}\n{}", self.head(), self.body),
+        }
+    }
+}
+
 /// Why a check failed and what to do; `fix` names a fix the console can apply.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagnosisView {

@@ -1071,16 +1071,8 @@ async fn every_template_reaches_the_handler_as_sent(pool: sqlx::PgPool) {
 async fn versions_are_published_and_aliases_weighted(pool: sqlx::PgPool) {
     use backend::versions::{self, AliasInput};
     let (base, _stop) = engine().await;
-    create_function(&base, "priced", json!({})).await;
-    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
-    let connection = connections::get(&pool, local).await.expect("get");
-    catalog::sync(&pool, &connection).await.expect("sync");
-    let function_id: uuid::Uuid =
-        sqlx::query_scalar("select function_id from catalog_function where name = 'priced'")
-            .fetch_one(&pool)
-            .await
-            .expect("listed");
-    let detail = catalog::detail(&pool, function_id).await.expect("detail");
+    let (connection, _, detail) =
+        common::catalogued(&pool, &base, "priced", &zip(), json!({})).await;
     let actor = Actor::system();
 
     let one = versions::publish(&pool, &actor, &connection, &detail, "first").await.expect("v1");

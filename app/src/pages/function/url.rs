@@ -317,13 +317,7 @@ fn Answer(
     fix: ServerAction<FixUrlPolicy>,
 ) -> impl IntoView {
     let call = exchange.call.clone();
-    let raw = match &call.error {
-        Some(error) => format!("(no response: {error})"),
-        None => {
-            let headers: String = call.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
-            format!("{}\n{headers}\n{}", call.status_line, call.body)
-        }
-    };
+    let raw = call.raw();
     let badge = match call.status {
         0 => ("badge badge-danger", "no response".to_owned()),
         s @ 200..=399 => ("badge badge-ok", s.to_string()),
@@ -483,8 +477,7 @@ fn Verdict(v: PreflightView) -> impl IntoView {
                 <ul data-testid="preflight-changes">{v.changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
             })}
             <details><summary>"The preflight's answer"</summary>
-                <pre class="raw-response">{format!("{}\n{}", v.call.status_line,
-                    v.call.headers.iter().map(|(k, val)| format!("{k}: {val}\n")).collect::<String>())}</pre>
+                <pre class="raw-response">{v.call.head()}</pre>
             </details>
         </div>
     }

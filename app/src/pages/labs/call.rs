@@ -12,13 +12,7 @@ use super::common::*;
 /// The raw HTTP response, as curl -i shows it.
 #[component]
 pub(super) fn RawResponse(call: CallView) -> impl IntoView {
-    let raw = match &call.error {
-        Some(error) => format!("(no response: {error})"),
-        None => {
-            let headers: String = call.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
-            format!("{}\n{headers}\n{}", call.status_line, call.body)
-        }
-    };
+    let raw = call.raw();
     view! {
         <p>
             {if call.passed {
