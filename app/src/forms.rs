@@ -314,6 +314,9 @@ pub struct UrlRequestForm {
     pub headers: Option<String>,
     pub cookies: Option<String>,
     pub body: Option<String>,
+    /// The key of the page's open watch (`/catalog/{id}/url/watch/{key}`), to hear the answer as
+    /// it arrives.
+    pub watch: Option<String>,
 }
 
 /// The CORS preflight simulator's question: header names comma-separated.

@@ -784,6 +784,15 @@ pub struct ChunkView {
     pub text: String,
 }
 
+/// What the URL tester's page hears while its request runs (`/catalog/{id}/url/watch/{key}`):
+/// the status line once, then each chunk as it arrives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HeardView {
+    Head { status_line: String, first_byte_ms: u64 },
+    Chunk(ChunkView),
+}
+
 /// What the tester got: the raw answer, its timing, the doctor's word, and the curl.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExchangeView {
@@ -836,6 +845,11 @@ pub struct MonitorTabView {
     pub memory_hint: Option<(u32, u32, u32)>,
     pub truncated: bool,
     pub no_group: bool,
+    pub throttles: u32,
+    pub async_received: u32,
+    pub async_dropped: u32,
+    /// Why CloudWatch metrics (throttles, the asynchronous queue) could not be read, if so.
+    pub metrics_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -851,6 +865,10 @@ pub struct MonitorBucketView {
     pub p99_ms: Option<f64>,
     pub max_init_ms: Option<f64>,
     pub peak_concurrency: u32,
+    pub throttles: u32,
+    pub async_received: u32,
+    pub async_dropped: u32,
+    pub async_max_age_ms: Option<f64>,
 }
 
 /// A month at the observed rate, in US dollars before the free tier.

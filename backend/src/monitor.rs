@@ -1,7 +1,8 @@
 //! A function's invocations over a time range, read from its `REPORT` lines (and the error and
 //! timeout lines beside them) with CloudWatch Logs' FilterLogEvents — the same on the engine and
 //! on AWS: duration, billed duration, init duration on a cold start, memory used of memory size,
-//! and whether the invocation failed. The Monitor tab draws and prices them.
+//! and whether the invocation failed. What no log line says — throttles, the asynchronous queue —
+//! comes from CloudWatch metrics (`counted`). The Monitor tab draws and prices them.
 
 use std::collections::HashMap;
 
@@ -137,6 +138,94 @@ pub async fn samples(
     reports.sort_by_key(|s| s.at_ms);
     out.samples = reports;
     Ok(out)
+}
+
+/// What CloudWatch's `AWS/Lambda` metrics say of one bucket beyond the log lines: invocations
+/// refused (throttles), and the asynchronous queue (events received, dropped, the oldest age).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Counted {
+    pub throttles: u32,
+    pub async_received: u32,
+    pub async_dropped: u32,
+    pub async_max_age_ms: Option<f64>,
+}
+
+/// The metrics GetMetricData is asked for, with their statistic.
+const COUNTED: [(&str, &str, &str); 4] = [
+    ("throttles", "Throttles", "Sum"),
+    ("received", "AsyncEventsReceived", "Sum"),
+    ("dropped", "AsyncEventsDropped", "Sum"),
+    ("age", "AsyncEventAge", "Maximum"),
+];
+
+/// Reads throttles and the asynchronous queue from CloudWatch metrics (GetMetricData, the same
+/// call on the engine and on AWS) in buckets of `step_ms` (a multiple of a minute) from
+/// `start_ms` to `end_ms`.
+pub async fn counted(
+    connection: &Connection,
+    detail: &Detail,
+    start_ms: i64,
+    end_ms: i64,
+    step_ms: i64,
+) -> Result<Vec<Counted>> {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+    let step = step_ms.max(60_000);
+    let count = usize::try_from((end_ms - start_ms).max(0).div_euclid(step) + 1).unwrap_or(1);
+    let mut buckets = vec![Counted::default(); count];
+    let client = connection.metrics(&detail.entry.region).await;
+    let dimension = Dimension::builder().name("FunctionName").value(&detail.entry.name).build();
+    let queries = COUNTED.iter().map(|(id, name, stat)| {
+        let metric = Metric::builder()
+            .namespace("AWS/Lambda")
+            .metric_name(*name)
+            .dimensions(dimension.clone())
+            .build();
+        let stat = MetricStat::builder()
+            .metric(metric)
+            .period(i32::try_from(step / 1000).unwrap_or(i32::MAX))
+            .stat(*stat)
+            .build();
+        MetricDataQuery::builder().id(*id).metric_stat(stat).build()
+    });
+    let mut token = None;
+    loop {
+        let page = client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries.clone().collect()))
+            .start_time(DateTime::from_millis(start_ms))
+            .end_time(DateTime::from_millis(end_ms + 1))
+            .scan_by(ScanBy::TimestampAscending)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(failed("GetMetricData"))?;
+        for result in page.metric_data_results() {
+            for (at, value) in result.timestamps().iter().zip(result.values()) {
+                let Ok(i) =
+                    usize::try_from((at.to_millis().unwrap_or(0) - start_ms).div_euclid(step))
+                else {
+                    continue;
+                };
+                let Some(bucket) = buckets.get_mut(i) else { continue };
+                let whole = *value as u32;
+                match result.id() {
+                    Some("throttles") => bucket.throttles += whole,
+                    Some("received") => bucket.async_received += whole,
+                    Some("dropped") => bucket.async_dropped += whole,
+                    Some("age") => {
+                        bucket.async_max_age_ms =
+                            Some(bucket.async_max_age_ms.map_or(*value, |m| m.max(*value)))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(buckets);
+        }
+    }
 }
 
 /// The function's architecture as the catalog last read it (`x86_64` when unknown), for prices.

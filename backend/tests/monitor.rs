@@ -72,3 +72,58 @@ async fn invocations_are_read_from_their_report_lines(pool: sqlx::PgPool) {
     assert_eq!(buckets.iter().map(|b| b.errors).sum::<u32>(), 2);
     assert_eq!(backend::monitor::architecture(&pool, id).await.expect("arch"), "x86_64");
 }
+
+/// Throttles and the asynchronous queue from CloudWatch metrics (GetMetricData through the
+/// connection), counted into the same buckets as the REPORT lines.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn throttles_and_queued_events_are_read_from_metrics(pool: sqlx::PgPool) {
+    let (base, _stop) = engine().await;
+    let client = reqwest::Client::new();
+    let (connection, _, detail) =
+        catalogued(&pool, &base, "metered", &python_package(HANDLER), json!({})).await;
+    let now = || {
+        i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+            .expect("ms")
+    };
+    // Whole minutes, as the Monitor tab asks, the last holding now.
+    let end = now().div_euclid(60_000) * 60_000 + 60_000 - 1;
+    let start = end + 1 - 5 * 60_000;
+    let counted = || backend::monitor::counted(&connection, &detail, start, end, 60_000);
+    assert_eq!(counted().await.expect("read"), vec![Default::default(); 5], "nothing yet");
+
+    let concurrency = format!("{base}/2017-10-31/functions/metered/concurrency");
+    let reserve = |n: u32| {
+        client.put(&concurrency).json(&json!({ "ReservedConcurrentExecutions": n })).send()
+    };
+    assert!(reserve(0).await.expect("reserve").status().is_success());
+    let invoke = format!("{base}/2015-03-31/functions/metered/invocations");
+    for _ in 0..2 {
+        let throttled = client.post(&invoke).json(&json!({})).send().await.expect("invoke");
+        assert_eq!(throttled.status(), 429);
+    }
+    assert!(client.delete(&concurrency).send().await.expect("unreserve").status().is_success());
+    let queued = client
+        .post(&invoke)
+        .header("x-amz-invocation-type", "Event")
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("queue");
+    assert_eq!(queued.status(), 202);
+
+    let mut buckets = Vec::new();
+    for _ in 0..100 {
+        buckets = counted().await.expect("read");
+        if buckets.iter().any(|b| b.async_max_age_ms.is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(buckets.len(), 5);
+    assert_eq!(buckets.iter().map(|b| b.throttles).sum::<u32>(), 2, "{buckets:?}");
+    assert_eq!(buckets.iter().map(|b| b.async_received).sum::<u32>(), 1, "{buckets:?}");
+    assert_eq!(buckets.iter().map(|b| b.async_dropped).sum::<u32>(), 0, "{buckets:?}");
+    let last = buckets.iter().rposition(|b| b.throttles > 0).expect("a bucket with throttles");
+    assert!(last >= 3, "now is in the last minutes: {buckets:?}");
+    assert!(buckets.iter().any(|b| b.async_max_age_ms.is_some_and(|age| age < 60_000.0)));
+}

@@ -209,13 +209,13 @@ describe('without JavaScript', () => {
 });
 
 /** A zip holding `lambda_function.py` with `source`. */
-function zipOf(source) {
+function zipOf(source, file = 'lambda_function.py') {
   return execFileSync('python3', ['-c', [
     'import base64, io, sys, zipfile',
     'b = io.BytesIO()',
-    'z = zipfile.ZipFile(b, "w"); z.writestr("lambda_function.py", sys.argv[1]); z.close()',
+    'z = zipfile.ZipFile(b, "w"); z.writestr(sys.argv[2], sys.argv[1]); z.close()',
     'sys.stdout.buffer.write(b.getvalue())',
-  ].join('\n'), source]);
+  ].join('\n'), source, file]);
 }
 
 async function invokeEngine(name) {
@@ -223,8 +223,8 @@ async function invokeEngine(name) {
   return (await fetch(`${engine}/2015-03-31/functions/${name}/invocations`, { method: 'POST', headers: json, body: '{}' })).text();
 }
 
-/** Creates a Python function in the embedded engine, as any AWS client would. */
-async function createEngineFunction(name, tags) {
+/** Creates a Python function (or another, from `code`) in the embedded engine, as any AWS client would. */
+async function createEngineFunction(name, tags, code = {}) {
   const trust = JSON.stringify({
     Version: '2012-10-17',
     Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -235,12 +235,12 @@ async function createEngineFunction(name, tags) {
     body: new URLSearchParams({ Action: 'CreateRole', Version: '2010-05-08', RoleName: 'e2e-role', AssumeRolePolicyDocument: trust }),
   });
   assert.ok(role.ok || (await role.text()).includes('EntityAlreadyExists'));
-  const zip = zipOf("def lambda_handler(e, c):\n    return 'ok'\n").toString('base64');
+  const zip = (code.zip ?? zipOf("def lambda_handler(e, c):\n    return 'ok'\n")).toString('base64');
   const created = await fetch(`${engine}/2015-03-31/functions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      FunctionName: name, Runtime: 'python3.12', Handler: 'lambda_function.lambda_handler',
+      FunctionName: name, Runtime: code.runtime ?? 'python3.12', Handler: code.handler ?? 'lambda_function.lambda_handler',
       Role: 'arn:aws:iam::000000000000:role/e2e-role', Code: { ZipFile: zip },
       Description: 'takes orders', Tags: tags,
     }),
@@ -655,14 +655,74 @@ describe('catalog', () => {
     await page.getByTestId('activity').getByText('function.create_url').first().waitFor();
   });
 
+  it('shows a streamed answer chunk by chunk while it arrives', async () => {
+    const handler = [
+      'export const handler = awslambda.streamifyResponse(async (event, stream) => {',
+      "  stream = awslambda.HttpResponseStream.from(stream, { statusCode: 200, headers: { 'content-type': 'text/plain' } });",
+      "  stream.write('first chunk\\n');",
+      '  await new Promise((r) => setTimeout(r, 1000));',
+      "  stream.write('second chunk\\n');",
+      '  await new Promise((r) => setTimeout(r, 1000));',
+      "  stream.end('last chunk\\n');",
+      '});',
+    ].join('\n');
+    await createEngineFunction('e2e-stream', { team: 'payments', 'lambdaport:owner': 'admin@lambdaport.local' },
+      { zip: zipOf(handler, 'index.mjs'), runtime: 'nodejs22.x', handler: 'index.handler' });
+    await page.goto(`${base}/catalog`);
+    const local = page.getByTestId('connection').filter({ hasText: 'Local' });
+    await local.getByRole('button', { name: 'Sync now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Synced Local' }).waitFor();
+    await page.goto(`${base}/catalog?view=shadows`);
+    const row = page.getByTestId('catalog-row').filter({ hasText: 'e2e-stream' });
+    await row.getByRole('button', { name: 'Import' }).click();
+    await page.getByRole('status').filter({ hasText: 'Imported into the catalog' }).waitFor();
+    await page.goto(`${base}/catalog?q=e2e-stream`);
+    await page.getByTestId('catalog-row').getByRole('link', { name: 'e2e-stream' }).click();
+    await page.getByRole('heading', { name: 'e2e-stream' }).waitFor();
+    await tab('URL', '/url');
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel(/^ ?NONE/).check();
+    await page.getByLabel('Invoke mode').selectOption('RESPONSE_STREAM');
+    await page.getByRole('button', { name: 'Create the URL' }).click();
+    await page.getByTestId('function-url').waitFor();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    // The first chunk shows while the function is still writing the rest.
+    const live = page.getByTestId('url-live');
+    await live.getByTestId('url-live-chunk').filter({ hasText: 'first chunk' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByTestId('url-answer').count(), 0, 'the answer is not whole yet');
+    assert.match(await live.textContent(), /200/);
+    await page.getByTestId('url-answer').waitFor({ timeout: 15_000 });
+    assert.equal(await live.count(), 0, 'the whole answer replaces the live one');
+    assert.match(await page.getByTestId('url-chunks').textContent(), /first chunk[\s\S]*second chunk[\s\S]*last chunk/);
+    // Back to the function the rest of the tests use.
+    await page.goto(`${base}/catalog?q=orders`);
+    await page.getByTestId('catalog-row').getByRole('link', { name: 'e2e-orders' }).click();
+    await page.getByRole('heading', { name: 'e2e-orders' }).waitFor();
+  });
+
   it('counts the invocations on Monitor, in charts that read without JavaScript, with their cost', async () => {
+    // One throttle (at a reserved concurrency of 0) and one queued event, from outside the console.
+    const fn = `${engine}/2015-03-31/functions/e2e-orders`;
+    const concurrency = `${engine}/2017-10-31/functions/e2e-orders/concurrency`;
+    const reserve = await fetch(concurrency, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"ReservedConcurrentExecutions":0}' });
+    assert.ok(reserve.ok, await reserve.text());
+    const json = { 'content-type': 'application/json' };
+    assert.equal((await fetch(`${fn}/invocations`, { method: 'POST', body: '{}', headers: json })).status, 429);
+    assert.ok((await fetch(concurrency, { method: 'DELETE' })).ok);
+    const queued = await fetch(`${fn}/invocations`, { method: 'POST', body: '{}', headers: { ...json, 'x-amz-invocation-type': 'Event' } });
+    assert.equal(queued.status, 202);
     await tab('Monitor', '/monitor');
     const totals = page.getByTestId('monitor-totals');
     await totals.waitFor();
     const invocations = Number((await totals.locator('dd').first().textContent()).trim());
     assert.ok(invocations >= 5, `the logs' and the URL's invocations: ${invocations}`);
+    const fact = async (name) => (await totals.locator(`dt:text-is("${name}") + dd`).textContent()).trim();
+    assert.equal(await fact('Throttles'), '1');
+    assert.match(await fact('Asynchronous events received / dropped'), /^1 \/ 0$/);
     const charts = page.getByTestId('chart');
-    assert.equal(await charts.count(), 4);
+    assert.equal(await charts.count(), 6);
+    const throttles = await charts.filter({ hasText: 'Throttles' }).locator('title').allTextContents();
+    assert.ok(throttles.some((t) => /: 1 throttled/.test(t)), `${throttles.slice(-3)}`);
     const hovers = await charts.first().locator('title').allTextContents();
     assert.ok(hovers.some((t) => /: [1-9]\d* invocations, \d+ errors/.test(t)), `${hovers.slice(-3)}`);
     assert.match(await page.getByTestId('monitor-month').textContent(), /^\$\d/);
@@ -761,7 +821,7 @@ describe('catalog', () => {
   it('filters the audit trail and exports what it shows', async () => {
     await page.goto(`${base}/audit?action=function.`);
     const table = page.getByTestId('audit-table');
-    await table.getByRole('cell', { name: 'function.import' }).waitFor();
+    await table.getByRole('cell', { name: 'function.import' }).first().waitFor();
     assert.equal(await table.getByRole('cell', { name: 'connection.create' }).count(), 0, 'filtered by action');
     const csv = await page.request.get(`${base}/audit/export?format=csv&action=function.`);
     assert.equal(csv.status(), 200);

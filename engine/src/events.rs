@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, Notify, Semaphore};
 use crate::EngineState;
 use crate::error::{ErrorType, Result};
 use crate::logs::now_ms;
+use crate::metrics::Metric;
 use crate::model::FunctionName;
 
 /// One queued invocation, as stored.
@@ -142,19 +143,23 @@ pub async fn run_worker(state: Arc<EngineState>) {
 /// One try of a queued event: done, rescheduled with backoff, or dropped.
 async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
     let config = &state.config;
+    let name = event.function.as_str();
     let age = Duration::from_millis(u64::try_from(now_ms() - event.enqueued_ms).unwrap_or(0));
     if age > config.max_event_age {
-        tracing::warn!(event.id = %event.id, function.name = event.function.as_str(), "dropped an event older than the maximum event age");
+        tracing::warn!(event.id = %event.id, function.name = name, "dropped an event older than the maximum event age");
+        state.metrics.record(name, Metric::AsyncEventsDropped, 1.0);
         state.events.remove(&event.id).await;
         return;
     }
     let function = state.store.get(&event.function).await;
     let Some(function) = function.and_then(|f| crate::store::resolve(f, &event.qualifier, true))
     else {
-        tracing::warn!(event.id = %event.id, function.name = event.function.as_str(), "dropped an event for a deleted function");
+        tracing::warn!(event.id = %event.id, function.name = name, "dropped an event for a deleted function");
         state.events.remove(&event.id).await;
         return;
     };
+    // From the event's arrival to this try, as Lambda measures it.
+    state.metrics.record(name, Metric::AsyncEventAge, age.as_millis() as f64);
     let payload =
         base64::engine::general_purpose::STANDARD.decode(&event.payload_b64).unwrap_or_default();
     let outcome = match crate::invoke::invoke(state, function, Bytes::from(payload), false).await {
@@ -174,6 +179,7 @@ async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
                 Some(delay) => *delay,
                 None => {
                     tracing::warn!(event.id = %event.id, function.name = event.function.as_str(), attempts = event.attempts, "dropped an event after its retries");
+                    state.metrics.record(event.function.as_str(), Metric::AsyncEventsDropped, 1.0);
                     state.events.remove(&event.id).await;
                     return;
                 }

@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, oneshot};
 use crate::EngineState;
 use crate::error::{ErrorType, LambdaError, Result};
 use crate::logs::{Status, report_line};
+use crate::metrics::Metric;
 use crate::model::{FunctionName, MAX_SYNC_PAYLOAD};
 use crate::runtime_api::{Chunk, Invocation, Outcome, Streamed};
 use crate::sandbox::{Environment, Spec};
@@ -79,12 +80,15 @@ impl Pools {
     fn enter(state: &Arc<EngineState>, function: &Function) -> Result<Busy> {
         let mut busy = state.pools.busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let count = busy.entry(function.name.clone()).or_default();
+        let metrics = &state.metrics;
         if function.reserved_concurrency.is_some_and(|limit| *count >= limit as usize) {
+            metrics.record(function.name.as_str(), Metric::Throttles, 1.0);
             return Err(LambdaError::throttled(
                 "ReservedFunctionConcurrentInvocationLimitExceeded",
             ));
         }
         *count += 1;
+        metrics.record(function.name.as_str(), Metric::ConcurrentExecutions, *count as f64);
         Ok(Busy { state: state.clone(), name: function.name.clone() })
     }
 
@@ -442,6 +446,10 @@ impl Run {
         for _ in 0..3 {
             tokio::task::yield_now().await;
         }
+        let name = function.name.as_str();
+        state.metrics.record(name, Metric::Invocations, 1.0);
+        state.metrics.record(name, Metric::Errors, f64::from(u8::from(function_error)));
+        state.metrics.record(name, Metric::Duration, duration_ms);
         state.logs.append(group, &env.log_stream, format!("END RequestId: {request_id}"));
         state.logs.append(
             group,
@@ -514,6 +522,7 @@ async fn start_environment(
     let live = state.pools.live.fetch_add(1, Ordering::SeqCst);
     if live >= state.config.max_environments {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);
+        state.metrics.record(function.name.as_str(), Metric::Throttles, 1.0);
         return Err(LambdaError::throttled("ConcurrentInvocationLimitExceeded"));
     }
     let mount_point = state.config.mount_point();

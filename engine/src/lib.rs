@@ -23,6 +23,7 @@ pub mod jail;
 pub mod live_tail;
 pub mod logs;
 pub mod logs_api;
+pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod runtime_api;
@@ -131,6 +132,8 @@ pub struct EngineState {
     pub logs: Arc<LogStore>,
     pub pools: invoke::Pools,
     pub events: events::EventQueue,
+    /// What `AWS/Lambda` metrics CloudWatch would hold, recorded as things happen.
+    pub metrics: metrics::Metrics,
     pub iam: iam::Iam,
     /// How execution environments are contained, as found at start.
     pub containment: jail::Containment,
@@ -237,6 +240,7 @@ impl Engine {
             logs,
             pools: invoke::Pools::default(),
             events,
+            metrics: metrics::Metrics::default(),
             iam,
             containment,
             egress,

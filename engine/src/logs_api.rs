@@ -1,5 +1,6 @@
 //! The engine's one endpoint for the non-Lambda services, dispatched as AWS does: the CloudWatch
-//! Logs API (awsJson1.1, `X-Amz-Target: Logs_20140328.*`) over the engine's logs, and the query
+//! Logs API (awsJson1.1, `X-Amz-Target: Logs_20140328.*`) over the engine's logs, CloudWatch's
+//! metrics in awsJson1.0 (`GraniteServiceVersion20100801.*`, `crate::metrics`), and the query
 //! protocol's form `Action`s: STS GetCallerIdentity and IAM's roles (`crate::iam`).
 //!
 //! About 510 lines: the one-endpoint dispatcher and CloudWatch Logs' operations, which share its
@@ -56,6 +57,9 @@ pub async fn dispatch(
     body: Bytes,
 ) -> Response {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if let Some(operation) = target.strip_prefix("GraniteServiceVersion20100801.") {
+        return crate::metrics::dispatch_json(&state, operation, &body);
+    }
     if let Some(operation) = target.strip_prefix("Logs_20140328.") {
         let request: Value =
             match serde_json::from_slice(if body.is_empty() { b"{}" } else { &body }) {

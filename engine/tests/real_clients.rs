@@ -351,3 +351,172 @@ async fn aws_sdk_for_rust_runs_the_lifecycle() {
     );
     std::fs::remove_dir_all(data_dir).ok();
 }
+
+/// Lambda's CloudWatch metrics through the SDK's CloudWatch client (Smithy RPC v2 CBOR) and
+/// boto3's: invocations, errors, duration, throttles at a reserved concurrency of 0, and an
+/// asynchronous event received and aged — each counted where the engine does it.
+#[tokio::test(flavor = "multi_thread")]
+async fn cloudwatch_clients_read_lambda_metrics() {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, InvocationType, Runtime};
+
+    let (endpoint, data_dir, _stop) = start_engine().await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+        .endpoint_url(&endpoint)
+        // One try each: the SDK would retry a throttled invoke, and each try is a throttle.
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    let source = "def lambda_handler(event, context):\n    if event.get('fail'):\n        raise ValueError('asked to')\n    return 'ok'\n";
+    let zip = {
+        use base64::Engine as _;
+        let b64 = common::zip_of(&[("lambda_function.py", source)]);
+        base64::engine::general_purpose::STANDARD.decode(b64).expect("zip")
+    };
+    lambda
+        .create_function()
+        .function_name("counted")
+        .runtime(Runtime::Python312)
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .handler("lambda_function.lambda_handler")
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+        .send()
+        .await
+        .expect("create");
+    let invoke = |payload: &'static str, kind: InvocationType| {
+        lambda
+            .invoke()
+            .function_name("counted")
+            .invocation_type(kind)
+            .payload(Blob::new(payload.as_bytes().to_vec()))
+            .send()
+    };
+    let start = DateTime::from_secs(DateTime::from(std::time::SystemTime::now()).secs() - 60);
+    invoke("{}", InvocationType::RequestResponse).await.expect("ok");
+    invoke("{}", InvocationType::RequestResponse).await.expect("ok");
+    let failed = invoke(r#"{"fail":true}"#, InvocationType::RequestResponse).await.expect("ran");
+    assert_eq!(failed.function_error(), Some("Unhandled"));
+    lambda
+        .put_function_concurrency()
+        .function_name("counted")
+        .reserved_concurrent_executions(0)
+        .send()
+        .await
+        .expect("reserve 0");
+    let throttled = invoke("{}", InvocationType::RequestResponse).await.expect_err("throttled");
+    assert!(
+        throttled.as_service_error().is_some_and(|e| e.is_too_many_requests_exception()),
+        "{throttled:?}"
+    );
+    lambda.delete_function_concurrency().function_name("counted").send().await.expect("unreserve");
+    let queued = invoke("{}", InvocationType::Event).await.expect("queued");
+    assert_eq!(queued.status_code(), 202);
+
+    let query = |id: &str, name: &str, stat: &str| {
+        let metric = Metric::builder()
+            .namespace("AWS/Lambda")
+            .metric_name(name)
+            .dimensions(Dimension::builder().name("FunctionName").value("counted").build())
+            .build();
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(MetricStat::builder().metric(metric).period(3600).stat(stat).build())
+            .build()
+    };
+    let read = || async {
+        let end = DateTime::from_secs(DateTime::from(std::time::SystemTime::now()).secs() + 60);
+        let answer = cloudwatch
+            .get_metric_data()
+            .metric_data_queries(query("invocations", "Invocations", "Sum"))
+            .metric_data_queries(query("errors", "Errors", "Sum"))
+            .metric_data_queries(query("durations", "Duration", "SampleCount"))
+            .metric_data_queries(query("throttles", "Throttles", "Sum"))
+            .metric_data_queries(query("concurrency", "ConcurrentExecutions", "Maximum"))
+            .metric_data_queries(query("received", "AsyncEventsReceived", "Sum"))
+            .metric_data_queries(query("age", "AsyncEventAge", "SampleCount"))
+            .metric_data_queries(query("dropped", "AsyncEventsDropped", "Sum"))
+            .start_time(start)
+            .end_time(end)
+            .send()
+            .await
+            .expect("GetMetricData");
+        answer
+            .metric_data_results()
+            .iter()
+            .map(|r| {
+                assert_eq!(r.status_code().map(|s| s.as_str()), Some("Complete"));
+                let total: f64 = r.values().iter().sum();
+                (r.id().unwrap_or_default().to_owned(), total)
+            })
+            .collect::<std::collections::HashMap<String, f64>>()
+    };
+    // The queued event runs on the engine's worker: wait for its invocation to be counted.
+    let mut totals = read().await;
+    for _ in 0..100 {
+        if totals["invocations"] >= 4.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        totals = read().await;
+    }
+    assert_eq!(totals["invocations"], 4.0, "three called, one queued: {totals:?}");
+    assert_eq!(totals["errors"], 1.0, "{totals:?}");
+    assert_eq!(totals["durations"], 4.0, "{totals:?}");
+    assert_eq!(totals["throttles"], 1.0, "{totals:?}");
+    assert_eq!(totals["concurrency"], 1.0, "one at a time: {totals:?}");
+    assert_eq!(totals["received"], 1.0, "{totals:?}");
+    assert_eq!(totals["age"], 1.0, "one try, one age: {totals:?}");
+    assert_eq!(totals["dropped"], 0.0, "nothing dropped: {totals:?}");
+
+    // Bad input gets CloudWatch's error codes.
+    let now = DateTime::from(std::time::SystemTime::now());
+    let bad_period = MetricDataQuery::builder()
+        .id("bad")
+        .metric_stat(
+            MetricStat::builder()
+                .metric(Metric::builder().namespace("AWS/Lambda").metric_name("Errors").build())
+                .period(45)
+                .stat("Sum")
+                .build(),
+        )
+        .build();
+    let refused = cloudwatch
+        .get_metric_data()
+        .metric_data_queries(bad_period)
+        .start_time(DateTime::from_secs(now.secs() - 60))
+        .end_time(now)
+        .send()
+        .await
+        .expect_err("a period of 45 s");
+    use aws_sdk_cloudwatch::error::ProvideErrorMetadata as _;
+    assert_eq!(refused.code(), Some("InvalidParameterValue"), "{refused:?}");
+    assert!(refused.message().is_some_and(|m| m.contains("multiple of 60")), "{refused:?}");
+
+    // boto3 reads the same numbers over its own CBOR encoder.
+    let script = format!(
+        r#"
+import boto3, datetime
+cw = boto3.client("cloudwatch", endpoint_url="{endpoint}")
+now = datetime.datetime.now(datetime.timezone.utc)
+answer = cw.get_metric_data(
+    MetricDataQueries=[{{"Id": "t", "MetricStat": {{"Metric": {{"Namespace": "AWS/Lambda",
+        "MetricName": "Throttles", "Dimensions": [{{"Name": "FunctionName", "Value": "counted"}}]}},
+        "Period": 60, "Stat": "Sum"}}}}],
+    StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=1))
+print("throttles", sum(answer["MetricDataResults"][0]["Values"]))
+"#
+    );
+    let mut command = Command::new("python3");
+    command.arg("-c").arg(script);
+    let output = run(command).await;
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "throttles 1.0");
+    std::fs::remove_dir_all(data_dir).ok();
+}

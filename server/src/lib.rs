@@ -8,6 +8,7 @@ mod logs;
 pub mod postgres;
 pub mod state;
 pub mod telemetry;
+mod url_watch;
 pub mod web;
 
 use std::future::Future;
@@ -396,6 +397,7 @@ impl Console {
                 ),
                 allow_signup: args.allow_signup,
                 engine: None,
+                url_watches: Arc::default(),
             },
             public_origin: args.public_origin().map(Arc::from),
         };

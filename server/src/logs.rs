@@ -29,7 +29,7 @@ async fn readable_logs(
     backend::catalog::editable(pool, account, id).await.map_err(fail)
 }
 
-fn refused(error: &ApiError) -> Response {
+pub(crate) fn refused(error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     (status, error.to_string()).into_response()
 }

@@ -48,6 +48,7 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .route("/catalog/{id}/test-events.json", get(export_test_events))
         .route("/catalog/{id}/logs.txt", get(crate::logs::download))
         .route("/catalog/{id}/logs/tail", get(crate::logs::tail))
+        .route("/catalog/{id}/url/watch/{key}", get(crate::url_watch::watch))
         .route(
             "/catalog/{id}/code",
             axum::routing::post(upload_code).layer(axum::extract::DefaultBodyLimit::max(

@@ -50,6 +50,8 @@ pub mod ssr {
         pub allow_signup: bool,
         /// The embedded engine's containment of function code (`None`: no embedded engine).
         pub engine: Option<crate::types::EngineContainment>,
+        /// URL testers' pages listening for their answers as they arrive.
+        pub url_watches: Arc<backend::urls::live::Watches>,
     }
 
     /// The client's address, put in the request's extensions by the server.

@@ -1,5 +1,6 @@
-//! The Monitor tab: a function's invocations over a range, read from its REPORT lines, in
-//! buckets — for everyone who may read the function (numbers only, never the lines).
+//! The Monitor tab: a function's invocations over a range, read from its REPORT lines, and its
+//! throttles and asynchronous queue from CloudWatch metrics, in buckets — for everyone who may
+//! read the function (numbers only, never the lines).
 
 use leptos::prelude::*;
 
@@ -42,9 +43,14 @@ pub async fn monitor_tab(
         let read = backend::monitor::samples(&connection, &detail, start_ms, end_ms)
             .await
             .map_err(fail)?;
+        // Throttles and the asynchronous queue are CloudWatch metrics: a connection that may
+        // read the logs but not the metrics still gets the rest of the tab.
+        let counted =
+            backend::monitor::counted(&connection, &detail, start_ms, end_ms, step_ms).await;
         let architecture =
             backend::monitor::architecture(pool, detail.entry.function_id).await.map_err(fail)?;
-        Ok(ssr::view(range, start_ms, end_ms, step_ms, read, architecture))
+        let window = ssr::Window { range, start_ms, end_ms, step_ms };
+        Ok(ssr::view(window, read, counted.map_err(|e| e.to_string()), architecture))
     }
     .await;
     settle(result, |_| None).await
@@ -52,9 +58,10 @@ pub async fn monitor_tab(
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    //! From REPORT-line samples to the tab's view: buckets, totals, a month's cost.
+    //! From REPORT-line samples and CloudWatch's counts to the tab's view: buckets, totals, a
+    //! month's cost.
 
-    use backend::monitor::{self, Samples};
+    use backend::monitor::{self, Counted, Samples};
 
     use crate::rules::{Arch, cost_of};
     use crate::types::{CostView, MonitorBucketView, MonitorTabView};
@@ -70,14 +77,26 @@ pub mod ssr {
         }
     }
 
+    /// The range a reading covers, in buckets of `step_ms`.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Window<'a> {
+        pub range: &'a str,
+        pub start_ms: i64,
+        pub end_ms: i64,
+        pub step_ms: i64,
+    }
+
     pub fn view(
-        range: &str,
-        start_ms: i64,
-        end_ms: i64,
-        step_ms: i64,
+        window: Window<'_>,
         read: Samples,
+        counted: Result<Vec<Counted>, String>,
         architecture: String,
     ) -> MonitorTabView {
+        let Window { range, start_ms, end_ms, step_ms } = window;
+        let (counted, metrics_error) = match counted {
+            Ok(counted) => (counted, None),
+            Err(error) => (Vec::new(), Some(error)),
+        };
         let samples = &read.samples;
         let mut durations: Vec<f64> = samples.iter().map(|s| s.duration_ms).collect();
         let inits: Vec<f64> = samples.iter().filter_map(|s| s.init_ms).collect();
@@ -107,7 +126,8 @@ pub mod ssr {
             buckets: monitor::buckets(samples, start_ms, end_ms, step_ms)
                 .into_iter()
                 .take(usize::try_from((end_ms + 1 - start_ms) / step_ms).unwrap_or(0))
-                .map(|b| MonitorBucketView {
+                .zip(counted.iter().cloned().chain(std::iter::repeat(Counted::default())))
+                .map(|(b, c)| MonitorBucketView {
                     label: label(b.start_ms, step_ms),
                     start_ms: b.start_ms,
                     invocations: b.invocations,
@@ -118,8 +138,16 @@ pub mod ssr {
                     p99_ms: b.p99_ms,
                     max_init_ms: b.max_init_ms,
                     peak_concurrency: b.peak_concurrency,
+                    throttles: c.throttles,
+                    async_received: c.async_received,
+                    async_dropped: c.async_dropped,
+                    async_max_age_ms: c.async_max_age_ms,
                 })
                 .collect(),
+            throttles: counted.iter().map(|c| c.throttles).sum(),
+            async_received: counted.iter().map(|c| c.async_received).sum(),
+            async_dropped: counted.iter().map(|c| c.async_dropped).sum(),
+            metrics_error,
             invocations: u32::try_from(samples.len()).unwrap_or(u32::MAX),
             errors: u32::try_from(samples.iter().filter(|s| s.failed).count()).unwrap_or(0),
             cold_starts: u32::try_from(inits.len()).unwrap_or(0),

@@ -142,9 +142,18 @@ pub async fn send_url_request(
         let (detail, connection) =
             super::catalog::ssr::editable(pool, &account, &form.function_id).await?;
         let request = ssr::request(&form)?;
-        let sent = backend::urls::send(pool, account.account_id, &connection, &detail, &request)
-            .await
-            .map_err(fail)?;
+        let function = detail.entry.function_id;
+        let ear = context()?.url_watches.ear(account.account_id, function, form.watch.as_deref());
+        let sent = backend::urls::send_heard(
+            pool,
+            account.account_id,
+            &connection,
+            &detail,
+            &request,
+            &ear,
+        )
+        .await
+        .map_err(fail)?;
         Ok(ssr::exchange(sent))
     }
     .await;

@@ -1,6 +1,7 @@
 //! Pieces shared by pages.
 
 pub mod editor;
+pub mod events;
 pub mod flash;
 pub mod forms;
 pub mod shell;

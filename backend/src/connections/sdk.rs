@@ -101,6 +101,10 @@ impl Connection {
         aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config(region).await)
     }
 
+    pub async fn metrics(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config(region).await)
+    }
+
     /// The first region, where account-wide calls go.
     pub fn home_region(&self) -> &str {
         self.regions.first().map_or("us-east-1", String::as_str)

@@ -6,6 +6,7 @@
 
 pub mod cors;
 pub mod doctor;
+pub mod live;
 pub mod policy;
 pub mod tester;
 
@@ -344,6 +345,18 @@ pub async fn send(
     detail: &Detail,
     request: &HttpRequest,
 ) -> Result<Sent> {
+    send_heard(pool, account_id, connection, detail, request, &live::Ear::default()).await
+}
+
+/// [`send`], telling `ear` the status line and each chunk as they arrive.
+pub async fn send_heard(
+    pool: &PgPool,
+    account_id: Uuid,
+    connection: &Connection,
+    detail: &Detail,
+    request: &HttpRequest,
+    ear: &live::Ear,
+) -> Result<Sent> {
     request.validate()?;
     let lambda = connection.lambda(&detail.entry.region).await;
     let url = config(&lambda, detail)
@@ -359,7 +372,7 @@ pub async fn send(
     let timeout_s = detail.timeout_s.unwrap_or(3);
     let wait = Duration::from_secs(u64::try_from(timeout_s.max(1)).unwrap_or(3) + 5);
     let exchange =
-        tester::send(connection, &detail.entry.region, &url.url, request, sign, wait).await?;
+        tester::send(connection, &detail.entry.region, &url.url, request, sign, wait, ear).await?;
     let context =
         doctor::Context { function: &detail.arn, timeout_s, event: request.event(), signed: sign };
     let diagnosis = doctor::diagnose(&lambda, &context, &exchange.call).await?;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::doctor::Call;
+use super::live::{Ear, Heard};
 use crate::connections::Connection;
 use crate::error::{Error, Result};
 
@@ -219,6 +220,7 @@ pub async fn send(
     request: &HttpRequest,
     sign: bool,
     timeout: Duration,
+    ear: &Ear,
 ) -> Result<Exchange> {
     request.validate()?;
     let target = request.target(url);
@@ -246,20 +248,20 @@ pub async fn send(
         .await?;
         headers.extend(signature);
     }
-    Ok(exchange(&target, &request.method, &headers, request.body.clone(), sign, timeout).await)
+    let body = request.body.clone();
+    Ok(exchange(&target, &request.method, &headers, body, sign, timeout, ear).await)
 }
 
 /// Sends the request unsigned (a browser's preflight) and keeps the raw exchange.
 pub async fn send_unsigned(url: &str, request: &HttpRequest, timeout: Duration) -> Call {
     let headers = request.all_headers();
-    exchange(&request.target(url), &request.method, &headers, request.body.clone(), false, timeout)
-        .await
-        .call
+    let (target, body) = (request.target(url), request.body.clone());
+    exchange(&target, &request.method, &headers, body, false, timeout, &Ear::default()).await.call
 }
 
 /// Sends `GET url` unsigned and keeps the raw exchange (the lab's step 6).
 pub async fn send_get(url: &str, timeout: Duration) -> Call {
-    exchange(url, "GET", &[], String::new(), false, timeout).await.call
+    exchange(url, "GET", &[], String::new(), false, timeout, &Ear::default()).await.call
 }
 
 async fn exchange(
@@ -269,6 +271,7 @@ async fn exchange(
     body: String,
     signed: bool,
     timeout: Duration,
+    ear: &Ear,
 ) -> Exchange {
     let started = Instant::now();
     let elapsed = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -306,6 +309,10 @@ async fn exchange(
             )
             .trim_end()
             .to_owned();
+            ear.hear(Heard::Head {
+                status_line: call.status_line.clone(),
+                first_byte_ms: exchange.first_byte_ms,
+            });
             call.headers = response
                 .headers()
                 .iter()
@@ -320,12 +327,14 @@ async fn exchange(
                         let room = MAX_BODY.saturating_sub(body.len());
                         exchange.truncated |= chunk.len() > room;
                         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                        exchange.chunks.push(Chunk {
+                        let chunk = Chunk {
                             at_ms: elapsed(),
                             bytes: chunk.len(),
                             text: String::from_utf8_lossy(&chunk[..chunk.len().min(1024)])
                                 .into_owned(),
-                        });
+                        };
+                        ear.hear(Heard::Chunk(chunk.clone()));
+                        exchange.chunks.push(chunk);
                     }
                     Ok(None) => break,
                     Err(error) => {

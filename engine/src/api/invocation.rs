@@ -43,6 +43,8 @@ pub(super) async fn invoke(
             }
             let qualifier = query.qualifier.as_deref().unwrap_or_default();
             state.events.enqueue(&function.name, qualifier, &payload).await?;
+            let name = function.name.as_str();
+            state.metrics.record(name, crate::metrics::Metric::AsyncEventsReceived, 1.0);
             return Ok((StatusCode::ACCEPTED, request_id_headers()).into_response());
         }
         other => {

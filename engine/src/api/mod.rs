@@ -78,6 +78,10 @@ pub fn router(state: Arc<EngineState>) -> Router {
         .route("/2016-08-19/account-settings/", get(get_account_settings))
         .route("/_lambdaport/code/{key}", get(download_code))
         .route("/", axum::routing::post(crate::logs_api::dispatch))
+        .route(
+            "/service/GraniteServiceVersion20100801/operation/{operation}",
+            axum::routing::post(crate::metrics::dispatch),
+        )
         .fallback(unknown_operation)
         .layer(axum::middleware::from_fn(request_span))
         // A 50 MB zip is ~67 MB as base64 in JSON; larger bodies get Lambda's errors, not axum's.

@@ -56,7 +56,9 @@ async fn variable_values_reach_only_editors_who_reveal_them(pool: PgPool) {
         assert!(!reveal.text().await.expect("body").contains(SECRET));
         // Logs can hold what the function printed of its secrets: not for readers, neither
         // downloaded nor tailed; nor may they send requests to its URL through the console.
-        for path in [format!("/catalog/{id}/logs.txt"), format!("/catalog/{id}/logs/tail")] {
+        // Nor hear the answers of requests sent to it (the URL tester's watch).
+        let watch = format!("/catalog/{id}/url/watch/key-0123456789");
+        for path in [format!("/catalog/{id}/logs.txt"), format!("/catalog/{id}/logs/tail"), watch] {
             assert_eq!(reader.get(&path).await.status(), StatusCode::FORBIDDEN, "{email}: {path}");
         }
         let sent = reader
@@ -64,6 +66,14 @@ async fn variable_values_reach_only_editors_who_reveal_them(pool: PgPool) {
             .await;
         assert_eq!(sent.status(), StatusCode::FORBIDDEN, "{email}");
     }
+
+    // The owner may watch the tester's answers arrive: once per key.
+    let watch = format!("/catalog/{id}/url/watch/key-0123456789");
+    let watching = app.get(&watch).await;
+    assert_eq!(watching.status(), StatusCode::OK);
+    assert_eq!(watching.headers()["content-type"], "text/event-stream");
+    assert_eq!(app.get(&watch).await.status(), StatusCode::CONFLICT, "the key is taken");
+    drop(watching);
 
     // The owner sees the names, masked; the values only on reveal, which is audited.
     let html = app.get(&page).await.text().await.expect("html");

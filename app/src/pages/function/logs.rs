@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::logs::{SetLogRetention, logs_tab};
+use crate::components::events::EventStream;
 use crate::components::forms::{outcome, successes};
 use crate::error::error_fallback;
 use crate::forms::LogsQuery;
@@ -317,7 +318,7 @@ fn LiveTail(function_id: String) -> impl IntoView {
     let elapsed = RwSignal::new(0u64);
     let pattern = RwSignal::new(String::new());
     let highlight = RwSignal::new(String::new());
-    let source = Source::cell();
+    let source = EventStream::cell();
     // Closed with the component, so no update arrives after its signals are gone. In the
     // browser only: on the server the (local) value may be disposed on another thread.
     #[cfg(feature = "hydrate")]
@@ -348,10 +349,22 @@ fn LiveTail(function_id: String) -> impl IntoView {
                 "/catalog/{function_id}/logs/tail?pattern={}",
                 encode(&pattern.get_untracked())
             );
-            match Source::open(&url, receive, move |message| {
+            let failed = move |message: String| {
                 failure.set(Some(message));
                 stop();
-            }) {
+            };
+            let on = move |name: &'static str, data: String| match name {
+                "update" => {
+                    if let Ok(update) = serde_json::from_str::<TailUpdateView>(&data) {
+                        receive(update);
+                    }
+                }
+                "failure" => failed(data),
+                _ => failed("The live tail ended.".to_owned()),
+            };
+            match EventStream::open(&url, &["update", "failure", "end"], on)
+                .map_err(|e| format!("The live tail could not start: {e}"))
+            {
                 Ok(opened) => {
                     source.update_value(|s| *s = Some(opened));
                     running.set(true);
@@ -478,81 +491,4 @@ fn tick_every_second(tick: impl Fn() + 'static) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = tick;
-}
-
-/// An open connection to the live tail, closed when dropped.
-struct Source {
-    #[cfg(feature = "hydrate")]
-    events: web_sys::EventSource,
-}
-
-impl Drop for Source {
-    fn drop(&mut self) {
-        #[cfg(feature = "hydrate")]
-        self.events.close();
-    }
-}
-
-impl Source {
-    /// Where the open stream is kept: local to the browser's one thread there (an EventSource is
-    /// not `Send`); on the server, where nothing is ever opened, a plain value, since the page's
-    /// owner may be disposed on another thread than the one that rendered it.
-    #[cfg(feature = "hydrate")]
-    fn cell() -> StoredValue<Option<Source>, LocalStorage> {
-        StoredValue::new_local(None)
-    }
-
-    #[cfg(not(feature = "hydrate"))]
-    fn cell() -> StoredValue<Option<Source>> {
-        StoredValue::new(None)
-    }
-
-    /// Opens the stream at `url`: updates go to `receive`, and a failure (or the end) to `failed`.
-    #[cfg(feature = "hydrate")]
-    fn open(
-        url: &str,
-        receive: impl Fn(TailUpdateView) + 'static,
-        failed: impl Fn(String) + Clone + 'static,
-    ) -> Result<Self, String> {
-        use leptos::wasm_bindgen::JsCast;
-        use leptos::wasm_bindgen::closure::Closure;
-        let events = web_sys::EventSource::new(url)
-            .map_err(|e| format!("The live tail could not start: {e:?}"))?;
-        let data = |e: &web_sys::MessageEvent| e.data().as_string().unwrap_or_default();
-        let on_update =
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                if let Ok(update) = serde_json::from_str::<TailUpdateView>(&data(&e)) {
-                    receive(update);
-                }
-            });
-        let on_failure = {
-            let failed = failed.clone();
-            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                failed(data(&e))
-            })
-        };
-        let on_end = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| {
-            failed("The live tail ended.".to_owned())
-        });
-        for (name, handler) in [("update", &on_update), ("failure", &on_failure), ("end", &on_end)]
-        {
-            events
-                .add_event_listener_with_callback(name, handler.as_ref().unchecked_ref())
-                .map_err(|e| format!("The live tail could not start: {e:?}"))?;
-        }
-        // The page lives as long as the listeners may be called.
-        on_update.forget();
-        on_failure.forget();
-        on_end.forget();
-        Ok(Self { events })
-    }
-
-    #[cfg(not(feature = "hydrate"))]
-    fn open(
-        _url: &str,
-        _receive: impl Fn(TailUpdateView) + 'static,
-        _failed: impl Fn(String) + Clone + 'static,
-    ) -> Result<Self, String> {
-        Err("The live tail runs in the browser.".to_owned())
-    }
 }

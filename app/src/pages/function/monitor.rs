@@ -1,5 +1,5 @@
 //! The Monitor tab: invocations and errors, duration percentiles, cold starts and init duration,
-//! peak concurrency over a chosen range, as server-rendered SVG (each bar and point says its numbers on hover,
+//! peak concurrency, throttles and the asynchronous queue over a chosen range, as server-rendered SVG (each bar and point says its numbers on hover,
 //! without JavaScript), beside a month's cost at the observed rate and a memory hint.
 
 use leptos::prelude::*;
@@ -53,6 +53,11 @@ fn Monitor(m: MonitorTabView, function_id: String) -> impl IntoView {
             format!("{} / {} / {}", ms(m.p50_ms), ms(m.p90_ms), ms(m.p99_ms)),
         ),
         ("Average init duration", ms(m.avg_init_ms)),
+        ("Throttles", m.throttles.to_string()),
+        (
+            "Asynchronous events received / dropped",
+            format!("{} / {}", m.async_received, m.async_dropped),
+        ),
     ];
     let range = m.range.clone();
     view! {
@@ -81,7 +86,14 @@ fn Monitor(m: MonitorTabView, function_id: String) -> impl IntoView {
             <Chart title="Duration p50, p90 and p99 (ms)" buckets=m.buckets.clone() kind=Kind::Duration />
             <Chart title="Cold starts and the longest init (ms)" buckets=m.buckets.clone() kind=Kind::ColdStarts />
             <Chart title="Concurrent executions (peak)" buckets=m.buckets.clone() kind=Kind::Concurrency />
-            <p class="muted">"Concurrency is worked out from each invocation's end and duration. Throttles and asynchronous events queued or dropped are CloudWatch metrics, which the console does not read yet."</p>
+            <Chart title="Throttles" buckets=m.buckets.clone() kind=Kind::Throttles />
+            <Chart title="Asynchronous events received and dropped" buckets=m.buckets.clone() kind=Kind::Async />
+            <p class="muted">"Concurrency is worked out from each invocation's end and duration. Throttles and the asynchronous queue are CloudWatch metrics (GetMetricData, AWS/Lambda by FunctionName)."</p>
+            {m.metrics_error.clone().map(|error| view! {
+                <p class="alert alert-error" role="status" data-testid="metrics-error">
+                    {format!("CloudWatch metrics could not be read, so throttles and the asynchronous queue show none: {error}. The connection's role needs cloudwatch:GetMetricData.")}
+                </p>
+            })}
         </section>
         <section class="card" aria-labelledby="cost-title">
             <h2 id="cost-title">"Cost at this rate"</h2>
@@ -112,6 +124,8 @@ enum Kind {
     Duration,
     ColdStarts,
     Concurrency,
+    Throttles,
+    Async,
 }
 
 const WIDTH: f64 = 600.0;
@@ -129,6 +143,8 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
             Kind::Duration => b.p99_ms.unwrap_or(0.0),
             Kind::ColdStarts => b.max_init_ms.unwrap_or(0.0).max(f64::from(b.cold_starts)),
             Kind::Concurrency => f64::from(b.peak_concurrency),
+            Kind::Throttles => f64::from(b.throttles),
+            Kind::Async => f64::from(b.async_received.max(b.async_dropped)),
         })
         .collect();
     let top = values.iter().copied().fold(0.0, f64::max).max(1.0);
@@ -147,6 +163,14 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
             ms(b.max_init_ms)
         ),
         Kind::Concurrency => format!("{}: at most {} at once", b.label, b.peak_concurrency),
+        Kind::Throttles => format!("{}: {} throttled", b.label, b.throttles),
+        Kind::Async => format!(
+            "{}: {} received, {} dropped, oldest {}",
+            b.label,
+            b.async_received,
+            b.async_dropped,
+            ms(b.async_max_age_ms)
+        ),
     };
     let marks = buckets
         .iter()
@@ -170,6 +194,15 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
                 .into_any(),
                 Kind::Concurrency => view! {
                     {(b.peak_concurrency > 0).then(|| bar(f64::from(b.peak_concurrency), "bar"))}
+                }
+                .into_any(),
+                Kind::Throttles => view! {
+                    {(b.throttles > 0).then(|| bar(f64::from(b.throttles), "bar bar-error"))}
+                }
+                .into_any(),
+                Kind::Async => view! {
+                    {(b.async_received > 0).then(|| bar(f64::from(b.async_received), "bar"))}
+                    {(b.async_dropped > 0).then(|| bar(f64::from(b.async_dropped), "bar bar-error"))}
                 }
                 .into_any(),
                 Kind::Duration => {
@@ -207,6 +240,14 @@ fn Chart(title: &'static str, buckets: Vec<MonitorBucketView>, kind: Kind) -> im
         Kind::Concurrency => format!(
             "at most {} at once",
             buckets.iter().map(|b| b.peak_concurrency).max().unwrap_or(0)
+        ),
+        Kind::Throttles => {
+            format!("{} throttled", buckets.iter().map(|b| b.throttles).sum::<u32>())
+        }
+        Kind::Async => format!(
+            "{} received, {} dropped",
+            buckets.iter().map(|b| b.async_received).sum::<u32>(),
+            buckets.iter().map(|b| b.async_dropped).sum::<u32>()
         ),
     };
     view! {

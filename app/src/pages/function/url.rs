@@ -9,10 +9,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::url::{
     DeleteUrl, FixUrlPolicy, PreflightUrl, SaveUrlConfig, SendUrlRequest, url_history, url_tab,
 };
+use crate::components::events::EventStream;
 use crate::components::forms::{field_error, invalid, outcome, successes};
 use crate::error::error_fallback;
 use crate::types::{
-    ExchangeView, HttpRequestView, PreflightView, UrlConfigView, UrlRequestView, UrlTabView,
+    ChunkView, ExchangeView, HttpRequestView, PreflightView, UrlConfigView, UrlRequestView,
+    UrlTabView,
 };
 
 /// Every action on the tab, so each part can show its outcome and the tab can read again.
@@ -258,12 +260,21 @@ fn Tester(request: HttpRequestView, function_id: String, actions: Actions) -> im
     let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
     let chosen = request.method.clone();
     let answer_id = function_id.clone();
+    let live = Live::listen(&function_id);
+    // A new request starts a new account of what arrives.
+    Effect::new(move |_| {
+        if send.pending().get() {
+            live.head.set(None);
+            live.chunks.set(Vec::new());
+        }
+    });
     view! {
         <section class="card" aria-labelledby="tester-title">
             <h2 id="tester-title">"HTTP tester"</h2>
             <p class="muted">"Sent from the console's server. AWS_IAM URLs get a SigV4 signature from the connection's credentials."</p>
             <ActionForm action=send attr:class="stack">
                 <input type="hidden" name="function_id" value=function_id />
+                <input type="hidden" name="watch" prop:value=move || live.key.get() />
                 <div class="grid-2">
                     <div>
                         <label for="tester-method">"Method"</label>
@@ -300,12 +311,79 @@ fn Tester(request: HttpRequestView, function_id: String, actions: Actions) -> im
                     {move || if send.pending().get() { "Sending…" } else { "Send" }}
                 </button>
             </ActionForm>
+            {move || (send.pending().get() && live.head.get().is_some()).then(|| view! {
+                <div class="result" role="status" aria-live="polite" data-testid="url-live">
+                    <p><strong>{live.head.get()}</strong>{move || format!(" — {} chunk(s) so far…", live.chunks.with(Vec::len))}</p>
+                    <ol class="chunks">
+                        {move || live.chunks.get().into_iter().map(|c| view! {
+                            <li data-testid="url-live-chunk"><span class="muted">{format!("{} ms, {} bytes: ", c.at_ms, c.bytes)}</span><code>{c.text}</code></li>
+                        }).collect_view()}
+                    </ol>
+                </div>
+            })}
             {move || match send.value().get() {
                 Some(Ok(exchange)) => view! { <Answer exchange function_id=answer_id.clone() fix=actions.fix /> }.into_any(),
                 Some(Err(error)) => view! { <crate::error::ErrorAlert error /> }.into_any(),
                 None => ().into_any(),
             }}
         </section>
+    }
+}
+
+/// The answer as it arrives: the page keeps a watch open (`/catalog/{id}/url/watch/{key}`) and
+/// sends its key with each request; until the watch is open the key is empty and the answer
+/// shows when it is whole. In the browser only.
+#[derive(Clone, Copy)]
+struct Live {
+    key: RwSignal<String>,
+    head: RwSignal<Option<String>>,
+    chunks: RwSignal<Vec<ChunkView>>,
+}
+
+impl Live {
+    fn listen(function_id: &str) -> Self {
+        let live = Live {
+            key: RwSignal::new(String::new()),
+            head: RwSignal::new(None),
+            chunks: RwSignal::new(Vec::new()),
+        };
+        let stream = EventStream::cell();
+        #[cfg(feature = "hydrate")]
+        {
+            on_cleanup(move || {
+                stream.try_update_value(|s| *s = None);
+            });
+            let Some(key) =
+                web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid())
+            else {
+                return live;
+            };
+            let url = format!("/catalog/{function_id}/url/watch/{key}");
+            let on = move |name: &'static str, data: String| match name {
+                "open" => {
+                    live.key.try_set(key.clone());
+                }
+                "error" => {
+                    live.key.try_set(String::new());
+                }
+                _ => match serde_json::from_str::<crate::types::HeardView>(&data) {
+                    Ok(crate::types::HeardView::Head { status_line, first_byte_ms }) => {
+                        live.head.try_set(Some(format!("{status_line} after {first_byte_ms} ms")));
+                        live.chunks.try_set(Vec::new());
+                    }
+                    Ok(crate::types::HeardView::Chunk(chunk)) => {
+                        live.chunks.try_update(|c| c.push(chunk));
+                    }
+                    Err(_) => {}
+                },
+            };
+            if let Ok(opened) = EventStream::open(&url, &["open", "error", "head", "chunk"], on) {
+                stream.update_value(|s| *s = Some(opened));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (function_id, stream);
+        live
     }
 }
 
