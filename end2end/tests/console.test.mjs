@@ -364,6 +364,19 @@ describe('catalog', () => {
     const editor = page.getByLabel("lambda_function.py (the handler's file)");
     await editor.waitFor();
     assert.equal(await page.locator('.editor .tok-kw').first().textContent(), 'def', 'keywords are highlighted');
+    // A click on a character of the highlighted copy puts the caret there: both layers share
+    // font, size, line height and padding.
+    await page.waitForSelector('body[data-hydrated]');
+    const ok = await page.locator('.editor .tok-str').filter({ hasText: "'ok'" }).evaluate((token) => {
+      const range = document.createRange();
+      range.setStart(token.firstChild, 1);
+      range.setEnd(token.firstChild, 2);
+      const box = range.getBoundingClientRect();
+      return { x: box.left + 1, y: box.top + box.height / 2 };
+    });
+    await page.mouse.click(ok.x, ok.y);
+    await page.keyboard.type('X');
+    assert.match(await editor.inputValue(), /return 'Xok'/, 'typed where it was clicked');
     await editor.fill("def lambda_handler(e, c):\n    return 'edited'\n");
     await page.locator('.editor .tok-str').filter({ hasText: "'edited'" }).waitFor();
     await page.getByRole('button', { name: 'Save code' }).click();
