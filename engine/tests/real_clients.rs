@@ -279,40 +279,52 @@ async fn official_client_runs(
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn aws_sdk_for_rust_runs_the_lifecycle() {
-    use aws_sdk_lambda::client::Waiters as _;
-    use aws_sdk_lambda::primitives::Blob;
-    use aws_sdk_lambda::types::{FunctionCode, Runtime};
-
-    let (endpoint, data_dir, _stop) = start_engine().await;
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The AWS SDK for Rust's configuration for the engine at `endpoint`, with its keys.
+fn sdk_config(endpoint: &str) -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_lambda::config::Credentials::new(
             "test", "test", None, None, "static",
         ))
-        .endpoint_url(&endpoint)
-        .load()
-        .await;
-    let lambda = aws_sdk_lambda::Client::new(&config);
+        .endpoint_url(endpoint)
+}
 
-    let source = "def lambda_handler(event, context):\n    return {'sdk': event}\n";
+/// Creates a Python 3.12 function of `source` with the SDK.
+async fn create_python(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    source: &str,
+) -> aws_sdk_lambda::operation::create_function::CreateFunctionOutput {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{FunctionCode, Runtime};
     let zip = {
         use base64::Engine as _;
         let b64 = common::zip_of(&[("lambda_function.py", source)]);
         base64::engine::general_purpose::STANDARD.decode(b64).expect("zip")
     };
-
-    let created = lambda
+    lambda
         .create_function()
-        .function_name("sdk-fn")
+        .function_name(name)
         .runtime(Runtime::Python312)
         .role("arn:aws:iam::000000000000:role/lambda-role")
         .handler("lambda_function.lambda_handler")
         .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
         .send()
         .await
-        .expect("create");
+        .expect("create")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_sdk_for_rust_runs_the_lifecycle() {
+    use aws_sdk_lambda::client::Waiters as _;
+    use aws_sdk_lambda::primitives::Blob;
+
+    let (endpoint, data_dir, _stop) = start_engine().await;
+    let config = sdk_config(&endpoint).load().await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+
+    let source = "def lambda_handler(event, context):\n    return {'sdk': event}\n";
+    let created = create_python(&lambda, "sdk-fn", source).await;
     assert_eq!(
         created.function_arn(),
         Some("arn:aws:lambda:us-east-1:000000000000:function:sdk-fn")
@@ -360,15 +372,10 @@ async fn cloudwatch_clients_read_lambda_metrics() {
     use aws_sdk_cloudwatch::primitives::DateTime;
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
     use aws_sdk_lambda::primitives::Blob;
-    use aws_sdk_lambda::types::{FunctionCode, InvocationType, Runtime};
+    use aws_sdk_lambda::types::InvocationType;
 
     let (endpoint, data_dir, _stop) = start_engine().await;
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "test", "test", None, None, "static",
-        ))
-        .endpoint_url(&endpoint)
+    let config = sdk_config(&endpoint)
         // One try each: the SDK would retry a throttled invoke, and each try is a throttle.
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .load()
@@ -376,21 +383,7 @@ async fn cloudwatch_clients_read_lambda_metrics() {
     let lambda = aws_sdk_lambda::Client::new(&config);
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
     let source = "def lambda_handler(event, context):\n    if event.get('fail'):\n        raise ValueError('asked to')\n    return 'ok'\n";
-    let zip = {
-        use base64::Engine as _;
-        let b64 = common::zip_of(&[("lambda_function.py", source)]);
-        base64::engine::general_purpose::STANDARD.decode(b64).expect("zip")
-    };
-    lambda
-        .create_function()
-        .function_name("counted")
-        .runtime(Runtime::Python312)
-        .role("arn:aws:iam::000000000000:role/lambda-role")
-        .handler("lambda_function.lambda_handler")
-        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
-        .send()
-        .await
-        .expect("create");
+    create_python(&lambda, "counted", source).await;
     let invoke = |payload: &'static str, kind: InvocationType| {
         lambda
             .invoke()
