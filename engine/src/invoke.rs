@@ -446,10 +446,14 @@ impl Run {
         for _ in 0..3 {
             tokio::task::yield_now().await;
         }
-        let name = function.name.as_str();
-        state.metrics.record(name, Metric::Invocations, 1.0);
-        state.metrics.record(name, Metric::Errors, f64::from(u8::from(function_error)));
-        state.metrics.record(name, Metric::Duration, duration_ms);
+        state.metrics.record_all(
+            function.name.as_str(),
+            &[
+                (Metric::Invocations, 1.0),
+                (Metric::Errors, f64::from(u8::from(function_error))),
+                (Metric::Duration, duration_ms),
+            ],
+        );
         state.logs.append(group, &env.log_stream, format!("END RequestId: {request_id}"));
         state.logs.append(
             group,

@@ -86,16 +86,27 @@ pub struct Metrics {
 impl Metrics {
     /// Records `value` of `metric` for `function`, now.
     pub fn record(&self, function: &str, metric: Metric, value: f64) {
-        self.record_at(function, metric, value, now_ms());
+        self.record_all(function, &[(metric, value)]);
     }
 
-    fn record_at(&self, function: &str, metric: Metric, value: f64, at_ms: i64) {
-        let mut points = self.points.lock().unwrap_or_else(PoisonError::into_inner);
-        let points = points.entry(function.to_owned()).or_default();
-        if points.len() == MAX_POINTS {
-            points.pop_front();
+    /// Records several values for `function` at once (one lock on an invoke's path).
+    pub fn record_all(&self, function: &str, values: &[(Metric, f64)]) {
+        self.record_at(function, values, now_ms());
+    }
+
+    fn record_at(&self, function: &str, values: &[(Metric, f64)], at_ms: i64) {
+        let mut all = self.points.lock().unwrap_or_else(PoisonError::into_inner);
+        // The name is copied only the first time a function records anything.
+        let points = match all.get_mut(function) {
+            Some(points) => points,
+            None => all.entry(function.to_owned()).or_default(),
+        };
+        for &(metric, value) in values {
+            if points.len() == MAX_POINTS {
+                points.pop_front();
+            }
+            points.push_back(Point { at_ms, metric, value });
         }
-        points.push_back(Point { at_ms, metric, value });
     }
 
     /// A function's metric in periods of `period_ms` (aligned to the epoch) from `start_ms` up
@@ -510,10 +521,10 @@ mod tests {
         for (at, value) in
             [(0, 10.0), (30_000, 30.0), (59_999, 20.0), (60_000, 5.0), (200_000, 1.0)]
         {
-            metrics.record_at("f", Metric::Duration, value, at);
+            metrics.record_at("f", &[(Metric::Duration, value)], at);
         }
-        metrics.record_at("g", Metric::Duration, 99.0, 1);
-        metrics.record_at("f", Metric::Errors, 1.0, 1);
+        metrics.record_at("g", &[(Metric::Duration, 99.0)], 1);
+        metrics.record_at("f", &[(Metric::Errors, 1.0)], 1);
         let series = |stat| metrics.series("f", Metric::Duration, (0, 180_000), 60_000, stat);
         assert_eq!(series(Stat::Sum), [(60_000, 5.0), (0, 60.0)], "the point at 200 s is out");
         assert_eq!(series(Stat::Maximum)[1], (0, 30.0));
@@ -529,7 +540,7 @@ mod tests {
     fn a_function_keeps_its_newest_points() {
         let metrics = Metrics::default();
         for i in 0..MAX_POINTS as i64 + 10 {
-            metrics.record_at("f", Metric::Invocations, 1.0, i);
+            metrics.record_at("f", &[(Metric::Invocations, 1.0)], i);
         }
         let total = metrics.series("f", Metric::Invocations, (0, i64::MAX), 60_000_000, Stat::Sum);
         assert_eq!(total, [(0, MAX_POINTS as f64)]);
