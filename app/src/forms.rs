@@ -92,6 +92,8 @@ pub struct TestEventForm {
     pub shared: Option<String>,
     pub invocation_type: String,
     pub qualifier: Option<String>,
+    /// For a tenant-isolated function: the tenant the invoke is for.
+    pub tenant_id: Option<String>,
     pub payload: String,
 }
 

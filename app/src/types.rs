@@ -446,6 +446,7 @@ pub struct TestEditor {
     pub shared: bool,
     pub invocation_type: String,
     pub qualifier: String,
+    pub tenant_id: String,
     pub payload: String,
     /// Where it came from, in words ("template s3-put", "event orders (yours)", …).
     pub source: String,
@@ -481,6 +482,7 @@ pub struct InvocationView {
     pub log_tail: String,
     pub request_id: Option<String>,
     pub executed_version: Option<String>,
+    pub tenant_id: Option<String>,
     pub duration_ms: Option<f64>,
     pub billed_ms: Option<i64>,
     pub init_ms: Option<f64>,

@@ -931,6 +931,7 @@ async fn test_events_are_saved_shared_invoked_and_replayed(pool: sqlx::PgPool) {
         shared,
         invocation_type: InvocationType::RequestResponse,
         qualifier: None,
+        tenant_id: None,
         payload: payload.into(),
     };
     let private = testing::save(&pool, &actor, &ada, &detail, None, &input("mine", false, "{}"))
@@ -971,6 +972,7 @@ async fn test_events_are_saved_shared_invoked_and_replayed(pool: sqlx::PgPool) {
         payload: payload.into(),
         invocation_type: InvocationType::RequestResponse,
         qualifier: None,
+        tenant_id: None,
         test_event_id: Some(shared),
     };
     let first = testing::invoke(&pool, &actor, &ada, &connection, &detail, &send("{\"n\": 2}"))
@@ -1052,6 +1054,7 @@ async fn every_template_reaches_the_handler_as_sent(pool: sqlx::PgPool) {
             payload: template.json.to_owned(),
             invocation_type: model::InvocationType::RequestResponse,
             qualifier: None,
+            tenant_id: None,
             test_event_id: None,
         };
         let outcome =
@@ -1182,4 +1185,50 @@ async fn invoke_live(base: &str) -> String {
         .text()
         .await
         .expect("body")
+}
+
+/// A tenant-isolated function from the Test tab: the tenant goes with the invoke (the handler sees
+/// it), is kept with the invocation for History and replay, and a missing one is the cloud's
+/// clear refusal, not a silent run.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn test_invocations_name_their_tenant(pool: sqlx::PgPool) {
+    use backend::testing::{self, Invocation};
+    let (base, _stop) = engine().await;
+    let handler = "def lambda_handler(event, context):\n    return context.tenant_id\n";
+    let (connection, function_id, detail) = common::catalogued(
+        &pool,
+        &base,
+        "per-tenant",
+        &common::python_package(handler),
+        json!({ "TenancyConfig": { "TenantIsolationMode": "PER_TENANT" } }),
+    )
+    .await;
+    let ada = account(&pool, "ada@example.com", "developer").await;
+    let actor = Actor::account(ada.account_id, None);
+    let send = |tenant_id: Option<&str>| Invocation {
+        payload: "{}".into(),
+        invocation_type: model::InvocationType::RequestResponse,
+        qualifier: None,
+        tenant_id: tenant_id.map(str::to_owned),
+        test_event_id: None,
+    };
+    let blue = testing::invoke(&pool, &actor, &ada, &connection, &detail, &send(Some("blue")))
+        .await
+        .expect("invoke");
+    assert_eq!((blue.status, blue.response.as_str()), (200, "\"blue\""));
+    let refused = testing::invoke(&pool, &actor, &ada, &connection, &detail, &send(None))
+        .await
+        .expect_err("no tenant");
+    assert!(refused.to_string().contains("tenant"), "{refused}");
+    assert!(matches!(
+        testing::invoke(&pool, &actor, &ada, &connection, &detail, &send(Some("two words"))).await,
+        Err(backend::Error::Validation { field: "tenant_id", .. })
+    ));
+    let history = testing::history(&pool, function_id, 10).await.expect("history");
+    assert_eq!(history.len(), 1, "only the call that ran is recorded");
+    assert_eq!(history[0].tenant_id.as_deref(), Some("blue"));
+    let replay = testing::recorded(&pool, function_id, history[0].test_invocation_id)
+        .await
+        .expect("recorded");
+    assert_eq!(replay.tenant_id.as_deref(), Some("blue"));
 }

@@ -475,6 +475,11 @@ describe('catalog', () => {
     await page.getByText(/^Not JSON/).waitFor();
     await payload.fill('{"order": 7}');
     await page.waitForFunction(() => !document.querySelector('#test-payload-problem')?.textContent);
+    // A tenant for a function without tenant isolation: the cloud's refusal says what to change.
+    await page.getByLabel(/^Tenant id/).fill('blue');
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'does not use tenant isolation' }).waitFor();
+    await page.getByLabel(/^Tenant id/).fill('');
     await page.getByRole('button', { name: 'Test', exact: true }).click();
     const result = page.getByTestId('test-result');
     await result.waitFor();

@@ -27,6 +27,9 @@ pub struct QueuedEvent {
     /// The qualifier it was sent to (`$LATEST`, a version or an alias); empty before versions.
     #[serde(default)]
     pub qualifier: String,
+    /// The tenant it was sent for (tenant isolation).
+    #[serde(default)]
+    pub tenant: Option<String>,
     pub payload_b64: String,
     /// Attempts that failed so far.
     pub attempts: u32,
@@ -62,6 +65,7 @@ impl EventQueue {
         &self,
         function: &FunctionName,
         qualifier: &str,
+        tenant: Option<String>,
         payload: &[u8],
     ) -> Result<String> {
         let now = now_ms();
@@ -69,6 +73,7 @@ impl EventQueue {
             id: uuid::Uuid::new_v4().to_string(),
             function: function.clone(),
             qualifier: qualifier.to_owned(),
+            tenant,
             payload_b64: base64::engine::general_purpose::STANDARD.encode(payload),
             attempts: 0,
             enqueued_ms: now,
@@ -162,10 +167,12 @@ async fn attempt(state: &Arc<EngineState>, mut event: QueuedEvent) {
     state.metrics.record(name, Metric::AsyncEventAge, age.as_millis() as f64);
     let payload =
         base64::engine::general_purpose::STANDARD.decode(&event.payload_b64).unwrap_or_default();
-    let outcome = match crate::invoke::invoke(state, function, Bytes::from(payload), false).await {
-        Ok(result) => Ok(result.buffered().await),
-        Err(error) => Err(error),
-    };
+    let tenant = event.tenant.clone();
+    let outcome =
+        match crate::invoke::invoke(state, function, Bytes::from(payload), false, tenant).await {
+            Ok(result) => Ok(result.buffered().await),
+            Err(error) => Err(error),
+        };
     let delay = match outcome {
         Ok(result) if !result.function_error => {
             state.events.remove(&event.id).await;

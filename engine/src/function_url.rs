@@ -135,7 +135,13 @@ async fn serve(state: &Arc<EngineState>, id: &str, path: String, request: Reques
         return respond(message(StatusCode::BAD_GATEWAY, "Internal Server Error"));
     };
     let payload = Bytes::from(event.to_string());
-    let response = match crate::invoke::invoke(state, function, payload, false).await {
+    // A tenant-isolated function is reached with the tenant in `X-Amz-Tenant-Id`, as through
+    // Invoke; its environments never serve another tenant.
+    let tenant = match crate::http::tenant_of(&function, &parts.headers) {
+        Ok(tenant) => tenant,
+        Err(error) => return respond(error.into_response()),
+    };
+    let response = match crate::invoke::invoke(state, function, payload, false, tenant).await {
         Ok(mut result) if url.invoke_mode == "RESPONSE_STREAM" && result.stream.is_some() => {
             match result.stream.take() {
                 Some(stream) => streamed(stream).await,

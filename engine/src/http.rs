@@ -3,6 +3,7 @@
 //! configuration shape, timestamps, and streaming a body.
 
 use axum::body::Bytes;
+use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -61,7 +62,36 @@ pub(crate) fn configuration(state: &EngineState, f: &Function) -> Value {
     if !s.environment.is_empty() {
         config["Environment"] = json!({ "Variables": s.environment });
     }
+    if let Some(mode) = &f.tenant_isolation {
+        config["TenancyConfig"] = json!({ "TenantIsolationMode": mode });
+    }
     config
+}
+
+/// The `X-Amz-Tenant-Id` of an invoke, checked against the function's tenancy as Lambda does: a
+/// tenant-isolated function needs one, any other refuses one.
+pub(crate) fn tenant_of(function: &Function, headers: &HeaderMap) -> Result<Option<String>> {
+    let tenant = headers.get("x-amz-tenant-id").map(|v| v.to_str().unwrap_or_default().to_owned());
+    match (&function.tenant_isolation, tenant) {
+        (Some(_), None) => Err(LambdaError::invalid(format!(
+            "The function {} uses tenant isolation: the invoke must name a tenant (X-Amz-Tenant-Id, --tenant-id).",
+            function.name.as_str()
+        ))),
+        (None, Some(_)) => Err(LambdaError::invalid(format!(
+            "A tenant id was passed to {}, which does not use tenant isolation: remove it.",
+            function.name.as_str()
+        ))),
+        (Some(_), Some(tenant)) => {
+            let printable = tenant.chars().all(|c| c.is_ascii_graphic());
+            if tenant.is_empty() || tenant.len() > 256 || !printable {
+                return Err(LambdaError::invalid(
+                    "Value at 'tenantId' failed to satisfy constraint: Member must have length between 1 and 256 and hold printable ASCII characters",
+                ));
+            }
+            Ok(Some(tenant))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 pub(crate) async fn find(

@@ -92,28 +92,33 @@ impl Pools {
         Ok(Busy { state: state.clone(), name: function.name.clone() })
     }
 
-    /// An idle environment of this revision (a function's versions share its pool); exited
-    /// ones are dropped on the way.
-    async fn take(&self, function: &Function) -> Option<Arc<Environment>> {
+    /// An idle environment of this revision (a function's versions share its pool) and tenant;
+    /// exited ones are dropped on the way.
+    async fn take(&self, function: &Function, tenant: Option<&str>) -> Option<Arc<Environment>> {
         let mut idle = self.idle.lock().await;
         let envs = idle.get_mut(&function.name)?;
         let before = envs.len();
         envs.retain(|(env, _)| !env.has_exited());
         self.live.fetch_sub(before - envs.len(), std::sync::atomic::Ordering::SeqCst);
-        let position =
-            envs.iter().rposition(|(env, _)| env.revision_id == function.runtime_revision)?;
+        let position = envs.iter().rposition(|(env, _)| {
+            env.revision_id == function.runtime_revision && env.tenant.as_deref() == tenant
+        })?;
         Some(envs.swap_remove(position).0)
     }
 
     /// An idle environment, or, when one of the function's environments is on its way back, that
     /// one once it is back: a caller's next invoke must not start a second environment only
     /// because the first is still writing its REPORT line.
-    async fn take_or_await(&self, function: &Function) -> Option<Arc<Environment>> {
+    async fn take_or_await(
+        &self,
+        function: &Function,
+        tenant: Option<&str>,
+    ) -> Option<Arc<Environment>> {
         loop {
             let returned = self.returned.notified();
             tokio::pin!(returned);
             returned.as_mut().enable();
-            if let Some(env) = self.take(function).await {
+            if let Some(env) = self.take(function, tenant).await {
                 return Some(env);
             }
             let on_the_way = {
@@ -195,12 +200,14 @@ impl InvokeResult {
     }
 }
 
-/// Runs one synchronous invocation.
+/// Runs one synchronous invocation; a tenant-isolated function's in an environment of `tenant`
+/// only.
 pub async fn invoke(
     state: &Arc<EngineState>,
     function: Function,
     payload: Bytes,
     tail: bool,
+    tenant: Option<String>,
 ) -> Result<InvokeResult> {
     if payload.len() > MAX_SYNC_PAYLOAD {
         return Err(LambdaError::new(
@@ -218,9 +225,9 @@ pub async fn invoke(
         ));
     }
     let busy = Pools::enter(state, &function)?;
-    let (env, cold) = match state.pools.take_or_await(&function).await {
+    let (env, cold) = match state.pools.take_or_await(&function, tenant.as_deref()).await {
         Some(env) => (env, false),
-        None => (start_environment(state, &function).await?, true),
+        None => (start_environment(state, &function, tenant.as_deref()).await?, true),
     };
     let group = crate::logs::group_name(function.name.as_str());
     let run = Run {
@@ -246,6 +253,7 @@ pub async fn invoke(
             Some(n) => format!("{}:{n}", state.function_arn(&run.function.name)),
             None => state.function_arn(&run.function.name),
         },
+        tenant_id: tenant,
         reply,
     };
     state.logs.append(
@@ -521,6 +529,7 @@ fn ms(d: Duration) -> f64 {
 async fn start_environment(
     state: &Arc<EngineState>,
     function: &Function,
+    tenant: Option<&str>,
 ) -> Result<Arc<Environment>> {
     use std::sync::atomic::Ordering;
     let live = state.pools.live.fetch_add(1, Ordering::SeqCst);
@@ -542,6 +551,7 @@ async fn start_environment(
         containment: &state.containment,
         mount_point: &mount_point,
         egress: state.egress.as_ref(),
+        tenant,
     };
     Environment::start(spec, state.logs.clone()).await.inspect_err(|_| {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);

@@ -19,6 +19,8 @@ pub struct Invocation {
     pub payload: Bytes,
     pub deadline_ms: u64,
     pub function_arn: String,
+    /// `Lambda-Runtime-Aws-Tenant-Id`, for a tenant-isolated function.
+    pub tenant_id: Option<String>,
     pub reply: oneshot::Sender<Outcome>,
 }
 
@@ -132,6 +134,9 @@ async fn next(State(slot): State<Arc<Slot>>) -> Response {
     set("Lambda-Runtime-Deadline-Ms", &invocation.deadline_ms.to_string());
     set("Lambda-Runtime-Invoked-Function-Arn", &invocation.function_arn);
     set("Lambda-Runtime-Trace-Id", &trace_id());
+    if let Some(tenant) = &invocation.tenant_id {
+        set("Lambda-Runtime-Aws-Tenant-Id", tenant);
+    }
     set("Content-Type", "application/json");
     *slot.current() = Some((invocation.request_id, invocation.reply));
     (StatusCode::OK, headers, invocation.payload).into_response()
@@ -309,6 +314,7 @@ mod tests {
             payload: Bytes::from_static(b"{\"a\":1}"),
             deadline_ms: 1_700_000_000_000,
             function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".into(),
+            tenant_id: None,
             reply,
         })
         .await

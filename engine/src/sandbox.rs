@@ -43,6 +43,8 @@ pub struct Spec<'a> {
     pub mount_point: &'a Path,
     /// Where a contained function may connect through the engine's proxy; `None`: nowhere.
     pub egress: Option<&'a Arc<crate::egress::Policy>>,
+    /// The one tenant a tenant-isolated function's environment serves.
+    pub tenant: Option<&'a str>,
 }
 
 /// A running execution environment.
@@ -50,6 +52,8 @@ pub struct Spec<'a> {
 pub struct Environment {
     /// The function revision it runs; a changed function gets fresh environments.
     pub revision_id: String,
+    /// The tenant it serves, and no other (tenant isolation).
+    pub tenant: Option<String>,
     pub log_stream: String,
     pub spawned_at: Instant,
     pub slot: Arc<Slot>,
@@ -289,6 +293,7 @@ impl Environment {
         });
         Ok(Arc::new(Self {
             revision_id: function.runtime_revision.clone(),
+            tenant: spec.tenant.map(str::to_owned),
             log_stream,
             spawned_at,
             slot,

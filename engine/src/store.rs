@@ -99,6 +99,10 @@ pub struct Function {
     #[serde(default)]
     pub runtime_revision: String,
     pub last_modified: String,
+    /// `TenancyConfig.TenantIsolationMode` (`PER_TENANT`), fixed at creation: every invoke
+    /// names a tenant and runs only in that tenant's environments.
+    #[serde(default)]
+    pub tenant_isolation: Option<String>,
     /// `PutFunctionConcurrency`: at most this many environments; 0 stops invocations.
     #[serde(default)]
     pub reserved_concurrency: Option<u32>,

@@ -635,7 +635,7 @@ async fn queued_events_survive_a_restart() {
     let addr: std::net::SocketAddr = "127.0.0.1:9".parse().expect("addr");
     let offline = Engine::open(EngineConfig::new(addr, dir.clone())).expect("open");
     let name = engine::model::FunctionName::parse("later").expect("name").0;
-    offline.state().events.enqueue(&name, "", br#"{"queued": true}"#).await.expect("enqueue");
+    offline.state().events.enqueue(&name, "", None, br#"{"queued": true}"#).await.expect("enqueue");
     drop(offline);
 
     let engine = start_engine(dir.clone()).await;

@@ -513,3 +513,109 @@ print("throttles", sum(answer["MetricDataResults"][0]["Values"]))
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "throttles 1.0");
     std::fs::remove_dir_all(data_dir).ok();
 }
+
+/// Tenant isolation through the SDK: a `PER_TENANT` function needs a tenant on every invoke, sees
+/// it as `context.tenant_id`, and runs each tenant in environments of its own; a function without
+/// it refuses a tenant — both with Lambda's `InvalidParameterValueException`.
+#[tokio::test(flavor = "multi_thread")]
+async fn tenant_isolated_functions_keep_tenants_apart() {
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{
+        FunctionCode, InvocationType, Runtime, TenancyConfig, TenantIsolationMode,
+    };
+
+    let (endpoint, data_dir, _stop) = start_engine().await;
+    let lambda = aws_sdk_lambda::Client::new(&sdk_config(&endpoint).load().await);
+    // Each environment draws its own id once, at init.
+    let source = "import uuid\nENVIRONMENT = str(uuid.uuid4())\n\ndef lambda_handler(event, context):\n    print('serving', context.tenant_id)\n    return {'tenant': context.tenant_id, 'environment': ENVIRONMENT}\n";
+    let zip = {
+        use base64::Engine as _;
+        let b64 = common::zip_of(&[("lambda_function.py", source)]);
+        base64::engine::general_purpose::STANDARD.decode(b64).expect("zip")
+    };
+    let created = lambda
+        .create_function()
+        .function_name("per-tenant")
+        .runtime(Runtime::Python312)
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .handler("lambda_function.lambda_handler")
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+        .tenancy_config(
+            TenancyConfig::builder()
+                .tenant_isolation_mode(TenantIsolationMode::PerTenant)
+                .build()
+                .expect("tenancy"),
+        )
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(
+        created.tenancy_config().map(|t| t.tenant_isolation_mode()),
+        Some(&TenantIsolationMode::PerTenant)
+    );
+    let invoke = |tenant: Option<&'static str>| {
+        lambda.invoke().function_name("per-tenant").set_tenant_id(tenant.map(str::to_owned)).send()
+    };
+    let answer = |output: aws_sdk_lambda::operation::invoke::InvokeOutput| {
+        let body: serde_json::Value =
+            serde_json::from_slice(output.payload().expect("payload").as_ref()).expect("json");
+        (body["tenant"].as_str().unwrap_or_default().to_owned(), body["environment"].clone())
+    };
+    let (tenant, blue) = answer(invoke(Some("blue")).await.expect("blue"));
+    assert_eq!(tenant, "blue");
+    let (_, blue_again) = answer(invoke(Some("blue")).await.expect("blue again"));
+    assert_eq!(blue_again, blue, "a tenant's warm environment serves it again");
+    let (tenant, green) = answer(invoke(Some("green")).await.expect("green"));
+    assert_eq!(tenant, "green");
+    assert_ne!(green, blue, "another tenant never gets blue's environment");
+
+    let missing = invoke(None).await.expect_err("no tenant");
+    assert!(
+        missing.as_service_error().is_some_and(|e| e.is_invalid_parameter_value_exception()),
+        "{missing:?}"
+    );
+    create_python(&lambda, "shared", "def lambda_handler(e, c):\n    return 'ok'\n").await;
+    let refused = lambda
+        .invoke()
+        .function_name("shared")
+        .tenant_id("blue")
+        .send()
+        .await
+        .expect_err("a tenant for a shared function");
+    assert!(
+        refused.as_service_error().is_some_and(|e| e.is_invalid_parameter_value_exception()),
+        "{refused:?}"
+    );
+
+    // A queued event keeps its tenant.
+    let queued = lambda
+        .invoke()
+        .function_name("per-tenant")
+        .invocation_type(InvocationType::Event)
+        .tenant_id("red")
+        .send()
+        .await
+        .expect("queued");
+    assert_eq!(queued.status_code(), 202);
+    let mut seen = false;
+    for _ in 0..100 {
+        let found: serde_json::Value = reqwest::Client::new()
+            .post(format!("{endpoint}/"))
+            .header("x-amz-target", "Logs_20140328.FilterLogEvents")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(r#"{"logGroupName":"/aws/lambda/per-tenant","filterPattern":"\"serving red\""}"#)
+            .send()
+            .await
+            .expect("FilterLogEvents")
+            .json()
+            .await
+            .expect("json");
+        if found["events"].as_array().is_some_and(|e| !e.is_empty()) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the queued event ran for tenant red");
+    std::fs::remove_dir_all(data_dir).ok();
+}

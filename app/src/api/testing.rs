@@ -48,6 +48,7 @@ pub async fn test_tab(
                 shared: e.shared,
                 invocation_type: e.invocation_type.to_string(),
                 qualifier: e.qualifier.clone().unwrap_or_default(),
+                tenant_id: e.tenant_id.clone().unwrap_or_default(),
                 payload: e.payload.clone(),
                 source: if e.mine {
                     format!("your event {}", e.name)
@@ -61,6 +62,7 @@ pub async fn test_tab(
             crate::types::TestEditor {
                 invocation_type: sent.invocation_type.to_string(),
                 qualifier: sent.qualifier.unwrap_or_default(),
+                tenant_id: sent.tenant_id.unwrap_or_default(),
                 source: "an earlier invocation".to_owned(),
                 ..request(sent.payload)
             }
@@ -107,6 +109,8 @@ pub async fn run_test_event(
                 message: e.to_string(),
             })?;
         let qualifier = form.qualifier.clone().filter(|q| !q.trim().is_empty());
+        let tenant_id = form.tenant_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let tenant_id = tenant_id.map(str::to_owned);
         let existing = match form.test_event_id.as_deref().filter(|v| !v.is_empty()) {
             Some(id) => Some(backend::input::id("test_event_id", id).map_err(fail)?),
             None => None,
@@ -118,6 +122,7 @@ pub async fn run_test_event(
                     shared: form.shared.as_deref() == Some("yes"),
                     invocation_type,
                     qualifier,
+                    tenant_id,
                     payload: form.payload.clone(),
                 };
                 let id = testing::save(pool, &actor(&account), &account, &detail, existing, &input)
@@ -130,6 +135,7 @@ pub async fn run_test_event(
                     payload: form.payload.clone(),
                     invocation_type,
                     qualifier,
+                    tenant_id,
                     test_event_id: existing,
                 };
                 let outcome = testing::invoke(
@@ -286,6 +292,7 @@ mod ssr {
             log_tail: o.log_tail,
             request_id: o.request_id,
             executed_version: o.executed_version,
+            tenant_id: o.tenant_id,
             duration_ms: o.report.duration_ms,
             billed_ms: o.report.billed_ms,
             init_ms: o.report.init_ms,

@@ -22,6 +22,8 @@ pub struct Invocation {
     pub payload: String,
     pub invocation_type: InvocationType,
     pub qualifier: Option<String>,
+    /// `X-Amz-Tenant-Id`, for a tenant-isolated function.
+    pub tenant_id: Option<String>,
     /// The saved event it came from, if any.
     pub test_event_id: Option<Uuid>,
 }
@@ -68,6 +70,7 @@ pub struct Outcome {
     pub event_name: Option<String>,
     pub invocation_type: InvocationType,
     pub qualifier: Option<String>,
+    pub tenant_id: Option<String>,
     pub payload: String,
     /// The HTTP status of Invoke: 200 answered, 202 queued, 204 dry run checked.
     pub status: i32,
@@ -94,6 +97,7 @@ pub async fn invoke(
 ) -> Result<Outcome> {
     super::check_payload(&invocation.payload)?;
     super::check_qualifier(invocation.qualifier.as_deref())?;
+    super::check_tenant(invocation.tenant_id.as_deref())?;
     let lambda = connection.lambda(&detail.entry.region).await;
     // A synchronous call waits for the function: its timeout, plus time to start it.
     let wait =
@@ -107,6 +111,7 @@ pub async fn invoke(
         .invoke()
         .function_name(&detail.arn)
         .set_qualifier(invocation.qualifier.clone())
+        .set_tenant_id(invocation.tenant_id.clone())
         .invocation_type(aws_sdk_lambda::types::InvocationType::from(
             invocation.invocation_type.as_str(),
         ))
@@ -147,10 +152,11 @@ pub async fn invoke(
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
         r#"insert into test_invocation (function_id, account_id, test_event_id, event_name,
-                invocation_type, qualifier, payload, status, function_error, response, log_tail,
-                request_id, executed_version, duration_ms, billed_ms, init_ms, memory_used_mb,
-                memory_size_mb)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                invocation_type, qualifier, tenant_id, payload, status, function_error, response,
+                log_tail, request_id, executed_version, duration_ms, billed_ms, init_ms,
+                memory_used_mb, memory_size_mb)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                   $19)
            returning test_invocation_id, invoked_at"#,
         detail.entry.function_id,
         account.account_id,
@@ -158,6 +164,7 @@ pub async fn invoke(
         event_name,
         invocation.invocation_type as InvocationType,
         invocation.qualifier,
+        invocation.tenant_id,
         invocation.payload,
         invoked.status_code(),
         invoked.function_error(),
@@ -190,6 +197,7 @@ pub async fn invoke(
         event_name,
         invocation_type: invocation.invocation_type,
         qualifier: invocation.qualifier.clone(),
+        tenant_id: invocation.tenant_id.clone(),
         payload: invocation.payload.clone(),
         status: invoked.status_code(),
         function_error: invoked.function_error().map(str::to_owned),
@@ -206,7 +214,8 @@ pub async fn invoke(
 pub async fn history(pool: &PgPool, function_id: Uuid, limit: i64) -> Result<Vec<Outcome>> {
     let rows = sqlx::query!(
         r#"select i.test_invocation_id, a.email as "who?", i.event_name,
-                  i.invocation_type as "invocation_type: InvocationType", i.qualifier, i.payload,
+                  i.invocation_type as "invocation_type: InvocationType", i.qualifier,
+                  i.tenant_id, i.payload,
                   i.status, i.function_error, i.response, i.log_tail, i.request_id,
                   i.executed_version, i.duration_ms, i.billed_ms, i.init_ms, i.memory_used_mb,
                   i.memory_size_mb, i.invoked_at
@@ -226,6 +235,7 @@ pub async fn history(pool: &PgPool, function_id: Uuid, limit: i64) -> Result<Vec
             event_name: r.event_name,
             invocation_type: r.invocation_type,
             qualifier: r.qualifier,
+            tenant_id: r.tenant_id,
             payload: r.payload,
             status: r.status,
             function_error: r.function_error,
@@ -249,7 +259,7 @@ pub async fn history(pool: &PgPool, function_id: Uuid, limit: i64) -> Result<Vec
 pub async fn recorded(pool: &PgPool, function_id: Uuid, id: Uuid) -> Result<Invocation> {
     let row = sqlx::query!(
         r#"select payload, invocation_type as "invocation_type: InvocationType", qualifier,
-                  test_event_id
+                  tenant_id, test_event_id
            from test_invocation where test_invocation_id = $1 and function_id = $2"#,
         id,
         function_id
@@ -261,6 +271,7 @@ pub async fn recorded(pool: &PgPool, function_id: Uuid, id: Uuid) -> Result<Invo
         payload: row.payload,
         invocation_type: row.invocation_type,
         qualifier: row.qualifier,
+        tenant_id: row.tenant_id,
         test_event_id: row.test_event_id,
     })
 }

@@ -75,6 +75,8 @@ pub struct TestEvent {
     pub shared: bool,
     pub invocation_type: InvocationType,
     pub qualifier: Option<String>,
+    /// The tenant it is sent for (a tenant-isolated function needs one).
+    pub tenant_id: Option<String>,
     pub payload: String,
     pub updated_at: OffsetDateTime,
     /// How many earlier versions are kept.
@@ -88,6 +90,7 @@ pub struct EventInput {
     pub shared: bool,
     pub invocation_type: InvocationType,
     pub qualifier: Option<String>,
+    pub tenant_id: Option<String>,
     pub payload: String,
 }
 
@@ -119,6 +122,17 @@ pub fn check_qualifier(qualifier: Option<&str>) -> Result<()> {
     }
 }
 
+/// Checks a tenant id as Lambda takes it: 1 to 256 printable ASCII characters.
+pub fn check_tenant(tenant_id: Option<&str>) -> Result<()> {
+    let ok = tenant_id
+        .is_none_or(|t| (1..=256).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_graphic()));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid("tenant_id", "1 to 256 printable characters without spaces, e.g. blue"))
+    }
+}
+
 impl EventInput {
     fn check(&self) -> Result<()> {
         let name = &self.name;
@@ -132,6 +146,7 @@ impl EventInput {
             ));
         }
         check_qualifier(self.qualifier.as_deref())?;
+        check_tenant(self.tenant_id.as_deref())?;
         check_payload(&self.payload)
     }
 }
@@ -140,8 +155,8 @@ impl EventInput {
 pub async fn list(pool: &PgPool, account: &Account, function_id: Uuid) -> Result<Vec<TestEvent>> {
     let rows = sqlx::query!(
         r#"select e.test_event_id, e.name, a.email as owner, e.owner_id = $2 as "mine!", e.shared,
-                  e.invocation_type as "invocation_type: InvocationType", e.qualifier, e.payload,
-                  e.updated_at,
+                  e.invocation_type as "invocation_type: InvocationType", e.qualifier,
+                  e.tenant_id, e.payload, e.updated_at,
                   (select count(*) from test_event_version v
                    where v.test_event_id = e.test_event_id) as "versions!"
            from test_event e join account a on a.account_id = e.owner_id
@@ -162,6 +177,7 @@ pub async fn list(pool: &PgPool, account: &Account, function_id: Uuid) -> Result
             shared: r.shared,
             invocation_type: r.invocation_type,
             qualifier: r.qualifier,
+            tenant_id: r.tenant_id,
             payload: r.payload,
             updated_at: r.updated_at,
             versions: r.versions,
@@ -218,14 +234,16 @@ async fn save_in(
     };
     let id = match id {
         None => sqlx::query_scalar!(
-            "insert into test_event (function_id, owner_id, name, shared, invocation_type, qualifier, payload)
-             values ($1, $2, $3, $4, $5, $6, $7) returning test_event_id",
+            "insert into test_event (function_id, owner_id, name, shared, invocation_type, qualifier,
+                                     tenant_id, payload)
+             values ($1, $2, $3, $4, $5, $6, $7, $8) returning test_event_id",
             function_id,
             account.account_id,
             input.name,
             input.shared,
             input.invocation_type as InvocationType,
             input.qualifier,
+            input.tenant_id,
             input.payload
         )
         .fetch_one(&mut *tx)
@@ -233,7 +251,7 @@ async fn save_in(
         .on_unique(taken)?,
         Some(id) => {
             let before = sqlx::query!(
-                "select owner_id, payload, invocation_type, qualifier from test_event
+                "select owner_id, payload, invocation_type, qualifier, tenant_id from test_event
                  where test_event_id = $1 and function_id = $2 for update",
                 id,
                 function_id
@@ -248,25 +266,28 @@ async fn save_in(
                 ));
             }
             sqlx::query!(
-                "insert into test_event_version (test_event_id, payload, invocation_type, qualifier, replaced_by)
-                 values ($1, $2, $3, $4, $5)",
+                "insert into test_event_version (test_event_id, payload, invocation_type, qualifier,
+                                                 tenant_id, replaced_by)
+                 values ($1, $2, $3, $4, $5, $6)",
                 id,
                 before.payload,
                 before.invocation_type,
                 before.qualifier,
+                before.tenant_id,
                 account.account_id
             )
             .execute(&mut *tx)
             .await?;
             sqlx::query!(
                 "update test_event set name = $2, shared = $3, invocation_type = $4, qualifier = $5,
-                        payload = $6, updated_at = now()
+                        tenant_id = $6, payload = $7, updated_at = now()
                  where test_event_id = $1",
                 id,
                 input.name,
                 input.shared,
                 input.invocation_type as InvocationType,
                 input.qualifier,
+                input.tenant_id,
                 input.payload
             )
             .execute(&mut *tx)
@@ -411,6 +432,7 @@ mod tests {
             shared: false,
             invocation_type: InvocationType::RequestResponse,
             qualifier: None,
+            tenant_id: None,
             payload: "{\"id\": 1}".into(),
         };
         assert!(good.check().is_ok());
@@ -425,6 +447,15 @@ mod tests {
             field(EventInput { qualifier: Some("../x".into()), ..good.clone() }),
             "qualifier"
         );
+        assert_eq!(
+            field(EventInput { tenant_id: Some("has space".into()), ..good.clone() }),
+            "tenant_id"
+        );
+        assert_eq!(
+            field(EventInput { tenant_id: Some(String::new()), ..good.clone() }),
+            "tenant_id"
+        );
+        assert!(EventInput { tenant_id: Some("blue".into()), ..good.clone() }.check().is_ok());
         let big = format!("\"{}\"", "a".repeat(MAX_EVENT_BYTES));
         assert_eq!(field(EventInput { payload: big, ..good }), "payload");
     }

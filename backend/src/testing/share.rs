@@ -87,6 +87,7 @@ pub fn parse(text: &str, shared: bool) -> Result<Vec<EventInput>> {
                 shared,
                 invocation_type,
                 qualifier: None,
+                tenant_id: None,
                 payload: serde_json::to_string_pretty(value).expect("a JSON value serialises"),
             })
         })
@@ -129,6 +130,7 @@ mod tests {
             shared: true,
             invocation_type: kind,
             qualifier: None,
+            tenant_id: None,
             payload: payload.to_owned(),
             updated_at: time::OffsetDateTime::UNIX_EPOCH,
             versions: 0,

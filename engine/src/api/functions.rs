@@ -67,6 +67,13 @@ pub(super) struct CreateFunctionRequest {
     pub(super) ephemeral_storage: Option<EphemeralStorage>,
     pub(super) tags: Option<BTreeMap<String, String>>,
     pub(super) package_type: Option<String>,
+    pub(super) tenancy_config: Option<TenancyConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct TenancyConfig {
+    pub(super) tenant_isolation_mode: Option<String>,
 }
 
 /// CreateFunction: `POST /2015-03-31/functions`.
@@ -110,6 +117,16 @@ pub(super) async fn create_function(
         ephemeral_storage: request.ephemeral_storage.map_or(512, |e| e.size),
     };
     validate(&settings)?;
+    let tenant_isolation = match request.tenancy_config.map(|t| t.tenant_isolation_mode) {
+        None => None,
+        Some(Some(mode)) if mode == "PER_TENANT" => Some(mode),
+        Some(mode) => {
+            return Err(LambdaError::invalid(format!(
+                "1 validation error detected: Value '{}' at 'tenancyConfig.tenantIsolationMode' failed to satisfy constraint: Member must satisfy enum value set: [PER_TENANT]",
+                mode.unwrap_or_default()
+            )));
+        }
+    };
     check_role(&state, &settings.role).await?;
     let code = request.code.ok_or_else(|| LambdaError::invalid("1 validation error detected: Value null at 'code' failed to satisfy constraint: Member must not be null"))?;
     let zip = zip_bytes(code)?;
@@ -130,6 +147,7 @@ pub(super) async fn create_function(
         revision_id: uuid::Uuid::new_v4().to_string(),
         runtime_revision: uuid::Uuid::new_v4().to_string(),
         last_modified: now_lambda_timestamp(),
+        tenant_isolation,
         reserved_concurrency: None,
         urls: BTreeMap::new(),
         policies: BTreeMap::new(),

@@ -22,6 +22,7 @@ pub(super) async fn invoke(
     payload: Bytes,
 ) -> Result<Response> {
     let function = find_weighted(&state, &name, query.qualifier.as_deref(), true).await?;
+    let tenant = tenant_of(&function, &headers)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let tail = header("x-amz-log-type") == Some("Tail");
     match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
@@ -42,7 +43,7 @@ pub(super) async fn invoke(
                 ));
             }
             let qualifier = query.qualifier.as_deref().unwrap_or_default();
-            state.events.enqueue(&function.name, qualifier, &payload).await?;
+            state.events.enqueue(&function.name, qualifier, tenant, &payload).await?;
             let name = function.name.as_str();
             state.metrics.record(name, crate::metrics::Metric::AsyncEventsReceived, 1.0);
             return Ok((StatusCode::ACCEPTED, request_id_headers()).into_response());
@@ -54,7 +55,8 @@ pub(super) async fn invoke(
         }
     }
     let executed = function.version_label();
-    let result = crate::invoke::invoke(&state, function, payload, tail).await?.buffered().await;
+    let result =
+        crate::invoke::invoke(&state, function, payload, tail, tenant).await?.buffered().await;
     let mut response = (StatusCode::OK, request_id_headers(), result.body).into_response();
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
@@ -83,6 +85,7 @@ pub(super) async fn invoke_with_response_stream(
     use crate::event_stream::event;
     use crate::runtime_api::Chunk;
     let function = find_weighted(&state, &name, query.qualifier.as_deref(), true).await?;
+    let tenant = tenant_of(&function, &headers)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     match header("x-amz-invocation-type").unwrap_or("RequestResponse") {
         "RequestResponse" => {}
@@ -95,7 +98,7 @@ pub(super) async fn invoke_with_response_stream(
     }
     let tail = header("x-amz-log-type") == Some("Tail");
     let executed = function.version_label();
-    let mut result = crate::invoke::invoke(&state, function, payload, tail).await?;
+    let mut result = crate::invoke::invoke(&state, function, payload, tail, tenant).await?;
     let content_type =
         result.stream.as_ref().map_or("application/json", |s| s.content_type.as_str()).to_owned();
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);

@@ -170,6 +170,7 @@ for (;;) {
   const context = {
     awsRequestId: requestId,
     invokedFunctionArn: next.headers['lambda-runtime-invoked-function-arn'],
+    tenantId: next.headers['lambda-runtime-aws-tenant-id'],
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,

@@ -152,9 +152,10 @@ def load_handler():
 class Context:
     """The `context` object handlers receive, with AWS's attribute names."""
 
-    def __init__(self, request_id, deadline_ms, invoked_arn):
+    def __init__(self, request_id, deadline_ms, invoked_arn, tenant_id=None):
         self.aws_request_id = request_id
         self.invoked_function_arn = invoked_arn
+        self.tenant_id = tenant_id
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
         self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
@@ -177,7 +178,12 @@ def main():
         request_id = headers.get("lambda-runtime-aws-request-id")
         deadline_ms = int(headers.get("lambda-runtime-deadline-ms", "0"))
         os.environ["_X_AMZN_TRACE_ID"] = headers.get("lambda-runtime-trace-id", "")
-        context = Context(request_id, deadline_ms, headers.get("lambda-runtime-invoked-function-arn", ""))
+        context = Context(
+            request_id,
+            deadline_ms,
+            headers.get("lambda-runtime-invoked-function-arn", ""),
+            headers.get("lambda-runtime-aws-tenant-id"),
+        )
         try:
             event = json.loads(payload) if payload else {}
             result = json.dumps(handler(event, context))

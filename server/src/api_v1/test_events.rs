@@ -28,6 +28,8 @@ pub(super) struct TestEvent {
     invocation_type: String,
     /// The version or alias it is sent to; absent for `$LATEST`.
     qualifier: Option<String>,
+    /// The tenant it is sent for (a tenant-isolated function needs one on every invoke).
+    tenant_id: Option<String>,
     /// The event's JSON.
     #[schema(value_type = Object)]
     event: serde_json::Value,
@@ -46,6 +48,7 @@ impl From<testing::TestEvent> for TestEvent {
             shared: e.shared,
             invocation_type: e.invocation_type.to_string(),
             qualifier: e.qualifier,
+            tenant_id: e.tenant_id,
             event: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::String(e.payload)),
             versions: e.versions,
             updated_at: rfc3339(e.updated_at),
@@ -77,6 +80,8 @@ pub(super) struct TestEventInput {
     invocation_type: Option<String>,
     /// A version number or alias name.
     qualifier: Option<String>,
+    /// For a tenant-isolated function: 1 to 256 printable characters.
+    tenant_id: Option<String>,
     /// The event's JSON (at most 256 KB).
     #[schema(value_type = Object)]
     event: serde_json::Value,
@@ -98,6 +103,7 @@ impl TestEventInput {
             shared: self.shared,
             invocation_type,
             qualifier: self.qualifier.filter(|q| !q.is_empty()),
+            tenant_id: self.tenant_id.filter(|t| !t.is_empty()),
             payload: serde_json::to_string_pretty(&self.event).expect("a JSON value serialises"),
         })
     }

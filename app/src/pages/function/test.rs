@@ -231,6 +231,12 @@ fn Editor(
                         aria-describedby="test-qualifier-error" aria-invalid=invalid(run.value(), "qualifier") />
                     {field_error(run.value(), "qualifier", "test-qualifier-error")}
                 </div>
+                <div>
+                    <label for="test-tenant">"Tenant id (tenant-isolated functions only)"</label>
+                    <input id="test-tenant" name="tenant_id" value=editor.tenant_id.clone() placeholder="e.g. blue"
+                        aria-describedby="test-tenant-error" aria-invalid=invalid(run.value(), "tenant_id") />
+                    {field_error(run.value(), "tenant_id", "test-tenant-error")}
+                </div>
             </div>
             <button type="submit" name="intent" value="invoke" class="btn btn-primary" disabled=run.pending()>
                 {move || if run.pending().get() { "Invoking…" } else { "Test" }}
@@ -268,6 +274,7 @@ fn ResultPanel(i: InvocationView) -> impl IntoView {
             i.memory_used_mb.map(|u| format!("{u} of {} MB", i.memory_size_mb.unwrap_or_default())),
         ),
         ("Executed version", i.executed_version.clone()),
+        ("Tenant", i.tenant_id.clone()),
         ("Request id", i.request_id.clone()),
     ];
     view! {
