@@ -164,6 +164,14 @@ pub struct ServeArgs {
     /// Sign-ups allowed from one address an hour (a class behind one NAT needs its size).
     #[arg(long, env = "LAMBDAPORT_SIGNUPS_PER_ADDRESS", default_value_t = 20)]
     pub signups_per_address: u32,
+    /// Distinct accounts that may fail to sign in from one address in 15 minutes (each account
+    /// keeps its own limit of 6 failures): a class behind one NAT needs its size.
+    #[arg(long, env = "LAMBDAPORT_SIGN_IN_ACCOUNTS_PER_ADDRESS", default_value_t = 50)]
+    pub sign_in_accounts_per_address: u32,
+    /// Proxies (addresses or CIDR networks, comma-separated) whose `X-Forwarded-For` or
+    /// `Forwarded` header names the client; from anyone else those headers are ignored.
+    #[arg(long, env = "LAMBDAPORT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::client_addr::ProxyNet>,
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "LAMBDAPORT_SESSION_IDLE_SECS", default_value_t = 8 * 60 * 60)]
     pub session_idle_secs: u64,

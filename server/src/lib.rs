@@ -3,6 +3,7 @@
 
 pub mod api_v1;
 mod audit_export;
+pub mod client_addr;
 pub mod config;
 mod logs;
 pub mod postgres;
@@ -393,13 +394,16 @@ impl Console {
             console: ConsoleContext {
                 pool,
                 throttle: Arc::new(
-                    SignInThrottle::default().with_signups_per_address(args.signups_per_address),
+                    SignInThrottle::default()
+                        .with_signups_per_address(args.signups_per_address)
+                        .with_accounts_per_address(args.sign_in_accounts_per_address),
                 ),
                 allow_signup: args.allow_signup,
                 engine: None,
                 url_watches: Arc::default(),
             },
             public_origin: args.public_origin().map(Arc::from),
+            trusted_proxies: Arc::new(client_addr::TrustedProxies(args.trusted_proxies.clone())),
         };
         let sessions = SessionSettings {
             idle: Duration::from_secs(args.session_idle_secs),

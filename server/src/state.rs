@@ -15,6 +15,8 @@ pub struct AppState {
     pub console: ConsoleContext,
     /// The origin allowed to send unsafe requests, when configured; otherwise the request's Host.
     pub public_origin: Option<Arc<str>>,
+    /// Whose forwarding headers name the client.
+    pub trusted_proxies: Arc<crate::client_addr::TrustedProxies>,
 }
 
 /// How sessions behave.

@@ -294,7 +294,8 @@ async fn load_account(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let addr = state.trusted_proxies.client(peer, request.headers());
     request.extensions_mut().insert(ClientAddr(addr));
     if request.uri().path().starts_with("/pkg/") {
         return next.run(request).await;

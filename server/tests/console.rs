@@ -317,6 +317,86 @@ async fn failed_sign_ins_are_limited_per_address(pool: PgPool) {
     );
 }
 
+/// The review's classroom: 25 learners behind one address, each mistyping five times, then
+/// signing in with the right password — all get in (with the default limits); guessing at new
+/// accounts from that address stops at its allowance.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_class_behind_one_address_signs_in(pool: PgPool) {
+    let app = spawn_app_with(pool, &["--sign-in-accounts-per-address", "30"], None).await;
+    app.sign_in_as_admin().await;
+    let mut class = Vec::new();
+    for n in 0..25 {
+        let email = format!("learner{n}@class.example");
+        let password = app.create_account(&email, "learner").await;
+        class.push((email, password));
+    }
+    for (email, password) in &class {
+        for _ in 0..5 {
+            assert_eq!(app.sign_in(email, "wrong").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(app.sign_in(email, password).await.status(), StatusCode::OK, "{email}");
+    }
+    // 25 of the address's 30 accounts are used: five more may fail, then no new one.
+    for n in 0..5 {
+        let email = format!("victim{n}@example.com");
+        assert_eq!(
+            app.sign_in(&email, "guess").await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{email}"
+        );
+    }
+    assert_eq!(
+        app.sign_in("victim5@example.com", "guess").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// A wrong password for `g{n}@example.com`, said to come from `client` (`X-Forwarded-For`).
+async fn guess_from(app: &common::TestApp, n: u32, client: &str) -> StatusCode {
+    let email = format!("g{n}@example.com");
+    let mut headers = HeaderMap::new();
+    headers.insert("x-forwarded-for", HeaderValue::from_str(client).expect("value"));
+    app.call_with("sign_in", &[("email", &email), ("password", "x")], headers).await.status()
+}
+
+/// Behind a trusted proxy each client counts as itself; anyone else's `X-Forwarded-For` is
+/// ignored, so it cannot dodge the limits.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn forwarded_addresses_count_only_through_trusted_proxies(pool: PgPool) {
+    let throttle = || Some(SignInThrottle::new(100, 2, Duration::from_secs(60)));
+    let proxied =
+        spawn_app_with(pool.clone(), &["--trusted-proxies", "127.0.0.1"], throttle()).await;
+    for (n, client) in
+        [(0, "198.51.100.1"), (1, "198.51.100.1"), (2, "198.51.100.2"), (3, "198.51.100.2")]
+    {
+        assert_eq!(
+            guess_from(&proxied, n, client).await,
+            StatusCode::UNAUTHORIZED,
+            "{client}: its own allowance"
+        );
+    }
+    assert_eq!(
+        guess_from(&proxied, 4, "198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "198.51.100.1 used its two"
+    );
+    drop(proxied);
+}
+
+/// Without `--trusted-proxies`, a client's own `X-Forwarded-For` changes nothing.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn forwarded_addresses_from_clients_are_ignored(pool: PgPool) {
+    let throttle = SignInThrottle::new(100, 2, Duration::from_secs(60));
+    let direct = spawn_app_with(pool, &[], Some(throttle)).await;
+    assert_eq!(guess_from(&direct, 0, "203.0.113.1").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(guess_from(&direct, 1, "203.0.113.2").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        guess_from(&direct, 2, "203.0.113.3").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a client's own X-Forwarded-For is ignored"
+    );
+}
+
 #[sqlx::test(migrator = "MIGRATOR")]
 async fn sign_up_only_when_allowed(pool: PgPool) {
     let closed = spawn_app(pool.clone()).await;

@@ -219,7 +219,8 @@ impl FromRequestParts<AppState> for Caller {
         let account = backend::tokens::authenticate(&state.console.pool, token.trim())
             .await
             .map_err(|e| Problem(fail(e)))?;
-        let address = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let peer = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let address = state.trusted_proxies.client(peer, &parts.headers);
         let actor = Actor::account(account.account_id, address);
         Ok(Self { account, actor })
     }
