@@ -36,13 +36,41 @@ pub async fn set_catalog_restricted(pool: &PgPool, actor: &Actor, restricted: bo
 
 const LAB_EXPIRY_HOURS: &str = "lab_expiry_hours";
 
-/// Hours after which a learner's lab run is cleaned up by the sweeper (24 by default).
+/// The most hours a learner's lab run lives before the sweeper cleans it up (24 by default).
 pub async fn lab_expiry_hours(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar!("select value from console_setting where key = $1", LAB_EXPIRY_HOURS)
         .fetch_optional(pool)
         .await?
         .and_then(|v| v.as_i64())
         .unwrap_or(24))
+}
+
+/// The hours after which a new run is cleaned up, from what its starter asked for (`None`: no
+/// expiry): a learner's run always expires, at most the admin's lab expiry after it starts (and
+/// exactly then when they ask for nothing); others choose 1 to 720 hours, or none.
+pub async fn run_expiry_hours(
+    pool: &PgPool,
+    role: crate::accounts::Role,
+    requested: Option<i64>,
+) -> Result<Option<i64>> {
+    if requested.is_some_and(|h| !(1..=720).contains(&h)) {
+        return Err(crate::Error::invalid(
+            "expiry_hours",
+            "an expiry is 1 to 720 hours; leave it empty for none",
+        ));
+    }
+    if role != crate::accounts::Role::Learner {
+        return Ok(requested);
+    }
+    let most = lab_expiry_hours(pool).await?;
+    match requested {
+        Some(hours) if hours > most => Err(crate::Error::invalid(
+            "expiry_hours",
+            format!("a learner's run lives at most {most} hour(s), as an admin set it"),
+        )),
+        Some(hours) => Ok(Some(hours)),
+        None => Ok(Some(most)),
+    }
 }
 
 /// Sets the learners' lab expiry, 1 hour to 30 days (admins only; the caller checks), audited.

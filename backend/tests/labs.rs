@@ -714,3 +714,22 @@ async fn a_lease_has_one_holder_until_it_expires(pool: PgPool) {
     leases::release(&pool, "labs.sweep", b).await.expect("release");
     assert!(leases::take(&pool, "labs.sweep", a, ttl).await.expect("free again"));
 }
+
+/// The admin's lab expiry is a learner's maximum: more is refused, nothing means the maximum;
+/// other roles choose any expiry, or none.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn a_learners_run_lives_at_most_the_admins_expiry(pool: PgPool) {
+    use backend::accounts::Role;
+    use backend::settings::{run_expiry_hours, set_lab_expiry_hours};
+    set_lab_expiry_hours(&pool, &Actor::system(), 24).await.expect("set");
+    let expiry = |role, hours| run_expiry_hours(&pool, role, hours);
+    assert_eq!(expiry(Role::Learner, None).await.expect("default"), Some(24));
+    assert_eq!(expiry(Role::Learner, Some(2)).await.expect("less"), Some(2));
+    assert!(matches!(
+        expiry(Role::Learner, Some(720)).await,
+        Err(backend::Error::Validation { field: "expiry_hours", .. })
+    ));
+    assert_eq!(expiry(Role::Developer, Some(720)).await.expect("developer"), Some(720));
+    assert_eq!(expiry(Role::Developer, None).await.expect("none"), None);
+    assert!(expiry(Role::Admin, Some(0)).await.is_err(), "1 to 720 for everyone");
+}

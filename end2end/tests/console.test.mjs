@@ -1054,6 +1054,13 @@ describe('guided lab', () => {
     await admin.getByRole('status').filter({ hasText: 'cleaned up 48 hour(s) after they start' }).waitFor();
     await page.goto(`${base}/create`);
     await page.waitForSelector('body[data-hydrated]');
-    assert.equal(await page.getByLabel('Clean up automatically after (hours)').inputValue(), '48');
+    const expiry = page.getByLabel('Clean up automatically after (hours)');
+    assert.equal(await expiry.inputValue(), '48');
+    // The admin's expiry is the learner's maximum: more is refused, with why.
+    await expiry.evaluate((input) => input.removeAttribute('max'));
+    await expiry.fill('720');
+    await page.getByRole('button', { name: 'Start the lab' }).click();
+    await page.getByText('a learner\'s run lives at most 48 hour(s), as an admin set it').first().waitFor();
+    assert.match(page.url(), /\/create/, 'no run was started');
   });
 });

@@ -263,5 +263,7 @@ pub async fn set_lab_expiry_hours(hours: String) -> Result<i64, ApiError> {
 
 /// What the lab expiry setting means, in words.
 pub fn expiry_message(hours: i64) -> String {
-    format!("Learners' lab runs are cleaned up {hours} hour(s) after they start")
+    format!(
+        "Learners' lab runs are cleaned up {hours} hour(s) after they start, at the latest (runs already started keep the expiry they started with)"
+    )
 }

@@ -163,7 +163,7 @@ fn LabExpiry() -> impl IntoView {
                 <ErrorBoundary fallback=error_fallback>
                     {move || Suspend::new(async move {
                         current.await.map(|hours| view! {
-                            <p>{expiry_message(hours)} ". Others choose when they start a run (or none)."</p>
+                            <p>{expiry_message(hours)} ". Learners may choose less, never more; others choose any expiry when they start a run (or none)."</p>
                             <ActionForm action=set>
                                 <label for="lab-expiry-hours">"Hours before learners' lab runs are cleaned up"</label>
                                 <input id="lab-expiry-hours" name="hours" type="number" min="1" max="720" required

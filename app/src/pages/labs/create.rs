@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::labs::{StartLab, lab_start_options};
-use crate::components::forms::outcome;
+use crate::components::forms::{field_error, invalid, outcome};
 use crate::error::error_fallback;
 
 use super::common::*;
@@ -37,6 +37,12 @@ pub fn CreatePage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         options.await.map(|o| {
                             let default_expiry = o.expiry_hours.map(|h| h.to_string()).unwrap_or_default();
+                            // A learner's run lives at most the admin's expiry.
+                            let most = o.expiry_hours.unwrap_or(720).to_string();
+                            let hint = match o.expiry_hours {
+                                Some(h) => format!("When the time is up, the console deletes everything this run created. Your runs live at most {h} hour(s), as an admin set it."),
+                                None => "When the time is up, the console deletes everything this run created. Leave it empty to keep the run until you clean it up.".to_owned(),
+                            };
                             view! {
                                 <ActionForm action=start>
                                     <label for="lab-target">"Connection and region"</label>
@@ -52,9 +58,11 @@ pub fn CreatePage() -> impl IntoView {
                                     </select>
                                     <p class="hint">"The local engine is preselected: it runs functions on this machine, with no AWS account and no Docker."</p>
                                     <label for="lab-expiry">"Clean up automatically after (hours)"</label>
-                                    <input id="lab-expiry" name="expiry_hours" type="number" min="1" max="720"
-                                        value=default_expiry placeholder="never" />
-                                    <p class="hint">"When the time is up, the console deletes everything this run created. Learners' runs expire by default."</p>
+                                    <input id="lab-expiry" name="expiry_hours" type="number" min="1" max=most
+                                        value=default_expiry placeholder="never" aria-describedby="lab-expiry-hint lab-expiry-error"
+                                        aria-invalid=invalid(start.value(), "expiry_hours") />
+                                    <p class="hint" id="lab-expiry-hint">{hint}</p>
+                                    {field_error(start.value(), "expiry_hours", "lab-expiry-error")}
                                     <button type="submit" class="btn btn-primary" disabled=start.pending()>
                                         {move || if start.pending().get() { "Starting…" } else { "Start the lab" }}
                                     </button>
