@@ -18,10 +18,13 @@ pub(super) fn FunctionStep(lab: LabView, action: ServerAction<LabFunction>) -> i
     let (taken, set_taken) = signal(None::<String>);
     let id = lab.run.lab_run_id.clone();
     let problem = move || function_name_problem(&name.get()).or_else(|| taken.get());
+    // The field loses focus when Enter submits and the step is replaced: by then the signals
+    // may be gone, and the check has nothing left to say.
     let check = move || {
-        let (id, name) = (id.clone(), name.get_untracked());
+        let Some(name) = name.try_get_untracked() else { return };
+        let id = id.clone();
         leptos::task::spawn_local(async move {
-            set_taken.set(check_lab_name(id, name).await.ok().flatten());
+            set_taken.try_set(check_lab_name(id, name).await.ok().flatten());
         });
     };
     let (role_choice, set_role_choice) = signal("new".to_owned());
@@ -44,7 +47,7 @@ pub(super) fn FunctionStep(lab: LabView, action: ServerAction<LabFunction>) -> i
                 view! {
                     <input id="fn-name" name="name" required maxlength="64" autocomplete="off"
                         value=name.get_untracked() aria-describedby="fn-name-problem"
-                        on:input=move |ev| { set_taken.set(None); set_name.set(event_target_value(&ev)); }
+                        on:input=move |ev| { set_taken.try_set(None); set_name.try_set(event_target_value(&ev)); }
                         on:blur=move |_| check() />
                     <p class="field-error" id="fn-name-problem" role="alert">{problem}</p>
                 }.into_any()
