@@ -1,6 +1,6 @@
 //! The URL tab against a real engine: a URL created public with CORS, its policy linted and
 //! described, requests sent by the tester (and again by the curl it writes), the doctor on a
-//! raised error, a missing statement, a throttled function and an unsigned call to an `AWS_IAM`
+//! raised error, a return value JSON cannot hold, a missing statement, a throttled function and an unsigned call to an `AWS_IAM`
 //! URL, the preflight simulator on an allowed and a refused origin, and the URL deleted with its
 //! statements — every change audited.
 
@@ -19,6 +19,8 @@ def lambda_handler(event, context):
     query = event.get("queryStringParameters") or {}
     if query.get("fail"):
         raise ValueError("asked to fail")
+    if query.get("unjsonable"):
+        return {"statusCode": 200, "body": {1, 2}}
     echo = {
         "method": event["requestContext"]["http"]["method"],
         "path": event["rawPath"],
@@ -138,6 +140,20 @@ async fn a_url_is_configured_linted_tested_doctored_and_deleted(pool: sqlx::PgPo
     let diagnosis = failed.diagnosis.expect("diagnosed");
     assert!(diagnosis.problem.contains("handler raised"), "{diagnosis:?}");
     assert!(diagnosis.details[0].contains("asked to fail"), "{diagnosis:?}");
+    // A return value JSON cannot hold: the doctor says so, not that the handler raised.
+    let unjsonable = urls::send(
+        &pool,
+        ada.account_id,
+        &connection,
+        &detail,
+        &request("GET", "/", "unjsonable=1"),
+    )
+    .await
+    .expect("send");
+    assert_eq!(unjsonable.exchange.call.status, 502);
+    let diagnosis = unjsonable.diagnosis.expect("diagnosed");
+    assert!(diagnosis.problem.contains("Runtime.MarshalError"), "{diagnosis:?}");
+    assert!(diagnosis.advice.contains("isoformat"), "{diagnosis:?}");
 
     // One statement removed: the linter and the doctor both name it, and the fix restores it.
     let remove = policy::PolicyFix::Remove(policy::INVOKE_STATEMENT.into());
@@ -227,7 +243,7 @@ async fn a_url_is_configured_linted_tested_doctored_and_deleted(pool: sqlx::PgPo
     let history = urls::history(&pool, ada.account_id, id).await.expect("history");
     assert_eq!(
         history.iter().map(|p| (p.request.method.as_str(), p.status)).collect::<Vec<_>>(),
-        vec![("PUT", 201), ("GET", 429), ("GET", 403), ("GET", 502), ("POST", 201)]
+        vec![("PUT", 201), ("GET", 429), ("GET", 403), ("GET", 502), ("GET", 502), ("POST", 201)]
     );
     let bob = account(&pool, "bob@example.com", "developer").await;
     assert!(urls::history(&pool, bob.account_id, id).await.expect("history").is_empty());

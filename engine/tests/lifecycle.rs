@@ -39,6 +39,8 @@ def lambda_handler(event, context):
     action = event.get("action")
     if action == "raise":
         raise KeyError("missing")
+    if action == "unjsonable":
+        return {"when": {1, 2}}
     if action == "crash":
         sys.exit(3)
     if action == "hang":
@@ -210,6 +212,19 @@ async fn handler_failures_come_back_as_lambda_reports_them() {
     let body: Value = raised.json().await.expect("json");
     assert_eq!(body["errorType"], "KeyError");
     assert!(body["stackTrace"].as_array().is_some_and(|t| !t.is_empty()));
+
+    // A return value JSON cannot hold is the runtime's failure, as AWS's runtime reports it.
+    let unjsonable = engine.invoke("failing", json!({ "action": "unjsonable" })).await;
+    let log = log_tail(&unjsonable);
+    let body: Value = unjsonable.json().await.expect("json");
+    assert_eq!(body["errorType"], "Runtime.MarshalError", "{body}");
+    assert!(
+        body["errorMessage"].as_str().is_some_and(|m| m.starts_with(
+            "Unable to marshal response: Object of type set is not JSON serializable"
+        )),
+        "{body}"
+    );
+    assert!(log.contains("[ERROR] Runtime.MarshalError"), "{log}");
 
     let hung = engine.invoke("failing", json!({ "action": "hang" })).await;
     let log = log_tail(&hung);

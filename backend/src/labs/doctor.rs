@@ -84,12 +84,7 @@ pub async fn diagnose(connection: &Connection, run: &Run, call: &Call) -> Result
         return doctor::forbidden(&lambda, &context).await;
     }
     if call.status == 200 {
-        return Ok(Diagnosis {
-            problem: format!("The URL answered 200, but the body is {:?}, not \"ok\".", call.body),
-            details: vec![],
-            advice: "Return the lab's body \"ok\\n\" from the handler (step 3).".into(),
-            fix: None,
-        });
+        return Ok(answered_200(&call.body));
     }
     if call.status >= 500 || call.error.is_some() {
         return doctor::failure(&lambda, &context, call).await;
@@ -100,6 +95,29 @@ pub async fn diagnose(connection: &Connection, run: &Run, call: &Call) -> Result
         advice: "Check the handler's statusCode: the lab returns 200.".into(),
         fix: None,
     })
+}
+
+/// A 200 whose body is not `ok`: what the handler returned, read as a Function URL maps it — a
+/// value that is not a `{"statusCode": …}` object is sent as JSON with status 200, so `"ok"`
+/// arrives with its quotes.
+fn answered_200(body: &str) -> Diagnosis {
+    let advice = "Return a response object from the handler (step 3): {\"statusCode\": 200, \"body\": \"ok\"} — the body is then sent as the text ok.";
+    let shown = body.trim();
+    let problem = match serde_json::from_str::<serde_json::Value>(shown) {
+        Ok(serde_json::Value::String(text)) => format!(
+            "The URL answered 200 with the body {shown}: the handler returned the string {text:?} rather than a response object, and a Function URL sends such a return value as JSON (quotes included) with status 200."
+        ),
+        Ok(
+            serde_json::Value::Array(_) | serde_json::Value::Number(_) | serde_json::Value::Bool(_),
+        ) => format!(
+            "The URL answered 200 with the body {shown}: the handler returned a value that is not a response object, and a Function URL sends it as JSON with status 200."
+        ),
+        Ok(serde_json::Value::Object(_)) => format!(
+            "The URL answered 200 with the body {shown}: the handler returned an object without statusCode, and a Function URL sends it as JSON with status 200 — or its body is not ok."
+        ),
+        _ => format!("The URL answered 200 with the body {shown}, not ok."),
+    };
+    Diagnosis { problem, details: vec![], advice: advice.into(), fix: None }
 }
 
 /// Applies a fix the doctor offered.
@@ -156,5 +174,22 @@ pub async fn apply_fix(pool: &PgPool, actor: &Actor, lab_run_id: Uuid, fix: Fix)
             )
             .await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answered_200;
+
+    #[test]
+    fn a_200_says_how_the_url_mapped_what_the_handler_returned() {
+        let string = answered_200("\"ok\"");
+        assert!(string.problem.contains("returned the string \"ok\""), "{}", string.problem);
+        assert!(string.problem.contains("quotes included"), "{}", string.problem);
+        assert!(!string.advice.contains("\\n"), "no escaped newline in the advice");
+        let list = answered_200("[\"ok\", 200]");
+        assert!(list.problem.contains("not a response object"), "{}", list.problem);
+        let text = answered_200("hello\n");
+        assert_eq!(text.problem, "The URL answered 200 with the body hello, not ok.");
     }
 }

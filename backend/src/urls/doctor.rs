@@ -248,6 +248,18 @@ pub async fn failure(
             details
                 .extend(trace.iter().filter_map(|l| l.as_str()).map(|l| l.trim_end().to_owned()));
         }
+        if error["errorType"] == "Runtime.MarshalError" {
+            return Ok(Diagnosis {
+                problem: format!(
+                    "{}: the handler returned, but the runtime could not turn what it returned into JSON (Runtime.MarshalError), so the URL answered 502.",
+                    if call.status == 0 { "No response".to_owned() } else { call.status.to_string() }
+                ),
+                details,
+                advice: "Return only what JSON holds — strings, numbers, booleans, None, lists and dicts: turn a datetime into text (value.isoformat()), a set into a list, bytes into text."
+                    .into(),
+                fix: None,
+            });
+        }
         return Ok(Diagnosis {
             problem: format!(
                 "{}: the handler raised an error, so the URL answered 502.",

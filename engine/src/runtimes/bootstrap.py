@@ -184,13 +184,23 @@ def main():
             headers.get("lambda-runtime-invoked-function-arn", ""),
             headers.get("lambda-runtime-aws-tenant-id"),
         )
+        body = None
         try:
             event = json.loads(payload) if payload else {}
-            result = json.dumps(handler(event, context))
+            returned = handler(event, context)
         except Exception as exc:  # noqa: BLE001 - every handler failure is reported, not raised
             body = error_body(exc, request_id)
             print(f"[ERROR] {body['errorType']}: {body['errorMessage']}", flush=True)
             print("Traceback (most recent call last):\n" + "".join(body["stackTrace"]), end="", flush=True)
+        else:
+            try:
+                result = json.dumps(returned)
+            except Exception as exc:  # noqa: BLE001 - what the handler returned is not JSON
+                # As AWS's runtime reports it: the runtime failed, not the handler's code.
+                body = {"errorMessage": f"Unable to marshal response: {exc}",
+                        "errorType": "Runtime.MarshalError", "requestId": request_id, "stackTrace": []}
+                print(f"[ERROR] Runtime.MarshalError: {body['errorMessage']}", flush=True)
+        if body is not None:
             status, headers, payload = finish_and_next(
                 f"/invocation/{request_id}/error", json.dumps(body),
                 {"Lambda-Runtime-Function-Error-Type": body["errorType"]})

@@ -41,7 +41,7 @@ pub(super) const STEPS: [(&str, &str, &str); 9] = [
     (
         "Call it",
         "Call the URL like curl would, and read the raw HTTP response.",
-        "The response body contains ok and the HTTP status is 200.",
+        "The HTTP status is 200 and the response body is the text ok.",
     ),
     (
         "Logs",
