@@ -254,6 +254,8 @@ pub struct LabRunRow {
     pub status: model::RunStatus,
     pub failures: i32,
     pub last_failure: Option<String>,
+    /// The last problem's step passed since.
+    pub failure_resolved: bool,
     pub started: String,
     /// Minutes from start to the last change.
     pub minutes: i64,

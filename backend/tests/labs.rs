@@ -260,6 +260,8 @@ async fn each_troubleshooting_diagnosis_comes_from_the_real_state(pool: PgPool) 
         "{diagnosis:?}"
     );
     assert_eq!(diagnosis.fix, Some(Fix::AddStatements));
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert!(!state.failure_resolved, "a new problem is open");
     labs::apply_fix(&lab.pool, &lab.actor, run, Fix::AddStatements).await.expect("fix");
     let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
     assert_eq!((call.status, diagnosis), (200, None));
@@ -284,6 +286,9 @@ async fn each_troubleshooting_diagnosis_comes_from_the_real_state(pool: PgPool) 
 
     let state = labs::get(&lab.pool, run).await.expect("run");
     assert_eq!(state.failures, 5, "{:?}", state.last_failure);
+    // The last problem is kept, and marked put right: step 6 passed since.
+    assert!(state.last_failure.as_deref().is_some_and(|f| f.starts_with("step 6:")));
+    assert!(state.failure_resolved, "the call passed after the problem");
     labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
     assert!(!lab.function_exists("doctor-lab").await);
 }

@@ -63,8 +63,9 @@ pub async fn call(
     )
     .await?;
     tx.commit().await?;
-    if let Some(diagnosis) = &diagnosis {
-        record_failure(pool, run.lab_run_id, CALL, &diagnosis.problem).await?;
+    match &diagnosis {
+        Some(diagnosis) => record_failure(pool, run.lab_run_id, CALL, &diagnosis.problem).await?,
+        None => resolve_failure(pool, run.lab_run_id, CALL).await?,
     }
     Ok((call, diagnosis))
 }

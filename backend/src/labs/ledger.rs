@@ -237,7 +237,7 @@ pub(super) async fn roll_back(
     };
     sqlx::query!(
         "update lab_run set pending_step = null, pending_since = null, pending_holder = null,
-                failures = failures + 1, last_failure = $2
+                failures = failures + 1, last_failure = $2, failure_resolved = false
          where lab_run_id = $1",
         lab_run_id,
         format!("step {step}: {message}")

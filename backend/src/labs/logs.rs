@@ -94,6 +94,7 @@ pub async fn confirm_logs(
         )
         .await?;
         tx.commit().await?;
+        resolve_failure(pool, run.lab_run_id, LOGS).await?;
         return Ok(None);
     }
     let diagnosis = diagnose_logs(&connection, &run, &name).await?;

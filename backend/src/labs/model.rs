@@ -89,6 +89,8 @@ pub struct Run {
     pub pending_since: Option<OffsetDateTime>,
     pub failures: i32,
     pub last_failure: Option<String>,
+    /// The step of the last problem passed since.
+    pub failure_resolved: bool,
     pub expires_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,

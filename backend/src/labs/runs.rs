@@ -27,6 +27,7 @@ pub(super) struct RunRow {
     pub(super) pending_since: Option<OffsetDateTime>,
     pub(super) failures: i32,
     pub(super) last_failure: Option<String>,
+    pub(super) failure_resolved: bool,
     pub(super) expires_at: Option<OffsetDateTime>,
     pub(super) created_at: OffsetDateTime,
     pub(super) updated_at: OffsetDateTime,
@@ -50,6 +51,7 @@ impl From<RunRow> for Run {
             pending_since: r.pending_since,
             failures: r.failures,
             last_failure: r.last_failure,
+            failure_resolved: r.failure_resolved,
             expires_at: r.expires_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -63,7 +65,8 @@ pub async fn get(pool: &PgPool, lab_run_id: Uuid) -> Result<Run> {
         RunRow,
         r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection, r.region,
                   r.function_name, r.function_id, r.step, r.settings, r.status as "status: ::model::RunStatus", r.pending_step,
-                  r.pending_since, r.failures, r.last_failure, r.expires_at, r.created_at, r.updated_at
+                  r.pending_since, r.failures, r.last_failure, r.failure_resolved, r.expires_at,
+                  r.created_at, r.updated_at
            from lab_run r
            join account a on a.account_id = r.account_id
            join connection c on c.connection_id = r.connection_id
@@ -103,8 +106,8 @@ pub(super) async fn runs(
         r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection, r.region,
                   r.function_name, r.function_id, r.step, '{}'::jsonb as "settings!",
                   r.status as "status: ::model::RunStatus",
-                  r.pending_step, r.pending_since, r.failures, r.last_failure, r.expires_at,
-                  r.created_at, r.updated_at
+                  r.pending_step, r.pending_since, r.failures, r.last_failure, r.failure_resolved,
+                  r.expires_at, r.created_at, r.updated_at
            from lab_run r
            join account a on a.account_id = r.account_id
            join connection c on c.connection_id = r.connection_id
@@ -175,9 +178,23 @@ pub(super) async fn record_failure(
     why: &str,
 ) -> Result<()> {
     sqlx::query!(
-        "update lab_run set failures = failures + 1, last_failure = $2 where lab_run_id = $1",
+        "update lab_run set failures = failures + 1, last_failure = $2, failure_resolved = false
+         where lab_run_id = $1",
         lab_run_id,
         format!("step {step}: {why}")
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Step `step` passed: a last problem recorded at that step is put right.
+pub(super) async fn resolve_failure(pool: &PgPool, lab_run_id: Uuid, step: i16) -> Result<()> {
+    sqlx::query!(
+        "update lab_run set failure_resolved = true
+         where lab_run_id = $1 and starts_with(last_failure, $2)",
+        lab_run_id,
+        format!("step {step}:")
     )
     .execute(pool)
     .await?;

@@ -133,7 +133,9 @@ pub async fn validate(
     )
     .await?;
     tx.commit().await?;
-    if !all {
+    if all {
+        resolve_failure(pool, run.lab_run_id, VALIDATE).await?;
+    } else {
         let failed: Vec<&str> =
             checks.iter().filter(|c| !c.passed).map(|c| c.label.as_str()).collect();
         record_failure(pool, run.lab_run_id, VALIDATE, &failed.join("; ")).await?;

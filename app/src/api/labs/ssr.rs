@@ -35,6 +35,7 @@ pub fn row(run: &Run) -> LabRunRow {
         status: run.status,
         failures: run.failures,
         last_failure: run.last_failure.clone(),
+        failure_resolved: run.failure_resolved,
         started: minute(run.created_at),
         minutes: (run.updated_at - run.created_at).whole_minutes(),
         expires: run.expires_at.map(minute),

@@ -95,7 +95,9 @@ pub(super) fn RunTable(rows: Vec<LabRunRow>, board: bool) -> impl IntoView {
                                     <div class="muted">{format!("{} · {}", r.connection, r.region)}</div></td>
                                 <td>{format!("{}. {}", r.step, STEPS[step].0)}
                                     {(r.status != RunStatus::InProgress).then(|| view! { " " <span class="badge">{r.status.as_str().replace('_', " ")}</span> })}</td>
-                                <td>{r.failures}{r.last_failure.clone().map(|f| view! { <div class="muted">{f}</div> })}</td>
+                                <td>{r.failures}{r.last_failure.clone().map(|f| view! {
+                                    <div class="muted" data-testid="board-last-failure">{if r.failure_resolved { format!("resolved: {f}") } else { f }}</div>
+                                })}</td>
                                 <td>{format!("{} min", r.minutes)}</td>
                                 <td><time datetime=r.started.clone()>{r.started.clone()}</time></td>
                                 <td>{r.expires.clone().unwrap_or_else(|| "never".to_owned())}</td>

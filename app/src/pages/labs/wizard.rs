@@ -119,7 +119,9 @@ pub(super) fn Wizard(lab: LabView, shown: i16, actions: Actions) -> impl IntoVie
             </div>
         })}
         {run.last_failure.clone().filter(|_| run.status == RunStatus::InProgress).map(|why| view! {
-            <p class="hint" data-testid="last-failure">"Last problem: " {why}</p>
+            <p class="hint" data-testid="last-failure" data-resolved=run.failure_resolved.to_string()>
+                {if run.failure_resolved { "Last problem (resolved since): " } else { "Last problem: " }} {why}
+            </p>
         })}
         <StepNav current=shown furthest=run.step lab_run_id=Some(run.lab_run_id) />
         <section class="card" aria-labelledby="step-title" data-testid=format!("step-{shown}")>
