@@ -99,6 +99,9 @@ pub struct LogStore {
     pending: Mutex<Vec<(String, String, LogEvent)>>,
     /// Groups to rewrite whole (or remove) at the next flush.
     dirty: Mutex<BTreeSet<String>>,
+    /// Held for a whole flush: two at once (the periodic one still writing when shutdown's
+    /// starts) could write a group's older snapshot after the newer one removed it.
+    flushing: Mutex<()>,
     /// Every event as it is appended, for live tails (`crate::live_tail`).
     tail: Tail,
 }
@@ -263,6 +266,7 @@ impl LogStore {
     /// Writes what changed since the last flush. Blocking: run it off the async threads.
     pub fn flush(&self) -> std::io::Result<()> {
         let Some(dir) = &self.dir else { return Ok(()) };
+        let _one_at_a_time = lock(&self.flushing);
         // One moment for all three (appends take the groups' lock too): what the snapshots hold
         // is exactly what was appended before the pending list was taken.
         let (pending, dirty, snapshots) = {
