@@ -691,8 +691,9 @@ async fn logs_survive_a_restart() {
             engine.invoke("logged", json!({ "second": true })).await.status(),
             StatusCode::OK
         );
+        // Stopped, not dropped: the restart must not race the last flush.
+        engine.stop().await;
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
     let engine = start_engine(dir.clone()).await;
     let starts = engine.log_lines("logged", "\"START RequestId\"").await;
     assert_eq!(starts.len(), 2, "both invocations' lines are back: {starts:?}");

@@ -1,4 +1,5 @@
-//! Shared by the engine's integration tests.
+//! Shared by the engine's integration tests. Each test binary uses some of it.
+#![allow(dead_code)]
 
 /// The trust policy of a Lambda execution role.
 pub use engine::iam::LAMBDA_TRUST_POLICY;
@@ -30,6 +31,16 @@ pub struct Running {
     pub data_dir: std::path::PathBuf,
     pub client: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops the engine and waits until it has: its last log flush is on disk.
+    pub async fn stop(self) {
+        let Running { _stop: stop, served, .. } = self;
+        drop(stop);
+        served.await.expect("the engine's task").expect("the engine stopped cleanly");
+    }
 }
 
 /// A fresh data dir under the system temp dir.
@@ -48,12 +59,12 @@ pub async fn start_in(
     configure(&mut config);
     let engine = engine::Engine::open(config).expect("engine opens");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(engine.serve(listener, async move {
+    let served = tokio::spawn(engine.serve(listener, async move {
         let _ = stopped.await;
     }));
     let base = format!("http://{addr}");
     create_lambda_role(&base, "lambda-role").await;
-    Running { base, data_dir, client: reqwest::Client::new(), _stop: stop }
+    Running { base, data_dir, client: reqwest::Client::new(), _stop: stop, served }
 }
 
 /// A base64 zip of `files`.
