@@ -1065,4 +1065,17 @@ describe('guided lab', () => {
     await page.getByText('a learner\'s run lives at most 48 hour(s), as an admin set it').first().waitFor();
     assert.match(page.url(), /\/create/, 'no run was started');
   });
+
+  it('discards a run at step 2, before it created anything', async () => {
+    await page.goto(`${base}/create`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel('Clean up automatically after (hours)').fill('2');
+    await page.getByRole('button', { name: 'Start the lab' }).click();
+    await page.getByRole('heading', { name: 'Step 2: Create the function' }).waitFor();
+    await page.getByTestId('discard').click();
+    await page.waitForURL(/step=9/);
+    await page.getByLabel(/Discard this run/).check();
+    await page.getByRole('button', { name: 'Discard the run' }).click();
+    await page.locator('.page-head .badge').filter({ hasText: 'cleaned up' }).waitFor();
+  });
 });

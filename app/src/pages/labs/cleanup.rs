@@ -50,6 +50,9 @@ pub(super) fn CleanupStep(lab: LabView, action: ServerAction<LabCleanup>) -> imp
     let run_id = lab.run.lab_run_id.clone();
     let ledger = lab.ledger.clone();
     let live = ledger.iter().any(|e| e.state != "deleted");
+    // A run that made nothing yet can still be discarded (it is then cleaned up, read-only).
+    let discard = !live && lab.run.status == model::RunStatus::InProgress;
+    let discard_id = run_id.clone();
     view! {
         {outcome(action.value(), |list: Vec<LedgerView>| cleanup_summary(&list))}
         {move || match action.value().get() {
@@ -69,6 +72,16 @@ pub(super) fn CleanupStep(lab: LabView, action: ServerAction<LabCleanup>) -> imp
                 <button type="submit" class="btn btn-danger" disabled=action.pending()>
                     {move || if action.pending().get() { "Deleting and verifying…" } else { "Delete and verify" }}
                 </button>
+            </ActionForm>
+        })}
+        {discard.then(|| view! {
+            <ActionForm action>
+                <input type="hidden" name="lab_run_id" value=discard_id />
+                <label class="check" for="discard-confirm">
+                    <input id="discard-confirm" type="checkbox" name="confirm" value="yes" required />
+                    " Discard this run (it created nothing to delete)"
+                </label>
+                <button type="submit" class="btn btn-danger" disabled=action.pending()>"Discard the run"</button>
             </ActionForm>
         })}
     }

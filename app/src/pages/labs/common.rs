@@ -83,7 +83,7 @@ pub(super) fn StepNav(current: i16, furthest: i16, lab_run_id: Option<String>) -
                         };
                         let link = lab_run_id
                             .as_ref()
-                            .filter(|_| n >= 2 && n <= furthest && n != current)
+                            .filter(|_| n >= 2 && (n <= furthest || n == 9) && n != current)
                             .map(|id| format!("/labs/{id}?step={n}"));
                         view! {
                             <li class=format!("wizard-step {state}") aria-current=(n == current).then_some("step")>

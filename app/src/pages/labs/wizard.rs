@@ -69,9 +69,11 @@ pub fn LabPage() -> impl IntoView {
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
                     lab.await.map(|lab| {
+                        // Clean-up (step 9) is open from any step: a run can be discarded
+                        // wherever it stands.
                         let shown = chosen
                             .get()
-                            .filter(|s| (2..=lab.run.step).contains(s))
+                            .filter(|s| (2..=lab.run.step).contains(s) || *s == 9)
                             .unwrap_or(lab.run.step);
                         view! { <Wizard lab shown actions /> }
                     })
@@ -112,6 +114,9 @@ pub(super) fn Wizard(lab: LabView, shown: i16, actions: Actions) -> impl IntoVie
         <p class="muted">
             {format!("{} · {} · started {}", run.connection, run.region, run.started)}
             {run.expires.clone().map(|e| view! { " · " <span data-testid="expires">"cleaned up automatically at " {e}</span> })}
+            {(run.status == RunStatus::InProgress && shown != 9).then(|| view! {
+                " · " <a href=format!("/labs/{}?step=9", run.lab_run_id) data-testid="discard">"Discard this run"</a>
+            })}
         </p>
         {run.pending_step.map(|step| view! {
             <div class="alert" role="status" aria-busy="true">
