@@ -248,26 +248,24 @@ pub async fn failure(
             details
                 .extend(trace.iter().filter_map(|l| l.as_str()).map(|l| l.trim_end().to_owned()));
         }
-        if error["errorType"] == "Runtime.MarshalError" {
-            return Ok(Diagnosis {
-                problem: format!(
-                    "{}: the handler returned, but the runtime could not turn what it returned into JSON (Runtime.MarshalError), so the URL answered 502.",
-                    if call.status == 0 { "No response".to_owned() } else { call.status.to_string() }
-                ),
-                details,
-                advice: "Return only what JSON holds — strings, numbers, booleans, None, lists and dicts: turn a datetime into text (value.isoformat()), a set into a list, bytes into text."
-                    .into(),
-                fix: None,
-            });
-        }
+        let status =
+            if call.status == 0 { "No response".to_owned() } else { call.status.to_string() };
+        // A return value JSON cannot hold fails in the runtime, not in the handler's code.
+        let (what, advice) = if error["errorType"] == "Runtime.MarshalError" {
+            (
+                "the handler returned, but the runtime could not turn what it returned into JSON (Runtime.MarshalError)",
+                "Return only what JSON holds — strings, numbers, booleans, None, lists and dicts: turn a datetime into text (value.isoformat()), a set into a list, bytes into text.",
+            )
+        } else {
+            (
+                "the handler raised an error",
+                "Fix the error in the handler: a URL's handler returns {\"statusCode\": 200, \"body\": \"…\"}.",
+            )
+        };
         return Ok(Diagnosis {
-            problem: format!(
-                "{}: the handler raised an error, so the URL answered 502.",
-                if call.status == 0 { "No response".to_owned() } else { call.status.to_string() }
-            ),
+            problem: format!("{status}: {what}, so the URL answered 502."),
             details,
-            advice: "Fix the error in the handler: a URL's handler returns {\"statusCode\": 200, \"body\": \"…\"}."
-                .into(),
+            advice: advice.into(),
             fix: None,
         });
     }
