@@ -1004,7 +1004,7 @@ describe('guided lab', () => {
     assert.deepEqual(labResourcesLeft('e2e-lab', role), { function: true, url: true, log_group: true, role: true });
     await page.getByLabel(/Delete these resources from Local/).check();
     await page.getByRole('button', { name: 'Delete and verify' }).click();
-    await page.getByRole('status').filter({ hasText: 'Cleaned up: 7 resource(s) checked, none left behind' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('status').filter({ hasText: 'Cleaned up: 7 deleted' }).waitFor({ timeout: 30_000 });
     assert.deepEqual(labResourcesLeft('e2e-lab', role), { function: false, url: false, log_group: false, role: false });
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-9.png'), fullPage: true });
 

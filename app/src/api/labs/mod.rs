@@ -432,13 +432,69 @@ pub async fn cleanup_function(
 
 /// A cleanup's outcome in one sentence.
 pub fn cleanup_summary(list: &[LedgerView]) -> String {
-    let failed = list.iter().filter(|e| e.state == "failed").count();
+    let count = |state: &str| list.iter().filter(|e| e.state == state).count();
+    let (deleted, failed, alone) = (count("deleted"), count("failed"), count("left alone"));
     if list.is_empty() {
-        "Nothing left to delete".to_owned()
-    } else if failed == 0 {
-        format!("Cleaned up: {} resource(s) checked, none left behind", list.len())
-    } else {
-        format!("{failed} resource(s) could not be deleted; see why below")
+        return "Nothing left to delete".to_owned();
+    }
+    // What stays is said by name, with why: "kept" is not "cleaned up".
+    let kept: Vec<String> = list
+        .iter()
+        .filter(|e| e.state == "kept")
+        .map(|e| match &e.note {
+            Some(why) => format!("{} {} ({why})", e.kind, e.name),
+            None => format!("{} {}", e.kind, e.name),
+        })
+        .collect();
+    let mut parts = vec![format!("{deleted} deleted")];
+    if !kept.is_empty() {
+        parts.push(format!("kept {}", kept.join(", ")));
+    }
+    if alone > 0 {
+        parts.push(format!("{alone} left alone (not the console's)"));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} could not be deleted; see why below"));
+    }
+    let head = if failed == 0 && kept.is_empty() { "Cleaned up" } else { "Cleanup finished" };
+    format!("{head}: {}", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cleanup_summary;
+    use crate::types::LedgerView;
+
+    fn entry(kind: &str, name: &str, state: &str, note: Option<&str>) -> LedgerView {
+        LedgerView {
+            kind: kind.into(),
+            name: name.into(),
+            parent: None,
+            state: state.into(),
+            owner: None,
+            created: String::new(),
+            note: note.map(str::to_owned),
+        }
+    }
+
+    /// The review's finding: "none left behind" while the role was kept.
+    #[test]
+    fn a_kept_role_is_named_with_why() {
+        let list = [
+            entry("function", "bob-fn", "deleted", None),
+            entry("role", "bob-role", "kept", Some("kept: the role is still used by carol-fn")),
+        ];
+        assert_eq!(
+            cleanup_summary(&list),
+            "Cleanup finished: 1 deleted; kept role bob-role (kept: the role is still used by carol-fn)"
+        );
+        assert_eq!(cleanup_summary(&list[..1]), "Cleaned up: 1 deleted");
+        let failed = [entry("url", "u", "failed", Some("AccessDenied"))];
+        assert_eq!(
+            cleanup_summary(&failed),
+            "Cleanup finished: 0 deleted; 1 could not be deleted; see why below"
+        );
+        assert_eq!(cleanup_summary(&[]), "Nothing left to delete");
     }
 }
 
