@@ -109,8 +109,8 @@ pub async fn run_test_event(
                 message: e.to_string(),
             })?;
         let qualifier = form.qualifier.clone().filter(|q| !q.trim().is_empty());
-        let tenant_id = form.tenant_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        let tenant_id = tenant_id.map(str::to_owned);
+        let tenant_id =
+            form.tenant_id.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
         let existing = match form.test_event_id.as_deref().filter(|v| !v.is_empty()) {
             Some(id) => Some(backend::input::id("test_event_id", id).map_err(fail)?),
             None => None,

@@ -52,7 +52,6 @@ pub(super) fn CleanupStep(lab: LabView, action: ServerAction<LabCleanup>) -> imp
     let live = ledger.iter().any(|e| e.state != "deleted");
     // A run that made nothing yet can still be discarded (it is then cleaned up, read-only).
     let discard = !live && lab.run.status == model::RunStatus::InProgress;
-    let discard_id = run_id.clone();
     view! {
         {outcome(action.value(), |list: Vec<LedgerView>| cleanup_summary(&list))}
         {move || match action.value().get() {
@@ -62,27 +61,26 @@ pub(super) fn CleanupStep(lab: LabView, action: ServerAction<LabCleanup>) -> imp
                 <LedgerTable entries=ledger.clone() />
             }.into_any(),
         }}
-        {live.then(|| view! {
-            <ActionForm action>
-                <input type="hidden" name="lab_run_id" value=run_id.clone() />
-                <label class="check" for="cleanup-confirm">
-                    <input id="cleanup-confirm" type="checkbox" name="confirm" value="yes" required />
-                    " Delete these resources from " {lab.run.connection.clone()} " (" {lab.run.region.clone()} ")"
-                </label>
-                <button type="submit" class="btn btn-danger" disabled=action.pending()>
-                    {move || if action.pending().get() { "Deleting and verifying…" } else { "Delete and verify" }}
-                </button>
-            </ActionForm>
-        })}
-        {discard.then(|| view! {
-            <ActionForm action>
-                <input type="hidden" name="lab_run_id" value=discard_id />
-                <label class="check" for="discard-confirm">
-                    <input id="discard-confirm" type="checkbox" name="confirm" value="yes" required />
-                    " Discard this run (it created nothing to delete)"
-                </label>
-                <button type="submit" class="btn btn-danger" disabled=action.pending()>"Discard the run"</button>
-            </ActionForm>
+        {(live || discard).then(|| {
+            let (confirm_id, button) =
+                if live { ("cleanup-confirm", "Delete and verify") } else { ("discard-confirm", "Discard the run") };
+            let what = if live {
+                format!(" Delete these resources from {} ({})", lab.run.connection, lab.run.region)
+            } else {
+                " Discard this run (it created nothing to delete)".to_owned()
+            };
+            view! {
+                <ActionForm action>
+                    <input type="hidden" name="lab_run_id" value=run_id.clone() />
+                    <label class="check" for=confirm_id>
+                        <input id=confirm_id type="checkbox" name="confirm" value="yes" required />
+                        {what}
+                    </label>
+                    <button type="submit" class="btn btn-danger" disabled=action.pending()>
+                        {move || if live && action.pending().get() { "Deleting and verifying…" } else { button }}
+                    </button>
+                </ActionForm>
+            }
         })}
     }
 }
