@@ -89,7 +89,13 @@ pub fn ErrorAlert(error: ApiError) -> impl IntoView {
     view! {
         <div class="alert alert-error" role="alert">
             <span>{error.to_string()}</span>
-            {signin.then(|| view! { " " <a href="/signin">"Sign in again"</a> })}
+            // Back here after signing in (the wizard keeps what was typed meanwhile).
+            {signin.then(|| view! { " " <a href="/signin" on:click=|ev| {
+                ev.prevent_default();
+                let location = window().location();
+                let here = location.pathname().unwrap_or_default() + &location.search().unwrap_or_default();
+                let _ = location.set_href(&format!("/signin?next={}", crate::url::encode(&here)));
+            }>"Sign in again"</a> })}
         </div>
     }
 }

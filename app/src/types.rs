@@ -1,6 +1,6 @@
 //! Wire types shared by the UI and the server functions. Plain serde structs, safe for wasm.
 
-pub use model::{AuditFilters, CatalogFilters};
+pub use model::{AuditFilters, BoardFilters, CatalogFilters};
 use serde::{Deserialize, Serialize};
 
 /// The signed-in person, as the navigation shell shows them.
@@ -261,6 +261,12 @@ pub struct LabRunRow {
     pub minutes: i64,
     pub expires: Option<String>,
     pub pending_step: Option<i16>,
+    /// Its `course` tag (on the instructor board).
+    pub course: Option<String>,
+    /// Minutes since its last step, call or check (on the instructor board).
+    pub idle_minutes: i64,
+    /// In progress and untouched for ten minutes or more.
+    pub idle: bool,
 }
 
 /// The Labs page.
@@ -424,6 +430,8 @@ pub struct LabView {
     pub teams: Vec<String>,
     pub ledger: Vec<LedgerView>,
     pub can_edit: bool,
+    /// The viewer is an admin: the wizard offers the instructor's tools (reset, clean up).
+    pub instructor: bool,
 }
 
 /// The Test tab: the editor (filled from a template, a saved event or a past invocation), the

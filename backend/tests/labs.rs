@@ -301,9 +301,8 @@ async fn no_logs_is_diagnosed_from_the_roles_policies_and_fixed(pool: PgPool) {
     let diagnosis = labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm");
     assert!(diagnosis.expect("diagnosis").problem.contains("No invocation reached"));
 
-    let (call, _) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
-    assert_eq!(call.status, 200);
-    // Someone takes the role's logging permission away and deletes the logs.
+    // The learner takes the role's logging permission away, then calls: as on AWS, the function
+    // answers and writes no logs at all.
     let role = lab.role_of(run).await;
     let iam = lab.connection.iam().await;
     iam.detach_role_policy()
@@ -312,8 +311,16 @@ async fn no_logs_is_diagnosed_from_the_roles_policies_and_fixed(pool: PgPool) {
         .send()
         .await
         .expect("detach");
+    let (call, _) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    assert_eq!(call.status, 200);
     let logs = lab.connection.logs("us-east-1").await;
-    logs.delete_log_group().log_group_name("/aws/lambda/quiet-lab").send().await.expect("delete");
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/lambda/quiet-lab")
+        .send()
+        .await
+        .expect("groups");
+    assert!(groups.log_groups().is_empty(), "no group without the permission: {groups:?}");
 
     let diagnosis = labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm");
     let diagnosis = diagnosis.expect("diagnosis");
@@ -737,4 +744,119 @@ async fn a_learners_run_lives_at_most_the_admins_expiry(pool: PgPool) {
     assert_eq!(expiry(Role::Developer, Some(720)).await.expect("developer"), Some(720));
     assert_eq!(expiry(Role::Developer, None).await.expect("none"), None);
     assert!(expiry(Role::Admin, Some(0)).await.is_err(), "1 to 720 for everyone");
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn the_board_filters_sorts_and_marks_idle_runs(pool: PgPool) {
+    let lab = lab(pool).await;
+    let other = account(&lab.pool, "zed@example.com", "learner").await;
+    // The learner's run has the course tag (step 2) and a failure; zed's made nothing yet.
+    let tagged = lab.start(None).await;
+    labs::save_function(&lab.pool, &lab.actor, tagged, &input("board-lab")).await.expect("fn");
+    labs::confirm_logs(&lab.pool, &lab.actor, tagged).await.expect("confirm");
+    let untagged = labs::start(
+        &lab.pool,
+        &Actor::account(other.account_id, None),
+        other.account_id,
+        lab.connection.connection_id,
+        "us-east-1",
+        None,
+    )
+    .await
+    .expect("start");
+    // Zed walked away 25 minutes ago (the trigger would set updated_at to now).
+    sqlx::query("alter table lab_run disable trigger lab_run_updated_at")
+        .execute(&lab.pool)
+        .await
+        .expect("off");
+    sqlx::query(
+        "update lab_run set updated_at = now() - interval '25 minutes' where lab_run_id = $1",
+    )
+    .bind(untagged)
+    .execute(&lab.pool)
+    .await
+    .expect("age");
+
+    let board = |filter: labs::BoardFilter| {
+        let pool = lab.pool.clone();
+        async move {
+            labs::board(&pool, &filter)
+                .await
+                .expect("board")
+                .into_iter()
+                .map(|r| r.run.lab_run_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let filter = |course: Option<&str>, learner: Option<&str>, status, sort| labs::BoardFilter {
+        course: course.map(str::to_owned),
+        learner: learner.map(str::to_owned),
+        status,
+        sort,
+    };
+    use labs::{BoardSort as Sort, BoardStatus as Status};
+    assert_eq!(board(filter(None, None, Status::Any, Sort::Started)).await, [untagged, tagged]);
+    assert_eq!(board(filter(Some("intro"), None, Status::Any, Sort::Started)).await, [tagged]);
+    assert_eq!(board(filter(None, Some("ZED@"), Status::Any, Sort::Started)).await, [untagged]);
+    assert_eq!(board(filter(None, None, Status::Idle, Sort::Started)).await, [untagged]);
+    assert_eq!(board(filter(None, None, Status::Stuck, Sort::Started)).await, [tagged]);
+    assert_eq!(
+        board(filter(None, None, Status::Completed, Sort::Started)).await,
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(board(filter(None, None, Status::Any, Sort::Learner)).await, [tagged, untagged]);
+    assert_eq!(board(filter(None, None, Status::Any, Sort::Failures)).await, [tagged, untagged]);
+    assert_eq!(board(filter(None, None, Status::Any, Sort::Idle)).await, [untagged, tagged]);
+    let rows = labs::board(&lab.pool, &filter(None, None, Status::Any, Sort::Started))
+        .await
+        .expect("board");
+    assert_eq!(rows[0].course, None);
+    assert!(rows[0].is_idle() && rows[0].idle.whole_minutes() >= 25, "{:?}", rows[0].idle);
+    assert_eq!((rows[1].course.as_deref(), rows[1].is_idle()), (Some("intro"), false));
+
+    // The page's filters, as text: unknown values are refused with what to do.
+    let page =
+        |status: &str| model::BoardFilters { status: Some(status.into()), ..Default::default() };
+    assert!(labs::BoardFilter::try_from(&page("idle")).is_ok());
+    assert!(labs::BoardFilter::try_from(&page("sleeping")).is_err());
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn an_instructor_resets_a_run_to_step_two_with_nothing_left(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.through_url("reset-lab").await;
+    let role = lab.role_of(run).await;
+    labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm");
+    let admin = account(&lab.pool, "teacher@example.com", "admin").await;
+    let teacher = Actor::account(admin.account_id, None);
+
+    let outcomes = labs::reset(&lab.pool, &teacher, run).await.expect("reset");
+    // Deleted (the log group never existed: nothing was called).
+    assert!(
+        outcomes.iter().all(|(_, o)| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)),
+        "{outcomes:?}"
+    );
+    assert!(!lab.function_exists("reset-lab").await);
+    assert!(!lab.role_exists(&role).await);
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!(state.status, model::RunStatus::InProgress);
+    assert_eq!((state.step, state.failures, state.last_failure), (2, 0, None));
+    assert_eq!(state.function_name, None);
+    assert_eq!(
+        state.settings.tags.get("course").map(String::as_str),
+        Some("intro"),
+        "the course is kept"
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_event where action = 'lab.reset' and actor_id = $1",
+    )
+    .bind(admin.account_id)
+    .fetch_one(&lab.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+    // The learner does the lab again in the same run, under the same name.
+    labs::save_function(&lab.pool, &lab.actor, run, &input("reset-lab")).await.expect("again");
+    assert!(lab.function_exists("reset-lab").await);
+    labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
 }

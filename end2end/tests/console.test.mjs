@@ -63,6 +63,30 @@ after(async () => {
   assert.deepEqual(pageErrors, [], 'no page threw (a hydration that failed throws)');
 });
 
+/** Asserts that the page, laid out 375 px wide (a phone), is no wider than that. */
+async function fitsPhone(page, what) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 375, height: 740 });
+  const wide = await page.evaluate(() => {
+    const width = document.documentElement.scrollWidth;
+    // What sticks out, to say why.
+    // Inside a scrolling box (a table's wrapper) is fine: the box scrolls, the page does not.
+    const scrolls = (el) => {
+      for (let up = el.offsetParent ?? el.parentElement; up; up = up.parentElement) {
+        if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(up).overflowX)) return true;
+      }
+      return false;
+    };
+    const culprits = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > 376 && !scrolls(el))
+      .slice(-3)
+      .map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
+    return { width, culprits };
+  });
+  await page.setViewportSize(size);
+  assert.ok(wide.width <= 375, `${what} is ${wide.width}px wide at 375px: ${wide.culprits.join(', ')}`);
+}
+
 async function signIn(page, email, password) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
@@ -236,6 +260,16 @@ async function createEngineFunction(name, tags, code = {}) {
     body: new URLSearchParams({ Action: 'CreateRole', Version: '2010-05-08', RoleName: 'e2e-role', AssumeRolePolicyDocument: trust }),
   });
   assert.ok(role.ok || (await role.text()).includes('EntityAlreadyExists'));
+  // As on AWS, the function writes logs only if its role may.
+  const attached = await fetch(`${engine}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      Action: 'AttachRolePolicy', Version: '2010-05-08', RoleName: 'e2e-role',
+      PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+    }),
+  });
+  assert.ok(attached.ok, await attached.text());
   const zip = (code.zip ?? zipOf("def lambda_handler(e, c):\n    return 'ok'\n")).toString('base64');
   const created = await fetch(`${engine}/2015-03-31/functions`, {
     method: 'POST',
@@ -754,7 +788,23 @@ describe('catalog', () => {
   it('shows the execution role and the resource policy on Permissions, with what stands out', async () => {
     await tab('Permissions', '/permissions');
     await page.getByTestId('role-name').filter({ hasText: 'e2e-role' }).waitFor();
+    // Without its logging policy the role stands out.
+    const policy = async (Action) => {
+      const response = await fetch(`${engine}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          Action, Version: '2010-05-08', RoleName: 'e2e-role',
+          PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+        }),
+      });
+      assert.ok(response.ok, await response.text());
+    };
+    assert.equal(await page.getByTestId('permission-finding').filter({ hasText: 'no permission to write logs' }).count(), 0);
+    await policy('DetachRolePolicy');
+    await page.reload();
     await page.getByTestId('permission-finding').filter({ hasText: 'no permission to write logs' }).waitFor();
+    await policy('AttachRolePolicy');
     await page.getByText('Anyone may call the function\'s URL, while the URL\'s auth type is NONE.').waitFor();
   });
 
@@ -920,6 +970,7 @@ describe('guided lab', () => {
     assert.equal(await page.getByRole('button', { name: 'Create function' }).isDisabled(), true);
     await name.fill('e2e-lab');
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-2.png'), fullPage: true });
+    await fitsPhone(page, 'step 2');
     await page.getByLabel('Tags').fill('course=intro');
     // Enter in the name field submits, as in any form, without a page error (the global check).
     await name.press('Enter');
@@ -931,6 +982,7 @@ describe('guided lab', () => {
     await page.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor();
 
     assert.match(await page.getByLabel('lambda_function.py (the handler\'s file)').inputValue(), /"statusCode": 200/);
+    await fitsPhone(page, 'step 3');
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
     await page.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor({ timeout: 30_000 });
 
@@ -948,6 +1000,7 @@ describe('guided lab', () => {
 
     assert.equal(await page.getByLabel('Timeout (seconds)').inputValue(), '3');
     assert.equal(await page.getByLabel('Memory (MB)').inputValue(), '128');
+    await fitsPhone(page, 'step 4');
     await page.getByTestId('cost').getByText('At 128 MB, a million invocations of 100 ms cost $0.41').waitFor();
     await page.getByLabel('Memory (MB)').fill('256');
     await page.getByTestId('cost').getByText('At 256 MB').waitFor();
@@ -967,23 +1020,57 @@ describe('guided lab', () => {
     await page.getByText('Anyone on the internet can call this URL.').waitFor();
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-5.png'), fullPage: true });
     assert.equal(await page.locator('pre.json').count(), 2);
+    await fitsPhone(page, 'step 5');
     await page.getByRole('link', { name: '6. Call it' }).click();
 
-    await page.getByRole('button', { name: 'Send the request from the server' }).click();
+    // The newcomer's mistake: the role loses its logging policy before the first call. As on
+    // AWS, the function still answers, and writes no logs.
+    const configuration = await (await fetch(`${engine}/2015-03-31/functions/e2e-lab`)).json();
+    const roleName = configuration.Configuration.Role.split('/').pop();
+    const detached = await fetch(`${engine}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        Action: 'DetachRolePolicy', Version: '2010-05-08', RoleName: roleName,
+        PolicyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+      }),
+    });
+    assert.ok(detached.ok, await detached.text());
+
+    const send = page.getByRole('button', { name: 'Send the request from the server' });
+    await send.click();
     const raw = page.getByTestId('raw-response');
     await raw.waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-6.png'), fullPage: true });
     assert.match(await raw.textContent(), /^HTTP\/1\.1 200 OK\n[\s\S]*content-type: text\/plain; charset=utf-8[\s\S]*\n\nok\n$/);
+    await fitsPhone(page, 'step 6');
 
     await page.getByRole('link', { name: 'Next: the logs' }).click();
+    await page.getByRole('heading', { name: 'Step 7: Logs' }).waitFor();
+    await page.getByText('No log stream in /aws/lambda/e2e-lab yet').waitFor();
+    await page.getByRole('button', { name: 'I found my invocation: next' }).click();
+    const diagnosis = page.getByTestId('diagnosis');
+    await diagnosis.getByText('the execution role has no logging permissions').waitFor({ timeout: 30_000 });
+    await diagnosis.getByRole('button', { name: 'Attach AWSLambdaBasicExecutionRole to the role' }).click();
+    // The fix shows: the red diagnosis gives way to what was done and what to do next.
+    await page.getByTestId('fixed').getByText('AWSLambdaBasicExecutionRole is attached').waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('diagnosis').count(), 0, 'the diagnosis is gone once fixed');
+    assert.equal(await page.getByTestId('last-failure').getAttribute('data-resolved'), 'false');
+    // Only invocations from now on are logged: call again, then the logs are there.
+    await page.getByRole('link', { name: '6. Call it' }).click();
+    await send.click();
+    await page.getByRole('link', { name: 'Next: the logs' }).click({ timeout: 30_000 });
     await page.getByRole('heading', { name: 'Step 7: Logs' }).waitFor();
     const lines = page.getByTestId('log-lines');
     await lines.getByText(/^START RequestId: /).waitFor();
     await lines.getByText(/^REPORT RequestId: /).waitFor();
     await lines.getByText('What it cost: duration').first().waitFor();
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-step-7.png'), fullPage: true });
+    await fitsPhone(page, 'step 7');
     await page.getByRole('button', { name: 'I found my invocation: next' }).click();
     await page.getByRole('link', { name: 'Next: validation' }).click();
+    // The problem in the header is marked put right once the step passed.
+    await page.locator('[data-testid="last-failure"][data-resolved="true"]').waitFor();
 
     await page.getByRole('button', { name: 'Run the checks' }).click();
     const checklist = page.getByTestId('checklist');
@@ -995,9 +1082,11 @@ describe('guided lab', () => {
     await page.getByRole('heading', { name: 'Last checked' }).waitFor();
     assert.equal(await page.getByTestId('checklist').locator('li.check-ok').count(), 5);
     await page.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'lab-validation.png'), fullPage: true });
+    await fitsPhone(page, 'step 8');
     await page.getByRole('link', { name: 'Next: clean up' }).click();
 
     await page.getByRole('heading', { name: 'Step 9: Clean up' }).waitFor();
+    await fitsPhone(page, 'step 9');
     const ledger = page.getByTestId('ledger-row');
     assert.equal(await ledger.count(), 7, 'role, policy, function, URL, two statements, log group');
     const role = (await ledger.filter({ hasText: 'IAM role' }).locator('code').textContent()).trim();
@@ -1014,6 +1103,32 @@ describe('guided lab', () => {
     await page.getByText('Cleaned up', { exact: true }).waitFor();
     await page.goto(labUrl);
     await page.getByRole('heading', { name: 'Step 9: Clean up' }).waitFor();
+    await page.getByTestId('start-new').waitFor();
+    // Every step's URL still opens, read-only, with the way on.
+    for (const step of [2, 5, 7]) {
+      await page.goto(`${labUrl}?step=${step}`);
+      await page.getByTestId('read-only').getByRole('link', { name: 'Start a new run' }).waitFor();
+      assert.equal(await page.locator('form button[type="submit"]').filter({ hasNotText: 'Sign out' }).count(), 0, `step ${step} has no live button`);
+    }
+    assert.equal(await page.getByTestId('discard').count(), 0);
+
+    // The main pages fit a phone too, and the navigation folds behind a menu there.
+    for (const path of ['/', '/catalog', '/create', '/labs', '/profile']) {
+      await page.goto(`${base}${path}`);
+      await page.waitForSelector('body[data-hydrated]');
+      await fitsPhone(page, path);
+    }
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: 375, height: 740 });
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.isVisible(), false, 'folded on a phone');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await nav.getByRole('link', { name: 'Labs' }).click();
+    await page.waitForURL(`${base}/labs`);
+    assert.equal(await nav.isVisible(), false, 'folded again after choosing');
+    await page.setViewportSize(size);
+    assert.equal(await page.getByRole('button', { name: 'Menu' }).isVisible(), false, 'no menu button on a wide screen');
+    await nav.getByRole('link', { name: 'Catalog' }).waitFor();
   });
 
   it('shows every learner\'s run on the instructor board', async () => {
@@ -1046,6 +1161,31 @@ describe('guided lab', () => {
     await plain.goto(`${run}?step=4`);
     assert.equal(await plain.getByLabel('Timeout (seconds)').inputValue(), '3');
     assert.equal(await plain.getByLabel('Memory (MB)').inputValue(), '128');
+    await plain.getByRole('button', { name: 'Save settings' }).click();
+    await plain.getByRole('heading', { name: 'Step 5: Function URL' }).waitFor({ timeout: 30_000 });
+    await plain.getByRole('button', { name: 'Create function URL' }).click();
+    await plain.getByRole('heading', { name: 'Step 6: Call it' }).waitFor({ timeout: 30_000 });
+    // Step 6 stays on step 6 and shows the raw response, as the hydrated page does.
+    await plain.getByRole('button', { name: 'Send the request from the server' }).click();
+    await plain.getByRole('heading', { name: 'Step 6: Call it' }).waitFor({ timeout: 30_000 });
+    assert.match(await plain.getByTestId('raw-response').textContent(), /^HTTP\/1\.1 200 OK\n[\s\S]*\n\nok\n$/);
+    // Step 7's Reload reloads; the confirmation moves on with what it found.
+    await plain.goto(`${run}?step=7`);
+    await plain.getByRole('link', { name: 'Reload' }).click();
+    await plain.getByTestId('log-lines').getByText(/^REPORT RequestId: /).waitFor();
+    await plain.getByRole('button', { name: 'I found my invocation: next' }).click();
+    await plain.getByRole('status').filter({ hasText: 'Found: your invocation is in the log.' }).waitFor({ timeout: 30_000 });
+    await plain.getByRole('heading', { name: 'Step 8: Validation' }).waitFor();
+
+    // The function page's cleanup ends on the catalog, which says the function is gone.
+    await plain.goto(`${base}/catalog?q=nojs-lab`);
+    await plain.getByRole('link', { name: 'nojs-lab', exact: true }).click();
+    await plain.getByRole('link', { name: 'Cleanup' }).click();
+    await plain.getByLabel('Delete what the console created for this function').check();
+    await plain.getByRole('button', { name: 'Delete and verify' }).click();
+    await plain.waitForURL(/\/catalog\?cleaned=nojs-lab$/, { timeout: 30_000 });
+    await plain.getByTestId('cleaned').getByText('is gone').waitFor();
+    await plain.getByRole('status').filter({ hasText: /deleted/ }).first().waitFor();
   });
 
   it('lets an admin change how long learners\' runs live', async () => {
@@ -1074,6 +1214,99 @@ describe('guided lab', () => {
     await page.getByRole('heading', { name: 'Step 2: Create the function' }).waitFor();
     await page.getByTestId('discard').click();
     await page.waitForURL(/step=9/);
+    await page.getByLabel(/Discard this run/).check();
+    await page.getByRole('button', { name: 'Discard the run' }).click();
+    await page.locator('.page-head .badge').filter({ hasText: 'cleaned up' }).waitFor();
+  });
+
+  it('keeps what was typed when the session ends mid-step, and returns to it after signing in', async () => {
+    await page.goto(`${base}/create`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByRole('button', { name: 'Start the lab' }).click();
+    await page.getByRole('heading', { name: 'Step 2: Create the function' }).waitFor();
+    await page.getByLabel('Function name').fill('draft-lab');
+    await page.getByRole('button', { name: 'Create function' }).click();
+    await page.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor({ timeout: 30_000 });
+    const step3 = page.url();
+    const editor = page.getByLabel('lambda_function.py (the handler\'s file)');
+    const typed = (await editor.inputValue()).replace('"ok', '"kept through a sign-in');
+    await editor.fill(typed);
+
+    // The session ends (signed out elsewhere, or expired): the step's action says so.
+    await page.context().clearCookies();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByRole('alert').getByRole('link', { name: 'Sign in again' }).click();
+    await page.waitForURL(/\/signin\?next=/);
+    await signIn(page, 'learner@example.com', learnerPassword);
+    await page.waitForURL(step3);
+    await page.getByTestId('draft-restored').waitFor();
+    assert.equal(await editor.inputValue(), typed, 'the typed code is back');
+
+    // Deployed, the draft is done with: a reload shows the saved code and no notice.
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await page.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor({ timeout: 30_000 });
+    await page.goto(step3);
+    await page.waitForSelector('body[data-hydrated]');
+    assert.equal(await editor.inputValue(), typed, 'deployed as typed');
+    assert.equal(await page.getByTestId('draft-restored').count(), 0);
+    await page.getByTestId('discard').click();
+    await page.getByLabel(/Delete these resources/).check();
+    await page.getByRole('button', { name: 'Delete and verify' }).click();
+    await page.getByRole('status').filter({ hasText: /^Cleaned up/ }).waitFor({ timeout: 30_000 });
+  });
+
+  it('gives the instructor a board to filter, group, export, and reset a learner\'s run from', async () => {
+    await page.goto(`${base}/create`);
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByRole('button', { name: 'Start the lab' }).click();
+    await page.getByRole('heading', { name: 'Step 2: Create the function' }).waitFor();
+    await page.getByLabel('Function name').fill('board-lab');
+    await page.getByLabel('Tags').fill('course=intro');
+    await page.getByRole('button', { name: 'Create function' }).click();
+    await page.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor({ timeout: 30_000 });
+
+    await admin.goto(`${base}/labs`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByLabel('Course', { exact: true }).fill('intro');
+    await admin.getByLabel('Status', { exact: true }).selectOption('in_progress');
+    await admin.getByRole('button', { name: 'Apply' }).click();
+    await admin.waitForURL(/course=intro/);
+    const board = admin.getByTestId('board');
+    const row = board.getByTestId('lab-run').filter({ hasText: 'board-lab' });
+    await row.waitFor();
+    assert.equal(await board.getByTestId('lab-run').count(), 1, 'only the course\'s run in progress');
+    assert.match(await row.textContent(), /learner@example\.com.*intro/);
+    await row.getByTestId('board-idle').getByText(/^\d+ min/).waitFor();
+    await admin.goto(`${base}/labs?course=another`);
+    await admin.getByText('No run matches these filters.').waitFor();
+    await admin.goto(`${base}/labs?group=course&sort=learner`);
+    await admin.getByRole('heading', { name: /^Course intro \(\d+\)$/ }).waitFor();
+
+    // What the board shows, as CSV, for the instructor's records.
+    const csv = await admin.request.get(`${base}/labs/board.csv?course=intro&status=in_progress`);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-type'], /^text\/csv/);
+    const lines = (await csv.text()).trim().split('\r\n');
+    assert.match(lines[0], /^"learner","course","function","step","status"/);
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[1], /^"learner@example\.com","intro","board-lab",3,"in_progress"/);
+    const refused = await page.request.get(`${base}/labs/board.csv`);
+    assert.equal(refused.status(), 403, 'learners cannot export the board');
+
+    // Reset: what the run made is deleted, and the learner starts again at step 2.
+    await admin.goto(`${base}/labs?course=intro`);
+    await admin.getByTestId('board').getByRole('link', { name: 'board-lab' }).click();
+    await admin.getByTestId('instructor').locator('summary').click();
+    await admin.getByLabel(/Reset this run/).check();
+    await admin.getByRole('button', { name: 'Reset the run' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Reset: the run is back at step 2.' }).waitFor({ timeout: 30_000 });
+    await admin.getByRole('heading', { name: 'Step 2: Create the function' }).waitFor();
+    const gone = await fetch(`${engine}/2015-03-31/functions/board-lab`);
+    assert.equal(gone.status, 404, 'the function is deleted');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Step 2: Create the function' }).waitFor();
+    // The learner discards it, leaving nothing behind.
+    await page.getByTestId('discard').click();
     await page.getByLabel(/Discard this run/).check();
     await page.getByRole('button', { name: 'Discard the run' }).click();
     await page.locator('.page-head .badge').filter({ hasText: 'cleaned up' }).waitFor();

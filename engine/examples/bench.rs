@@ -223,6 +223,16 @@ impl EngineUnderTest {
             .send()
             .await?
             .error_for_status()?;
+        client
+            .post(format!("http://{addr}/"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "Action=AttachRolePolicy&Version=2010-05-08&RoleName=bench&PolicyArn={}",
+                engine::iam::percent_encode(engine::iam::BASIC_EXECUTION_POLICY)
+            ))
+            .send()
+            .await?
+            .error_for_status()?;
         Ok(Self { child, addr, client, code: zip_b64()? })
     }
 

@@ -7,12 +7,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
+use crate::logs::LogAccess;
 use crate::store::write_json;
 
 const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
@@ -20,6 +22,10 @@ const XMLNS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 /// The trust policy that lets Lambda assume a role: what AWS's console puts on a new execution
 /// role, and what CreateFunction requires of the role it is given.
 pub const LAMBDA_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// The managed policy that lets a function write its logs.
+pub const BASIC_EXECUTION_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 /// AWS-managed policies the engine knows: (ARN, document).
 pub const MANAGED_POLICIES: &[(&str, &str)] = &[
@@ -142,6 +148,9 @@ pub struct Iam {
     dir: PathBuf,
     account_id: String,
     roles: RwLock<BTreeMap<String, Role>>,
+    /// Counts changes to roles (bumped under the roles' write lock), so what was read from them
+    /// can be kept until the next change.
+    generation: AtomicU64,
 }
 
 impl Iam {
@@ -151,7 +160,47 @@ impl Iam {
             .into_iter()
             .map(|role| (role.name.clone(), role))
             .collect();
-        Ok(Self { dir, account_id: account_id.to_owned(), roles: RwLock::new(roles) })
+        Ok(Self {
+            dir,
+            account_id: account_id.to_owned(),
+            roles: RwLock::new(roles),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// How many times roles have changed; read it before reading roles.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// What the role may do with its function's logs (`group`, `stream`) in `region`: what its
+    /// attached and inline policies allow, as IAM evaluates them. A role that does not exist may
+    /// do nothing.
+    pub async fn log_access(
+        &self,
+        role_arn: &str,
+        region: &str,
+        group: &str,
+        stream: &str,
+    ) -> LogAccess {
+        let Some(role) = self.role_by_arn(role_arn).await else {
+            return LogAccess::default();
+        };
+        let managed = role.attached.iter().filter_map(|arn| {
+            MANAGED_POLICIES.iter().find(|(known, _)| known == arn).map(|(_, document)| *document)
+        });
+        let documents: Vec<&str> =
+            managed.chain(role.inline.values().map(String::as_str)).collect();
+        let group_arn = format!("arn:aws:logs:{region}:{}:log-group:{group}", self.account_id);
+        let stream_arn = format!("{group_arn}:log-stream:{stream}");
+        let may = |action: &str, resource: &str| {
+            crate::role_policy::allows(documents.iter().copied(), action, resource)
+        };
+        LogAccess {
+            create_group: may("logs:CreateLogGroup", &group_arn),
+            create_stream: may("logs:CreateLogStream", &stream_arn),
+            put: may("logs:PutLogEvents", &stream_arn),
+        }
     }
 
     /// The role an ARN names, if it exists in this account.
@@ -161,7 +210,9 @@ impl Iam {
         self.roles.read().await.get(name).filter(|role| role.arn == arn).cloned()
     }
 
+    /// Writes a role; called under the roles' write lock.
     async fn store(&self, role: &Role) -> Result<(), IamError> {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         write_json(&self.dir.join(format!("{}.json", role.name)), role)
             .await
             .map_err(IamError::service)
@@ -276,6 +327,7 @@ impl Iam {
             .await
             .map_err(IamError::service)?;
         roles.remove(name);
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(String::new())
     }
 

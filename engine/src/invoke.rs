@@ -17,6 +17,7 @@ use crate::error::{ErrorType, LambdaError, Result};
 use crate::logs::{Status, report_line};
 use crate::metrics::Metric;
 use crate::model::{FunctionName, MAX_SYNC_PAYLOAD};
+use crate::output::Output;
 use crate::runtime_api::{Chunk, Invocation, Outcome, Streamed};
 use crate::sandbox::{Environment, Spec};
 use crate::store::Function;
@@ -229,11 +230,11 @@ pub async fn invoke(
         Some(env) => (env, false),
         None => (start_environment(state, &function, tenant.as_deref()).await?, true),
     };
-    let group = crate::logs::group_name(function.name.as_str());
+    // What the role may log is read when roles have changed, as AWS checks it at each write.
+    env.output.refresh(&state.iam, &function.settings.role, &state.config.region).await;
     let run = Run {
         state: state.clone(),
-        log_from: state.logs.stream_len(&group, &env.log_stream),
-        group,
+        log_from: env.output.mark(),
         env,
         request_id: uuid::Uuid::new_v4().to_string(),
         timeout: Duration::from_secs(u64::from(function.settings.timeout)),
@@ -256,11 +257,11 @@ pub async fn invoke(
         tenant_id: tenant,
         reply,
     };
-    state.logs.append(
-        &run.group,
-        &run.env.log_stream,
-        format!("START RequestId: {} Version: {}", run.request_id, run.function.version_label()),
-    );
+    run.env.output.line(format!(
+        "START RequestId: {} Version: {}",
+        run.request_id,
+        run.function.version_label()
+    ));
     let delivered = run.env.send(invocation).await;
     let deadline = tokio::time::Instant::from_std(run.sent_at) + run.timeout;
     let ended = tokio::select! {
@@ -322,7 +323,7 @@ struct Run {
     state: Arc<EngineState>,
     env: Arc<Environment>,
     function: Function,
-    group: String,
+    /// Where the invocation's output starts in the environment's recent output.
     log_from: usize,
     request_id: String,
     timeout: Duration,
@@ -369,7 +370,8 @@ impl Run {
     /// Writes the invocation's end in the log (END, REPORT and what went wrong), returns the
     /// environment to the pool or retires it, and shapes the result.
     async fn finish(self, ended: Ended) -> InvokeResult {
-        let Self { state, env, function, group, request_id, timeout, sent_at, cold, .. } = &self;
+        let Self { state, env, function, request_id, timeout, sent_at, cold, .. } = &self;
+        let log = |line: String| env.output.line(line);
         let finished_at = Instant::now();
         let ready_at = env.slot.ready_at.get().copied();
         let init_ms = cold.then(|| ready_at.map(|r| ms(r - env.spawned_at))).flatten();
@@ -397,11 +399,7 @@ impl Run {
                 let now = time::OffsetDateTime::now_utc()
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default();
-                state.logs.append(
-                    group,
-                    &env.log_stream,
-                    format!("{now} {request_id} Task timed out after {secs:.2} seconds"),
-                );
+                log(format!("{now} {request_id} Task timed out after {secs:.2} seconds"));
                 let body = serde_json::json!({
                     "errorType": "Sandbox.Timedout",
                     "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {secs:.2} seconds"),
@@ -413,8 +411,8 @@ impl Run {
                 let message = format!(
                     "RequestId: {request_id} Error: Runtime exited with error: signal: killed"
                 );
-                state.logs.append(group, &env.log_stream, message.clone());
-                state.logs.append(group, &env.log_stream, "Runtime.OutOfMemory".to_owned());
+                log(message.clone());
+                log("Runtime.OutOfMemory".to_owned());
                 let body = serde_json::json!({ "errorType": "Runtime.OutOfMemory", "errorMessage": message });
                 (Bytes::from(body.to_string()), true, Status::Error("Runtime.OutOfMemory"), false)
             }
@@ -431,8 +429,8 @@ impl Run {
                         let message = format!(
                             "RequestId: {request_id} Error: Runtime exited with error: {exit}"
                         );
-                        state.logs.append(group, &env.log_stream, message.clone());
-                        state.logs.append(group, &env.log_stream, "Runtime.ExitError".to_owned());
+                        log(message.clone());
+                        log("Runtime.ExitError".to_owned());
                         Bytes::from(serde_json::json!({ "errorType": "Runtime.ExitError", "errorMessage": message }).to_string())
                     }
                 };
@@ -462,19 +460,15 @@ impl Run {
                 (Metric::Duration, duration_ms),
             ],
         );
-        state.logs.append(group, &env.log_stream, format!("END RequestId: {request_id}"));
-        state.logs.append(
-            group,
-            &env.log_stream,
-            report_line(
-                request_id,
-                duration_ms,
-                function.settings.memory_size,
-                max_memory,
-                init_ms,
-                status,
-            ),
-        );
+        log(format!("END RequestId: {request_id}"));
+        log(report_line(
+            request_id,
+            duration_ms,
+            function.settings.memory_size,
+            max_memory,
+            init_ms,
+            status,
+        ));
         if healthy {
             let _ = env.warmed.set(());
             state.pools.put_back(&function.name, env.clone()).await;
@@ -483,12 +477,7 @@ impl Run {
             state.pools.retire();
         }
         let log_result = self.tail.then(|| {
-            let lines: Vec<String> = state
-                .logs
-                .stream_since(group, &env.log_stream, self.log_from)
-                .into_iter()
-                .map(|e| e.message)
-                .collect();
+            let lines = env.output.since(self.log_from);
             let text = lines.join("\n") + "\n";
             let start = text.len().saturating_sub(4096);
             let start =
@@ -539,6 +528,13 @@ async fn start_environment(
         return Err(LambdaError::throttled("ConcurrentInvocationLimitExceeded"));
     }
     let mount_point = state.config.mount_point();
+    let output = Output::new(
+        state.logs.clone(),
+        crate::logs::group_name(function.name.as_str()),
+        crate::logs::new_stream_name(&function.version_label()),
+    );
+    // INIT_START and the init's own output are written as the role allows, too.
+    output.refresh(&state.iam, &function.settings.role, &state.config.region).await;
     let spec = Spec {
         function,
         task_root: state.code.task_root(&function.code_key),
@@ -547,13 +543,13 @@ async fn start_environment(
         aws_lambda_ric: state.config.aws_lambda_ric.as_deref(),
         region: &state.config.region,
         function_arn: state.function_arn(&function.name),
-        log_group: crate::logs::group_name(function.name.as_str()),
+        output: Arc::new(output),
         containment: &state.containment,
         mount_point: &mount_point,
         egress: state.egress.as_ref(),
         tenant,
     };
-    Environment::start(spec, state.logs.clone()).await.inspect_err(|_| {
+    Environment::start(spec).await.inspect_err(|_| {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);
     })
 }

@@ -18,6 +18,22 @@ pub struct LogEvent {
     pub message: String,
 }
 
+/// What an execution role may do in CloudWatch Logs for its function's group and stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogAccess {
+    /// `logs:CreateLogGroup` on the group.
+    pub create_group: bool,
+    /// `logs:CreateLogStream` on the stream.
+    pub create_stream: bool,
+    /// `logs:PutLogEvents` on the stream.
+    pub put: bool,
+}
+
+impl LogAccess {
+    /// Everything: the engine's own writes.
+    pub const ALL: Self = Self { create_group: true, create_stream: true, put: true };
+}
+
 /// A log stream and the events kept in memory, oldest first.
 #[derive(Clone, Debug, Default)]
 pub struct Stream {
@@ -219,11 +235,28 @@ impl LogStore {
         lock(&self.dirty).insert(group.to_owned());
     }
 
-    /// Appends a line, creating the group and stream on first use (as Lambda's role does).
+    /// Appends a line, creating the group and stream on first use.
     pub fn append(&self, group: &str, stream: &str, message: String) {
+        self.append_as(LogAccess::ALL, group, stream, message);
+    }
+
+    /// Appends a line as a role with `access` may: nothing without `PutLogEvents`, and a group or
+    /// stream that does not exist yet is created only with the permission to create it (the line
+    /// is dropped otherwise). Returns whether the line was written.
+    pub fn append_as(&self, access: LogAccess, group: &str, stream: &str, message: String) -> bool {
+        if !access.put {
+            return false;
+        }
         let now = now_ms();
         let event = LogEvent { timestamp_ms: now, ingestion_ms: now, message };
         let mut groups = self.lock();
+        let (has_group, has_stream) = match groups.get(group) {
+            Some(existing) => (true, existing.streams.contains_key(stream)),
+            None => (false, false),
+        };
+        if (!has_group && !access.create_group) || (!has_stream && !access.create_stream) {
+            return false;
+        }
         let mut created = false;
         let entry = groups.entry(group.to_owned()).or_insert_with(|| {
             created = true;
@@ -243,6 +276,7 @@ impl LogStore {
                 self.mark_dirty(group);
             }
         }
+        true
     }
 
     /// Tells live tails about an event just stored (cheap when nobody tails).

@@ -20,8 +20,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::error::{LambdaError, Result};
 use crate::jail::{Containment, Jail, Layout};
-use crate::logs::LogStore;
 use crate::model::{RuntimeFamily, runtime_family};
+use crate::output::Output;
 use crate::runtime_api::{self, Invocation, Slot};
 use crate::store::Function;
 
@@ -37,7 +37,8 @@ pub struct Spec<'a> {
     pub aws_lambda_ric: Option<&'a Path>,
     pub region: &'a str,
     pub function_arn: String,
-    pub log_group: String,
+    /// Where its log lines go (the group and stream are named there).
+    pub output: Arc<Output>,
     pub containment: &'a Containment,
     /// The empty directory environments build their root on.
     pub mount_point: &'a Path,
@@ -54,7 +55,7 @@ pub struct Environment {
     pub revision_id: String,
     /// The tenant it serves, and no other (tenant isolation).
     pub tenant: Option<String>,
-    pub log_stream: String,
+    pub output: Arc<Output>,
     pub spawned_at: Instant,
     pub slot: Arc<Slot>,
     invocations: mpsc::Sender<Invocation>,
@@ -76,7 +77,7 @@ pub struct Environment {
 
 impl Environment {
     /// Starts the runtime process and its Runtime API.
-    pub async fn start(spec: Spec<'_>, logs: Arc<LogStore>) -> Result<Arc<Self>> {
+    pub async fn start(spec: Spec<'_>) -> Result<Arc<Self>> {
         let function = spec.function;
         let family = runtime_family(&function.settings.runtime)
             .ok_or_else(|| LambdaError::invalid("unsupported runtime"))?;
@@ -92,7 +93,6 @@ impl Environment {
                 ));
             }
         };
-        let log_stream = crate::logs::new_stream_name(&function.version_label());
         // AWS's own runtime client for this runtime, when the engine was given one.
         let official_client = match family {
             RuntimeFamily::Python => spec.awslambdaric.map(|dir| (dir, OFFICIAL_PYTHON_CLIENT)),
@@ -171,8 +171,8 @@ impl Environment {
             .env("AWS_LAMBDA_FUNCTION_VERSION", function.version_label())
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", settings.memory_size.to_string())
             .env("AWS_LAMBDA_FUNCTION_TIMEOUT", settings.timeout.to_string())
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", &spec.log_group)
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", &log_stream)
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", &spec.output.group)
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", &spec.output.stream)
             .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
             .env("AWS_LAMBDA_FUNCTION_ARN", &spec.function_arn)
             .env("AWS_REGION", spec.region)
@@ -269,21 +269,16 @@ impl Environment {
             .replace("nodejs", "nodejs:")
             .replace("python", "python:")
             .replace("provided.", "provided:");
-        logs.append(
-            &spec.log_group,
-            &log_stream,
-            format!(
-                "INIT_START Runtime Version: {version}.lambdaport\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambdaport-{runtime}",
-                spec.region
-            ),
-        );
+        spec.output.line(format!(
+            "INIT_START Runtime Version: {version}.lambdaport\tRuntime Version ARN: arn:aws:lambda:{}::runtime:lambdaport-{runtime}",
+            spec.region
+        ));
         for output in
             [child.stdout.take().map(boxed), child.stderr.take().map(boxed)].into_iter().flatten()
         {
-            let logs = logs.clone();
-            let (group, stream) = (spec.log_group.clone(), log_stream.clone());
+            let sink = spec.output.clone();
             tokio::spawn(async move {
-                read_log_lines(output, |line| logs.append(&group, &stream, line)).await;
+                read_log_lines(output, |line| sink.line(line)).await;
             });
         }
         let (exit_tx, exit) = watch::channel(None);
@@ -294,7 +289,7 @@ impl Environment {
         Ok(Arc::new(Self {
             revision_id: function.runtime_revision.clone(),
             tenant: spec.tenant.map(str::to_owned),
-            log_stream,
+            output: spec.output.clone(),
             spawned_at,
             slot,
             invocations: tx,

@@ -973,3 +973,74 @@ async fn a_live_tail_streams_matching_lines_as_they_are_appended() {
     assert_eq!(update["sessionMetadata"]["sampled"], false);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn only_a_role_that_may_write_logs_gets_a_log_group() {
+    let engine = start_engine(temp_dir()).await;
+    let iam = |body: String| common::iam_call(&engine.base, body);
+    let trust = engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY);
+    iam(format!(
+        "Action=CreateRole&Version=2010-05-08&RoleName=mute&AssumeRolePolicyDocument={trust}"
+    ))
+    .await
+    .expect("CreateRole");
+    let mute = json!({ "Role": "arn:aws:iam::000000000000:role/mute" });
+    assert_eq!(engine.create("quiet", mute).await.status(), StatusCode::CREATED);
+    let groups = |engine: &TestEngine| {
+        let request = engine
+            .client
+            .post(&engine.base)
+            .header("x-amz-target", "Logs_20140328.DescribeLogGroups")
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(json!({ "logGroupNamePrefix": "/aws/lambda/quiet" }).to_string());
+        async move {
+            let body: Value = request.send().await.expect("groups").json().await.expect("json");
+            body["logGroups"].as_array().map_or(0, Vec::len)
+        }
+    };
+
+    // No logging permission: the function runs, Invoke's tail still has its output (Lambda's
+    // service returns it), and CloudWatch Logs gets nothing, not even the group.
+    let invoked = engine.invoke("quiet", json!({})).await;
+    assert_eq!(invoked.status(), StatusCode::OK);
+    assert!(log_tail(&invoked).contains("hello from the handler"));
+    assert_eq!(groups(&engine).await, 0, "no group without logs:CreateLogGroup");
+
+    // Streams and events but not groups, by an inline policy scoped to the function's group: the
+    // group still cannot be made, so still nothing.
+    let scoped = engine::iam::percent_encode(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/quiet:*"}]}"#,
+    );
+    iam(format!(
+        "Action=PutRolePolicy&Version=2010-05-08&RoleName=mute&PolicyName=streams&PolicyDocument={scoped}"
+    ))
+    .await
+    .expect("PutRolePolicy");
+    engine.invoke("quiet", json!({})).await;
+    assert_eq!(groups(&engine).await, 0, "no group without logs:CreateLogGroup");
+
+    // The managed policy: the next invoke, in the same warm environment, is logged.
+    let basic = engine::iam::percent_encode(engine::iam::BASIC_EXECUTION_POLICY);
+    iam(format!("Action=AttachRolePolicy&Version=2010-05-08&RoleName=mute&PolicyArn={basic}"))
+        .await
+        .expect("AttachRolePolicy");
+    engine.invoke("quiet", json!({ "n": 3 })).await;
+    assert_eq!(groups(&engine).await, 1);
+    let lines = engine.wait_for_lines("quiet", "hello", 1).await;
+    assert_eq!(lines.len(), 1, "only the invoke after the attach: {lines:?}");
+
+    // Detached again, with the group there: the inline policy alone may add to it.
+    iam(format!("Action=DetachRolePolicy&Version=2010-05-08&RoleName=mute&PolicyArn={basic}"))
+        .await
+        .expect("DetachRolePolicy");
+    engine.invoke("quiet", json!({})).await;
+    assert_eq!(engine.wait_for_lines("quiet", "hello", 2).await.len(), 2);
+    // And without any policy nothing more is written.
+    iam("Action=DeleteRolePolicy&Version=2010-05-08&RoleName=mute&PolicyName=streams".into())
+        .await
+        .expect("DeleteRolePolicy");
+    engine.invoke("quiet", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(engine.log_lines("quiet", "hello").await.len(), 2);
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}

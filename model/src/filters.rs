@@ -60,3 +60,18 @@ pub struct AuditFilters {
     /// Keyset cursor: events older than this id (the previous page's `next`).
     pub before: Option<String>,
 }
+
+/// The instructor board's filters, as they appear in the Labs page's URL (and the CSV export's).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardFilters {
+    /// The runs' `course` tag.
+    pub course: Option<String>,
+    /// Text the learner's email contains.
+    pub learner: Option<String>,
+    /// `in_progress`, `idle`, `stuck`, `completed` or `cleaned_up`.
+    pub status: Option<String>,
+    /// `started` (newest first), `learner`, `step`, `failures` or `idle`.
+    pub sort: Option<String>,
+    /// `course` to group the runs by course.
+    pub group: Option<String>,
+}

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 mod filters;
-pub use filters::{AuditFilters, CatalogFilters};
+pub use filters::{AuditFilters, BoardFilters, CatalogFilters};
 
 /// A string that names none of a vocabulary's values.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

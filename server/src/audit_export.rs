@@ -181,7 +181,7 @@ fn json_chunk(
 /// A cell as a spreadsheet should read it: one it would run as a formula (starting with
 /// `= + - @`, a tab or a carriage return) gets a leading `'`, so it reads as text. (The `csv`
 /// writer quotes it.)
-fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn inert(text: &str) -> std::borrow::Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {

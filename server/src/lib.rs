@@ -3,6 +3,7 @@
 
 pub mod api_v1;
 mod audit_export;
+mod board_export;
 pub mod client_addr;
 pub mod config;
 mod logs;

@@ -167,7 +167,7 @@ pub mod ssr {
 
     /// True when the request is a plain HTML form post (no JavaScript): the browser will follow the
     /// redirect back to the form's page, so the outcome must travel in the session.
-    fn is_plain_form_post() -> bool {
+    pub fn is_plain_form_post() -> bool {
         parts().is_some_and(|p| {
             p.headers
                 .get(header::ACCEPT)

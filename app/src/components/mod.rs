@@ -1,5 +1,6 @@
 //! Pieces shared by pages.
 
+pub mod draft;
 pub mod editor;
 pub mod events;
 pub mod flash;

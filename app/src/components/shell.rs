@@ -68,6 +68,9 @@ pub fn Shell() -> impl IntoView {
             let _ = window().location().set_href("/signin");
         }
     });
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let menu_open = RwSignal::new(false);
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
@@ -75,7 +78,17 @@ pub fn Shell() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"λ"</span>
                 "Lambdaport"
             </a>
-            <nav class="mainnav" aria-label="Main">
+            // On a phone the navigation folds behind a Menu button once the page is hydrated;
+            // without JavaScript it wraps under the brand instead, every link in sight.
+            <button type="button" class="btn btn-small nav-toggle" aria-controls="mainnav"
+                aria-expanded=move || menu_open.get().to_string()
+                hidden=move || !hydrated.get()
+                on:click=move |_| menu_open.update(|open| *open = !*open)>
+                "Menu"
+            </button>
+            <nav id="mainnav" class="mainnav" aria-label="Main"
+                class:collapsible=move || hydrated.get() class:open=move || menu_open.get()
+                on:click=move |_| menu_open.set(false)>
                 <Suspense>
                     {move || Suspend::new(async move {
                         let admin = matches!(user.await, Ok(Some(u)) if u.is_admin());

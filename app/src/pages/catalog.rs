@@ -75,6 +75,12 @@ pub fn CatalogPage() -> impl IntoView {
             FILTER_KEYS.iter().map(|k| (*k, q.get(k).unwrap_or_default())).collect::<Vec<_>>()
         })
     };
+    // Where a function page's cleanup ends: only a well-formed function name is shown.
+    let cleaned = move || {
+        query
+            .with(|q| q.get("cleaned"))
+            .filter(|name| crate::rules::function_name_problem(name).is_none())
+    };
     // `value` for the server's HTML, `prop:value` to follow the URL after hydration.
     let param = move |key: &'static str| move || query.with(|q| q.get(key).unwrap_or_default());
     view! {
@@ -86,6 +92,12 @@ pub fn CatalogPage() -> impl IntoView {
         {outcome(sync.value(), |message| message)}
         {outcome(import.value(), |()| "Imported into the catalog".to_owned())}
         {outcome(archive.value(), |()| "Archived".to_owned())}
+        {move || cleaned().map(|name| view! {
+            <div class="alert alert-ok" role="status" data-testid="cleaned">
+                <strong>{name}</strong>
+                " is gone: cleanup deleted what the console created for it, and the cloud confirms each deletion. Its history stays in the audit log."
+            </div>
+        })}
         <form method="get" action="/catalog" class="card filters" role="search">
             <label for="catalog-q">"Search"</label>
             <input id="catalog-q" name="q" type="search" placeholder="name, description or tag"
@@ -206,6 +218,7 @@ fn CatalogView(
                         .into_any()
                 } else {
                     view! {
+                        <div class="table-wrap">
                         <table class="table" data-testid="catalog-table">
                             <thead>
                                 <tr>
@@ -225,6 +238,7 @@ fn CatalogView(
                                     .collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }
                         .into_any()
                 }}

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::accounts::{Account, Role};
 use crate::connections::{Connection, Kind};
 use crate::error::{Error, Result};
+use model::RunStatus;
 
 use super::model::Run;
 use super::runs::get;
@@ -46,10 +47,16 @@ pub async fn viewable(pool: &PgPool, account: &Account, lab_run_id: Uuid) -> Res
     Ok(run)
 }
 
-/// [`viewable`], for a step that changes the cloud: once the run's function exists, `account`
-/// must still be allowed to change it (an admin may have handed it to someone else).
+/// [`viewable`], for a step that changes the cloud: never a cleaned-up run, and once the run's
+/// function exists, `account` must still be allowed to change it (an admin may have handed it to
+/// someone else).
 pub async fn changeable(pool: &PgPool, account: &Account, lab_run_id: Uuid) -> Result<Run> {
     let run = viewable(pool, account, lab_run_id).await?;
+    if run.status == RunStatus::CleanedUp {
+        return Err(Error::Refused(
+            "this run is cleaned up: what it created is deleted, so it can only be viewed; start a new run".into(),
+        ));
+    }
     if let Some(function_id) = run.function_id {
         let detail = crate::catalog::detail(pool, function_id).await?;
         if !crate::catalog::may_edit(pool, account, &detail).await? {

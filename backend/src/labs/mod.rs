@@ -10,9 +10,10 @@
 //! One file per part: the vocabulary (`model`), the SDK helpers (`cloud`), runs in the database
 //! (`runs`), the step protocol (`ledger`), a resource in the cloud (`resources`), then the steps in
 //! order — `function` (2), `code` (3 and 4), `url` (5), `doctor` (6), `logs` (7), `validate` (8),
-//! `cleanup` (9 and the sweeper). Callers use the items re-exported here.
+//! `cleanup` (9 and the sweeper); the instructor's `board`. Callers use the items re-exported here.
 
 pub mod access;
+mod board;
 mod cleanup;
 mod cloud;
 mod code;
@@ -26,6 +27,7 @@ mod runs;
 mod url;
 mod validate;
 
+pub use board::*;
 pub use cleanup::*;
 pub use cloud::lab_code;
 pub use code::*;

@@ -4,13 +4,33 @@
 /// The trust policy of a Lambda execution role.
 pub use engine::iam::LAMBDA_TRUST_POLICY;
 
-/// Creates an execution role Lambda can assume through the engine's IAM API; returns its ARN.
+/// Creates an execution role Lambda can assume, with AWSLambdaBasicExecutionRole so its functions
+/// write logs, through the engine's IAM API; returns its ARN.
 pub async fn create_lambda_role(base: &str, name: &str) -> String {
-    let body = format!(
-        "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
-        engine::iam::percent_encode(LAMBDA_TRUST_POLICY)
-    );
-    // Signed, so it also works on an engine that requires signatures.
+    let created = iam_call(
+        base,
+        format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
+            engine::iam::percent_encode(LAMBDA_TRUST_POLICY)
+        ),
+    )
+    .await;
+    assert!(created.is_ok() || created.as_ref().is_err_and(|e| e.contains("EntityAlreadyExists")));
+    iam_call(
+        base,
+        format!(
+            "Action=AttachRolePolicy&Version=2010-05-08&RoleName={name}&PolicyArn={}",
+            engine::iam::percent_encode(engine::iam::BASIC_EXECUTION_POLICY)
+        ),
+    )
+    .await
+    .expect("AttachRolePolicy");
+    format!("arn:aws:iam::000000000000:role/{name}")
+}
+
+/// One IAM query-protocol call, signed (so it also works on an engine that requires signatures);
+/// the response text, or the error's.
+pub async fn iam_call(base: &str, body: String) -> Result<String, String> {
     let url = format!("{base}/");
     let mut request = reqwest::Client::new()
         .post(&url)
@@ -18,11 +38,10 @@ pub async fn create_lambda_role(base: &str, name: &str) -> String {
     for (name, value) in sigv4_headers("POST", &url, body.as_bytes(), "test", "iam") {
         request = request.header(name, value);
     }
-    let response = request.body(body).send().await.expect("CreateRole");
+    let response = request.body(body).send().await.expect("IAM call");
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    assert!(status.is_success() || text.contains("EntityAlreadyExists"), "CreateRole: {text}");
-    format!("arn:aws:iam::000000000000:role/{name}")
+    if status.is_success() { Ok(text) } else { Err(text) }
 }
 
 /// A running engine on a free port, stopped when this is dropped.

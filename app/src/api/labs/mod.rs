@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use crate::error::ApiError;
 use crate::forms::LabFunctionForm;
-use crate::types::{CallOutcome, LabStart, LabView, LabsPage, LedgerView, LogsView, Validation};
+use crate::types::{
+    BoardFilters, CallOutcome, LabStart, LabView, LabsPage, LedgerView, LogsView, Validation,
+};
 
 /// Where a lab can run, and the expiry preset for the caller.
 #[server(endpoint = "lab_start_options")]
@@ -101,9 +103,9 @@ pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<S
     settle(result, |_| None).await
 }
 
-/// My lab runs, and for admins everyone's (the instructor board).
+/// My lab runs, and for admins everyone's (the instructor board, as `filters` ask).
 #[server(endpoint = "list_labs")]
-pub async fn list_labs() -> Result<LabsPage, ApiError> {
+pub async fn list_labs(filters: BoardFilters) -> Result<LabsPage, ApiError> {
     use super::ssr::*;
     let result = async {
         let account = require(backend::accounts::Role::ALL)?;
@@ -111,18 +113,42 @@ pub async fn list_labs() -> Result<LabsPage, ApiError> {
         let is_admin = account.role == backend::accounts::Role::Admin;
         let mine = backend::labs::list(pool, Some(account.account_id)).await.map_err(fail)?;
         let everyone = if is_admin {
-            backend::labs::list(pool, None).await.map_err(fail)?
+            let filter = backend::labs::BoardFilter::try_from(&filters).map_err(fail)?;
+            backend::labs::board(pool, &filter).await.map_err(fail)?
         } else {
             Vec::new()
         };
         Ok(LabsPage {
             mine: mine.iter().map(ssr::row).collect(),
-            everyone: everyone.iter().map(ssr::row).collect(),
+            everyone: everyone.iter().map(ssr::board_row).collect(),
             is_admin,
         })
     }
     .await;
     settle(result, |_| None).await
+}
+
+/// The instructor's reset of a learner's run: everything it created is deleted (and verified),
+/// and the run starts again at step 2. Admins only; audited.
+#[server(endpoint = "reset_lab_run")]
+pub async fn reset_lab_run(
+    lab_run_id: String,
+    confirm: Option<String>,
+) -> Result<Vec<LedgerView>, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account = require(&[backend::accounts::Role::Admin])?;
+        let id = backend::input::id("lab_run_id", &lab_run_id).map_err(fail)?;
+        confirmed(confirm.as_deref(), "the reset of this run (what it created is deleted)")?;
+        let outcomes =
+            backend::labs::reset(&context()?.pool, &actor(&account), id).await.map_err(fail)?;
+        Ok(ssr::outcomes(outcomes))
+    }
+    .await;
+    settle(result, |list| {
+        Some(format!("Reset: the run is back at step 2. {}", cleanup_summary(list)))
+    })
+    .await
 }
 
 /// The run as the wizard shows it. Opening a run whose step was interrupted long ago (a crash)
@@ -186,7 +212,10 @@ pub async fn lab_function(#[server(flatten)] form: LabFunctionForm) -> Result<()
         }
         backend::labs::save_function(&context()?.pool, &actor(&account), run.lab_run_id, &input)
             .await
-            .map_err(fail)
+            .map_err(fail)?;
+        // Without JavaScript, on to the next step (with it, the page moves itself).
+        redirect_plain_form(&format!("/labs/{}?step=3", run.lab_run_id));
+        Ok(())
     }
     .await;
     settle(result, |()| Some("The function is created and Active".to_owned())).await
@@ -200,7 +229,9 @@ pub async fn lab_code(lab_run_id: String, source: String) -> Result<(), ApiError
         let (account, run) = ssr::run_to_change(&lab_run_id).await?;
         backend::labs::deploy_code(&context()?.pool, &actor(&account), run.lab_run_id, &source)
             .await
-            .map_err(fail)
+            .map_err(fail)?;
+        redirect_plain_form(&format!("/labs/{}?step=4", run.lab_run_id));
+        Ok(())
     }
     .await;
     settle(result, |()| Some("Code deployed".to_owned())).await
@@ -227,7 +258,9 @@ pub async fn lab_settings(
             memory,
         )
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+        redirect_plain_form(&format!("/labs/{}?step=5", run.lab_run_id));
+        Ok(())
     }
     .await;
     settle(result, |()| Some("Settings saved".to_owned())).await
@@ -258,7 +291,9 @@ pub async fn lab_url(
             &origins,
         )
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+        redirect_plain_form(&format!("/labs/{}?step=6", run.lab_run_id));
+        Ok(())
     }
     .await;
     settle(result, |()| Some("Function URL saved".to_owned())).await
@@ -275,6 +310,8 @@ pub async fn lab_call(lab_run_id: String) -> Result<CallOutcome, ApiError> {
             backend::labs::call(&context()?.pool, &actor(&account), run.lab_run_id)
                 .await
                 .map_err(fail)?;
+        // Without JavaScript, back on step 6, which shows the last response (not step 7).
+        redirect_plain_form(&format!("/labs/{}?step=6", run.lab_run_id));
         Ok(CallOutcome { call: ssr::call(&call), diagnosis: diagnosis.map(ssr::diagnosis) })
     }
     .await;
@@ -320,10 +357,22 @@ pub async fn lab_confirm_logs(
             backend::labs::confirm_logs(&context()?.pool, &actor(&account), run.lab_run_id)
                 .await
                 .map_err(fail)?;
+        // Without JavaScript the page is loaded afresh: it is told what the doctor found, on
+        // step 7 again, or moves on to step 8.
+        if let Some(d) = &diagnosis
+            && is_plain_form_post()
+        {
+            leave_flash(&session().await?, format!("{} {}", d.problem, d.advice), true).await?;
+        }
+        let next = if diagnosis.is_some() { 7 } else { 8 };
+        redirect_plain_form(&format!("/labs/{}?step={next}", run.lab_run_id));
         Ok(diagnosis.map(ssr::diagnosis))
     }
     .await;
-    settle(result, |_| None).await
+    settle(result, |found| {
+        found.is_none().then(|| "Found: your invocation is in the log.".to_owned())
+    })
+    .await
 }
 
 /// Step 8: the lab's checklist, live.
@@ -347,7 +396,7 @@ pub async fn lab_validate(lab_run_id: String) -> Result<Validation, ApiError> {
 
 /// Applies a fix the doctor offered (`use_auth_none`, `add_statements`, `attach_logging`).
 #[server(endpoint = "lab_fix")]
-pub async fn lab_fix(lab_run_id: String, fix: String) -> Result<(), ApiError> {
+pub async fn lab_fix(lab_run_id: String, fix: String) -> Result<String, ApiError> {
     use super::ssr::*;
     use backend::labs::Fix;
     let result = async {
@@ -355,10 +404,11 @@ pub async fn lab_fix(lab_run_id: String, fix: String) -> Result<(), ApiError> {
         let fix: Fix = fix.parse().map_err(fail)?;
         backend::labs::apply_fix(&context()?.pool, &actor(&account), run.lab_run_id, fix)
             .await
-            .map_err(fail)
+            .map_err(fail)?;
+        Ok(ssr::fix_outcome(fix).to_owned())
     }
     .await;
-    settle(result, |()| Some("Fixed; call the URL again".to_owned())).await
+    settle(result, |done| Some(done.clone())).await
 }
 
 /// Step 9: deletes everything the run created, in order, verifying each deletion.
@@ -424,10 +474,19 @@ pub async fn cleanup_function(
         )
         .await
         .map_err(fail)?;
-        Ok(ssr::outcomes(outcomes))
+        let outcomes = ssr::outcomes(outcomes);
+        if function_deleted(&outcomes) {
+            redirect_plain_form(&format!("/catalog?cleaned={}", detail.entry.name));
+        }
+        Ok(outcomes)
     }
     .await;
     settle(result, |list| Some(cleanup_summary(list))).await
+}
+
+/// Whether a cleanup deleted the function itself (the function page then has nothing to show).
+pub fn function_deleted(list: &[LedgerView]) -> bool {
+    list.iter().any(|e| e.kind == "Function" && e.state == "deleted")
 }
 
 /// A cleanup's outcome in one sentence.

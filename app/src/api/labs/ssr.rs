@@ -24,6 +24,16 @@ pub async fn run_to_change(lab_run_id: &str) -> Result<(Account, Run), ApiError>
     Ok((account, run))
 }
 
+/// A run on the instructor board: with its course and how long it has been idle.
+pub fn board_row(row: &labs::BoardRow) -> LabRunRow {
+    LabRunRow {
+        course: row.course.clone(),
+        idle_minutes: row.idle.whole_minutes(),
+        idle: row.is_idle(),
+        ..self::row(&row.run)
+    }
+}
+
 pub fn row(run: &Run) -> LabRunRow {
     LabRunRow {
         lab_run_id: run.lab_run_id.to_string(),
@@ -40,6 +50,9 @@ pub fn row(run: &Run) -> LabRunRow {
         minutes: (run.updated_at - run.created_at).whole_minutes(),
         expires: run.expires_at.map(minute),
         pending_step: run.pending_step,
+        course: None,
+        idle_minutes: 0,
+        idle: false,
     }
 }
 
@@ -64,6 +77,21 @@ pub fn call(call: &labs::Call) -> CallView {
         millis: call.millis,
         error: call.error.clone(),
         passed: call.passed(),
+    }
+}
+
+/// What a fix did, and what to do next to see it work.
+pub fn fix_outcome(fix: labs::Fix) -> &'static str {
+    match fix {
+        labs::Fix::UseAuthNone => {
+            "Fixed: the URL's auth type is NONE, with both public statements. Send the request again."
+        }
+        labs::Fix::AddStatements => {
+            "Fixed: the missing statements are added. Send the request again."
+        }
+        labs::Fix::AttachLogging => {
+            "Fixed: AWSLambdaBasicExecutionRole is attached, so the function may write logs. Only invocations from now on are logged: send the request again (step 6), then come back."
+        }
     }
 }
 
@@ -184,5 +212,6 @@ pub async fn view(
         teams,
         ledger: ledger.iter().map(ledger_view).collect(),
         can_edit: run.status != model::RunStatus::CleanedUp,
+        instructor: account.role == Role::Admin,
     })
 }

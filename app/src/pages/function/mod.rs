@@ -138,7 +138,7 @@ fn with_detail<V: IntoView + 'static>(
 #[component]
 pub fn CleanupTab() -> impl IntoView {
     with_detail(
-        |d, _| view! { <FunctionCleanup function_id=d.row.function_id can_edit=d.can_edit /> },
+        |d, _| view! { <FunctionCleanup function_id=d.row.function_id name=d.row.name can_edit=d.can_edit /> },
     )
 }
 

@@ -2,8 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::labs::{LabCall, LabFix};
-use crate::components::forms::outcome;
+use crate::api::labs::LabCall;
 use crate::error::ErrorAlert;
 use crate::types::{CallView, LabView};
 
@@ -27,11 +26,7 @@ pub(super) fn RawResponse(call: CallView) -> impl IntoView {
 }
 
 #[component]
-pub(super) fn CallStep(
-    lab: LabView,
-    action: ServerAction<LabCall>,
-    fix: ServerAction<LabFix>,
-) -> impl IntoView {
+pub(super) fn CallStep(lab: LabView, action: ServerAction<LabCall>, fix: Fixer) -> impl IntoView {
     let run_id = lab.run.lab_run_id.clone();
     let curl = format!("curl -i \"{}\"", lab.url);
     let id = lab.run.lab_run_id.clone();
@@ -39,7 +34,6 @@ pub(super) fn CallStep(
     let last_diagnosis = lab.last_diagnosis.clone();
     let next = format!("/labs/{id}?step=7");
     view! {
-        {outcome(fix.value(), |()| "Fixed; send the request again".to_owned())}
         <p>"URL: " <code>{lab.url}</code></p>
         <label for="curl">"From your terminal"</label>
         <input id="curl" class="copyable" readonly value=curl

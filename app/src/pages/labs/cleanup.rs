@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::labs::{CleanupFunction, LabCleanup, cleanup_summary, function_ledger};
+use crate::api::labs::{
+    CleanupFunction, LabCleanup, cleanup_summary, function_deleted, function_ledger,
+};
 use crate::components::forms::outcome;
 use crate::error::error_fallback;
 use crate::types::{LabView, LedgerView};
@@ -61,6 +63,9 @@ pub(super) fn CleanupStep(lab: LabView, action: ServerAction<LabCleanup>) -> imp
                 <LedgerTable entries=ledger.clone() />
             }.into_any(),
         }}
+        {(lab.run.status == model::RunStatus::CleanedUp).then(|| view! {
+            <p><a class="btn btn-primary" href="/create" data-testid="start-new">"Start a new run"</a></p>
+        })}
         {(live || discard).then(|| {
             let (confirm_id, button) =
                 if live { ("cleanup-confirm", "Delete and verify") } else { ("discard-confirm", "Discard the run") };
@@ -85,10 +90,20 @@ pub(super) fn CleanupStep(lab: LabView, action: ServerAction<LabCleanup>) -> imp
     }
 }
 
-/// The function page's Cleanup section: its ledger, and delete-and-verify.
+/// The function page's Cleanup section: its ledger, and delete-and-verify. A cleanup that deleted
+/// the function ends on the catalog, which says it is gone (the function page has nothing left
+/// to show).
 #[component]
-pub fn FunctionCleanup(function_id: String, can_edit: bool) -> impl IntoView {
+pub fn FunctionCleanup(function_id: String, name: String, can_edit: bool) -> impl IntoView {
     let action = ServerAction::<CleanupFunction>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = action.value().get()
+            && function_deleted(&list)
+        {
+            let href = format!("/catalog?cleaned={name}");
+            leptos_router::hooks::use_navigate()(&href, Default::default());
+        }
+    });
     let id = function_id.clone();
     let ledger =
         Resource::new(move || (id.clone(), action.version().get()), |(id, _)| function_ledger(id));

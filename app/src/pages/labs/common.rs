@@ -6,9 +6,9 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::labs::{
     LabCall, LabCleanup, LabCode, LabConfirmLogs, LabFix, LabFunction, LabSettings, LabUrl,
-    LabValidate,
+    LabValidate, ResetLabRun,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorAlert};
 use crate::types::DiagnosisView;
 
 /// The lab's steps: title, what it is for, and the lab's "Expected outcome".
@@ -138,29 +138,68 @@ pub(super) struct Actions {
     pub(super) call: ServerAction<LabCall>,
     pub(super) confirm_logs: ServerAction<LabConfirmLogs>,
     pub(super) validate: ServerAction<LabValidate>,
-    pub(super) fix: ServerAction<LabFix>,
+    pub(super) fix: Fixer,
     pub(super) cleanup: ServerAction<LabCleanup>,
+    pub(super) reset: ServerAction<ResetLabRun>,
 }
 
-/// What the doctor found, and its fix button when there is one.
+/// The doctor's fix action, and the fix version the newest diagnosis was made at: a fix that
+/// succeeded after it replaces the diagnosis with what the fix did.
+#[derive(Clone, Copy)]
+pub(super) struct Fixer {
+    pub(super) action: ServerAction<LabFix>,
+    pub(super) diagnosed_at: RwSignal<usize>,
+}
+
+impl Fixer {
+    /// A fixer whose diagnoses are made by the actions whose versions `diagnoses` reads.
+    pub(super) fn new(diagnoses: impl Fn() -> usize + Send + Sync + 'static) -> Self {
+        let action = ServerAction::<LabFix>::new();
+        let diagnosed_at = RwSignal::new(0);
+        Effect::new(move |_| {
+            diagnoses();
+            diagnosed_at.set(action.version().get_untracked());
+        });
+        Self { action, diagnosed_at }
+    }
+}
+
+/// What the doctor found, and its fix button when there is one; once the fix worked, what it did
+/// and what to do next instead.
 #[component]
-pub(super) fn Doctor(
-    diagnosis: DiagnosisView,
-    lab_run_id: String,
-    fix: ServerAction<LabFix>,
-) -> impl IntoView {
-    view! {
-        <div class="alert alert-error" role="alert" data-testid="diagnosis">
-            <p><strong>{diagnosis.problem}</strong></p>
-            {(!diagnosis.details.is_empty()).then(|| view! { <pre>{diagnosis.details.join("\n")}</pre> })}
-            <p>{diagnosis.advice}</p>
-            {diagnosis.fix.map(|f| view! {
-                <ActionForm action=fix>
-                    <input type="hidden" name="lab_run_id" value=lab_run_id />
-                    <input type="hidden" name="fix" value=f />
-                    <button type="submit" class="btn" disabled=fix.pending()>{diagnosis.fix_label.unwrap_or_default()}</button>
-                </ActionForm>
-            })}
-        </div>
+pub(super) fn Doctor(diagnosis: DiagnosisView, lab_run_id: String, fix: Fixer) -> impl IntoView {
+    let action = fix.action;
+    let fixed = move || match action.value().get() {
+        Some(Ok(done)) if action.version().get() > fix.diagnosed_at.get() => Some(done),
+        _ => None,
+    };
+    move || match fixed() {
+        Some(done) => view! {
+            <div class="alert alert-ok" role="status" data-testid="fixed">{done}</div>
+        }
+        .into_any(),
+        None => {
+            let diagnosis = diagnosis.clone();
+            let lab_run_id = lab_run_id.clone();
+            view! {
+                <div class="alert alert-error" role="alert" data-testid="diagnosis">
+                    <p><strong>{diagnosis.problem}</strong></p>
+                    {(!diagnosis.details.is_empty()).then(|| view! { <pre>{diagnosis.details.join("\n")}</pre> })}
+                    <p>{diagnosis.advice}</p>
+                    {diagnosis.fix.map(|f| view! {
+                        <ActionForm action>
+                            <input type="hidden" name="lab_run_id" value=lab_run_id />
+                            <input type="hidden" name="fix" value=f />
+                            <button type="submit" class="btn" disabled=action.pending()>{diagnosis.fix_label.unwrap_or_default()}</button>
+                        </ActionForm>
+                    })}
+                    {move || match action.value().get() {
+                        Some(Err(error)) => view! { <ErrorAlert error /> }.into_any(),
+                        _ => ().into_any(),
+                    }}
+                </div>
+            }
+            .into_any()
+        }
     }
 }

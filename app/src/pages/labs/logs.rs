@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::labs::{LabConfirmLogs, LabFix, lab_logs};
+use crate::api::labs::{LabConfirmLogs, lab_logs};
 use crate::error::{ErrorAlert, error_fallback};
 use crate::rules::log_line_meaning;
 use crate::types::LabView;
@@ -13,7 +13,7 @@ use super::common::*;
 pub(super) fn LogsStep(
     lab: LabView,
     action: ServerAction<LabConfirmLogs>,
-    fix: ServerAction<LabFix>,
+    fix: Fixer,
 ) -> impl IntoView {
     let run_id = lab.run.lab_run_id.clone();
     let id = lab.run.lab_run_id;
@@ -21,7 +21,12 @@ pub(super) fn LogsStep(
     let logs_id = id.clone();
     let logs = Resource::new(move || (logs_id.clone(), reload.get()), |(id, _)| lab_logs(id));
     view! {
-        <button type="button" class="btn btn-small" on:click=move |_| set_reload.update(|n| *n += 1)>"Reload"</button>
+        // A link, so that it reloads without JavaScript too; with it, only the stream is read again.
+        <a class="btn btn-small" href=format!("/labs/{run_id}?step=7")
+            on:click=move |ev| {
+                ev.prevent_default();
+                set_reload.update(|n| *n += 1);
+            }>"Reload"</a>
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Reading the log stream…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {

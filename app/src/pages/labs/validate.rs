@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::labs::{LabFix, LabValidate};
+use crate::api::labs::LabValidate;
 use crate::error::ErrorAlert;
 use crate::types::{LabView, Validation};
 
@@ -12,7 +12,7 @@ use super::common::*;
 pub(super) fn ValidateStep(
     lab: LabView,
     action: ServerAction<LabValidate>,
-    fix: ServerAction<LabFix>,
+    fix: Fixer,
 ) -> impl IntoView {
     let run_id = lab.run.lab_run_id.clone();
     let id = lab.run.lab_run_id;
@@ -40,11 +40,7 @@ pub(super) fn ValidateStep(
 
 /// The lab's checklist, green or red with the reason, and the doctor when something is red.
 #[component]
-pub(super) fn Checklist(
-    v: Validation,
-    lab_run_id: String,
-    fix: ServerAction<LabFix>,
-) -> impl IntoView {
+pub(super) fn Checklist(v: Validation, lab_run_id: String, fix: Fixer) -> impl IntoView {
     let all = v.checks.iter().all(|c| c.passed);
     let next = format!("/labs/{lab_run_id}?step=9");
     view! {

@@ -6,11 +6,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use model::RunStatus;
 
 use crate::api::labs::{
-    LabCall, LabCleanup, LabCode, LabConfirmLogs, LabFix, LabFunction, LabSettings, LabUrl,
-    LabValidate, get_lab,
+    LabCall, LabCleanup, LabCode, LabConfirmLogs, LabFunction, LabSettings, LabUrl, LabValidate,
+    ResetLabRun, cleanup_summary, get_lab,
 };
+use crate::components::draft::Draft;
+use crate::components::forms::outcome;
 use crate::error::error_fallback;
-use crate::types::LabView;
+use crate::types::{LabRunRow, LabView, LedgerView};
 
 use super::call::*;
 use super::cleanup::*;
@@ -34,15 +36,28 @@ pub fn LabPage() -> impl IntoView {
     let call = ServerAction::<LabCall>::new();
     let confirm_logs = ServerAction::<LabConfirmLogs>::new();
     let validate = ServerAction::<LabValidate>::new();
-    let fix = ServerAction::<LabFix>::new();
+    let fix = Fixer::new(move || {
+        call.version().get() + confirm_logs.version().get() + validate.version().get()
+    });
     let cleanup = ServerAction::<LabCleanup>::new();
+    let reset = ServerAction::<ResetLabRun>::new();
     for (value, next) in
         [(function.value(), 3), (code.value(), 4), (settings.value(), 5), (url.value(), 6)]
     {
         advance_on_success(value, id, next);
     }
-    let actions =
-        Actions { function, code, settings, url, call, confirm_logs, validate, fix, cleanup };
+    let actions = Actions {
+        function,
+        code,
+        settings,
+        url,
+        call,
+        confirm_logs,
+        validate,
+        fix,
+        cleanup,
+        reset,
+    };
     let lab = Resource::new(
         move || {
             (
@@ -54,8 +69,9 @@ pub fn LabPage() -> impl IntoView {
                     + call.version().get()
                     + confirm_logs.version().get()
                     + validate.version().get()
-                    + fix.version().get()
-                    + cleanup.version().get(),
+                    + fix.action.version().get()
+                    + cleanup.version().get()
+                    + reset.version().get(),
             )
         },
         |(id, _)| get_lab(id),
@@ -96,11 +112,40 @@ pub(super) fn Wizard(lab: LabView, shown: i16, actions: Actions) -> impl IntoVie
             view! { <span class="badge badge-warn">"in progress"</span> }.into_any()
         }
     };
+    let read_only = run.status == RunStatus::CleanedUp;
+    let instructor = lab.instructor;
+    let draft_key = format!("{}.step{shown}", run.lab_run_id);
     let body = match shown {
-        2 => view! { <FunctionStep lab=lab action=actions.function /> }.into_any(),
-        3 => view! { <CodeStep lab=lab action=actions.code /> }.into_any(),
-        4 => view! { <SettingsStep lab=lab action=actions.settings /> }.into_any(),
-        5 => view! { <UrlStep lab=lab action=actions.url /> }.into_any(),
+        // A cleaned-up run (by its learner, or by the sweeper when it expired) has nothing left
+        // to act on: its steps are read-only, and the way on is a new run.
+        _ if read_only && shown != 9 => view! {
+            <div class="alert" role="status" data-testid="read-only">
+                <p>"This run is cleaned up: everything it created is deleted, so this step cannot be done again."</p>
+                <p><a class="btn btn-primary" href="/create">"Start a new run"</a>
+                   " or see " <a href=format!("/labs/{}?step=9", run.lab_run_id)>"what was deleted"</a> "."</p>
+            </div>
+        }.into_any(),
+        // What is typed in steps 2–5 is kept in the browser until the step succeeds.
+        2 => view! {
+            <Draft key=draft_key done=actions.function.value().into()>
+                <FunctionStep lab=lab action=actions.function />
+            </Draft>
+        }.into_any(),
+        3 => view! {
+            <Draft key=draft_key done=actions.code.value().into()>
+                <CodeStep lab=lab action=actions.code />
+            </Draft>
+        }.into_any(),
+        4 => view! {
+            <Draft key=draft_key done=actions.settings.value().into()>
+                <SettingsStep lab=lab action=actions.settings />
+            </Draft>
+        }.into_any(),
+        5 => view! {
+            <Draft key=draft_key done=actions.url.value().into()>
+                <UrlStep lab=lab action=actions.url />
+            </Draft>
+        }.into_any(),
         6 => view! { <CallStep lab=lab action=actions.call fix=actions.fix /> }.into_any(),
         7 => view! { <LogsStep lab=lab action=actions.confirm_logs fix=actions.fix /> }.into_any(),
         8 => view! { <ValidateStep lab=lab action=actions.validate fix=actions.fix /> }.into_any(),
@@ -128,10 +173,41 @@ pub(super) fn Wizard(lab: LabView, shown: i16, actions: Actions) -> impl IntoVie
                 {if run.failure_resolved { "Last problem (resolved since): " } else { "Last problem: " }} {why}
             </p>
         })}
-        <StepNav current=shown furthest=run.step lab_run_id=Some(run.lab_run_id) />
+        {instructor.then(|| view! { <InstructorTools run=run.clone() reset=actions.reset /> })}
+        <StepNav current=shown furthest=run.step lab_run_id=Some(run.lab_run_id.clone()) />
         <section class="card" aria-labelledby="step-title" data-testid=format!("step-{shown}")>
             <StepHead number=shown title purpose expected />
             {body}
         </section>
+    }
+}
+
+/// What an instructor (an admin) can do to anyone's run, each confirmed first and audited: reset it
+/// (what it created is deleted, verified, and it starts again at step 2), or clean it up (step 9).
+#[component]
+fn InstructorTools(run: LabRunRow, reset: ServerAction<ResetLabRun>) -> impl IntoView {
+    let id = run.lab_run_id.clone();
+    let cleanup = format!("/labs/{id}?step=9");
+    view! {
+        <details class="card instructor" data-testid="instructor">
+            <summary><strong>"Instructor tools"</strong> {format!(" · {}'s run", run.email)}</summary>
+            {outcome(reset.value(), |list: Vec<LedgerView>| {
+                format!("Reset: the run is back at step 2. {}", cleanup_summary(&list))
+            })}
+            <ActionForm action=reset>
+                <input type="hidden" name="lab_run_id" value=id.clone() />
+                <label class="check" for="reset-confirm">
+                    <input id="reset-confirm" type="checkbox" name="confirm" value="yes" required />
+                    " Reset this run: delete what it created and start again at step 2"
+                </label>
+                <button type="submit" class="btn btn-danger" disabled=reset.pending()>
+                    {move || if reset.pending().get() { "Resetting…" } else { "Reset the run" }}
+                </button>
+            </ActionForm>
+            {(run.status != RunStatus::CleanedUp).then(|| view! {
+                <p><a href=cleanup>"Clean up this run (step 9)"</a>
+                   " — deletes what it created, with the learner's run left read-only."</p>
+            })}
+        </details>
     }
 }
