@@ -1249,10 +1249,31 @@ describe('guided lab', () => {
     await page.waitForSelector('body[data-hydrated]');
     assert.equal(await editor.inputValue(), typed, 'deployed as typed');
     assert.equal(await page.getByTestId('draft-restored').count(), 0);
-    await page.getByTestId('discard').click();
-    await page.getByLabel(/Delete these resources/).check();
+
+    // Someone else's function uses the run's role: the function page's cleanup deletes the rest,
+    // keeps the role and says why, and ends on the catalog, which says the function is gone.
+    const made = await (await fetch(`${engine}/2015-03-31/functions/draft-lab`)).json();
+    const borrowed = await fetch(`${engine}/2015-03-31/functions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        FunctionName: 'draft-borrower', Runtime: 'python3.12', Handler: 'lambda_function.lambda_handler',
+        Role: made.Configuration.Role, Code: { ZipFile: zipOf("def lambda_handler(e, c):\n    return 'ok'\n").toString('base64') },
+      }),
+    });
+    assert.equal(borrowed.status, 201, await borrowed.text());
+    await page.goto(`${base}/catalog?q=draft-lab`);
+    await page.getByRole('link', { name: 'draft-lab', exact: true }).click();
+    await page.getByRole('link', { name: 'Cleanup' }).click();
+    await page.waitForSelector('body[data-hydrated]');
+    await page.getByLabel('Delete what the console created for this function').check();
     await page.getByRole('button', { name: 'Delete and verify' }).click();
-    await page.getByRole('status').filter({ hasText: /^Cleaned up/ }).waitFor({ timeout: 30_000 });
+    await page.waitForURL(/\/catalog\?cleaned=draft-lab$/, { timeout: 30_000 });
+    await page.getByTestId('cleaned').getByText('is gone').waitFor();
+    const report = await page.getByRole('status').filter({ hasText: /deleted/ }).first().textContent();
+    assert.match(report, /kept/i, report);
+    assert.match(report, /draft-borrower/, report);
+    await fetch(`${engine}/2015-03-31/functions/draft-borrower`, { method: 'DELETE' });
   });
 
   it('gives the instructor a board to filter, group, export, and reset a learner\'s run from', async () => {

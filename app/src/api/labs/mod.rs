@@ -476,6 +476,9 @@ pub async fn cleanup_function(
         .map_err(fail)?;
         let outcomes = ssr::outcomes(outcomes);
         if function_deleted(&outcomes) {
+            // The function page has nothing left to show: the catalog says it is gone, with
+            // what the cleanup did (the page loads afresh, with JavaScript too).
+            leave_flash(&session().await?, cleanup_summary(&outcomes), false).await?;
             redirect_plain_form(&format!("/catalog?cleaned={}", detail.entry.name));
         }
         Ok(outcomes)

@@ -100,8 +100,9 @@ pub fn FunctionCleanup(function_id: String, name: String, can_edit: bool) -> imp
         if let Some(Ok(list)) = action.value().get()
             && function_deleted(&list)
         {
-            let href = format!("/catalog?cleaned={name}");
-            leptos_router::hooks::use_navigate()(&href, Default::default());
+            // A fresh page load: the catalog, which says the function is gone, with the
+            // cleanup's report (left for it by the server).
+            let _ = window().location().set_href(&format!("/catalog?cleaned={name}"));
         }
     });
     let id = function_id.clone();
