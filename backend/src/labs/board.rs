@@ -180,13 +180,15 @@ pub async fn board(pool: &PgPool, filter: &BoardFilter) -> Result<Vec<BoardRow>>
         BoardStatus::InProgress | BoardStatus::Idle | BoardStatus::Stuck => Some("in_progress"),
         BoardStatus::Any => None,
     };
-    let rows = sqlx::query!(
+    // Lists carry no wizard state but the tags, for the course.
+    let rows = sqlx::query_as!(
+        RunRow,
         r#"select r.lab_run_id, r.account_id, a.email, r.connection_id, c.name as connection,
                   r.region, r.function_name, r.function_id, r.step,
+                  jsonb_build_object('tags', coalesce(r.settings->'tags', '{}'::jsonb)) as "settings!",
                   r.status as "status: ::model::RunStatus",
                   r.pending_step, r.pending_since, r.failures, r.last_failure, r.failure_resolved,
-                  r.expires_at, r.created_at, r.updated_at,
-                  r.settings->'tags'->>'course' as course
+                  r.expires_at, r.created_at, r.updated_at
            from lab_run r
            join account a on a.account_id = r.account_id
            join connection c on c.connection_id = r.connection_id
@@ -205,30 +207,11 @@ pub async fn board(pool: &PgPool, filter: &BoardFilter) -> Result<Vec<BoardRow>>
     let now = OffsetDateTime::now_utc();
     let mut board: Vec<BoardRow> = rows
         .into_iter()
-        .map(|r| BoardRow {
-            idle: now - r.updated_at,
-            course: r.course,
-            run: Run {
-                lab_run_id: r.lab_run_id,
-                account_id: r.account_id,
-                email: r.email,
-                connection_id: r.connection_id,
-                connection: r.connection,
-                region: r.region,
-                function_name: r.function_name,
-                function_id: r.function_id,
-                step: r.step,
-                settings: Settings::default(),
-                status: r.status,
-                pending_step: r.pending_step,
-                pending_since: r.pending_since,
-                failures: r.failures,
-                last_failure: r.last_failure,
-                failure_resolved: r.failure_resolved,
-                expires_at: r.expires_at,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-            },
+        .map(Run::from)
+        .map(|run| BoardRow {
+            idle: now - run.updated_at,
+            course: run.settings.tags.get("course").cloned(),
+            run,
         })
         .filter(|row| match filter.status {
             BoardStatus::Idle => row.is_idle(),
