@@ -859,4 +859,11 @@ async fn an_instructor_resets_a_run_to_step_two_with_nothing_left(pool: PgPool) 
     labs::save_function(&lab.pool, &lab.actor, run, &input("reset-lab")).await.expect("again");
     assert!(lab.function_exists("reset-lab").await);
     labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    // Cleaned up, the run is read-only: no step may change the cloud through it any more.
+    let learner = backend::accounts::get_account(&lab.pool, lab.account_id)
+        .await
+        .expect("account")
+        .expect("exists");
+    let refused = labs::access::changeable(&lab.pool, &learner, run).await.expect_err("read-only");
+    assert!(refused.to_string().contains("cleaned up"), "{refused}");
 }
