@@ -148,6 +148,29 @@ impl Pools {
         }
     }
 
+    /// Stops the environment idle the longest, of any function, to make room for a new one;
+    /// whether there was one. (Lambda's account limit counts invocations in flight, not idle
+    /// environments: a class of a hundred functions called once each must not be throttled.)
+    async fn evict_idle(&self) -> bool {
+        let mut idle = self.idle.lock().await;
+        let oldest = idle
+            .iter()
+            .flat_map(|(name, envs)| {
+                envs.iter().enumerate().map(move |(n, (_, since))| (name, n, *since))
+            })
+            .min_by_key(|(_, _, since)| *since)
+            .map(|(name, n, _)| (name.clone(), n));
+        let Some((name, n)) = oldest else { return false };
+        if let Some(envs) = idle.get_mut(&name) {
+            envs.remove(n);
+            if envs.is_empty() {
+                idle.remove(&name);
+            }
+        }
+        self.live.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        true
+    }
+
     async fn put_back(&self, name: &FunctionName, env: Arc<Environment>) {
         self.idle.lock().await.entry(name.clone()).or_default().push((env, Instant::now()));
     }
@@ -522,7 +545,8 @@ async fn start_environment(
 ) -> Result<Arc<Environment>> {
     use std::sync::atomic::Ordering;
     let live = state.pools.live.fetch_add(1, Ordering::SeqCst);
-    if live >= state.config.max_environments {
+    // At the limit, an idle environment makes room; only busy ones throttle.
+    if live >= state.config.max_environments && !state.pools.evict_idle().await {
         state.pools.live.fetch_sub(1, Ordering::SeqCst);
         state.metrics.record(function.name.as_str(), Metric::Throttles, 1.0);
         return Err(LambdaError::throttled("ConcurrentInvocationLimitExceeded"));

@@ -823,6 +823,16 @@ async fn idle_environments_expire_and_the_account_limit_throttles() {
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     let body: Value = throttled.json().await.expect("json");
     assert_eq!(body["Reason"], "ConcurrentInvocationLimitExceeded");
+
+    // An idle environment is no invocation in flight: it makes room for another function's.
+    engine.invoke("sleepy", json!({})).await;
+    let other = engine.invoke("other", json!({})).await;
+    assert_eq!(other.status(), StatusCode::OK, "sleepy's idle environment made room");
+    assert!(log_tail(&other).contains("Init Duration"));
+    assert!(
+        log_tail(&engine.invoke("sleepy", json!({})).await).contains("Init Duration"),
+        "evicted"
+    );
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
 

@@ -1,0 +1,241 @@
+//! A class doing the guided lab at once, as browsers do it: each learner signs up and posts the
+//! wizard's server functions in order (`sign_up`, `start_lab`, `lab_function`, `lab_code`,
+//! `lab_settings`, `lab_url`, `lab_call`, `lab_logs`, `lab_confirm_logs`, `lab_validate`,
+//! `lab_cleanup`), all learners at once, one HTTP client (one cookie jar) each. Shared by the
+//! 50-learner test (`tests/class.rs`) and the benchmark (`examples/bench_class.rs`).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The steps, in the order a learner takes them.
+pub const STEPS: [&str; 11] = [
+    "sign_up",
+    "start_lab",
+    "lab_function",
+    "lab_code",
+    "lab_settings",
+    "lab_url",
+    "lab_call",
+    "lab_logs",
+    "lab_confirm_logs",
+    "lab_validate",
+    "lab_cleanup",
+];
+
+/// What one learner went through: each step's time, and the first failure if any.
+#[derive(Debug, Default)]
+pub struct Learner {
+    pub times: Vec<(&'static str, Duration)>,
+    /// The step that failed and why (`status: body`).
+    pub failure: Option<(&'static str, String)>,
+    /// 503 answers that were retried (after `Retry-After`), by step.
+    pub retries: usize,
+}
+
+/// The whole class: per learner.
+#[derive(Debug, Default)]
+pub struct Class {
+    pub learners: Vec<Learner>,
+    pub wall: Duration,
+}
+
+impl Class {
+    /// Learners who finished every step.
+    pub fn finished(&self) -> usize {
+        self.learners.iter().filter(|l| l.failure.is_none()).count()
+    }
+
+    /// Failures by cause (step and the answer's first line), with counts.
+    pub fn failures(&self) -> BTreeMap<String, usize> {
+        let mut causes = BTreeMap::new();
+        for (step, why) in self.learners.iter().filter_map(|l| l.failure.as_ref()) {
+            let line: String = why.lines().next().unwrap_or_default().chars().take(160).collect();
+            *causes.entry(format!("{step}: {line}")).or_default() += 1;
+        }
+        causes
+    }
+
+    /// Per step: (step, count, p50, p95, max), in the learners' order.
+    pub fn percentiles(&self) -> Vec<(&'static str, usize, Duration, Duration, Duration)> {
+        STEPS
+            .iter()
+            .map(|step| {
+                let mut times: Vec<Duration> = self
+                    .learners
+                    .iter()
+                    .flat_map(|l| l.times.iter())
+                    .filter(|(s, _)| s == step)
+                    .map(|(_, t)| *t)
+                    .collect();
+                times.sort();
+                let at = |q: f64| {
+                    if times.is_empty() {
+                        Duration::ZERO
+                    } else {
+                        times[((times.len() - 1) as f64 * q).round() as usize]
+                    }
+                };
+                (*step, times.len(), at(0.5), at(0.95), times.last().copied().unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// The per-step table, in Markdown.
+    pub fn table(&self) -> String {
+        let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
+        let mut out =
+            String::from("| step | calls | p50 | p95 | max |\n| --- | --- | --- | --- | --- |\n");
+        for (step, n, p50, p95, max) in self.percentiles() {
+            out.push_str(&format!(
+                "| `{step}` | {n} | {} | {} | {} |\n",
+                ms(p50),
+                ms(p95),
+                ms(max)
+            ));
+        }
+        out
+    }
+}
+
+/// Runs `learners` learners at once against the console at `base` (which allows sign-up), the lab
+/// on `target` (`connection id|region`); `prefix` keeps emails and function names apart between
+/// runs.
+pub async fn run(base: &str, target: &str, learners: usize, prefix: &str) -> Class {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..learners)
+        .map(|n| {
+            let (base, target, prefix) = (base.to_owned(), target.to_owned(), prefix.to_owned());
+            tokio::spawn(async move { learner(&base, &target, &format!("{prefix}{n}")).await })
+        })
+        .collect();
+    let mut class = Class::default();
+    for task in tasks {
+        class.learners.push(task.await.unwrap_or_else(|e| Learner {
+            failure: Some(("task", e.to_string())),
+            ..Learner::default()
+        }));
+    }
+    class.wall = started.elapsed();
+    class
+}
+
+/// One learner through the whole lab; stops at the first failure.
+async fn learner(base: &str, target: &str, name: &str) -> Learner {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client builds");
+    let mut me = Learner::default();
+    let email = format!("{name}@class.test");
+    let password = format!("{name}-Correct-Horse-9");
+    let Some(_) =
+        me.step(&client, base, "sign_up", &[("email", &email), ("password", &password)]).await
+    else {
+        return me;
+    };
+    let Some(run) = me.step(&client, base, "start_lab", &[("target", target)]).await else {
+        return me;
+    };
+    let run: String = serde_json::from_str(&run).unwrap_or_default();
+    let function = format!("{name}-fn");
+    let form: [(&str, &str); 8] = [
+        ("lab_run_id", &run),
+        ("name", &function),
+        ("runtime", "python3.12"),
+        ("architecture", "x86_64"),
+        ("role", "new"),
+        ("lifecycle", "experimental"),
+        ("environment", "dev"),
+        ("tags", "course=bench"),
+    ];
+    if me.step(&client, base, "lab_function", &form).await.is_none() {
+        return me;
+    }
+    let source = "import json\n\ndef lambda_handler(event, context):\n    print(\"hello from the class\")\n    return {\"statusCode\": 200, \"headers\": {\"content-type\": \"text/plain; charset=utf-8\"}, \"body\": \"ok\"}\n";
+    let id = [("lab_run_id", run.as_str())];
+    let steps: [(&'static str, Vec<(&str, &str)>); 8] = [
+        ("lab_code", vec![("lab_run_id", &run), ("source", source)]),
+        ("lab_settings", vec![("lab_run_id", &run), ("timeout_s", "3"), ("memory_mb", "128")]),
+        ("lab_url", vec![("lab_run_id", &run), ("auth_type", "NONE")]),
+        ("lab_call", id.to_vec()),
+        ("lab_logs", id.to_vec()),
+        ("lab_confirm_logs", id.to_vec()),
+        ("lab_validate", id.to_vec()),
+        ("lab_cleanup", vec![("lab_run_id", &run), ("confirm", "yes")]),
+    ];
+    for (step, form) in steps {
+        let Some(answer) = me.step(&client, base, step, &form).await else { return me };
+        // The step answered 200; the lab's own verdicts must be good too.
+        let value: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+        let bad = match step {
+            "lab_call" => value["call"]["passed"] != true,
+            "lab_confirm_logs" => !value.is_null(),
+            "lab_validate" => value["checks"]
+                .as_array()
+                .is_none_or(|checks| checks.iter().any(|c| c["passed"] != true)),
+            "lab_cleanup" => {
+                value.as_array().is_none_or(|list| list.iter().any(|e| e["state"] != "deleted"))
+            }
+            _ => false,
+        };
+        if bad {
+            me.failure = Some((step, format!("the lab says no: {answer}")));
+            return me;
+        }
+    }
+    me
+}
+
+impl Learner {
+    /// Posts one server function as the wizard's form does; its body when it answers 200. A 503
+    /// (the console is busy) is retried after its `Retry-After`, as the page does.
+    async fn step(
+        &mut self,
+        client: &reqwest::Client,
+        base: &str,
+        step: &'static str,
+        form: &[(&str, &str)],
+    ) -> Option<String> {
+        let started = Instant::now();
+        loop {
+            let answer = client
+                .post(format!("{base}/api/{step}"))
+                .header("origin", base)
+                .form(form)
+                .send()
+                .await;
+            match answer {
+                Ok(response) if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                    let wait = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(1);
+                    self.retries += 1;
+                    if started.elapsed() > Duration::from_secs(300) {
+                        self.failure = Some((step, "503 for five minutes".into()));
+                        return None;
+                    }
+                    tokio::time::sleep(Duration::from_secs(wait)).await;
+                }
+                Ok(response) => {
+                    let status = response.status();
+                    let body = response.text().await.unwrap_or_default();
+                    self.times.push((step, started.elapsed()));
+                    if status.is_success() {
+                        return Some(body);
+                    }
+                    self.failure = Some((step, format!("{}: {body}", status.as_u16())));
+                    return None;
+                }
+                Err(error) => {
+                    self.failure = Some((step, format!("no answer: {error}")));
+                    return None;
+                }
+            }
+        }
+    }
+}
