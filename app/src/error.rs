@@ -28,6 +28,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     RateLimited(String),
+    /// The console is saturated for the moment: the same request can be sent again shortly.
+    #[error("the console is busy; retrying in a moment…")]
+    Busy,
     /// A call to the cloud failed: `status` is 404 (not there), 429 (throttled), 409 (refused) or
     /// 502 (no answer, or the cloud's own failure); `message` quotes the cloud.
     #[error("{message}")]
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::Validation { .. } => 422,
             ApiError::Conflict(_) => 409,
             ApiError::RateLimited(_) => 429,
+            ApiError::Busy => 503,
             ApiError::Cloud { status, .. } => *status,
             ApiError::Internal | ApiError::Transport(_) => 500,
         }

@@ -35,6 +35,14 @@ pub enum Error {
     Internal(#[from] anyhow::Error),
 }
 
+impl Error {
+    /// The console is saturated: no database connection came free while the request waited.
+    /// Not a fault: the same request can be sent again.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Database(sqlx::Error::PoolTimedOut))
+    }
+}
+
 /// How a call to the cloud failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CloudFailure {

@@ -1232,3 +1232,66 @@ async fn test_invocations_name_their_tenant(pool: sqlx::PgPool) {
         .expect("recorded");
     assert_eq!(replay.tenant_id.as_deref(), Some("blue"));
 }
+
+/// Catalog writers at once — on the same function and on different ones, moving facet counts in
+/// opposite directions (runtime a→b while another goes b→a, lifecycles, states) in transactions of
+/// two statements — never deadlock: the facet counts are always taken in one order.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn concurrent_catalog_writers_never_deadlock(pool: sqlx::PgPool) {
+    let connection =
+        connections::ensure_local(&pool, "http://127.0.0.1:9", "us-east-1").await.expect("local");
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let id: uuid::Uuid = sqlx::query_scalar(
+            "insert into catalog_function (connection_id, region, name, arn, runtime, state)
+             values ($1, 'us-east-1', $2, $3, 'python3.12', 'Active') returning function_id",
+        )
+        .bind(connection)
+        .bind(format!("busy-{n}"))
+        .bind(format!("arn:aws:lambda:us-east-1:000000000000:function:busy-{n}"))
+        .fetch_one(&pool)
+        .await
+        .expect("function");
+        ids.push(id);
+    }
+    let writers: Vec<_> = (0..12)
+        .map(|w| {
+            let (pool, ids) = (pool.clone(), ids.clone());
+            tokio::spawn(async move {
+                let runtimes = ["python3.12", "nodejs22.x", "python3.13"];
+                let lifecycles = ["experimental", "production", "deprecated"];
+                for round in 0..25 {
+                    // Two writers share each function; the others' rows differ.
+                    let id = ids[(w + round) % ids.len()];
+                    let (forward, back) = if w % 2 == 0 { (0, 1) } else { (1, 0) };
+                    let mut tx = pool.begin().await?;
+                    sqlx::query("update catalog_function set runtime = $2, state = $3 where function_id = $1")
+                        .bind(id)
+                        .bind(runtimes[(round + forward) % 3])
+                        .bind(if round % 2 == 0 { "Pending" } else { "Active" })
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("update catalog_function set lifecycle = $2, runtime = $3 where function_id = $1")
+                        .bind(id)
+                        .bind(lifecycles[(round + w) % 3])
+                        .bind(runtimes[(round + back) % 3])
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                }
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.expect("writer").expect("no writer hit a deadlock");
+    }
+    // And the counts add up: four functions in each facet.
+    let runtimes: i64 = sqlx::query_scalar(
+        "select coalesce(sum(count), 0)::bigint from catalog_facet where facet = 'runtime'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("counts");
+    assert_eq!(runtimes, 4);
+}

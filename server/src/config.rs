@@ -144,6 +144,10 @@ pub struct DatabaseArgs {
     /// Directory for the console's own files (the private database cluster among them).
     #[arg(long, env = "LAMBDAPORT_DATA_DIR", default_value = ".lambdaport")]
     pub data_dir: PathBuf,
+    /// Connections to Postgres at most. Requests beyond them wait their turn (up to 20 s, then
+    /// the console answers 503 with Retry-After).
+    #[arg(long, env = "LAMBDAPORT_DATABASE_POOL", default_value_t = backend::db::DEFAULT_POOL)]
+    pub database_pool: u32,
 }
 
 #[derive(Clone, Debug, Args)]

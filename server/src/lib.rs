@@ -78,7 +78,7 @@ where
         }
     };
     let result = async {
-        let pool = backend::db::connect_and_migrate(options).await?;
+        let pool = backend::db::connect_and_migrate(options, args.database_pool).await?;
         work(pool).await
     }
     .await;
@@ -320,7 +320,7 @@ async fn keep_alive(pool: PgPool) {
 
 /// Looks after lab runs: at startup and then every `period`, steps that no process is running
 /// any more (their process stopped, or they hung) are rolled back; and the process holding the
-/// `labs.sweep` lease cleans up expired runs.
+/// `labs.sweep` lease cleans up expired runs and folds the catalog's facet counts.
 async fn tend_labs(pool: PgPool, period: Duration) {
     let me = backend::leases::process_id();
     let mut tick = tokio::time::interval(period);
@@ -343,6 +343,10 @@ async fn tend_labs(pool: PgPool, period: Duration) {
             Ok(0) => {}
             Ok(n) => tracing::info!(runs = n, "cleaned up expired lab runs"),
             Err(error) => tracing::warn!(%error, "sweeping expired lab runs"),
+        }
+        // The catalog's facet counts arrive as deltas: one row per value again.
+        if let Err(error) = backend::catalog::fold_facets(&pool).await {
+            tracing::warn!(%error, "folding the catalog's facet counts");
         }
     }
 }

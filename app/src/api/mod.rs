@@ -119,8 +119,20 @@ pub mod ssr {
     }
 
     /// Maps a domain error to what the client may see; internal errors are logged here, once.
+    /// Seconds a busy console asks to wait before the same request again.
+    pub const BUSY_RETRY_SECS: u64 = 2;
+
     pub fn fail(error: backend::Error) -> ApiError {
         use backend::Error as E;
+        if error.is_busy() {
+            // Every connection stayed busy for the whole wait: not a fault, a queue. The page
+            // (and any client honouring Retry-After) sends the same request again.
+            tracing::warn!("a server function waited too long for a database connection");
+            if let Some(options) = use_context::<ResponseOptions>() {
+                options.insert_header(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_SECS));
+            }
+            return ApiError::Busy;
+        }
         match error {
             E::NotFound(what) => ApiError::NotFound(what.to_owned()),
             E::Forbidden => ApiError::Forbidden,

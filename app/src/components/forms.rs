@@ -71,3 +71,31 @@ pub fn successes<T: Clone + Send + Sync + 'static>(
     });
     count.read_only()
 }
+
+/// Sends `action`'s last request again while the console answers that it is busy (503, every
+/// connection taken): the page says so and retries after the two seconds the console asks for,
+/// instead of leaving the person with an error to click through.
+pub fn retry_when_busy<S>(action: ServerAction<S>)
+where
+    S: leptos::server_fn::ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let last = StoredValue::new(None::<S>);
+    Effect::new(move |_| {
+        if let Some(input) = action.input().get() {
+            last.set_value(Some(input));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(ApiError::Busy)) = action.value().get()
+            && let Some(input) = last.get_value()
+        {
+            set_timeout(
+                move || {
+                    action.dispatch(input);
+                },
+                std::time::Duration::from_secs(2),
+            );
+        }
+    });
+}

@@ -42,6 +42,13 @@ pub async fn record_created(
     .await?)
 }
 
+/// Folds the facet counts' deltas (each catalog write appends its own, so that writers never
+/// wait for one another) into one row per value; the sweeper calls it every minute.
+pub async fn fold_facets(pool: &PgPool) -> Result<()> {
+    sqlx::query!("select catalog_facet_fold()").execute(pool).await?;
+    Ok(())
+}
+
 /// Marks a function the console deleted: gone from the cloud and archived.
 pub async fn record_deleted(pool: &PgPool, function_id: Uuid) -> Result<()> {
     sqlx::query!(

@@ -519,7 +519,10 @@ pub async fn facets(
     let text = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new("with counted as (");
     if !query.narrows() {
-        sql.push("select facet, value, count from catalog_facet");
+        // The counts are sums of deltas (folded every minute).
+        sql.push(
+            "select facet, value, sum(count)::bigint as count from catalog_facet group by facet, value",
+        );
     } else {
         sql.push(
             "select v.facet, v.value, count(*) as count

@@ -10,7 +10,7 @@ use crate::api::labs::{
     ResetLabRun, cleanup_summary, get_lab,
 };
 use crate::components::draft::Draft;
-use crate::components::forms::outcome;
+use crate::components::forms::{outcome, retry_when_busy};
 use crate::error::error_fallback;
 use crate::types::{LabRunRow, LabView, LedgerView};
 
@@ -46,6 +46,18 @@ pub fn LabPage() -> impl IntoView {
     {
         advance_on_success(value, id, next);
     }
+    // A class at once can saturate the console: its "busy" answers are retried, not shown as
+    // failures.
+    retry_when_busy(function);
+    retry_when_busy(code);
+    retry_when_busy(settings);
+    retry_when_busy(url);
+    retry_when_busy(call);
+    retry_when_busy(confirm_logs);
+    retry_when_busy(validate);
+    retry_when_busy(fix.action);
+    retry_when_busy(cleanup);
+    retry_when_busy(reset);
     let actions = Actions {
         function,
         code,
