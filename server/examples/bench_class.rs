@@ -1,0 +1,36 @@
+//! A class doing the guided lab at once against a running console: `N` learners sign up and post
+//! every step of the wizard, all at once (one HTTP client each). Prints per-step p50/p95/max,
+//! failures by cause, the wall time and 503 retries. `scripts/bench-class N` starts the release
+//! console on a fresh database and checks with the AWS CLI that nothing is left afterwards.
+//!
+//! `cargo run --release -p server --example bench_class -- URL TARGET N`, where TARGET is the
+//! lab's `connection id|region`.
+
+#[path = "../tests/common/class.rs"]
+mod class;
+
+fn main() -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let mut args = std::env::args().skip(1);
+    let base = args.next().context("the console's URL")?;
+    let target = args.next().context("the lab's target, `connection id|region`")?;
+    let learners: usize = args.next().context("how many learners")?.parse()?;
+    let prefix = format!("c{}x", std::process::id());
+    // The learners' clients share two threads with nothing else: the console has the cores.
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let class = runtime.block_on(class::run(&base, &target, learners, &prefix));
+    println!("{}", class.table());
+    let retries: usize = class.learners.iter().map(|l| l.retries).sum();
+    println!(
+        "{learners} learners: {} finished, {} failed, {retries} busy answers retried, wall {:.1} s",
+        class.finished(),
+        learners - class.finished(),
+        class.wall.as_secs_f64()
+    );
+    for (cause, count) in class.failures() {
+        println!("  {count} × {cause}");
+    }
+    anyhow::ensure!(class.finished() == learners, "not every learner finished");
+    Ok(())
+}
