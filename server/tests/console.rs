@@ -628,3 +628,24 @@ async fn the_audit_export_streams_every_page(pool: PgPool) {
         app.get("/audit/export?format=json&action=nothing").await.json().await.expect("json");
     assert_eq!(none, serde_json::json!([]));
 }
+
+/// A console whose every database connection is taken answers "busy" — 503 with Retry-After, a
+/// request to send again, not a 500 — and serves again as soon as a connection is free.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_saturated_console_answers_busy_with_retry_after(pool: PgPool) {
+    let small = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_millis(300))
+        .connect_with(pool.connect_options().as_ref().clone())
+        .await
+        .expect("a one-connection pool");
+    let app = spawn_app_with(small.clone(), &[], None).await;
+    let held = small.acquire().await.expect("the only connection");
+    let busy = app.sign_in(server::FIRST_ADMIN_EMAIL, &app.admin_password).await;
+    assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("2"));
+    let body: serde_json::Value = busy.json().await.expect("json");
+    assert!(body.to_string().contains("Busy"), "{body}");
+    drop(held);
+    app.sign_in_as_admin().await;
+}
