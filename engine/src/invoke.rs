@@ -286,16 +286,19 @@ pub async fn invoke(
         run.function.version_label()
     ));
     let delivered = run.env.send(invocation).await;
-    let deadline = tokio::time::Instant::from_std(run.sent_at) + run.timeout;
     let ended = tokio::select! {
         outcome = outcome, if delivered => match outcome {
             Ok(outcome) => Ended::Outcome(outcome),
             Err(_) => Ended::Exited(run.env.exited().await),
         },
         status = run.env.exited() => Ended::Exited(status),
-        () = tokio::time::sleep_until(deadline) => Ended::TimedOut,
+        () = timed_out(&run.env, run.sent_at, run.timeout) => Ended::TimedOut,
         () = over_memory(&run.env, run.function.settings.memory_size) => Ended::OutOfMemory,
     };
+    // A stream began, so the runtime is past its init: its deadline is known.
+    let deadline = tokio::time::Instant::from_std(
+        run.env.slot.ready_at.get().map_or(run.sent_at, |ready| (*ready).max(run.sent_at)),
+    ) + run.timeout;
     if let Ended::Outcome(Outcome::Stream(streamed)) = ended {
         // The caller reads the stream while it is written; the invoke ends with it.
         let (tx, chunks) = tokio::sync::mpsc::channel(16);
@@ -532,6 +535,26 @@ async fn over_memory(env: &Environment, limit_mb: u32) {
             return;
         }
     }
+}
+
+/// Lambda's limit on a cold start's init phase, which the function's timeout does not include.
+const INIT_LIMIT: Duration = Duration::from_secs(10);
+
+/// Resolves when the invocation has run out of time. As on Lambda, its timeout counts from when
+/// the runtime could take it — after a cold start's init, which has its own limit — so a busy
+/// machine's slow init does not eat the handler's time.
+async fn timed_out(env: &Environment, sent_at: Instant, timeout: Duration) {
+    let ready = match env.slot.ready_at.get() {
+        Some(ready) => *ready,
+        None => {
+            let init_over = tokio::time::Instant::from_std(sent_at) + INIT_LIMIT;
+            tokio::select! {
+                () = env.slot.wait_ready() => env.slot.ready_at.get().copied().unwrap_or_else(Instant::now),
+                () = tokio::time::sleep_until(init_over) => return,
+            }
+        }
+    };
+    tokio::time::sleep_until(tokio::time::Instant::from_std(ready.max(sent_at)) + timeout).await;
 }
 
 fn ms(d: Duration) -> f64 {

@@ -60,6 +60,8 @@ pub struct Slot {
     pub init_error: std::sync::Mutex<Option<Bytes>>,
     /// When the runtime first asked for work: the end of its init.
     pub ready_at: std::sync::OnceLock<std::time::Instant>,
+    /// Told when `ready_at` is set.
+    ready: tokio::sync::Notify,
 }
 
 impl Slot {
@@ -69,7 +71,21 @@ impl Slot {
             current: std::sync::Mutex::new(None),
             init_error: std::sync::Mutex::new(None),
             ready_at: std::sync::OnceLock::new(),
+            ready: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Resolves once the runtime has finished its init (asked for its first invocation).
+    pub async fn wait_ready(&self) {
+        loop {
+            let notified = self.ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.ready_at.get().is_some() {
+                return;
+            }
+            notified.await;
+        }
     }
 
     fn current(&self) -> std::sync::MutexGuard<'_, Option<(String, oneshot::Sender<Outcome>)>> {
@@ -109,7 +125,9 @@ fn accepted() -> Response {
 
 /// `GET /runtime/invocation/next`: waits for the next invocation.
 async fn next(State(slot): State<Arc<Slot>>) -> Response {
-    let _ = slot.ready_at.set(std::time::Instant::now());
+    if slot.ready_at.set(std::time::Instant::now()).is_ok() {
+        slot.ready.notify_waiters();
+    }
     if slot.current().is_some() {
         return runtime_error(
             StatusCode::FORBIDDEN,

@@ -1054,3 +1054,18 @@ async fn only_a_role_that_may_write_logs_gets_a_log_group() {
     assert_eq!(engine.log_lines("quiet", "hello").await.len(), 2);
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
+
+#[tokio::test]
+async fn a_slow_init_does_not_eat_the_handlers_timeout() {
+    let engine = start_engine(temp_dir()).await;
+    // A 1 s timeout, and an init (module code) of 1.5 s: as on Lambda, the timeout starts when
+    // the runtime takes the event, so the handler still has its second.
+    let slow = "import time\ntime.sleep(1.5)\n\ndef lambda_handler(event, context):\n    return 'ok'\n";
+    let code = json!({ "Timeout": 1, "Code": { "ZipFile": zip_of(&[("lambda_function.py", slow)]) } });
+    assert_eq!(engine.create("slow-init", code).await.status(), StatusCode::CREATED);
+    let invoked = engine.invoke("slow-init", json!({})).await;
+    assert!(invoked.headers().get("x-amz-function-error").is_none(), "{}", log_tail(&invoked));
+    assert!(log_tail(&invoked).contains("Init Duration: 15"), "{}", log_tail(&invoked));
+    assert_eq!(invoked.json::<Value>().await.expect("json"), "ok");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}

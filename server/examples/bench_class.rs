@@ -23,13 +23,16 @@ fn main() -> anyhow::Result<()> {
     println!("{}", class.table());
     let retries: usize = class.learners.iter().map(|l| l.retries).sum();
     println!(
-        "{learners} learners: {} finished, {} failed, {retries} busy answers retried, wall {:.1} s",
+        "{learners} learners: {} finished, {} failed, {retries} busy or throttled answers retried, wall {:.1} s",
         class.finished(),
         learners - class.finished(),
         class.wall.as_secs_f64()
     );
     for (cause, count) in class.failures() {
         println!("  {count} × {cause}");
+    }
+    if let Some((step, why)) = class.learners.iter().find_map(|l| l.failure.as_ref()) {
+        println!("\nThe first failure in full ({step}):\n{why}");
     }
     anyhow::ensure!(class.finished() == learners, "not every learner finished");
     Ok(())

@@ -73,8 +73,8 @@ pub fn successes<T: Clone + Send + Sync + 'static>(
 }
 
 /// Sends `action`'s last request again while the console answers that it is busy (503, every
-/// connection taken): the page says so and retries after the two seconds the console asks for,
-/// instead of leaving the person with an error to click through.
+/// connection taken) or the cloud throttled it (429): the page says so and retries after two
+/// seconds, instead of leaving the person with an error to click through.
 pub fn retry_when_busy<S>(action: ServerAction<S>)
 where
     S: leptos::server_fn::ServerFn<Error = ApiError> + Clone + Send + Sync + 'static,
@@ -87,7 +87,8 @@ where
         }
     });
     Effect::new(move |_| {
-        if let Some(Err(ApiError::Busy)) = action.value().get()
+        if let Some(Err(ApiError::Busy | ApiError::Cloud { status: 429, .. })) =
+            action.value().get()
             && let Some(input) = last.get_value()
         {
             set_timeout(

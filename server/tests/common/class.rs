@@ -28,7 +28,7 @@ pub struct Learner {
     pub times: Vec<(&'static str, Duration)>,
     /// The step that failed and why (`status: body`).
     pub failure: Option<(&'static str, String)>,
-    /// 503 answers that were retried (after `Retry-After`), by step.
+    /// 503 and 429 answers that were retried (after `Retry-After`).
     pub retries: usize,
 }
 
@@ -190,7 +190,8 @@ async fn learner(base: &str, target: &str, name: &str) -> Learner {
 
 impl Learner {
     /// Posts one server function as the wizard's form does; its body when it answers 200. A 503
-    /// (the console is busy) is retried after its `Retry-After`, as the page does.
+    /// (the console is busy) or a 429 (the cloud throttled) is retried after its `Retry-After`
+    /// (1 s without one), as the page does.
     async fn step(
         &mut self,
         client: &reqwest::Client,
@@ -206,8 +207,12 @@ impl Learner {
                 .form(form)
                 .send()
                 .await;
+            let again = |status: reqwest::StatusCode| {
+                status == reqwest::StatusCode::SERVICE_UNAVAILABLE
+                    || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            };
             match answer {
-                Ok(response) if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                Ok(response) if again(response.status()) => {
                     let wait = response
                         .headers()
                         .get("retry-after")
