@@ -1060,8 +1060,10 @@ async fn a_slow_init_does_not_eat_the_handlers_timeout() {
     let engine = start_engine(temp_dir()).await;
     // A 1 s timeout, and an init (module code) of 1.5 s: as on Lambda, the timeout starts when
     // the runtime takes the event, so the handler still has its second.
-    let slow = "import time\ntime.sleep(1.5)\n\ndef lambda_handler(event, context):\n    return 'ok'\n";
-    let code = json!({ "Timeout": 1, "Code": { "ZipFile": zip_of(&[("lambda_function.py", slow)]) } });
+    let slow =
+        "import time\ntime.sleep(1.5)\n\ndef lambda_handler(event, context):\n    return 'ok'\n";
+    let code =
+        json!({ "Timeout": 1, "Code": { "ZipFile": zip_of(&[("lambda_function.py", slow)]) } });
     assert_eq!(engine.create("slow-init", code).await.status(), StatusCode::CREATED);
     let invoked = engine.invoke("slow-init", json!({})).await;
     assert!(invoked.headers().get("x-amz-function-error").is_none(), "{}", log_tail(&invoked));
