@@ -295,11 +295,11 @@ pub async fn invoke(
         () = timed_out(&run.env, run.sent_at, run.timeout) => Ended::TimedOut,
         () = over_memory(&run.env, run.function.settings.memory_size) => Ended::OutOfMemory,
     };
-    // A stream began, so the runtime is past its init: its deadline is known.
-    let deadline = tokio::time::Instant::from_std(
-        run.env.slot.ready_at.get().map_or(run.sent_at, |ready| (*ready).max(run.sent_at)),
-    ) + run.timeout;
     if let Ended::Outcome(Outcome::Stream(streamed)) = ended {
+        // A stream began, so the runtime is past its init: its deadline is known.
+        let deadline = tokio::time::Instant::from_std(
+            run.env.slot.ready_at.get().map_or(run.sent_at, |ready| (*ready).max(run.sent_at)),
+        ) + run.timeout;
         // The caller reads the stream while it is written; the invoke ends with it.
         let (tx, chunks) = tokio::sync::mpsc::channel(16);
         let content_type = streamed.content_type.clone();

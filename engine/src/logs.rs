@@ -362,23 +362,6 @@ impl LogStore {
         Ok(())
     }
 
-    /// The events of one stream from index `from`.
-    pub fn stream_since(&self, group: &str, stream: &str, from: usize) -> Vec<LogEvent> {
-        self.lock()
-            .get(group)
-            .and_then(|g| g.streams.get(stream))
-            .map(|s| s.events.get(from.saturating_sub(s.evicted)..).unwrap_or_default().to_vec())
-            .unwrap_or_default()
-    }
-
-    /// How many events the stream has had (also those only on disk now).
-    pub fn stream_len(&self, group: &str, stream: &str) -> usize {
-        self.lock()
-            .get(group)
-            .and_then(|g| g.streams.get(stream))
-            .map_or(0, |s| s.evicted + s.events.len())
-    }
-
     /// Drops events older than each group's retention.
     pub fn enforce_retention(&self) {
         let now = now_ms();
@@ -469,6 +452,28 @@ pub fn report_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Positions in a stream, counted from its first event ever (evicted ones included).
+    impl LogStore {
+        /// The events of one stream from index `from`.
+        fn stream_since(&self, group: &str, stream: &str, from: usize) -> Vec<LogEvent> {
+            self.lock()
+                .get(group)
+                .and_then(|g| g.streams.get(stream))
+                .map(|s| {
+                    s.events.get(from.saturating_sub(s.evicted)..).unwrap_or_default().to_vec()
+                })
+                .unwrap_or_default()
+        }
+
+        /// How many events the stream has had (also those only on disk now).
+        fn stream_len(&self, group: &str, stream: &str) -> usize {
+            self.lock()
+                .get(group)
+                .and_then(|g| g.streams.get(stream))
+                .map_or(0, |s| s.evicted + s.events.len())
+        }
+    }
 
     #[test]
     fn report_lines_match_lambdas() {

@@ -6,8 +6,7 @@
 //! read again when it has changed, at the start of each invoke.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::iam::Iam;
 use crate::logs::{LogAccess, LogStore};
@@ -15,20 +14,21 @@ use crate::logs::{LogAccess, LogStore};
 /// The most recent output an environment keeps for Invoke's tail (which returns the last 4 KB).
 const RECENT_BYTES: usize = 8 * 1024;
 
-/// Not yet read from IAM.
-const NEVER: u64 = u64::MAX;
-
 /// One environment's output: its log group and stream, and what its role may write there.
 #[derive(Debug)]
 pub struct Output {
     logs: Arc<LogStore>,
     pub group: String,
     pub stream: String,
-    /// [`LogAccess`] as bits (create group, create stream, put).
-    access: AtomicU8,
-    /// The IAM generation `access` was read at.
-    read_at: AtomicU64,
-    recent: Mutex<Recent>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// What the role may write, as read at IAM generation `read_at` (`None`: not read yet).
+    access: LogAccess,
+    read_at: Option<u64>,
+    recent: Recent,
 }
 
 #[derive(Debug, Default)]
@@ -42,39 +42,30 @@ struct Recent {
 impl Output {
     /// Output to `group`/`stream` that may write nothing until [`Output::refresh`] reads the role.
     pub fn new(logs: Arc<LogStore>, group: String, stream: String) -> Self {
-        Self {
-            logs,
-            group,
-            stream,
-            access: AtomicU8::new(0),
-            read_at: AtomicU64::new(NEVER),
-            recent: Mutex::new(Recent::default()),
-        }
+        Self { logs, group, stream, state: Mutex::new(State::default()) }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Reads what `role_arn` may do with these logs, if roles changed since it was last read.
     pub async fn refresh(&self, iam: &Iam, role_arn: &str, region: &str) {
         let generation = iam.generation();
-        if self.read_at.load(Ordering::Acquire) == generation {
+        if self.state().read_at == Some(generation) {
             return;
         }
         let access = iam.log_access(role_arn, region, &self.group, &self.stream).await;
-        let bits = u8::from(access.create_group)
-            | u8::from(access.create_stream) << 1
-            | u8::from(access.put) << 2;
-        self.access.store(bits, Ordering::Release);
-        self.read_at.store(generation, Ordering::Release);
-    }
-
-    fn access(&self) -> LogAccess {
-        let bits = self.access.load(Ordering::Acquire);
-        LogAccess { create_group: bits & 1 != 0, create_stream: bits & 2 != 0, put: bits & 4 != 0 }
+        let mut state = self.state();
+        state.access = access;
+        state.read_at = Some(generation);
     }
 
     /// Writes one line: to the recent output, and to the log stream if the role may.
     pub fn line(&self, message: String) {
-        {
-            let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let access = {
+            let mut state = self.state();
+            let recent = &mut state.recent;
             recent.total += 1;
             recent.bytes += message.len();
             recent.lines.push_back(message.clone());
@@ -82,18 +73,20 @@ impl Output {
                 let dropped = recent.lines.pop_front().map_or(0, |l| l.len());
                 recent.bytes -= dropped;
             }
-        }
-        self.logs.append_as(self.access(), &self.group, &self.stream, message);
+            state.access
+        };
+        self.logs.append_as(access, &self.group, &self.stream, message);
     }
 
     /// A mark to read the output written after it with [`Output::since`].
     pub fn mark(&self) -> usize {
-        self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).total
+        self.state().recent.total
     }
 
     /// The kept lines written since `mark`, oldest first.
     pub fn since(&self, mark: usize) -> Vec<String> {
-        let recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = self.state();
+        let recent = &state.recent;
         let first_kept = recent.total - recent.lines.len();
         recent.lines.iter().skip(mark.saturating_sub(first_kept)).cloned().collect()
     }

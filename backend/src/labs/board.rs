@@ -51,18 +51,6 @@ impl BoardStatus {
             Self::CleanedUp => "cleaned_up",
         }
     }
-
-    /// In words, for the filter's options.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Any => "Any status",
-            Self::InProgress => "In progress",
-            Self::Idle => "Idle (10 min or more)",
-            Self::Stuck => "Stuck on a problem",
-            Self::Completed => "Completed",
-            Self::CleanedUp => "Cleaned up",
-        }
-    }
 }
 
 impl FromStr for BoardStatus {
@@ -102,16 +90,6 @@ impl BoardSort {
             Self::Step => "step",
             Self::Failures => "failures",
             Self::Idle => "idle",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Started => "Newest first",
-            Self::Learner => "Learner",
-            Self::Step => "Furthest behind first",
-            Self::Failures => "Most failures first",
-            Self::Idle => "Longest idle first",
         }
     }
 }
