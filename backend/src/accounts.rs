@@ -6,9 +6,6 @@
 use std::fmt;
 use std::sync::LazyLock;
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::distributions::{Alphanumeric, DistString};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -18,6 +15,8 @@ use crate::audit::{self, Actor};
 use crate::error::{Error, Result, ResultExt};
 
 pub use model::Role;
+
+mod passwords;
 
 /// An email address, trimmed and lower-cased. Only the shape is checked: one `@`, something on
 /// both sides, a dot in the domain, no spaces.
@@ -132,50 +131,21 @@ impl TryFrom<AccountRow> for Account {
     }
 }
 
-/// At most this many argon2 hashes at once: each takes ~19 MiB and tens of milliseconds of CPU, so
-/// a flood of sign-ins waits its turn instead of taking the console's memory.
-const CONCURRENT_HASHES: usize = 4;
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
-
-/// Runs an argon2 computation off the async threads, within [`CONCURRENT_HASHES`].
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let _permit = HASHING.acquire().await.map_err(|e| anyhow::anyhow!("hashing closed: {e}"))?;
-    Ok(tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?)
-}
-
 /// Hashes with argon2id off the async threads: a hash takes tens of milliseconds of CPU.
 async fn hash_password(password: &NewPassword) -> Result<String> {
     let password = password.0.clone();
-    hashing(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
-    })
-    .await?
-    .map_err(Error::from)
+    passwords::hashing(move || passwords::hash(password.as_bytes())).await?
 }
 
 /// A hash of a password nobody has, verified when the email is unknown so that a wrong email and a
 /// wrong password take the same time.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(b"not a password anyone has", &salt)
+    passwords::hash(b"not a password anyone has")
         .expect("argon2 with default parameters hashes any input")
-        .to_string()
 });
 
 async fn verify_password(password: String, hash: String) -> Result<bool> {
-    hashing(move || {
-        let parsed = PasswordHash::new(&hash)
-            .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-    })
-    .await?
+    passwords::hashing(move || passwords::verify(password.as_bytes(), &hash)).await?
 }
 
 /// How many accounts exist; used once at start-up to decide whether to create the first admin.

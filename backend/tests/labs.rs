@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 mod common;
-use common::{account, engine};
+use common::account;
 
 struct Lab {
     pool: PgPool,
@@ -22,7 +22,13 @@ struct Lab {
 }
 
 async fn lab(pool: PgPool) -> Lab {
-    let (base, stop) = engine().await;
+    lab_on(pool, |_| {}).await
+}
+
+/// A lab on an engine configured by `configure`.
+async fn lab_on(pool: PgPool, configure: impl FnOnce(&mut engine::EngineConfig)) -> Lab {
+    let stop = engine::testing::engine_configured("lab-engine", "r", configure).await;
+    let base = stop.base.clone();
     let id = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
     let connection = connections::get(&pool, id).await.expect("connection");
     let learner = account(&pool, "learner@example.com", "learner").await;
@@ -294,6 +300,47 @@ async fn each_troubleshooting_diagnosis_comes_from_the_real_state(pool: PgPool) 
 }
 
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn a_call_throttled_by_a_busy_machine_is_an_answer_to_retry_not_a_failure(pool: PgPool) {
+    // Room for one environment, taken by another function's long invocation: the run's URL
+    // answers 429 at the account's limit. That is the machine being busy, not the learner's
+    // mistake: the step answers "throttled, try again" and records no failure; once the other
+    // invocation is over, the same call passes.
+    let lab = lab_on(pool, |config| config.max_environments = 1).await;
+    let run = lab.through_url("busy-lab").await;
+    let role_arn = labs::get(&lab.pool, run).await.expect("run").settings.role_arn;
+    lab.create_outside("hog", &role_arn, None).await;
+    let lambda = lab.connection.lambda("us-east-1").await;
+    lambda
+        .update_function_code()
+        .function_name("hog")
+        .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of(
+            "import time\ndef lambda_handler(event, context):\n    time.sleep(3)\n    return 'done'\n",
+        )))
+        .send()
+        .await
+        .expect("hog's code");
+    let hog = tokio::spawn({
+        let lambda = lambda.clone();
+        async move { lambda.invoke().function_name("hog").send().await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let busy = labs::call(&lab.pool, &lab.actor, run).await;
+    assert!(
+        matches!(
+            &busy,
+            Err(backend::Error::Cloud { failure: backend::error::CloudFailure::Throttled, .. })
+        ),
+        "{busy:?}"
+    );
+    let state = labs::get(&lab.pool, run).await.expect("run");
+    assert_eq!((state.failures, state.step), (0, 6), "{:?}", state.last_failure);
+    assert!(hog.await.expect("hog").is_ok());
+    let (call, diagnosis) = labs::call(&lab.pool, &lab.actor, run).await.expect("call");
+    assert_eq!((call.status, diagnosis), (200, None));
+    labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
 async fn no_logs_is_diagnosed_from_the_roles_policies_and_fixed(pool: PgPool) {
     let lab = lab(pool).await;
     let run = lab.through_url("quiet-lab").await;
@@ -462,12 +509,17 @@ async fn cleanup_never_deletes_a_role_another_function_uses(pool: PgPool) {
 }
 
 fn zip_of_lab_code() -> Vec<u8> {
+    zip_of(labs::lab_code("python3.12").2)
+}
+
+/// A zip with `lambda_function.py` holding `source`.
+fn zip_of(source: &str) -> Vec<u8> {
     use std::io::Write as _;
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     writer
         .start_file("lambda_function.py", zip::write::SimpleFileOptions::default())
         .expect("start");
-    writer.write_all(labs::lab_code("python3.12").2.as_bytes()).expect("write");
+    writer.write_all(source.as_bytes()).expect("write");
     writer.finish().expect("zip").into_inner()
 }
 

@@ -25,8 +25,8 @@ use crate::store::Function;
 /// Idle environments of each function, with the time each became idle.
 type IdleEnvironments = HashMap<FunctionName, Vec<(Arc<Environment>, Instant)>>;
 
-/// Idle environments by function, and how many environments exist.
-#[derive(Debug, Default)]
+/// Idle environments by function, how many environments exist, and the cold starts under way.
+#[derive(Debug)]
 pub struct Pools {
     idle: Mutex<IdleEnvironments>,
     live: std::sync::atomic::AtomicUsize,
@@ -37,6 +37,12 @@ pub struct Pools {
     returning: std::sync::Mutex<HashMap<FunctionName, usize>>,
     /// Told whenever an environment is back (or retired).
     returned: tokio::sync::Notify,
+    /// Permits to be in an init. An init is mostly CPU (an interpreter starting, the handler's
+    /// module loading): past a couple per core, more at once only make every one slower. A class
+    /// of 200 calling its functions at once on 2 cores had inits taking longer than Lambda's 10 s
+    /// init limit; admitted a few at a time, each takes its ~50 ms and the rest wait their turn
+    /// (first come, first served), their init limit counting from when they start.
+    starting: Arc<tokio::sync::Semaphore>,
 }
 
 /// A slot of a function's concurrency, held for the length of one invocation.
@@ -57,6 +63,18 @@ impl Drop for Busy {
 }
 
 impl Pools {
+    /// Pools with room for `max_inits` cold starts in their init at once.
+    pub fn new(max_inits: usize) -> Self {
+        Self {
+            idle: Mutex::default(),
+            live: std::sync::atomic::AtomicUsize::default(),
+            busy: std::sync::Mutex::default(),
+            returning: std::sync::Mutex::default(),
+            returned: tokio::sync::Notify::new(),
+            starting: Arc::new(tokio::sync::Semaphore::new(max_inits.max(1))),
+        }
+    }
+
     /// Stops every idle environment of `name` (the function changed or is gone).
     pub async fn drain(&self, name: &FunctionName) {
         if let Some(envs) = self.idle.lock().await.remove(name) {
@@ -251,7 +269,7 @@ pub async fn invoke(
     let busy = Pools::enter(state, &function)?;
     let (env, cold) = match state.pools.take_or_await(&function, tenant.as_deref()).await {
         Some(env) => (env, false),
-        None => (start_environment(state, &function, tenant.as_deref()).await?, true),
+        None => (start_admitted(state, &function, tenant.as_deref()).await?, true),
     };
     // What the role may log is read when roles have changed, as AWS checks it at each write.
     env.output.refresh(&state.iam, &function.settings.role, &state.config.region).await;
@@ -559,6 +577,28 @@ async fn timed_out(env: &Environment, sent_at: Instant, timeout: Duration) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Starts an environment when a permit to init is free, holding the permit until the runtime is
+/// ready, has exited, or has used up the init limit.
+async fn start_admitted(
+    state: &Arc<EngineState>,
+    function: &Function,
+    tenant: Option<&str>,
+) -> Result<Arc<Environment>> {
+    let permit =
+        state.pools.starting.clone().acquire_owned().await.map_err(LambdaError::service)?;
+    let env = start_environment(state, function, tenant).await?;
+    let starting = env.clone();
+    tokio::spawn(async move {
+        let _permit = permit;
+        tokio::select! {
+            () = starting.slot.wait_ready() => {}
+            _ = starting.exited() => {}
+            () = tokio::time::sleep(INIT_LIMIT) => {}
+        }
+    });
+    Ok(env)
 }
 
 async fn start_environment(

@@ -62,6 +62,8 @@ pub struct EngineConfig {
     pub idle_timeout: Duration,
     /// The most environments alive at once (the account's concurrency).
     pub max_environments: usize,
+    /// The most cold starts in their init at once; more wait their turn (see [`invoke::Pools`]).
+    pub max_concurrent_inits: usize,
     /// Waits before the retries of a failed asynchronous invocation (Lambda: 1 and 2 minutes).
     pub event_retry_delays: Vec<Duration>,
     /// Asynchronous invocations older than this are dropped (Lambda's default: 6 hours).
@@ -109,6 +111,9 @@ impl EngineConfig {
             account_id: "000000000000".to_owned(),
             idle_timeout: Duration::from_secs(600),
             max_environments: 64,
+            max_concurrent_inits: std::thread::available_parallelism()
+                .map_or(2, |cores| 2 * cores.get())
+                .max(2),
             event_retry_delays: vec![Duration::from_secs(60), Duration::from_secs(120)],
             max_event_age: Duration::from_secs(6 * 60 * 60),
             awslambdaric: None,
@@ -235,12 +240,13 @@ impl Engine {
         let events = events::EventQueue::open(data_dir.join("events"))?;
         let logs = Arc::new(LogStore::open(data_dir.join("logs"))?);
         let iam = iam::Iam::open(data_dir.join("iam/roles"), &config.account_id)?;
+        let pools = invoke::Pools::new(config.max_concurrent_inits);
         let state = Arc::new(EngineState {
             config,
             store,
             code,
             logs,
-            pools: invoke::Pools::default(),
+            pools,
             events,
             metrics: metrics::Metrics::default(),
             iam,

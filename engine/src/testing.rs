@@ -17,10 +17,21 @@ pub struct TestEngine {
 /// Starts an engine (data dir `<temp>/<prefix>-<uuid>`) with the role `role`, created and given
 /// AWSLambdaBasicExecutionRole through the engine's own IAM dispatcher as the calls would.
 pub async fn engine_with_role(prefix: &str, role: &str) -> TestEngine {
+    engine_configured(prefix, role, |_| {}).await
+}
+
+/// [`engine_with_role`], with its configuration changed by `configure` first.
+pub async fn engine_configured(
+    prefix: &str,
+    role: &str,
+    configure: impl FnOnce(&mut EngineConfig),
+) -> TestEngine {
     let data_dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().expect("local address");
-    let engine = Engine::open(EngineConfig::new(addr, data_dir.clone())).expect("engine opens");
+    let mut config = EngineConfig::new(addr, data_dir.clone());
+    configure(&mut config);
+    let engine = Engine::open(config).expect("engine opens");
     let params: HashMap<String, String> = [
         ("Action", "CreateRole"),
         ("RoleName", role),

@@ -1071,3 +1071,29 @@ async fn a_slow_init_does_not_eat_the_handlers_timeout() {
     assert_eq!(invoked.json::<Value>().await.expect("json"), "ok");
     std::fs::remove_dir_all(&engine.data_dir).ok();
 }
+
+#[tokio::test]
+async fn cold_starts_past_the_limit_wait_their_turn() {
+    // One init at a time: two functions whose init takes a second each, called at once. The
+    // second init starts when the first is ready, so the pair takes two seconds, not one; and its
+    // init (and init limit) counts from when it started, not from when it was asked for.
+    let engine = start_engine_with(temp_dir(), |config| config.max_concurrent_inits = 1).await;
+    let slow =
+        "import time\ntime.sleep(1.0)\n\ndef lambda_handler(event, context):\n    return 'ok'\n";
+    for name in ["init-first", "init-second"] {
+        let code = json!({ "Code": { "ZipFile": zip_of(&[("lambda_function.py", slow)]) } });
+        assert_eq!(engine.create(name, code).await.status(), StatusCode::CREATED);
+    }
+    let started = std::time::Instant::now();
+    let (first, second) = tokio::join!(
+        engine.invoke("init-first", json!({})),
+        engine.invoke("init-second", json!({}))
+    );
+    let elapsed = started.elapsed();
+    for invoked in [&first, &second] {
+        assert!(invoked.headers().get("x-amz-function-error").is_none(), "{}", log_tail(invoked));
+        assert!(log_tail(invoked).contains("Init Duration: 1"), "{}", log_tail(invoked));
+    }
+    assert!(elapsed >= Duration::from_secs(2), "the inits overlapped: {elapsed:?}");
+    std::fs::remove_dir_all(&engine.data_dir).ok();
+}

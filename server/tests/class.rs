@@ -21,7 +21,15 @@ async fn fifty_learners_do_the_lab_at_once_and_leave_nothing(pool: PgPool) {
         |console| console.with_engine(&Containment::Contained(Identity::Root)),
     )
     .await;
-    let class = class::run(&app.origin(), &format!("{local}|us-east-1"), 50, "learner").await;
+    let class = class::run(
+        &app.origin(),
+        &format!("{local}|us-east-1"),
+        50,
+        "learner",
+        std::time::Duration::ZERO,
+        None,
+    )
+    .await;
     println!("{}\n{} finished in {:?}", class.table(), class.finished(), class.wall);
     assert_eq!(class.failures(), Default::default(), "no learner failed");
     assert_eq!(class.finished(), 50);

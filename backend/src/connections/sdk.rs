@@ -1,5 +1,5 @@
-//! A connection's AWS SDK clients: configurations built once per connection settings and region,
-//! with connect and operation timeouts; and the Test (STS GetCallerIdentity).
+//! A connection's AWS SDK clients: configurations and clients built once per connection settings
+//! and region, with connect and operation timeouts, over one HTTP client; and the Test (STS GetCallerIdentity).
 
 use sqlx::PgPool;
 
@@ -19,14 +19,44 @@ struct ConfigKey {
     operation_timeout: std::time::Duration,
 }
 
-type ConfigCache = std::sync::Mutex<std::collections::HashMap<ConfigKey, aws_config::SdkConfig>>;
+/// A configuration and the clients made from it. Making a client is not free (its HTTP client
+/// checks its settings by building a TLS configuration), so each is made once per configuration.
+#[derive(Clone, Debug)]
+struct Clients {
+    config: aws_config::SdkConfig,
+    lambda: aws_sdk_lambda::Client,
+    iam: aws_sdk_iam::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+    metrics: aws_sdk_cloudwatch::Client,
+}
 
-static SDK_CONFIGS: std::sync::LazyLock<ConfigCache> = std::sync::LazyLock::new(Default::default);
+type ClientCache = std::sync::Mutex<std::collections::HashMap<ConfigKey, Clients>>;
+
+static SDK_CLIENTS: std::sync::LazyLock<ClientCache> = std::sync::LazyLock::new(Default::default);
+
+/// One HTTP client for every SDK client the console makes: the SDK's default (hyper 1, rustls with
+/// aws-lc, the proxy from the environment) built once. Left to itself, each SDK client builds its
+/// own, with a new TLS configuration and new connections. Connectors are kept per connect/read
+/// timeout, so connections of the same settings are pooled and reused.
+static HTTP_CLIENT: std::sync::LazyLock<aws_sdk_lambda::config::SharedHttpClient> =
+    std::sync::LazyLock::new(|| {
+        use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+        Builder::new().build_with_connector_fn(|settings, components| {
+            let mut connector = ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        })
+    });
 
 impl Connection {
-    /// The AWS SDK configuration for one of this connection's regions, built once per distinct
-    /// connection settings and region (see `ConfigKey`).
-    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+    /// The configuration and clients for one of this connection's regions, made once per
+    /// distinct connection settings and region (see `ConfigKey`).
+    async fn clients(&self, region: &str) -> Clients {
         let key = ConfigKey {
             region: region.to_owned(),
             endpoint_url: self.endpoint_url.clone(),
@@ -35,21 +65,33 @@ impl Connection {
             secret_access_key: self.secret_access_key.clone(),
             operation_timeout: self.operation_timeout,
         };
-        let cached = SDK_CONFIGS
+        let cached = SDK_CLIENTS
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&key)
             .cloned();
-        if let Some(config) = cached {
-            return config;
+        if let Some(clients) = cached {
+            return clients;
         }
         let config = self.load_sdk_config(region).await;
-        let mut cache = SDK_CONFIGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let clients = Clients {
+            lambda: aws_sdk_lambda::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            metrics: aws_sdk_cloudwatch::Client::new(&config),
+            config,
+        };
+        let mut cache = SDK_CLIENTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() > 1000 {
             cache.clear(); // connections edited many times over: start afresh
         }
-        cache.insert(key, config.clone());
-        config
+        cache.insert(key, clients.clone());
+        clients
+    }
+
+    /// The AWS SDK configuration for one of this connection's regions.
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        self.clients(region).await.config
     }
 
     async fn load_sdk_config(&self, region: &str) -> aws_config::SdkConfig {
@@ -60,6 +102,7 @@ impl Connection {
             .build();
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()))
+            .http_client(HTTP_CLIENT.clone())
             .timeout_config(timeouts);
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
@@ -88,21 +131,21 @@ impl Connection {
 
     /// A Lambda client for `region`.
     pub async fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
-        aws_sdk_lambda::Client::new(&self.sdk_config(region).await)
+        self.clients(region).await.lambda
     }
 
     /// An IAM client (IAM is global: it goes to the home region's endpoint).
     pub async fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.sdk_config(self.home_region()).await)
+        self.clients(self.home_region()).await.iam
     }
 
     /// A CloudWatch Logs client for `region`.
     pub async fn logs(&self, region: &str) -> aws_sdk_cloudwatchlogs::Client {
-        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config(region).await)
+        self.clients(region).await.logs
     }
 
     pub async fn metrics(&self, region: &str) -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::new(&self.sdk_config(region).await)
+        self.clients(region).await.metrics
     }
 
     /// The first region, where account-wide calls go.

@@ -38,6 +38,15 @@ pub async fn call(
     }
     let connection = connections::get(pool, run.connection_id).await?;
     let call = call_url(&run).await;
+    if call.status == 429 && !has_reserved_concurrency(&connection, &run).await? {
+        // Throttled at the account's limit: the machine (or the account) is busy for now — not
+        // the learner's mistake, and not a failure of the step. The page tries again.
+        return Err(Error::Cloud {
+            failure: crate::error::CloudFailure::Throttled,
+            message: "the function's URL answered 429: every execution environment the account may run is busy; trying again in a moment".into(),
+            detail: call.body,
+        });
+    }
     let diagnosis =
         if call.passed() { None } else { Some(diagnose(&connection, &run, &call).await?) };
     let settings = Settings {
@@ -68,6 +77,19 @@ pub async fn call(
         None => resolve_failure(pool, run.lab_run_id, CALL).await?,
     }
     Ok((call, diagnosis))
+}
+
+/// Whether the run's function has reserved concurrency (then a 429 is its own limit, which the
+/// doctor explains, rather than the account being busy).
+async fn has_reserved_concurrency(connection: &Connection, run: &Run) -> Result<bool> {
+    let lambda = connection.lambda(&run.region).await;
+    let reserved = lambda
+        .get_function_concurrency()
+        .function_name(function_of(run)?)
+        .send()
+        .await
+        .map_err(failed("GetFunctionConcurrency"))?;
+    Ok(reserved.reserved_concurrent_executions().is_some())
 }
 
 /// Works out why a call to the URL did not answer 200 `ok`.

@@ -32,11 +32,15 @@ pub struct Learner {
     pub retries: usize,
 }
 
-/// The whole class: per learner.
+/// The whole class: per learner, and the instructor's board reads while the class ran.
 #[derive(Debug, Default)]
 pub struct Class {
     pub learners: Vec<Learner>,
     pub wall: Duration,
+    /// How long each of the instructor's board reads (`list_labs`, as the board polls) took.
+    pub board: Vec<Duration>,
+    /// Board reads that did not answer 200, with the first one's answer.
+    pub board_failures: (usize, Option<String>),
 }
 
 impl Class {
@@ -80,6 +84,23 @@ impl Class {
             .collect()
     }
 
+    /// The instructor board's reads: (count, p50, p95, max).
+    #[cfg_attr(
+        test,
+        expect(dead_code, reason = "the benchmark reports it; the test has no instructor")
+    )]
+    pub fn board_percentiles(&self) -> (usize, Duration, Duration, Duration) {
+        let mut times = self.board.clone();
+        times.sort();
+        let at = |q: f64| {
+            times
+                .get(((times.len().max(1) - 1) as f64 * q).round() as usize)
+                .copied()
+                .unwrap_or_default()
+        };
+        (times.len(), at(0.5), at(0.95), times.last().copied().unwrap_or_default())
+    }
+
     /// The per-step table, in Markdown.
     pub fn table(&self) -> String {
         let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
@@ -99,13 +120,29 @@ impl Class {
 
 /// Runs `learners` learners at once against the console at `base` (which allows sign-up), the lab
 /// on `target` (`connection id|region`); `prefix` keeps emails and function names apart between
-/// runs.
-pub async fn run(base: &str, target: &str, learners: usize, prefix: &str) -> Class {
+/// runs. After each step a learner reads the next page for about `think` (between half and one
+/// and a half of it, different for each learner and step); zero is a class of robots posting
+/// each step the moment the last answered.
+pub async fn run(
+    base: &str,
+    target: &str,
+    learners: usize,
+    prefix: &str,
+    think: Duration,
+    instructor: Option<(String, String)>,
+) -> Class {
     let started = Instant::now();
+    let (class_over, over) = tokio::sync::watch::channel(false);
+    let board = instructor.map(|(email, password)| {
+        let base = base.to_owned();
+        tokio::spawn(async move { watch_board(&base, &email, &password, over).await })
+    });
     let tasks: Vec<_> = (0..learners)
         .map(|n| {
             let (base, target, prefix) = (base.to_owned(), target.to_owned(), prefix.to_owned());
-            tokio::spawn(async move { learner(&base, &target, &format!("{prefix}{n}")).await })
+            tokio::spawn(async move {
+                learner(&base, &target, &format!("{prefix}{n}"), Pace { think, learner: n }).await
+            })
         })
         .collect();
     let mut class = Class::default();
@@ -116,11 +153,70 @@ pub async fn run(base: &str, target: &str, learners: usize, prefix: &str) -> Cla
         }));
     }
     class.wall = started.elapsed();
+    class_over.send_replace(true);
+    if let Some(board) = board {
+        (class.board, class.board_failures) = board.await.unwrap_or_default();
+    }
     class
 }
 
+/// An instructor with the board open while the class runs: signs in as the admin and reads the
+/// board every 5 s (as the page polls), filtered to the class's course, until the class is over.
+async fn watch_board(
+    base: &str,
+    email: &str,
+    password: &str,
+    mut over: tokio::sync::watch::Receiver<bool>,
+) -> (Vec<Duration>, (usize, Option<String>)) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("client builds");
+    let post = |endpoint: &str, form: &[(&str, &str)]| {
+        client.post(format!("{base}/api/{endpoint}")).header("origin", base).form(form).send()
+    };
+    let mut failures = (0, None);
+    match post("sign_in", &[("email", email), ("password", password)]).await {
+        Ok(answer) if answer.status().is_success() => {}
+        other => return (Vec::new(), (1, Some(format!("sign in: {other:?}")))),
+    }
+    let mut reads = Vec::new();
+    while !*over.borrow() {
+        let started = Instant::now();
+        match post("list_labs", &[("filters[course]", "bench")]).await {
+            Ok(answer) if answer.status().is_success() => {
+                let _ = answer.bytes().await;
+                reads.push(started.elapsed());
+            }
+            other => {
+                failures.0 += 1;
+                failures.1.get_or_insert_with(|| format!("{other:?}"));
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), over.changed()).await;
+    }
+    (reads, failures)
+}
+
+/// How long a learner reads each page before the next step.
+#[derive(Clone, Copy)]
+struct Pace {
+    think: Duration,
+    learner: usize,
+}
+
+impl Pace {
+    /// The pause after `step`: `think` scaled by 0.5 to 1.5, spread over learners and steps.
+    async fn after(self, step: usize) {
+        let spread = (self.learner * 37 + step * 11) % 101;
+        tokio::time::sleep(self.think.mul_f64(0.5 + spread as f64 / 100.0)).await;
+    }
+}
+
 /// One learner through the whole lab; stops at the first failure.
-async fn learner(base: &str, target: &str, name: &str) -> Learner {
+async fn learner(base: &str, target: &str, name: &str, pace: Pace) -> Learner {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -135,9 +231,11 @@ async fn learner(base: &str, target: &str, name: &str) -> Learner {
     else {
         return me;
     };
+    pace.after(0).await;
     let Some(run) = me.step(&client, base, "start_lab", &[("target", target)]).await else {
         return me;
     };
+    pace.after(1).await;
     let run: String = serde_json::from_str(&run).unwrap_or_default();
     let function = format!("{name}-fn");
     let form: [(&str, &str); 8] = [
@@ -153,6 +251,7 @@ async fn learner(base: &str, target: &str, name: &str) -> Learner {
     if me.step(&client, base, "lab_function", &form).await.is_none() {
         return me;
     }
+    pace.after(2).await;
     let source = "import json\n\ndef lambda_handler(event, context):\n    print(\"hello from the class\")\n    return {\"statusCode\": 200, \"headers\": {\"content-type\": \"text/plain; charset=utf-8\"}, \"body\": \"ok\"}\n";
     let id = [("lab_run_id", run.as_str())];
     let steps: [(&'static str, Vec<(&str, &str)>); 8] = [
@@ -165,7 +264,10 @@ async fn learner(base: &str, target: &str, name: &str) -> Learner {
         ("lab_validate", id.to_vec()),
         ("lab_cleanup", vec![("lab_run_id", &run), ("confirm", "yes")]),
     ];
-    for (step, form) in steps {
+    for (n, (step, form)) in steps.into_iter().enumerate() {
+        if n > 0 {
+            pace.after(n + 2).await;
+        }
         let Some(answer) = me.step(&client, base, step, &form).await else { return me };
         // The step answered 200; the lab's own verdicts must be good too.
         let value: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
