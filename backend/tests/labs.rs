@@ -155,6 +155,38 @@ async fn the_whole_lab_then_cleanup_leaves_nothing_behind(pool: PgPool) {
     assert!(logs.events.iter().any(|(_, m)| m.starts_with("REPORT RequestId")));
     assert_eq!(labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm"), None);
 
+    // A newer stream whose invocation has not written its REPORT line yet (as right after the
+    // checklist's own call started a new environment, on a busy machine): the REPORT lines
+    // already written still show the invocation.
+    let (group, stream) = ("/aws/lambda/lambda-function-url-lab", "2099/12/31/[$LATEST]not-yet");
+    let logs_client = lab.connection.logs("us-east-1").await;
+    logs_client
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .send()
+        .await
+        .expect("a new stream");
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
+    )
+    .unwrap();
+    logs_client
+        .put_log_events()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                // A minute ahead: still the newest stream after the checklist's own call.
+                .timestamp(now_ms + 60_000)
+                .message("START RequestId: 8f5e Version: $LATEST")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("its START line");
+
     let (checks, diagnosis) = labs::validate(&lab.pool, &lab.actor, run).await.expect("validate");
     assert!(checks.iter().all(|c| c.passed), "{checks:?}");
     assert_eq!((checks.len(), diagnosis), (5, None));

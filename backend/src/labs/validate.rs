@@ -62,34 +62,40 @@ pub async fn validate(
         diagnosis = Some(diagnose(&connection, &run, c).await?);
     }
 
-    let found = newest_stream(&connection, &run.region, &name).await?;
-    let stream_ok = found.events.iter().any(|(_, m)| m.starts_with("REPORT"));
-    checks.push(Check {
-        label: "A log stream with the invocation exists".into(),
-        passed: stream_ok,
-        detail: match &found.stream {
-            Some(s) if stream_ok => format!("{} / {s}", found.group),
-            Some(s) => format!("{s} has no REPORT line yet"),
-            None => format!("{} has no stream", found.group),
-        },
-    });
-    if !stream_ok && diagnosis.is_none() {
-        diagnosis = Some(diagnose_logs(&connection, &run, &name).await?);
-    }
-
-    // Invocations recorded: the REPORT lines Lambda writes, one per invocation.
-    let logs = connection.logs(&run.region).await;
-    let invocations = match logs
+    // The REPORT lines Lambda writes, one per invocation, in any of the function's streams. (Not
+    // only the newest stream: an invocation's REPORT follows its answer, so the call just made
+    // may have opened a stream whose REPORT line is not written yet.)
+    let group = format!("/aws/lambda/{name}");
+    let reports = connection
+        .logs(&run.region)
+        .await
         .filter_log_events()
-        .log_group_name(format!("/aws/lambda/{name}"))
+        .log_group_name(&group)
         .filter_pattern("\"REPORT RequestId\"")
         .limit(100)
         .send()
         .await
-    {
-        Ok(out) => out.events().len(),
-        Err(_) => 0,
+        .map(|out| {
+            out.events().iter().filter_map(|e| e.log_stream_name().map(str::to_owned)).collect()
+        })
+        .unwrap_or_else(|_| Vec::<String>::new());
+    let stream_ok = !reports.is_empty();
+    let detail = match reports.last() {
+        Some(stream) => format!("{group} / {stream}"),
+        None => match newest_stream(&connection, &run.region, &name).await?.stream {
+            Some(s) => format!("{s} has no REPORT line yet"),
+            None => format!("{group} has no stream"),
+        },
     };
+    checks.push(Check {
+        label: "A log stream with the invocation exists".into(),
+        passed: stream_ok,
+        detail,
+    });
+    if !stream_ok && diagnosis.is_none() {
+        diagnosis = Some(diagnose_logs(&connection, &run, &name).await?);
+    }
+    let invocations = reports.len();
     checks.push(Check {
         label: "At least one invocation is recorded".into(),
         passed: invocations > 0,
