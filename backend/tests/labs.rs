@@ -155,11 +155,41 @@ async fn the_whole_lab_then_cleanup_leaves_nothing_behind(pool: PgPool) {
     assert!(logs.events.iter().any(|(_, m)| m.starts_with("REPORT RequestId")));
     assert_eq!(labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm"), None);
 
+    // A newer stream whose invocation writes its REPORT line a moment after step 7 is confirmed
+    // (as on a busy machine, or on AWS): the step waits for it rather than calling it missing.
+    let (group, late) = ("/aws/lambda/lambda-function-url-lab", "2099/12/30/[$LATEST]late");
+    let logs_client = lab.connection.logs("us-east-1").await;
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
+    )
+    .unwrap();
+    let line = |at: i64, message: &str| {
+        aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+            .timestamp(at)
+            .message(message)
+            .build()
+            .unwrap()
+    };
+    logs_client
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(late)
+        .send()
+        .await
+        .unwrap();
+    let put = logs_client.put_log_events().log_group_name(group).log_stream_name(late);
+    put.clone().log_events(line(now_ms + 50_000, "START RequestId: 71c2")).send().await.unwrap();
+    let report = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        put.log_events(line(now_ms + 50_001, "REPORT RequestId: 71c2 Duration: 1 ms")).send().await
+    });
+    assert_eq!(labs::confirm_logs(&lab.pool, &lab.actor, run).await.expect("confirm"), None);
+    report.await.unwrap().expect("the REPORT line");
+
     // A newer stream whose invocation has not written its REPORT line yet (as right after the
     // checklist's own call started a new environment, on a busy machine): the REPORT lines
     // already written still show the invocation.
-    let (group, stream) = ("/aws/lambda/lambda-function-url-lab", "2099/12/31/[$LATEST]not-yet");
-    let logs_client = lab.connection.logs("us-east-1").await;
+    let stream = "2099/12/31/[$LATEST]not-yet";
     logs_client
         .create_log_stream()
         .log_group_name(group)
@@ -167,10 +197,6 @@ async fn the_whole_lab_then_cleanup_leaves_nothing_behind(pool: PgPool) {
         .send()
         .await
         .expect("a new stream");
-    let now_ms = i64::try_from(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis(),
-    )
-    .unwrap();
     logs_client
         .put_log_events()
         .log_group_name(group)
