@@ -168,12 +168,7 @@ async fn watch_board(
     password: &str,
     mut over: tokio::sync::watch::Receiver<bool>,
 ) -> (Vec<Duration>, (usize, Option<String>)) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("client builds");
+    let client = browser();
     let post = |endpoint: &str, form: &[(&str, &str)]| {
         client.post(format!("{base}/api/{endpoint}")).header("origin", base).form(form).send()
     };
@@ -215,14 +210,19 @@ impl Pace {
     }
 }
 
-/// One learner through the whole lab; stops at the first failure.
-async fn learner(base: &str, target: &str, name: &str, pace: Pace) -> Learner {
-    let client = reqwest::Client::builder()
+/// A client as a browser tab is: its own cookie jar, redirects shown rather than followed.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(120))
         .build()
-        .expect("client builds");
+        .expect("client builds")
+}
+
+/// One learner through the whole lab; stops at the first failure.
+async fn learner(base: &str, target: &str, name: &str, pace: Pace) -> Learner {
+    let client = browser();
     let mut me = Learner::default();
     let email = format!("{name}@class.test");
     let password = format!("{name}-Correct-Horse-9");
