@@ -103,6 +103,10 @@ fn hash_error(e: impl std::fmt::Display) -> crate::error::Error {
     anyhow::anyhow!("hashing a password: {e}").into()
 }
 
+fn malformed(e: impl std::fmt::Display) -> crate::error::Error {
+    anyhow::anyhow!("stored password hash is malformed: {e}").into()
+}
+
 /// The argon2id PHC string of `password` with a new salt and the default parameters.
 pub(super) fn hash(password: &[u8]) -> Result<String> {
     let argon2 = Argon2::default();
@@ -127,15 +131,9 @@ pub(super) fn hash(password: &[u8]) -> Result<String> {
 /// Whether `password` matches the PHC string `stored` (any argon2 variant, version and
 /// parameters it names). The comparison is constant-time (`Output`'s equality).
 pub(super) fn verify(password: &[u8], stored: &str) -> Result<bool> {
-    let parsed = PasswordHash::new(stored)
-        .map_err(|e| anyhow::anyhow!("stored password hash is malformed: {e}"))?;
-    let malformed = |e: argon2::password_hash::Error| {
-        crate::error::Error::from(anyhow::anyhow!("stored password hash is malformed: {e}"))
-    };
+    let parsed = PasswordHash::new(stored).map_err(malformed)?;
     let algorithm = Algorithm::try_from(parsed.algorithm).map_err(malformed)?;
-    let version = parsed.version.map(Version::try_from).transpose().map_err(|e| {
-        crate::error::Error::from(anyhow::anyhow!("stored password hash is malformed: {e}"))
-    })?;
+    let version = parsed.version.map(Version::try_from).transpose().map_err(malformed)?;
     let params = Params::try_from(&parsed).map_err(malformed)?;
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
         return Ok(false);

@@ -83,7 +83,7 @@ pub async fn confirm_logs(
     // An invocation's END and REPORT lines follow its answer (on AWS by seconds; on a busy
     // machine by a moment): when the last call reached the function, give them a little time
     // before calling their absence a problem.
-    let reached = run.settings.last_call.as_ref().is_some_and(|c| c.status != 0 && c.status != 403);
+    let reached = call_reached(&run);
     let has_report = |logs: &Logs| logs.events.iter().any(|(_, m)| m.starts_with("REPORT"));
     let patience = std::time::Instant::now();
     while reached && !has_report(&found) && patience.elapsed() < LOG_PATIENCE {
@@ -116,6 +116,11 @@ pub async fn confirm_logs(
     Ok(Some(diagnosis))
 }
 
+/// Whether the run's last call reached the function (an answer that is not the URL's 403).
+fn call_reached(run: &Run) -> bool {
+    run.settings.last_call.as_ref().is_some_and(|c| c.status != 0 && c.status != 403)
+}
+
 /// Why there are no logs: the role's permissions, the region, whether the call reached it.
 pub async fn diagnose_logs(connection: &Connection, run: &Run, name: &str) -> Result<Diagnosis> {
     // Wrong region: the function's logs are where the function is.
@@ -130,8 +135,8 @@ pub async fn diagnose_logs(connection: &Connection, run: &Run, name: &str) -> Re
             });
         }
     }
-    let reached = run.settings.last_call.as_ref().is_some_and(|c| c.status != 0 && c.status != 403);
-    if !reached {
+
+    if !call_reached(run) {
         return Ok(Diagnosis {
             problem: "No invocation reached the function yet, so there is nothing to log.".into(),
             details: vec![],
