@@ -154,12 +154,58 @@ pub struct LabFunctionForm {
     pub tags: Option<String>,
 }
 
+/// A new governance rule, as the Governance page's form posts it; fields the kind does not read
+/// may be absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleForm {
+    pub kind: String,
+    pub severity: String,
+    pub team_id: Option<String>,
+    pub environment: Option<String>,
+    pub lifecycle: Option<String>,
+    pub connection_id: Option<String>,
+    pub note: Option<String>,
+    pub key: Option<String>,
+    pub values: Option<String>,
+    pub pattern: Option<String>,
+    pub min: Option<String>,
+    pub max: Option<String>,
+    pub policy: Option<String>,
+    pub max_hours: Option<String>,
+}
+
 #[cfg(feature = "ssr")]
 mod parse {
     use backend::Error;
     use backend::input::{id, key_values, ticked, whole_number};
 
     use super::*;
+
+    impl TryFrom<RuleForm> for backend::governance::RuleInput {
+        type Error = Error;
+
+        fn try_from(form: RuleForm) -> Result<Self, Error> {
+            let optional_id = |field: &'static str, raw: Option<String>| {
+                raw.filter(|s| !s.trim().is_empty()).map(|s| id(field, &s)).transpose()
+            };
+            Ok(Self {
+                kind: form.kind,
+                severity: form.severity,
+                team_id: optional_id("team_id", form.team_id)?,
+                environment: form.environment.unwrap_or_default(),
+                lifecycle: form.lifecycle.unwrap_or_default(),
+                connection_id: optional_id("connection_id", form.connection_id)?,
+                note: form.note.unwrap_or_default(),
+                key: form.key.unwrap_or_default(),
+                values: form.values.unwrap_or_default(),
+                pattern: form.pattern.unwrap_or_default(),
+                min: form.min.unwrap_or_default(),
+                max: form.max.unwrap_or_default(),
+                policy: form.policy.unwrap_or_default(),
+                max_hours: form.max_hours.unwrap_or_default(),
+            })
+        }
+    }
 
     impl From<NewConnectionForm> for backend::connections::NewConnection {
         fn from(form: NewConnectionForm) -> Self {

@@ -917,3 +917,42 @@ pub struct RolePolicyView {
     /// An inline policy's document.
     pub json: Option<String>,
 }
+
+/// A governance rule as the Governance page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleView {
+    pub rule_id: String,
+    pub kind: String,
+    pub severity: String,
+    /// What the rule asks, in one sentence.
+    pub summary: String,
+    /// Whom it applies to ("every function", "team payments, prod").
+    pub scope: String,
+    /// The check platform teams know it as.
+    pub mirrors: String,
+    pub note: String,
+    pub enabled: bool,
+}
+
+/// One runtime of the deprecation calendar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeprecationView {
+    pub runtime: String,
+    pub deprecated_on: String,
+    pub block_create_on: Option<String>,
+    pub block_update_on: Option<String>,
+    /// Where it is today, in words.
+    pub phase: String,
+    pub source: String,
+    pub checked_on: String,
+}
+
+/// Everything the Governance page shows, and the choices its forms offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovernanceView {
+    pub rules: Vec<RuleView>,
+    pub calendar: Vec<DeprecationView>,
+    /// (id, name) of each team and connection, for a rule's scope.
+    pub teams: Vec<(String, String)>,
+    pub connections: Vec<(String, String)>,
+}

@@ -9,6 +9,7 @@ pub mod code;
 pub mod connections;
 pub mod db;
 pub mod error;
+pub mod governance;
 pub mod input;
 pub mod labs;
 pub mod leases;

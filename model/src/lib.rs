@@ -117,6 +117,13 @@ vocabulary!(
     }
 );
 
+/// A new catalog entry's lifecycle.
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self::Experimental
+    }
+}
+
 vocabulary!(
     /// Which environment a function serves (`lambdaport:environment`).
     Stage, "environment", {
@@ -125,6 +132,13 @@ vocabulary!(
         Prod = "prod",
     }
 );
+
+/// A new catalog entry's environment.
+impl Default for Stage {
+    fn default() -> Self {
+        Self::Dev
+    }
+}
 
 vocabulary!(
     /// Who may call a Function URL: anyone (with the resource policy's two statements), or
@@ -163,6 +177,109 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// How much a broken governance rule matters: an `error` is refused before creation (and
+    /// at each lab step), a `warning` is shown and counted, `info` is only listed.
+    Severity, "severity", {
+        Error = "error",
+        Warning = "warning",
+        Info = "info",
+    }
+);
+
+vocabulary!(
+    /// What a governance rule checks. Each mirrors a check platform teams already run (the
+    /// rule's help names it); its parameters are in the rule's `params`.
+    RuleKind, "rule kind", {
+        /// A tag key every function carries, optionally from a list of values or a pattern.
+        RequiredTag = "required_tag",
+        /// Function names match a pattern.
+        Naming = "naming",
+        /// Only these runtimes.
+        AllowedRuntimes = "allowed_runtimes",
+        /// No runtime on AWS's deprecation path (the calendar on the Governance page).
+        DeprecatedRuntime = "deprecated_runtime",
+        /// Only these instruction set architectures.
+        Architectures = "architectures",
+        /// Memory size bounds, in MB.
+        Memory = "memory",
+        /// Timeout bounds, in seconds.
+        Timeout = "timeout",
+        /// Ephemeral storage (`/tmp`) bounds, in MB.
+        EphemeralStorage = "ephemeral_storage",
+        /// Reserved concurrency set, within bounds.
+        ReservedConcurrency = "reserved_concurrency",
+        /// Public Function URLs (auth type `NONE`): forbidden, outside production only, with an
+        /// expiry, or with an approval.
+        PublicUrl = "public_url",
+        /// A Function URL's CORS allowing every origin.
+        UrlCorsWildcard = "url_cors_wildcard",
+        /// A resource-policy statement letting anyone invoke the function other than through
+        /// its URL.
+        PublicInvoke = "public_invoke",
+        /// A URL's public statements left behind after the URL was deleted.
+        OrphanUrlStatement = "orphan_url_statement",
+        /// Environment variables that look like secrets.
+        EnvironmentSecrets = "environment_secrets",
+        /// An administrator-like managed policy on the function's role.
+        AdminRole = "admin_role",
+        /// One role shared by several functions.
+        SharedRole = "shared_role",
+        /// A log group that keeps its logs forever.
+        LogRetention = "log_retention",
+    }
+);
+
+impl RuleKind {
+    /// The kind as the Governance page offers it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::RequiredTag => "Required tag",
+            Self::Naming => "Naming pattern",
+            Self::AllowedRuntimes => "Allowed runtimes",
+            Self::DeprecatedRuntime => "No deprecated runtimes",
+            Self::Architectures => "Allowed architectures",
+            Self::Memory => "Memory bounds",
+            Self::Timeout => "Timeout bounds",
+            Self::EphemeralStorage => "Ephemeral storage bounds",
+            Self::ReservedConcurrency => "Reserved concurrency",
+            Self::PublicUrl => "Public Function URLs",
+            Self::UrlCorsWildcard => "CORS allowing every origin",
+            Self::PublicInvoke => "Public invoke outside the URL",
+            Self::OrphanUrlStatement => "Statements left by a deleted URL",
+            Self::EnvironmentSecrets => "Secrets in environment variables",
+            Self::AdminRole => "Administrator-like roles",
+            Self::SharedRole => "Roles shared by several functions",
+            Self::LogRetention => "Log groups without retention",
+        }
+    }
+
+    /// The rule form's parameter fields this kind reads (`key`, `values`, `pattern`, `min`,
+    /// `max`, `policy`, `max_hours`).
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            Self::RequiredTag => &["key", "values", "pattern"],
+            Self::Naming => &["pattern"],
+            Self::AllowedRuntimes | Self::Architectures => &["values"],
+            Self::Memory | Self::Timeout | Self::EphemeralStorage | Self::ReservedConcurrency => {
+                &["min", "max"]
+            }
+            Self::PublicUrl => &["policy", "max_hours"],
+            _ => &[],
+        }
+    }
+}
+
+vocabulary!(
+    /// What a `public_url` rule allows.
+    UrlPolicy, "public URL policy", {
+        Forbidden = "forbidden",
+        OutsideProduction = "outside_production",
+        Expiry = "expiry",
+        Approval = "approval",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +300,15 @@ mod tests {
         }
         for s in LedgerState::ALL {
             assert_eq!(s.as_str().parse::<LedgerState>(), Ok(*s));
+        }
+        for k in RuleKind::ALL {
+            assert_eq!(k.as_str().parse::<RuleKind>(), Ok(*k));
+        }
+        for s in Severity::ALL {
+            assert_eq!(s.as_str().parse::<Severity>(), Ok(*s));
+        }
+        for p in UrlPolicy::ALL {
+            assert_eq!(p.as_str().parse::<UrlPolicy>(), Ok(*p));
         }
         assert!("failed".parse::<LedgerState>().is_err(), "an outcome is not a stored state");
         let unknown = "Production".parse::<Lifecycle>().expect_err("case matters");

@@ -1,12 +1,14 @@
 //! The console over real HTTP against a real Postgres: health, sign-in, sessions, the origin
 //! check, roles and the sign-in rate limit; the REST API in `console/api.rs`, test events in
-//! `console/test_events.rs`.
+//! `console/test_events.rs`, governance rules and evaluations in `console/governance.rs`.
 
 #[path = "console/api.rs"]
 mod api;
 #[path = "console/boundaries.rs"]
 mod boundaries;
 mod common;
+#[path = "console/governance.rs"]
+mod governance;
 #[path = "console/test_events.rs"]
 mod test_events;
 

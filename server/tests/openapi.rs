@@ -36,6 +36,7 @@ fn every_route_and_error_is_described() {
         ("/functions/{id}/test-events/{event_id}", "delete"),
         ("/functions/{id}/test-events/export", "get"),
         ("/functions/{id}/test-events/import", "post"),
+        ("/evaluations", "post"),
     ] {
         let operation = &document["paths"][path][method];
         assert!(operation["operationId"].is_string(), "{method} {path}: {operation}");

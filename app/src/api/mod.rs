@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod connections;
 pub mod dashboard;
+pub mod governance;
 pub mod labs;
 pub mod logs;
 pub mod monitor;

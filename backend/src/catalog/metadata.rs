@@ -251,6 +251,11 @@ pub(super) async fn write_metadata(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    crate::governance::violations::refresh(
+        pool,
+        crate::governance::violations::Scope::Function(detail.entry.function_id),
+    )
+    .await;
     Ok(())
 }
 

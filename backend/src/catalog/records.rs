@@ -30,7 +30,7 @@ pub async fn record_created(
     let function =
         describe(&lambda, configuration).await.ok_or(Error::NotFound("function configuration"))?;
     upsert_seen(pool, connection, region, &function).await?;
-    Ok(sqlx::query_scalar!(
+    let function_id = sqlx::query_scalar!(
         "update catalog_function set tracked = true, owner_id = coalesce(owner_id, $4)
          where connection_id = $1 and region = $2 and name = $3 returning function_id",
         connection.connection_id,
@@ -39,7 +39,13 @@ pub async fn record_created(
         owner_id
     )
     .fetch_one(pool)
-    .await?)
+    .await?;
+    crate::governance::violations::refresh(
+        pool,
+        crate::governance::violations::Scope::Function(function_id),
+    )
+    .await;
+    Ok(function_id)
 }
 
 /// Folds the facet counts' deltas (each catalog write appends its own, so that writers never

@@ -152,6 +152,11 @@ pub async fn sync(pool: &PgPool, connection: &Connection) -> Result<SyncRun> {
     .execute(pool)
     .await?;
     outcome?;
+    crate::governance::violations::refresh(
+        pool,
+        crate::governance::violations::Scope::Connection(connection.connection_id),
+    )
+    .await;
     last_run(pool, connection.connection_id).await?.ok_or(Error::NotFound("sync run"))
 }
 

@@ -120,9 +120,7 @@ pub fn describe(statement: &Value) -> String {
     if let Some(auth) = condition(statement, "lambda:FunctionUrlAuthType").and_then(Value::as_str) {
         when.push(format!("while the URL's auth type is {auth}"));
     }
-    if condition(statement, "lambda:InvokedViaFunctionUrl")
-        .is_some_and(|v| v == "true" || v == true)
-    {
+    if via_url(statement) {
         when.push("only through the Function URL".to_owned());
     }
     if let Some(account) = condition(statement, "AWS:SourceAccount").and_then(Value::as_str) {
@@ -197,6 +195,40 @@ pub struct UrlFacts {
     pub cors_credentials: bool,
 }
 
+/// Whether a statement is limited to calls through the function's URL.
+fn via_url(statement: &Value) -> bool {
+    condition(statement, "lambda:InvokedViaFunctionUrl").is_some_and(|v| v == "true" || v == true)
+}
+
+/// The public statements a URL puts in a policy: `lambda:InvokeFunctionUrl` for everyone, and
+/// `lambda:InvokeFunction` for everyone through the URL.
+fn url_statements(statements: &[Value]) -> impl Iterator<Item = &Value> {
+    statements.iter().filter(|s| {
+        public(s)
+            && (allows(s, "lambda:InvokeFunctionUrl")
+                || (allows(s, "lambda:InvokeFunction") && via_url(s)))
+    })
+}
+
+/// The Sids of statements that let anyone invoke the function other than through its URL
+/// (Security Hub Lambda.1): every AWS account may call Invoke on it.
+pub fn open_invoke_sids(statements: &[Value]) -> Vec<String> {
+    statements
+        .iter()
+        .filter(|s| public(s) && allows(s, "lambda:InvokeFunction") && !via_url(s))
+        .map(|s| sid(s).to_owned())
+        .collect()
+}
+
+/// The Sids of a URL's public statements when the function has no URL: left behind by a
+/// deleted one, they make a new URL public at once.
+pub fn orphan_url_sids(has_url: bool, statements: &[Value]) -> Vec<String> {
+    if has_url {
+        return Vec::new();
+    }
+    url_statements(statements).map(|s| sid(s).to_owned()).collect()
+}
+
 /// Lints the policy against the URL's configuration.
 pub fn lint(url: Option<&UrlFacts>, statements: &[Value]) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -204,9 +236,6 @@ pub fn lint(url: Option<&UrlFacts>, statements: &[Value]) -> Vec<Finding> {
         statements.iter().filter(|s| public(s) && allows(s, "lambda:InvokeFunctionUrl")).collect();
     let invoke_statements: Vec<&Value> =
         statements.iter().filter(|s| public(s) && allows(s, "lambda:InvokeFunction")).collect();
-    let via_url = |s: &Value| {
-        condition(s, "lambda:InvokedViaFunctionUrl").is_some_and(|v| v == "true" || v == true)
-    };
     // A public InvokeFunction without the URL condition opens the function to every AWS account.
     for statement in invoke_statements.iter().filter(|s| !via_url(s)) {
         findings.push(Finding {
@@ -278,16 +307,13 @@ pub fn lint(url: Option<&UrlFacts>, statements: &[Value]) -> Vec<Finding> {
             }
         }
         None => {
-            for statement in
-                url_statements.iter().chain(invoke_statements.iter().filter(|s| via_url(s)))
-            {
+            for sid in orphan_url_sids(false, statements) {
                 findings.push(Finding {
                     severity: Severity::Warning,
                     message: format!(
-                        "{}: the function has no URL, so this public statement was left behind by a deleted one; a new URL would be public at once. Remove it.",
-                        sid(statement)
+                        "{sid}: the function has no URL, so this public statement was left behind by a deleted one; a new URL would be public at once. Remove it."
                     ),
-                    fix: Some(PolicyFix::Remove(sid(statement).to_owned())),
+                    fix: Some(PolicyFix::Remove(sid)),
                 });
             }
         }

@@ -139,12 +139,12 @@ impl From<backend::catalog::Detail> for Function {
 }
 
 /// A string that is one of the console's lifecycles.
-fn lifecycles() -> utoipa::openapi::Object {
+pub(super) fn lifecycles() -> utoipa::openapi::Object {
     one_of(model::Lifecycle::names())
 }
 
 /// A string that is one of the console's environments.
-fn stages() -> utoipa::openapi::Object {
+pub(super) fn stages() -> utoipa::openapi::Object {
     one_of(model::Stage::names())
 }
 

@@ -29,6 +29,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 mod audit;
+mod evaluations;
 mod functions;
 pub(crate) mod test_events;
 
@@ -37,7 +38,7 @@ pub(crate) mod test_events;
     info(
         title = "Lambdaport API",
         version = "1",
-        description = "The function catalog, its test events and the audit trail. Authenticate with a personal access token from your profile page: `Authorization: Bearer lpat_…`. A token can do what its owner can do."
+        description = "The function catalog, its test events, the governance rules' evaluation and the audit trail. Authenticate with a personal access token from your profile page: `Authorization: Bearer lpat_…`. A token can do what its owner can do."
     ),
     servers((url = "/api/v1")),
     security(("token" = [])),
@@ -72,6 +73,7 @@ fn described() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(test_events::export_test_events))
         .routes(routes!(test_events::import_test_events))
+        .routes(routes!(evaluations::create_evaluation))
         .routes(routes!(audit::list_audit_events))
         .routes(routes!(audit::export_audit_events))
         .split_for_parts()

@@ -1,0 +1,184 @@
+//! The Governance page: the platform team's rules and AWS's runtime deprecation calendar. Every
+//! function here is admin-only, checked on the server; every change is audited.
+
+use leptos::prelude::*;
+
+use crate::error::ApiError;
+use crate::forms::RuleForm;
+use crate::types::GovernanceView;
+
+/// The rules, the calendar, and the teams and connections a rule can be scoped to.
+#[server(endpoint = "governance")]
+pub async fn governance() -> Result<GovernanceView, ApiError> {
+    use super::ssr::*;
+    use crate::types::{DeprecationView, RuleView};
+    use backend::governance::{rules, runtimes};
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        let pool = &context()?.pool;
+        let all = rules::list_rules(pool).await.map_err(fail)?;
+        let calendar = runtimes::list(pool).await.map_err(fail)?;
+        let teams: Vec<(String, String)> = backend::teams::list_teams(pool)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|t| (t.team_id.to_string(), t.name))
+            .collect();
+        let connections: Vec<(String, String)> = backend::connections::list(pool)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|c| (c.connection_id.to_string(), c.name))
+            .collect();
+        let name_of = |list: &[(String, String)], id: uuid::Uuid| {
+            let id = id.to_string();
+            list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone()).unwrap_or(id)
+        };
+        let today = time::OffsetDateTime::now_utc().date();
+        Ok(GovernanceView {
+            rules: all
+                .into_iter()
+                .map(|r| {
+                    let mut scope = Vec::new();
+                    if let Some(t) = r.team_id {
+                        scope.push(format!("team {}", name_of(&teams, t)));
+                    }
+                    if let Some(e) = r.environment {
+                        scope.push(format!("environment {e}"));
+                    }
+                    if let Some(l) = r.lifecycle {
+                        scope.push(format!("lifecycle {l}"));
+                    }
+                    if let Some(c) = r.connection_id {
+                        scope.push(format!("connection {}", name_of(&connections, c)));
+                    }
+                    RuleView {
+                        rule_id: r.rule_id.to_string(),
+                        kind: r.check.kind().to_string(),
+                        severity: r.severity.to_string(),
+                        summary: r.check.describe(),
+                        scope: if scope.is_empty() {
+                            "every function".to_owned()
+                        } else {
+                            scope.join(", ")
+                        },
+                        mirrors: rules::mirrors(r.check.kind()).to_owned(),
+                        note: r.note,
+                        enabled: r.enabled,
+                    }
+                })
+                .collect(),
+            calendar: calendar
+                .into_iter()
+                .map(|d| DeprecationView {
+                    phase: d.phase(today).describe().to_owned(),
+                    runtime: d.runtime,
+                    deprecated_on: d.deprecated_on.to_string(),
+                    block_create_on: d.block_create_on.map(|d| d.to_string()),
+                    block_update_on: d.block_update_on.map(|d| d.to_string()),
+                    source: d.source,
+                    checked_on: d.checked_on.to_string(),
+                })
+                .collect(),
+            teams,
+            connections,
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+/// Adds a rule. Fields a kind does not use may be left out.
+#[server(endpoint = "create_rule")]
+pub async fn create_rule(#[server(flatten)] form: RuleForm) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let input = backend::governance::RuleInput::try_from(form).map_err(fail)?;
+        let rule =
+            backend::governance::rules::create_rule(&context()?.pool, &actor(&admin), &input)
+                .await
+                .map_err(fail)?;
+        Ok(rule.check.describe())
+    }
+    .await;
+    settle(result, |summary| Some(rule_added_message(summary))).await
+}
+
+pub fn rule_added_message(summary: &String) -> String {
+    format!("Rule added: {summary}")
+}
+
+/// Switches a rule on or off.
+#[server(endpoint = "set_rule_enabled")]
+pub async fn set_rule_enabled(rule_id: String, enabled: Option<String>) -> Result<bool, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let id = backend::input::id("rule_id", &rule_id).map_err(fail)?;
+        let enabled = backend::input::ticked(enabled.as_deref());
+        backend::governance::rules::set_rule_enabled(&context()?.pool, &actor(&admin), id, enabled)
+            .await
+            .map_err(fail)?;
+        Ok(enabled)
+    }
+    .await;
+    settle(result, |on| Some(switched_message(*on))).await
+}
+
+pub fn switched_message(on: bool) -> String {
+    if on { "Rule switched on".to_owned() } else { "Rule switched off".to_owned() }
+}
+
+/// Deletes a rule, once confirmed.
+#[server(endpoint = "delete_rule")]
+pub async fn delete_rule(rule_id: String, confirm: Option<String>) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        confirmed(confirm.as_deref(), "deleting the rule")?;
+        let id = backend::input::id("rule_id", &rule_id).map_err(fail)?;
+        backend::governance::rules::delete_rule(&context()?.pool, &actor(&admin), id)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Rule deleted".to_owned())).await
+}
+
+/// Adds a runtime to the deprecation calendar or moves its dates (`YYYY-MM-DD`; the two block
+/// dates may be empty when AWS has not announced them).
+#[server(endpoint = "save_runtime_deprecation")]
+pub async fn save_runtime_deprecation(
+    runtime: String,
+    deprecated_on: String,
+    block_create_on: Option<String>,
+    block_update_on: Option<String>,
+    source: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let day = |field: &'static str, raw: &str| {
+            time::Date::parse(raw.trim(), &format)
+                .map_err(|_| fail(backend::Error::invalid(field, "a date as YYYY-MM-DD")))
+        };
+        let optional_day = |field: &'static str, raw: Option<String>| {
+            raw.filter(|s| !s.trim().is_empty()).map(|s| day(field, &s)).transpose()
+        };
+        let entry = backend::governance::Deprecation {
+            runtime,
+            deprecated_on: day("deprecated_on", &deprecated_on)?,
+            block_create_on: optional_day("block_create_on", block_create_on)?,
+            block_update_on: optional_day("block_update_on", block_update_on)?,
+            source,
+            checked_on: time::OffsetDateTime::now_utc().date(),
+        };
+        backend::governance::runtimes::save(&context()?.pool, &actor(&admin), &entry)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Calendar saved".to_owned())).await
+}

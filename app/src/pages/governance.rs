@@ -1,0 +1,313 @@
+//! The Governance page: the platform team's rules (what may run, and where), and AWS's runtime
+//! deprecation calendar the rules read. Admins add, switch off and delete rules here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use model::{Lifecycle, RuleKind, Severity, Stage, UrlPolicy};
+
+use crate::api::governance::{
+    CreateRule, DeleteRule, SaveRuntimeDeprecation, SetRuleEnabled, governance, rule_added_message,
+    switched_message,
+};
+use crate::components::forms::{clear_on_success, field_error, invalid, outcome, successes};
+use crate::error::error_fallback;
+use crate::types::{DeprecationView, GovernanceView, RuleView};
+
+#[component]
+pub fn GovernancePage() -> impl IntoView {
+    let create = ServerAction::<CreateRule>::new();
+    let toggle = ServerAction::<SetRuleEnabled>::new();
+    let delete = ServerAction::<DeleteRule>::new();
+    let save = ServerAction::<SaveRuntimeDeprecation>::new();
+    let (created, saved) = (successes(create.value()), successes(save.value()));
+    let data = Resource::new(
+        move || (created.get(), toggle.version().get(), delete.version().get(), saved.get()),
+        |_| governance(),
+    );
+    view! {
+        <Title text="Governance" />
+        <h1>"Governance"</h1>
+        <p class="lead">
+            "Rules for what may run, and where. A rule of severity error is refused before anything is created; "
+            "warnings and info are shown and counted. Every change here is recorded in the audit trail."
+        </p>
+        {outcome(toggle.value(), switched_message)}
+        {outcome(delete.value(), |()| "Rule deleted".to_owned())}
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_fallback>
+                {move || Suspend::new(async move {
+                    data.await.map(|g| view! { <Governance g create toggle delete save /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn Governance(
+    g: GovernanceView,
+    create: ServerAction<CreateRule>,
+    toggle: ServerAction<SetRuleEnabled>,
+    delete: ServerAction<DeleteRule>,
+    save: ServerAction<SaveRuntimeDeprecation>,
+) -> impl IntoView {
+    let GovernanceView { rules, calendar, teams, connections } = g;
+    view! {
+        <section class="card" aria-labelledby="rules-heading">
+            <h2 id="rules-heading">"Rules"</h2>
+            {if rules.is_empty() {
+                view! {
+                    <p class="empty-state" data-testid="no-rules">
+                        "No rules yet: every function may be created as its owner likes. Add the first below — "
+                        "a required owner tag and no public URLs in production are where most platform teams start."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Rule"</th><th scope="col">"Severity"</th>
+                                    <th scope="col">"Applies to"</th><th scope="col">"Mirrors"</th>
+                                    <th scope="col">"Actions"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rules.into_iter().map(|r| view! { <RuleRow r toggle delete /> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+        <AddRule create teams connections />
+        <Calendar calendar save />
+    }
+}
+
+#[component]
+fn RuleRow(
+    r: RuleView,
+    toggle: ServerAction<SetRuleEnabled>,
+    delete: ServerAction<DeleteRule>,
+) -> impl IntoView {
+    let severity_class = match r.severity.as_str() {
+        "error" => "badge badge-danger",
+        "warning" => "badge badge-warn",
+        _ => "badge",
+    };
+    let (confirm_for, confirm_id) =
+        (format!("delete-rule-{}", r.rule_id), format!("delete-rule-{}", r.rule_id));
+    let (toggle_id, delete_id) = (r.rule_id.clone(), r.rule_id.clone());
+    let switch = if r.enabled { "Switch off" } else { "Switch on" };
+    let switch_label = format!("{switch}: {}", r.summary);
+    let delete_label = format!("Delete: {}", r.summary);
+    view! {
+        <tr class:muted=!r.enabled>
+            <td>
+                {r.summary.clone()}
+                {(!r.enabled).then(|| view! { " " <span class="badge">"off"</span> })}
+                {(!r.note.is_empty()).then(|| view! { <br /> <span class="muted">{r.note.clone()}</span> })}
+            </td>
+            <td><span class=severity_class>{r.severity}</span></td>
+            <td>{r.scope}</td>
+            <td class="muted">{r.mirrors}</td>
+            <td>
+                <ActionForm action=toggle>
+                    <input type="hidden" name="rule_id" value=toggle_id />
+                    <input type="hidden" name="enabled" value=if r.enabled { "no" } else { "yes" } />
+                    <button type="submit" class="btn btn-small" aria-label=switch_label>{switch}</button>
+                </ActionForm>
+                <ActionForm action=delete>
+                    <input type="hidden" name="rule_id" value=delete_id />
+                    <label class="check" for=confirm_for>
+                        <input id=confirm_id type="checkbox" name="confirm" value="yes" required />
+                        " Confirm"
+                    </label>
+                    <button type="submit" class="btn btn-small btn-danger" aria-label=delete_label>"Delete"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}
+
+/// The form for a new rule. With JavaScript it shows only the fields the chosen kind reads;
+/// without, all of them (the server ignores the others).
+#[component]
+fn AddRule(
+    create: ServerAction<CreateRule>,
+    teams: Vec<(String, String)>,
+    connections: Vec<(String, String)>,
+) -> impl IntoView {
+    let form = clear_on_success(create.value());
+    let kind = RwSignal::new(RuleKind::RequiredTag);
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let hidden =
+        move |field: &'static str| move || hydrated.get() && !kind.get().fields().contains(&field);
+    let value = create.value();
+    view! {
+        <section class="card" aria-labelledby="add-rule">
+            <h2 id="add-rule">"Add a rule"</h2>
+            {outcome(value, |summary: String| rule_added_message(&summary))}
+            <ActionForm action=create node_ref=form>
+                <div class="grid-2">
+                    <div>
+                        <label for="rule-kind">"What it checks"</label>
+                        <select id="rule-kind" name="kind"
+                            on:change:target=move |ev| {
+                                if let Ok(k) = ev.target().value().parse() { kind.set(k) }
+                            }>
+                            {RuleKind::ALL.iter().map(|k| view! {
+                                <option value=k.as_str()>{k.label()}</option>
+                            }).collect_view()}
+                        </select>
+                        <label for="rule-severity">"Severity"</label>
+                        <select id="rule-severity" name="severity">
+                            {Severity::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <fieldset>
+                        <legend>"Applies to (leave a choice on “any” for all)"</legend>
+                        <label for="rule-team">"Team"</label>
+                        <select id="rule-team" name="team_id">
+                            <option value="">"any team"</option>
+                            {teams.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        </select>
+                        <label for="rule-environment">"Environment"</label>
+                        <select id="rule-environment" name="environment">
+                            <option value="">"any environment"</option>
+                            {Stage::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                        </select>
+                        <label for="rule-lifecycle">"Lifecycle"</label>
+                        <select id="rule-lifecycle" name="lifecycle">
+                            <option value="">"any lifecycle"</option>
+                            {Lifecycle::ALL.iter().map(|l| view! { <option value=l.as_str()>{l.as_str()}</option> }).collect_view()}
+                        </select>
+                        <label for="rule-connection">"Connection"</label>
+                        <select id="rule-connection" name="connection_id">
+                            <option value="">"any connection"</option>
+                            {connections.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        </select>
+                    </fieldset>
+                </div>
+                <div hidden=hidden("key")>
+                    <label for="rule-key">"Tag key"</label>
+                    <input id="rule-key" name="key" maxlength="128" autocomplete="off"
+                        aria-invalid=invalid(value, "key") aria-describedby="rule-key-error" />
+                    {field_error(value, "key", "rule-key-error")}
+                </div>
+                <div hidden=hidden("values")>
+                    <label for="rule-values">"Allowed values (comma-separated: tag values, runtimes or architectures)"</label>
+                    <input id="rule-values" name="values" autocomplete="off" placeholder="python3.12, python3.13"
+                        aria-invalid=invalid(value, "values") aria-describedby="rule-values-error" />
+                    {field_error(value, "values", "rule-values-error")}
+                </div>
+                <div hidden=hidden("pattern")>
+                    <label for="rule-pattern">"Pattern (a regular expression the whole name or value must match)"</label>
+                    <input id="rule-pattern" name="pattern" maxlength="200" autocomplete="off" placeholder="team-[a-z]+-.+"
+                        aria-invalid=invalid(value, "pattern") aria-describedby="rule-pattern-error" />
+                    {field_error(value, "pattern", "rule-pattern-error")}
+                </div>
+                <div class="inline-form" hidden=hidden("min")>
+                    <label for="rule-min">"Minimum"</label>
+                    <input id="rule-min" name="min" type="number" min="0"
+                        aria-invalid=invalid(value, "min") aria-describedby="rule-min-error" />
+                    <label for="rule-max">"Maximum"</label>
+                    <input id="rule-max" name="max" type="number" min="0"
+                        aria-invalid=invalid(value, "max") aria-describedby="rule-max-error" />
+                </div>
+                {field_error(value, "min", "rule-min-error")}
+                {field_error(value, "max", "rule-max-error")}
+                <div hidden=hidden("policy")>
+                    <label for="rule-policy">"Public URLs are"</label>
+                    <select id="rule-policy" name="policy">
+                        {UrlPolicy::ALL.iter().map(|p| {
+                            let text = match p {
+                                UrlPolicy::Forbidden => "forbidden",
+                                UrlPolicy::OutsideProduction => "allowed outside production only",
+                                UrlPolicy::Expiry => "allowed with an expiry",
+                                UrlPolicy::Approval => "allowed with an approved exception",
+                            };
+                            view! { <option value=p.as_str()>{text}</option> }
+                        }).collect_view()}
+                    </select>
+                    <label for="rule-max-hours">"Longest expiry, in hours (for “allowed with an expiry”)"</label>
+                    <input id="rule-max-hours" name="max_hours" type="number" min="1" max="8760"
+                        aria-invalid=invalid(value, "max_hours") aria-describedby="rule-max-hours-error" />
+                    {field_error(value, "max_hours", "rule-max-hours-error")}
+                </div>
+                <label for="rule-note">"Why (shown with every finding; optional)"</label>
+                <input id="rule-note" name="note" maxlength="500" autocomplete="off"
+                    placeholder="Finance charges costs back by cost-center" />
+                <button type="submit" class="btn btn-primary" disabled=create.pending()>"Add rule"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// AWS's runtime deprecation calendar, with where each runtime is today, and a form to move a
+/// runtime's dates when AWS does.
+#[component]
+fn Calendar(
+    calendar: Vec<DeprecationView>,
+    save: ServerAction<SaveRuntimeDeprecation>,
+) -> impl IntoView {
+    let value = save.value();
+    view! {
+        <section class="card" aria-labelledby="calendar-heading">
+            <h2 id="calendar-heading">"Runtime deprecation calendar"</h2>
+            <p class="muted">
+                "AWS deprecates a runtime (no more patches), then blocks new functions on it (phase 1), then updates "
+                "(phase 2); invocations are never blocked. The \u{201c}No deprecated runtimes\u{201d} rule reads these dates. "
+                "Check them against AWS's runtimes page and move them here when AWS does."
+            </p>
+            <div class="table-wrap">
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Runtime"</th><th scope="col">"Deprecated"</th>
+                            <th scope="col">"No new functions"</th><th scope="col">"No updates"</th>
+                            <th scope="col">"Today"</th><th scope="col">"Source, checked"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {calendar.into_iter().map(|d| view! {
+                            <tr>
+                                <td>{d.runtime}</td>
+                                <td>{d.deprecated_on}</td>
+                                <td>{d.block_create_on.unwrap_or_else(|| "—".into())}</td>
+                                <td>{d.block_update_on.unwrap_or_else(|| "—".into())}</td>
+                                <td>{d.phase}</td>
+                                <td class="muted">{d.source} ", " {d.checked_on}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <h3>"Add a runtime or move its dates"</h3>
+            {outcome(value, |()| "Calendar saved".to_owned())}
+            <ActionForm action=save>
+                <div class="inline-form">
+                    <label for="cal-runtime">"Runtime"</label>
+                    <input id="cal-runtime" name="runtime" required maxlength="40" placeholder="python3.11"
+                        aria-invalid=invalid(value, "runtime") aria-describedby="cal-runtime-error" />
+                    <label for="cal-deprecated">"Deprecated on"</label>
+                    <input id="cal-deprecated" name="deprecated_on" type="date" required
+                        aria-invalid=invalid(value, "deprecated_on") />
+                    <label for="cal-create">"No new functions from"</label>
+                    <input id="cal-create" name="block_create_on" type="date"
+                        aria-invalid=invalid(value, "block_create_on") aria-describedby="cal-create-error" />
+                    <label for="cal-update">"No updates from"</label>
+                    <input id="cal-update" name="block_update_on" type="date" />
+                </div>
+                {field_error(value, "runtime", "cal-runtime-error")}
+                {field_error(value, "block_create_on", "cal-create-error")}
+                <label for="cal-source">"Source"</label>
+                <input id="cal-source" name="source" required maxlength="200" value="AWS Lambda runtimes page" />
+                <button type="submit" class="btn" disabled=save.pending()>"Save dates"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,28 @@
+//! Governance: the platform team's rules as data ([`rules`]), AWS's runtime deprecation calendar
+//! ([`runtimes`]), and the evaluation of a function — one being created, changed, or already in
+//! the catalog — against both ([`evaluate`]). Evaluation is a pure function of the rules, the
+//! calendar and what is known about the function, so the Create form, the lab, the REST API's
+//! "would this pass" endpoint and the sync all get the same answer.
+
+pub mod evaluate;
+pub mod rules;
+pub mod runtimes;
+mod secrets;
+pub mod violations;
+
+pub use evaluate::{Action, Candidate, Finding, UrlCandidate, evaluate, passes};
+pub use rules::{Check, Rule, RuleInput};
+pub use runtimes::Deprecation;
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::error::Result;
+
+/// Evaluates `candidate` against the rules and the calendar as they stand, today (UTC).
+pub async fn check(pool: &PgPool, candidate: &Candidate, action: Action) -> Result<Vec<Finding>> {
+    let rules = rules::list_rules(pool).await?;
+    let calendar = runtimes::list(pool).await?;
+    let today = OffsetDateTime::now_utc().date();
+    Ok(evaluate(&rules, &calendar, candidate, action, today, &[]))
+}

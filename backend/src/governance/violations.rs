@@ -1,0 +1,316 @@
+//! Violations: every catalogued function (tracked, shadow or ghost) evaluated against the rules
+//! as the catalog knows it, the findings kept in `rule_violation`, replaced at each evaluation —
+//! after a sync, after a change made through the console, after a rule changes.
+//!
+//! What the catalog does not record is not judged here (environment variables, CORS, reserved
+//! concurrency, the resource policy, the role's policies, log retention): those rules skip. A
+//! role shared by several functions is found from the role ARNs the sync recorded.
+
+use std::collections::{BTreeMap, HashMap};
+
+use model::{Lifecycle, Stage};
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::evaluate::{Action, Candidate, UrlCandidate, evaluate};
+use super::{rules, runtimes};
+use crate::error::Result;
+
+/// Which functions to evaluate.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    All,
+    Connection(Uuid),
+    Function(Uuid),
+}
+
+struct Row {
+    function_id: Uuid,
+    connection_id: Uuid,
+    name: String,
+    runtime: Option<String>,
+    architecture: Option<String>,
+    memory_mb: Option<i32>,
+    timeout_s: Option<i32>,
+    url_auth_type: Option<String>,
+    team_id: Option<Uuid>,
+    lifecycle: String,
+    environment: String,
+    tags: serde_json::Value,
+    role: Option<String>,
+}
+
+/// Evaluates the functions in `scope` and replaces their recorded violations. Returns how many
+/// functions were evaluated.
+#[tracing::instrument(skip(pool))]
+pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
+    let (all, connection, function) = match scope {
+        Scope::All => (true, None, None),
+        Scope::Connection(id) => (false, Some(id), None),
+        Scope::Function(id) => (false, None, Some(id)),
+    };
+    let rules = rules::list_rules(pool).await?;
+    if rules.is_empty() {
+        // Violations go with their rules (on delete cascade): none to evaluate, none to clear.
+        return Ok(0);
+    }
+    let calendar = runtimes::list(pool).await?;
+    let rows = sqlx::query_as!(
+        Row,
+        r#"select function_id, connection_id, name, runtime, architecture, memory_mb, timeout_s,
+                  url_auth_type, team_id, lifecycle, environment, tags, cloud_config->>'role' as role
+           from catalog_function
+           where archived_at is null
+             and ($1 or connection_id = $2 or function_id = $3)"#,
+        all,
+        connection,
+        function
+    )
+    .fetch_all(pool)
+    .await?;
+    // Who else uses each role: all of the catalog, not only the functions evaluated.
+    let mut role_users: HashMap<String, Vec<String>> = HashMap::new();
+    if rules.iter().any(|r| r.enabled && r.check.kind() == model::RuleKind::SharedRole) {
+        let roles = sqlx::query!(
+            r#"select name, cloud_config->>'role' as "role!" from catalog_function
+               where archived_at is null and gone_at is null and cloud_config->>'role' is not null"#
+        )
+        .fetch_all(pool)
+        .await?;
+        for r in roles {
+            role_users.entry(r.role).or_default().push(r.name);
+        }
+    }
+    let today = OffsetDateTime::now_utc().date();
+    let mut found = Found::default();
+    let evaluated: Vec<Uuid> = rows.iter().map(|r| r.function_id).collect();
+    for row in rows {
+        let candidate = Candidate {
+            role_shared_with: row.role.as_ref().and_then(|role| {
+                let users = role_users.get(role)?;
+                Some(users.iter().filter(|n| **n != row.name).cloned().collect())
+            }),
+            name: row.name,
+            runtime: row.runtime,
+            architecture: row.architecture,
+            memory_mb: row.memory_mb.map(i64::from),
+            timeout_s: row.timeout_s.map(i64::from),
+            ephemeral_storage_mb: None,
+            reserved_concurrency: None,
+            environment_variables: None,
+            tags: serde_json::from_value::<BTreeMap<String, String>>(row.tags).unwrap_or_default(),
+            team_id: row.team_id,
+            environment: row.environment.parse().unwrap_or(Stage::Dev),
+            lifecycle: row.lifecycle.parse().unwrap_or(Lifecycle::Experimental),
+            connection_id: Some(row.connection_id),
+            url: row
+                .url_auth_type
+                .map(|auth_type| UrlCandidate { auth_type, ..UrlCandidate::default() }),
+            policy: None,
+            role_policies: None,
+            log_retention_days: None,
+        };
+        for finding in evaluate(&rules, &calendar, &candidate, Action::Existing, today, &[]) {
+            found.function_ids.push(row.function_id);
+            found.rule_ids.push(finding.rule_id);
+            found.severities.push(finding.severity.as_str().to_owned());
+            found.fields.push(finding.field.to_owned());
+            found.messages.push(finding.message);
+            found.fixes.push(finding.fix);
+        }
+    }
+    let mut tx = pool.begin().await?;
+    // One writer at a time: a sync and a change evaluating the same function never interleave.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('rule_violation'))")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("delete from rule_violation where function_id = any($1)", &evaluated)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "insert into rule_violation (function_id, rule_id, severity, field, message, fix)
+         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
+         on conflict do nothing",
+        &found.function_ids,
+        &found.rule_ids,
+        &found.severities,
+        &found.fields,
+        &found.messages,
+        &found.fixes,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(evaluated.len())
+}
+
+/// Findings as columns, for one `unnest` insert.
+#[derive(Default)]
+struct Found {
+    function_ids: Vec<Uuid>,
+    rule_ids: Vec<Uuid>,
+    severities: Vec<String>,
+    fields: Vec<String>,
+    messages: Vec<String>,
+    fixes: Vec<String>,
+}
+
+/// Evaluates after a change without failing the change: a rule that cannot be evaluated now is
+/// logged, and the next sync evaluates again.
+pub async fn refresh(pool: &PgPool, scope: Scope) {
+    if let Err(error) = evaluate_catalog(pool, scope).await {
+        tracing::warn!(?scope, %error, "violations could not be evaluated");
+    }
+}
+
+/// How many functions break each rule, and whose they are.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Functions with at least one finding.
+    pub functions: i64,
+    /// (rule id, functions breaking it), most first.
+    pub by_rule: Vec<(Uuid, i64)>,
+    /// (team name, or `None` for none; functions), most first.
+    pub by_team: Vec<(Option<String>, i64)>,
+    /// (owner's email, or `None` for none; functions), most first.
+    pub by_owner: Vec<(Option<String>, i64)>,
+}
+
+/// The counts the Violations view opens with.
+pub async fn summary(pool: &PgPool) -> Result<Summary> {
+    let functions =
+        sqlx::query_scalar!(r#"select count(distinct function_id) as "n!" from rule_violation"#)
+            .fetch_one(pool)
+            .await?;
+    let by_rule = sqlx::query!(
+        r#"select rule_id, count(distinct function_id) as "n!" from rule_violation
+           group by rule_id order by 2 desc, 1"#
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.rule_id, r.n))
+    .collect();
+    let by_team = sqlx::query!(
+        r#"select t.name as "team?", count(distinct v.function_id) as "n!"
+           from rule_violation v join catalog_function f using (function_id)
+           left join team t on t.team_id = f.team_id
+           group by t.name order by 2 desc, 1 nulls first limit 50"#
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.team, r.n))
+    .collect();
+    let by_owner = sqlx::query!(
+        r#"select a.email as "email?", count(distinct v.function_id) as "n!"
+           from rule_violation v join catalog_function f using (function_id)
+           left join account a on a.account_id = f.owner_id
+           group by a.email order by 2 desc, 1 nulls first limit 50"#
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.email, r.n))
+    .collect();
+    Ok(Summary { functions, by_rule, by_team, by_owner })
+}
+
+/// One recorded finding.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub rule_id: Uuid,
+    pub severity: String,
+    pub message: String,
+    pub fix: String,
+}
+
+/// A function that breaks at least one rule, with what it breaks.
+#[derive(Clone, Debug)]
+pub struct Violating {
+    pub function_id: Uuid,
+    pub name: String,
+    pub region: String,
+    pub connection: String,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    /// Found in the cloud, not imported.
+    pub shadow: bool,
+    /// Gone from the cloud.
+    pub ghost: bool,
+    pub findings: Vec<Recorded>,
+}
+
+/// A page of violating functions by name (optionally only those breaking `rule_id`), after the
+/// keyset `(name, function_id)`.
+pub async fn list_violating(
+    pool: &PgPool,
+    rule_id: Option<Uuid>,
+    after: Option<(String, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Violating>> {
+    let (after_name, after_id) = after.unzip();
+    let rows = sqlx::query!(
+        r#"with page as (
+               select f.function_id, f.name, f.region, c.name as connection, a.email as owner,
+                      t.name as team, not f.tracked as shadow, f.gone_at is not null as ghost
+               from catalog_function f
+               join connection c using (connection_id)
+               left join account a on a.account_id = f.owner_id
+               left join team t on t.team_id = f.team_id
+               where exists (select 1 from rule_violation v
+                             where v.function_id = f.function_id and ($1::uuid is null or v.rule_id = $1))
+                 and ($2::text is null or (f.name, f.function_id) > ($2, $3::uuid))
+               order by f.name, f.function_id
+               limit $4)
+           select p.function_id as "function_id!", p.name as "name!", p.region as "region!",
+                  p.connection as "connection!", p.owner as "owner?", p.team as "team?", p.shadow as "shadow!", p.ghost as "ghost!",
+                  v.rule_id, v.severity, v.message, v.fix
+           from page p join rule_violation v using (function_id)
+           order by p.name, p.function_id, array_position(array['error', 'warning', 'info'], v.severity), v.message"#,
+        rule_id,
+        after_name,
+        after_id,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut page: Vec<Violating> = Vec::new();
+    for r in rows {
+        if page.last().is_none_or(|v| v.function_id != r.function_id) {
+            page.push(Violating {
+                function_id: r.function_id,
+                name: r.name,
+                region: r.region,
+                connection: r.connection,
+                owner: r.owner,
+                team: r.team,
+                shadow: r.shadow,
+                ghost: r.ghost,
+                findings: Vec::new(),
+            });
+        }
+        if let Some(v) = page.last_mut() {
+            v.findings.push(Recorded {
+                rule_id: r.rule_id,
+                severity: r.severity,
+                message: r.message,
+                fix: r.fix,
+            });
+        }
+    }
+    Ok(page)
+}
+
+/// What one function breaks, for its page.
+pub async fn of_function(pool: &PgPool, function_id: Uuid) -> Result<Vec<Recorded>> {
+    Ok(sqlx::query_as!(
+        Recorded,
+        "select rule_id, severity, message, fix from rule_violation where function_id = $1
+         order by array_position(array['error', 'warning', 'info'], severity), message",
+        function_id
+    )
+    .fetch_all(pool)
+    .await?)
+}

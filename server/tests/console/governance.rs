@@ -1,0 +1,230 @@
+//! Governance over HTTP: an admin's rules made through the Governance page's server functions
+//! (and refused to a developer), the runtime calendar moved, and `POST /api/v1/evaluations`
+//! answering a pipeline with a failing and a passing body — against a fresh database.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use super::MIGRATOR;
+use super::api::{api, token};
+use super::common::spawn_app;
+
+async fn add_rule(app: &super::common::TestApp, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = app.call("create_rule", fields).await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn kinds(evaluation: &Value) -> Vec<String> {
+    evaluation["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["kind"].as_str().expect("kind").to_owned())
+        .collect()
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn admins_set_rules_and_pipelines_ask_whether_a_function_would_pass(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let developer_password = app.create_account("dev@example.com", "developer").await;
+
+    // No rules yet: anything passes.
+    let developer = super::app_clone(&app);
+    developer.sign_in("dev@example.com", &developer_password).await;
+    let dev_token = token(&developer, "pipeline").await;
+    let evaluate = |body: Value| {
+        api(reqwest::Method::POST, app.url("/api/v1/evaluations"), Some(&dev_token), Some(body))
+    };
+    let public_prod = json!({
+        "name": "orders-api", "runtime": "python3.12", "environment": "prod",
+        "url": { "auth_type": "NONE", "cors_allow_origins": ["*"] },
+    });
+    let (status, body) = evaluate(public_prod.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({ "passes": true, "findings": [] }));
+
+    // The admin's two rules of the issue, and a warning.
+    let (status, body) = add_rule(
+        &app,
+        &[
+            ("kind", "required_tag"),
+            ("severity", "error"),
+            ("key", "cost-center"),
+            ("values", "cc-100, cc-200"),
+            ("note", "Finance charges costs back by cost-center"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, "Every function has the tag cost-center, one of cc-100, cc-200.");
+    let (status, body) = add_rule(
+        &app,
+        &[("kind", "public_url"), ("severity", "error"), ("policy", "outside_production")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) =
+        add_rule(&app, &[("kind", "memory"), ("severity", "warning"), ("max", "1024")]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Bad parameters are a validation error on the field; a developer may not add rules.
+    let (status, body) =
+        add_rule(&app, &[("kind", "naming"), ("severity", "error"), ("pattern", "team-(")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["Validation"]["field"], "pattern", "{body}");
+    let (status, _) =
+        add_rule(&developer, &[("kind", "memory"), ("severity", "error"), ("max", "128")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The failing body: no cost-center tag, a public URL in production, too much memory.
+    let mut failing = public_prod.clone();
+    failing["memory_mb"] = json!(2048);
+    let (status, body) = evaluate(failing).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["passes"], false);
+    assert_eq!(kinds(&body), ["required_tag", "public_url", "memory"]);
+    let tag = &body["findings"][0];
+    assert_eq!(tag["severity"], "error");
+    assert_eq!(tag["field"], "tags");
+    assert_eq!(tag["fix"], "Add the tag cost-center with one of: cc-100, cc-200.");
+    assert_eq!(tag["note"], "Finance charges costs back by cost-center");
+    assert!(tag["mirrors"].as_str().is_some_and(|m| m.contains("Lambda.6")), "{tag}");
+    assert_eq!(body["findings"][2]["severity"], "warning");
+
+    // The passing body: tagged, and the URL outside production; the warning does not block.
+    let passing = json!({
+        "name": "orders-api", "runtime": "python3.12", "environment": "dev", "memory_mb": 2048,
+        "tags": { "cost-center": "cc-200" },
+        "url": { "auth_type": "NONE" },
+    });
+    let (status, body) = evaluate(passing).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["passes"], true, "{body}");
+    assert_eq!(kinds(&body), ["memory"]);
+
+    // Malformed bodies are answered in the envelope, naming the field.
+    let (status, body) = evaluate(json!({ "name": "a b" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "name", "{body}");
+    let (status, body) = evaluate(json!({ "name": "f", "environment": "production" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "environment", "{body}");
+    let (status, body) = evaluate(json!({ "name": "f", "team": "nobody" })).await;
+    assert_eq!(body["error"]["field"], "team", "{status} {body}");
+    let (status, body) = evaluate(json!({ "name": "f", "colour": "red" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "body", "{body}");
+    let (status, _) = api(
+        reqwest::Method::POST,
+        app.url("/api/v1/evaluations"),
+        None,
+        Some(json!({ "name": "f" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The page's view: the rules in order with their scope; switching one off lets it pass.
+    let view: Value = app.call("governance", &[]).await.json().await.expect("json");
+    let rules = view["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 3);
+    assert_eq!(rules[1]["scope"], "every function");
+    let tag_rule = rules[0]["rule_id"].as_str().expect("id").to_owned();
+    let url_rule = rules[1]["rule_id"].as_str().expect("id").to_owned();
+    let response = app.call("set_rule_enabled", &[("rule_id", &tag_rule), ("enabled", "no")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.call("delete_rule", &[("rule_id", &url_rule)]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "deleting needs a confirmation"
+    );
+    let response = app.call("delete_rule", &[("rule_id", &url_rule), ("confirm", "yes")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, body) = evaluate(public_prod.clone()).await;
+    assert_eq!(body["passes"], true, "{body}");
+
+    // Every change is in the audit trail.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_event where target like 'rule:%' order by audit_event_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(
+        actions,
+        ["create_rule", "create_rule", "create_rule", "disable_rule", "delete_rule"]
+    );
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_runtime_calendar_blocks_creation_then_updates_and_admins_move_its_dates(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let admin_token = token(&app, "ci").await;
+    let (status, _) =
+        add_rule(&app, &[("kind", "deprecated_runtime"), ("severity", "error")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let evaluate = |body: Value| {
+        api(reqwest::Method::POST, app.url("/api/v1/evaluations"), Some(&admin_token), Some(body))
+    };
+
+    // python3.8 is shipped past both blocks (2026-08-31, 2026-09-30); python3.13 is not.
+    let (_, body) = evaluate(json!({ "name": "old", "runtime": "python3.8" })).await;
+    assert_eq!(body["passes"], false, "{body}");
+    assert!(
+        body["findings"][0]["message"].as_str().is_some_and(|m| m.contains("2026-09-30")),
+        "{body}"
+    );
+    let (_, body) = evaluate(json!({ "name": "new", "runtime": "python3.13" })).await;
+    assert_eq!(body["passes"], true, "{body}");
+
+    // AWS moves python3.13's dates into the past: an admin records it, and creation is refused.
+    let response = app
+        .call(
+            "save_runtime_deprecation",
+            &[
+                ("runtime", "python3.13"),
+                ("deprecated_on", "2026-01-01"),
+                ("block_create_on", "2026-02-01"),
+                ("block_update_on", ""),
+                ("source", "AWS Health notice"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, body) = evaluate(json!({ "name": "new", "runtime": "python3.13" })).await;
+    assert_eq!(body["passes"], false, "{body}");
+    assert_eq!(
+        body["findings"][0]["message"],
+        "AWS refuses new functions on python3.13 since 2026-02-01."
+    );
+    let view: Value = app.call("governance", &[]).await.json().await.expect("json");
+    let row = view["calendar"]
+        .as_array()
+        .expect("calendar")
+        .iter()
+        .find(|d| d["runtime"] == "python3.13")
+        .expect("python3.13")
+        .clone();
+    assert_eq!(row["phase"], "phase 1: no new functions");
+    assert_eq!(row["source"], "AWS Health notice");
+
+    // Dates out of order are refused, on the field.
+    let response = app
+        .call(
+            "save_runtime_deprecation",
+            &[
+                ("runtime", "python3.14"),
+                ("deprecated_on", "2029-06-30"),
+                ("block_create_on", "2029-01-01"),
+                ("source", "AWS"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["Validation"]["field"], "block_create_on", "{body}");
+}
