@@ -956,3 +956,50 @@ pub struct GovernanceView {
     pub teams: Vec<(String, String)>,
     pub connections: Vec<(String, String)>,
 }
+
+/// One finding recorded against a function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedFinding {
+    pub severity: String,
+    pub message: String,
+    pub fix: String,
+}
+
+/// A function that breaks at least one rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViolatingView {
+    pub function_id: String,
+    pub name: String,
+    pub connection: String,
+    pub region: String,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub shadow: bool,
+    pub ghost: bool,
+    pub findings: Vec<RecordedFinding>,
+}
+
+/// A count of violating functions under one heading (a rule, a team, an owner).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViolationCount {
+    /// The rule's id (by rule), else empty.
+    pub rule_id: String,
+    pub label: String,
+    /// The rule's severity (by rule), else empty.
+    pub severity: String,
+    pub functions: i64,
+}
+
+/// The Violations view: counts, then a page of violating functions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViolationsView {
+    pub functions: i64,
+    pub by_rule: Vec<ViolationCount>,
+    pub by_team: Vec<ViolationCount>,
+    pub by_owner: Vec<ViolationCount>,
+    /// The rule the page is narrowed to, in words.
+    pub rule: Option<String>,
+    pub page: Vec<ViolatingView>,
+    /// `after` for the next page.
+    pub next: Option<String>,
+}

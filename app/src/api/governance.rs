@@ -182,3 +182,94 @@ pub async fn save_runtime_deprecation(
     .await;
     settle(result, |()| Some("Calendar saved".to_owned())).await
 }
+
+/// How many functions break each rule, by team and owner, and a page of those functions (50,
+/// by name; only those breaking `rule` when given).
+#[server(endpoint = "list_violations")]
+pub async fn list_violations(
+    rule: Option<String>,
+    after: Option<String>,
+) -> Result<crate::types::ViolationsView, ApiError> {
+    use super::ssr::*;
+    use crate::types::{RecordedFinding, ViolatingView, ViolationCount, ViolationsView};
+    use backend::governance::{rules, violations};
+    const PAGE: i64 = 50;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        let pool = &context()?.pool;
+        let rule_id = rule
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| backend::input::id("rule", &r))
+            .transpose()
+            .map_err(fail)?;
+        let after = match after.filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => {
+                let (name, id) = a.rsplit_once('|').ok_or_else(|| {
+                    fail(backend::Error::invalid("after", "not a page; start from the first"))
+                })?;
+                Some((name.to_owned(), backend::input::id("after", id).map_err(fail)?))
+            }
+        };
+        let all_rules = rules::list_rules(pool).await.map_err(fail)?;
+        let summary = violations::summary(pool).await.map_err(fail)?;
+        let mut page =
+            violations::list_violating(pool, rule_id, after, PAGE + 1).await.map_err(fail)?;
+        let next = (page.len() as i64 > PAGE).then(|| {
+            page.truncate(PAGE as usize);
+            page.last().map(|v| format!("{}|{}", v.name, v.function_id)).unwrap_or_default()
+        });
+        let describe = |id: uuid::Uuid| {
+            all_rules
+                .iter()
+                .find(|r| r.rule_id == id)
+                .map(|r| (r.check.describe(), r.severity.to_string()))
+                .unwrap_or_default()
+        };
+        let count = |label: Option<String>, none: &str, functions: i64| ViolationCount {
+            rule_id: String::new(),
+            label: label.unwrap_or_else(|| none.to_owned()),
+            severity: String::new(),
+            functions,
+        };
+        Ok(ViolationsView {
+            functions: summary.functions,
+            by_rule: summary
+                .by_rule
+                .into_iter()
+                .map(|(id, functions)| {
+                    let (label, severity) = describe(id);
+                    ViolationCount { rule_id: id.to_string(), label, severity, functions }
+                })
+                .collect(),
+            by_team: summary.by_team.into_iter().map(|(t, n)| count(t, "no team", n)).collect(),
+            by_owner: summary.by_owner.into_iter().map(|(o, n)| count(o, "no owner", n)).collect(),
+            rule: rule_id.map(|id| describe(id).0),
+            page: page
+                .into_iter()
+                .map(|v| ViolatingView {
+                    function_id: v.function_id.to_string(),
+                    name: v.name,
+                    connection: v.connection,
+                    region: v.region,
+                    owner: v.owner,
+                    team: v.team,
+                    shadow: v.shadow,
+                    ghost: v.ghost,
+                    findings: v
+                        .findings
+                        .into_iter()
+                        .map(|f| RecordedFinding {
+                            severity: f.severity,
+                            message: f.message,
+                            fix: f.fix,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            next,
+        })
+    }
+    .await;
+    settle(result, |_| None).await
+}

@@ -11,6 +11,7 @@ use crate::api::governance::{
 };
 use crate::components::forms::{clear_on_success, field_error, invalid, outcome, successes};
 use crate::error::error_fallback;
+use crate::pages::violations::SeverityBadge;
 use crate::types::{DeprecationView, GovernanceView, RuleView};
 
 #[component]
@@ -26,7 +27,10 @@ pub fn GovernancePage() -> impl IntoView {
     );
     view! {
         <Title text="Governance" />
-        <h1>"Governance"</h1>
+        <div class="page-head">
+            <h1>"Governance"</h1>
+            <a class="btn" href="/governance/violations">"Violations"</a>
+        </div>
         <p class="lead">
             "Rules for what may run, and where. A rule of severity error is refused before anything is created; "
             "warnings and info are shown and counted. Every change here is recorded in the audit trail."
@@ -92,11 +96,6 @@ fn RuleRow(
     toggle: ServerAction<SetRuleEnabled>,
     delete: ServerAction<DeleteRule>,
 ) -> impl IntoView {
-    let severity_class = match r.severity.as_str() {
-        "error" => "badge badge-danger",
-        "warning" => "badge badge-warn",
-        _ => "badge",
-    };
     let (confirm_for, confirm_id) =
         (format!("delete-rule-{}", r.rule_id), format!("delete-rule-{}", r.rule_id));
     let (toggle_id, delete_id) = (r.rule_id.clone(), r.rule_id.clone());
@@ -110,7 +109,7 @@ fn RuleRow(
                 {(!r.enabled).then(|| view! { " " <span class="badge">"off"</span> })}
                 {(!r.note.is_empty()).then(|| view! { <br /> <span class="muted">{r.note.clone()}</span> })}
             </td>
-            <td><span class=severity_class>{r.severity}</span></td>
+            <td><SeverityBadge severity=r.severity /></td>
             <td>{r.scope}</td>
             <td class="muted">{r.mirrors}</td>
             <td>

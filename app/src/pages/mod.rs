@@ -11,3 +11,4 @@ pub mod labs;
 pub mod not_found;
 pub mod profile;
 pub mod signin;
+pub mod violations;

@@ -228,3 +228,85 @@ async fn the_runtime_calendar_blocks_creation_then_updates_and_admins_move_its_d
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["Validation"]["field"], "block_create_on", "{body}");
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_violating_shadow_is_listed_after_a_sync_and_leaves_when_fixed(pool: PgPool) {
+    let (base, _stop) = super::api::engine_with_function(None).await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    for fields in [
+        &[("kind", "required_tag"), ("severity", "error"), ("key", "cost-center")][..],
+        &[("kind", "memory"), ("severity", "warning"), ("max", "64")][..],
+    ] {
+        let (status, body) = add_rule(&app, fields).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let violations = |rule: &str| {
+        let app = &app;
+        let rule = rule.to_owned();
+        async move {
+            let response = app.call("list_violations", &[("rule", &rule)]).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    assert_eq!(violations("").await["functions"], 0, "nothing catalogued yet");
+
+    // The engine's `ledger` (128 MB, no tags) arrives as a shadow with a sync.
+    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+    let connection = backend::connections::get(&pool, local).await.expect("get");
+    backend::catalog::sync(&pool, &connection).await.expect("sync");
+    let seen = violations("").await;
+    assert_eq!(seen["functions"], 1, "{seen}");
+    let ledger = &seen["page"][0];
+    assert_eq!(ledger["name"], "ledger");
+    assert_eq!(ledger["shadow"], true);
+    let messages: Vec<&str> = ledger["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["message"].as_str().expect("message"))
+        .collect();
+    assert_eq!(
+        messages,
+        ["The tag cost-center is missing.", "memory is 128 MB; the rule asks for at most 64 MB."]
+    );
+    assert_eq!(seen["by_owner"][0]["label"], "no owner");
+    assert_eq!(seen["by_rule"].as_array().map(Vec::len), Some(2));
+    // Narrowed to one rule.
+    let tag_rule = seen["by_rule"]
+        .as_array()
+        .expect("by rule")
+        .iter()
+        .find(|c| c["severity"] == "error")
+        .expect("the tag rule")["rule_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let narrowed = violations(&tag_rule).await;
+    assert_eq!(narrowed["rule"], "Every function has the tag cost-center.");
+    assert_eq!(narrowed["page"].as_array().map(Vec::len), Some(1));
+
+    // Its owner tags it through the API: that change is evaluated at once.
+    let owned = super::api::owned_ledger(&pool, &app, &base).await;
+    let (status, body) = api(
+        reqwest::Method::PATCH,
+        app.url(&format!("/api/v1/functions/{}", owned.function_id)),
+        Some(&owned.owner_token),
+        Some(json!({ "tags": { "cost-center": "cc-1" } })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(violations(&tag_rule).await["functions"], 1, "the memory warning is left");
+    assert_eq!(violations(&tag_rule).await["page"], json!([]), "the tag is there now");
+    let seen = violations("").await;
+    assert_eq!(seen["page"][0]["shadow"], false, "imported");
+    assert_eq!(seen["page"][0]["owner"], "owner@example.com");
+
+    // Switching the last rule off clears the view.
+    let memory_rule = seen["by_rule"][0]["rule_id"].as_str().expect("id").to_owned();
+    let response =
+        app.call("set_rule_enabled", &[("rule_id", &memory_rule), ("enabled", "no")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(violations("").await["functions"], 0);
+}
