@@ -977,3 +977,76 @@ async fn an_instructor_resets_a_run_to_step_two_with_nothing_left(pool: PgPool) 
     let refused = labs::access::changeable(&lab.pool, &learner, run).await.expect_err("read-only");
     assert!(refused.to_string().contains("cleaned up"), "{refused}");
 }
+
+/// Adds a governance rule as an admin would (through the backend the Governance page calls).
+async fn rule(pool: &PgPool, fields: &[(&str, &str)]) {
+    let mut input = backend::governance::RuleInput::default();
+    for (key, value) in fields {
+        let value = (*value).to_owned();
+        match *key {
+            "kind" => input.kind = value,
+            "severity" => input.severity = value,
+            "key" => input.key = value,
+            "policy" => input.policy = value,
+            "max" => input.max = value,
+            "environment" => input.environment = value,
+            other => panic!("no field {other}"),
+        }
+    }
+    backend::governance::rules::create_rule(pool, &Actor::system(), &input).await.expect("rule");
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn the_lab_refuses_what_the_rules_forbid_before_creating_anything(pool: PgPool) {
+    let lab = lab(pool).await;
+    rule(&lab.pool, &[("kind", "required_tag"), ("severity", "error"), ("key", "cost-center")])
+        .await;
+    rule(
+        &lab.pool,
+        &[("kind", "public_url"), ("severity", "error"), ("policy", "outside_production")],
+    )
+    .await;
+    rule(&lab.pool, &[("kind", "memory"), ("severity", "error"), ("max", "256")]).await;
+    // A warning does not stop the lab.
+    rule(&lab.pool, &[("kind", "log_retention"), ("severity", "warning")]).await;
+
+    // Step 2 without the required tag: refused on the tags field, nothing made.
+    let run = lab.start(None).await;
+    let mut production = input("rules-lab");
+    production.environment = "prod".into();
+    let refused = labs::save_function(&lab.pool, &lab.actor, run, &production).await;
+    match &refused {
+        Err(backend::Error::Validation { field: "tags", message }) => {
+            assert!(message.contains("The tag cost-center is missing."), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!lab.function_exists("rules-lab").await);
+
+    // Tagged, it is created; memory over the bound is refused at step 4.
+    production.tags.insert("cost-center".into(), "cc-1".into());
+    labs::save_function(&lab.pool, &lab.actor, run, &production).await.expect("function");
+    let (_, _, source) = labs::lab_code("python3.12");
+    labs::deploy_code(&lab.pool, &lab.actor, run, source).await.expect("code");
+    let refused = labs::configure(&lab.pool, &lab.actor, run, 3, 512).await;
+    assert!(
+        matches!(&refused, Err(backend::Error::Validation { field: "memory", .. })),
+        "{refused:?}"
+    );
+    labs::configure(&lab.pool, &lab.actor, run, 3, 128).await.expect("settings");
+
+    // A public URL for a production function is refused, with no URL or statement made; an
+    // AWS_IAM one is fine.
+    let refused = labs::save_url(&lab.pool, &lab.actor, run, "NONE", &[]).await;
+    match &refused {
+        Err(backend::Error::Validation { field: "auth_type", message }) => {
+            assert!(message.contains("not allowed in production"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let lambda = lab.connection.lambda("us-east-1").await;
+    assert!(lambda.get_function_url_config().function_name("rules-lab").send().await.is_err());
+    assert!(lambda.get_policy().function_name("rules-lab").send().await.is_err(), "no statements");
+    labs::save_url(&lab.pool, &lab.actor, run, "AWS_IAM", &[]).await.expect("an IAM URL");
+    labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+}

@@ -22,6 +22,9 @@ use crate::error::Result;
 /// Evaluates `candidate` against the rules and the calendar as they stand, today (UTC).
 pub async fn check(pool: &PgPool, candidate: &Candidate, action: Action) -> Result<Vec<Finding>> {
     let rules = rules::list_rules(pool).await?;
+    if !rules.iter().any(|r| r.enabled) {
+        return Ok(Vec::new());
+    }
     let calendar = runtimes::list(pool).await?;
     let today = OffsetDateTime::now_utc().date();
     Ok(evaluate(&rules, &calendar, candidate, action, today, &[]))

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::audit::Actor;
 use crate::connections::{self, Connection};
 use crate::error::{Error, Result};
+use crate::governance::Action;
 
 use super::cloud::*;
 use super::ledger::*;
@@ -94,6 +95,20 @@ pub async fn save_function(
 ) -> Result<()> {
     let run = get(pool, lab_run_id).await?;
     check_function_input(input)?;
+    let proposed = Settings {
+        runtime: input.runtime.clone(),
+        architecture: input.architecture.clone(),
+        team: input.team.trim().to_owned(),
+        lifecycle: input.lifecycle.clone(),
+        environment: input.environment.clone(),
+        tags: input.tags.clone(),
+        ..run.settings.clone()
+    };
+    let (name, action) = match &run.function_name {
+        Some(name) => (name.clone(), Action::Update),
+        None => (input.name.trim().to_owned(), Action::Create),
+    };
+    super::rules::enforce(pool, &run, &name, &proposed, action).await?;
     let connection = connections::get(pool, run.connection_id).await?;
     if let Some(name) = &run.function_name {
         return update_function(pool, actor, &connection, &run, name, input).await;

@@ -10,7 +10,8 @@
 //! One file per part: the vocabulary (`model`), the SDK helpers (`cloud`), runs in the database
 //! (`runs`), the step protocol (`ledger`), a resource in the cloud (`resources`), then the steps in
 //! order — `function` (2), `code` (3 and 4), `url` (5), `doctor` (6), `logs` (7), `validate` (8),
-//! `cleanup` (9 and the sweeper); the instructor's `board`. Callers use the items re-exported here.
+//! `cleanup` (9 and the sweeper); the instructor's `board`; the governance `rules` each step
+//! that creates or changes something must pass. Callers use the items re-exported here.
 
 pub mod access;
 mod board;
@@ -23,6 +24,7 @@ mod ledger;
 mod logs;
 mod model;
 mod resources;
+mod rules;
 mod runs;
 mod url;
 mod validate;

@@ -35,6 +35,12 @@ pub async fn save_url(
     }
     let run = get(pool, lab_run_id).await?;
     let name = function_of(&run)?.to_owned();
+    let proposed = Settings {
+        auth_type: auth.as_str().to_owned(),
+        cors_origins: cors_origins.to_vec(),
+        ..run.settings.clone()
+    };
+    super::rules::enforce(pool, &run, &name, &proposed, crate::governance::Action::Update).await?;
     let connection = connections::get(pool, run.connection_id).await?;
     let lambda = connection.lambda(&run.region).await;
     let existing = lookup(

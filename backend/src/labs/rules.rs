@@ -1,0 +1,83 @@
+//! The platform team's rules at each lab step that creates or changes something (the function,
+//! its settings, its URL): the same evaluation as the Create form and `POST /api/v1/evaluations`,
+//! before any cloud call. An error-level finding refuses the step on the form's field, with the
+//! fix; warnings do not stop the lab.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::governance::{self, Action, Candidate, UrlCandidate};
+
+use super::model::*;
+
+/// The function as the run would leave it: its name, the settings so far, and the URL when the
+/// step makes one.
+pub(super) async fn candidate(
+    pool: &PgPool,
+    run: &Run,
+    name: &str,
+    settings: &Settings,
+) -> Result<Candidate> {
+    let team_id = match settings.team.trim() {
+        "" => None,
+        team => crate::teams::find_by_name(pool, team).await?,
+    };
+    let url = (!settings.auth_type.is_empty()).then(|| UrlCandidate {
+        auth_type: settings.auth_type.clone(),
+        cors_allow_origins: settings.cors_origins.clone(),
+        // A lab's URL goes with its run: the sweeper deletes both when the run expires.
+        expires_in_hours: run.expires_at.map(|at| {
+            let left = (at - OffsetDateTime::now_utc()).whole_minutes().max(0);
+            (left + 59) / 60
+        }),
+    });
+    Ok(Candidate {
+        name: name.to_owned(),
+        runtime: Some(settings.runtime.clone()).filter(|r| !r.is_empty()),
+        architecture: Some(settings.architecture.clone()).filter(|a| !a.is_empty()),
+        memory_mb: Some(i64::from(if settings.memory_mb > 0 { settings.memory_mb } else { 128 })),
+        timeout_s: Some(i64::from(if settings.timeout_s > 0 { settings.timeout_s } else { 3 })),
+        ephemeral_storage_mb: Some(512),
+        reserved_concurrency: Some(None),
+        // The lab's handler has none.
+        environment_variables: Some(Default::default()),
+        tags: settings.tags.clone(),
+        team_id,
+        environment: settings.environment.parse().unwrap_or_default(),
+        lifecycle: settings.lifecycle.parse().unwrap_or_default(),
+        connection_id: Some(run.connection_id),
+        url,
+        policy: None,
+        role_policies: None,
+        role_shared_with: None,
+        log_retention_days: None,
+    })
+}
+
+/// Refuses the step when an error-level rule forbids the result: a validation error on the
+/// form's field the first such finding is about, naming every one with its fix.
+pub(super) async fn enforce(
+    pool: &PgPool,
+    run: &Run,
+    name: &str,
+    settings: &Settings,
+    action: Action,
+) -> Result<()> {
+    let candidate = candidate(pool, run, name, settings).await?;
+    let findings = governance::check(pool, &candidate, action).await?;
+    if governance::passes(&findings) {
+        return Ok(());
+    }
+    let blocking: Vec<_> =
+        findings.iter().filter(|f| f.severity == model::Severity::Error && !f.excepted).collect();
+    let field = match blocking[0].field {
+        "url" => "auth_type",
+        "memory_mb" => "memory",
+        "timeout_s" => "timeout",
+        field => field,
+    };
+    let message =
+        blocking.iter().map(|f| format!("{} {}", f.message, f.fix)).collect::<Vec<_>>().join(" ");
+    Err(Error::invalid(field, format!("the platform team's rules refuse this: {message}")))
+}
