@@ -38,6 +38,12 @@ pub enum DevCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Evaluate every catalogued function against the governance rules now (the sync and every
+    /// change do it on their own), printing how long it took.
+    EvaluateRules {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Clone, Debug, Args)]

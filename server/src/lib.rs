@@ -48,6 +48,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        Command::Dev(DevCommand::EvaluateRules { database }) => {
+            with_database(&database, |pool| async move {
+                use backend::governance::violations;
+                let started = std::time::Instant::now();
+                let evaluated = violations::evaluate_catalog(&pool, violations::Scope::All).await?;
+                let elapsed = started.elapsed().as_secs_f64();
+                let summary = violations::summary(&pool).await?;
+                println!(
+                    "Evaluated {evaluated} functions in {elapsed:.2} s; {} break at least one rule.",
+                    summary.functions
+                );
+                Ok(())
+            })
+            .await
+        }
         Command::Dev(DevCommand::Seed { functions, database }) => {
             with_database(&database, |pool| async move {
                 let started = std::time::Instant::now();

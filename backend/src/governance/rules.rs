@@ -500,7 +500,7 @@ pub async fn create_rule(pool: &PgPool, actor: &Actor, input: &RuleInput) -> Res
     )
     .await?;
     tx.commit().await?;
-    super::violations::refresh(pool, super::violations::Scope::All).await;
+    super::violations::refresh_all_later(pool);
     Ok(Rule {
         rule_id: row.rule_id,
         check,
@@ -535,7 +535,7 @@ pub async fn set_rule_enabled(
     audit::record(&mut tx, actor, action, &format!("rule:{rule_id}"), json!({ "kind": kind }))
         .await?;
     tx.commit().await?;
-    super::violations::refresh(pool, super::violations::Scope::All).await;
+    super::violations::refresh_all_later(pool);
     Ok(())
 }
 

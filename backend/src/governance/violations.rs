@@ -56,6 +56,12 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
         return Ok(0);
     }
     let calendar = runtimes::list(pool).await?;
+    let mut tx = pool.begin().await?;
+    // One evaluation at a time, from reading the catalog to writing what it found: a whole-catalog
+    // evaluation that read a function before a change cannot write over that change's findings.
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('rule_violation'))")
+        .execute(&mut *tx)
+        .await?;
     let rows = sqlx::query_as!(
         Row,
         r#"select function_id, connection_id, name, runtime, architecture, memory_mb, timeout_s,
@@ -67,7 +73,7 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
         connection,
         function
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
     // Who else uses each role: all of the catalog, not only the functions evaluated.
     let mut role_users: HashMap<String, Vec<String>> = HashMap::new();
@@ -76,7 +82,7 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
             r#"select name, cloud_config->>'role' as "role!" from catalog_function
                where archived_at is null and gone_at is null and cloud_config->>'role' is not null"#
         )
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
         for r in roles {
             role_users.entry(r.role).or_default().push(r.name);
@@ -120,14 +126,13 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
             found.fixes.push(finding.fix);
         }
     }
-    let mut tx = pool.begin().await?;
-    // One writer at a time: a sync and a change evaluating the same function never interleave.
-    sqlx::query!("select pg_advisory_xact_lock(hashtext('rule_violation'))")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query!("delete from rule_violation where function_id = any($1)", &evaluated)
-        .execute(&mut *tx)
-        .await?;
+    if all {
+        sqlx::query!("delete from rule_violation").execute(&mut *tx).await?;
+    } else {
+        sqlx::query!("delete from rule_violation where function_id = any($1)", &evaluated)
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query!(
         "insert into rule_violation (function_id, rule_id, severity, field, message, fix)
          select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
@@ -157,7 +162,8 @@ struct Found {
 }
 
 /// Evaluates after a change without failing the change: a rule that cannot be evaluated now is
-/// logged, and the next sync evaluates again.
+/// logged, and the next sync evaluates again. (Violations of a rule switched off are kept but not
+/// shown, so switching it on again shows them at once.)
 pub async fn refresh(pool: &PgPool, scope: Scope) {
     if let Err(error) = evaluate_catalog(pool, scope).await {
         tracing::warn!(?scope, %error, "violations could not be evaluated");
@@ -179,12 +185,15 @@ pub struct Summary {
 
 /// The counts the Violations view opens with.
 pub async fn summary(pool: &PgPool) -> Result<Summary> {
-    let functions =
-        sqlx::query_scalar!(r#"select count(distinct function_id) as "n!" from rule_violation"#)
-            .fetch_one(pool)
-            .await?;
+    let functions = sqlx::query_scalar!(
+        r#"select count(distinct function_id) as "n!" from rule_violation
+           where rule_id in (select rule_id from governance_rule where enabled)"#
+    )
+    .fetch_one(pool)
+    .await?;
     let by_rule = sqlx::query!(
         r#"select rule_id, count(distinct function_id) as "n!" from rule_violation
+           where rule_id in (select rule_id from governance_rule where enabled)
            group by rule_id order by 2 desc, 1"#
     )
     .fetch_all(pool)
@@ -196,6 +205,7 @@ pub async fn summary(pool: &PgPool) -> Result<Summary> {
         r#"select t.name as "team?", count(distinct v.function_id) as "n!"
            from rule_violation v join catalog_function f using (function_id)
            left join team t on t.team_id = f.team_id
+           where v.rule_id in (select rule_id from governance_rule where enabled)
            group by t.name order by 2 desc, 1 nulls first limit 50"#
     )
     .fetch_all(pool)
@@ -207,6 +217,7 @@ pub async fn summary(pool: &PgPool) -> Result<Summary> {
         r#"select a.email as "email?", count(distinct v.function_id) as "n!"
            from rule_violation v join catalog_function f using (function_id)
            left join account a on a.account_id = f.owner_id
+           where v.rule_id in (select rule_id from governance_rule where enabled)
            group by a.email order by 2 desc, 1 nulls first limit 50"#
     )
     .fetch_all(pool)
@@ -259,8 +270,9 @@ pub async fn list_violating(
                join connection c using (connection_id)
                left join account a on a.account_id = f.owner_id
                left join team t on t.team_id = f.team_id
-               where exists (select 1 from rule_violation v
-                             where v.function_id = f.function_id and ($1::uuid is null or v.rule_id = $1))
+               where exists (select 1 from rule_violation v join governance_rule r using (rule_id)
+                             where v.function_id = f.function_id and r.enabled
+                               and ($1::uuid is null or v.rule_id = $1))
                  and ($2::text is null or (f.name, f.function_id) > ($2, $3::uuid))
                order by f.name, f.function_id
                limit $4)
@@ -268,6 +280,7 @@ pub async fn list_violating(
                   p.connection as "connection!", p.owner as "owner?", p.team as "team?", p.shadow as "shadow!", p.ghost as "ghost!",
                   v.rule_id, v.severity, v.message, v.fix
            from page p join rule_violation v using (function_id)
+           where v.rule_id in (select rule_id from governance_rule where enabled)
            order by p.name, p.function_id, array_position(array['error', 'warning', 'info'], v.severity), v.message"#,
         rule_id,
         after_name,
@@ -307,10 +320,18 @@ pub async fn list_violating(
 pub async fn of_function(pool: &PgPool, function_id: Uuid) -> Result<Vec<Recorded>> {
     Ok(sqlx::query_as!(
         Recorded,
-        "select rule_id, severity, message, fix from rule_violation where function_id = $1
+        "select rule_id, severity, message, fix from rule_violation
+         where function_id = $1 and rule_id in (select rule_id from governance_rule where enabled)
          order by array_position(array['error', 'warning', 'info'], severity), message",
         function_id
     )
     .fetch_all(pool)
     .await?)
+}
+
+/// Evaluates the whole catalog in the background after a rule changes, so the admin's request
+/// does not wait for it (seconds at 100,000 functions).
+pub fn refresh_all_later(pool: &PgPool) {
+    let pool = pool.clone();
+    tokio::spawn(async move { refresh(&pool, Scope::All).await });
 }
