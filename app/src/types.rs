@@ -105,6 +105,8 @@ pub struct CatalogRowView {
     pub tags: Vec<(String, String)>,
     pub gone: bool,
     pub drift: bool,
+    /// Error-level governance findings.
+    pub violations: i64,
     pub suggested_owner: Option<String>,
     /// For a shadow: what import adopts from its `lambdaport:*` tags, as (field, value, why it
     /// would be left out).
@@ -179,6 +181,10 @@ pub struct FunctionDetail {
     pub revision_id: String,
     /// Each field whose cloud tag disagrees with the catalog: (field, the difference in words).
     pub drift: Vec<(String, String)>,
+    /// What the function breaks of the governance rules, as last evaluated.
+    pub findings: Vec<RecordedFinding>,
+    /// Its exception requests and exceptions, newest first.
+    pub exceptions: Vec<ExceptionView>,
     pub teams: Vec<String>,
     /// The names of the live environment variables, for those who may edit the function (empty
     /// for everyone else). Values are never part of the page: an editor reveals them on demand
@@ -960,9 +966,31 @@ pub struct GovernanceView {
 /// One finding recorded against a function.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedFinding {
+    pub rule_id: String,
     pub severity: String,
     pub message: String,
     pub fix: String,
+    /// A live exception covers it.
+    pub excepted: bool,
+}
+
+/// A request for an exception to a rule, or a granted one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionView {
+    pub exception_id: String,
+    pub function_id: String,
+    pub function_name: String,
+    /// The rule in words.
+    pub rule: String,
+    pub requested_by: String,
+    pub reason: String,
+    pub hours: i32,
+    /// `pending`, `approved`, `rejected`, `expired` or `withdrawn`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub comment: String,
+    /// When an approved exception ends (RFC 3339).
+    pub expires_at: Option<String>,
 }
 
 /// A function that breaks at least one rule.
@@ -997,6 +1025,10 @@ pub struct ViolationsView {
     pub by_rule: Vec<ViolationCount>,
     pub by_team: Vec<ViolationCount>,
     pub by_owner: Vec<ViolationCount>,
+    /// Open exception requests and live exceptions.
+    pub exceptions: Vec<ExceptionView>,
+    /// Who may approve: `admins` or `team`.
+    pub approvers: String,
     /// The rule the page is narrowed to, in words.
     pub rule: Option<String>,
     pub page: Vec<ViolatingView>,

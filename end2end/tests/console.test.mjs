@@ -1333,3 +1333,173 @@ describe('guided lab', () => {
     await page.locator('.page-head .badge').filter({ hasText: 'cleaned up' }).waitFor();
   });
 });
+
+// Last: its rules would refuse what the earlier lab runs create. It deletes them at the end.
+describe('governance', () => {
+  let admin;
+
+  before(async () => {
+    admin = await (await browser.newContext()).newPage();
+    admin.on('pageerror', (error) => pageErrors.push(`${admin.url()}: ${error.message}`));
+    await admin.goto(`${base}/signin`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await signIn(admin, 'admin@lambdaport.local', adminPassword);
+    await admin.waitForURL(`${base}/`);
+  });
+
+  it('adds rules with the fields each kind reads, and lists a violating shadow after a sync', async () => {
+    await admin.goto(`${base}/governance`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByTestId('no-rules').waitFor();
+    const kind = admin.getByLabel('What it checks');
+    await kind.selectOption('required_tag');
+    await admin.getByLabel('Severity').selectOption('error');
+    await admin.getByLabel('Tag key').fill('cost-center');
+    await admin.getByLabel(/^Allowed values/).fill('cc-1, cc-2');
+    await admin.getByLabel(/^Why/).fill('Finance charges back by cost-center');
+    await admin.getByRole('button', { name: 'Add rule' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Rule added: Every function has the tag cost-center, one of cc-1, cc-2.' }).waitFor();
+
+    // Another kind shows its own fields only.
+    await kind.selectOption('public_url');
+    assert.equal(await admin.getByLabel('Tag key').isVisible(), false, 'a URL rule has no tag key');
+    await admin.getByLabel('Public URLs are').selectOption('outside_production');
+    await admin.getByRole('button', { name: 'Add rule' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Rule added: Public Function URLs only outside production' }).waitFor();
+
+    // A pattern that does not compile is refused on its field, and nothing is added.
+    await kind.selectOption('naming');
+    await admin.getByLabel(/^Pattern/).fill('team-(');
+    await admin.getByRole('button', { name: 'Add rule' }).click();
+    await admin.getByText(/not a valid pattern/).waitFor();
+    const rules = admin.getByRole('region', { name: 'Rules' }).locator('tbody tr');
+    await rules.nth(1).waitFor();
+    assert.equal(await rules.count(), 2);
+    assert.match(await rules.nth(0).textContent(), /Security Hub Lambda\.6/);
+    await admin.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'governance.png'), fullPage: true });
+    await fitsPhone(admin, 'governance');
+
+    // A function made outside the console without the tag arrives as a shadow with a sync, and
+    // is listed with what it breaks and the fix.
+    await createEngineFunction('e2e-untagged', { team: 'payments' });
+    await admin.goto(`${base}/catalog`);
+    const local = admin.getByTestId('connection').filter({ hasText: 'Local' });
+    await local.getByRole('button', { name: 'Sync now' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Synced Local' }).waitFor();
+    await admin.goto(`${base}/governance`);
+    await admin.getByRole('link', { name: 'Violations' }).click();
+    await admin.waitForURL(`${base}/governance/violations`);
+    const row = admin.getByTestId('violations-table').getByRole('row').filter({ hasText: 'e2e-untagged' });
+    await row.getByText('The tag cost-center is missing.').waitFor();
+    await row.getByText('Add the tag cost-center with one of: cc-1, cc-2.').waitFor();
+    await row.getByText('shadow', { exact: true }).waitFor();
+    // Narrowed to the rule by following its count.
+    await admin.getByRole('link', { name: 'Every function has the tag cost-center, one of cc-1, cc-2.' }).click();
+    await admin.waitForURL(/\/governance\/violations\?rule=/);
+    await admin.getByRole('heading', { name: /^Functions breaking: Every function has the tag/ }).waitFor();
+    await admin.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'violations.png'), fullPage: true });
+    await fitsPhone(admin, 'violations');
+  });
+
+  it('takes a request for an exception on the function page, approved by another admin, then shown as excepted', async () => {
+    // A second admin to decide: nobody decides on their own request.
+    await admin.goto(`${base}/admin`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByLabel('Email').fill('approver@example.com');
+    await admin.getByLabel('Role', { exact: true }).selectOption('admin');
+    await admin.getByRole('button', { name: 'Add user' }).click();
+    const created = admin.getByRole('status').filter({ hasText: 'One-time password' });
+    await created.waitFor();
+    const approverPassword = (await created.textContent()).match(/One-time password: (\S+)/)[1];
+
+    // e2e-orders (imported earlier) has no cost-center tag: its Overview says so, with a request form.
+    await admin.goto(`${base}/catalog?q=e2e-orders`);
+    await admin.getByRole('link', { name: 'e2e-orders' }).click();
+    const badge = admin.getByTestId('breaks-rules');
+    await badge.waitFor();
+    // Its lifecycle is production and it has a public URL: that may be a second broken rule.
+    const broken = Number((await badge.textContent()).match(/breaks (\d+) rule/)[1]);
+    const findings = admin.getByTestId('findings');
+    const tagFinding = findings.getByRole('listitem').filter({ hasText: 'The tag cost-center is missing.' });
+    await tagFinding.getByText('Request an exception').click();
+    await tagFinding.getByLabel('Why this function needs one').fill('billing moves to the new cost centres next sprint');
+    await tagFinding.getByLabel(/^For how many hours/).fill('48');
+    await tagFinding.getByRole('button', { name: 'Request exception' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Exception requested' }).waitFor();
+    await admin.getByTestId('exceptions').getByText('pending').waitFor();
+
+    const approver = await (await browser.newContext()).newPage();
+    approver.on('pageerror', (error) => pageErrors.push(`${approver.url()}: ${error.message}`));
+    await approver.goto(`${base}/signin`);
+    await approver.waitForSelector('body[data-hydrated]');
+    await signIn(approver, 'approver@example.com', approverPassword);
+    await approver.waitForURL(/\/(profile)?$/);
+    await approver.goto(`${base}/governance/violations`);
+    await approver.waitForSelector('body[data-hydrated]');
+    const request = approver.getByTestId('exceptions').getByRole('row').filter({ hasText: 'e2e-orders' });
+    await request.getByText('billing moves to the new cost centres next sprint').waitFor();
+    await request.getByLabel(/^Comment on/).fill('fine until the migration');
+    await request.getByLabel('Approve').check();
+    await request.getByRole('button', { name: 'Decide' }).click();
+    await approver.getByRole('status').filter({ hasText: 'Exception approved' }).waitFor();
+    await approver.getByTestId('exceptions').getByText(/^approved until /).waitFor();
+
+    // Back on the function: the finding is excepted, and no longer counted as a broken rule.
+    await admin.reload();
+    await admin.getByTestId('findings').getByRole('listitem').filter({ hasText: 'The tag cost-center is missing.' })
+      .getByText('excepted', { exact: true }).waitFor();
+    if (broken === 1) {
+      assert.equal(await badge.count(), 0, 'an excepted finding is not a broken rule');
+    } else {
+      assert.equal(await badge.textContent(), `breaks ${broken - 1} rule${broken - 1 === 1 ? '' : 's'}`);
+    }
+    await admin.getByTestId('exceptions').getByText('approver@example.com: fine until the migration').waitFor();
+  });
+
+  it('refuses a public URL for a production function in the lab, and takes an AWS_IAM one', async () => {
+    await admin.goto(`${base}/create`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByRole('button', { name: 'Start the lab' }).click();
+    await admin.waitForURL(/\/labs\/[0-9a-f-]+$/);
+    const labUrl = admin.url();
+    await admin.getByLabel('Function name').fill('e2e-prod');
+    await admin.getByLabel('Environment').selectOption('prod');
+    // Without the required tag, step 2 is refused with the fix.
+    await admin.getByRole('button', { name: 'Create function' }).click();
+    await admin.getByRole('alert').filter({ hasText: 'The tag cost-center is missing.' }).waitFor({ timeout: 30_000 });
+    await admin.getByLabel('Tags').fill('cost-center=cc-1');
+    await admin.getByRole('button', { name: 'Create function' }).click();
+    await admin.getByRole('heading', { name: 'Step 3: Add the code' }).waitFor({ timeout: 30_000 });
+    await admin.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await admin.getByRole('heading', { name: 'Step 4: Timeout and memory' }).waitFor({ timeout: 30_000 });
+    await admin.getByRole('button', { name: 'Save settings' }).click();
+    await admin.getByRole('heading', { name: 'Step 5: Function URL' }).waitFor({ timeout: 30_000 });
+    await admin.getByLabel('NONE — public, for this lab only').check();
+    await admin.getByRole('button', { name: 'Create function URL' }).click();
+    await admin.getByRole('alert').filter({ hasText: 'Public Function URLs are not allowed in production' }).waitFor({ timeout: 30_000 });
+    const url = await fetch(`${engine}/2021-10-31/functions/e2e-prod/url`);
+    assert.equal(url.status, 404, 'no URL was made');
+    await admin.getByLabel(/^AWS_IAM/).check();
+    await admin.getByRole('button', { name: 'Create function URL' }).click();
+    await admin.getByRole('heading', { name: 'Step 6: Call it' }).waitFor({ timeout: 30_000 });
+
+    await admin.goto(`${labUrl}?step=9`);
+    await admin.getByLabel(/Delete these resources from Local/).check();
+    await admin.getByRole('button', { name: 'Delete and verify' }).click();
+    await admin.getByRole('status').filter({ hasText: /Cleaned up: \d+ deleted/ }).waitFor({ timeout: 30_000 });
+
+    // The rules go, and the page says there are none.
+    await admin.goto(`${base}/governance`);
+    await admin.waitForSelector('body[data-hydrated]');
+    for (let left = 2; left > 0; left--) {
+      const first = admin.getByRole('region', { name: 'Rules' }).locator('tbody tr').first();
+      await first.getByLabel('Confirm').check();
+      await first.getByRole('button', { name: /^Delete:/ }).click();
+      await admin.waitForFunction(
+        (n) => document.querySelectorAll('section[aria-labelledby="rules-heading"] tbody tr').length === n,
+        left - 1,
+      );
+    }
+    await admin.getByTestId('no-rules').waitFor();
+  });
+});

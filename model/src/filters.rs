@@ -34,6 +34,9 @@ pub struct CatalogFilters {
     pub public: Option<String>,
     /// `1`: only functions whose cloud tags disagree with the catalog (drift).
     pub drift: Option<String>,
+    /// Only functions that break a governance rule: `any`, a rule kind (e.g. `required_tag`) or
+    /// a rule's id.
+    pub violates: Option<String>,
     /// `shadows`: functions found in the cloud and not imported.
     pub view: Option<String>,
     /// `updated`: most recently changed first; otherwise by name.

@@ -359,6 +359,11 @@ async fn tend_labs(pool: PgPool, period: Duration) {
             Ok(n) => tracing::info!(runs = n, "cleaned up expired lab runs"),
             Err(error) => tracing::warn!(%error, "sweeping expired lab runs"),
         }
+        match backend::governance::exceptions::expire(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(exceptions = n, "expired governance exceptions"),
+            Err(error) => tracing::warn!(%error, "expiring governance exceptions"),
+        }
         // The catalog's facet counts arrive as deltas: one row per value again.
         if let Err(error) = backend::catalog::fold_facets(&pool).await {
             tracing::warn!(%error, "folding the catalog's facet counts");

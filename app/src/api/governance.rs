@@ -244,6 +244,15 @@ pub async fn list_violations(
                 .collect(),
             by_team: summary.by_team.into_iter().map(|(t, n)| count(t, "no team", n)).collect(),
             by_owner: summary.by_owner.into_iter().map(|(o, n)| count(o, "no owner", n)).collect(),
+            exceptions: exception_views(
+                backend::governance::exceptions::list(pool, true, None).await.map_err(fail)?,
+                &all_rules,
+            ),
+            approvers: backend::governance::exceptions::approvers(pool)
+                .await
+                .map_err(fail)?
+                .as_str()
+                .to_owned(),
             rule: rule_id.map(|id| describe(id).0),
             page: page
                 .into_iter()
@@ -260,9 +269,11 @@ pub async fn list_violations(
                         .findings
                         .into_iter()
                         .map(|f| RecordedFinding {
+                            rule_id: f.rule_id.to_string(),
                             severity: f.severity,
                             message: f.message,
                             fix: f.fix,
+                            excepted: f.excepted,
                         })
                         .collect(),
                 })
@@ -272,4 +283,112 @@ pub async fn list_violations(
     }
     .await;
     settle(result, |_| None).await
+}
+
+/// Exceptions as the pages show them, each rule in words.
+#[cfg(feature = "ssr")]
+pub(crate) fn exception_views(
+    list: Vec<backend::governance::exceptions::Exception>,
+    rules: &[backend::governance::Rule],
+) -> Vec<crate::types::ExceptionView> {
+    list.into_iter()
+        .map(|e| crate::types::ExceptionView {
+            exception_id: e.exception_id.to_string(),
+            function_id: e.function_id.to_string(),
+            function_name: e.function_name,
+            rule: rules
+                .iter()
+                .find(|r| r.rule_id == e.rule_id)
+                .map(|r| r.check.describe())
+                .unwrap_or_default(),
+            requested_by: e.requested_by.unwrap_or_else(|| "a removed account".to_owned()),
+            reason: e.reason,
+            hours: e.hours,
+            status: e.status,
+            decided_by: e.decided_by,
+            comment: e.comment,
+            expires_at: e.expires_at.map(super::ssr::rfc3339),
+        })
+        .collect()
+}
+
+/// Asks for an exception to a rule for a function the caller may change.
+#[server(endpoint = "request_exception")]
+pub async fn request_exception(
+    function_id: String,
+    rule_id: String,
+    reason: String,
+    hours: String,
+) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account =
+            require(&[backend::accounts::Role::Admin, backend::accounts::Role::Developer])?;
+        let function_id = backend::input::id("function_id", &function_id).map_err(fail)?;
+        let rule_id = backend::input::id("rule_id", &rule_id).map_err(fail)?;
+        let hours = backend::input::whole_number("hours", &hours).map_err(fail)?;
+        backend::governance::exceptions::request(
+            &context()?.pool,
+            &actor(&account),
+            &account,
+            function_id,
+            rule_id,
+            &reason,
+            hours,
+        )
+        .await
+        .map_err(fail)?;
+        Ok(())
+    }
+    .await;
+    settle(result, |()| Some("Exception requested: an approver decides".to_owned())).await
+}
+
+/// Approves (`decision=approve`) or rejects a pending request, with a comment.
+#[server(endpoint = "decide_exception")]
+pub async fn decide_exception(
+    exception_id: String,
+    decision: String,
+    comment: Option<String>,
+) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let account =
+            require(&[backend::accounts::Role::Admin, backend::accounts::Role::Developer])?;
+        let id = backend::input::id("exception_id", &exception_id).map_err(fail)?;
+        let approve = match decision.as_str() {
+            "approve" => true,
+            "reject" => false,
+            _ => return Err(fail(backend::Error::invalid("decision", "approve or reject"))),
+        };
+        backend::governance::exceptions::decide(
+            &context()?.pool,
+            &actor(&account),
+            &account,
+            id,
+            approve,
+            comment.as_deref().unwrap_or_default(),
+        )
+        .await
+        .map_err(fail)?;
+        Ok(if approve { "Exception approved".to_owned() } else { "Exception rejected".to_owned() })
+    }
+    .await;
+    settle(result, |message| Some(message.clone())).await
+}
+
+/// Sets who may approve exceptions: `admins`, or `team` (admins and the function's team).
+#[server(endpoint = "set_exception_approvers")]
+pub async fn set_exception_approvers(approvers: String) -> Result<(), ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        let approvers =
+            backend::governance::exceptions::Approvers::parse(approvers.trim()).map_err(fail)?;
+        backend::governance::exceptions::set_approvers(&context()?.pool, &actor(&admin), approvers)
+            .await
+            .map_err(fail)
+    }
+    .await;
+    settle(result, |()| Some("Approvers saved".to_owned())).await
 }

@@ -11,7 +11,7 @@ use crate::components::forms::outcome;
 use crate::error::error_fallback;
 use crate::types::{CatalogFilters, CatalogPage, CatalogRowView, ConnectionView, FacetView};
 
-const FILTER_KEYS: [&str; 14] = [
+const FILTER_KEYS: [&str; 15] = [
     "q",
     "owner",
     "team",
@@ -24,6 +24,7 @@ const FILTER_KEYS: [&str; 14] = [
     "tag",
     "public",
     "drift",
+    "violates",
     "view",
     "sort",
 ];
@@ -60,6 +61,7 @@ pub fn CatalogPage() -> impl IntoView {
                 tag: get("tag"),
                 public: get("public"),
                 drift: get("drift"),
+                violates: get("violates"),
                 view: get("view"),
                 sort: get("sort"),
                 after: get("after"),
@@ -117,6 +119,11 @@ pub fn CatalogPage() -> impl IntoView {
                 <input type="checkbox" name="drift" value="1"
                     prop:checked=move || query.with(|q| q.get("drift").is_some()) />
                 " Drift (the cloud's tags disagree)"
+            </label>
+            <label class="check">
+                <input type="checkbox" name="violates" value="any"
+                    prop:checked=move || query.with(|q| q.get("violates").is_some()) />
+                " Breaks a governance rule"
             </label>
             <label class="check">
                 <input type="checkbox" name="view" value="shadows"
@@ -276,6 +283,11 @@ fn Row(
                 {row.gone.then(|| view! { <span class="badge badge-danger" title="no longer in the cloud">"gone"</span> })}
                 {row.drift.then(|| view! { <span class="badge badge-warn" title="the cloud's lambdaport tags disagree with the catalog">"drift"</span> })}
                 {row.public_url.then(|| view! { <span class="badge" title="a Function URL anyone can call">"public URL"</span> })}
+                {(row.violations > 0).then(|| view! {
+                    <span class="badge badge-danger" title="error-level governance findings; see Governance → Violations">
+                        {format!("breaks {} rule{}", row.violations, if row.violations == 1 { "" } else { "s" })}
+                    </span>
+                })}
                 <div class="muted">{row.description.clone()}</div>
             </td>
             <td>{row.runtime.clone()}</td>
@@ -337,6 +349,8 @@ fn active_filters(shown: &[(&'static str, String)], facets: &[FacetView]) -> Opt
                 "q" => format!("“{value}”"),
                 "public" => "has a public URL".to_owned(),
                 "drift" => "drift".to_owned(),
+                "violates" if value == "any" => "breaks a rule".to_owned(),
+                "violates" => format!("breaks {value}"),
                 "view" => "shadows".to_owned(),
                 facet => {
                     let name = facets

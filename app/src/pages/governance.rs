@@ -9,9 +9,9 @@ use crate::api::governance::{
     CreateRule, DeleteRule, SaveRuntimeDeprecation, SetRuleEnabled, governance, rule_added_message,
     switched_message,
 };
+use crate::components::exceptions::SeverityBadge;
 use crate::components::forms::{clear_on_success, field_error, invalid, outcome, successes};
 use crate::error::error_fallback;
-use crate::pages::violations::SeverityBadge;
 use crate::types::{DeprecationView, GovernanceView, RuleView};
 
 #[component]

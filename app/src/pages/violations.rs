@@ -6,15 +6,23 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::governance::list_violations;
+use crate::api::governance::{DecideException, SetExceptionApprovers, list_violations};
+use crate::components::exceptions::{ExceptionTable, FindingLine, SeverityBadge};
+use crate::components::forms::{outcome, successes};
 use crate::error::error_fallback;
-use crate::types::{ViolatingView, ViolationCount, ViolationsView};
+use crate::types::{ExceptionView, ViolatingView, ViolationCount, ViolationsView};
 
 #[component]
 pub fn ViolationsPage() -> impl IntoView {
     let query = use_query_map();
+    let decide = ServerAction::<DecideException>::new();
+    let approvers = ServerAction::<SetExceptionApprovers>::new();
+    let (decided, set) = (successes(decide.value()), successes(approvers.value()));
     let asked = move || query.with(|q| (q.get("rule"), q.get("after")));
-    let data = Resource::new(asked, |(rule, after)| list_violations(rule, after));
+    let data = Resource::new(
+        move || (asked(), decided.get(), set.get()),
+        |((rule, after), ..)| list_violations(rule, after),
+    );
     view! {
         <Title text="Violations" />
         <div class="page-head">
@@ -25,11 +33,13 @@ pub fn ViolationsPage() -> impl IntoView {
             "Catalogued functions that break a rule, as of the last sync or change. "
             "Shadows (found in the cloud, not imported) and ghosts (gone from the cloud) count too."
         </p>
+        {outcome(decide.value(), |message| message)}
+        {outcome(approvers.value(), |()| "Approvers saved".to_owned())}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
                     let rule = asked().0.unwrap_or_default();
-                    data.await.map(|v| view! { <Violations v rule /> })
+                    data.await.map(|v| view! { <Violations v rule decide approvers /> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -37,12 +47,19 @@ pub fn ViolationsPage() -> impl IntoView {
 }
 
 #[component]
-fn Violations(v: ViolationsView, rule: String) -> impl IntoView {
-    if v.functions == 0 {
+fn Violations(
+    v: ViolationsView,
+    rule: String,
+    decide: ServerAction<DecideException>,
+    approvers: ServerAction<SetExceptionApprovers>,
+) -> impl IntoView {
+    let exceptions = view! { <Exceptions exceptions=v.exceptions.clone() current=v.approvers.clone() decide approvers /> };
+    if v.page.is_empty() && v.rule.is_none() {
         return view! {
             <p class="card empty-state" data-testid="no-violations">
                 "No function breaks a rule. New rules are checked against the whole catalog when they are added."
             </p>
+            {exceptions}
         }
         .into_any();
     }
@@ -83,8 +100,44 @@ fn Violations(v: ViolationsView, rule: String) -> impl IntoView {
             </div>
             {next.map(|href| view! { <a class="btn" href=href rel="next">"Next page"</a> })}
         </section>
+        {exceptions}
     }
     .into_any()
+}
+
+/// Open requests and live exceptions, and who may approve them.
+#[component]
+fn Exceptions(
+    exceptions: Vec<ExceptionView>,
+    current: String,
+    decide: ServerAction<DecideException>,
+    approvers: ServerAction<SetExceptionApprovers>,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="exceptions-heading">
+            <h2 id="exceptions-heading">"Exceptions"</h2>
+            <p class="muted">
+                "Whoever may change a function asks for an exception from its Overview (a rule, why, for how long). "
+                "An approved exception lasts its hours, then expires; meanwhile its findings are shown as excepted and refuse nothing. "
+                "Nobody decides on their own request."
+            </p>
+            {if exceptions.is_empty() {
+                view! { <p class="empty-state" data-testid="no-exceptions">"No open requests and no live exceptions."</p> }.into_any()
+            } else {
+                view! { <ExceptionTable exceptions decide /> }.into_any()
+            }}
+            <ActionForm action=approvers>
+                <div class="inline-form">
+                    <label for="approvers">"Who may approve"</label>
+                    <select id="approvers" name="approvers">
+                        <option value="admins" selected=current == "admins">"admins"</option>
+                        <option value="team" selected=current == "team">"admins and the function's team"</option>
+                    </select>
+                    <button type="submit" class="btn btn-small" disabled=approvers.pending()>"Save approvers"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
 }
 
 #[component]
@@ -133,22 +186,9 @@ fn ViolatingRow(f: ViolatingView) -> impl IntoView {
             <td>{whose}</td>
             <td>
                 <ul class="findings">
-                    {f.findings.into_iter().map(|x| view! {
-                        <li><SeverityBadge severity=x.severity /> " " {x.message} " " <span class="muted">{x.fix}</span></li>
-                    }).collect_view()}
+                    {f.findings.into_iter().map(|x| view! { <li><FindingLine f=x /></li> }).collect_view()}
                 </ul>
             </td>
         </tr>
     }
-}
-
-/// A finding's or a rule's severity as a badge.
-#[component]
-pub fn SeverityBadge(severity: String) -> impl IntoView {
-    let class = match severity.as_str() {
-        "error" => "badge badge-danger",
-        "warning" => "badge badge-warn",
-        _ => "badge",
-    };
-    view! { <span class=class>{severity}</span> }
 }

@@ -81,11 +81,8 @@ pub async fn reader_scope(
     Ok(crate::settings::catalog_restricted(pool).await?.then_some(account.account_id))
 }
 
-pub(super) async fn in_team(
-    pool: &PgPool,
-    team_id: Option<Uuid>,
-    account_id: Uuid,
-) -> Result<bool> {
+/// Whether the account is a member of the team (none when there is no team).
+pub async fn in_team(pool: &PgPool, team_id: Option<Uuid>, account_id: Uuid) -> Result<bool> {
     let Some(team_id) = team_id else { return Ok(false) };
     Ok(sqlx::query_scalar!(
         r#"select exists(select 1 from team_member where team_id = $1 and account_id = $2) as "member!""#,

@@ -112,7 +112,10 @@ pub async fn detail(pool: &PgPool, function_id: Uuid) -> Result<Detail> {
                   f.lifecycle, f.environment, f.url_auth_type, f.tags, f.tracked,
                   (f.gone_at is not null) as "gone!", f.drift, f.updated_at, f.arn, f.handler,
                   f.memory_mb, f.timeout_s,
-                  f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner
+                  f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner,
+                  (select count(*) from rule_violation v join governance_rule r using (rule_id)
+                   where v.function_id = f.function_id and r.enabled and v.severity = 'error'
+                     and not v.excepted) as "violations!"
            from catalog_function f
            join connection c on c.connection_id = f.connection_id
            left join account a on a.account_id = f.owner_id
@@ -142,6 +145,7 @@ pub async fn detail(pool: &PgPool, function_id: Uuid) -> Result<Detail> {
             tracked: row.tracked,
             gone: row.gone,
             drift,
+            violations: row.violations,
             updated_at: row.updated_at,
             suggested_owner: row.suggested_owner,
             adoption: Vec::new(),

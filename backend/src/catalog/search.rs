@@ -25,6 +25,8 @@ pub struct CatalogEntry {
     pub tracked: bool,
     pub gone: bool,
     pub drift: bool,
+    /// How many error-level governance findings it has (enabled rules, as last evaluated).
+    pub violations: i64,
     pub updated_at: OffsetDateTime,
     /// For a shadow: the owner its `lambdaport:owner` tag names, to offer at import.
     pub suggested_owner: Option<String>,
@@ -106,6 +108,8 @@ pub struct Query {
     /// Shadows (found in the cloud, not imported) instead of the catalog.
     /// Only functions whose cloud tags disagree with the catalog.
     pub drifted: bool,
+    /// Only functions that break an enabled governance rule (of a kind, or one rule).
+    pub violates: Option<Violates>,
     pub shadows: bool,
     pub sort: Sort,
     /// Keyset cursor: the last row of the previous page, as (name, id) by name, or (updated_at
@@ -114,6 +118,31 @@ pub struct Query {
     pub limit: i64,
     /// When the catalog is restricted: only functions this account or its teams own.
     pub visible_to: Option<Uuid>,
+}
+
+/// Which governance rules a `violates` filter means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violates {
+    Any,
+    Kind(model::RuleKind),
+    Rule(Uuid),
+}
+
+impl Violates {
+    fn parse(raw: &str) -> crate::Result<Self> {
+        if raw == "any" || raw == "1" {
+            return Ok(Self::Any);
+        }
+        if let Ok(id) = raw.parse() {
+            return Ok(Self::Rule(id));
+        }
+        raw.parse().map(Self::Kind).map_err(|_| {
+            crate::Error::invalid(
+                "violates",
+                "any, a rule kind such as required_tag, or a rule's id",
+            )
+        })
+    }
 }
 
 /// The order of a catalog page.
@@ -301,6 +330,22 @@ fn push_filters(sql: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, query: &Query)
     if query.drifted {
         sql.push(" and jsonb_array_length(f.drift) > 0");
     }
+    if let Some(violates) = &query.violates {
+        sql.push(
+            " and exists (select 1 from rule_violation v join governance_rule r using (rule_id)
+                          where v.function_id = f.function_id and r.enabled and not v.excepted",
+        );
+        match violates {
+            Violates::Any => {}
+            Violates::Kind(kind) => {
+                sql.push(" and r.kind = ").push_bind(kind.as_str());
+            }
+            Violates::Rule(id) => {
+                sql.push(" and r.rule_id = ").push_bind(*id);
+            }
+        }
+        sql.push(")");
+    }
     if let Some(reader) = query.visible_to {
         sql.push(" and (f.owner_id = ").push_bind(reader);
         sql.push(" or f.team_id in (select team_id from team_member where account_id = ");
@@ -356,6 +401,9 @@ async fn page(
                 f.description, a.email as owner, t.name as team, f.lifecycle, f.environment,
                 f.url_auth_type, f.tags, f.tracked, (f.gone_at is not null) as gone,
                 (jsonb_array_length(f.drift) > 0) as drift, f.updated_at,
+                (select count(*) from rule_violation v join governance_rule r using (rule_id)
+                 where v.function_id = f.function_id and r.enabled and v.severity = 'error'
+                   and not v.excepted) as violations,
                 f.cloud_config->'tags'->>'lambdaport:owner' as suggested_owner,
                 case when not f.tracked then jsonb_build_object(
                     'owner', f.cloud_config->'tags'->>'lambdaport:owner',
@@ -475,6 +523,7 @@ pub(super) struct CatalogRow {
     pub(super) tracked: bool,
     pub(super) gone: bool,
     pub(super) drift: bool,
+    pub(super) violations: i64,
     pub(super) updated_at: OffsetDateTime,
     pub(super) suggested_owner: Option<String>,
     pub(super) adoption: Option<serde_json::Value>,
@@ -499,6 +548,7 @@ impl From<CatalogRow> for CatalogEntry {
             tracked: r.tracked,
             gone: r.gone,
             drift: r.drift,
+            violations: r.violations,
             updated_at: r.updated_at,
             suggested_owner: r.suggested_owner,
             adoption: Adopted::all(r.adoption),
@@ -573,6 +623,7 @@ impl Query {
             || self.tag.is_some()
             || self.has_public_url
             || self.drifted
+            || self.violates.is_some()
             || self.shadows
             || self.visible_to.is_some()
     }
@@ -643,6 +694,7 @@ pub async fn query_for(
         tag,
         has_public_url: present(f.public.as_ref()).is_some(),
         drifted: present(f.drift.as_ref()).is_some(),
+        violates: present(f.violates.as_ref()).as_deref().map(Violates::parse).transpose()?,
         shadows: present(f.view.as_ref()).as_deref() == Some("shadows"),
         sort: match present(f.sort.as_ref()).as_deref() {
             Some("updated") => Sort::Updated,

@@ -5,6 +5,7 @@
 //! "would this pass" endpoint and the sync all get the same answer.
 
 pub mod evaluate;
+pub mod exceptions;
 pub mod rules;
 pub mod runtimes;
 mod secrets;
@@ -19,13 +20,25 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 
-/// Evaluates `candidate` against the rules and the calendar as they stand, today (UTC).
-pub async fn check(pool: &PgPool, candidate: &Candidate, action: Action) -> Result<Vec<Finding>> {
+/// Evaluates `candidate` against the rules and the calendar as they stand, today (UTC), with the
+/// live exceptions of the catalogued function it is (`function_id`), if it is one.
+pub async fn check(
+    pool: &PgPool,
+    candidate: &Candidate,
+    action: Action,
+    function_id: Option<uuid::Uuid>,
+) -> Result<Vec<Finding>> {
     let rules = rules::list_rules(pool).await?;
     if !rules.iter().any(|r| r.enabled) {
         return Ok(Vec::new());
     }
     let calendar = runtimes::list(pool).await?;
     let today = OffsetDateTime::now_utc().date();
-    Ok(evaluate(&rules, &calendar, candidate, action, today, &[]))
+    let excepted: Vec<uuid::Uuid> = match function_id {
+        Some(id) => {
+            exceptions::live(pool, Some(id)).await?.into_iter().map(|(_, rule)| rule).collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(evaluate(&rules, &calendar, candidate, action, today, &excepted))
 }

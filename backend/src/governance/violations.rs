@@ -88,6 +88,10 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
             role_users.entry(r.role).or_default().push(r.name);
         }
     }
+    let mut excepted: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (function_id, rule_id) in super::exceptions::live(pool, function).await? {
+        excepted.entry(function_id).or_default().push(rule_id);
+    }
     let today = OffsetDateTime::now_utc().date();
     let mut found = Found::default();
     let evaluated: Vec<Uuid> = rows.iter().map(|r| r.function_id).collect();
@@ -117,7 +121,9 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
             role_policies: None,
             log_retention_days: None,
         };
-        for finding in evaluate(&rules, &calendar, &candidate, Action::Existing, today, &[]) {
+        let covered = excepted.get(&row.function_id).map_or(&[][..], Vec::as_slice);
+        for finding in evaluate(&rules, &calendar, &candidate, Action::Existing, today, covered) {
+            found.excepted.push(finding.excepted);
             found.function_ids.push(row.function_id);
             found.rule_ids.push(finding.rule_id);
             found.severities.push(finding.severity.as_str().to_owned());
@@ -134,8 +140,9 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
             .await?;
     }
     sqlx::query!(
-        "insert into rule_violation (function_id, rule_id, severity, field, message, fix)
-         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
+        "insert into rule_violation (function_id, rule_id, severity, field, message, fix, excepted)
+         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                              $7::bool[])
          on conflict do nothing",
         &found.function_ids,
         &found.rule_ids,
@@ -143,6 +150,7 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
         &found.fields,
         &found.messages,
         &found.fixes,
+        &found.excepted,
     )
     .execute(&mut *tx)
     .await?;
@@ -159,6 +167,7 @@ struct Found {
     fields: Vec<String>,
     messages: Vec<String>,
     fixes: Vec<String>,
+    excepted: Vec<bool>,
 }
 
 /// Evaluates after a change without failing the change: a rule that cannot be evaluated now is
@@ -187,13 +196,13 @@ pub struct Summary {
 pub async fn summary(pool: &PgPool) -> Result<Summary> {
     let functions = sqlx::query_scalar!(
         r#"select count(distinct function_id) as "n!" from rule_violation
-           where rule_id in (select rule_id from governance_rule where enabled)"#
+           where not excepted and rule_id in (select rule_id from governance_rule where enabled)"#
     )
     .fetch_one(pool)
     .await?;
     let by_rule = sqlx::query!(
         r#"select rule_id, count(distinct function_id) as "n!" from rule_violation
-           where rule_id in (select rule_id from governance_rule where enabled)
+           where not excepted and rule_id in (select rule_id from governance_rule where enabled)
            group by rule_id order by 2 desc, 1"#
     )
     .fetch_all(pool)
@@ -205,7 +214,7 @@ pub async fn summary(pool: &PgPool) -> Result<Summary> {
         r#"select t.name as "team?", count(distinct v.function_id) as "n!"
            from rule_violation v join catalog_function f using (function_id)
            left join team t on t.team_id = f.team_id
-           where v.rule_id in (select rule_id from governance_rule where enabled)
+           where not v.excepted and v.rule_id in (select rule_id from governance_rule where enabled)
            group by t.name order by 2 desc, 1 nulls first limit 50"#
     )
     .fetch_all(pool)
@@ -217,7 +226,7 @@ pub async fn summary(pool: &PgPool) -> Result<Summary> {
         r#"select a.email as "email?", count(distinct v.function_id) as "n!"
            from rule_violation v join catalog_function f using (function_id)
            left join account a on a.account_id = f.owner_id
-           where v.rule_id in (select rule_id from governance_rule where enabled)
+           where not v.excepted and v.rule_id in (select rule_id from governance_rule where enabled)
            group by a.email order by 2 desc, 1 nulls first limit 50"#
     )
     .fetch_all(pool)
@@ -235,6 +244,8 @@ pub struct Recorded {
     pub severity: String,
     pub message: String,
     pub fix: String,
+    /// A live exception covers it.
+    pub excepted: bool,
 }
 
 /// A function that breaks at least one rule, with what it breaks.
@@ -278,7 +289,7 @@ pub async fn list_violating(
                limit $4)
            select p.function_id as "function_id!", p.name as "name!", p.region as "region!",
                   p.connection as "connection!", p.owner as "owner?", p.team as "team?", p.shadow as "shadow!", p.ghost as "ghost!",
-                  v.rule_id, v.severity, v.message, v.fix
+                  v.rule_id, v.severity, v.message, v.fix, v.excepted
            from page p join rule_violation v using (function_id)
            where v.rule_id in (select rule_id from governance_rule where enabled)
            order by p.name, p.function_id, array_position(array['error', 'warning', 'info'], v.severity), v.message"#,
@@ -310,6 +321,7 @@ pub async fn list_violating(
                 severity: r.severity,
                 message: r.message,
                 fix: r.fix,
+                excepted: r.excepted,
             });
         }
     }
@@ -320,7 +332,7 @@ pub async fn list_violating(
 pub async fn of_function(pool: &PgPool, function_id: Uuid) -> Result<Vec<Recorded>> {
     Ok(sqlx::query_as!(
         Recorded,
-        "select rule_id, severity, message, fix from rule_violation
+        "select rule_id, severity, message, fix, excepted from rule_violation
          where function_id = $1 and rule_id in (select rule_id from governance_rule where enabled)
          order by array_position(array['error', 'warning', 'info'], severity), message",
         function_id

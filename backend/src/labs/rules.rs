@@ -65,7 +65,7 @@ pub(super) async fn enforce(
     action: Action,
 ) -> Result<()> {
     let candidate = candidate(pool, run, name, settings).await?;
-    let findings = governance::check(pool, &candidate, action).await?;
+    let findings = governance::check(pool, &candidate, action, run.function_id).await?;
     if governance::passes(&findings) {
         return Ok(());
     }

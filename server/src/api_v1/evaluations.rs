@@ -200,7 +200,8 @@ pub(super) async fn create_evaluation(
         role_shared_with: None,
         log_retention_days: None,
     };
-    let findings = backend::governance::check(pool, &candidate, action).await.map_err(fail)?;
+    let findings =
+        backend::governance::check(pool, &candidate, action, None).await.map_err(fail)?;
     Ok(Json(Evaluation {
         passes: backend::governance::passes(&findings),
         findings: findings

@@ -48,6 +48,8 @@ pub(super) struct FunctionSummary {
     gone: bool,
     /// The cloud's configuration differs from the catalog's.
     drift: bool,
+    /// How many error-level governance findings it has (see `/evaluations` for the rules).
+    violations: i64,
     /// For a function not imported yet: the owner its `lambdaport:owner` tag names.
     suggested_owner: Option<String>,
 }
@@ -71,6 +73,7 @@ impl From<backend::catalog::CatalogEntry> for FunctionSummary {
             tags,
             gone: e.gone,
             drift: e.drift,
+            violations: e.violations,
             suggested_owner: e.suggested_owner,
         }
     }
@@ -103,6 +106,8 @@ pub(super) struct Function {
     /// Each field whose cloud value differs from the catalog's, with both values.
     #[schema(value_type = Object)]
     drift: serde_json::Value,
+    /// How many error-level governance findings it has.
+    violations: i64,
     suggested_owner: Option<String>,
     #[schema(format = DateTime)]
     updated_at: String,
@@ -132,6 +137,7 @@ impl From<backend::catalog::Detail> for Function {
             tags: summary.tags,
             gone: summary.gone,
             drift: detail.drift,
+            violations: summary.violations,
             suggested_owner: summary.suggested_owner,
             updated_at,
         }

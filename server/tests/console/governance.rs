@@ -287,6 +287,30 @@ async fn a_violating_shadow_is_listed_after_a_sync_and_leaves_when_fixed(pool: P
     assert_eq!(narrowed["rule"], "Every function has the tag cost-center.");
     assert_eq!(narrowed["page"].as_array().map(Vec::len), Some(1));
 
+    // The catalog filters on it and counts the errors: through the API as on the page.
+    let admin_token = token(&app, "admin").await;
+    let list = |query: &str| {
+        api(
+            reqwest::Method::GET,
+            app.url(&format!("/api/v1/functions?view=shadows&{query}")),
+            Some(&admin_token),
+            None,
+        )
+    };
+    let (status, body) = list("violates=any").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["functions"][0]["name"], "ledger");
+    assert_eq!(body["functions"][0]["violations"], 1, "one error; the warning is not counted");
+    let (_, body) = list("violates=memory").await;
+    assert_eq!(body["functions"].as_array().map(Vec::len), Some(1));
+    let (_, body) = list("violates=naming").await;
+    assert_eq!(body["functions"], json!([]), "no naming rule");
+    let (_, body) = list(&format!("violates={tag_rule}")).await;
+    assert_eq!(body["functions"].as_array().map(Vec::len), Some(1));
+    let (status, body) = list("violates=sometimes").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "violates", "{body}");
+
     // Its owner tags it through the API: that change is evaluated at once.
     let owned = super::api::owned_ledger(&pool, &app, &base).await;
     let (status, body) = api(
@@ -309,4 +333,131 @@ async fn a_violating_shadow_is_listed_after_a_sync_and_leaves_when_fixed(pool: P
         app.call("set_rule_enabled", &[("rule_id", &memory_rule), ("enabled", "no")]).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(violations("").await["functions"], 0);
+}
+
+/// A form's fields as `call` takes them.
+fn form<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn exceptions_are_requested_decided_by_someone_else_and_expire(pool: PgPool) {
+    let (base, _stop) = super::api::engine_with_function(None).await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let (status, body) =
+        add_rule(&app, &[("kind", "required_tag"), ("severity", "error"), ("key", "cost-center")])
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let owned = super::api::owned_ledger(&pool, &app, &base).await;
+    backend::governance::violations::evaluate_catalog(
+        &pool,
+        backend::governance::violations::Scope::All,
+    )
+    .await
+    .expect("evaluate");
+    let violations = || async {
+        let response = app.call("list_violations", &[("rule", "")]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<Value>().await.expect("json")
+    };
+    let seen = violations().await;
+    assert_eq!(seen["functions"], 1);
+    let rule_id = seen["by_rule"][0]["rule_id"].as_str().expect("rule").to_owned();
+    let function_id = owned.function_id.to_string();
+    let ask = |hours: &'static str| {
+        vec![
+            ("function_id", function_id.clone()),
+            ("rule_id", rule_id.clone()),
+            ("reason", "migrating to the new cost centres next sprint".to_owned()),
+            ("hours", hours.to_owned()),
+        ]
+    };
+    // Someone who may not change the function cannot ask; its owner can, once.
+    let asked = ask("2");
+    let response = owned.other_app.call("request_exception", &form(&asked)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = owned.owner_app.call("request_exception", &form(&asked)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = owned.owner_app.call("request_exception", &form(&asked)).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT, "one open request per rule");
+    let pending = violations().await["exceptions"][0].clone();
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["requested_by"], "owner@example.com");
+    assert_eq!(pending["rule"], "Every function has the tag cost-center.");
+    let exception_id = pending["exception_id"].as_str().expect("id").to_owned();
+
+    // Nobody decides on their own request; a developer outside the approvers may not either.
+    let decide = |decision: &'static str| {
+        vec![
+            ("exception_id", exception_id.clone()),
+            ("decision", decision.to_owned()),
+            ("comment", "ok for two hours".to_owned()),
+        ]
+    };
+    let response = owned.owner_app.call("decide_exception", &form(&decide("approve"))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = owned.other_app.call("decide_exception", &form(&decide("approve"))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // With the team as approvers, a member of the function's team decides.
+    let team = app.call("create_team", &[("name", "payments")]).await;
+    assert_eq!(team.status(), StatusCode::OK);
+    let directory = app.directory().await;
+    let team_id = directory["teams"][0]["team_id"].as_str().expect("team").to_owned();
+    let other = super::common::account_id(&directory, "other@example.com");
+    let response = app
+        .call("add_team_member", &[("team_id", team_id.as_str()), ("account_id", other.as_str())])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (status, body) = api(
+        reqwest::Method::PATCH,
+        app.url(&format!("/api/v1/functions/{function_id}")),
+        Some(&owned.owner_token),
+        Some(json!({ "team": "payments" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let response = app.call("set_exception_approvers", &[("approvers", "team")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = owned.other_app.call("decide_exception", &form(&decide("approve"))).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = owned.other_app.call("decide_exception", &form(&decide("reject"))).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT, "decided already");
+
+    // Approved: shown as excepted, counted nowhere, refusing nothing.
+    let seen = violations().await;
+    assert_eq!(seen["functions"], 0, "{seen}");
+    let finding = &seen["page"][0]["findings"][0];
+    assert_eq!(finding["excepted"], true, "{seen}");
+    assert!(
+        seen["exceptions"][0]["status"] == "approved"
+            && seen["exceptions"][0]["expires_at"].is_string()
+    );
+    let (_, body) = api(
+        reqwest::Method::GET,
+        app.url("/api/v1/functions?violates=any"),
+        Some(&owned.owner_token),
+        None,
+    )
+    .await;
+    assert_eq!(body["functions"], json!([]), "an excepted finding is not a violation");
+
+    // Its hours over, the sweeper expires it and the finding counts again.
+    sqlx::query("update rule_exception set expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .expect("move the clock");
+    assert_eq!(backend::governance::exceptions::expire(&pool).await.expect("expire"), 1);
+    let seen = violations().await;
+    assert_eq!(seen["functions"], 1, "{seen}");
+    assert_eq!(seen["page"][0]["findings"][0]["excepted"], false);
+    assert_eq!(seen["exceptions"], json!([]), "no open request, no live exception");
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_event where action like 'exception.%' order by audit_event_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(actions, ["exception.request", "exception.approve", "exception.expire"]);
 }

@@ -160,6 +160,24 @@ pub async fn get_function_detail(
             .into_iter()
             .map(|t| t.name)
             .collect();
+        let findings = backend::governance::violations::of_function(pool, detail.entry.function_id)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|f| crate::types::RecordedFinding {
+                rule_id: f.rule_id.to_string(),
+                severity: f.severity,
+                message: f.message,
+                fix: f.fix,
+                excepted: f.excepted,
+            })
+            .collect();
+        let exceptions = crate::api::governance::exception_views(
+            backend::governance::exceptions::list(pool, false, Some(detail.entry.function_id))
+                .await
+                .map_err(fail)?,
+            &backend::governance::rules::list_rules(pool).await.map_err(fail)?,
+        );
         Ok(crate::types::FunctionDetail {
             arn: detail.arn.clone(),
             row: ssr::row_view(detail.entry),
@@ -168,6 +186,8 @@ pub async fn get_function_detail(
             live_error,
             revision_id,
             drift,
+            findings,
+            exceptions,
             teams,
             environment_keys,
             live_tags,

@@ -58,6 +58,7 @@ pub fn row_view(e: backend::catalog::CatalogEntry) -> CatalogRowView {
         tags,
         gone: e.gone,
         drift: e.drift,
+        violations: e.violations,
         suggested_owner: e.suggested_owner,
         adoption,
     }

@@ -36,6 +36,7 @@ use crate::api::catalog::{
     TakeCloudValue, TransferFunction, UpdateFunctionConfiguration, UpdateFunctionMetadata,
     get_function_detail,
 };
+use crate::api::governance::{DecideException, RequestException};
 use crate::components::forms::successes;
 use crate::error::{ApiError, error_fallback};
 use crate::pages::labs::FunctionCleanup;
@@ -65,6 +66,8 @@ pub(crate) struct Function {
     pub(crate) configure: ServerAction<UpdateFunctionConfiguration>,
     pub(crate) transfer: ServerAction<TransferFunction>,
     pub(crate) take: ServerAction<TakeCloudValue>,
+    pub(crate) request: ServerAction<RequestException>,
+    pub(crate) decide: ServerAction<DecideException>,
 }
 
 #[component]
@@ -75,17 +78,20 @@ pub fn FunctionPage() -> impl IntoView {
     let configure = ServerAction::<UpdateFunctionConfiguration>::new();
     let transfer = ServerAction::<TransferFunction>::new();
     let take = ServerAction::<TakeCloudValue>::new();
+    let request = ServerAction::<RequestException>::new();
+    let decide = ServerAction::<DecideException>::new();
+    let (requested, decided) = (successes(request.value()), successes(decide.value()));
     // Reloaded after a change that succeeded only: a refused one leaves the form as the user
     // typed it, next to the reason.
     let (saved, configured) = (successes(save.value()), successes(configure.value()));
     let detail = Resource::new(
         move || {
-            let versions = (saved.get(), configured.get());
+            let versions = (saved.get(), configured.get(), requested.get(), decided.get());
             (id(), versions, transfer.version().get(), take.version().get())
         },
         |(id, ..)| get_function_detail(id),
     );
-    provide_context(Function { detail, save, configure, transfer, take });
+    provide_context(Function { detail, save, configure, transfer, take, request, decide });
     view! {
         <Title text="Function" />
         <p><a href="/catalog">"← Catalog"</a></p>
@@ -98,6 +104,11 @@ pub fn FunctionPage() -> impl IntoView {
                             <div class="page-head">
                                 <h1>{row.name.clone()}</h1>
                                 {row.gone.then(|| view! { <span class="badge badge-danger">"gone from the cloud"</span> })}
+                                {(row.violations > 0).then(|| view! {
+                                    <span class="badge badge-danger" data-testid="breaks-rules">
+                                        {format!("breaks {} rule{}", row.violations, if row.violations == 1 { "" } else { "s" })}
+                                    </span>
+                                })}
                             </div>
                             <p class="muted">{d.arn} " · " {row.connection} " · " {row.region}</p>
                         }

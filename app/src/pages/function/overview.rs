@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::with_detail;
+use crate::components::exceptions::{ExceptionTable, FindingLine, RequestForm};
 use crate::components::forms::outcome;
 
 #[component]
@@ -77,6 +78,28 @@ pub fn OverviewTab() -> impl IntoView {
                         {can_edit.then(|| view! { <p>"Or save the tags on the " <a href=format!("/catalog/{}/tags", drift_id)>"Tags"</a> " tab to write the catalog's values to the cloud."</p> })}
                     </div>
                 }
+            })}
+            {(!d.findings.is_empty()).then(|| {
+                let (request, can_edit, function_id) = (f.request, d.can_edit, d.row.function_id.clone());
+                view! {
+                    <div class="alert alert-warn" data-testid="findings">
+                        <strong>"Governance: this function breaks the platform team's rules."</strong>
+                        {outcome(request.value(), |()| "Exception requested: an approver decides".to_owned())}
+                        <ul class="findings">
+                            {d.findings.clone().into_iter().map(|finding| {
+                                let form = (can_edit && !finding.excepted).then(|| view! {
+                                    <RequestForm request function_id=function_id.clone() finding=finding.clone() />
+                                });
+                                view! { <li><FindingLine f=finding />{form}</li> }
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                }
+            })}
+            {(!d.exceptions.is_empty()).then(|| view! {
+                <h3>"Exceptions"</h3>
+                {outcome(f.decide.value(), |message| message)}
+                <ExceptionTable exceptions=d.exceptions.clone() decide=f.decide />
             })}
             {live}
             </section>
