@@ -1371,7 +1371,7 @@ describe('governance', () => {
     await kind.selectOption('naming');
     await admin.getByLabel(/^Pattern/).fill('team-(');
     await admin.getByRole('button', { name: 'Add rule' }).click();
-    await admin.getByText(/not a valid pattern/).waitFor();
+    await admin.locator('#rule-pattern-error').filter({ hasText: 'not a valid pattern: unclosed group' }).waitFor();
     const rules = admin.getByRole('region', { name: 'Rules' }).locator('tbody tr');
     await rules.nth(1).waitFor();
     assert.equal(await rules.count(), 2);
@@ -1414,7 +1414,7 @@ describe('governance', () => {
 
     // e2e-orders (imported earlier) has no cost-center tag: its Overview says so, with a request form.
     await admin.goto(`${base}/catalog?q=e2e-orders`);
-    await admin.getByRole('link', { name: 'e2e-orders' }).click();
+    await admin.getByTestId('catalog-row').getByRole('link', { name: 'e2e-orders' }).click();
     const badge = admin.getByTestId('breaks-rules');
     await badge.waitFor();
     // Its lifecycle is production and it has a public URL: that may be a second broken rule.
@@ -1479,7 +1479,7 @@ describe('governance', () => {
     await admin.getByRole('alert').filter({ hasText: 'Public Function URLs are not allowed in production' }).waitFor({ timeout: 30_000 });
     const url = await fetch(`${engine}/2021-10-31/functions/e2e-prod/url`);
     assert.equal(url.status, 404, 'no URL was made');
-    await admin.getByLabel(/^AWS_IAM/).check();
+    await admin.getByLabel('AWS_IAM — only SigV4-signed requests').check();
     await admin.getByRole('button', { name: 'Create function URL' }).click();
     await admin.getByRole('heading', { name: 'Step 6: Call it' }).waitFor({ timeout: 30_000 });
 

@@ -40,22 +40,24 @@ pub fn GovernancePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
-                    data.await.map(|g| view! { <Governance g create toggle delete save /> })
+                    data.await.map(|g| view! { <Governance g toggle delete save /> })
                 })}
             </ErrorBoundary>
         </Transition>
+        // Beside the rules, not inside them: the form is not drawn again (losing what was chosen)
+        // each time the rules are read again after a change.
+        <AddRule create />
     }
 }
 
 #[component]
 fn Governance(
     g: GovernanceView,
-    create: ServerAction<CreateRule>,
     toggle: ServerAction<SetRuleEnabled>,
     delete: ServerAction<DeleteRule>,
     save: ServerAction<SaveRuntimeDeprecation>,
 ) -> impl IntoView {
-    let GovernanceView { rules, calendar, teams, connections } = g;
+    let GovernanceView { rules, calendar, .. } = g;
     view! {
         <section class="card" aria-labelledby="rules-heading">
             <h2 id="rules-heading">"Rules"</h2>
@@ -85,7 +87,6 @@ fn Governance(
                 }.into_any()
             }}
         </section>
-        <AddRule create teams connections />
         <Calendar calendar save />
     }
 }
@@ -131,10 +132,25 @@ fn RuleRow(
     }
 }
 
-/// The form for a new rule. With JavaScript it shows only the fields the chosen kind reads;
-/// without, all of them (the server ignores the others).
+/// The form for a new rule, with the teams and connections a rule can be scoped to (read once).
 #[component]
-fn AddRule(
+fn AddRule(create: ServerAction<CreateRule>) -> impl IntoView {
+    let scopes = Resource::new(|| (), |()| governance());
+    view! {
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_fallback>
+                {move || Suspend::new(async move {
+                    scopes.await.map(|g| view! { <RuleForm create teams=g.teams connections=g.connections /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// With JavaScript the form shows only the fields the chosen kind reads; without, all of them
+/// (the server ignores the others).
+#[component]
+fn RuleForm(
     create: ServerAction<CreateRule>,
     teams: Vec<(String, String)>,
     connections: Vec<(String, String)>,
@@ -143,6 +159,12 @@ fn AddRule(
     let kind = RwSignal::new(RuleKind::RequiredTag);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    // The form is emptied after a success (its kind back to the first): so are the fields shown.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            kind.set(RuleKind::ALL[0]);
+        }
+    });
     let hidden =
         move |field: &'static str| move || hydrated.get() && !kind.get().fields().contains(&field);
     let value = create.value();

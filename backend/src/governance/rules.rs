@@ -33,7 +33,8 @@ impl Pattern {
             .build()
             .map_err(|e| {
                 let why = e.to_string();
-                let why = why.lines().last().unwrap_or("invalid").trim().to_owned();
+                let why = why.lines().last().unwrap_or("invalid").trim();
+                let why = why.strip_prefix("error: ").unwrap_or(why).to_owned();
                 Error::invalid(field, format!("not a valid pattern: {why}"))
             })?;
         Ok(Self { source: source.to_owned(), compiled })
