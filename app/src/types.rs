@@ -953,11 +953,27 @@ pub struct DeprecationView {
     pub checked_on: String,
 }
 
+/// A runtime in use on its way out, for the deprecation report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeReportView {
+    pub runtime: String,
+    /// Where it is today, in words.
+    pub phase: String,
+    /// The next date on its path, in words ("no new functions on 2027-06-01").
+    pub next: Option<String>,
+    pub functions: i64,
+}
+
 /// Everything the Governance page shows, and the choices its forms offer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GovernanceView {
     pub rules: Vec<RuleView>,
     pub calendar: Vec<DeprecationView>,
+    /// Runtimes in use that are deprecated or will be within 180 days.
+    pub deprecations: Vec<RuntimeReportView>,
+    /// Tracked functions nobody owns: how many, and the first few as (id, name).
+    pub unowned: i64,
+    pub unowned_first: Vec<(String, String)>,
     /// (id, name) of each team and connection, for a rule's scope.
     pub teams: Vec<(String, String)>,
     pub connections: Vec<(String, String)>,

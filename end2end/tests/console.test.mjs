@@ -1369,6 +1369,7 @@ describe('governance', () => {
 
     // A pattern that does not compile is refused on its field, and nothing is added.
     await kind.selectOption('naming');
+    assert.equal(await admin.getByLabel('Minimum').isVisible(), false, 'a naming rule has no bounds');
     await admin.getByLabel(/^Pattern/).fill('team-(');
     await admin.getByRole('button', { name: 'Add rule' }).click();
     await admin.locator('#rule-pattern-error').filter({ hasText: 'not a valid pattern: unclosed group' }).waitFor();

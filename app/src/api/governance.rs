@@ -35,7 +35,22 @@ pub async fn governance() -> Result<GovernanceView, ApiError> {
             list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone()).unwrap_or(id)
         };
         let today = time::OffsetDateTime::now_utc().date();
+        let deprecations = backend::governance::hygiene::deprecation_report(pool)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|r| crate::types::RuntimeReportView {
+                runtime: r.runtime,
+                phase: r.phase.describe().to_owned(),
+                next: r.next.map(|(what, on)| format!("{what} on {on}")),
+                functions: r.functions,
+            })
+            .collect();
+        let (unowned, first) = backend::governance::hygiene::unowned(pool).await.map_err(fail)?;
         Ok(GovernanceView {
+            deprecations,
+            unowned,
+            unowned_first: first.into_iter().map(|(id, name)| (id.to_string(), name)).collect(),
             rules: all
                 .into_iter()
                 .map(|r| {

@@ -12,7 +12,7 @@ use crate::api::governance::{
 use crate::components::exceptions::SeverityBadge;
 use crate::components::forms::{clear_on_success, field_error, invalid, outcome, successes};
 use crate::error::error_fallback;
-use crate::types::{DeprecationView, GovernanceView, RuleView};
+use crate::types::{DeprecationView, RuleView, RuntimeReportView};
 
 #[component]
 pub fn GovernancePage() -> impl IntoView {
@@ -40,24 +40,32 @@ pub fn GovernancePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
-                    data.await.map(|g| view! { <Governance g toggle delete save /> })
+                    data.await.map(|g| view! { <Rules rules=g.rules toggle delete /> })
                 })}
             </ErrorBoundary>
         </Transition>
         // Beside the rules, not inside them: the form is not drawn again (losing what was chosen)
         // each time the rules are read again after a change.
         <AddRule create />
+        <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
+            <ErrorBoundary fallback=error_fallback>
+                {move || Suspend::new(async move {
+                    data.await.map(|g| view! {
+                        <Hygiene deprecations=g.deprecations unowned=g.unowned unowned_first=g.unowned_first />
+                        <Calendar calendar=g.calendar save />
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
     }
 }
 
 #[component]
-fn Governance(
-    g: GovernanceView,
+fn Rules(
+    rules: Vec<RuleView>,
     toggle: ServerAction<SetRuleEnabled>,
     delete: ServerAction<DeleteRule>,
-    save: ServerAction<SaveRuntimeDeprecation>,
 ) -> impl IntoView {
-    let GovernanceView { rules, calendar, .. } = g;
     view! {
         <section class="card" aria-labelledby="rules-heading">
             <h2 id="rules-heading">"Rules"</h2>
@@ -87,7 +95,6 @@ fn Governance(
                 }.into_any()
             }}
         </section>
-        <Calendar calendar save />
     }
 }
 
@@ -264,6 +271,58 @@ fn RuleForm(
                     placeholder="Finance charges costs back by cost-center" />
                 <button type="submit" class="btn btn-primary" disabled=create.pending()>"Add rule"</button>
             </ActionForm>
+        </section>
+    }
+}
+
+/// The hygiene reports: functions on runtimes on their way out, and functions nobody owns.
+#[component]
+fn Hygiene(
+    deprecations: Vec<RuntimeReportView>,
+    unowned: i64,
+    unowned_first: Vec<(String, String)>,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="hygiene-heading">
+            <h2 id="hygiene-heading">"Hygiene"</h2>
+            <h3>"Runtimes on their way out"</h3>
+            {if deprecations.is_empty() {
+                view! { <p class="empty-state" data-testid="no-deprecations">"No catalogued function runs on a runtime deprecated now or within 180 days."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table data-testid="deprecation-report">
+                            <thead>
+                                <tr><th scope="col">"Runtime"</th><th scope="col">"Today"</th><th scope="col">"Next"</th><th scope="col">"Functions"</th></tr>
+                            </thead>
+                            <tbody>
+                                {deprecations.into_iter().map(|d| {
+                                    let href = format!("/catalog?runtime={}", crate::url::encode(&d.runtime));
+                                    view! {
+                                        <tr>
+                                            <td>{d.runtime}</td>
+                                            <td>{d.phase}</td>
+                                            <td>{d.next.unwrap_or_else(|| "—".to_owned())}</td>
+                                            <td><a href=href>{d.functions}</a></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+            <h3>"Functions nobody owns"</h3>
+            {if unowned == 0 {
+                view! { <p class="empty-state">"Every catalogued function has an owner."</p> }.into_any()
+            } else {
+                view! {
+                    <p data-testid="unowned">{format!("{unowned} catalogued function(s) have no owner: give each one on its Overview.")}</p>
+                    <ul class="counts">
+                        {unowned_first.into_iter().map(|(id, name)| view! { <li><a href=format!("/catalog/{id}")>{name}</a></li> }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
         </section>
     }
 }

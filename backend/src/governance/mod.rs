@@ -6,6 +6,7 @@
 
 pub mod evaluate;
 pub mod exceptions;
+pub mod hygiene;
 pub mod rules;
 pub mod runtimes;
 mod secrets;
@@ -41,4 +42,60 @@ pub async fn check(
         None => Vec::new(),
     };
     Ok(evaluate(&rules, &calendar, candidate, action, today, &excepted))
+}
+
+/// What the catalog knows of a function, as a candidate the rules can judge (the facts it does
+/// not record left unknown).
+pub fn candidate_of(detail: &crate::catalog::Detail) -> Candidate {
+    let entry = &detail.entry;
+    Candidate {
+        name: entry.name.clone(),
+        runtime: entry.runtime.clone(),
+        architecture: None,
+        memory_mb: detail.memory_mb.map(i64::from),
+        timeout_s: detail.timeout_s.map(i64::from),
+        ephemeral_storage_mb: None,
+        reserved_concurrency: None,
+        environment_variables: None,
+        tags: crate::catalog::user_tags(&entry.tags),
+        team_id: detail.team_id,
+        environment: entry.environment.parse().unwrap_or_default(),
+        lifecycle: entry.lifecycle.parse().unwrap_or_default(),
+        connection_id: Some(detail.connection_id),
+        url: entry
+            .url_auth_type
+            .clone()
+            .map(|auth_type| UrlCandidate { auth_type, ..UrlCandidate::default() }),
+        policy: None,
+        role_policies: None,
+        role_shared_with: None,
+        log_retention_days: None,
+    }
+}
+
+/// Refuses a change when an error-level rule (without a live exception for the function)
+/// forbids the result. Only findings about the fields in `only` count (all when it is empty): a
+/// change to one setting is not refused for a rule about another. The refusal is a validation
+/// error on the form field `field` names for the first finding, naming every one with its fix.
+pub async fn enforce(
+    pool: &PgPool,
+    candidate: &Candidate,
+    action: Action,
+    function_id: Option<uuid::Uuid>,
+    only: &[&str],
+    field: impl Fn(&'static str) -> &'static str,
+) -> Result<()> {
+    let findings = check(pool, candidate, action, function_id).await?;
+    let blocking: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity == model::Severity::Error && !f.excepted)
+        .filter(|f| only.is_empty() || only.contains(&f.field))
+        .collect();
+    let Some(first) = blocking.first() else { return Ok(()) };
+    let message =
+        blocking.iter().map(|f| format!("{} {}", f.message, f.fix)).collect::<Vec<_>>().join(" ");
+    Err(crate::Error::invalid(
+        field(first.field),
+        format!("the platform team's rules refuse this: {message}"),
+    ))
 }

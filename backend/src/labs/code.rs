@@ -96,7 +96,16 @@ pub async fn configure(
     let run = get(pool, lab_run_id).await?;
     let name = function_of(&run)?.to_owned();
     let proposed = Settings { timeout_s, memory_mb, ..run.settings.clone() };
-    super::rules::enforce(pool, &run, &name, &proposed, crate::governance::Action::Update).await?;
+    let settings_fields = ["memory_mb", "timeout_s"];
+    super::rules::enforce(
+        pool,
+        &run,
+        &name,
+        &proposed,
+        crate::governance::Action::Update,
+        &settings_fields,
+    )
+    .await?;
     let connection = connections::get(pool, run.connection_id).await?;
     begin(pool, &run, SETTINGS, &[]).await?;
     let lambda = connection.lambda(&run.region).await;

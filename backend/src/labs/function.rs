@@ -108,7 +108,7 @@ pub async fn save_function(
         Some(name) => (name.clone(), Action::Update),
         None => (input.name.trim().to_owned(), Action::Create),
     };
-    super::rules::enforce(pool, &run, &name, &proposed, action).await?;
+    super::rules::enforce(pool, &run, &name, &proposed, action, &[]).await?;
     let connection = connections::get(pool, run.connection_id).await?;
     if let Some(name) = &run.function_name {
         return update_function(pool, actor, &connection, &run, name, input).await;

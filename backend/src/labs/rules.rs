@@ -6,7 +6,7 @@
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::governance::{self, Action, Candidate, UrlCandidate};
 
 use super::model::*;
@@ -55,29 +55,23 @@ pub(super) async fn candidate(
     })
 }
 
-/// Refuses the step when an error-level rule forbids the result: a validation error on the
-/// form's field the first such finding is about, naming every one with its fix.
+/// Refuses the step when an error-level rule forbids what it changes (`only` the findings about
+/// those fields; all of them for the function itself): a validation error on the step's form
+/// field, naming every broken rule with its fix.
 pub(super) async fn enforce(
     pool: &PgPool,
     run: &Run,
     name: &str,
     settings: &Settings,
     action: Action,
+    only: &[&str],
 ) -> Result<()> {
     let candidate = candidate(pool, run, name, settings).await?;
-    let findings = governance::check(pool, &candidate, action, run.function_id).await?;
-    if governance::passes(&findings) {
-        return Ok(());
-    }
-    let blocking: Vec<_> =
-        findings.iter().filter(|f| f.severity == model::Severity::Error && !f.excepted).collect();
-    let field = match blocking[0].field {
-        "url" => "auth_type",
+    governance::enforce(pool, &candidate, action, run.function_id, only, |field| match field {
+        "url" | "cors" => "auth_type",
         "memory_mb" => "memory",
         "timeout_s" => "timeout",
         field => field,
-    };
-    let message =
-        blocking.iter().map(|f| format!("{} {}", f.message, f.fix)).collect::<Vec<_>>().join(" ");
-    Err(Error::invalid(field, format!("the platform team's rules refuse this: {message}")))
+    })
+    .await
 }

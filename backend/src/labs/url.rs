@@ -40,7 +40,16 @@ pub async fn save_url(
         cors_origins: cors_origins.to_vec(),
         ..run.settings.clone()
     };
-    super::rules::enforce(pool, &run, &name, &proposed, crate::governance::Action::Update).await?;
+    let url_fields = ["url", "cors"];
+    super::rules::enforce(
+        pool,
+        &run,
+        &name,
+        &proposed,
+        crate::governance::Action::Update,
+        &url_fields,
+    )
+    .await?;
     let connection = connections::get(pool, run.connection_id).await?;
     let lambda = connection.lambda(&run.region).await;
     let existing = lookup(

@@ -191,6 +191,26 @@ pub async fn save(
     input: &UrlInput,
 ) -> Result<String> {
     input.validate()?;
+    // The platform team's rules, before any cloud call: e.g. no public URL in production.
+    let mut candidate = crate::governance::candidate_of(detail);
+    candidate.url = Some(crate::governance::UrlCandidate {
+        auth_type: input.auth_type.clone(),
+        cors_allow_origins: input
+            .cors
+            .as_ref()
+            .map(|c| c.allow_origins.clone())
+            .unwrap_or_default(),
+        expires_in_hours: None,
+    });
+    crate::governance::enforce(
+        pool,
+        &candidate,
+        crate::governance::Action::Update,
+        Some(detail.entry.function_id),
+        &["url", "cors"],
+        |field| if field == "cors" { "allow_origins" } else { "auth_type" },
+    )
+    .await?;
     let lambda = connection.lambda(&detail.entry.region).await;
     let existing = config(&lambda, detail).await?;
     let auth = FunctionUrlAuthType::from(input.auth_type.as_str());

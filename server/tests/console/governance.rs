@@ -212,6 +212,53 @@ async fn the_runtime_calendar_blocks_creation_then_updates_and_admins_move_its_d
     assert_eq!(row["phase"], "phase 1: no new functions");
     assert_eq!(row["source"], "AWS Health notice");
 
+    // The hygiene report: the engine's `ledger` runs python3.12, deprecated in 2028 — not yet
+    // worth a line; moved into the past, it is listed with its function. A function whose owner
+    // is gone is listed as unowned.
+    let (base, _stop) = super::api::engine_with_function(None).await;
+    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+    let connection = backend::connections::get(&pool, local).await.expect("get");
+    backend::catalog::sync(&pool, &connection).await.expect("sync");
+    let view: Value = app.call("governance", &[]).await.json().await.expect("json");
+    assert!(
+        view["deprecations"]
+            .as_array()
+            .expect("report")
+            .iter()
+            .all(|d| d["runtime"] != "python3.12"),
+        "{view}"
+    );
+    assert_eq!(view["unowned"], 0, "a shadow is not catalogued yet");
+    let response = app
+        .call(
+            "save_runtime_deprecation",
+            &[
+                ("runtime", "python3.12"),
+                ("deprecated_on", "2026-06-30"),
+                ("block_create_on", "2027-06-30"),
+                ("source", "AWS Health notice"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    sqlx::query("update catalog_function set tracked = true, owner_id = null")
+        .execute(&pool)
+        .await
+        .expect("an owner gone");
+    let view: Value = app.call("governance", &[]).await.json().await.expect("json");
+    let python = view["deprecations"]
+        .as_array()
+        .expect("report")
+        .iter()
+        .find(|d| d["runtime"] == "python3.12")
+        .expect("python3.12 listed")
+        .clone();
+    assert_eq!(python["functions"], 1);
+    assert_eq!(python["phase"], "deprecated: no security patches");
+    assert_eq!(python["next"], "no new functions on 2027-06-30");
+    assert_eq!(view["unowned"], 1);
+    assert_eq!(view["unowned_first"][0][1], "ledger");
+
     // Dates out of order are refused, on the field.
     let response = app
         .call(
@@ -327,11 +374,59 @@ async fn a_violating_shadow_is_listed_after_a_sync_and_leaves_when_fixed(pool: P
     assert_eq!(seen["page"][0]["shadow"], false, "imported");
     assert_eq!(seen["page"][0]["owner"], "owner@example.com");
 
-    // Switching the last rule off clears the view.
-    let memory_rule = seen["by_rule"][0]["rule_id"].as_str().expect("id").to_owned();
-    let response =
-        app.call("set_rule_enabled", &[("rule_id", &memory_rule), ("enabled", "no")]).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    // The URL tab is held to the rules too: with no public URL allowed in production, a
+    // production function's public URL is refused before anything is made, on the auth type;
+    // a rule about something else (the memory warning) does not stand in the way.
+    let (status, body) = add_rule(
+        &app,
+        &[("kind", "public_url"), ("severity", "error"), ("policy", "outside_production")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = api(
+        reqwest::Method::PATCH,
+        app.url(&format!("/api/v1/functions/{}", owned.function_id)),
+        Some(&owned.owner_token),
+        Some(json!({ "lifecycle": "production" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let function_id = owned.function_id.to_string();
+    let url_form = |auth: &'static str| {
+        vec![
+            ("function_id", function_id.clone()),
+            ("auth_type", auth.to_owned()),
+            ("invoke_mode", "BUFFERED".to_owned()),
+        ]
+    };
+    let response = owned.owner_app.call("save_url_config", &form(&url_form("NONE"))).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = response.json().await.expect("json");
+    assert_eq!(refused["Validation"]["field"], "auth_type", "{refused}");
+    assert!(
+        refused["Validation"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not allowed in production")),
+        "{refused}"
+    );
+    let lambda =
+        backend::connections::get(&pool, local).await.expect("conn").lambda("us-east-1").await;
+    assert!(
+        lambda.get_function_url_config().function_name("ledger").send().await.is_err(),
+        "no URL made"
+    );
+    let response = owned.owner_app.call("save_url_config", &form(&url_form("AWS_IAM"))).await;
+    assert_eq!(response.status(), StatusCode::OK, "an AWS_IAM URL is fine");
+
+    // Switching the rules off clears the view.
+    for rule in app.call("governance", &[]).await.json::<Value>().await.expect("json")["rules"]
+        .as_array()
+        .expect("rules")
+    {
+        let id = rule["rule_id"].as_str().expect("id");
+        let response = app.call("set_rule_enabled", &[("rule_id", id), ("enabled", "no")]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
     assert_eq!(violations("").await["functions"], 0);
 }
 
