@@ -172,6 +172,7 @@ pub struct RuleForm {
     pub max: Option<String>,
     pub policy: Option<String>,
     pub max_hours: Option<String>,
+    pub on_expiry: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -203,6 +204,7 @@ mod parse {
                 max: form.max.unwrap_or_default(),
                 policy: form.policy.unwrap_or_default(),
                 max_hours: form.max_hours.unwrap_or_default(),
+                on_expiry: form.on_expiry.unwrap_or_default(),
             })
         }
     }
@@ -342,6 +344,8 @@ mod parse {
 pub struct UrlConfigForm {
     pub function_id: String,
     pub auth_type: String,
+    /// For a public URL: minutes until the sweeper switches it off (empty: never).
+    pub expires_in_minutes: Option<String>,
     pub invoke_mode: String,
     pub cors: Option<String>,
     pub allow_origins: Option<String>,

@@ -36,6 +36,9 @@ pub struct Dashboard {
     pub recent_activity: Vec<AuditLine>,
     /// Lab runs the sweeper cleans up within a day (the caller's; an admin's: everyone's).
     pub expiring: Vec<LabRunRow>,
+    /// Public URLs switched off by their expiry in the last week, as (function id, name, what
+    /// was done: `switched` or `deleted`, when).
+    pub expired_urls: Vec<(String, String, String, String)>,
 }
 
 /// One line of the audit trail.

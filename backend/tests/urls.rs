@@ -87,6 +87,7 @@ async fn a_url_is_configured_linted_tested_doctored_and_deleted(pool: sqlx::PgPo
         ..Cors::default()
     };
     let input = UrlInput {
+        expires_in_minutes: None,
         auth_type: "NONE".into(),
         invoke_mode: "BUFFERED".into(),
         cors: Some(cors.clone()),

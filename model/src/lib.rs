@@ -255,7 +255,7 @@ impl RuleKind {
     }
 
     /// The rule form's parameter fields this kind reads (`key`, `values`, `pattern`, `min`,
-    /// `max`, `policy`, `max_hours`).
+    /// `max`, `policy`, `max_hours`, `on_expiry`).
     pub fn fields(self) -> &'static [&'static str] {
         match self {
             Self::RequiredTag => &["key", "values", "pattern"],
@@ -264,7 +264,7 @@ impl RuleKind {
             Self::Memory | Self::Timeout | Self::EphemeralStorage | Self::ReservedConcurrency => {
                 &["min", "max"]
             }
-            Self::PublicUrl => &["policy", "max_hours"],
+            Self::PublicUrl => &["policy", "max_hours", "on_expiry"],
             _ => &[],
         }
     }

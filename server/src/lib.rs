@@ -359,6 +359,11 @@ async fn tend_labs(pool: PgPool, period: Duration) {
             Ok(n) => tracing::info!(runs = n, "cleaned up expired lab runs"),
             Err(error) => tracing::warn!(%error, "sweeping expired lab runs"),
         }
+        match backend::urls::expiry::expire_public_urls(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(urls = n, "switched off expired public URLs"),
+            Err(error) => tracing::warn!(%error, "switching off expired public URLs"),
+        }
         match backend::governance::exceptions::expire(&pool).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(exceptions = n, "expired governance exceptions"),

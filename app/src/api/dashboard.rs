@@ -26,7 +26,14 @@ pub async fn get_dashboard() -> Result<Dashboard, ApiError> {
             .iter()
             .map(super::labs::ssr::row)
             .collect();
+        let expired_urls = backend::urls::expiry::recently_expired(pool, whose)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|e| (e.function_id.to_string(), e.name, e.action, rfc3339(e.at)))
+            .collect();
         Ok(Dashboard {
+            expired_urls,
             email: account.email,
             role: account.role.to_string(),
             teams,

@@ -233,7 +233,16 @@ pub mod ssr {
                 message: "a number of seconds".to_owned(),
             })?),
         };
+        let expires_in_minutes =
+            match form.expires_in_minutes.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+                None => None,
+                Some(m) => Some(m.parse::<i64>().map_err(|_| ApiError::Validation {
+                    field: "expires_in_minutes".to_owned(),
+                    message: "a whole number of minutes".to_owned(),
+                })?),
+            };
         Ok(UrlInput {
+            expires_in_minutes,
             auth_type: form.auth_type.clone(),
             invoke_mode: form.invoke_mode.clone(),
             cors: (form.cors.as_deref() == Some("yes")).then(|| Cors {

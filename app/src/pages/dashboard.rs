@@ -64,6 +64,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
             </ol>
         </section>
         {(!d.expiring.is_empty()).then(|| view! { <Expiring runs=d.expiring admin /> })}
+        {(!d.expired_urls.is_empty()).then(|| view! { <ExpiredUrls urls=d.expired_urls /> })}
         {admin.then(|| view! { <RecentActivity lines=d.recent_activity /> })}
     }
 }
@@ -89,6 +90,23 @@ fn Expiring(runs: Vec<LabRunRow>, admin: bool) -> impl IntoView {
                         }
                     })
                     .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// Public URLs the sweeper switched off at their expiry this week.
+#[component]
+fn ExpiredUrls(urls: Vec<(String, String, String, String)>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="expired-urls">
+            <h2 id="expired-urls">"Public URLs switched off"</h2>
+            <p class="muted">"Their expiry passed: each was switched to AWS_IAM (callers now need SigV4) or deleted, with its public statements."</p>
+            <ul data-testid="expired-urls">
+                {urls.into_iter().map(|(id, name, action, at)| {
+                    let what = if action == "deleted" { "deleted" } else { "switched to AWS_IAM" };
+                    view! { <li><a href=format!("/catalog/{id}/url")>{name}</a> " — " {what} " at " {at}</li> }
+                }).collect_view()}
             </ul>
         </section>
     }

@@ -265,6 +265,11 @@ fn RuleForm(
                     <input id="rule-max-hours" name="max_hours" type="number" min="1" max="8760"
                         aria-invalid=invalid(value, "max_hours") aria-describedby="rule-max-hours-error" />
                     {field_error(value, "max_hours", "rule-max-hours-error")}
+                    <label for="rule-on-expiry">"At expiry, the public URL is"</label>
+                    <select id="rule-on-expiry" name="on_expiry">
+                        <option value="switch">"switched to AWS_IAM (callers then need SigV4)"</option>
+                        <option value="delete">"deleted, with its public statements"</option>
+                    </select>
                 </div>
                 <label for="rule-note">"Why (shown with every finding; optional)"</label>
                 <input id="rule-note" name="note" maxlength="500" autocomplete="off"

@@ -28,8 +28,8 @@ pub struct UrlCandidate {
     /// `NONE` (public) or `AWS_IAM`.
     pub auth_type: String,
     pub cors_allow_origins: Vec<String>,
-    /// For a public URL: how long it may live, in hours, or `None` for ever.
-    pub expires_in_hours: Option<i64>,
+    /// For a public URL: how long it lives, in minutes, or `None` for ever.
+    pub expires_in_minutes: Option<i64>,
 }
 
 impl UrlCandidate {
@@ -101,7 +101,7 @@ pub fn passes(findings: &[Finding]) -> bool {
     !findings.iter().any(|f| f.severity == Severity::Error && !f.excepted)
 }
 
-fn applies(rule: &Rule, candidate: &Candidate) -> bool {
+pub(super) fn applies(rule: &Rule, candidate: &Candidate) -> bool {
     rule.enabled
         && rule.team_id.is_none_or(|t| candidate.team_id == Some(t))
         && rule.environment.is_none_or(|e| candidate.environment == e)
@@ -272,7 +272,7 @@ pub fn evaluate(
                     *b,
                 ),
             },
-            Check::PublicUrl { policy, max_hours } => {
+            Check::PublicUrl { policy, max_hours, .. } => {
                 let Some(url) = candidate.url.as_ref().filter(|u| u.is_public()) else { continue };
                 match policy {
                     UrlPolicy::Forbidden => found(
@@ -288,11 +288,14 @@ pub fn evaluate(
                     UrlPolicy::OutsideProduction => {}
                     UrlPolicy::Expiry => {
                         let max = max_hours.unwrap_or(0);
-                        match url.expires_in_hours {
-                            Some(h) if h <= max => {}
-                            Some(h) => found(
+                        match url.expires_in_minutes {
+                            Some(m) if m <= max * 60 => {}
+                            Some(m) => found(
                                 "url",
-                                format!("The public URL would live {h} hours; the rule allows {max}."),
+                                format!(
+                                    "The public URL would live {} hours; the rule allows {max}.",
+                                    (m + 59) / 60
+                                ),
                                 format!("Set the URL to expire within {max} hours."),
                             ),
                             None => found(
@@ -548,9 +551,9 @@ mod tests {
         assert!(!passes(&run(&[url_rule("outside_production", "")], &f, Action::Create)));
         let expiry = [url_rule("expiry", "24")];
         assert_eq!(run(&expiry, &f, Action::Create)[0].message, "A public URL needs an expiry.");
-        f.url.as_mut().expect("a URL").expires_in_hours = Some(48);
+        f.url.as_mut().expect("a URL").expires_in_minutes = Some(48 * 60);
         assert!(run(&expiry, &f, Action::Create)[0].message.contains("48 hours"));
-        f.url.as_mut().expect("a URL").expires_in_hours = Some(24);
+        f.url.as_mut().expect("a URL").expires_in_minutes = Some(24 * 60);
         assert!(passes(&run(&expiry, &f, Action::Create)));
         let approval = [url_rule("approval", "")];
         let findings = run(&approval, &f, Action::Create);

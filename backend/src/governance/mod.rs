@@ -99,3 +99,14 @@ pub async fn enforce(
         format!("the platform team's rules refuse this: {message}"),
     ))
 }
+
+/// Whether the public-URL rules that apply to `candidate` say its public URL is deleted at its
+/// expiry (else it is switched to `AWS_IAM`, also when no rule says).
+pub async fn deletes_expired_url(pool: &PgPool, candidate: &Candidate) -> Result<bool> {
+    Ok(rules::list_rules(pool).await?.iter().filter(|r| evaluate::applies(r, candidate)).any(|r| {
+        matches!(
+            r.check,
+            Check::PublicUrl { policy: model::UrlPolicy::Expiry, delete_on_expiry: true, .. }
+        )
+    }))
+}

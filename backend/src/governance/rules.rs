@@ -100,10 +100,12 @@ pub enum Check {
     Timeout(Bounds),
     EphemeralStorage(Bounds),
     ReservedConcurrency(Bounds),
-    /// `max_hours` only for [`UrlPolicy::Expiry`].
+    /// `max_hours` only for [`UrlPolicy::Expiry`]; `delete_on_expiry`: at expiry the URL is
+    /// deleted with its public statements, rather than switched to `AWS_IAM`.
     PublicUrl {
         policy: UrlPolicy,
         max_hours: Option<i64>,
+        delete_on_expiry: bool,
     },
     UrlCorsWildcard,
     PublicInvoke,
@@ -136,6 +138,8 @@ pub struct RuleInput {
     /// The URL policy (public_url) and its maximum hours (expiry).
     pub policy: String,
     pub max_hours: String,
+    /// What happens at expiry (public_url): `switch` (to AWS_IAM, the default) or `delete`.
+    pub on_expiry: String,
 }
 
 fn list(raw: &str) -> Vec<String> {
@@ -262,7 +266,17 @@ impl Check {
                     },
                     _ => None,
                 };
-                Self::PublicUrl { policy, max_hours }
+                let delete_on_expiry = match input.on_expiry.trim() {
+                    "" | "switch" => false,
+                    "delete" => true,
+                    _ => {
+                        return Err(Error::invalid(
+                            "on_expiry",
+                            "switch (to AWS_IAM) or delete (the URL and its statements)",
+                        ));
+                    }
+                };
+                Self::PublicUrl { policy, max_hours, delete_on_expiry }
             }
             RuleKind::DeprecatedRuntime => Self::DeprecatedRuntime,
             RuleKind::UrlCorsWildcard => Self::UrlCorsWildcard,
@@ -289,9 +303,10 @@ impl Check {
             | Self::Timeout(b)
             | Self::EphemeralStorage(b)
             | Self::ReservedConcurrency(b) => bounds(b),
-            Self::PublicUrl { policy, max_hours } => {
-                json!({ "policy": policy.as_str(), "max_hours": max_hours })
-            }
+            Self::PublicUrl { policy, max_hours, delete_on_expiry } => json!({
+                "policy": policy.as_str(), "max_hours": max_hours,
+                "on_expiry": if *delete_on_expiry { "delete" } else { "switch" },
+            }),
             _ => json!({}),
         }
     }
@@ -318,6 +333,7 @@ impl Check {
             max: num("max"),
             policy: text("policy"),
             max_hours: num("max_hours"),
+            on_expiry: text("on_expiry"),
             ..RuleInput::default()
         };
         Self::parse(kind, &input)
@@ -346,14 +362,15 @@ impl Check {
             Self::ReservedConcurrency(b) => {
                 format!("Reserved concurrency set, {}.", b.describe("concurrent executions"))
             }
-            Self::PublicUrl { policy, max_hours } => match policy {
+            Self::PublicUrl { policy, max_hours, delete_on_expiry } => match policy {
                 UrlPolicy::Forbidden => "No public Function URLs (auth type NONE).".to_owned(),
                 UrlPolicy::OutsideProduction => {
                     "Public Function URLs only outside production (not environment prod nor lifecycle production).".to_owned()
                 }
                 UrlPolicy::Expiry => format!(
-                    "Public Function URLs only with an expiry of at most {} hours.",
-                    max_hours.unwrap_or_default()
+                    "Public Function URLs only with an expiry of at most {} hours ({} at expiry).",
+                    max_hours.unwrap_or_default(),
+                    if *delete_on_expiry { "deleted" } else { "switched to AWS_IAM" }
                 ),
                 UrlPolicy::Approval => "Public Function URLs only with an approved exception.".to_owned(),
             },
@@ -585,6 +602,7 @@ mod tests {
             i.max = "512".into();
             i.policy = "expiry".into();
             i.max_hours = "24".into();
+            i.on_expiry = "delete".into();
             let check = Check::parse(*kind, &i).expect("valid input");
             assert_eq!(check.kind(), *kind);
             assert_eq!(Check::from_stored(*kind, &check.params()).expect("reads back"), check);

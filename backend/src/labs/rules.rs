@@ -27,10 +27,9 @@ pub(super) async fn candidate(
         auth_type: settings.auth_type.clone(),
         cors_allow_origins: settings.cors_origins.clone(),
         // A lab's URL goes with its run: the sweeper deletes both when the run expires.
-        expires_in_hours: run.expires_at.map(|at| {
-            let left = (at - OffsetDateTime::now_utc()).whole_minutes().max(0);
-            (left + 59) / 60
-        }),
+        expires_in_minutes: run
+            .expires_at
+            .map(|at| (at - OffsetDateTime::now_utc()).whole_minutes().max(0)),
     });
     Ok(Candidate {
         name: name.to_owned(),

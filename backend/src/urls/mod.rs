@@ -6,6 +6,7 @@
 
 pub mod cors;
 pub mod doctor;
+pub mod expiry;
 pub mod live;
 pub mod policy;
 pub mod tester;
@@ -93,6 +94,8 @@ pub async fn read(connection: &Connection, detail: &Detail) -> Result<UrlState> 
 #[derive(Clone, Debug, Default)]
 pub struct UrlInput {
     pub auth_type: String,
+    /// For a public URL: minutes until the sweeper switches it off, or `None` for never.
+    pub expires_in_minutes: Option<i64>,
     pub invoke_mode: String,
     /// None: no CORS configuration.
     pub cors: Option<Cors>,
@@ -104,6 +107,17 @@ impl UrlInput {
     pub fn validate(&self) -> Result<()> {
         if !["NONE", "AWS_IAM"].contains(&self.auth_type.as_str()) {
             return Err(Error::invalid("auth_type", "NONE or AWS_IAM"));
+        }
+        if let Some(minutes) = self.expires_in_minutes {
+            if self.auth_type != "NONE" {
+                return Err(Error::invalid(
+                    "expires_in_minutes",
+                    "only a public (NONE) URL expires; leave it empty for AWS_IAM",
+                ));
+            }
+            if !(1..=525_600).contains(&minutes) {
+                return Err(Error::invalid("expires_in_minutes", "from 1 minute to a year"));
+            }
         }
         if !["BUFFERED", "RESPONSE_STREAM"].contains(&self.invoke_mode.as_str()) {
             return Err(Error::invalid("invoke_mode", "BUFFERED or RESPONSE_STREAM"));
@@ -200,7 +214,7 @@ pub async fn save(
             .as_ref()
             .map(|c| c.allow_origins.clone())
             .unwrap_or_default(),
-        expires_in_hours: None,
+        expires_in_minutes: input.expires_in_minutes,
     });
     crate::governance::enforce(
         pool,
@@ -242,6 +256,16 @@ pub async fn save(
         added = add_missing(&lambda, detail).await?;
     }
     record_url(pool, detail, Some((&url, &input.auth_type))).await?;
+    sqlx::query!(
+        "update catalog_function
+         set url_expires_at = now() + make_interval(mins => $2::int), url_expired_at = null,
+             url_expired_action = null
+         where function_id = $1",
+        detail.entry.function_id,
+        input.expires_in_minutes.map(|m| i32::try_from(m).unwrap_or(i32::MAX)),
+    )
+    .execute(pool)
+    .await?;
     audited(
         pool,
         actor,
@@ -254,6 +278,7 @@ pub async fn save(
                 "allow_headers": c.allow_headers, "expose_headers": c.expose_headers,
                 "allow_credentials": c.allow_credentials, "max_age": c.max_age })),
             "statements_added": added,
+            "expires_in_minutes": input.expires_in_minutes,
         }),
     )
     .await?;
@@ -295,16 +320,11 @@ pub async fn delete(
         .send()
         .await
         .map_err(failed("DeleteFunctionUrlConfig"))?;
-    let mut removed = Vec::new();
-    if remove_statements {
-        for statement in policy::statements(&lambda, &detail.arn).await? {
-            let sid = statement["Sid"].as_str().unwrap_or_default();
-            if [policy::URL_STATEMENT, policy::INVOKE_STATEMENT].contains(&sid) {
-                remove(&lambda, detail, sid).await?;
-                removed.push(sid.to_owned());
-            }
-        }
-    }
+    let removed = if remove_statements {
+        remove_public_statements(&lambda, detail).await?
+    } else {
+        Vec::new()
+    };
     record_url(pool, detail, None).await?;
     audited(
         pool,
@@ -314,6 +334,22 @@ pub async fn delete(
         serde_json::json!({ "statements_removed": removed }),
     )
     .await
+}
+
+/// Removes the two statements a public URL needs; returns the Sids removed.
+async fn remove_public_statements(
+    lambda: &aws_sdk_lambda::Client,
+    detail: &Detail,
+) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for statement in policy::statements(lambda, &detail.arn).await? {
+        let sid = statement["Sid"].as_str().unwrap_or_default();
+        if [policy::URL_STATEMENT, policy::INVOKE_STATEMENT].contains(&sid) {
+            remove(lambda, detail, sid).await?;
+            removed.push(sid.to_owned());
+        }
+    }
+    Ok(removed)
 }
 
 async fn remove(lambda: &aws_sdk_lambda::Client, detail: &Detail, sid: &str) -> Result<()> {

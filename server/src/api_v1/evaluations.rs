@@ -170,7 +170,7 @@ pub(super) async fn create_evaluation(
             Some(UrlCandidate {
                 auth_type: auth.as_str().to_owned(),
                 cors_allow_origins: url.cors_allow_origins,
-                expires_in_hours: url.expires_in_hours,
+                expires_in_minutes: url.expires_in_hours.map(|h| h * 60),
             })
         }
     };

@@ -556,3 +556,123 @@ async fn exceptions_are_requested_decided_by_someone_else_and_expire(pool: PgPoo
     .expect("audit");
     assert_eq!(actions, ["exception.request", "exception.approve", "exception.expire"]);
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_public_url_past_its_expiry_is_switched_off_by_the_sweeper(pool: PgPool) {
+    let (base, _stop) = super::api::engine_with_function(None).await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let owned = super::api::owned_ledger(&pool, &app, &base).await;
+    let rule =
+        [("kind", "public_url"), ("severity", "error"), ("policy", "expiry"), ("max_hours", "24")];
+    let (status, body) = add_rule(&app, &rule).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let function_id = owned.function_id.to_string();
+    let url_form = |minutes: &'static str| {
+        vec![
+            ("function_id", function_id.clone()),
+            ("auth_type", "NONE".to_owned()),
+            ("invoke_mode", "BUFFERED".to_owned()),
+            ("expires_in_minutes", minutes.to_owned()),
+        ]
+    };
+    let save = |minutes: &'static str| {
+        let fields = url_form(minutes);
+        let owner = &owned.owner_app;
+        async move {
+            let response = owner.call("save_url_config", &form(&fields)).await;
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    // Without an expiry, or with one past the rule's 24 hours: refused, on the auth type.
+    let (status, body) = save("").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["Validation"]["message"].as_str().is_some_and(|m| m.contains("needs an expiry")),
+        "{body}"
+    );
+    let (status, body) = save("2000").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["Validation"]["message"].as_str().is_some_and(|m| m.contains("would live 34 hours")),
+        "{body}"
+    );
+    let (status, body) = save("60").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let lambda = {
+        let local =
+            backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+        backend::connections::get(&pool, local).await.expect("conn").lambda("us-east-1").await
+    };
+    let public_sids = || async {
+        match lambda.get_policy().function_name("ledger").send().await {
+            Err(_) => Vec::new(),
+            Ok(out) => {
+                let policy: Value =
+                    serde_json::from_str(out.policy().unwrap_or("{}")).expect("policy");
+                policy["Statement"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+                    .collect()
+            }
+        }
+    };
+    assert_eq!(public_sids().await.len(), 2, "both public statements");
+    // Not due yet: the sweeper leaves it.
+    assert_eq!(backend::urls::expiry::expire_public_urls(&pool).await.expect("sweep"), 0);
+    let move_clock = || {
+        sqlx::query("update catalog_function set url_expires_at = now() - interval '1 second' where url_expires_at is not null")
+            .execute(&pool)
+    };
+    move_clock().await.expect("the hour passes");
+    assert_eq!(backend::urls::expiry::expire_public_urls(&pool).await.expect("sweep"), 1);
+    let config =
+        lambda.get_function_url_config().function_name("ledger").send().await.expect("URL kept");
+    assert_eq!(config.auth_type().as_str(), "AWS_IAM", "switched, as no rule says delete");
+    assert_eq!(public_sids().await, Vec::<String>::new(), "its public statements removed");
+    let dashboard: Value =
+        owned.owner_app.call("get_dashboard", &[]).await.json().await.expect("json");
+    assert_eq!(dashboard["expired_urls"][0][1], "ledger", "{dashboard}");
+    assert_eq!(dashboard["expired_urls"][0][2], "switched");
+    let other: Value = owned.other_app.call("get_dashboard", &[]).await.json().await.expect("json");
+    assert_eq!(other["expired_urls"], json!([]), "only its owner is told");
+
+    // With a rule that says delete, the next expired public URL is deleted with its statements.
+    let rules: Value = app.call("governance", &[]).await.json().await.expect("json");
+    let old = rules["rules"][0]["rule_id"].as_str().expect("id").to_owned();
+    let response = app.call("delete_rule", &[("rule_id", &old), ("confirm", "yes")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut deleting = rule.to_vec();
+    deleting.push(("on_expiry", "delete"));
+    let (status, body) = add_rule(&app, &deleting).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        "Public Function URLs only with an expiry of at most 24 hours (deleted at expiry)."
+    );
+    let (status, body) = save("30").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    move_clock().await.expect("the half hour passes");
+    assert_eq!(backend::urls::expiry::expire_public_urls(&pool).await.expect("sweep"), 1);
+    assert!(
+        lambda.get_function_url_config().function_name("ledger").send().await.is_err(),
+        "deleted"
+    );
+    assert_eq!(public_sids().await, Vec::<String>::new());
+    let dashboard: Value =
+        owned.owner_app.call("get_dashboard", &[]).await.json().await.expect("json");
+    assert_eq!(dashboard["expired_urls"][0][2], "deleted", "{dashboard}");
+    let audited: Vec<(Option<uuid::Uuid>, Value)> = sqlx::query_as(
+        "select actor_id, detail from audit_event where action = 'function.expire_url' order by audit_event_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited.len(), 2);
+    assert!(audited.iter().all(|(actor, _)| actor.is_none()), "the system did it");
+    assert_eq!(audited[1].1["action"], "deleted");
+}

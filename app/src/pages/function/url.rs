@@ -140,6 +140,9 @@ fn ConfigForm(
                         " AWS_IAM — only SigV4-signed requests from identities allowed to call it"
                     </label>
                 </fieldset>
+                <label for="url-expiry">"Switch off a public URL after (minutes; empty for never)"</label>
+                <input id="url-expiry" name="expires_in_minutes" type="number" min="1" max="525600"
+                    placeholder="e.g. 1440 for a day" autocomplete="off" />
                 <label for="url-mode">"Invoke mode"</label>
                 <select id="url-mode" name="invoke_mode">
                     {["BUFFERED", "RESPONSE_STREAM"].map(|m| view! { <option value=m selected=m == mode>{m}</option> }).collect_view()}
