@@ -306,6 +306,8 @@ describe('catalog', () => {
   it('starts empty and finds a function made outside the console by syncing', async () => {
     await createEngineFunction('e2e-orders', { team: 'payments', 'lambdaport:owner': 'admin@lambdaport.local' });
     await page.goto(`${base}/catalog`);
+    // Hydrated first: a box ticked before then is unticked again from the URL by hydration.
+    await page.waitForSelector('body[data-hydrated]');
     await page.getByTestId('catalog-empty').waitFor();
     const local = page.getByTestId('connection').filter({ hasText: 'Local' });
     await local.getByRole('button', { name: 'Sync now' }).click();
