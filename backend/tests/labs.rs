@@ -1007,8 +1007,14 @@ async fn the_lab_refuses_what_the_rules_forbid_before_creating_anything(pool: Pg
     )
     .await;
     rule(&lab.pool, &[("kind", "memory"), ("severity", "error"), ("max", "256")]).await;
-    // A warning does not stop the lab.
+    // A warning does not stop the lab; one scoped to production is recorded against the
+    // function as soon as it exists, with the run's environment (not the catalog's default).
     rule(&lab.pool, &[("kind", "log_retention"), ("severity", "warning")]).await;
+    rule(
+        &lab.pool,
+        &[("kind", "memory"), ("severity", "warning"), ("max", "64"), ("environment", "prod")],
+    )
+    .await;
 
     // Step 2 without the required tag: refused on the tags field, nothing made.
     let run = lab.start(None).await;
@@ -1026,6 +1032,11 @@ async fn the_lab_refuses_what_the_rules_forbid_before_creating_anything(pool: Pg
     // Tagged, it is created; memory over the bound is refused at step 4.
     production.tags.insert("cost-center".into(), "cc-1".into());
     labs::save_function(&lab.pool, &lab.actor, run, &production).await.expect("function");
+    let function_id = labs::get(&lab.pool, run).await.expect("run").function_id.expect("made");
+    let recorded =
+        backend::governance::violations::of_function(&lab.pool, function_id).await.expect("read");
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].message, "memory is 128 MB; the rule asks for at most 64 MB.");
     let (_, _, source) = labs::lab_code("python3.12");
     labs::deploy_code(&lab.pool, &lab.actor, run, source).await.expect("code");
     let refused = labs::configure(&lab.pool, &lab.actor, run, 3, 512).await;

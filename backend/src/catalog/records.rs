@@ -40,11 +40,6 @@ pub async fn record_created(
     )
     .fetch_one(pool)
     .await?;
-    crate::governance::violations::refresh(
-        pool,
-        crate::governance::violations::Scope::Function(function_id),
-    )
-    .await;
     Ok(function_id)
 }
 

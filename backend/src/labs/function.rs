@@ -205,6 +205,12 @@ pub async fn save_function(
     )
     .execute(pool)
     .await?;
+    // Evaluated once the catalog has the run's team, lifecycle, environment and tags.
+    crate::governance::violations::refresh(
+        pool,
+        crate::governance::violations::Scope::Function(function_id),
+    )
+    .await;
     let settings = Settings {
         runtime: input.runtime.clone(),
         architecture: input.architecture.clone(),
@@ -366,6 +372,11 @@ pub(super) async fn update_function(
         };
         crate::catalog::update_metadata(pool, actor, connection, &detail, &metadata).await?;
         crate::catalog::record_created(pool, connection, &run.region, name, run.account_id).await?;
+        crate::governance::violations::refresh(
+            pool,
+            crate::governance::violations::Scope::Function(function_id),
+        )
+        .await;
     }
     finish(
         pool,

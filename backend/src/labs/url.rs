@@ -121,7 +121,14 @@ pub async fn save_url(
             }
         }
     }
-    crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id).await?;
+    let function_id =
+        crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id)
+            .await?;
+    crate::governance::violations::refresh(
+        pool,
+        crate::governance::violations::Scope::Function(function_id),
+    )
+    .await;
     let settings = Settings {
         auth_type: auth_type.to_owned(),
         cors_origins: cors_origins.to_vec(),
