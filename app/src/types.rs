@@ -956,6 +956,13 @@ pub struct DeprecationView {
     pub checked_on: String,
 }
 
+/// The teams and connections a rule can be scoped to, as (id, name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeChoices {
+    pub teams: Vec<(String, String)>,
+    pub connections: Vec<(String, String)>,
+}
+
 /// A runtime in use on its way out, for the deprecation report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuntimeReportView {
@@ -967,7 +974,7 @@ pub struct RuntimeReportView {
     pub functions: i64,
 }
 
-/// Everything the Governance page shows, and the choices its forms offer.
+/// What the Governance page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GovernanceView {
     pub rules: Vec<RuleView>,
@@ -977,9 +984,6 @@ pub struct GovernanceView {
     /// Tracked functions nobody owns: how many, and the first few as (id, name).
     pub unowned: i64,
     pub unowned_first: Vec<(String, String)>,
-    /// (id, name) of each team and connection, for a rule's scope.
-    pub teams: Vec<(String, String)>,
-    pub connections: Vec<(String, String)>,
 }
 
 /// One finding recorded against a function.

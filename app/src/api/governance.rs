@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use crate::error::ApiError;
 use crate::forms::RuleForm;
-use crate::types::GovernanceView;
+use crate::types::{GovernanceView, ScopeChoices};
 
-/// The rules, the calendar, and the teams and connections a rule can be scoped to.
+/// The rules (their scopes by name), the calendar and the hygiene reports.
 #[server(endpoint = "governance")]
 pub async fn governance() -> Result<GovernanceView, ApiError> {
     use super::ssr::*;
@@ -18,18 +18,7 @@ pub async fn governance() -> Result<GovernanceView, ApiError> {
         let pool = &context()?.pool;
         let all = rules::list_rules(pool).await.map_err(fail)?;
         let calendar = runtimes::list(pool).await.map_err(fail)?;
-        let teams: Vec<(String, String)> = backend::teams::list_teams(pool)
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(|t| (t.team_id.to_string(), t.name))
-            .collect();
-        let connections: Vec<(String, String)> = backend::connections::list(pool)
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(|c| (c.connection_id.to_string(), c.name))
-            .collect();
+        let ScopeChoices { teams, connections } = scopes(pool).await?;
         let name_of = |list: &[(String, String)], id: uuid::Uuid| {
             let id = id.to_string();
             list.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone()).unwrap_or(id)
@@ -95,12 +84,40 @@ pub async fn governance() -> Result<GovernanceView, ApiError> {
                     checked_on: d.checked_on.to_string(),
                 })
                 .collect(),
-            teams,
-            connections,
         })
     }
     .await;
     settle(result, |_| None).await
+}
+
+/// The teams and connections a rule can be scoped to, as (id, name), for the rule form.
+#[server(endpoint = "rule_scopes")]
+pub async fn rule_scopes() -> Result<ScopeChoices, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        scopes(&context()?.pool).await
+    }
+    .await;
+    settle(result, |_| None).await
+}
+
+#[cfg(feature = "ssr")]
+async fn scopes(pool: &backend::PgPool) -> Result<ScopeChoices, ApiError> {
+    use super::ssr::fail;
+    let teams: Vec<(String, String)> = backend::teams::list_teams(pool)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|t| (t.team_id.to_string(), t.name))
+        .collect();
+    let connections: Vec<(String, String)> = backend::connections::list(pool)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|c| (c.connection_id.to_string(), c.name))
+        .collect();
+    Ok(ScopeChoices { teams, connections })
 }
 
 /// Adds a rule. Fields a kind does not use may be left out.

@@ -7,7 +7,7 @@ use model::{Lifecycle, RuleKind, Severity, Stage, UrlPolicy};
 
 use crate::api::governance::{
     CreateRule, DeleteRule, SaveRuntimeDeprecation, SetRuleEnabled, governance, rule_added_message,
-    switched_message,
+    rule_scopes, switched_message,
 };
 use crate::components::exceptions::SeverityBadge;
 use crate::components::forms::{clear_on_success, field_error, invalid, outcome, successes};
@@ -142,12 +142,12 @@ fn RuleRow(
 /// The form for a new rule, with the teams and connections a rule can be scoped to (read once).
 #[component]
 fn AddRule(create: ServerAction<CreateRule>) -> impl IntoView {
-    let scopes = Resource::new(|| (), |()| governance());
+    let scopes = Resource::new(|| (), |()| rule_scopes());
     view! {
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Loading…"</p> }>
             <ErrorBoundary fallback=error_fallback>
                 {move || Suspend::new(async move {
-                    scopes.await.map(|g| view! { <RuleForm create teams=g.teams connections=g.connections /> })
+                    scopes.await.map(|s| view! { <RuleForm create teams=s.teams connections=s.connections /> })
                 })}
             </ErrorBoundary>
         </Transition>
