@@ -148,8 +148,10 @@ pub struct Iam {
     dir: PathBuf,
     account_id: String,
     roles: RwLock<BTreeMap<String, Role>>,
-    /// Counts changes to roles (bumped under the roles' write lock), so what was read from them
-    /// can be kept until the next change.
+    /// Writers of one role take turns; only they wait for the disk (as the function store's).
+    writers: crate::store::Writers,
+    /// Counts changes to roles (bumped once a change is what readers see), so what was read from
+    /// them can be kept until the next change.
     generation: AtomicU64,
 }
 
@@ -164,6 +166,7 @@ impl Iam {
             dir,
             account_id: account_id.to_owned(),
             roles: RwLock::new(roles),
+            writers: crate::store::Writers::new(),
             generation: AtomicU64::new(0),
         })
     }
@@ -210,12 +213,25 @@ impl Iam {
         self.roles.read().await.get(name).filter(|role| role.arn == arn).cloned()
     }
 
-    /// Writes a role; called under the roles' write lock.
-    async fn store(&self, role: &Role) -> Result<(), IamError> {
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        write_json(&self.dir.join(format!("{}.json", role.name)), role)
+    /// Writes a role's record and then makes it what readers see; called by the role's only
+    /// writer (holding `writers.of(name)`).
+    async fn store(&self, role: Role) -> Result<(), IamError> {
+        write_json(&self.dir.join(format!("{}.json", role.name)), &role)
             .await
-            .map_err(IamError::service)
+            .map_err(IamError::service)?;
+        self.publish(&role.name.clone(), Some(role)).await;
+        Ok(())
+    }
+
+    /// Swaps a role (or its absence) into the map, then counts the change: a reader that sees
+    /// the new generation reads the new role.
+    async fn publish(&self, name: &str, role: Option<Role>) {
+        let mut roles = self.roles.write().await;
+        match role {
+            Some(role) => roles.insert(name.to_owned(), role),
+            None => roles.remove(name),
+        };
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Runs one query-protocol action.
@@ -277,8 +293,8 @@ impl Iam {
                 ))
             })?,
         };
-        let mut roles = self.roles.write().await;
-        if roles.contains_key(name) {
+        let _writing = self.writers.of(name).await;
+        if self.roles.read().await.contains_key(name) {
             return Err(IamError::new(
                 "EntityAlreadyExists",
                 StatusCode::CONFLICT,
@@ -301,9 +317,8 @@ impl Iam {
                 .filter_map(|m| Some((m.get("Key")?.clone(), m.get("Value")?.clone())))
                 .collect(),
         };
-        self.store(&role).await?;
         let xml = role_xml(&role, true);
-        roles.insert(role.name.clone(), role);
+        self.store(role).await?;
         Ok(xml)
     }
 
@@ -314,8 +329,8 @@ impl Iam {
 
     async fn delete_role(&self, params: &HashMap<String, String>) -> Result<String, IamError> {
         let name = required(params, "RoleName")?;
-        let mut roles = self.roles.write().await;
-        let role = roles.get(name).ok_or_else(|| IamError::no_role(name))?;
+        let _writing = self.writers.of(name).await;
+        let role = self.role(params).await?;
         if !role.attached.is_empty() || !role.inline.is_empty() {
             return Err(IamError::new(
                 "DeleteConflict",
@@ -326,8 +341,7 @@ impl Iam {
         tokio::fs::remove_file(self.dir.join(format!("{name}.json")))
             .await
             .map_err(IamError::service)?;
-        roles.remove(name);
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.publish(name, None).await;
         Ok(String::new())
     }
 
@@ -471,11 +485,10 @@ impl Iam {
         change: impl FnOnce(&mut Role) -> Result<(), IamError>,
     ) -> Result<String, IamError> {
         let name = required(params, "RoleName")?;
-        let mut roles = self.roles.write().await;
-        let mut role = roles.get(name).ok_or_else(|| IamError::no_role(name))?.clone();
+        let _writing = self.writers.of(name).await;
+        let mut role = self.role(params).await?;
         change(&mut role)?;
-        self.store(&role).await?;
-        roles.insert(name.to_owned(), role);
+        self.store(role).await?;
         Ok(String::new())
     }
 }

@@ -169,10 +169,39 @@ pub struct Alias {
 }
 
 /// Functions by name, in memory and on disk.
+///
+/// Writers of one function take turns (a lock per name, striped), and only they wait for the
+/// disk: the map is locked just long enough to read or swap a record, so writing one function
+/// (two fsyncs) never holds up another function's writes or anyone's reads. A class making a
+/// hundred functions at once queued every write, and every invoke behind it, on one lock held
+/// across the fsyncs before this.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
     functions: RwLock<BTreeMap<FunctionName, Function>>,
+    writers: Writers,
+}
+
+/// One lock per name, striped over a fixed number of locks: names that share a stripe take
+/// turns too, which costs time but never correctness.
+#[derive(Debug)]
+pub(crate) struct Writers([tokio::sync::Mutex<()>; Writers::STRIPES]);
+
+impl Writers {
+    const STRIPES: usize = 64;
+
+    pub(crate) fn new() -> Self {
+        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+
+    /// Waits for the other writers of `name`; holding the guard, the caller is its only writer.
+    pub(crate) async fn of(&self, name: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut hasher = std::hash::DefaultHasher::new();
+        name.hash(&mut hasher);
+        let stripe = usize::try_from(hasher.finish() % Self::STRIPES as u64).expect("in range");
+        self.0[stripe].lock().await
+    }
 }
 
 impl Store {
@@ -182,7 +211,7 @@ impl Store {
             .into_iter()
             .map(|function| (function.name.clone(), function))
             .collect();
-        Ok(Self { dir, functions: RwLock::new(functions) })
+        Ok(Self { dir, functions: RwLock::new(functions), writers: Writers::new() })
     }
 
     fn path(&self, name: &FunctionName) -> PathBuf {
@@ -199,15 +228,15 @@ impl Store {
 
     /// Inserts a new function; a name in use is a conflict.
     pub async fn insert(&self, function: Function) -> Result<()> {
-        let mut functions = self.functions.write().await;
-        if functions.contains_key(&function.name) {
+        let _writing = self.writers.of(function.name.as_str()).await;
+        if self.functions.read().await.contains_key(&function.name) {
             return Err(LambdaError::conflict(format!(
                 "Function already exist: {}",
                 function.name.as_str()
             )));
         }
         self.write(&function).await?;
-        functions.insert(function.name.clone(), function);
+        self.functions.write().await.insert(function.name.clone(), function);
         Ok(())
     }
 
@@ -217,14 +246,13 @@ impl Store {
         name: &FunctionName,
         change: impl FnOnce(&mut Function) -> Result<()>,
     ) -> Result<Function> {
-        let mut functions = self.functions.write().await;
-        let current = functions.get(name).ok_or_else(|| {
+        let _writing = self.writers.of(name.as_str()).await;
+        let mut updated = self.get(name).await.ok_or_else(|| {
             LambdaError::not_found(format!("Function not found: {}", name.as_str()))
         })?;
-        let mut updated = current.clone();
         change(&mut updated)?;
         self.write(&updated).await?;
-        functions.insert(name.clone(), updated.clone());
+        self.functions.write().await.insert(name.clone(), updated.clone());
         Ok(updated)
     }
 
@@ -250,8 +278,8 @@ impl Store {
     }
 
     pub async fn remove(&self, name: &FunctionName) -> Option<Function> {
-        let mut functions = self.functions.write().await;
-        let removed = functions.remove(name)?;
+        let _writing = self.writers.of(name.as_str()).await;
+        let removed = self.functions.write().await.remove(name)?;
         if let Err(error) = tokio::fs::remove_file(self.path(name)).await {
             tracing::warn!(%error, function.name = name.as_str(), "removing a function's record");
         }

@@ -336,6 +336,75 @@ async fn functions_page_and_survive_a_restart() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Writers of one function or role take turns and writers of different ones do not wait for each
+/// other (the store locks a name, not every function, across its disk writes): nothing written at
+/// once is lost, a name is still created once, and all of it is on disk after a restart.
+#[tokio::test]
+async fn writers_at_once_lose_nothing_and_a_name_is_created_once() {
+    let dir = temp_dir();
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:shared";
+    let role_policies = |n: usize| {
+        format!(
+            "Action=PutRolePolicy&Version=2010-05-08&RoleName=lambda-role&PolicyName=p{n}&PolicyDocument={}",
+            engine::iam::percent_encode(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        )
+    };
+    {
+        let engine = start_engine(dir.clone()).await;
+        let creates =
+            futures_util::future::join_all((0..8).map(|_| engine.create("shared", json!({}))));
+        let statuses: Vec<StatusCode> =
+            creates.await.iter().map(reqwest::Response::status).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(),
+            7,
+            "{statuses:?}"
+        );
+
+        let tags = (0..20).map(|n| {
+            engine
+                .client
+                .post(format!("{}/2017-03-31/tags/{arn}", engine.base))
+                .json(&json!({ "Tags": { format!("k{n}"): format!("v{n}") } }))
+                .send()
+        });
+        let names: Vec<String> = (0..10).map(|n| format!("other-{n}")).collect();
+        let others = names.iter().map(|name| engine.create(name, json!({})));
+        let policies = (0..10).map(|n| common::iam_call(&engine.base, role_policies(n)));
+        let (tags, others, policies) = tokio::join!(
+            futures_util::future::join_all(tags),
+            futures_util::future::join_all(others),
+            futures_util::future::join_all(policies)
+        );
+        assert!(tags.iter().all(|r| r.as_ref().is_ok_and(|r| r.status().is_success())));
+        assert!(others.iter().all(|r| r.status() == StatusCode::CREATED));
+        assert!(policies.iter().all(Result::is_ok), "{policies:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let engine = start_engine(dir.clone()).await;
+    let tags = engine.get_json(&format!("/2017-03-31/tags/{arn}")).await;
+    let keys = tags["Tags"].as_object().map(|t| t.keys().filter(|k| k.starts_with('k')).count());
+    assert_eq!(keys, Some(20), "every tag written at once is kept: {tags}");
+    let listed = engine.get_json("/2015-03-31/functions?MaxItems=50").await;
+    assert_eq!(listed["Functions"].as_array().map(Vec::len), Some(11));
+    let policies = common::iam_call(
+        &engine.base,
+        "Action=ListRolePolicies&Version=2010-05-08&RoleName=lambda-role".into(),
+    )
+    .await
+    .expect("ListRolePolicies");
+    assert_eq!(
+        (0..10).filter(|n| policies.contains(&format!("<member>p{n}</member>"))).count(),
+        10
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 impl TestEngine {
     async fn create_with(
         &self,

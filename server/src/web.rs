@@ -71,6 +71,7 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
             load_account,
         ))
         .layer(session_layer)
+        .layer(middleware::from_fn(busy_not_internal))
         .layer(middleware::from_fn_with_state(state.clone(), same_origin_only));
     // The REST API authenticates each request by token: no sessions, no same-origin check.
     Router::new()
@@ -314,7 +315,7 @@ async fn load_account(
                     Ok(Some(account)) => {
                         if let Err(error) = touch(&session, touch_every).await {
                             tracing::error!(%error, "marking the session active");
-                            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                            return busy(request.uri().path());
                         }
                         request.extensions_mut().insert(account);
                     }
@@ -325,18 +326,71 @@ async fn load_account(
                     }
                     Err(error) => {
                         tracing::error!(%error, "loading the signed-in account");
-                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                        return busy(request.uri().path());
                     }
                 }
             }
             Ok(None) => {}
             Err(error) => {
                 tracing::error!(%error, "reading the session");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                return busy(request.uri().path());
             }
         }
     }
     next.run(request).await
+}
+
+/// What a console too busy to read its sessions answers (every database connection stayed taken
+/// for the whole wait): 503 with `Retry-After`, never a 500. A server function gets the
+/// `Busy` error its page already retries on; a page gets a short page that says so and loads
+/// itself again.
+fn busy(path: &str) -> Response {
+    let retry = app::api::ssr::BUSY_RETRY_SECS;
+    let retry_after = (header::RETRY_AFTER, header::HeaderValue::from(retry));
+    if path.starts_with("/api/") {
+        let body = serde_json::to_string(&app::error::ApiError::Busy).unwrap_or_default();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                retry_after,
+                (header::CONTENT_TYPE, header::HeaderValue::from_static("application/json")),
+            ],
+            body,
+        )
+            .into_response();
+    }
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"{retry}\"><title>Busy — Lambdaport</title></head>\
+         <body><main><h1>The console is busy</h1><p role=\"status\">Every connection is taken \
+         right now (a class may be starting). Retrying in {retry} seconds…</p></main></body></html>"
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            retry_after,
+            (header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8")),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+/// The session layer answers a bare 500 (no body, no content type) when it cannot save a session,
+/// which under load means the database pool stayed busy: said as [`busy`] instead. Everything
+/// else passes through.
+async fn busy_not_internal(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if is_session_store_failure(&response) {
+        return busy(&path);
+    }
+    response
+}
+
+fn is_session_store_failure(response: &Response) -> bool {
+    response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE)
 }
 
 /// Pages that anyone may see.
@@ -434,6 +488,32 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.clone(), HeaderValue::from_str(v).expect("valid header")))
             .collect()
+    }
+
+    /// The session layer's bare 500 (what it answers when a session cannot be saved) becomes
+    /// "busy"; a 500 that says what it is stays one.
+    #[tokio::test]
+    async fn a_session_store_failure_is_busy_and_other_errors_are_kept() {
+        use tower::ServiceExt as _;
+        let app = Router::new()
+            .route("/api/save", get(|| async { StatusCode::INTERNAL_SERVER_ERROR.into_response() }))
+            .route("/page", get(|| async { StatusCode::INTERNAL_SERVER_ERROR.into_response() }))
+            .route("/broken", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "it broke") }))
+            .layer(middleware::from_fn(busy_not_internal));
+        let get = |path: &str| {
+            app.clone().oneshot(Request::get(path).body(Body::empty()).expect("a request"))
+        };
+        let api = get("/api/save").await.expect("an answer");
+        assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(api.headers()[header::RETRY_AFTER], "2");
+        assert_eq!(api.headers()[header::CONTENT_TYPE], "application/json");
+        let page = get("/page").await.expect("an answer");
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            page.headers()[header::CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("text/html"))
+        );
+        let broken = get("/broken").await.expect("an answer");
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR, "a real error stays one");
     }
 
     #[test]

@@ -650,4 +650,22 @@ async fn a_saturated_console_answers_busy_with_retry_after(pool: PgPool) {
     assert!(body.to_string().contains("Busy"), "{body}");
     drop(held);
     app.sign_in_as_admin().await;
+
+    // Signed in, the session itself cannot be read: a page says "busy" and loads itself again;
+    // a server function gets the Busy its page retries on. Neither is a 500.
+    let held = small.acquire().await.expect("the only connection");
+    let page = app.get("/catalog").await;
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(page.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("2"));
+    let html = page.text().await.expect("a page");
+    assert!(
+        html.contains("The console is busy") && html.contains("http-equiv=\"refresh\""),
+        "{html}"
+    );
+    let call = app.call("current_user", &[]).await;
+    assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(call.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("2"));
+    assert!(call.text().await.expect("a body").contains("Busy"));
+    drop(held);
+    assert_eq!(app.get("/catalog").await.status(), StatusCode::OK, "served again once free");
 }
