@@ -341,10 +341,33 @@ impl Environment {
     }
 
     /// The memory of every process in the environment together, in MB: the proportional set
-    /// size (`Pss`: a page shared by forks counts once in all) of the processes in its pid
-    /// namespace when contained, else the runtime's resident memory. Reads a `/proc` entry per
-    /// process of the host, so it is for a coarser period than [`Environment::memory_mb`].
+    /// size (`Pss`: a page shared by forks counts once in all) of the function's processes —
+    /// the runtime and whatever it started, every process under the environment's init — when
+    /// contained, else the runtime's resident memory. The engine's own copies that contain
+    /// them (`outer`, `init`) are not the function's and are not counted. Reads a few `/proc`
+    /// files per process of the environment, so it is for a coarser period than
+    /// [`Environment::memory_mb`].
     pub fn tree_memory_mb(&self) -> u64 {
+        if self.pid_namespace.is_none() {
+            return self.memory_mb();
+        }
+        let init = self.pid.and_then(|outer| children(outer)?.first().copied());
+        let Some(function) = init.and_then(descendants) else {
+            return self.namespace_memory_mb();
+        };
+        let kb: u64 = function
+            .iter()
+            .filter_map(|pid| {
+                let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+                kb_field(&rollup, "Pss:")
+            })
+            .sum();
+        kb / 1024
+    }
+
+    /// [`Environment::tree_memory_mb`] for a kernel without `/proc/<pid>/task/<tid>/children`:
+    /// every process of the host whose pid namespace is the environment's (its init too).
+    fn namespace_memory_mb(&self) -> u64 {
         let Some(namespace) = &self.pid_namespace else { return self.memory_mb() };
         let Ok(entries) = std::fs::read_dir("/proc") else { return self.memory_mb() };
         let kb: u64 = entries
@@ -393,6 +416,32 @@ impl Drop for Environment {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The children of a process (of each of its threads), as this process's `/proc` numbers them;
+/// `None` when the kernel does not say (`CONFIG_PROC_CHILDREN`) or the process is gone.
+fn children(pid: u32) -> Option<Vec<u32>> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let list = std::fs::read_to_string(task.ok()?.path().join("children")).ok()?;
+        found.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+    }
+    Some(found)
+}
+
+/// Every process under `root` (not `root` itself), however deep. Orphans in a pid namespace are
+/// adopted by its init, so under an environment's init this is every other process inside it.
+fn descendants(root: u32) -> Option<Vec<u32>> {
+    let mut found = Vec::new();
+    let mut next = children(root)?;
+    while let Some(pid) = next.pop() {
+        if found.len() >= 4096 {
+            break;
+        }
+        found.push(pid);
+        next.extend(children(pid).unwrap_or_default());
+    }
+    Some(found)
 }
 
 /// The value of a `Field:   123 kB` line of a `/proc` status or smaps file, in kB.
@@ -465,6 +514,34 @@ mod tests {
         let mut lines = Vec::new();
         read_log_lines(bytes, |line| lines.push(line)).await;
         lines
+    }
+
+    #[test]
+    fn descendants_are_found_however_deep() {
+        // A shell that starts a sleep: both are under this process, the sleep a level deeper.
+        let mut shell = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & wait"])
+            .spawn()
+            .expect("sh starts");
+        let shell_pid = shell.id();
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        let found = loop {
+            let found = descendants(std::process::id()).expect("this kernel lists children");
+            if found.len() >= 2 || Instant::now() > deadline {
+                break found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let sleep = children(shell_pid).expect("the shell's children");
+        let _ = shell.kill();
+        let _ = shell.wait();
+        for pid in &sleep {
+            if let Ok(pid) = i32::try_from(*pid) {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        assert!(found.contains(&shell_pid), "{found:?}");
+        assert!(sleep.len() == 1 && found.contains(&sleep[0]), "{found:?} {sleep:?}");
     }
 
     #[tokio::test]
