@@ -75,12 +75,17 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    // Who else uses each role: all of the catalog, not only the functions evaluated.
+    // Who else uses the evaluated functions' roles: all of the catalog, not only the functions
+    // evaluated — but only those roles, so one function's evaluation reads its role's users, not
+    // every catalogued function.
     let mut role_users: HashMap<String, Vec<String>> = HashMap::new();
     if rules.iter().any(|r| r.enabled && r.check.kind() == model::RuleKind::SharedRole) {
+        let evaluated_roles: Vec<String> = rows.iter().filter_map(|r| r.role.clone()).collect();
         let roles = sqlx::query!(
             r#"select name, cloud_config->>'role' as "role!" from catalog_function
-               where archived_at is null and gone_at is null and cloud_config->>'role' is not null"#
+               where archived_at is null and gone_at is null
+                 and cloud_config->>'role' = any($1)"#,
+            &evaluated_roles
         )
         .fetch_all(&mut *tx)
         .await?;

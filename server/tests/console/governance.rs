@@ -676,3 +676,74 @@ async fn a_public_url_past_its_expiry_is_switched_off_by_the_sweeper(pool: PgPoo
     assert!(audited.iter().all(|(actor, _)| actor.is_none()), "the system did it");
     assert_eq!(audited[1].1["action"], "deleted");
 }
+
+/// The shared-role rule finds each function whose role another catalogued function also uses —
+/// and only those — when one function is evaluated after a change as when the whole catalog is.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn a_role_used_by_two_functions_is_found_for_both_and_no_other(pool: PgPool) {
+    let (base, _stop) = super::api::engine_with_function(None).await;
+    let http = reqwest::Client::new();
+    engine_tests_role(&base, "own").await;
+    for (name, role) in [("twin", "r"), ("loner", "own")] {
+        let created = http
+            .post(format!("{base}/2015-03-31/functions"))
+            .json(&json!({
+                "FunctionName": name, "Runtime": "python3.12", "Handler": "app.handler",
+                "Role": format!("arn:aws:iam::000000000000:role/{role}"),
+                "Code": { "ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==" },
+            }))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    }
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let (status, body) = add_rule(&app, &[("kind", "shared_role"), ("severity", "warning")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+    let connection = backend::connections::get(&pool, local).await.expect("get");
+    backend::catalog::sync(&pool, &connection).await.expect("sync");
+    let violating = |pool: PgPool| async move {
+        let mut names: Vec<String> = sqlx::query_scalar(
+            "select f.name from rule_violation v join catalog_function f using (function_id)
+             order by f.name",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("violations");
+        names.dedup();
+        names
+    };
+    assert_eq!(violating(pool.clone()).await, ["ledger", "twin"], "a whole connection");
+    // One function evaluated alone (as after a change) still sees who else uses its role.
+    let twin: uuid::Uuid =
+        sqlx::query_scalar("select function_id from catalog_function where name = 'twin'")
+            .fetch_one(&pool)
+            .await
+            .expect("twin");
+    sqlx::query("delete from rule_violation").execute(&pool).await.expect("cleared");
+    backend::governance::violations::evaluate_catalog(
+        &pool,
+        backend::governance::violations::Scope::Function(twin),
+    )
+    .await
+    .expect("evaluated");
+    assert_eq!(violating(pool.clone()).await, ["twin"]);
+}
+
+/// An execution role in the test engine, through its IAM API.
+async fn engine_tests_role(base: &str, name: &str) {
+    let body = format!(
+        "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
+        engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{base}/"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("CreateRole");
+    assert!(response.status().is_success(), "{:?}", response.text().await);
+}
