@@ -20,7 +20,8 @@ for (const name of ['LAMBDAPORT_BIN', 'LAMBDAPORT_SITE_ROOT', 'E2E_DATABASE_URL'
 
 /** Starts the server and resolves with its URL and the first admin's password from its output. */
 function startServer() {
-  const args = ['serve', '--listen', '127.0.0.1:0', '--engine-listen', '127.0.0.1:0'];
+  // The sweeper every 2 s: an expired public URL is switched off within the test's wait.
+  const args = ['serve', '--listen', '127.0.0.1:0', '--engine-listen', '127.0.0.1:0', '--sweep-interval-secs', '2'];
   const server = spawn(process.env.LAMBDAPORT_BIN, args, {
     env: {
       ...process.env,
@@ -1505,4 +1506,58 @@ describe('governance', () => {
     }
     await admin.getByTestId('no-rules').waitFor();
   });
+
+  it('switches off a public URL at its expiry, checked with the SDK, and tells the owner on the dashboard', async () => {
+    await createEngineFunction('e2e-expiring', { 'lambdaport:owner': 'admin@lambdaport.local' });
+    await admin.goto(`${base}/catalog`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByTestId('connection').filter({ hasText: 'Local' }).getByRole('button', { name: 'Sync now' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Synced Local' }).waitFor();
+    await admin.goto(`${base}/catalog?view=shadows`);
+    await admin.getByTestId('catalog-row').filter({ hasText: 'e2e-expiring' }).getByRole('button', { name: 'Import' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Imported into the catalog' }).waitFor();
+    await admin.goto(`${base}/catalog?q=e2e-expiring`);
+    await admin.getByTestId('catalog-row').getByRole('link', { name: 'e2e-expiring' }).click();
+    await admin.getByRole('heading', { name: 'e2e-expiring' }).waitFor();
+    await admin.getByRole('navigation', { name: 'Function' }).getByRole('link', { name: 'URL', exact: true }).click();
+    await admin.waitForURL(/\/url$/);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByLabel(/^ ?NONE/).check();
+    await admin.getByLabel(/Switch off a public URL after/).fill('1');
+    await admin.getByRole('button', { name: 'Create the URL' }).click();
+    await admin.getByRole('status').filter({ hasText: 'URL saved' }).waitFor();
+    assert.deepEqual(urlState('e2e-expiring'), { auth: 'NONE', public: ['FunctionURLAllowInvokeAction', 'FunctionURLAllowPublicAccess'] });
+
+    // A minute is long for a test: the expiry is moved to now, and the sweeper (every 2 s here)
+    // switches the URL to AWS_IAM and takes its public statements away.
+    execFileSync('psql', [process.env.E2E_DATABASE_URL, '-qc',
+      "update catalog_function set url_expires_at = now() where name = 'e2e-expiring'"]);
+    let state;
+    for (let tries = 0; tries < 40; tries++) {
+      state = urlState('e2e-expiring');
+      if (state.auth === 'AWS_IAM') break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    assert.deepEqual(state, { auth: 'AWS_IAM', public: [] });
+    await admin.goto(`${base}/`);
+    await admin.getByRole('heading', { name: 'Public URLs switched off' }).waitFor();
+    await admin.getByTestId('expired-urls').getByRole('link', { name: 'e2e-expiring' }).waitFor();
+  });
 });
+
+/** The Function URL's auth type and the public statements of a function, through boto3. */
+function urlState(name) {
+  return JSON.parse(execFileSync('python3', ['-c', [
+    'import boto3, json, sys',
+    'endpoint, name = sys.argv[1:3]',
+    'kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")',
+    'lam = boto3.client("lambda", **kw)',
+    'auth = lam.get_function_url_config(FunctionName=name)["AuthType"]',
+    'try:',
+    '    statements = json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"]',
+    'except lam.exceptions.ResourceNotFoundException:',
+    '    statements = []',
+    'public = sorted(s["Sid"] for s in statements if s.get("Principal") == "*")',
+    'print(json.dumps({"auth": auth, "public": public}))',
+  ].join('\n'), engine, name]).toString());
+}

@@ -196,6 +196,12 @@ pub struct ServeArgs {
     /// How often every connection is reconciled with its cloud, in seconds (0 = only on demand).
     #[arg(long, env = "LAMBDAPORT_SYNC_INTERVAL_SECS", default_value_t = 300)]
     pub sync_interval_secs: u64,
+    /// How often the sweeper runs, in seconds: it cleans up expired lab runs, switches off
+    /// public URLs past their expiry, expires governance exceptions and rolls back interrupted
+    /// lab steps.
+    #[arg(long, env = "LAMBDAPORT_SWEEP_INTERVAL_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub sweep_interval_secs: u64,
     /// Directory holding the built site (`pkg/` with the wasm, JS and CSS).
     #[arg(long, env = "LAMBDAPORT_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,

@@ -216,7 +216,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Duration::from_secs(args.sync_interval_secs),
             ));
         }
-        tokio::spawn(tend_labs(pool.clone(), Duration::from_secs(60)));
+        tokio::spawn(tend_labs(pool.clone(), Duration::from_secs(args.sweep_interval_secs)));
         let stopped_pool = pool.clone();
         let mut console = Console::build(&args, pool).await?;
         if let Some(containment) = &containment {
