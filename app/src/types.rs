@@ -974,6 +974,23 @@ pub struct RuntimeReportView {
     pub functions: i64,
 }
 
+/// A log group whose function is gone (Governance → Orphan log groups).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrphanLogGroupView {
+    pub connection_id: String,
+    pub connection: String,
+    pub region: String,
+    pub name: String,
+    pub stored_bytes: i64,
+}
+
+/// The orphan log groups found, and where the cloud could not be asked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrphansView {
+    pub groups: Vec<OrphanLogGroupView>,
+    pub unreachable: Vec<String>,
+}
+
 /// What the Governance page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GovernanceView {

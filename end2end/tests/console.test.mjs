@@ -1543,6 +1543,31 @@ describe('governance', () => {
     await admin.getByRole('heading', { name: 'Public URLs switched off' }).waitFor();
     await admin.getByTestId('expired-urls').getByRole('link', { name: 'e2e-expiring' }).waitFor();
   });
+
+  it('finds a log group whose function is gone and deletes it after a confirmation', async () => {
+    const created = await fetch(`${engine}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.CreateLogGroup' },
+      body: JSON.stringify({ logGroupName: '/aws/lambda/e2e-long-gone' }),
+    });
+    assert.ok(created.ok, await created.text());
+    await admin.goto(`${base}/governance`);
+    await admin.getByRole('link', { name: 'Look for orphan log groups' }).click();
+    await admin.waitForURL(`${base}/governance/orphans`);
+    await admin.waitForSelector('body[data-hydrated]');
+    const row = admin.getByTestId('orphans').getByRole('row').filter({ hasText: '/aws/lambda/e2e-long-gone' });
+    await row.waitFor();
+    await row.getByLabel('Confirm').check();
+    await row.getByRole('button', { name: 'Delete /aws/lambda/e2e-long-gone' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Deleted /aws/lambda/e2e-long-gone' }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    const left = await (await fetch(`${engine}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Logs_20140328.DescribeLogGroups' },
+      body: JSON.stringify({ logGroupNamePrefix: '/aws/lambda/e2e-long-gone' }),
+    })).json();
+    assert.deepEqual(left.logGroups, [], 'the cloud no longer lists it');
+  });
 });
 
 /** The Function URL's auth type and the public statements of a function, through boto3. */

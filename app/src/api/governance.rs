@@ -424,3 +424,61 @@ pub async fn set_exception_approvers(approvers: String) -> Result<(), ApiError> 
     .await;
     settle(result, |()| Some("Approvers saved".to_owned())).await
 }
+
+/// Log groups whose function is gone, in every connection and region (asked of the cloud).
+#[server(endpoint = "orphan_log_groups")]
+pub async fn orphan_log_groups() -> Result<crate::types::OrphansView, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        backend::governance::orphans::orphan_log_groups(&context()?.pool).await.map_err(fail)
+    }
+    .await;
+    let report = settle(result, |_| None).await?;
+    Ok(crate::types::OrphansView {
+        groups: report
+            .groups
+            .into_iter()
+            .map(|g| crate::types::OrphanLogGroupView {
+                connection_id: g.connection_id.to_string(),
+                connection: g.connection,
+                region: g.region,
+                name: g.name,
+                stored_bytes: g.stored_bytes,
+            })
+            .collect(),
+        unreachable: report.unreachable,
+    })
+}
+
+/// Deletes one orphan log group (its function checked to be gone again), with the cloud's
+/// confirmation. Admins only; audited.
+#[server(endpoint = "delete_orphan_log_group")]
+pub async fn delete_orphan_log_group(
+    connection_id: String,
+    region: String,
+    name: String,
+    confirm: Option<String>,
+) -> Result<String, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        confirmed(confirm.as_deref(), &format!("deleting {name}"))?;
+        let connection_id = connection_id.trim().parse().map_err(|_| ApiError::Validation {
+            field: "connection_id".into(),
+            message: "choose a connection".into(),
+        })?;
+        backend::governance::orphans::delete_orphan_log_group(
+            &context()?.pool,
+            &actor(&admin),
+            connection_id,
+            &region,
+            &name,
+        )
+        .await
+        .map_err(fail)?;
+        Ok(name)
+    }
+    .await;
+    settle(result, |name| Some(format!("Deleted {name}; the cloud no longer lists it"))).await
+}

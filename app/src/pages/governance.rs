@@ -328,6 +328,12 @@ fn Hygiene(
                     </ul>
                 }.into_any()
             }}
+            <h3>"Log groups whose function is gone"</h3>
+            <p>
+                "Lambda keeps a deleted function's log group and what it stored. "
+                <a href="/governance/orphans">"Look for orphan log groups"</a>
+                " (asks every connection's cloud)."
+            </p>
         </section>
     }
 }

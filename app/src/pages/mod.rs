@@ -9,6 +9,7 @@ pub mod function;
 pub mod governance;
 pub mod labs;
 pub mod not_found;
+pub mod orphans;
 pub mod profile;
 pub mod signin;
 pub mod violations;

@@ -7,6 +7,7 @@
 pub mod evaluate;
 pub mod exceptions;
 pub mod hygiene;
+pub mod orphans;
 pub mod rules;
 pub mod runtimes;
 mod secrets;

@@ -747,3 +747,95 @@ async fn engine_tests_role(base: &str, name: &str) {
         .expect("CreateRole");
     assert!(response.status().is_success(), "{:?}", response.text().await);
 }
+
+/// Orphan log groups: a group whose function is gone is listed (an edge replica's, another
+/// service's and a live function's are not), only admins see and delete them, a live function's
+/// group is refused, and a deleted one is gone from the cloud (asked with the SDK) and audited.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn orphan_log_groups_are_found_and_deleted_by_admins_only(pool: PgPool) {
+    let (base, _stop) = super::api::engine_with_function(None).await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+    let logs = backend::connections::get(&pool, local).await.expect("conn").logs("us-east-1").await;
+    for group in [
+        "/aws/lambda/ledger",
+        "/aws/lambda/us-east-1.ledger",
+        "/aws/lambda/gone",
+        "/aws/apigateway/x",
+    ] {
+        logs.create_log_group().log_group_name(group).send().await.expect("CreateLogGroup");
+    }
+    let (status, report) = listed(&app).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let names: Vec<&str> = report["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    assert_eq!(names, ["/aws/lambda/gone"], "{report}");
+    assert_eq!(report["unreachable"], json!([]));
+
+    let developer_password = app.create_account("dev@example.com", "developer").await;
+    let developer = super::app_clone(&app);
+    developer.sign_in("dev@example.com", &developer_password).await;
+    assert_eq!(listed(&developer).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        delete_orphan(&developer, local, "/aws/lambda/gone", true).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete_orphan(&app, local, "/aws/lambda/gone", false).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (status, body) = delete_orphan(&app, local, "/aws/lambda/ledger", true).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a live function's group is refused: {body}");
+    assert!(body.contains("the function ledger exists"), "{body}");
+    let (status, body) = delete_orphan(&app, local, "/aws/apigateway/x", true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = delete_orphan(&app, local, "/aws/lambda/gone", true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let left: Vec<String> = logs
+        .describe_log_groups()
+        .send()
+        .await
+        .expect("DescribeLogGroups")
+        .log_groups()
+        .iter()
+        .filter_map(|g| g.log_group_name().map(str::to_owned))
+        .collect();
+    assert!(!left.iter().any(|g| g == "/aws/lambda/gone"), "{left:?}");
+    assert!(left.iter().any(|g| g == "/aws/lambda/ledger"), "the live function's group is kept");
+    assert_eq!(listed(&app).await.1["groups"], json!([]));
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_event where action = 'governance.orphan_log_group.delete'
+           and target like 'log-group:Local:us-east-1:/aws/lambda/gone'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, 1);
+}
+
+async fn listed(app: &super::common::TestApp) -> (StatusCode, Value) {
+    let response = app.call("orphan_log_groups", &[]).await;
+    (response.status(), response.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+async fn delete_orphan(
+    who: &super::common::TestApp,
+    connection: uuid::Uuid,
+    name: &str,
+    confirm: bool,
+) -> (StatusCode, String) {
+    let connection = connection.to_string();
+    let mut fields =
+        vec![("connection_id", connection.as_str()), ("region", "us-east-1"), ("name", name)];
+    if confirm {
+        fields.push(("confirm", "yes"));
+    }
+    let response = who.call("delete_orphan_log_group", &fields).await;
+    (response.status(), response.text().await.unwrap_or_default())
+}

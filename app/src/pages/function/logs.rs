@@ -124,7 +124,8 @@ fn Logs(
     .into_any()
 }
 
-fn bytes(n: i64) -> String {
+/// A size as people read it: bytes, KB or MB.
+pub(crate) fn bytes(n: i64) -> String {
     match n {
         n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / f64::from(1 << 20)),
         n if n >= 1 << 10 => format!("{:.1} KB", n as f64 / f64::from(1 << 10)),

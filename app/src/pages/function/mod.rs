@@ -6,7 +6,7 @@
 mod activity;
 mod code;
 mod configuration;
-mod logs;
+pub(crate) mod logs;
 mod monitor;
 mod overview;
 mod permissions;
