@@ -984,10 +984,21 @@ pub struct OrphanLogGroupView {
     pub stored_bytes: i64,
 }
 
-/// The orphan log groups found, and where the cloud could not be asked.
+/// A role the console made for a lab that no function uses any more.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrphanRoleView {
+    pub ledger_entry_id: String,
+    pub connection: String,
+    pub name: String,
+    pub owner: Option<String>,
+    pub created: String,
+}
+
+/// The orphan log groups and roles found, and where the cloud could not be asked.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrphansView {
     pub groups: Vec<OrphanLogGroupView>,
+    pub roles: Vec<OrphanRoleView>,
     pub unreachable: Vec<String>,
 }
 

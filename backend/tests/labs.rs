@@ -566,6 +566,43 @@ async fn cleanup_never_deletes_a_role_another_function_uses(pool: PgPool) {
     assert_eq!(labs::get(&lab.pool, run).await.expect("run").status, labs::RunStatus::CleanedUp);
 }
 
+/// A role kept at cleanup for a function that borrowed it becomes an orphan once that function
+/// goes; deleting it goes through its ledger entries by the cleanup's rules (kept while used).
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn a_role_kept_for_a_borrower_is_an_orphan_once_the_borrower_goes(pool: PgPool) {
+    let lab = lab(pool).await;
+    let run = lab.start(None).await;
+    labs::save_function(&lab.pool, &lab.actor, run, &input("lender")).await.expect("fn");
+    let role_arn = labs::get(&lab.pool, run).await.expect("run").settings.role_arn;
+    let role = lab.role_of(run).await;
+    lab.create_outside("borrower", &role_arn, None).await;
+    labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
+    assert!(labs::orphan_roles(&lab.pool).await.expect("orphans").is_empty(), "still used");
+    let entry: uuid::Uuid = sqlx::query_scalar(
+        "select ledger_entry_id from ledger_entry where kind = 'role' and lab_run_id = $1",
+    )
+    .bind(run)
+    .fetch_one(&lab.pool)
+    .await
+    .expect("the role's entry");
+    let used = labs::clean_up_orphan_role(&lab.pool, &lab.actor, entry).await.expect("asked");
+    assert!(used.iter().all(|(_, o)| matches!(o, Outcome::Kept(_))), "{used:?}");
+    assert!(lab.role_exists(&role).await);
+
+    let lambda = lab.connection.lambda("us-east-1").await;
+    lambda.delete_function().function_name("borrower").send().await.expect("delete");
+    let orphans = labs::orphan_roles(&lab.pool).await.expect("orphans");
+    assert_eq!(orphans.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), [role.as_str()]);
+    assert_eq!(orphans[0].ledger_entry_id, entry);
+    let deleted = labs::clean_up_orphan_role(&lab.pool, &lab.actor, entry).await.expect("deleted");
+    assert_eq!(deleted.len(), 2, "the policy attachment, then the role: {deleted:?}");
+    assert!(deleted.iter().all(|(_, o)| *o == Outcome::Deleted), "{deleted:?}");
+    assert!(!lab.role_exists(&role).await);
+    assert!(labs::orphan_roles(&lab.pool).await.expect("orphans").is_empty());
+    let error = labs::clean_up_orphan_role(&lab.pool, &lab.actor, entry).await;
+    assert!(matches!(error, Err(backend::Error::NotFound(_))), "{error:?}");
+}
+
 fn zip_of_lab_code() -> Vec<u8> {
     zip_of(labs::lab_code("python3.12").2)
 }

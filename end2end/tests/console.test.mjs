@@ -1552,7 +1552,7 @@ describe('governance', () => {
     });
     assert.ok(created.ok, await created.text());
     await admin.goto(`${base}/governance`);
-    await admin.getByRole('link', { name: 'Look for orphan log groups' }).click();
+    await admin.getByRole('link', { name: 'Look for orphan log groups and roles' }).click();
     await admin.waitForURL(`${base}/governance/orphans`);
     await admin.waitForSelector('body[data-hydrated]');
     const row = admin.getByTestId('orphans').getByRole('row').filter({ hasText: '/aws/lambda/e2e-long-gone' });

@@ -425,17 +425,31 @@ pub async fn set_exception_approvers(approvers: String) -> Result<(), ApiError> 
     settle(result, |()| Some("Approvers saved".to_owned())).await
 }
 
-/// Log groups whose function is gone, in every connection and region (asked of the cloud).
-#[server(endpoint = "orphan_log_groups")]
-pub async fn orphan_log_groups() -> Result<crate::types::OrphansView, ApiError> {
+/// Log groups whose function is gone, in every connection and region, and roles the console made
+/// that no function uses (asked of the cloud).
+#[server(endpoint = "orphans")]
+pub async fn orphans() -> Result<crate::types::OrphansView, ApiError> {
     use super::ssr::*;
     let result = async {
         require(&[backend::accounts::Role::Admin])?;
-        backend::governance::orphans::orphan_log_groups(&context()?.pool).await.map_err(fail)
+        let pool = &context()?.pool;
+        let groups = backend::governance::orphans::orphan_log_groups(pool).await.map_err(fail)?;
+        let roles = backend::labs::orphan_roles(pool).await.map_err(fail)?;
+        Ok((groups, roles))
     }
     .await;
-    let report = settle(result, |_| None).await?;
+    let (report, roles) = settle(result, |_| None).await?;
     Ok(crate::types::OrphansView {
+        roles: roles
+            .into_iter()
+            .map(|r| crate::types::OrphanRoleView {
+                ledger_entry_id: r.ledger_entry_id.to_string(),
+                connection: r.connection,
+                name: r.name,
+                owner: r.owner,
+                created: rfc3339(r.created_at),
+            })
+            .collect(),
         groups: report
             .groups
             .into_iter()
@@ -481,4 +495,35 @@ pub async fn delete_orphan_log_group(
     }
     .await;
     settle(result, |name| Some(format!("Deleted {name}; the cloud no longer lists it"))).await
+}
+
+/// Deletes a role the console made that no function uses, through its ledger entries (its policy
+/// attachments, then the role) by a cleanup's rules. Admins only; audited.
+#[server(endpoint = "delete_orphan_role")]
+pub async fn delete_orphan_role(
+    ledger_entry_id: String,
+    confirm: Option<String>,
+) -> Result<String, ApiError> {
+    use super::ssr::*;
+    use backend::labs::Outcome;
+    let result = async {
+        let admin = require(&[backend::accounts::Role::Admin])?;
+        confirmed(confirm.as_deref(), "deleting the role")?;
+        let id = ledger_entry_id.trim().parse().map_err(|_| ApiError::NotFound("role".into()))?;
+        let results = backend::labs::clean_up_orphan_role(&context()?.pool, &actor(&admin), id)
+            .await
+            .map_err(fail)?;
+        let role = results.iter().find(|(e, _)| e.kind == backend::labs::Kind::Role);
+        match role {
+            Some((e, Outcome::Deleted | Outcome::AlreadyGone)) => {
+                Ok(format!("Deleted the role {}; the cloud no longer lists it", e.name))
+            }
+            Some((_, Outcome::Kept(why) | Outcome::NotOurs(why) | Outcome::Failed(why))) => {
+                Err(ApiError::Refused(why.clone()))
+            }
+            None => Err(ApiError::NotFound("role".into())),
+        }
+    }
+    .await;
+    settle(result, |message| Some(message.clone())).await
 }

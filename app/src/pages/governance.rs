@@ -328,10 +328,11 @@ fn Hygiene(
                     </ul>
                 }.into_any()
             }}
-            <h3>"Log groups whose function is gone"</h3>
+            <h3>"Orphans"</h3>
             <p>
-                "Lambda keeps a deleted function's log group and what it stored. "
-                <a href="/governance/orphans">"Look for orphan log groups"</a>
+                "Lambda keeps a deleted function's log group and what it stored; a role the console "
+                "made is kept while another function uses it, and may outlive that function. "
+                <a href="/governance/orphans">"Look for orphan log groups and roles"</a>
                 " (asks every connection's cloud)."
             </p>
         </section>

@@ -5,37 +5,45 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::governance::{DeleteOrphanLogGroup, orphan_log_groups};
+use crate::api::governance::{DeleteOrphanLogGroup, DeleteOrphanRole, orphans};
 use crate::components::forms::{outcome, successes};
 use crate::error::error_fallback;
-use crate::types::{OrphanLogGroupView, OrphansView};
+use crate::types::{OrphanLogGroupView, OrphanRoleView, OrphansView};
 
 #[component]
 pub fn OrphansPage() -> impl IntoView {
     let delete = ServerAction::<DeleteOrphanLogGroup>::new();
-    let deleted = successes(delete.value());
-    let data = Resource::new(move || deleted.get(), |_| orphan_log_groups());
+    let delete_role = ServerAction::<DeleteOrphanRole>::new();
+    let (deleted, roles_deleted) = (successes(delete.value()), successes(delete_role.value()));
+    let data = Resource::new(move || (deleted.get(), roles_deleted.get()), |_| orphans());
     view! {
-        <Title text="Orphan log groups" />
+        <Title text="Orphans" />
         <div class="page-head">
-            <h1>"Orphan log groups"</h1>
+            <h1>"Orphan log groups and roles"</h1>
             <a class="btn" href="/governance">"Rules"</a>
         </div>
         <p class="lead">
             "Lambda keeps a function's log group after the function is deleted, with everything it "
-            "stored. These are the groups whose function is gone, in every connection and region."
+            "stored; a role the console made for a lab is kept at cleanup while another function "
+            "uses it. These are the groups whose function is gone, in every connection and region, "
+            "and the console's roles that no function uses any more."
         </p>
         {outcome(delete.value(), |name| format!("Deleted {name}; the cloud no longer lists it"))}
+        {outcome(delete_role.value(), |message| message)}
         <Transition fallback=|| view! { <p class="loading" aria-busy="true">"Asking the cloud…"</p> }>
             <ErrorBoundary fallback=error_fallback>
-                {move || Suspend::new(async move { data.await.map(|o| view! { <Orphans o delete /> }) })}
+                {move || Suspend::new(async move { data.await.map(|o| view! { <Orphans o delete delete_role /> }) })}
             </ErrorBoundary>
         </Transition>
     }
 }
 
 #[component]
-fn Orphans(o: OrphansView, delete: ServerAction<DeleteOrphanLogGroup>) -> impl IntoView {
+fn Orphans(
+    o: OrphansView,
+    delete: ServerAction<DeleteOrphanLogGroup>,
+    delete_role: ServerAction<DeleteOrphanRole>,
+) -> impl IntoView {
     let unreachable = (!o.unreachable.is_empty()).then(|| {
         view! {
             <div class="alert alert-warn" role="status">
@@ -63,7 +71,57 @@ fn Orphans(o: OrphansView, delete: ServerAction<DeleteOrphanLogGroup>) -> impl I
             </div>
         }.into_any()
     };
-    view! { {unreachable} {list} }
+    let roles = if o.roles.is_empty() {
+        view! { <p class="card empty-state" data-testid="no-orphan-roles">"Every role the console made is in use or gone."</p> }.into_any()
+    } else {
+        view! {
+            <div class="card table-wrap">
+                <table data-testid="orphan-roles">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Role"</th><th scope="col">"Connection"</th>
+                            <th scope="col">"Made for"</th><th scope="col">"Made"</th><th scope="col">"Clean up"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {o.roles.into_iter().map(|r| view! { <OrphanRoleRow r delete_role /> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }.into_any()
+    };
+    view! {
+        {unreachable}
+        <h2>"Log groups whose function is gone"</h2>
+        {list}
+        <h2>"Roles the console made that no function uses"</h2>
+        {roles}
+    }
+}
+
+#[component]
+fn OrphanRoleRow(r: OrphanRoleView, delete_role: ServerAction<DeleteOrphanRole>) -> impl IntoView {
+    let confirm_id = format!("orphan-role-{}", r.ledger_entry_id);
+    let confirm_for = confirm_id.clone();
+    let delete_label = format!("Delete the role {}", r.name);
+    view! {
+        <tr>
+            <td>{r.name}</td>
+            <td>{r.connection}</td>
+            <td>{r.owner.unwrap_or_else(|| "—".to_owned())}</td>
+            <td>{r.created}</td>
+            <td>
+                <ActionForm action=delete_role>
+                    <input type="hidden" name="ledger_entry_id" value=r.ledger_entry_id />
+                    <label class="check" for=confirm_for>
+                        <input id=confirm_id type="checkbox" name="confirm" value="yes" required />
+                        " Confirm"
+                    </label>
+                    <button type="submit" class="btn btn-small btn-danger" aria-label=delete_label>"Delete"</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
 }
 
 #[component]

@@ -25,12 +25,58 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
         .into_iter()
         .filter(|e| e.state != LedgerState::Deleted)
         .collect();
-    let mut results = Vec::new();
-    let mut connections_cache: BTreeMap<Uuid, Connection> = BTreeMap::new();
     let functions: Vec<String> =
         entries.iter().filter(|e| e.kind == Kind::Function).map(|e| e.name.clone()).collect();
+    let results = delete_entries(pool, &entries, &functions).await?;
+    // Kept roles are not left behind: another function owns their fate.
+    let all_gone = !results.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)));
+    let mut tx = pool.begin().await?;
+    let runs: Vec<Uuid> = match scope {
+        Scope::Run(id) => vec![id],
+        Scope::Function(_) => entries.iter().filter_map(|e| e.lab_run_id).collect(),
+    };
+    if all_gone {
+        sqlx::query!(
+            "update lab_run set status = 'cleaned_up', cleaned_at = now(), step = 9, pending_step = null,
+                    pending_since = null, pending_holder = null
+             where lab_run_id = any($1)",
+            &runs
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let target = match scope {
+        Scope::Run(id) => format!("lab:{id}"),
+        Scope::Function(id) => format!("function:{id}"),
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        "cleanup",
+        &target,
+        serde_json::json!({
+            "deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
+            "not_deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Failed(_) | Outcome::Kept(_))).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
+            "left_alone": results.iter().filter(|(_, o)| matches!(o, Outcome::NotOurs(_))).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// Deletes `entries` in order, each verified against the cloud and recorded in the ledger; a role
+/// (or its policy attachment) is kept while a function other than `functions` (those being
+/// deleted with it) uses it.
+async fn delete_entries(
+    pool: &PgPool,
+    entries: &[Entry],
+    functions: &[String],
+) -> Result<Vec<(Entry, Outcome)>> {
+    let mut results = Vec::new();
+    let mut connections_cache: BTreeMap<Uuid, Connection> = BTreeMap::new();
     let mut kept_roles: BTreeMap<String, String> = BTreeMap::new();
-    for entry in &entries {
+    for entry in entries {
         let connection = match connections_cache.get(&entry.connection_id) {
             Some(c) => c.clone(),
             None => {
@@ -47,7 +93,7 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
         let users = match role {
             Some(role) => {
                 if !kept_roles.contains_key(role) {
-                    let users = role_users(&connection, role, &functions).await?;
+                    let users = role_users(&connection, role, functions).await?;
                     kept_roles.insert(role.to_owned(), users.join(", "));
                 }
                 kept_roles[role].clone()
@@ -95,40 +141,6 @@ pub async fn clean_up(pool: &PgPool, actor: &Actor, scope: Scope) -> Result<Vec<
         }
         results.push((entry.clone(), outcome));
     }
-    // Kept roles are not left behind: another function owns their fate.
-    let all_gone = !results.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)));
-    let mut tx = pool.begin().await?;
-    let runs: Vec<Uuid> = match scope {
-        Scope::Run(id) => vec![id],
-        Scope::Function(_) => entries.iter().filter_map(|e| e.lab_run_id).collect(),
-    };
-    if all_gone {
-        sqlx::query!(
-            "update lab_run set status = 'cleaned_up', cleaned_at = now(), step = 9, pending_step = null,
-                    pending_since = null, pending_holder = null
-             where lab_run_id = any($1)",
-            &runs
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    let target = match scope {
-        Scope::Run(id) => format!("lab:{id}"),
-        Scope::Function(id) => format!("function:{id}"),
-    };
-    audit::record(
-        &mut tx,
-        actor,
-        "cleanup",
-        &target,
-        serde_json::json!({
-            "deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Deleted | Outcome::AlreadyGone)).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
-            "not_deleted": results.iter().filter(|(_, o)| matches!(o, Outcome::Failed(_) | Outcome::Kept(_))).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
-            "left_alone": results.iter().filter(|(_, o)| matches!(o, Outcome::NotOurs(_))).map(|(e, _)| format!("{} {}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
-        }),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(results)
 }
 
@@ -151,4 +163,102 @@ pub async fn sweep(pool: &PgPool) -> Result<usize> {
         }
     }
     Ok(swept)
+}
+
+/// A role the console made for a lab (in the ledger, not deleted) that still exists and that no
+/// function uses any more: kept at a cleanup for a function that borrowed it, which has since gone.
+#[derive(Clone, Debug)]
+pub struct OrphanRole {
+    pub ledger_entry_id: Uuid,
+    pub connection: String,
+    pub name: String,
+    /// Who made it (the lab run's learner), if known.
+    pub owner: Option<String>,
+    pub created_at: time::OffsetDateTime,
+}
+
+/// The roles the console made that still exist and that no function uses, asked of the cloud.
+pub async fn orphan_roles(pool: &PgPool) -> Result<Vec<OrphanRole>> {
+    let rows = sqlx::query!(
+        r#"select l.ledger_entry_id, l.connection_id, c.name as connection, l.name,
+                  a.email as "owner?", l.created_at
+           from ledger_entry l
+           join connection c on c.connection_id = l.connection_id
+           left join account a on a.account_id = l.owner_id
+           where l.kind = 'role' and l.state <> 'deleted'
+           order by l.created_at"#
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut connections_cache: BTreeMap<Uuid, Connection> = BTreeMap::new();
+    let mut orphans = Vec::new();
+    for row in rows {
+        let connection = match connections_cache.get(&row.connection_id) {
+            Some(c) => c.clone(),
+            None => {
+                let c = connections::get(pool, row.connection_id).await?;
+                connections_cache.insert(row.connection_id, c.clone());
+                c
+            }
+        };
+        let iam = connection.iam().await;
+        let exists =
+            crate::cloud::lookup("GetRole", iam.get_role().role_name(&row.name).send().await)?;
+        if exists.is_none() || !role_users(&connection, &row.name, &[]).await?.is_empty() {
+            continue;
+        }
+        orphans.push(OrphanRole {
+            ledger_entry_id: row.ledger_entry_id,
+            connection: row.connection,
+            name: row.name,
+            owner: row.owner,
+            created_at: row.created_at,
+        });
+    }
+    Ok(orphans)
+}
+
+/// Deletes an orphan role through its ledger entries (its policy attachments, then the role),
+/// by the same rules as a cleanup: only if the role still carries its run's tag, kept while any
+/// function uses it, each deletion verified against the cloud. Audited.
+pub async fn clean_up_orphan_role(
+    pool: &PgPool,
+    actor: &Actor,
+    ledger_entry_id: Uuid,
+) -> Result<Vec<(Entry, Outcome)>> {
+    let row = sqlx::query!(
+        "select lab_run_id, function_id, name from ledger_entry
+         where ledger_entry_id = $1 and kind = 'role' and state <> 'deleted'",
+        ledger_entry_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(crate::error::Error::NotFound("role"))?;
+    let scope = match (row.lab_run_id, row.function_id) {
+        (Some(run), _) => Scope::Run(run),
+        (None, Some(function)) => Scope::Function(function),
+        (None, None) => return Err(crate::error::Error::NotFound("role")),
+    };
+    let entries: Vec<Entry> = ledger(pool, scope)
+        .await?
+        .into_iter()
+        .filter(|e| e.state != LedgerState::Deleted)
+        .filter(|e| {
+            e.ledger_entry_id == ledger_entry_id
+                || (e.kind == Kind::RolePolicy && e.parent.as_deref() == Some(row.name.as_str()))
+        })
+        .collect();
+    let results = delete_entries(pool, &entries, &[]).await?;
+    let mut conn = pool.acquire().await?;
+    audit::record(
+        &mut conn,
+        actor,
+        "governance.orphan_role.delete",
+        &format!("role:{}", row.name),
+        serde_json::json!({
+            "outcomes": results.iter().map(|(e, o)| format!("{} {}: {o:?}", e.kind.as_str(), e.name)).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    Ok(results)
 }

@@ -781,6 +781,13 @@ async fn orphan_log_groups_are_found_and_deleted_by_admins_only(pool: PgPool) {
     let developer = super::app_clone(&app);
     developer.sign_in("dev@example.com", &developer_password).await;
     assert_eq!(listed(&developer).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(report["roles"], json!([]), "no role made by the console here");
+    let id = uuid::Uuid::new_v4().to_string();
+    let role_fields = [("ledger_entry_id", id.as_str()), ("confirm", "yes")];
+    let as_developer = developer.call("delete_orphan_role", &role_fields).await.status();
+    assert_eq!(as_developer, StatusCode::FORBIDDEN);
+    let unknown = app.call("delete_orphan_role", &role_fields).await.status();
+    assert_eq!(unknown, StatusCode::NOT_FOUND, "a role the ledger does not hold");
     assert_eq!(
         delete_orphan(&developer, local, "/aws/lambda/gone", true).await.0,
         StatusCode::FORBIDDEN
@@ -820,7 +827,7 @@ async fn orphan_log_groups_are_found_and_deleted_by_admins_only(pool: PgPool) {
 }
 
 async fn listed(app: &super::common::TestApp) -> (StatusCode, Value) {
-    let response = app.call("orphan_log_groups", &[]).await;
+    let response = app.call("orphans", &[]).await;
     (response.status(), response.json::<Value>().await.unwrap_or(Value::Null))
 }
 
