@@ -77,14 +77,7 @@ async fn delete_entries(
     let mut connections_cache: BTreeMap<Uuid, Connection> = BTreeMap::new();
     let mut kept_roles: BTreeMap<String, String> = BTreeMap::new();
     for entry in entries {
-        let connection = match connections_cache.get(&entry.connection_id) {
-            Some(c) => c.clone(),
-            None => {
-                let c = connections::get(pool, entry.connection_id).await?;
-                connections_cache.insert(entry.connection_id, c.clone());
-                c
-            }
-        };
+        let connection = cached(pool, &mut connections_cache, entry.connection_id).await?;
         let role = match entry.kind {
             Kind::Role => Some(entry.name.as_str()),
             Kind::RolePolicy => Some(entry.parent.as_deref().unwrap_or_default()),
@@ -93,7 +86,7 @@ async fn delete_entries(
         let users = match role {
             Some(role) => {
                 if !kept_roles.contains_key(role) {
-                    let users = role_users(&connection, role, functions).await?;
+                    let users = role_users(&connection, role, functions).await?.unwrap_or_default();
                     kept_roles.insert(role.to_owned(), users.join(", "));
                 }
                 kept_roles[role].clone()
@@ -142,6 +135,20 @@ async fn delete_entries(
         results.push((entry.clone(), outcome));
     }
     Ok(results)
+}
+
+/// A connection read once per cleanup or report, however many entries name it.
+async fn cached(
+    pool: &PgPool,
+    cache: &mut BTreeMap<Uuid, Connection>,
+    id: Uuid,
+) -> Result<Connection> {
+    if let Some(connection) = cache.get(&id) {
+        return Ok(connection.clone());
+    }
+    let connection = connections::get(pool, id).await?;
+    cache.insert(id, connection.clone());
+    Ok(connection)
 }
 
 /// Cleans up every run whose expiry has passed. Returns how many were swept.
@@ -193,18 +200,9 @@ pub async fn orphan_roles(pool: &PgPool) -> Result<Vec<OrphanRole>> {
     let mut connections_cache: BTreeMap<Uuid, Connection> = BTreeMap::new();
     let mut orphans = Vec::new();
     for row in rows {
-        let connection = match connections_cache.get(&row.connection_id) {
-            Some(c) => c.clone(),
-            None => {
-                let c = connections::get(pool, row.connection_id).await?;
-                connections_cache.insert(row.connection_id, c.clone());
-                c
-            }
-        };
-        let iam = connection.iam().await;
-        let exists =
-            crate::cloud::lookup("GetRole", iam.get_role().role_name(&row.name).send().await)?;
-        if exists.is_none() || !role_users(&connection, &row.name, &[]).await?.is_empty() {
+        let connection = cached(pool, &mut connections_cache, row.connection_id).await?;
+        // Gone already, or still used: not an orphan.
+        if role_users(&connection, &row.name, &[]).await?.is_none_or(|users| !users.is_empty()) {
             continue;
         }
         orphans.push(OrphanRole {

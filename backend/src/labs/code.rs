@@ -121,14 +121,7 @@ pub async fn configure(
         wait_ready(&lambda, &name).await
     };
     act(pool, &connection, &run, SETTINGS, work).await?;
-    let function_id =
-        crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id)
-            .await?;
-    crate::governance::violations::refresh(
-        pool,
-        crate::governance::violations::Scope::Function(function_id),
-    )
-    .await;
+    catalogued(pool, &connection, &run, &name).await?;
     let settings = Settings { timeout_s, memory_mb, ..run.settings.clone() };
     finish(
         pool,

@@ -371,12 +371,7 @@ pub(super) async fn update_function(
             removed,
         };
         crate::catalog::update_metadata(pool, actor, connection, &detail, &metadata).await?;
-        crate::catalog::record_created(pool, connection, &run.region, name, run.account_id).await?;
-        crate::governance::violations::refresh(
-            pool,
-            crate::governance::violations::Scope::Function(function_id),
-        )
-        .await;
+        catalogued(pool, connection, run, name).await?;
     }
     finish(
         pool,

@@ -144,15 +144,16 @@ pub(super) async fn exists(
     })
 }
 
-/// The functions in the connection (any region) that use a role, except `except`.
+/// The functions in the connection (any region) that use a role, except `except`; `None` when
+/// the role does not exist.
 pub(super) async fn role_users(
     connection: &Connection,
     role: &str,
     except: &[String],
-) -> Result<Vec<String>> {
+) -> Result<Option<Vec<String>>> {
     let iam = connection.iam().await;
     let Some(role) = lookup("GetRole", iam.get_role().role_name(role).send().await)? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let arn = role.role().map(|r| r.arn().to_owned()).unwrap_or_default();
     let mut users = Vec::new();
@@ -169,5 +170,5 @@ pub(super) async fn role_users(
             }
         }
     }
-    Ok(users)
+    Ok(Some(users))
 }

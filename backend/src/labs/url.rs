@@ -121,14 +121,7 @@ pub async fn save_url(
             }
         }
     }
-    let function_id =
-        crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id)
-            .await?;
-    crate::governance::violations::refresh(
-        pool,
-        crate::governance::violations::Scope::Function(function_id),
-    )
-    .await;
+    catalogued(pool, &connection, &run, &name).await?;
     let settings = Settings {
         auth_type: auth_type.to_owned(),
         cors_origins: cors_origins.to_vec(),
