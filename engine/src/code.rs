@@ -73,15 +73,22 @@ impl CodeStore {
         }
         std::fs::create_dir_all(&self.root).map_err(LambdaError::service)?;
         let staging = self.root.join(format!(".staging-{}", uuid::Uuid::new_v4()));
+        // The same code may be stored by several requests at once (a class deploying the lab's
+        // code): each writes its own staging copies and renames them into place; a rename that
+        // finds the code already there lost a race to identical content, which is success.
+        let staged_zip = self.root.join(format!(".staging-{}.zip", uuid::Uuid::new_v4()));
         let result = extract(zip, &entries, &staging)
+            .and_then(|()| std::fs::write(&staged_zip, zip).map_err(LambdaError::service))
             .and_then(|()| {
-                std::fs::write(self.root.join(format!("{key}.zip")), zip)
+                std::fs::rename(&staged_zip, self.root.join(format!("{key}.zip")))
                     .map_err(LambdaError::service)
             })
-            .and_then(|()| std::fs::rename(&staging, &target).map_err(LambdaError::service));
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(&staging);
-        }
+            .and_then(|()| match std::fs::rename(&staging, &target) {
+                Err(_) if target.is_dir() => Ok(()),
+                other => other.map_err(LambdaError::service),
+            });
+        let _ = std::fs::remove_dir_all(&staging);
+        let _ = std::fs::remove_file(&staged_zip);
         result.map(|()| stored)
     }
 }
