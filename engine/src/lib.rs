@@ -60,7 +60,8 @@ pub struct EngineConfig {
     pub account_id: String,
     /// How long an idle environment is kept warm.
     pub idle_timeout: Duration,
-    /// The most environments alive at once (the account's concurrency).
+    /// The most environments alive at once (the account's concurrency); beyond it the one idle
+    /// longest is stopped to make room. By default one per 64 MiB of the machine's memory.
     pub max_environments: usize,
     /// The most cold starts in their init at once; more wait their turn (see [`invoke::Pools`]).
     pub max_concurrent_inits: usize,
@@ -97,6 +98,20 @@ pub struct EngineConfig {
     pub path_urls: bool,
 }
 
+/// One environment alive per 64 MiB of the machine's memory, from 16 to Lambda's default account
+/// concurrency (1,000). An idle environment of the lab's Python function holds about 10 MiB; a
+/// class of a hundred keeps every learner's function warm on an 8 GiB machine, where a fixed 64
+/// stopped and cold-started a third of them again between two calls.
+pub fn default_max_environments() -> usize {
+    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|meminfo| {
+        meminfo.lines().find_map(|line| {
+            let kib = line.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?;
+            kib.trim().parse::<usize>().ok()
+        })
+    });
+    total_kib.map_or(64, |kib| (kib / (64 * 1024)).clamp(16, 1000))
+}
+
 impl EngineConfig {
     /// The empty directory every environment builds its root on, in its own mount namespace.
     pub fn mount_point(&self) -> PathBuf {
@@ -110,7 +125,7 @@ impl EngineConfig {
             region: "us-east-1".to_owned(),
             account_id: "000000000000".to_owned(),
             idle_timeout: Duration::from_secs(600),
-            max_environments: 64,
+            max_environments: default_max_environments(),
             max_concurrent_inits: std::thread::available_parallelism()
                 .map_or(2, |cores| 2 * cores.get())
                 .max(2),

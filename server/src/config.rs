@@ -101,6 +101,10 @@ pub struct EngineSecurityArgs {
     /// machine cannot contain them (see SECURITY.md). Without it such an engine runs no code.
     #[arg(long, env = "LAMBDAPORT_INSECURE_NO_SANDBOX")]
     pub insecure_no_sandbox: bool,
+    /// Execution environments alive at once (the account's concurrency); beyond it the one idle
+    /// longest is stopped. Default: one per 64 MiB of memory, 16 to 1,000.
+    #[arg(long, env = "LAMBDAPORT_MAX_ENVIRONMENTS", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_environments: Option<u32>,
 }
 
 impl EngineSecurityArgs {
@@ -113,6 +117,9 @@ impl EngineSecurityArgs {
         config.insecure_no_sandbox = self.insecure_no_sandbox;
         config.function_network = self.function_network;
         config.function_allow_connect = self.function_allow_connect;
+        if let Some(max) = self.max_environments {
+            config.max_environments = max as usize;
+        }
     }
 }
 
@@ -185,6 +192,12 @@ pub struct ServeArgs {
     /// Seconds of inactivity after which a session ends.
     #[arg(long, env = "LAMBDAPORT_SESSION_IDLE_SECS", default_value_t = 8 * 60 * 60)]
     pub session_idle_secs: u64,
+    /// Actions posted by the pages (sign-ups, lab steps, creates…) that run at once; the rest wait
+    /// their turn in arrival order, up to 20 s (then 503 with Retry-After). 0 = no limit. Default:
+    /// 8 per core, for the embedded engine, whose work is this machine's CPU; raise it when the
+    /// console's functions are on AWS, where an action mostly waits on the network.
+    #[arg(long, env = "LAMBDAPORT_MAX_CONCURRENT_ACTIONS", default_value_t = crate::admission::default_limit())]
+    pub max_concurrent_actions: usize,
     /// Address of the embedded Lambda engine, the console's default cloud.
     #[arg(long, env = "LAMBDAPORT_ENGINE_LISTEN", default_value = "127.0.0.1:4010")]
     pub engine_listen: SocketAddr,

@@ -1,6 +1,7 @@
 //! The `lambdaport` binary as a library: `main.rs` parses the command line and calls [`run`];
 //! tests call [`Console::build`] and [`Console::serve`] with a listener on port 0.
 
+pub mod admission;
 pub mod api_v1;
 mod audit_export;
 mod board_export;
@@ -434,6 +435,10 @@ impl Console {
             },
             public_origin: args.public_origin().map(Arc::from),
             trusted_proxies: Arc::new(client_addr::TrustedProxies(args.trusted_proxies.clone())),
+            admission: Arc::new(admission::Admission::new(
+                args.max_concurrent_actions,
+                admission::Admission::PATIENCE,
+            )),
         };
         let sessions = SessionSettings {
             idle: Duration::from_secs(args.session_idle_secs),

@@ -17,6 +17,8 @@ pub struct AppState {
     pub public_origin: Option<Arc<str>>,
     /// Whose forwarding headers name the client.
     pub trusted_proxies: Arc<crate::client_addr::TrustedProxies>,
+    /// How many of the pages' actions run at once.
+    pub admission: Arc<crate::admission::Admission>,
 }
 
 /// How sessions behave.

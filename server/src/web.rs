@@ -72,6 +72,8 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         ))
         .layer(session_layer)
         .layer(middleware::from_fn(busy_not_internal))
+        // Waiting for a turn holds no database connection: before the session is read.
+        .layer(middleware::from_fn_with_state(state.admission.clone(), crate::admission::admit))
         .layer(middleware::from_fn_with_state(state.clone(), same_origin_only));
     // The REST API authenticates each request by token: no sessions, no same-origin check.
     Router::new()
@@ -344,7 +346,7 @@ async fn load_account(
 /// for the whole wait): 503 with `Retry-After`, never a 500. A server function gets the
 /// `Busy` error its page already retries on; a page gets a short page that says so and loads
 /// itself again.
-fn busy(path: &str) -> Response {
+pub(crate) fn busy(path: &str) -> Response {
     let retry = app::api::ssr::BUSY_RETRY_SECS;
     let retry_after = (header::RETRY_AFTER, header::HeaderValue::from(retry));
     if path.starts_with("/api/") {

@@ -180,7 +180,9 @@ async fn watch_board(
     let mut reads = Vec::new();
     while !*over.borrow() {
         let started = Instant::now();
-        match post("list_labs", &[("filters[course]", "bench")]).await {
+        let read =
+            client.get(format!("{base}/api/list_labs")).query(&[("filters[course]", "bench")]);
+        match read.send().await {
             Ok(answer) if answer.status().is_success() => {
                 let _ = answer.bytes().await;
                 reads.push(started.elapsed());

@@ -103,8 +103,9 @@ pub async fn start_lab(target: String, expiry_hours: Option<String>) -> Result<S
     settle(result, |_| None).await
 }
 
-/// My lab runs, and for admins everyone's (the instructor board, as `filters` ask).
-#[server(endpoint = "list_labs")]
+/// My lab runs, and for admins everyone's (the instructor board, as `filters` ask). A read, so a
+/// GET: the board's polling never waits behind a class's actions (`server::admission`).
+#[server(endpoint = "list_labs", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_labs(filters: BoardFilters) -> Result<LabsPage, ApiError> {
     use super::ssr::*;
     let result = async {
