@@ -138,7 +138,9 @@ impl Environment {
             }
             (RuntimeFamily::Python, None) => {
                 let mut c = tokio::process::Command::new("python3");
-                c.arg("-u").arg(runtime_dir.join("bootstrap.py"));
+                // `-S`: the host's site customizations (its `.pth` files, `sitecustomize`) are
+                // not the function's; the bootstrap puts the site-packages on the path itself.
+                c.arg("-S").arg("-u").arg(runtime_dir.join("bootstrap.py"));
                 c
             }
             (RuntimeFamily::Node, Some((_, package))) => {

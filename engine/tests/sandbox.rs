@@ -416,3 +416,23 @@ def lambda_handler(event, context):
     assert!(started.elapsed() < Duration::from_secs(15), "stopped well before the handler ended");
     assert_eq!(until_none_left("tree-hog").await, Vec::<u32>::new(), "the child is gone too");
 }
+
+/// The host's Python site customizations (`.pth` files, `sitecustomize`) do not run in a
+/// function's environment, as on Lambda, and the host's site-packages stay importable after the
+/// function's own code.
+#[tokio::test]
+async fn the_hosts_site_customizations_do_not_run_and_its_packages_stay_importable() {
+    const PATHS: &str = r#"
+import os, site, sys
+def lambda_handler(event, context):
+    missing = [p for p in site.getsitepackages() if os.path.isdir(p) and p not in sys.path]
+    return {"no_site": sys.flags.no_site, "first": sys.path[0], "missing": missing}
+"#;
+    let engine = common::start_in(temp_dir(), |_| {}).await;
+    create_from(&engine, "paths", PATHS, json!({})).await;
+    let (error, body) = invoke(&engine, "paths", json!({})).await;
+    assert_eq!(error, None, "{body}");
+    assert_eq!(body["no_site"], json!(1), "site's customizations ran: {body}");
+    assert_eq!(body["first"], json!("/var/task"), "{body}");
+    assert_eq!(body["missing"], json!([]), "{body}");
+}

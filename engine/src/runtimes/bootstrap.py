@@ -4,9 +4,16 @@ plain socket: importing http.client (and the email package behind it) would doub
 
 import json
 import os
+import site
 import socket
 import sys
 import time
+
+# Started with -S (importing site then runs nothing): the host's .pth files and sitecustomize,
+# which may import whole packages at every start, are not run in a function's environment, as on
+# Lambda; the host's site-packages stay importable (boto3, where the host has it), after the
+# function's own code.
+sys.path.extend(p for p in site.getsitepackages() if os.path.isdir(p) and p not in sys.path)
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 HOST, PORT = API.rsplit(":", 1)
