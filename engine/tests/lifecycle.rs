@@ -603,8 +603,9 @@ async fn updates_tags_and_reserved_concurrency() {
             .json(&json!({ "ReservedConcurrentExecutions": n }))
             .send()
     };
+    let limit = i64::try_from(engine::default_max_environments()).expect("limit");
     assert_eq!(
-        put(65).await.expect("put").status(),
+        put(limit + 1).await.expect("put").status(),
         StatusCode::BAD_REQUEST,
         "over the engine's limit"
     );

@@ -222,6 +222,9 @@ fn browser() -> reqwest::Client {
         .expect("client builds")
 }
 
+/// The steps that only read, which the page asks for with a GET (the others are posted).
+const READS: &[&str] = &["lab_logs"];
+
 /// One learner through the whole lab; stops at the first failure.
 async fn learner(base: &str, target: &str, name: &str, pace: Pace) -> Learner {
     let client = browser();
@@ -293,9 +296,9 @@ async fn learner(base: &str, target: &str, name: &str, pace: Pace) -> Learner {
 }
 
 impl Learner {
-    /// Posts one server function as the wizard's form does; its body when it answers 200. A 503
-    /// (the console is busy) or a 429 (the cloud throttled) is retried after its `Retry-After`
-    /// (1 s without one), as the page does.
+    /// Calls one server function as the wizard does (posts it, or GETs a read); its body when it
+    /// answers 200. A 503 (the console is busy) or a 429 (the cloud throttled) is retried after
+    /// its `Retry-After` (1 s without one), as the page does.
     async fn step(
         &mut self,
         client: &reqwest::Client,
@@ -305,12 +308,13 @@ impl Learner {
     ) -> Option<String> {
         let started = Instant::now();
         loop {
-            let answer = client
-                .post(format!("{base}/api/{step}"))
-                .header("origin", base)
-                .form(form)
-                .send()
-                .await;
+            let url = format!("{base}/api/{step}");
+            let request = if READS.contains(&step) {
+                client.get(url).query(form)
+            } else {
+                client.post(url).header("origin", base).form(form)
+            };
+            let answer = request.send().await;
             let again = |status: reqwest::StatusCode| {
                 status == reqwest::StatusCode::SERVICE_UNAVAILABLE
                     || status == reqwest::StatusCode::TOO_MANY_REQUESTS

@@ -373,6 +373,10 @@ async fn a_violating_shadow_is_listed_after_a_sync_and_leaves_when_fixed(pool: P
     let seen = violations("").await;
     assert_eq!(seen["page"][0]["shadow"], false, "imported");
     assert_eq!(seen["page"][0]["owner"], "owner@example.com");
+    // The counts (kept between evaluations) follow each evaluation: the tag rule is no longer
+    // broken, and the function has its owner.
+    assert_eq!(seen["by_rule"].as_array().map(Vec::len), Some(1), "{seen}");
+    assert_eq!(seen["by_owner"][0]["label"], "owner@example.com", "{seen}");
 
     // The URL tab is held to the rules too: with no public URL allowed in production, a
     // production function's public URL is refused before anything is made, on the auth type;

@@ -320,7 +320,8 @@ pub async fn lab_call(lab_run_id: String) -> Result<CallOutcome, ApiError> {
 }
 
 /// Step 7: the newest log stream of the function.
-#[server(endpoint = "lab_logs")]
+/// A read, so a GET: it never waits behind the class's actions (`server::admission`).
+#[server(endpoint = "lab_logs", input = leptos::server_fn::codec::GetUrl)]
 pub async fn lab_logs(lab_run_id: String) -> Result<LogsView, ApiError> {
     use super::ssr::*;
     let result = async {
