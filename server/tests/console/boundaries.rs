@@ -280,4 +280,13 @@ async fn a_run_cannot_change_a_function_its_learner_no_longer_owns(pool: PgPool)
     assert!(lambda.get_function().function_name("handed-over").send().await.is_ok(), "still there");
     // Viewing still works.
     assert_eq!(learner.call("get_lab", &[("lab_run_id", &run)]).await.status(), StatusCode::OK);
+    // The run's logs are a GET (a read, not admitted as an action): its learner reads them,
+    // another learner cannot.
+    let logs = format!("/api/lab_logs?lab_run_id={run}");
+    assert_eq!(learner.get(&logs).await.status(), StatusCode::OK);
+    let other_password = app.create_account("other@example.com", "learner").await;
+    let other = super::app_clone(&app);
+    other.sign_in("other@example.com", &other_password).await;
+    let refused = other.get(&logs).await.status();
+    assert!(refused == StatusCode::FORBIDDEN || refused == StatusCode::NOT_FOUND, "{refused}");
 }
