@@ -1,14 +1,14 @@
 //! Admission: how many of the console's actions run at once. An action is a server function the
 //! pages post (sign-up, a lab step, a create…); beyond the limit they wait their turn in arrival
 //! order, and one that waited too long is answered busy (503 with `Retry-After`, which the pages
-//! retry on). Pages, assets and the REST API are not counted.
+//! retry on). Pages, assets, reads (GET server functions) and the REST API are not counted.
 //!
 //! Why: on one machine a class is CPU-bound, and with every action running at once each one is
 //! slowed by all the others — the heavy ones (a sign-up's password hash, a cleanup's two dozen
 //! cloud calls) the most, so they miss their second while nothing is gained on the whole.
-//! Admitted in arrival order, an action waits for the ones before it and then runs nearly
-//! alone: every step costs about the same wait, and a class's sign-ups, which arrive first, are
-//! done first. Against a real cloud an action mostly waits on the network, which is why the limit
+//! Admitted in arrival order, an action waits for the ones before it and then shares the
+//! machine with only a few others: every step costs about the same wait, and a class's sign-ups,
+//! which arrive first, are done first. Against a real cloud an action mostly waits on the network, which is why the limit
 //! is a setting (`--max-concurrent-actions`, 0 for none).
 
 use std::sync::Arc;
