@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 /// The limit on actions running at once, and how long one may wait for its turn.
 #[derive(Debug)]
 pub struct Admission {
-    turns: Option<Arc<Semaphore>>,
+    turns: Option<Semaphore>,
     patience: Duration,
 }
 
@@ -34,7 +34,7 @@ impl Admission {
 
     /// At most `limit` actions at once (none when 0), each waiting up to `patience`.
     pub fn new(limit: usize, patience: Duration) -> Self {
-        Self { turns: (limit > 0).then(|| Arc::new(Semaphore::new(limit))), patience }
+        Self { turns: (limit > 0).then(|| Semaphore::new(limit)), patience }
     }
 
     /// Actions that may run at once now, or `None` without a limit.
@@ -64,9 +64,9 @@ pub async fn admit(
     let Some(turns) = admission.turns.as_ref().filter(|_| is_action(&request)) else {
         return next.run(request).await;
     };
-    match tokio::time::timeout(admission.patience, Arc::clone(turns).acquire_owned()).await {
-        Ok(Ok(_turn)) => next.run(request).await,
-        Ok(Err(_closed)) => next.run(request).await,
+    // The semaphore is never closed: a turn is either given or waited for too long.
+    match tokio::time::timeout(admission.patience, turns.acquire()).await {
+        Ok(_turn) => next.run(request).await,
         Err(_waited) => {
             tracing::warn!(path = %request.uri().path(), "an action waited too long for its turn");
             crate::web::busy(request.uri().path())
