@@ -1098,3 +1098,29 @@ async fn the_lab_refuses_what_the_rules_forbid_before_creating_anything(pool: Pg
     labs::save_url(&lab.pool, &lab.actor, run, "AWS_IAM", &[]).await.expect("an IAM URL");
     labs::clean_up(&lab.pool, &lab.actor, Scope::Run(run)).await.expect("cleanup");
 }
+
+/// Evaluations take turns on one lock. The one holding it must not need a second connection from
+/// a pool the waiting ones have used up: in CI, five rules added at once timed out that way and
+/// took the test's own queries with them.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn evaluations_waiting_their_turn_do_not_starve_the_one_evaluating(
+    options: sqlx::postgres::PgPoolOptions,
+    connect: sqlx::postgres::PgConnectOptions,
+) {
+    use backend::governance::violations::{self, Scope};
+    let pool = options
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(connect)
+        .await
+        .expect("pool");
+    rule(&pool, &[("kind", "memory"), ("severity", "warning"), ("max", "256")]).await;
+    let mut evaluations = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let pool = pool.clone();
+        evaluations.spawn(async move { violations::evaluate_catalog(&pool, Scope::All).await });
+    }
+    while let Some(evaluated) = evaluations.join_next().await {
+        evaluated.expect("joined").expect("evaluated");
+    }
+}

@@ -212,14 +212,19 @@ pub async fn expire(pool: &PgPool) -> Result<usize> {
     Ok(expired.len())
 }
 
-/// The rules each function has a live exception to, for the evaluator.
-pub async fn live(pool: &PgPool, function_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>> {
+/// The rules each function has a live exception to, for the evaluator (on the connection the
+/// evaluation holds: a second one from the pool, taken while holding the evaluation's lock, could
+/// wait forever on evaluations that hold the rest of the pool while they wait for that lock).
+pub async fn live(
+    conn: &mut sqlx::PgConnection,
+    function_id: Option<Uuid>,
+) -> Result<Vec<(Uuid, Uuid)>> {
     Ok(sqlx::query!(
         "select function_id, rule_id from rule_exception
          where status = 'approved' and expires_at > now() and ($1::uuid is null or function_id = $1)",
         function_id
     )
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?
     .into_iter()
     .map(|r| (r.function_id, r.rule_id))

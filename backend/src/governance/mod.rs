@@ -38,7 +38,9 @@ pub async fn check(
     let today = OffsetDateTime::now_utc().date();
     let excepted: Vec<uuid::Uuid> = match function_id {
         Some(id) => {
-            exceptions::live(pool, Some(id)).await?.into_iter().map(|(_, rule)| rule).collect()
+            let mut conn = pool.acquire().await?;
+            let live = exceptions::live(&mut conn, Some(id)).await?;
+            live.into_iter().map(|(_, rule)| rule).collect()
         }
         None => Vec::new(),
     };

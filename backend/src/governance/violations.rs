@@ -94,7 +94,7 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
         }
     }
     let mut excepted: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (function_id, rule_id) in super::exceptions::live(pool, function).await? {
+    for (function_id, rule_id) in super::exceptions::live(&mut tx, function).await? {
         excepted.entry(function_id).or_default().push(rule_id);
     }
     let today = OffsetDateTime::now_utc().date();
