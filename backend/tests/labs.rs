@@ -1124,3 +1124,57 @@ async fn evaluations_waiting_their_turn_do_not_starve_the_one_evaluating(
         evaluated.expect("joined").expect("evaluated");
     }
 }
+
+/// A whole-catalog evaluation writes only what changed: a finding that stands keeps the time it
+/// was first found (and the table does not fill with dead rows); one put right goes, a new one
+/// comes, and a rule's new severity reaches the findings it already had.
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn evaluations_write_only_what_changed(pool: PgPool) {
+    use backend::governance::violations::{self, Scope};
+    backend::seed::seed(&pool, 40).await.expect("seed");
+    rule(&pool, &[("kind", "memory"), ("severity", "warning"), ("max", "256")]).await;
+    let findings = || async {
+        sqlx::query_as::<_, (Uuid, String, time::OffsetDateTime)>(
+            "select function_id, severity, found_at from rule_violation order by function_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("findings")
+    };
+    violations::evaluate_catalog(&pool, Scope::All).await.expect("evaluated");
+    let first = findings().await;
+    assert!(!first.is_empty(), "the sample catalog has functions over 256 MB");
+
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    violations::evaluate_catalog(&pool, Scope::All).await.expect("evaluated again");
+    assert_eq!(findings().await, first, "nothing changed, nothing rewritten");
+
+    let (fixed, _, _) = first[0].clone();
+    let newly: Uuid = sqlx::query_scalar(
+        "update catalog_function set memory_mb = 1024
+         where function_id = (select function_id from catalog_function where memory_mb <= 256 limit 1)
+         returning function_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a small function made big");
+    sqlx::query("update catalog_function set memory_mb = 128 where function_id = $1")
+        .bind(fixed)
+        .execute(&pool)
+        .await
+        .expect("a big function made small");
+    sqlx::query("update governance_rule set severity = 'error' where kind = 'memory'")
+        .execute(&pool)
+        .await
+        .expect("severity raised");
+    violations::evaluate_catalog(&pool, Scope::All).await.expect("evaluated after changes");
+    let after = findings().await;
+    assert!(after.iter().all(|(id, _, _)| *id != fixed), "the fixed function's finding is gone");
+    assert!(after.iter().any(|(id, _, _)| *id == newly), "the new breach is found");
+    for (id, severity, found_at) in &after {
+        assert_eq!(severity, "error", "{id}");
+        if let Some((_, _, was)) = first.iter().find(|(f, _, _)| f == id) {
+            assert_eq!(found_at, was, "a standing finding keeps when it was found");
+        }
+    }
+}

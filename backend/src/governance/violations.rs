@@ -137,18 +137,29 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
             found.fixes.push(finding.fix);
         }
     }
-    if all {
-        sqlx::query!("delete from rule_violation").execute(&mut *tx).await?;
-    } else {
-        sqlx::query!("delete from rule_violation where function_id = any($1)", &evaluated)
-            .execute(&mut *tx)
-            .await?;
-    }
+    // Only what changed is written: an evaluation that finds what the last one found rewrites
+    // nothing (a finding keeps the time it was first found, and the table does not fill with
+    // dead rows whose statistics the Violations view's plans would be made from).
     sqlx::query!(
-        "insert into rule_violation (function_id, rule_id, severity, field, message, fix, excepted)
-         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
-                              $7::bool[])
-         on conflict do nothing",
+        "with found as (
+             select distinct on (function_id, rule_id, message) *
+             from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::bool[]) as t(function_id, rule_id, severity, field, message, fix, excepted)),
+         gone as (
+             delete from rule_violation v
+             where ($8 or v.function_id = any($9))
+               and not exists (select 1 from found f
+                               where (f.function_id, f.rule_id, f.message)
+                                   = (v.function_id, v.rule_id, v.message)))
+         insert into rule_violation (function_id, rule_id, severity, field, message, fix, excepted)
+         select * from found
+         on conflict (function_id, rule_id, message) do update
+             set severity = excluded.severity, field = excluded.field, fix = excluded.fix,
+                 excepted = excluded.excepted
+             where (rule_violation.severity, rule_violation.field, rule_violation.fix,
+                    rule_violation.excepted)
+                   is distinct from
+                   (excluded.severity, excluded.field, excluded.fix, excluded.excepted)",
         &found.function_ids,
         &found.rule_ids,
         &found.severities,
@@ -156,6 +167,8 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
         &found.messages,
         &found.fixes,
         &found.excepted,
+        all,
+        &evaluated,
     )
     .execute(&mut *tx)
     .await?;
@@ -164,6 +177,14 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    if all {
+        // The Violations view's plans are made from these statistics; after the first
+        // evaluation, autovacuum would take a minute to notice thousands of new findings.
+        // Not this evaluation's failure if it cannot (a role that may not analyze the table).
+        if let Err(error) = sqlx::query!("analyze rule_violation").execute(pool).await {
+            tracing::warn!(%error, "rule_violation could not be analyzed");
+        }
+    }
     Ok(evaluated.len())
 }
 
