@@ -348,6 +348,11 @@ pub async fn list_violating(
     limit: i64,
 ) -> Result<Vec<Violating>> {
     let (after_name, after_id) = after.unzip();
+    let mut tx = pool.begin().await?;
+    // A page walks the catalog by name until it has `limit` violators: a few milliseconds on one
+    // process. Postgres would rather split the walk over parallel workers, which costs more to
+    // start than the walk itself (14 ms against 2.4 ms at 100,000 functions, one rule of ten).
+    sqlx::query!("set local max_parallel_workers_per_gather = 0").execute(&mut *tx).await?;
     let rows = sqlx::query!(
         r#"with page as (
                select f.function_id, f.name, f.region, c.name as connection, a.email as owner,
@@ -373,8 +378,9 @@ pub async fn list_violating(
         after_id,
         limit
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     let mut page: Vec<Violating> = Vec::new();
     for r in rows {
         if page.last().is_none_or(|v| v.function_id != r.function_id) {
