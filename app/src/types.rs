@@ -1067,6 +1067,19 @@ pub struct ViolationCount {
     /// The rule's severity (by rule), else empty.
     pub severity: String,
     pub functions: i64,
+    /// By rule: the change since the oldest recorded day of the last week (none recorded: none).
+    pub change: Option<i64>,
+}
+
+/// One day of the Violations view's trend.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrendDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// Functions breaking at least one rule, as last counted that day (today: now).
+    pub functions: i64,
+    /// Against the day before it in the trend.
+    pub change: Option<i64>,
 }
 
 /// The Violations view: counts, then a page of violating functions.
@@ -1085,4 +1098,6 @@ pub struct ViolationsView {
     pub page: Vec<ViolatingView>,
     /// `after` for the next page.
     pub next: Option<String>,
+    /// The last two weeks, oldest first, ending with today.
+    pub trend: Vec<TrendDay>,
 }

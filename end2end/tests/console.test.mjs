@@ -1397,6 +1397,11 @@ describe('governance', () => {
     await row.getByText('The tag cost-center is missing.').waitFor();
     await row.getByText('Add the tag cost-center with one of: cc-1, cc-2.').waitFor();
     await row.getByText('shadow', { exact: true }).waitFor();
+    // The trend ends with today, counted now, the same number as the total above it.
+    const total = (await admin.getByTestId('violation-total').textContent()).match(/^(\d+) function/)[1];
+    const today = admin.getByTestId('violation-trend').getByRole('row').nth(1);
+    await today.getByRole('cell', { name: new Date().toISOString().slice(0, 10) }).waitFor();
+    assert.equal(await today.getByRole('cell').nth(1).textContent(), total);
     // Narrowed to the rule by following its count.
     await admin.getByRole('link', { name: 'Every function has the tag cost-center, one of cc-1, cc-2.' }).click();
     await admin.waitForURL(/\/governance\/violations\?rule=/);

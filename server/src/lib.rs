@@ -370,6 +370,10 @@ async fn tend_labs(pool: PgPool, period: Duration) {
             Ok(n) => tracing::info!(exceptions = n, "expired governance exceptions"),
             Err(error) => tracing::warn!(%error, "expiring governance exceptions"),
         }
+        // Today's point in the Violations view's trend.
+        if let Err(error) = backend::governance::violations::record_day(&pool).await {
+            tracing::warn!(%error, "recording today's violation counts");
+        }
         // The catalog's facet counts arrive as deltas: one row per value again.
         if let Err(error) = backend::catalog::fold_facets(&pool).await {
             tracing::warn!(%error, "folding the catalog's facet counts");

@@ -263,7 +263,13 @@ pub async fn list_violations(
             label: label.unwrap_or_else(|| none.to_owned()),
             severity: String::new(),
             functions,
+            change: None,
         };
+        let days = violations::trend(pool, TREND_DAYS).await.map_err(fail)?;
+        let week_ago = days
+            .iter()
+            .find(|d| d.day >= time::OffsetDateTime::now_utc().date() - time::Duration::days(7));
+        let trend = trend_days(&days, summary.functions);
         Ok(ViolationsView {
             functions: summary.functions,
             by_rule: summary
@@ -271,7 +277,9 @@ pub async fn list_violations(
                 .into_iter()
                 .map(|(id, functions)| {
                     let (label, severity) = describe(id);
-                    ViolationCount { rule_id: id.to_string(), label, severity, functions }
+                    let change = week_ago
+                        .map(|d| functions - d.by_rule.get(&id).copied().unwrap_or_default());
+                    ViolationCount { rule_id: id.to_string(), label, severity, functions, change }
                 })
                 .collect(),
             by_team: summary.by_team.into_iter().map(|(t, n)| count(t, "no team", n)).collect(),
@@ -311,10 +319,34 @@ pub async fn list_violations(
                 })
                 .collect(),
             next,
+            trend,
         })
     }
     .await;
     settle(result, |_| None).await
+}
+
+/// How far back the Violations view's trend goes.
+#[cfg(feature = "ssr")]
+const TREND_DAYS: i32 = 13;
+
+/// The recorded days, then today at `today` functions, each with its change from the one before.
+#[cfg(feature = "ssr")]
+fn trend_days(
+    days: &[backend::governance::violations::Day],
+    today: i64,
+) -> Vec<crate::types::TrendDay> {
+    let today_date = time::OffsetDateTime::now_utc().date();
+    let points =
+        days.iter().map(|d| (d.day, d.functions)).chain(std::iter::once((today_date, today)));
+    let mut before: Option<i64> = None;
+    points
+        .map(|(day, functions)| {
+            let change = before.map(|b| functions - b);
+            before = Some(functions);
+            crate::types::TrendDay { day: day.to_string(), functions, change }
+        })
+        .collect()
 }
 
 /// Exceptions as the pages show them, each rule in words.

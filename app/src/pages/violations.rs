@@ -10,7 +10,7 @@ use crate::api::governance::{DecideException, SetExceptionApprovers, list_violat
 use crate::components::exceptions::{ExceptionTable, FindingLine, SeverityBadge};
 use crate::components::forms::{outcome, successes};
 use crate::error::error_fallback;
-use crate::types::{ExceptionView, ViolatingView, ViolationCount, ViolationsView};
+use crate::types::{ExceptionView, TrendDay, ViolatingView, ViolationCount, ViolationsView};
 
 #[component]
 pub fn ViolationsPage() -> impl IntoView {
@@ -80,6 +80,7 @@ fn Violations(
             <Counts title="By team" counts=v.by_team link=false />
             <Counts title="By owner" counts=v.by_owner link=false />
         </div>
+        <Trend days=v.trend />
         <section class="card" aria-labelledby="violating-heading">
             <div class="section-head">
                 <h2 id="violating-heading">{heading}</h2>
@@ -158,10 +159,57 @@ fn Counts(title: &'static str, counts: Vec<ViolationCount>, link: bool) -> impl 
                             {label}
                             {(!c.severity.is_empty()).then(|| view! { " " <SeverityBadge severity=c.severity.clone() /> })}
                             " — " {c.functions}
+                            {c.change.filter(|n| *n != 0).map(|n| view! {
+                                " " <span class="muted">{format!("({} this week)", signed(n))}</span>
+                            })}
                         </li>
                     }
                 }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// `+3`, `−2`, `±0`.
+fn signed(n: i64) -> String {
+    match n {
+        0 => "±0".to_owned(),
+        n if n > 0 => format!("+{n}"),
+        n => format!("−{}", n.unsigned_abs()),
+    }
+}
+
+/// Functions breaking a rule, day by day: the days the console recorded (it counts every few
+/// minutes while it runs), then today.
+#[component]
+fn Trend(days: Vec<TrendDay>) -> impl IntoView {
+    let recorded = days.len() > 1;
+    view! {
+        <section class="card" aria-labelledby="trend-heading">
+            <h2 id="trend-heading">"Trend"</h2>
+            {(!recorded).then(|| view! {
+                <p class="muted">"The trend starts today: the console keeps each day's count from now on."</p>
+            })}
+            <div class="table-wrap">
+                <table data-testid="violation-trend">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Day"</th>
+                            <th scope="col">"Functions breaking a rule"</th>
+                            <th scope="col">"Change"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {days.into_iter().rev().map(|d| view! {
+                            <tr>
+                                <td>{d.day}</td>
+                                <td>{d.functions}</td>
+                                <td>{d.change.map(signed).unwrap_or_else(|| "—".to_owned())}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }

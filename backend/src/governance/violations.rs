@@ -422,6 +422,59 @@ pub async fn of_function(pool: &PgPool, function_id: Uuid) -> Result<Vec<Recorde
     .await?)
 }
 
+/// One day of the trend: how many functions broke at least one rule, and each rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Day {
+    pub day: time::Date,
+    pub functions: i64,
+    pub by_rule: BTreeMap<Uuid, i64>,
+}
+
+/// Records today's counts (days are UTC's) (kept per evaluation, so this costs a write only when they changed):
+/// the last record of a day is that day's point in the trend.
+pub async fn record_day(pool: &PgPool) -> Result<()> {
+    let summary = summary(pool).await?;
+    let by_rule: serde_json::Map<String, serde_json::Value> =
+        summary.by_rule.iter().map(|(rule, n)| (rule.to_string(), (*n).into())).collect();
+    sqlx::query!(
+        "insert into violation_day (day, functions, by_rule) values ((now() at time zone 'utc')::date, $1, $2)
+         on conflict (day) do update set functions = excluded.functions, by_rule = excluded.by_rule
+         where (violation_day.functions, violation_day.by_rule)
+               is distinct from (excluded.functions, excluded.by_rule)",
+        summary.functions,
+        serde_json::Value::Object(by_rule)
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The recorded days of the last `days` days before today, oldest first (today's counts are the
+/// summary's).
+pub async fn trend(pool: &PgPool, days: i32) -> Result<Vec<Day>> {
+    let rows = sqlx::query!(
+        "select day, functions, by_rule from violation_day
+         where day >= (now() at time zone 'utc')::date - $1::int
+           and day < (now() at time zone 'utc')::date
+         order by day",
+        days
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Day {
+            day: r.day,
+            functions: r.functions,
+            by_rule: serde_json::from_value::<BTreeMap<String, i64>>(r.by_rule)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(rule, n)| Some((rule.parse().ok()?, n)))
+                .collect(),
+        })
+        .collect())
+}
+
 /// Evaluates the whole catalog in the background after a rule changes, so the admin's request
 /// does not wait for it (seconds at 100,000 functions).
 pub fn refresh_all_later(pool: &PgPool) {

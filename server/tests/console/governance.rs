@@ -850,3 +850,63 @@ async fn delete_orphan(
     let response = who.call("delete_orphan_log_group", &fields).await;
     (response.status(), response.text().await.unwrap_or_default())
 }
+
+/// The Violations view's trend: the days the sweeper recorded (the last two weeks), then today
+/// as counted now, each with its change; by rule, the change over the week.
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_violations_trend_shows_recorded_days_then_today(pool: PgPool) {
+    use backend::governance::violations;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    backend::seed::seed(&pool, 40).await.expect("seed");
+    let (status, body) =
+        add_rule(&app, &[("kind", "memory"), ("severity", "warning"), ("max", "256")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    violations::evaluate_catalog(&pool, violations::Scope::All).await.expect("evaluate");
+    let now: i64 = sqlx::query_scalar(
+        "select count(distinct function_id) from rule_violation", // one rule: its violators
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert!(now > 0);
+    let rule_id: uuid::Uuid = sqlx::query_scalar("select rule_id from governance_rule")
+        .fetch_one(&pool)
+        .await
+        .expect("rule");
+    // Two days ago, five more broke it; three weeks ago is beyond the trend.
+    for (days_ago, functions) in [(2, now + 5), (21, 1)] {
+        sqlx::query(
+            "insert into violation_day (day, functions, by_rule)
+             values ((now() at time zone 'utc')::date - $1::int, $2, jsonb_build_object($3::text, $2))",
+        )
+        .bind(days_ago)
+        .bind(functions)
+        .bind(rule_id.to_string())
+        .execute(&pool)
+        .await
+        .expect("a past day");
+    }
+
+    // The sweeper's record of today: written once, not again while nothing changes.
+    violations::record_day(&pool).await.expect("recorded");
+    violations::record_day(&pool).await.expect("recorded again");
+    let today: (i64, Value) = sqlx::query_as(
+        "select functions, by_rule from violation_day where day = (now() at time zone 'utc')::date",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("today");
+    assert_eq!(today, (now, json!({ rule_id.to_string(): now })));
+
+    let response = app.call("list_violations", &[("rule", "")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let seen = response.json::<Value>().await.expect("json");
+    let trend = seen["trend"].as_array().expect("trend");
+    assert_eq!(trend.len(), 2, "{trend:?}");
+    assert_eq!(trend[0]["functions"], now + 5);
+    assert_eq!(trend[0]["change"], Value::Null);
+    assert_eq!(trend[1]["functions"], now);
+    assert_eq!(trend[1]["change"], -5);
+    assert_eq!(seen["by_rule"][0]["change"], -5, "{seen}");
+}
