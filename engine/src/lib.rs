@@ -103,13 +103,10 @@ pub struct EngineConfig {
 /// class of a hundred keeps every learner's function warm on an 8 GiB machine, where a fixed 64
 /// stopped and cold-started a third of them again between two calls.
 pub fn default_max_environments() -> usize {
-    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|meminfo| {
-        meminfo.lines().find_map(|line| {
-            let kib = line.strip_prefix("MemTotal:")?.trim().strip_suffix("kB")?;
-            kib.trim().parse::<usize>().ok()
-        })
-    });
-    total_kib.map_or(64, |kib| (kib / (64 * 1024)).clamp(16, 1000))
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|meminfo| sandbox::kb_field(&meminfo, "MemTotal:"));
+    total_kib.map_or(64, |kib| (kib / (64 * 1024)).clamp(16, 1000) as usize)
 }
 
 impl EngineConfig {

@@ -446,8 +446,8 @@ fn descendants(root: u32) -> Option<Vec<u32>> {
     Some(found)
 }
 
-/// The value of a `Field:   123 kB` line of a `/proc` status or smaps file, in kB.
-fn kb_field(text: &str, field: &str) -> Option<u64> {
+/// The value of a `Field:   123 kB` line of a `/proc` status, smaps or meminfo file, in kB.
+pub(crate) fn kb_field(text: &str, field: &str) -> Option<u64> {
     text.lines()
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())

@@ -8,8 +8,8 @@
 //! cloud calls) the most, so they miss their second while nothing is gained on the whole.
 //! Admitted in arrival order, an action waits for the ones before it and then shares the
 //! machine with only a few others: every step costs about the same wait, and a class's sign-ups,
-//! which arrive first, are done first. Against a real cloud an action mostly waits on the network, which is why the limit
-//! is a setting (`--max-concurrent-actions`, 0 for none).
+//! which arrive first, are done first. Against a real cloud an action mostly waits on the
+//! network, which is why the limit is a setting (`--max-concurrent-actions`, 0 for none).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,11 +35,6 @@ impl Admission {
     /// At most `limit` actions at once (none when 0), each waiting up to `patience`.
     pub fn new(limit: usize, patience: Duration) -> Self {
         Self { turns: (limit > 0).then(|| Semaphore::new(limit)), patience }
-    }
-
-    /// Actions that may run at once now, or `None` without a limit.
-    pub fn available(&self) -> Option<usize> {
-        self.turns.as_ref().map(|turns| turns.available_permits())
     }
 }
 
@@ -152,7 +147,7 @@ mod tests {
                 .push(tokio::spawn(app.clone().oneshot(call(Method::POST, &format!("/api/{n}")))));
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert_eq!(admission.available(), Some(0));
+        assert_eq!(admission.turns.as_ref().map(Semaphore::available_permits), Some(0));
         gate.notify_one();
         first.await.unwrap().unwrap();
         for call in waiting {

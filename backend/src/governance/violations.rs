@@ -430,14 +430,15 @@ pub struct Day {
     pub by_rule: BTreeMap<Uuid, i64>,
 }
 
-/// Records today's counts (days are UTC's) (kept per evaluation, so this costs a write only when they changed):
-/// the last record of a day is that day's point in the trend.
+/// Records today's counts (UTC days): the last record of a day is its point in the trend. The
+/// counts are kept per evaluation and the row is written only when they changed.
 pub async fn record_day(pool: &PgPool) -> Result<()> {
     let summary = summary(pool).await?;
     let by_rule: serde_json::Map<String, serde_json::Value> =
         summary.by_rule.iter().map(|(rule, n)| (rule.to_string(), (*n).into())).collect();
     sqlx::query!(
-        "insert into violation_day (day, functions, by_rule) values ((now() at time zone 'utc')::date, $1, $2)
+        "insert into violation_day (day, functions, by_rule)
+         values ((now() at time zone 'utc')::date, $1, $2)
          on conflict (day) do update set functions = excluded.functions, by_rule = excluded.by_rule
          where (violation_day.functions, violation_day.by_rule)
                is distinct from (excluded.functions, excluded.by_rule)",
