@@ -154,6 +154,34 @@ pub struct LabFunctionForm {
     pub tags: Option<String>,
 }
 
+/// The one-page Create form, as it posts (and as its live check sends it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateForm {
+    /// `connection id|region`.
+    pub target: String,
+    pub name: String,
+    pub runtime: String,
+    pub architecture: String,
+    /// `new`, or `existing` with `existing_role`.
+    pub role: String,
+    pub existing_role: Option<String>,
+    /// The handler file; empty keeps the runtime's template.
+    pub source: Option<String>,
+    pub memory: String,
+    pub timeout: String,
+    /// `none` (no URL), `AWS_IAM` or `NONE`.
+    pub auth_type: String,
+    /// Allowed origins, comma-separated; empty for no CORS.
+    pub cors: Option<String>,
+    /// For a public URL: hours until it is switched off; empty for never.
+    pub url_expiry_hours: Option<String>,
+    pub team: Option<String>,
+    pub lifecycle: String,
+    pub environment: String,
+    /// One `key=value` a line.
+    pub tags: Option<String>,
+}
+
 /// A new governance rule, as the Governance page's form posts it; fields the kind does not read
 /// may be absent.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,6 +337,57 @@ mod parse {
 
     /// The step's input, with `role` already `new` or an existing role's name or ARN, and `name`
     /// as typed (empty when the form sent none: the run's own name applies).
+    impl TryFrom<CreateForm> for backend::labs::CreateInput {
+        type Error = Error;
+
+        fn try_from(form: CreateForm) -> Result<Self, Error> {
+            let (connection, region) = form
+                .target
+                .split_once('|')
+                .ok_or_else(|| Error::invalid("target", "choose where the function runs"))?;
+            let url = match form.auth_type.as_str() {
+                "" | "none" => None,
+                auth_type => Some(backend::labs::UrlChoice {
+                    auth_type: auth_type.to_owned(),
+                    cors_origins: form
+                        .cors
+                        .as_deref()
+                        .unwrap_or_default()
+                        .split([',', '\n', ' '])
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    expires_in_hours: match form.url_expiry_hours.as_deref().map(str::trim) {
+                        None | Some("") => None,
+                        Some(raw) => Some(i64::from(whole_number("url_expiry_hours", raw)?)),
+                    },
+                }),
+            };
+            let function = backend::labs::FunctionInput::try_from(LabFunctionForm {
+                lab_run_id: String::new(),
+                name: Some(form.name.trim().to_owned()),
+                runtime: form.runtime,
+                architecture: form.architecture,
+                role: form.role,
+                existing_role: form.existing_role,
+                team: form.team,
+                lifecycle: form.lifecycle,
+                environment: form.environment,
+                tags: form.tags,
+            })?;
+            Ok(Self {
+                connection_id: id("target", connection)?,
+                region: region.to_owned(),
+                function,
+                source: form.source.unwrap_or_default(),
+                memory_mb: whole_number("memory", &form.memory)?,
+                timeout_s: whole_number("timeout", &form.timeout)?,
+                url,
+            })
+        }
+    }
+
     impl TryFrom<LabFunctionForm> for backend::labs::FunctionInput {
         type Error = Error;
 

@@ -19,8 +19,8 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::shell::{AdminOnly, Shell};
 use crate::pages::{
-    admin, audit, catalog, dashboard, function, governance, labs, not_found, orphans, profile,
-    signin, violations,
+    admin, audit, catalog, cost, create, dashboard, function, governance, labs, not_found, orphans,
+    profile, signin, violations,
 };
 
 #[cfg(feature = "ssr")]
@@ -83,10 +83,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("cleanup") view=function::CleanupTab ssr=SsrMode::Async />
                     </ParentRoute>
                     <Route path=path!("create") view=labs::CreatePage ssr=SsrMode::Async />
+                    <Route path=path!("create/function") view=create::CreateFunctionPage ssr=SsrMode::Async />
                     <Route path=path!("labs") view=labs::LabsPage ssr=SsrMode::Async />
                     <Route path=path!("labs/:id") view=labs::LabPage ssr=SsrMode::Async />
                     <Route path=path!("governance") view=|| view! { <AdminOnly what="Governance"><governance::GovernancePage /></AdminOnly> } ssr=SsrMode::Async />
                     <Route path=path!("governance/violations") view=|| view! { <AdminOnly what="Violations"><violations::ViolationsPage /></AdminOnly> } ssr=SsrMode::Async />
+                    <Route path=path!("governance/cost") view=|| view! { <AdminOnly what="Cost"><cost::CostPage /></AdminOnly> } ssr=SsrMode::Async />
                     <Route path=path!("governance/orphans") view=|| view! { <AdminOnly what="Orphan log groups"><orphans::OrphansPage /></AdminOnly> } ssr=SsrMode::Async />
                     <Route path=path!("audit") view=|| view! { <AdminOnly what="The audit trail"><audit::AuditPage /></AdminOnly> } ssr=SsrMode::Async />
                     <Route path=path!("admin") view=|| view! { <AdminOnly what="The admin page"><admin::AdminPage /></AdminOnly> } ssr=SsrMode::Async />

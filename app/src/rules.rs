@@ -29,36 +29,15 @@ pub fn function_name_problem(name: &str) -> Option<String> {
     })
 }
 
-/// An instruction set architecture, for pricing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arch {
-    X86_64,
-    Arm64,
-}
-
-/// Requests: $0.20 per million.
-const PER_REQUEST: f64 = 0.000_000_2;
-
-/// Duration, first pricing tier, per GB-second.
-fn per_gb_second(arch: Arch) -> f64 {
-    match arch {
-        Arch::X86_64 => 0.000_016_666_7,
-        Arch::Arm64 => 0.000_013_333_4,
-    }
-}
+use model::prices::PER_REQUEST;
+pub use model::prices::{Arch, cost_of};
 
 /// What a million invocations cost in US dollars at `memory_mb` when each runs `duration_ms`
 /// (billed rounded up to the millisecond), before the free tier, in us-east-1's first tier.
 pub fn cost_per_million(memory_mb: u32, duration_ms: f64, arch: Arch) -> f64 {
     let billed_s = duration_ms.max(1.0).ceil() / 1000.0;
     let gb_seconds = f64::from(memory_mb) / 1024.0 * billed_s;
-    1_000_000.0 * (PER_REQUEST + gb_seconds * per_gb_second(arch))
-}
-
-/// What `requests` invocations and `gb_seconds` of duration cost in US dollars before the free
-/// tier, in us-east-1's first tier: (requests, duration).
-pub fn cost_of(requests: f64, gb_seconds: f64, arch: Arch) -> (f64, f64) {
-    (requests * PER_REQUEST, gb_seconds * per_gb_second(arch))
+    1_000_000.0 * (PER_REQUEST + gb_seconds * arch.per_gb_second())
 }
 
 /// What a line of a Lambda log stream is: `init`, `start`, `end`, `report`, `error` (a timeout

@@ -313,6 +313,32 @@ pub struct LabStart {
     pub expiry_hours: Option<i64>,
 }
 
+/// What the one-page Create form offers the caller.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateFormOptions {
+    pub targets: Vec<LabTarget>,
+    pub runtimes: Vec<String>,
+    /// Each runtime's template handler, as (runtime, source).
+    pub templates: Vec<(String, String)>,
+    /// The caller's teams (admins: every team).
+    pub teams: Vec<String>,
+    /// Learners create a new role; others may also pick an existing one.
+    pub existing_roles_allowed: bool,
+}
+
+/// A governance rule the function on the Create form would break, as it is typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleFinding {
+    /// The form field it is about (`name`, `tags`, `runtime`, `memory`, `timeout`, `auth_type`…).
+    pub field: String,
+    /// `error` refuses; `warning` and `info` do not.
+    pub severity: String,
+    pub message: String,
+    pub fix: String,
+    /// The check platform teams know it as.
+    pub mirrors: String,
+}
+
 /// The raw HTTP exchange of a call to the Function URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallView {
@@ -1100,4 +1126,47 @@ pub struct ViolationsView {
     pub next: Option<String>,
     /// The last two weeks, oldest first, ending with today.
     pub trend: Vec<TrendDay>,
+}
+
+/// Governance → Cost: the last 30 days (a month) and the 30 before, priced.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CostReportView {
+    pub functions: Vec<FunctionCostView>,
+    pub teams: Vec<TeamCostView>,
+    /// US dollars, before the free tier.
+    pub total: f64,
+    pub previous_total: f64,
+    pub free_tier: f64,
+    /// The month after the free tier.
+    pub monthly: f64,
+    /// Connections whose metrics could not be read, with why.
+    pub unread: Vec<String>,
+    /// When the prices were read, and where from.
+    pub prices_as_of: String,
+    pub prices_source: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCostView {
+    pub function_id: String,
+    pub name: String,
+    pub team: Option<String>,
+    pub connection: String,
+    pub architecture: String,
+    pub memory_mb: i32,
+    pub requests: f64,
+    pub gb_seconds: f64,
+    pub cost: f64,
+    pub previous_cost: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamCostView {
+    /// `None`: the functions without a team.
+    pub team: Option<String>,
+    pub functions: usize,
+    pub requests: f64,
+    pub gb_seconds: f64,
+    pub cost: f64,
+    pub previous_cost: f64,
 }

@@ -1027,6 +1027,7 @@ async fn rule(pool: &PgPool, fields: &[(&str, &str)]) {
             "policy" => input.policy = value,
             "max" => input.max = value,
             "environment" => input.environment = value,
+            "max_hours" => input.max_hours = value,
             other => panic!("no field {other}"),
         }
     }
@@ -1177,4 +1178,158 @@ async fn evaluations_write_only_what_changed(pool: PgPool) {
             assert_eq!(found_at, was, "a standing finding keeps when it was found");
         }
     }
+}
+
+/// What the one-page Create form posts, as `backend::labs::create` takes it.
+fn create_input(lab: &Lab, name: &str) -> labs::CreateInput {
+    labs::CreateInput {
+        connection_id: lab.connection.connection_id,
+        region: "us-east-1".into(),
+        function: FunctionInput { tags: Default::default(), ..input(name) },
+        source: String::new(),
+        memory_mb: 128,
+        timeout_s: 3,
+        url: None,
+    }
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn the_create_form_makes_everything_at_once_and_cleanup_removes_it(pool: PgPool) {
+    let lab = lab(pool).await;
+    rule(&lab.pool, &[("kind", "required_tag"), ("severity", "error"), ("key", "cost-center")])
+        .await;
+    rule(
+        &lab.pool,
+        &[("kind", "public_url"), ("severity", "error"), ("policy", "expiry"), ("max_hours", "4")],
+    )
+    .await;
+
+    // Untagged, and a public URL for ever: both rules say so before anything exists, and the
+    // creation is refused on the first broken field with nothing made and no run left.
+    let mut create = create_input(&lab, "made-on-one-page");
+    create.url = Some(labs::UrlChoice {
+        auth_type: "NONE".into(),
+        cors_origins: vec!["https://example.com".into()],
+        expires_in_hours: None,
+    });
+    let findings = labs::evaluate(&lab.pool, &create).await.expect("evaluate");
+    let fields: Vec<&str> = findings.iter().map(|f| labs::form_field(f.field)).collect();
+    assert_eq!(fields, ["tags", "auth_type"], "{findings:?}");
+    let refused = labs::create(&lab.pool, &lab.actor, lab.account_id, &create).await;
+    assert!(
+        matches!(&refused, Err(backend::Error::Validation { field: "tags", message })
+            if message.contains("cost-center") && message.contains("expiry")),
+        "{refused:?}"
+    );
+    assert!(!lab.function_exists("made-on-one-page").await);
+    let runs = sqlx::query_scalar!(r#"select count(*) as "n!" from lab_run"#)
+        .fetch_one(&lab.pool)
+        .await
+        .expect("count");
+    assert_eq!(runs, 0);
+
+    // Fixed: tagged, the URL switched off after two hours, with its own code and settings.
+    create.function.tags.insert("cost-center".into(), "cc-100".into());
+    create.url.as_mut().expect("url").expires_in_hours = Some(2);
+    create.source =
+        "def lambda_handler(event, context):\n    return {'statusCode': 200, 'body': 'made'}\n"
+            .into();
+    create.memory_mb = 256;
+    create.timeout_s = 10;
+    assert!(labs::evaluate(&lab.pool, &create).await.expect("evaluate").is_empty());
+    let function_id =
+        labs::create(&lab.pool, &lab.actor, lab.account_id, &create).await.expect("created");
+
+    let lambda = lab.connection.lambda("us-east-1").await;
+    let config = lambda
+        .get_function_configuration()
+        .function_name("made-on-one-page")
+        .send()
+        .await
+        .expect("the function exists");
+    assert_eq!((config.memory_size(), config.timeout()), (Some(256), Some(10)));
+    let url = lambda
+        .get_function_url_config()
+        .function_name("made-on-one-page")
+        .send()
+        .await
+        .expect("its URL");
+    assert_eq!(url.auth_type().as_str(), "NONE");
+    // The URL's host is the function's own under `localhost`: sent to the engine's address.
+    let address = url.function_url().trim_start_matches("http://").trim_end_matches('/');
+    let (host, port) = address.rsplit_once(':').expect("host:port");
+    let client = reqwest::Client::builder()
+        .resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], port.parse().expect("port"))))
+        .build()
+        .expect("client");
+    let answer = client.get(url.function_url()).send().await.expect("call");
+    assert_eq!(answer.text().await.expect("body"), "made", "the form's code runs");
+    let tags = lambda
+        .list_tags()
+        .resource(config.function_arn().expect("arn"))
+        .send()
+        .await
+        .expect("tags");
+    assert_eq!(tags.tags().and_then(|t| t.get("cost-center")).map(String::as_str), Some("cc-100"));
+    let expires_in = sqlx::query_scalar!(
+        r#"select extract(epoch from url_expires_at - now())::float8 as "seconds!"
+           from catalog_function where function_id = $1"#,
+        function_id
+    )
+    .fetch_one(&lab.pool)
+    .await
+    .expect("expiry");
+    assert!((7000.0..=7200.0).contains(&expires_in), "{expires_in}");
+
+    // Everything made is in the function's ledger; the run is not a lab run anyone sees.
+    let ledger = labs::ledger(&lab.pool, Scope::Function(function_id)).await.expect("ledger");
+    let kinds: Vec<&str> = ledger.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["url_config", "permission", "permission", "function", "log_group", "role_policy", "role"]
+    );
+    assert!(labs::list(&lab.pool, None).await.expect("runs").is_empty());
+    let audited = sqlx::query_scalar!(
+        "select count(*) from audit_event where action = 'function.create' and target = $1",
+        format!("function:{function_id}")
+    )
+    .fetch_one(&lab.pool)
+    .await
+    .expect("audit");
+    assert_eq!(audited, Some(1));
+
+    let outcomes =
+        labs::clean_up(&lab.pool, &lab.actor, Scope::Function(function_id)).await.expect("cleanup");
+    assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Deleted), "{outcomes:?}");
+    assert!(!lab.function_exists("made-on-one-page").await);
+    assert!(!lab.log_group_exists("made-on-one-page").await);
+    let roles = lab.connection.iam().await.list_roles().send().await.expect("roles");
+    assert!(!roles.roles().iter().any(|r| r.role_name().starts_with("made-on-one-page-role-")));
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn two_creates_of_one_name_make_one_function_and_leave_nothing_else(pool: PgPool) {
+    let lab = lab(pool).await;
+    let create = create_input(&lab, "wanted-twice");
+    let (first, second) = tokio::join!(
+        labs::create(&lab.pool, &lab.actor, lab.account_id, &create),
+        labs::create(&lab.pool, &lab.actor, lab.account_id, &create),
+    );
+    let (made, refused) = match (first, second) {
+        (Ok(id), Err(error)) | (Err(error), Ok(id)) => (id, error),
+        other => panic!("one create wins, one is refused: {other:?}"),
+    };
+    assert!(refused.to_string().contains("already exists"), "{refused}");
+    assert!(lab.function_exists("wanted-twice").await);
+    // The loser's role (made before its function was refused) is gone: one role is left.
+    let roles = lab.connection.iam().await.list_roles().send().await.expect("roles");
+    let left: Vec<&str> = roles
+        .roles()
+        .iter()
+        .map(|r| r.role_name())
+        .filter(|n| n.starts_with("wanted-twice-role-"))
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let ledger = labs::ledger(&lab.pool, Scope::Function(made)).await.expect("ledger");
+    assert!(ledger.iter().any(|e| e.kind.as_str() == "role" && e.name == left[0]));
 }

@@ -127,3 +127,54 @@ async fn throttles_and_queued_events_are_read_from_metrics(pool: sqlx::PgPool) {
     assert!(last >= 3, "now is in the last minutes: {buckets:?}");
     assert!(buckets.iter().any(|b| b.async_max_age_ms.is_some_and(|age| age < 60_000.0)));
 }
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn costs_are_priced_from_the_metrics_per_function_and_team(pool: sqlx::PgPool) {
+    let (base, _stop) = engine().await;
+    let (_, big, _) = catalogued(
+        &pool,
+        &base,
+        "priced-arm",
+        &python_package(HANDLER),
+        json!({ "MemorySize": 2048, "Architectures": ["arm64"] }),
+    )
+    .await;
+    let (_, idle, _) =
+        catalogued(&pool, &base, "priced-idle", &python_package(HANDLER), json!({})).await;
+    let team = sqlx::query_scalar!("insert into team (name) values ('payments') returning team_id")
+        .fetch_one(&pool)
+        .await
+        .expect("team");
+    sqlx::query!("update catalog_function set team_id = $1 where function_id = $2", team, big)
+        .execute(&pool)
+        .await
+        .expect("team set");
+    let client = reqwest::Client::new();
+    for _ in 0..4 {
+        let answer = client
+            .post(format!("{base}/2015-03-31/functions/priced-arm/invocations"))
+            .json(&json!({ "sleep": 0.2 }))
+            .send()
+            .await
+            .expect("invoke");
+        assert_eq!(answer.status(), 200);
+    }
+
+    let report = backend::governance::cost::report(&pool).await.expect("report");
+    assert!(report.unread.is_empty(), "{:?}", report.unread);
+    let arm = report.functions.iter().find(|f| f.function_id == big).expect("listed");
+    assert_eq!((arm.requests, arm.memory_mb, arm.architecture.as_str()), (4.0, 2048, "arm64"));
+    // Four invocations of at least 200 ms at 2 GB: at least 1.6 GB-s, priced at arm64's rate.
+    assert!((1.6..4.0).contains(&arm.gb_seconds), "{}", arm.gb_seconds);
+    let expected = 4.0 * 0.000_000_2 + arm.gb_seconds * 0.000_013_333_4;
+    assert!((arm.cost - expected).abs() < 1e-12, "{} vs {expected}", arm.cost);
+    assert_eq!(arm.previous_cost, 0.0);
+    let quiet = report.functions.iter().find(|f| f.function_id == idle).expect("listed");
+    assert_eq!((quiet.requests, quiet.cost), (0.0, 0.0));
+    // By team, dearest first; all of it under the free tier.
+    assert_eq!(report.teams[0].team.as_deref(), Some("payments"));
+    assert_eq!((report.teams[0].functions, report.teams[1].team.as_deref()), (1, None));
+    assert!((report.total - arm.cost).abs() < 1e-12);
+    assert!((report.free_tier - report.total).abs() < 1e-12, "the free tier covers it");
+    assert_eq!(report.monthly, 0.0);
+}

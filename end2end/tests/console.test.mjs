@@ -1465,6 +1465,101 @@ describe('governance', () => {
     await admin.getByTestId('exceptions').getByText('approver@example.com: fine until the migration').waitFor();
   });
 
+  it("shows a developer's Create form breaking both rules as they type, then creates the function once fixed", async () => {
+    await admin.goto(`${base}/admin`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByLabel('Email').fill('builder@example.com');
+    await admin.getByLabel('Role', { exact: true }).selectOption('developer');
+    await admin.getByRole('button', { name: 'Add user' }).click();
+    const created = admin.getByRole('status').filter({ hasText: 'One-time password' });
+    await created.waitFor();
+    const password = (await created.textContent()).match(/One-time password: (\S+)/)[1];
+
+    const dev = await (await browser.newContext()).newPage();
+    dev.on('pageerror', (error) => pageErrors.push(`${dev.url()}: ${error.message}`));
+    await dev.goto(`${base}/signin`);
+    await dev.waitForSelector('body[data-hydrated]');
+    await signIn(dev, 'builder@example.com', password);
+    await dev.waitForURL(/\/(profile)?$/);
+    await dev.goto(`${base}/create`);
+    await dev.getByRole('link', { name: 'Create a function on one page' }).click();
+    await dev.waitForURL(`${base}/create/function`);
+    await dev.waitForSelector('body[data-hydrated]');
+
+    // Untagged, production, public: both rules say so as it is typed, and it cannot be submitted.
+    await dev.getByLabel('Function name').fill('e2e-one-page');
+    await dev.getByLabel('Environment').selectOption('prod');
+    await dev.getByLabel(/NONE: public/).check();
+    const findings = dev.getByTestId('create-findings');
+    await findings.getByText('The tag cost-center is missing.').waitFor();
+    await findings.getByText(/Public Function URLs are not allowed in production/).waitFor();
+    const submit = dev.getByTestId('create-submit');
+    assert.equal(await submit.isDisabled(), true, 'an error-level rule keeps the form from being sent');
+    assert.equal(await dev.getByLabel('Tags').getAttribute('aria-invalid'), 'true');
+    await dev.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'create-refused.png'), fullPage: true });
+    await fitsPhone(dev, 'create');
+
+    // Fixed: the tag, a signed URL; with more memory.
+    await dev.getByLabel('Tags').fill('cost-center=cc-1');
+    await dev.getByLabel(/AWS_IAM: callers/).check();
+    await dev.getByLabel('Memory (MB)').fill('256');
+    await findings.getByText('Passes every rule.').waitFor();
+    await submit.click();
+    await dev.waitForURL(/\/catalog\/[0-9a-f-]+$/, { timeout: 60_000 });
+    await dev.getByRole('heading', { name: 'e2e-one-page' }).waitFor();
+
+    // In the engine, as asked.
+    const config = await (await fetch(`${engine}/2015-03-31/functions/e2e-one-page/configuration`)).json();
+    assert.equal(config.MemorySize, 256);
+    const tags = await (await fetch(`${engine}/2017-03-31/tags/${encodeURIComponent(config.FunctionArn)}`)).json();
+    assert.equal(tags.Tags['cost-center'], 'cc-1');
+    assert.equal(tags.Tags['lambdaport:environment'], 'prod');
+    const url = await (await fetch(`${engine}/2021-10-31/functions/e2e-one-page/url`)).json();
+    assert.equal(url.AuthType, 'AWS_IAM');
+
+    // Its Cleanup tab deletes everything the form made.
+    await dev.getByRole('link', { name: 'Cleanup' }).click();
+    await dev.getByLabel('Delete what the console created for this function').check();
+    await dev.getByRole('button', { name: 'Delete and verify' }).click();
+    await dev.waitForURL(/\/catalog\?cleaned=e2e-one-page$/, { timeout: 30_000 });
+    const gone = await fetch(`${engine}/2015-03-31/functions/e2e-one-page/configuration`);
+    assert.equal(gone.status, 404);
+  });
+
+  it('prices the invocations made here on the Cost page and in its CSV', async () => {
+    await createEngineFunction('e2e-priced', { 'lambdaport:team': 'payments' });
+    for (let i = 0; i < 3; i++) {
+      const answer = await fetch(`${engine}/2015-03-31/functions/e2e-priced/invocations`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+      });
+      assert.equal(answer.status, 200);
+    }
+    await admin.goto(`${base}/catalog`);
+    await admin.waitForSelector('body[data-hydrated]');
+    await admin.getByTestId('connection').filter({ hasText: 'Local' }).getByRole('button', { name: 'Sync now' }).click();
+    await admin.getByRole('status').filter({ hasText: 'Synced Local' }).waitFor();
+    await admin.goto(`${base}/governance`);
+    await admin.getByRole('link', { name: 'Cost', exact: true }).click();
+    await admin.waitForURL(`${base}/governance/cost`);
+    const row = admin.getByTestId('cost-functions').getByRole('row').filter({ hasText: 'e2e-priced' });
+    await row.getByRole('cell', { name: '3', exact: true }).waitFor();
+    await admin.getByTestId('cost-monthly').getByText('$0.00').waitFor();
+    await admin.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'cost.png'), fullPage: true });
+    await fitsPhone(admin, 'cost');
+
+    // The export: 3 requests at $0.20 a million plus GB-seconds at x86_64's rate.
+    const csv = await (await admin.request.get(`${base}/governance/cost.csv`)).text();
+    const header = csv.split('\r\n')[0].split(',').map((h) => h.replaceAll('"', ''));
+    const line = csv.split('\r\n').find((l) => l.startsWith('"e2e-priced"'));
+    assert.ok(line, csv);
+    const cells = Object.fromEntries(line.split(',').map((v, i) => [header[i], v.replaceAll('"', '')]));
+    assert.equal(cells.requests, '3');
+    assert.equal(cells.memory_mb, '128');
+    const expected = 3 * 0.0000002 + Number(cells.gb_seconds) * 0.0000166667;
+    assert.ok(Math.abs(Number(cells.cost_usd) - expected) < 0.000001, `${cells.cost_usd} vs ${expected}`);
+    assert.ok(Number(cells.gb_seconds) > 0, 'the invocations took time');
+  });
+
   it('refuses a public URL for a production function in the lab, and takes an AWS_IAM one', async () => {
     await admin.goto(`${base}/create`);
     await admin.waitForSelector('body[data-hydrated]');

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 mod filters;
+pub mod prices;
 pub use filters::{AuditFilters, BoardFilters, CatalogFilters};
 
 /// A string that names none of a vocabulary's values.

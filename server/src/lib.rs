@@ -7,6 +7,7 @@ mod audit_export;
 mod board_export;
 pub mod client_addr;
 pub mod config;
+mod cost_export;
 mod logs;
 pub mod postgres;
 pub mod state;

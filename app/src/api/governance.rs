@@ -559,3 +559,53 @@ pub async fn delete_orphan_role(
     .await;
     settle(result, |message| Some(message.clone())).await
 }
+
+/// What the catalogued functions cost over the last 30 days and the 30 before, per function and
+/// per team (from the cloud's metrics; admins only).
+#[server(endpoint = "cost_report", input = leptos::server_fn::codec::GetUrl)]
+pub async fn cost_report() -> Result<crate::types::CostReportView, ApiError> {
+    use super::ssr::*;
+    let result = async {
+        require(&[backend::accounts::Role::Admin])?;
+        backend::governance::cost::report(&context()?.pool).await.map_err(fail)
+    }
+    .await;
+    let report = settle(result, |_| None).await?;
+    Ok(crate::types::CostReportView {
+        functions: report
+            .functions
+            .into_iter()
+            .map(|f| crate::types::FunctionCostView {
+                function_id: f.function_id.to_string(),
+                name: f.name,
+                team: f.team,
+                connection: format!("{} · {}", f.connection, f.region),
+                architecture: f.architecture,
+                memory_mb: f.memory_mb,
+                requests: f.requests,
+                gb_seconds: f.gb_seconds,
+                cost: f.cost,
+                previous_cost: f.previous_cost,
+            })
+            .collect(),
+        teams: report
+            .teams
+            .into_iter()
+            .map(|t| crate::types::TeamCostView {
+                team: t.team,
+                functions: t.functions,
+                requests: t.requests,
+                gb_seconds: t.gb_seconds,
+                cost: t.cost,
+                previous_cost: t.previous_cost,
+            })
+            .collect(),
+        total: report.total,
+        previous_total: report.previous_total,
+        free_tier: report.free_tier,
+        monthly: report.monthly,
+        unread: report.unread,
+        prices_as_of: model::prices::AS_OF.to_owned(),
+        prices_source: model::prices::SOURCE.to_owned(),
+    })
+}

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod connections;
+pub mod create;
 pub mod dashboard;
 pub mod governance;
 pub mod labs;

@@ -30,6 +30,7 @@ pub fn GovernancePage() -> impl IntoView {
         <div class="page-head">
             <h1>"Governance"</h1>
             <a class="btn" href="/governance/violations">"Violations"</a>
+            <a class="btn" href="/governance/cost">"Cost"</a>
         </div>
         <p class="lead">
             "Rules for what may run, and where. A rule of severity error is refused before anything is created; "

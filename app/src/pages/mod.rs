@@ -4,6 +4,8 @@ pub mod admin;
 pub mod audit;
 pub mod catalog;
 pub mod connections;
+pub mod cost;
+pub mod create;
 pub mod dashboard;
 pub mod function;
 pub mod governance;

@@ -4,6 +4,7 @@
 //! calendar and what is known about the function, so the Create form, the lab, the REST API's
 //! "would this pass" endpoint and the sync all get the same answer.
 
+pub mod cost;
 pub mod evaluate;
 pub mod exceptions;
 pub mod hygiene;

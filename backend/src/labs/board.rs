@@ -170,7 +170,7 @@ pub async fn board(pool: &PgPool, filter: &BoardFilter) -> Result<Vec<BoardRow>>
            from lab_run r
            join account a on a.account_id = r.account_id
            join connection c on c.connection_id = r.connection_id
-           where ($1::text is null or r.settings->'tags'->>'course' = $1)
+           where r.kind = 'lab' and ($1::text is null or r.settings->'tags'->>'course' = $1)
              and ($2::text is null or strpos(lower(a.email), lower($2)) > 0)
              and ($3::text is null or r.status = $3)
            order by r.created_at desc

@@ -67,16 +67,28 @@ pub async fn deploy_code(
 /// Step 3 by zip: the code was uploaded through the function's code upload; records the step.
 pub async fn code_uploaded(pool: &PgPool, actor: &Actor, lab_run_id: Uuid) -> Result<()> {
     let run = get(pool, lab_run_id).await?;
-    function_of(&run)?;
-    begin(pool, &run, CODE, &[]).await?;
-    let settings = Settings { source: String::new(), ..run.settings.clone() };
-    finish(
-        pool,
-        actor,
-        &run,
-        Finish::step(CODE, &settings, "lab.code.upload", serde_json::json!({})),
-    )
-    .await
+    record_code(pool, actor, &run, "", "lab.code.upload").await
+}
+
+/// Step 3 with the code step 2 deployed (the runtime's template), as the Create form keeps it.
+pub(super) async fn template_kept(pool: &PgPool, actor: &Actor, lab_run_id: Uuid) -> Result<()> {
+    let run = get(pool, lab_run_id).await?;
+    let (_, _, template) = lab_code(&run.settings.runtime);
+    record_code(pool, actor, &run, template, "lab.code.template").await
+}
+
+/// Records step 3 without deploying: the function already runs `source` (empty: not known).
+async fn record_code(
+    pool: &PgPool,
+    actor: &Actor,
+    run: &Run,
+    source: &str,
+    action: &str,
+) -> Result<()> {
+    function_of(run)?;
+    begin(pool, run, CODE, &[]).await?;
+    let settings = Settings { source: source.to_owned(), ..run.settings.clone() };
+    finish(pool, actor, run, Finish::step(CODE, &settings, action, serde_json::json!({}))).await
 }
 
 /// Step 4: timeout and memory.

@@ -45,29 +45,31 @@ pub async fn roles(connection: &Connection) -> Result<Vec<(String, String)>> {
 
 /// Whether `name` is free in the run's region: not in the catalog, not in the cloud. (Lambda's
 /// naming rules are checked by the caller, `app::rules`, which the browser shares.)
-pub async fn name_problem(pool: &PgPool, run: &Run, name: &str) -> Result<Option<String>> {
+pub async fn name_problem(
+    pool: &PgPool,
+    connection_id: Uuid,
+    region: &str,
+    name: &str,
+) -> Result<Option<String>> {
     let in_catalog = sqlx::query_scalar!(
         r#"select exists(select 1 from catalog_function
                          where connection_id = $1 and region = $2 and name = $3 and gone_at is null) as "exists!""#,
-        run.connection_id,
-        run.region,
+        connection_id,
+        region,
         name
     )
     .fetch_one(pool)
     .await?;
     if in_catalog {
-        return Ok(Some(format!(
-            "the catalog already has a function named {name} in {}",
-            run.region
-        )));
+        return Ok(Some(format!("the catalog already has a function named {name} in {region}")));
     }
-    let connection = connections::get(pool, run.connection_id).await?;
-    let lambda = connection.lambda(&run.region).await;
+    let connection = connections::get(pool, connection_id).await?;
+    let lambda = connection.lambda(region).await;
     let existing = lookup(
         "GetFunctionConfiguration",
         lambda.get_function_configuration().function_name(name).send().await,
     )?;
-    Ok(existing.map(|_| format!("a function named {name} already exists in {}", run.region)))
+    Ok(existing.map(|_| format!("a function named {name} already exists in {region}")))
 }
 
 pub(super) fn check_function_input(input: &FunctionInput) -> Result<()> {
@@ -114,7 +116,7 @@ pub async fn save_function(
         return update_function(pool, actor, &connection, &run, name, input).await;
     }
     let name = input.name.trim().to_owned();
-    if let Some(problem) = name_problem(pool, &run, &name).await? {
+    if let Some(problem) = name_problem(pool, run.connection_id, &run.region, &name).await? {
         return Err(Error::invalid("name", problem));
     }
     let team = match input.team.trim() {
@@ -313,6 +315,13 @@ pub(super) async fn create_function(
                     && e.message().is_some_and(|m| m.contains("cannot be assumed by Lambda")) =>
             {
                 tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            // Made by someone else since the name was checked (two creates at once).
+            Err(e) if e.code() == Some("ResourceConflictException") => {
+                return Err(Error::invalid(
+                    "name",
+                    format!("a function named {name} already exists: choose another name"),
+                ));
             }
             Err(e) => return Err(failed("CreateFunction")(e)),
         }

@@ -11,13 +11,15 @@
 //! (`runs`), the step protocol (`ledger`), a resource in the cloud (`resources`), then the steps in
 //! order — `function` (2), `code` (3 and 4), `url` (5), `doctor` (6), `logs` (7), `validate` (8),
 //! `cleanup` (9 and the sweeper); the instructor's `board`; the governance `rules` each step
-//! that creates or changes something must pass. Callers use the items re-exported here.
+//! that creates or changes something must pass; and `create`, the one-page Create form, which is
+//! steps 2 to 5 at once. Callers use the items re-exported here.
 
 pub mod access;
 mod board;
 mod cleanup;
 mod cloud;
 mod code;
+mod create;
 mod doctor;
 mod function;
 mod ledger;
@@ -33,11 +35,13 @@ pub use board::*;
 pub use cleanup::*;
 pub use cloud::lab_code;
 pub use code::*;
+pub use create::*;
 pub use doctor::*;
 pub use function::*;
 pub use ledger::*;
 pub use logs::*;
 pub use model::*;
+pub use rules::form_field;
 pub use runs::*;
 pub use url::*;
 pub use validate::*;

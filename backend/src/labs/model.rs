@@ -61,6 +61,9 @@ pub struct Settings {
     pub memory_mb: i32,
     pub auth_type: String,
     pub cors_origins: Vec<String>,
+    /// How long a public URL lives, in hours, when chosen (the Create form); a lab's URL
+    /// otherwise lives as long as its run.
+    pub url_expires_in_hours: Option<i64>,
     pub url: String,
     pub last_call: Option<Call>,
     /// What the doctor said about the last call, when it was not 200 `ok`.

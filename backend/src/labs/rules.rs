@@ -19,6 +19,23 @@ pub(super) async fn candidate(
     name: &str,
     settings: &Settings,
 ) -> Result<Candidate> {
+    // Chosen on the Create form; else a lab's URL goes with its run, which the sweeper deletes
+    // when it expires.
+    let url_expires_in_minutes = settings.url_expires_in_hours.map(|h| h * 60).or_else(|| {
+        run.expires_at.map(|at| (at - OffsetDateTime::now_utc()).whole_minutes().max(0))
+    });
+    candidate_on(pool, run.connection_id, url_expires_in_minutes, name, settings).await
+}
+
+/// The function `settings` describe on `connection_id`, its public URL (if any) living
+/// `url_expires_in_minutes` (`None`: for ever).
+pub(super) async fn candidate_on(
+    pool: &PgPool,
+    connection_id: uuid::Uuid,
+    url_expires_in_minutes: Option<i64>,
+    name: &str,
+    settings: &Settings,
+) -> Result<Candidate> {
     let team_id = match settings.team.trim() {
         "" => None,
         team => crate::teams::find_by_name(pool, team).await?,
@@ -26,10 +43,7 @@ pub(super) async fn candidate(
     let url = (!settings.auth_type.is_empty()).then(|| UrlCandidate {
         auth_type: settings.auth_type.clone(),
         cors_allow_origins: settings.cors_origins.clone(),
-        // A lab's URL goes with its run: the sweeper deletes both when the run expires.
-        expires_in_minutes: run
-            .expires_at
-            .map(|at| (at - OffsetDateTime::now_utc()).whole_minutes().max(0)),
+        expires_in_minutes: url_expires_in_minutes,
     });
     Ok(Candidate {
         name: name.to_owned(),
@@ -45,7 +59,7 @@ pub(super) async fn candidate(
         team_id,
         environment: settings.environment.parse().unwrap_or_default(),
         lifecycle: settings.lifecycle.parse().unwrap_or_default(),
-        connection_id: Some(run.connection_id),
+        connection_id: Some(connection_id),
         url,
         policy: None,
         role_policies: None,
@@ -66,11 +80,15 @@ pub(super) async fn enforce(
     only: &[&str],
 ) -> Result<()> {
     let candidate = candidate(pool, run, name, settings).await?;
-    governance::enforce(pool, &candidate, action, run.function_id, only, |field| match field {
+    governance::enforce(pool, &candidate, action, run.function_id, only, form_field).await
+}
+
+/// The form field a finding about `field` is shown on (the lab's and the Create form's names).
+pub fn form_field(field: &'static str) -> &'static str {
+    match field {
         "url" | "cors" => "auth_type",
         "memory_mb" => "memory",
         "timeout_s" => "timeout",
         field => field,
-    })
-    .await
+    }
 }

@@ -111,7 +111,7 @@ pub(super) async fn runs(
            from lab_run r
            join account a on a.account_id = r.account_id
            join connection c on c.connection_id = r.connection_id
-           where ($1::uuid is null or r.account_id = $1)
+           where r.kind = 'lab' and ($1::uuid is null or r.account_id = $1)
              and ($2::timestamptz is null or (r.status <> 'cleaned_up' and r.expires_at <= $2))
            order by r.created_at desc
            limit 500"#,
@@ -134,6 +134,23 @@ pub async fn start(
     region: &str,
     expires_in: Option<time::Duration>,
 ) -> Result<Uuid> {
+    insert(pool, actor, account_id, connection_id, region, expires_in, "lab", &Settings::default())
+        .await
+}
+
+/// A run of `kind`: `lab` (a learner's) or `create` (the Create form's, see `create`), starting
+/// with `settings`.
+#[expect(clippy::too_many_arguments)]
+pub(super) async fn insert(
+    pool: &PgPool,
+    actor: &Actor,
+    account_id: Uuid,
+    connection_id: Uuid,
+    region: &str,
+    expires_in: Option<time::Duration>,
+    kind: &str,
+    settings: &Settings,
+) -> Result<Uuid> {
     let connection = connections::get(pool, connection_id).await?;
     if !connection.regions.iter().any(|r| r == region) {
         return Err(Error::invalid(
@@ -148,20 +165,22 @@ pub async fn start(
     let expires_at = expires_in.map(|d| OffsetDateTime::now_utc() + d);
     let mut tx = pool.begin().await?;
     let lab_run_id = sqlx::query_scalar!(
-        "insert into lab_run (account_id, connection_id, region, step, expires_at)
-         values ($1, $2, $3, $4, $5) returning lab_run_id",
+        "insert into lab_run (account_id, connection_id, region, step, expires_at, kind, settings)
+         values ($1, $2, $3, $4, $5, $6, $7) returning lab_run_id",
         account_id,
         connection_id,
         region,
         FUNCTION,
-        expires_at
+        expires_at,
+        kind,
+        serde_json::to_value(settings).map_err(anyhow::Error::from)?
     )
     .fetch_one(&mut *tx)
     .await?;
     audit::record(
         &mut tx,
         actor,
-        "lab.start",
+        if kind == "lab" { "lab.start" } else { "create.start" },
         &format!("lab:{lab_run_id}"),
         serde_json::json!({ "connection": connection.name, "region": region }),
     )

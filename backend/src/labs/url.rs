@@ -13,6 +13,19 @@ use super::model::*;
 use super::runs::*;
 use crate::urls::policy::{add_statement, statements};
 
+/// CORS origins as a URL's configuration takes them: `*` or `http(s)://…`.
+pub(super) fn check_origins(cors_origins: &[String]) -> Result<()> {
+    for origin in cors_origins {
+        if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
+            return Err(Error::invalid(
+                "cors",
+                format!("{origin} is not an origin: write https://example.com, or *"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Step 5: creates (or changes) the Function URL; for `NONE`, adds both statements; for
 /// `AWS_IAM`, removes public statements the console added.
 pub async fn save_url(
@@ -25,14 +38,7 @@ pub async fn save_url(
     use aws_sdk_lambda::types::{Cors, FunctionUrlAuthType};
     let auth =
         auth_type.parse::<model::UrlAuthType>().map_err(|e| Error::unknown("auth_type", &e))?;
-    for origin in cors_origins {
-        if origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")) {
-            return Err(Error::invalid(
-                "cors",
-                format!("{origin} is not an origin: write https://example.com, or *"),
-            ));
-        }
-    }
+    check_origins(cors_origins)?;
     let run = get(pool, lab_run_id).await?;
     let name = function_of(&run)?.to_owned();
     let proposed = Settings {

@@ -910,3 +910,86 @@ async fn the_violations_trend_shows_recorded_days_then_today(pool: PgPool) {
     assert_eq!(trend[1]["change"], -5);
     assert_eq!(seen["by_rule"][0]["change"], -5, "{seen}");
 }
+
+#[sqlx::test(migrator = "MIGRATOR")]
+async fn the_create_form_is_checked_as_typed_and_refused_or_made_without_javascript(pool: PgPool) {
+    let (base, _stop) = super::api::engine_with_function(None).await;
+    let app = spawn_app(pool.clone()).await;
+    app.sign_in_as_admin().await;
+    let rule = [("kind", "required_tag"), ("severity", "error"), ("key", "cost-center")];
+    assert_eq!(add_rule(&app, &rule).await.0, StatusCode::OK);
+    let local = backend::connections::ensure_local(&pool, &base, "us-east-1").await.expect("conn");
+    let learner_password = app.create_account("learner@example.com", "learner").await;
+    let developer_password = app.create_account("dev@example.com", "developer").await;
+    let developer = super::app_clone(&app);
+    developer.sign_in("dev@example.com", &developer_password).await;
+
+    let target = format!("{local}|us-east-1");
+    let mut fields: Vec<(&'static str, String)> = [
+        ("target", target.as_str()),
+        ("name", "one-page"),
+        ("runtime", "python3.12"),
+        ("architecture", "x86_64"),
+        ("role", "new"),
+        ("memory", "128"),
+        ("timeout", "3"),
+        ("auth_type", "none"),
+        ("lifecycle", "experimental"),
+        ("environment", "dev"),
+        ("tags", ""),
+    ]
+    .map(|(k, v)| (k, v.to_owned()))
+    .to_vec();
+
+    // As typed (the page's GET): the missing tag, on the tags field, with its fix.
+    let check = |fields: &[(&'static str, String)]| {
+        let query: Vec<(String, String)> =
+            fields.iter().map(|(k, v)| (format!("form[{k}]"), v.clone())).collect();
+        let request = developer.client.get(developer.url("/api/check_create")).query(&query);
+        async move {
+            let response = request.send().await.expect("check");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let findings = check(&fields).await;
+    assert_eq!(findings[0]["field"], "tags", "{findings}");
+    assert_eq!(findings[0]["severity"], "error");
+    assert!(findings[0]["fix"].as_str().is_some_and(|f| f.contains("cost-center")), "{findings}");
+
+    // Posted anyway without JavaScript: refused on the tags field, back to the form, nothing made.
+    let response = developer.post_form("create_function", &form(&fields), "/create/function").await;
+    assert_eq!(response.status(), StatusCode::FOUND, "sent back to the form");
+    let back = super::common::location(&response);
+    assert!(back.contains("/create/function"), "{back}");
+    let lambda =
+        backend::connections::get(&pool, local).await.expect("conn").lambda("us-east-1").await;
+    assert!(lambda.get_function().function_name("one-page").send().await.is_err());
+
+    // A learner may not borrow an existing role, whatever the form says.
+    let learner = super::app_clone(&app);
+    learner.sign_in("learner@example.com", &learner_password).await;
+    let mut borrowed = fields.clone();
+    borrowed.retain(|(k, _)| *k != "role");
+    borrowed.push(("role", "existing".into()));
+    borrowed.push(("existing_role", "arn:aws:iam::000000000000:role/anything".into()));
+    let response = learner.call("create_function", &form(&borrowed)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["Validation"]["field"], "existing_role", "{body}");
+
+    // Tagged: it passes, and the plain post lands on the new function's page.
+    fields.retain(|(k, _)| *k != "tags");
+    fields.push(("tags", "cost-center=cc-9".into()));
+    assert_eq!(check(&fields).await, Value::Array(Vec::new()));
+    let response = developer.post_form("create_function", &form(&fields), "/create/function").await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let page = super::common::location(&response);
+    assert!(page.starts_with("/catalog/"), "{page}");
+    let config = lambda.get_function_configuration().function_name("one-page").send().await;
+    assert_eq!(config.expect("made").runtime().map(|r| r.as_str()), Some("python3.12"));
+    let shown = developer.get(&page).await;
+    assert_eq!(shown.status(), StatusCode::OK);
+    let html = shown.text().await.expect("page");
+    assert!(html.contains("The function is created"), "the flash on the function's page: {html}");
+}

@@ -16,28 +16,8 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     use super::ssr::*;
     let result = async {
         let account = require(backend::accounts::Role::ALL)?;
-        let context = context()?;
-        let pool = &context.pool;
-        let mut targets = Vec::new();
-        for c in backend::connections::list(pool).await.map_err(fail)? {
-            if backend::labs::access::refusal(&account, &c, engine_sandboxes()?).is_some() {
-                continue;
-            }
-            for region in &c.regions {
-                targets.push(crate::types::LabTarget {
-                    connection_id: c.connection_id.to_string(),
-                    label: match c.kind {
-                        backend::connections::Kind::Engine => {
-                            format!("{} (the embedded engine)", c.name)
-                        }
-                        backend::connections::Kind::Aws => format!("{} (AWS)", c.name),
-                        backend::connections::Kind::Endpoint => c.name.clone(),
-                    },
-                    region: region.clone(),
-                    is_default: c.is_default,
-                });
-            }
-        }
+        let pool = &context()?.pool;
+        let targets = targets(&account).await?;
         let expiry_hours = if account.role == backend::accounts::Role::Learner {
             Some(backend::settings::lab_expiry_hours(pool).await.map_err(fail)?)
         } else {
@@ -49,14 +29,44 @@ pub async fn lab_start_options() -> Result<LabStart, ApiError> {
     settle(result, |_| None).await
 }
 
+/// Where the caller may run a lab (or create a function): every region of each connection
+/// `backend::labs::access` lets them use.
+#[cfg(feature = "ssr")]
+pub(crate) async fn targets(
+    account: &backend::accounts::Account,
+) -> Result<Vec<crate::types::LabTarget>, ApiError> {
+    use super::ssr::*;
+    let mut targets = Vec::new();
+    for c in backend::connections::list(&context()?.pool).await.map_err(fail)? {
+        if backend::labs::access::refusal(account, &c, engine_sandboxes()?).is_some() {
+            continue;
+        }
+        for region in &c.regions {
+            targets.push(crate::types::LabTarget {
+                connection_id: c.connection_id.to_string(),
+                label: match c.kind {
+                    backend::connections::Kind::Engine => {
+                        format!("{} (the embedded engine)", c.name)
+                    }
+                    backend::connections::Kind::Aws => format!("{} (AWS)", c.name),
+                    backend::connections::Kind::Endpoint => c.name.clone(),
+                },
+                region: region.clone(),
+                is_default: c.is_default,
+            });
+        }
+    }
+    Ok(targets)
+}
+
 /// Whether this console's embedded engine sandboxes function code (`None`: it runs no engine).
 #[cfg(feature = "ssr")]
-fn engine_sandboxes() -> Result<Option<bool>, ApiError> {
+pub(crate) fn engine_sandboxes() -> Result<Option<bool>, ApiError> {
     Ok(super::ssr::context()?.engine.as_ref().map(|e| e.contained))
 }
 
 #[cfg(feature = "ssr")]
-fn is_learner(account: &backend::accounts::Account) -> bool {
+pub(crate) fn is_learner(account: &backend::accounts::Account) -> bool {
     account.role == backend::accounts::Role::Learner
 }
 
@@ -181,7 +191,9 @@ pub async fn check_lab_name(lab_run_id: String, name: String) -> Result<Option<S
         if let Some(problem) = crate::rules::function_name_problem(&name) {
             return Ok(Some(problem));
         }
-        backend::labs::name_problem(&context()?.pool, &run, name.trim()).await.map_err(fail)
+        backend::labs::name_problem(&context()?.pool, run.connection_id, &run.region, name.trim())
+            .await
+            .map_err(fail)
     }
     .await;
     settle(result, |_| None).await

@@ -24,6 +24,10 @@ pub fn CreatePage() -> impl IntoView {
     view! {
         <Title text="Create a function" />
         <h1>"Create a function: the guided lab"</h1>
+        <p class="alert" data-testid="quick-create">
+            "Know Lambda already? " <a href="/create/function">"Create a function on one page"</a>
+            ": name, runtime, role, code, settings, URL and tags, checked against the platform team's rules as you type."
+        </p>
         <p class="lead">
             "The AWS Lambda hands-on lab, step by step: a function that answers "
             <code>"ok"</code> " over a Function URL, its logs, a validation checklist, and a cleanup that leaves nothing behind. Each step is a real action in the cloud, checked against real state. You can leave and come back: progress is saved."
