@@ -1295,3 +1295,113 @@ async fn concurrent_catalog_writers_never_deadlock(pool: sqlx::PgPool) {
     .expect("counts");
     assert_eq!(runtimes, 4);
 }
+
+/// A rule as an admin adds it.
+async fn add_rule(pool: &sqlx::PgPool, kind: &str) {
+    let input = backend::governance::RuleInput {
+        kind: kind.into(),
+        severity: "warning".into(),
+        ..Default::default()
+    };
+    backend::governance::rules::create_rule(pool, &Actor::system(), &input).await.expect("rule");
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn a_sync_reads_what_the_secret_cors_and_retention_rules_judge(pool: sqlx::PgPool) {
+    let (base, _stop) = engine().await;
+    for kind in ["environment_secrets", "url_cors_wildcard", "log_retention"] {
+        add_rule(&pool, kind).await;
+    }
+    let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
+    let connection = connections::get(&pool, local).await.expect("connection");
+    let lambda = connection.lambda("us-east-1").await;
+    let created = reqwest::Client::new()
+        .post(format!("{base}/2015-03-31/functions"))
+        .json(&json!({
+            "FunctionName": "leaky", "Runtime": "python3.12", "Handler": "lambda_function.lambda_handler",
+            "Role": "arn:aws:iam::000000000000:role/r", "Code": { "ZipFile": zip() },
+            "Environment": { "Variables": {
+                "DB_PASSWORD": "correct-horse-battery", "TABLE": "orders",
+                "API_TOKEN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:token" } },
+        }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201, "{:?}", created.text().await);
+    lambda
+        .create_function_url_config()
+        .function_name("leaky")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+        .cors(aws_sdk_lambda::types::Cors::builder().allow_origins("*").build())
+        .send()
+        .await
+        .expect("url");
+    let logs = connection.logs("us-east-1").await;
+    logs.create_log_group().log_group_name("/aws/lambda/leaky").send().await.expect("group");
+
+    catalog::sync(&pool, &connection).await.expect("sync");
+    let function_id: uuid::Uuid =
+        sqlx::query_scalar("select function_id from catalog_function where name = 'leaky'")
+            .fetch_one(&pool)
+            .await
+            .expect("catalogued");
+    let findings = |pool: sqlx::PgPool| async move {
+        backend::governance::violations::evaluate_catalog(
+            &pool,
+            backend::governance::violations::Scope::Function(function_id),
+        )
+        .await
+        .expect("evaluate");
+        let mut messages: Vec<String> =
+            backend::governance::violations::of_function(&pool, function_id)
+                .await
+                .expect("read")
+                .into_iter()
+                .map(|f| f.message)
+                .collect();
+        messages.sort();
+        messages
+    };
+    let found = findings(pool.clone()).await;
+    assert_eq!(found.len(), 3, "{found:?}");
+    for expected in [
+        "The environment variable DB_PASSWORD looks like a secret",
+        "log group keeps its logs for ever",
+        "CORS allows every origin",
+    ] {
+        assert!(found.iter().any(|m| m.contains(expected)), "{expected}: {found:?}");
+    }
+    // Only names and why are kept: never a value.
+    let stored: String =
+        sqlx::query_scalar("select cloud_config::text from catalog_function where name = 'leaky'")
+            .fetch_one(&pool)
+            .await
+            .expect("stored");
+    assert!(!stored.contains("correct-horse-battery"), "{stored}");
+
+    // Put right in the cloud: the next sync and evaluation clear all three.
+    lambda
+        .update_function_configuration()
+        .function_name("leaky")
+        .environment(
+            aws_sdk_lambda::types::Environment::builder().variables("TABLE", "orders").build(),
+        )
+        .send()
+        .await
+        .expect("variables");
+    lambda
+        .update_function_url_config()
+        .function_name("leaky")
+        .cors(aws_sdk_lambda::types::Cors::builder().allow_origins("https://example.com").build())
+        .send()
+        .await
+        .expect("cors");
+    logs.put_retention_policy()
+        .log_group_name("/aws/lambda/leaky")
+        .retention_in_days(30)
+        .send()
+        .await
+        .expect("retention");
+    catalog::sync(&pool, &connection).await.expect("sync again");
+    assert_eq!(findings(pool.clone()).await, Vec::<String>::new());
+}

@@ -103,6 +103,21 @@ pub(super) struct CloudFunction {
     pub(super) tags: BTreeMap<String, String>,
     /// The execution role's ARN (kept in `cloud_config`, for roles shared between functions).
     pub(super) role: Option<String>,
+    /// The URL's CORS allowed origins (`cloud_config`, for the rule on `*`).
+    pub(super) cors_allow_origins: Vec<String>,
+    /// The environment variables that look like secrets, by name, with why — never their values
+    /// (`cloud_config`, for the rule on secrets).
+    pub(super) secret_variables: BTreeMap<String, String>,
+    /// The log group's retention in days (`None`: for ever), when the group exists; the sync
+    /// fills it in from one listing of the region's log groups (`cloud_config`, for the rule on
+    /// retention).
+    pub(super) log_group: Option<LogGroup>,
+}
+
+/// A function's log group as the region's listing shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(super) struct LogGroup {
+    pub(super) retention_days: Option<i32>,
 }
 
 /// One function as the cloud describes it, with its tags and URL.
@@ -130,7 +145,52 @@ pub(super) async fn describe(
         url_auth_type: url.as_ref().map(|u| u.auth_type().as_str().to_owned()),
         tags,
         role: f.role().map(str::to_owned),
+        cors_allow_origins: url
+            .as_ref()
+            .and_then(|u| u.cors())
+            .map(|c| c.allow_origins().to_vec())
+            .unwrap_or_default(),
+        secret_variables: f
+            .environment()
+            .and_then(|e| e.variables())
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, value)| {
+                crate::governance::secrets::looks_secret(name, value)
+                    .map(|why| (name.clone(), why.to_owned()))
+            })
+            .collect(),
+        log_group: None,
     })
+}
+
+/// The region's `/aws/lambda/…` log groups with their retention (`None`: for ever), in one
+/// paginated listing; `None` when they could not be listed (the rule on retention then skips).
+async fn log_groups(
+    connection: &Connection,
+    region: &str,
+) -> Option<std::collections::HashMap<String, Option<i32>>> {
+    let logs = connection.logs(region).await;
+    let mut groups = std::collections::HashMap::new();
+    let mut pages =
+        logs.describe_log_groups().log_group_name_prefix("/aws/lambda/").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                for group in page.log_groups() {
+                    if let Some(name) = group.log_group_name() {
+                        groups.insert(name.to_owned(), group.retention_in_days());
+                    }
+                }
+            }
+            Err(error) => {
+                let error = crate::cloud::said(&error);
+                tracing::warn!(connection = %connection.name, region, %error, "log groups not listed");
+                return None;
+            }
+        }
+    }
+    Some(groups)
 }
 
 /// Reconciles a connection with its cloud: every function seen is updated (new ones become
@@ -167,6 +227,7 @@ pub(super) async fn sync_regions(
 ) -> Result<()> {
     for region in &connection.regions {
         let lambda = connection.lambda(region).await;
+        let log_groups = log_groups(connection, region).await;
         // Page by page, so the run's progress moves while the cloud is listed.
         let mut pages = lambda.list_functions().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -178,7 +239,12 @@ pub(super) async fn sync_regions(
             })?;
             let (mut seen, mut shadows) = (0, 0);
             for f in page.functions() {
-                let Some(function) = describe(&lambda, f).await else { continue };
+                let Some(mut function) = describe(&lambda, f).await else { continue };
+                if let Some(groups) = &log_groups {
+                    function.log_group = groups
+                        .get(&format!("/aws/lambda/{}", function.name))
+                        .map(|&retention_days| LogGroup { retention_days });
+                }
                 shadows += i32::from(upsert_seen(pool, connection, region, &function).await?);
                 seen += 1;
             }

@@ -54,6 +54,9 @@ pub struct Candidate {
     pub reserved_concurrency: Option<Option<i64>>,
     /// Names and values; `None` when not known.
     pub environment_variables: Option<BTreeMap<String, String>>,
+    /// When the values are not at hand (the catalog never keeps them): the variables the last
+    /// sync found looking like secrets, by name, with why; `None` when not known.
+    pub secret_variables: Option<BTreeMap<String, String>>,
     pub tags: BTreeMap<String, String>,
     pub team_id: Option<Uuid>,
     pub environment: Stage,
@@ -344,15 +347,25 @@ pub fn evaluate(
                 }
             }
             Check::EnvironmentSecrets => {
-                let Some(variables) = &candidate.environment_variables else { continue };
-                for (name, value) in variables {
-                    if let Some(why) = looks_secret(name, value) {
-                        found(
-                            "environment",
-                            format!("The environment variable {name} looks like a secret: {why}. Anyone who may read the function's configuration can read it."),
-                            "Keep it in Secrets Manager or Parameter Store and put its ARN in the variable.".to_owned(),
-                        );
+                let secrets: Vec<(&str, &str)> = match (
+                    &candidate.environment_variables,
+                    &candidate.secret_variables,
+                ) {
+                    (Some(variables), _) => variables
+                        .iter()
+                        .filter_map(|(name, value)| Some((name.as_str(), looks_secret(name, value)?)))
+                        .collect(),
+                    (None, Some(found)) => {
+                        found.iter().map(|(name, why)| (name.as_str(), why.as_str())).collect()
                     }
+                    (None, None) => continue,
+                };
+                for (name, why) in secrets {
+                    found(
+                        "environment",
+                        format!("The environment variable {name} looks like a secret: {why}. Anyone who may read the function's configuration can read it."),
+                        "Keep it in Secrets Manager or Parameter Store and put its ARN in the variable.".to_owned(),
+                    );
                 }
             }
             Check::AdminRole => {

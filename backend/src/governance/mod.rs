@@ -11,7 +11,7 @@ pub mod hygiene;
 pub mod orphans;
 pub mod rules;
 pub mod runtimes;
-mod secrets;
+pub(crate) mod secrets;
 pub mod violations;
 
 pub use evaluate::{Action, Candidate, Finding, UrlCandidate, evaluate, passes};
@@ -61,6 +61,7 @@ pub fn candidate_of(detail: &crate::catalog::Detail) -> Candidate {
         ephemeral_storage_mb: None,
         reserved_concurrency: None,
         environment_variables: None,
+        secret_variables: None,
         tags: crate::catalog::user_tags(&entry.tags),
         team_id: detail.team_id,
         environment: entry.environment.parse().unwrap_or_default(),

@@ -39,6 +39,9 @@ struct Row {
     environment: String,
     tags: serde_json::Value,
     role: Option<String>,
+    cors: Option<serde_json::Value>,
+    secrets: Option<serde_json::Value>,
+    log_group: Option<serde_json::Value>,
 }
 
 /// Evaluates the functions in `scope` and replaces their recorded violations. Returns how many
@@ -65,7 +68,9 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
     let rows = sqlx::query_as!(
         Row,
         r#"select function_id, connection_id, name, runtime, architecture, memory_mb, timeout_s,
-                  url_auth_type, team_id, lifecycle, environment, tags, cloud_config->>'role' as role
+                  url_auth_type, team_id, lifecycle, environment, tags, cloud_config->>'role' as role,
+                  cloud_config->'cors_allow_origins' as cors, cloud_config->'secret_variables' as secrets,
+                  cloud_config->'log_group' as log_group
            from catalog_function
            where archived_at is null
              and ($1 or connection_id = $2 or function_id = $3)"#,
@@ -114,17 +119,29 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
             ephemeral_storage_mb: None,
             reserved_concurrency: None,
             environment_variables: None,
+            // What the last sync found (absent for functions not synced since it looks).
+            secret_variables: row.secrets.and_then(|s| serde_json::from_value(s).ok()),
             tags: serde_json::from_value::<BTreeMap<String, String>>(row.tags).unwrap_or_default(),
             team_id: row.team_id,
             environment: row.environment.parse().unwrap_or(Stage::Dev),
             lifecycle: row.lifecycle.parse().unwrap_or(Lifecycle::Experimental),
             connection_id: Some(row.connection_id),
-            url: row
-                .url_auth_type
-                .map(|auth_type| UrlCandidate { auth_type, ..UrlCandidate::default() }),
+            url: row.url_auth_type.map(|auth_type| UrlCandidate {
+                auth_type,
+                cors_allow_origins: row
+                    .cors
+                    .and_then(|c| serde_json::from_value(c).ok())
+                    .unwrap_or_default(),
+                ..UrlCandidate::default()
+            }),
             policy: None,
             role_policies: None,
-            log_retention_days: None,
+            // Known once a sync has listed the region's log groups: the group's retention when
+            // it exists (a function never invoked has none yet: nothing to judge).
+            log_retention_days: row
+                .log_group
+                .filter(|g| g.is_object())
+                .map(|group| group["retention_days"].as_i64().and_then(|d| i32::try_from(d).ok())),
         };
         let covered = excepted.get(&row.function_id).map_or(&[][..], Vec::as_slice);
         for finding in evaluate(&rules, &calendar, &candidate, Action::Existing, today, covered) {

@@ -55,6 +55,7 @@ pub(super) async fn candidate_on(
         reserved_concurrency: Some(None),
         // The lab's handler has none.
         environment_variables: Some(Default::default()),
+        secret_variables: None,
         tags: settings.tags.clone(),
         team_id,
         environment: settings.environment.parse().unwrap_or_default(),

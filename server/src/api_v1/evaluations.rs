@@ -187,6 +187,7 @@ pub(super) async fn create_evaluation(
         ephemeral_storage_mb: Some(request.ephemeral_storage_mb.unwrap_or(512)),
         reserved_concurrency: Some(request.reserved_concurrency),
         environment_variables: Some(request.environment_variables.unwrap_or_default()),
+        secret_variables: None,
         tags: request.tags.unwrap_or_default(),
         team_id,
         environment: parsed("environment", request.environment.as_deref(), "dev")?,

@@ -73,6 +73,9 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A request the console never answers fails its test, naming the call, instead of
+        // hanging the suite (one did, once, under a full parallel run).
+        .timeout(std::time::Duration::from_secs(120))
         .build()
         .expect("client builds")
 }
