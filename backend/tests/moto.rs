@@ -48,9 +48,8 @@ fn zip() -> Blob {
     Blob::new(writer.finish().expect("zip").into_inner())
 }
 
-#[sqlx::test(migrator = "backend::db::MIGRATOR")]
-async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
-    let moto = moto().await;
+/// A connection to `moto` (checked with STS), with the role `r` moto's Lambda insists exists.
+async fn connect(pool: &sqlx::PgPool, moto: &Moto) -> connections::Connection {
     let new = NewConnection {
         name: "moto".into(),
         kind: "endpoint".into(),
@@ -60,24 +59,35 @@ async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
         access_key_id: "testing".into(),
         secret_access_key: "testing".into(),
     };
-    let id = connections::create(&pool, &Actor::system(), &new).await.expect("connection");
-    let connection = connections::get(&pool, id).await.expect("get");
-    assert_eq!(connections::test(&pool, &connection).await.expect("sts"), "123456789012");
+    let id = connections::create(pool, &Actor::system(), &new).await.expect("connection");
+    let connection = connections::get(pool, id).await.expect("get");
+    assert_eq!(connections::test(pool, &connection).await.expect("sts"), "123456789012");
 
     // moto checks that the role exists: make it through moto's IAM (query protocol).
+    create_role(moto, "r").await;
+    connection
+}
+
+/// A role in moto's IAM that trusts Lambda.
+async fn create_role(moto: &Moto, name: &str) {
     let role = reqwest::Client::new()
         .post(format!("{}/", moto.base))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x")
         .body(format!(
-            "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument={}",
+            "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
             engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
         ))
         .send()
         .await
         .expect("role");
     assert!(role.status().is_success(), "{:?}", role.text().await);
+}
 
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn the_catalog_works_against_moto(pool: sqlx::PgPool) {
+    let moto = moto().await;
+    let connection = connect(&pool, &moto).await;
     let lambda = connection.lambda("us-east-1").await;
     for (name, owner) in [("billing-api", Some("ada@example.com")), ("reports", None)] {
         let mut create = lambda
@@ -244,4 +254,130 @@ async fn filter_patterns_match_what_moto_matches(pool: sqlx::PgPool) {
         answers.push(matched);
     }
     assert_eq!(answers[0], answers[1], "moto's lines, then the engine's");
+}
+
+#[sqlx::test(migrator = "backend::db::MIGRATOR")]
+async fn every_rule_the_catalog_can_judge_judges_what_moto_reports(pool: sqlx::PgPool) {
+    use aws_sdk_lambda::types::{
+        Architecture, Cors, Environment, FunctionCode, FunctionUrlAuthType, Runtime,
+    };
+    let moto = moto().await;
+    let connection = connect(&pool, &moto).await;
+    create_role(&moto, "own-role").await;
+    let mut rules = std::collections::HashMap::new();
+    for fields in [
+        vec![("kind", "required_tag"), ("key", "cost-center")],
+        vec![("kind", "naming"), ("pattern", "^[a-z]+-[a-z]+$")],
+        vec![("kind", "allowed_runtimes"), ("values", "python3.12")],
+        vec![("kind", "architectures"), ("values", "x86_64")],
+        vec![("kind", "memory"), ("max", "512")],
+        vec![("kind", "timeout"), ("max", "30")],
+        vec![("kind", "public_url"), ("policy", "forbidden")],
+        vec![("kind", "url_cors_wildcard")],
+        vec![("kind", "environment_secrets")],
+        vec![("kind", "log_retention")],
+        vec![("kind", "shared_role")],
+    ] {
+        let mut input =
+            backend::governance::RuleInput { severity: "error".into(), ..Default::default() };
+        for (key, value) in &fields {
+            let value = (*value).to_owned();
+            match *key {
+                "kind" => input.kind = value,
+                "key" => input.key = value,
+                "pattern" => input.pattern = value,
+                "values" => input.values = value,
+                "max" => input.max = value,
+                "policy" => input.policy = value,
+                other => panic!("no field {other}"),
+            }
+        }
+        let rule = backend::governance::rules::create_rule(&pool, &Actor::system(), &input)
+            .await
+            .expect("rule");
+        rules.insert(rule.rule_id, fields[0].1);
+    }
+
+    // One function that breaks every rule, one that shares its role, one that breaks none.
+    let lambda = connection.lambda("us-east-1").await;
+    let role = |name: &str| format!("arn:aws:iam::123456789012:role/{name}");
+    lambda
+        .create_function()
+        .function_name("Bad_Fn")
+        .runtime(Runtime::Python311)
+        .architectures(Architecture::Arm64)
+        .memory_size(1024)
+        .timeout(60)
+        .handler("lambda_function.lambda_handler")
+        .role(role("r"))
+        .environment(
+            Environment::builder().variables("DB_PASSWORD", "correct-horse-battery").build(),
+        )
+        .code(FunctionCode::builder().zip_file(zip()).build())
+        .send()
+        .await
+        .expect("Bad_Fn");
+    lambda
+        .create_function_url_config()
+        .function_name("Bad_Fn")
+        .auth_type(FunctionUrlAuthType::None)
+        .cors(Cors::builder().allow_origins("*").build())
+        .send()
+        .await
+        .expect("its URL");
+    let logs = connection.logs("us-east-1").await;
+    logs.create_log_group().log_group_name("/aws/lambda/Bad_Fn").send().await.expect("group");
+    for (name, role_name) in [("role-sharer", "r"), ("good-one", "own-role")] {
+        lambda
+            .create_function()
+            .function_name(name)
+            .runtime(Runtime::Python312)
+            .handler("lambda_function.lambda_handler")
+            .role(role(role_name))
+            .code(FunctionCode::builder().zip_file(zip()).build())
+            .tags("cost-center", "cc-1")
+            .send()
+            .await
+            .expect("create");
+    }
+    logs.create_log_group().log_group_name("/aws/lambda/good-one").send().await.expect("group");
+    logs.put_retention_policy()
+        .log_group_name("/aws/lambda/good-one")
+        .retention_in_days(30)
+        .send()
+        .await
+        .expect("retention");
+
+    catalog::sync(&pool, &connection).await.expect("sync");
+    backend::governance::violations::evaluate_catalog(
+        &pool,
+        backend::governance::violations::Scope::All,
+    )
+    .await
+    .expect("evaluate");
+    let broken = |name: &'static str| {
+        let (pool, rules) = (pool.clone(), rules.clone());
+        async move {
+            let id: uuid::Uuid =
+                sqlx::query_scalar("select function_id from catalog_function where name = $1")
+                    .bind(name)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("catalogued");
+            let mut kinds: Vec<&str> = backend::governance::violations::of_function(&pool, id)
+                .await
+                .expect("findings")
+                .iter()
+                .map(|f| rules[&f.rule_id])
+                .collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            kinds
+        }
+    };
+    let mut every: Vec<&str> = rules.values().copied().collect();
+    every.sort_unstable();
+    assert_eq!(broken("Bad_Fn").await, every);
+    assert_eq!(broken("role-sharer").await, ["shared_role"]);
+    assert_eq!(broken("good-one").await, Vec::<&str>::new());
 }
