@@ -23,6 +23,8 @@ async fn moto() -> Moto {
         .port();
     let child = tokio::process::Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // AWS's managed policies (AdministratorAccess…), as every account has them.
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -70,18 +72,27 @@ async fn connect(pool: &sqlx::PgPool, moto: &Moto) -> connections::Connection {
 
 /// A role in moto's IAM that trusts Lambda.
 async fn create_role(moto: &Moto, name: &str) {
-    let role = reqwest::Client::new()
+    iam(
+        moto,
+        &format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
+            engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
+        ),
+    )
+    .await;
+}
+
+/// One call to moto's IAM (query protocol), which must succeed.
+async fn iam(moto: &Moto, body: &str) {
+    let answer = reqwest::Client::new()
         .post(format!("{}/", moto.base))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("authorization", "AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x")
-        .body(format!(
-            "Action=CreateRole&Version=2010-05-08&RoleName={name}&AssumeRolePolicyDocument={}",
-            engine::iam::percent_encode(engine::iam::LAMBDA_TRUST_POLICY)
-        ))
+        .body(body.to_owned())
         .send()
         .await
-        .expect("role");
-    assert!(role.status().is_success(), "{:?}", role.text().await);
+        .expect("IAM");
+    assert!(answer.status().is_success(), "{:?}", answer.text().await);
 }
 
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
@@ -257,7 +268,7 @@ async fn filter_patterns_match_what_moto_matches(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
-async fn every_rule_the_catalog_can_judge_judges_what_moto_reports(pool: sqlx::PgPool) {
+async fn every_rule_the_sync_can_judge_judges_what_moto_reports(pool: sqlx::PgPool) {
     use aws_sdk_lambda::types::{
         Architecture, Cors, Environment, FunctionCode, FunctionUrlAuthType, Runtime,
     };
@@ -277,6 +288,8 @@ async fn every_rule_the_catalog_can_judge_judges_what_moto_reports(pool: sqlx::P
         vec![("kind", "environment_secrets")],
         vec![("kind", "log_retention")],
         vec![("kind", "shared_role")],
+        vec![("kind", "admin_role")],
+        vec![("kind", "public_invoke")],
     ] {
         let mut input =
             backend::governance::RuleInput { severity: "error".into(), ..Default::default() };
@@ -325,6 +338,21 @@ async fn every_rule_the_catalog_can_judge_judges_what_moto_reports(pool: sqlx::P
         .send()
         .await
         .expect("its URL");
+    // Anyone may invoke it, not only through its URL; its role can do anything.
+    lambda
+        .add_permission()
+        .function_name("Bad_Fn")
+        .statement_id("open-to-all")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .expect("a public statement");
+    iam(
+        &moto,
+        "Action=AttachRolePolicy&Version=2010-05-08&RoleName=r&PolicyArn=arn:aws:iam::aws:policy/AdministratorAccess",
+    )
+    .await;
     let logs = connection.logs("us-east-1").await;
     logs.create_log_group().log_group_name("/aws/lambda/Bad_Fn").send().await.expect("group");
     for (name, role_name) in [("role-sharer", "r"), ("good-one", "own-role")] {
@@ -378,6 +406,6 @@ async fn every_rule_the_catalog_can_judge_judges_what_moto_reports(pool: sqlx::P
     let mut every: Vec<&str> = rules.values().copied().collect();
     every.sort_unstable();
     assert_eq!(broken("Bad_Fn").await, every);
-    assert_eq!(broken("role-sharer").await, ["shared_role"]);
+    assert_eq!(broken("role-sharer").await, ["admin_role", "shared_role"]);
     assert_eq!(broken("good-one").await, Vec::<&str>::new());
 }

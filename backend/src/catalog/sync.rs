@@ -2,7 +2,7 @@
 //! the cloud, not imported), ghosts (gone from the cloud) and drift (the cloud's `lambdaport:*`
 //! tags disagree with the catalog); one run at a time per connection.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -112,6 +112,12 @@ pub(super) struct CloudFunction {
     /// fills it in from one listing of the region's log groups (`cloud_config`, for the rule on
     /// retention).
     pub(super) log_group: Option<LogGroup>,
+    /// The resource policy's statements (`None`: not read), for the rules on public invoke
+    /// statements (`cloud_config`).
+    pub(super) policy: Option<Vec<serde_json::Value>>,
+    /// The managed policies attached to the role (`None`: not read; the sync reads each role
+    /// once), for the rule on administrator-like roles (`cloud_config`).
+    pub(super) role_policies: Option<Vec<String>>,
 }
 
 /// A function's log group as the region's listing shows it.
@@ -131,6 +137,13 @@ pub(super) async fn describe(
         Err(_) => BTreeMap::new(),
     };
     let url = lambda.get_function_url_config().function_name(name).send().await.ok();
+    let policy = match crate::urls::policy::statements(lambda, name).await {
+        Ok(statements) => Some(statements),
+        Err(error) => {
+            tracing::warn!(function = name, %error, "the resource policy was not read");
+            None
+        }
+    };
     Some(CloudFunction {
         name: name.to_owned(),
         arn: arn.to_owned(),
@@ -161,17 +174,37 @@ pub(super) async fn describe(
             })
             .collect(),
         log_group: None,
+        policy,
+        role_policies: None,
     })
+}
+
+/// The managed policy ARNs attached to the role `arn` names; `None` when they could not be read
+/// (a role of another account, or no IAM permission: the rule on admin roles then skips).
+async fn attached_policies(iam: &aws_sdk_iam::Client, arn: &str) -> Option<Vec<String>> {
+    let name = arn.rsplit('/').next()?;
+    let mut arns = Vec::new();
+    let mut pages = iam.list_attached_role_policies().role_name(name).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => arns.extend(
+                page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)),
+            ),
+            Err(error) => {
+                let error = crate::cloud::said(&error);
+                tracing::warn!(role = name, %error, "the role's policies were not read");
+                return None;
+            }
+        }
+    }
+    Some(arns)
 }
 
 /// The region's `/aws/lambda/…` log groups with their retention (`None`: for ever), in one
 /// paginated listing; `None` when they could not be listed (the rule on retention then skips).
-async fn log_groups(
-    connection: &Connection,
-    region: &str,
-) -> Option<std::collections::HashMap<String, Option<i32>>> {
+async fn log_groups(connection: &Connection, region: &str) -> Option<HashMap<String, Option<i32>>> {
     let logs = connection.logs(region).await;
-    let mut groups = std::collections::HashMap::new();
+    let mut groups = HashMap::new();
     let mut pages =
         logs.describe_log_groups().log_group_name_prefix("/aws/lambda/").into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -225,6 +258,9 @@ pub(super) async fn sync_regions(
     connection: &Connection,
     run: &SyncRun,
 ) -> Result<()> {
+    // IAM is global: each role's policies are read once for all regions.
+    let mut role_policies: HashMap<String, Option<Vec<String>>> = HashMap::new();
+    let iam = connection.iam().await;
     for region in &connection.regions {
         let lambda = connection.lambda(region).await;
         let log_groups = log_groups(connection, region).await;
@@ -244,6 +280,12 @@ pub(super) async fn sync_regions(
                     function.log_group = groups
                         .get(&format!("/aws/lambda/{}", function.name))
                         .map(|&retention_days| LogGroup { retention_days });
+                }
+                if let Some(role) = function.role.clone() {
+                    if !role_policies.contains_key(&role) {
+                        role_policies.insert(role.clone(), attached_policies(&iam, &role).await);
+                    }
+                    function.role_policies = role_policies[&role].clone();
                 }
                 shadows += i32::from(upsert_seen(pool, connection, region, &function).await?);
                 seen += 1;

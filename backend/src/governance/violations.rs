@@ -42,6 +42,8 @@ struct Row {
     cors: Option<serde_json::Value>,
     secrets: Option<serde_json::Value>,
     log_group: Option<serde_json::Value>,
+    policy: Option<serde_json::Value>,
+    role_policies: Option<serde_json::Value>,
 }
 
 /// Evaluates the functions in `scope` and replaces their recorded violations. Returns how many
@@ -70,7 +72,8 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
         r#"select function_id, connection_id, name, runtime, architecture, memory_mb, timeout_s,
                   url_auth_type, team_id, lifecycle, environment, tags, cloud_config->>'role' as role,
                   cloud_config->'cors_allow_origins' as cors, cloud_config->'secret_variables' as secrets,
-                  cloud_config->'log_group' as log_group
+                  cloud_config->'log_group' as log_group, cloud_config->'policy' as policy,
+                  cloud_config->'role_policies' as role_policies
            from catalog_function
            where archived_at is null
              and ($1 or connection_id = $2 or function_id = $3)"#,
@@ -134,8 +137,9 @@ pub async fn evaluate_catalog(pool: &PgPool, scope: Scope) -> Result<usize> {
                     .unwrap_or_default(),
                 ..UrlCandidate::default()
             }),
-            policy: None,
-            role_policies: None,
+            // As the last sync read them (absent or null: not known).
+            policy: row.policy.and_then(|p| serde_json::from_value(p).ok()),
+            role_policies: row.role_policies.and_then(|p| serde_json::from_value(p).ok()),
             // Known once a sync has listed the region's log groups: the group's retention when
             // it exists (a function never invoked has none yet: nothing to judge).
             log_retention_days: row
