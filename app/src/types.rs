@@ -1141,6 +1141,8 @@ pub struct CostReportView {
     pub monthly: f64,
     /// Connections whose metrics could not be read, with why.
     pub unread: Vec<String>,
+    /// How many of the dearest functions had their logs read for INIT and memory.
+    pub looked_at: usize,
     /// When the prices were read, and where from.
     pub prices_as_of: String,
     pub prices_source: String,
@@ -1156,8 +1158,13 @@ pub struct FunctionCostView {
     pub memory_mb: i32,
     pub requests: f64,
     pub gb_seconds: f64,
+    /// With the INIT phase when its logs were read.
     pub cost: f64,
     pub previous_cost: f64,
+    /// For the dearest functions, from their REPORT lines: the INIT phase's cost.
+    pub init_cost: Option<f64>,
+    /// (size, most used, a size that would do) in MB, and what it would save a month.
+    pub smaller: Option<(u32, u32, u32, f64)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

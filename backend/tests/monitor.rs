@@ -150,27 +150,39 @@ async fn costs_are_priced_from_the_metrics_per_function_and_team(pool: sqlx::PgP
         .await
         .expect("team set");
     let client = reqwest::Client::new();
-    for _ in 0..4 {
+    for i in 0..10 {
         let answer = client
             .post(format!("{base}/2015-03-31/functions/priced-arm/invocations"))
-            .json(&json!({ "sleep": 0.2 }))
+            .json(&json!({ "sleep": if i < 4 { 0.2 } else { 0.0 } }))
             .send()
             .await
             .expect("invoke");
         assert_eq!(answer.status(), 200);
     }
 
+    // The last REPORT line may land just after the invoke answers.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let report = backend::governance::cost::report(&pool).await.expect("report");
     assert!(report.unread.is_empty(), "{:?}", report.unread);
     let arm = report.functions.iter().find(|f| f.function_id == big).expect("listed");
-    assert_eq!((arm.requests, arm.memory_mb, arm.architecture.as_str()), (4.0, 2048, "arm64"));
-    // Four invocations of at least 200 ms at 2 GB: at least 1.6 GB-s, priced at arm64's rate.
-    assert!((1.6..4.0).contains(&arm.gb_seconds), "{}", arm.gb_seconds);
-    let expected = 4.0 * 0.000_000_2 + arm.gb_seconds * 0.000_013_333_4;
+    assert_eq!((arm.requests, arm.memory_mb, arm.architecture.as_str()), (10.0, 2048, "arm64"));
+    // Four invocations of at least 200 ms at 2 GB: at least 1.6 GB-s, priced at arm64's rate,
+    // and the first one's INIT phase, read from its REPORT line.
+    assert!((1.6..5.0).contains(&arm.gb_seconds), "{}", arm.gb_seconds);
+    let looked = arm.looked_at.as_ref().expect("its logs were read");
+    assert!(looked.init_cost > 0.0, "a cold start has an INIT phase: {looked:?}");
+    let expected = 10.0 * 0.000_000_2 + arm.gb_seconds * 0.000_013_333_4 + looked.init_cost;
     assert!((arm.cost - expected).abs() < 1e-12, "{} vs {expected}", arm.cost);
+    // Python's handler uses a few tens of MB of its 2 GB: 128 MB would do, at a sixteenth.
+    let (size, used, suggested) = looked.memory.expect("a smaller size");
+    assert_eq!(size, 2048);
+    assert!(used > 0 && used < 200 && suggested < 512, "{used} {suggested}");
+    let duration_cost = arm.gb_seconds * 0.000_013_333_4;
+    let saving = duration_cost * (1.0 - f64::from(suggested) / 2048.0);
+    assert!((looked.saving - saving).abs() < 1e-12, "{} vs {saving}", looked.saving);
     assert_eq!(arm.previous_cost, 0.0);
     let quiet = report.functions.iter().find(|f| f.function_id == idle).expect("listed");
-    assert_eq!((quiet.requests, quiet.cost), (0.0, 0.0));
+    assert_eq!((quiet.requests, quiet.cost, &quiet.looked_at), (0.0, 0.0, &None));
     // By team, dearest first; all of it under the free tier.
     assert_eq!(report.teams[0].team.as_deref(), Some("payments"));
     assert_eq!((report.teams[0].functions, report.teams[1].team.as_deref()), (1, None));

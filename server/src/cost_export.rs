@@ -38,7 +38,8 @@ pub(crate) async fn export_cost(
     }
 }
 
-/// The functions as CSV, a header row first; dollars to six places (a request is $0.0000002).
+/// The functions as CSV, a header row first; dollars to nine places (a request is $0.0000002).
+/// `init_cost_usd` (in `cost_usd`) is empty where the logs were not read.
 fn csv_of(
     functions: &[backend::governance::cost::FunctionCost],
 ) -> Result<Vec<u8>, std::io::Error> {
@@ -56,6 +57,7 @@ fn csv_of(
         "requests",
         "gb_seconds",
         "cost_usd",
+        "init_cost_usd",
         "previous_cost_usd",
         "prices_as_of",
     ])?;
@@ -69,8 +71,9 @@ fn csv_of(
             &f.memory_mb.to_string(),
             &format!("{:.0}", f.requests),
             &format!("{:.6}", f.gb_seconds),
-            &format!("{:.6}", f.cost),
-            &format!("{:.6}", f.previous_cost),
+            &format!("{:.9}", f.cost),
+            &f.looked_at.as_ref().map(|l| format!("{:.9}", l.init_cost)).unwrap_or_default(),
+            &format!("{:.9}", f.previous_cost),
             model::prices::AS_OF,
         ])?;
     }

@@ -586,6 +586,10 @@ pub async fn cost_report() -> Result<crate::types::CostReportView, ApiError> {
                 gb_seconds: f.gb_seconds,
                 cost: f.cost,
                 previous_cost: f.previous_cost,
+                init_cost: f.looked_at.as_ref().map(|l| l.init_cost),
+                smaller: f.looked_at.as_ref().and_then(|l| {
+                    l.memory.map(|(size, used, suggested)| (size, used, suggested, l.saving))
+                }),
             })
             .collect(),
         teams: report
@@ -605,6 +609,7 @@ pub async fn cost_report() -> Result<crate::types::CostReportView, ApiError> {
         free_tier: report.free_tier,
         monthly: report.monthly,
         unread: report.unread,
+        looked_at: backend::governance::cost::LOOKED_AT,
         prices_as_of: model::prices::AS_OF.to_owned(),
         prices_source: model::prices::SOURCE.to_owned(),
     })

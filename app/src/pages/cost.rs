@@ -42,6 +42,9 @@ fn Cost(c: CostReportView) -> impl IntoView {
         (b.cost - b.previous_cost).abs().total_cmp(&(a.cost - a.previous_cost).abs())
     });
     movers.truncate(MOVERS);
+    let smaller: Vec<(FunctionCostView, (u32, u32, u32, f64))> =
+        c.functions.iter().filter_map(|f| Some((f.clone(), f.smaller?))).collect();
+    let init: f64 = c.functions.iter().filter_map(|f| f.init_cost).sum();
     let empty = c.functions.is_empty();
     view! {
         {(!c.unread.is_empty()).then(|| view! {
@@ -57,12 +60,13 @@ fn Cost(c: CostReportView) -> impl IntoView {
                 <dt>"The free tier"</dt><dd>{format!("−{}", dollars(c.free_tier))}</dd>
                 <dt>"After the free tier"</dt><dd data-testid="cost-monthly"><strong>{dollars(c.monthly)}</strong></dd>
                 <dt>"The 30 days before"</dt><dd>{dollars(c.previous_total)}</dd>
+                <dt>"Of which cold starts' INIT"</dt><dd data-testid="cost-init">{dollars(init)}</dd>
             </dl>
             <p class="hint">
                 {format!("Prices as of {}: {}. ", c.prices_as_of, c.prices_source)}
                 "$0.20 per million requests; $0.0000166667 per GB-second on x86_64, $0.0000133334 on arm64. "
                 "The free tier is a million requests and 400,000 GB-seconds a month per account (connection). "
-                "The Duration metric leaves out the INIT phase of cold starts, which AWS bills too: a function's Monitor tab prices its REPORT lines, INIT included."
+                {format!("The Duration metric leaves out the INIT phase of cold starts, which AWS bills too: it is read from the REPORT lines of the {} dearest functions and added to theirs.", c.looked_at)}
             </p>
         </section>
         {if empty {
@@ -103,6 +107,21 @@ fn Cost(c: CostReportView) -> impl IntoView {
                                         <li><a href=format!("/catalog/{}/monitor", f.function_id)>{f.name.clone()}</a>
                                             {format!(" {sign}{} ({} → {})", dollars(change.abs()), dollars(f.previous_cost), dollars(f.cost))}</li>
                                     }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </section>
+                <section class="card" aria-labelledby="cost-savings">
+                    <h2 id="cost-savings">"Unused memory"</h2>
+                    {if smaller.is_empty() {
+                        view! { <p class="empty-state">{format!("None of the {} dearest functions uses much less memory than it has (it takes ten invocations to tell).", c.looked_at)}</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="counts" data-testid="cost-savings">
+                                {smaller.into_iter().map(|(f, (size, used, suggested, saving))| view! {
+                                    <li><a href=format!("/catalog/{}/configuration", f.function_id)>{f.name.clone()}</a>
+                                        {format!(": {size} MB, at most {used} MB used — {suggested} MB would save about {} a month, if its invocations take as long.", dollars(saving))}</li>
                                 }).collect_view()}
                             </ul>
                         }.into_any()

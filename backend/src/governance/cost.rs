@@ -45,7 +45,27 @@ pub struct FunctionCost {
     /// Before the free tier, in US dollars.
     pub cost: f64,
     pub previous_cost: f64,
+    /// Read from the REPORT lines of the dearest functions only ([`LOOKED_AT`]): what their
+    /// cold starts' INIT phase cost (in `cost` too), and a smaller memory size that would do.
+    pub looked_at: Option<Looked>,
 }
+
+/// What a function's REPORT lines of the window say beyond the metrics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Looked {
+    /// The INIT phase of cold starts (billed since August 2025), and what it costs in US dollars.
+    pub init_gb_seconds: f64,
+    pub init_cost: f64,
+    /// (memory size, the most any invocation used, a size with headroom), when much smaller
+    /// would do (see `monitor::memory_hint`).
+    pub memory: Option<(u32, u32, u32)>,
+    /// What the smaller size would save over the window, the durations staying the same (an
+    /// estimate: less memory also means less CPU, which may lengthen them).
+    pub saving: f64,
+}
+
+/// How many of the dearest functions have their logs read for INIT and memory.
+pub const LOOKED_AT: usize = 10;
 
 /// A team's (or the functions without one: `team` None) sum.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -105,7 +125,6 @@ pub async fn report(pool: &PgPool) -> Result<Report> {
         .unwrap_or(i64::MAX);
     let window_ms = DAYS * 86_400_000;
     let mut report = Report::default();
-    let mut by_account: BTreeMap<Uuid, (f64, f64, f64)> = BTreeMap::new();
     let mut groups: BTreeMap<(Uuid, String), Vec<Catalogued>> = BTreeMap::new();
     for function in catalogued {
         groups.entry((function.connection_id, function.region.clone())).or_default().push(function);
@@ -131,12 +150,6 @@ pub async fn report(pool: &PgPool) -> Result<Report> {
                     r + d
                 };
                 let gb_seconds = current.1 / 1000.0 * gb;
-                let account = by_account.entry(connection_id).or_default();
-                account.0 += current.0;
-                match arch {
-                    Arch::X86_64 => account.1 += gb_seconds,
-                    Arch::Arm64 => account.2 += gb_seconds,
-                }
                 report.functions.push(FunctionCost {
                     function_id: function.function_id,
                     name: function.name.clone(),
@@ -149,8 +162,32 @@ pub async fn report(pool: &PgPool) -> Result<Report> {
                     gb_seconds,
                     cost: price(current),
                     previous_cost: price(previous),
+                    looked_at: None,
                 });
             }
+        }
+    }
+    report.functions.sort_by(|a, b| b.cost.total_cmp(&a.cost).then_with(|| a.name.cmp(&b.name)));
+    for function in report.functions.iter_mut().take(LOOKED_AT).filter(|f| f.requests > 0.0) {
+        match look(pool, function, now_ms - window_ms, now_ms).await {
+            Ok(looked) => {
+                function.cost += looked.init_cost;
+                function.looked_at = Some(looked);
+            }
+            Err(error) => {
+                tracing::warn!(function = %function.name, %error, "its REPORT lines were not read")
+            }
+        }
+    }
+    // The free tier is per account: a connection.
+    let mut by_account: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
+    for f in &report.functions {
+        let account = by_account.entry(f.connection.as_str()).or_default();
+        let gb_seconds = f.gb_seconds + f.looked_at.as_ref().map_or(0.0, |l| l.init_gb_seconds);
+        account.0 += f.requests;
+        match Arch::of(&f.architecture) {
+            Arch::X86_64 => account.1 += gb_seconds,
+            Arch::Arm64 => account.2 += gb_seconds,
         }
     }
     report.free_tier = by_account.values().map(|&(r, x86, arm)| free_tier(r, x86, arm)).sum();
@@ -176,6 +213,26 @@ pub async fn report(pool: &PgPool) -> Result<Report> {
     report.teams.sort_by(|a, b| b.cost.total_cmp(&a.cost));
     report.functions.sort_by(|a, b| b.cost.total_cmp(&a.cost).then_with(|| a.name.cmp(&b.name)));
     Ok(report)
+}
+
+/// Reads one function's REPORT lines of the window: its INIT cost and a memory size that would do.
+async fn look(
+    pool: &PgPool,
+    function: &FunctionCost,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<Looked> {
+    let detail = crate::catalog::detail(pool, function.function_id).await?;
+    let connection = connections::get(pool, detail.connection_id).await?;
+    let samples = crate::monitor::samples(&connection, &detail, start_ms, end_ms).await?.samples;
+    let per_gb_second = Arch::of(&function.architecture).per_gb_second();
+    let (_, init_gb_seconds) = crate::monitor::gb_seconds(&samples);
+    let memory = crate::monitor::memory_hint(&samples);
+    let duration_cost = function.gb_seconds * per_gb_second;
+    let saving = memory.map_or(0.0, |(size, _, suggested)| {
+        duration_cost * (1.0 - f64::from(suggested) / f64::from(size))
+    });
+    Ok(Looked { init_gb_seconds, init_cost: init_gb_seconds * per_gb_second, memory, saving })
 }
 
 /// What the free tier takes off one account's month: a million requests and 400,000 GB-seconds,
