@@ -1296,21 +1296,11 @@ async fn concurrent_catalog_writers_never_deadlock(pool: sqlx::PgPool) {
     assert_eq!(runtimes, 4);
 }
 
-/// A rule as an admin adds it.
-async fn add_rule(pool: &sqlx::PgPool, kind: &str) {
-    let input = backend::governance::RuleInput {
-        kind: kind.into(),
-        severity: "warning".into(),
-        ..Default::default()
-    };
-    backend::governance::rules::create_rule(pool, &Actor::system(), &input).await.expect("rule");
-}
-
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]
 async fn a_sync_reads_what_the_secret_cors_and_retention_rules_judge(pool: sqlx::PgPool) {
     let (base, _stop) = engine().await;
     for kind in ["environment_secrets", "url_cors_wildcard", "log_retention"] {
-        add_rule(&pool, kind).await;
+        common::rule(&pool, &[("kind", kind), ("severity", "warning")]).await;
     }
     let local = connections::ensure_local(&pool, &base, "us-east-1").await.expect("local");
     let connection = connections::get(&pool, local).await.expect("connection");

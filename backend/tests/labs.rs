@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 mod common;
-use common::account;
+use common::{account, rule};
 
 struct Lab {
     pool: PgPool,
@@ -1013,25 +1013,6 @@ async fn an_instructor_resets_a_run_to_step_two_with_nothing_left(pool: PgPool) 
         .expect("exists");
     let refused = labs::access::changeable(&lab.pool, &learner, run).await.expect_err("read-only");
     assert!(refused.to_string().contains("cleaned up"), "{refused}");
-}
-
-/// Adds a governance rule as an admin would (through the backend the Governance page calls).
-async fn rule(pool: &PgPool, fields: &[(&str, &str)]) {
-    let mut input = backend::governance::RuleInput::default();
-    for (key, value) in fields {
-        let value = (*value).to_owned();
-        match *key {
-            "kind" => input.kind = value,
-            "severity" => input.severity = value,
-            "key" => input.key = value,
-            "policy" => input.policy = value,
-            "max" => input.max = value,
-            "environment" => input.environment = value,
-            "max_hours" => input.max_hours = value,
-            other => panic!("no field {other}"),
-        }
-    }
-    backend::governance::rules::create_rule(pool, &Actor::system(), &input).await.expect("rule");
 }
 
 #[sqlx::test(migrator = "backend::db::MIGRATOR")]

@@ -10,6 +10,8 @@ use backend::audit::Actor;
 use backend::catalog::{self, Query};
 use backend::connections::{self, NewConnection};
 
+mod common;
+
 /// A `moto_server` on a free loopback port; killed when dropped.
 struct Moto {
     base: String,
@@ -291,23 +293,9 @@ async fn every_rule_the_sync_can_judge_judges_what_moto_reports(pool: sqlx::PgPo
         vec![("kind", "admin_role")],
         vec![("kind", "public_invoke")],
     ] {
-        let mut input =
-            backend::governance::RuleInput { severity: "error".into(), ..Default::default() };
-        for (key, value) in &fields {
-            let value = (*value).to_owned();
-            match *key {
-                "kind" => input.kind = value,
-                "key" => input.key = value,
-                "pattern" => input.pattern = value,
-                "values" => input.values = value,
-                "max" => input.max = value,
-                "policy" => input.policy = value,
-                other => panic!("no field {other}"),
-            }
-        }
-        let rule = backend::governance::rules::create_rule(&pool, &Actor::system(), &input)
-            .await
-            .expect("rule");
+        let mut fields = fields;
+        fields.push(("severity", "error"));
+        let rule = common::rule(&pool, &fields).await;
         rules.insert(rule.rule_id, fields[0].1);
     }
 

@@ -68,3 +68,27 @@ pub fn python_package(source: &str) -> String {
     writer.write_all(source.as_bytes()).expect("write");
     base64::engine::general_purpose::STANDARD.encode(writer.finish().expect("zip").into_inner())
 }
+
+/// Adds a governance rule as an admin would (through the backend the Governance page calls):
+/// `fields` are the form's (`kind`, `severity`, `key`, `values`, `pattern`, `max`, `policy`,
+/// `max_hours`, `environment`).
+pub async fn rule(pool: &sqlx::PgPool, fields: &[(&str, &str)]) -> backend::governance::Rule {
+    let mut input = backend::governance::RuleInput::default();
+    for (key, value) in fields {
+        let value = (*value).to_owned();
+        match *key {
+            "kind" => input.kind = value,
+            "severity" => input.severity = value,
+            "key" => input.key = value,
+            "values" => input.values = value,
+            "pattern" => input.pattern = value,
+            "max" => input.max = value,
+            "policy" => input.policy = value,
+            "max_hours" => input.max_hours = value,
+            "environment" => input.environment = value,
+            other => panic!("no field {other}"),
+        }
+    }
+    let actor = backend::audit::Actor::system();
+    backend::governance::rules::create_rule(pool, &actor, &input).await.expect("rule")
+}
