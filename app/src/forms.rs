@@ -180,6 +180,8 @@ pub struct CreateForm {
     pub environment: String,
     /// One `key=value` a line.
     pub tags: Option<String>,
+    /// Another owner's email (admins); empty: whoever creates it.
+    pub owner: Option<String>,
 }
 
 /// A new governance rule, as the Governance page's form posts it; fields the kind does not read
@@ -384,6 +386,7 @@ mod parse {
                 memory_mb: whole_number("memory", &form.memory)?,
                 timeout_s: whole_number("timeout", &form.timeout)?,
                 url,
+                owner: form.owner.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()),
             })
         }
     }

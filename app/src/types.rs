@@ -324,6 +324,8 @@ pub struct CreateFormOptions {
     pub teams: Vec<String>,
     /// Learners create a new role; others may also pick an existing one.
     pub existing_roles_allowed: bool,
+    /// For admins, who may create a function for someone else: their own email, the default.
+    pub owner_choice: Option<String>,
 }
 
 /// A governance rule the function on the Create form would break, as it is typed.

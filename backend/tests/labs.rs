@@ -1171,6 +1171,7 @@ fn create_input(lab: &Lab, name: &str) -> labs::CreateInput {
         memory_mb: 128,
         timeout_s: 3,
         url: None,
+        owner: None,
     }
 }
 
@@ -1217,6 +1218,17 @@ async fn the_create_form_makes_everything_at_once_and_cleanup_removes_it(pool: P
             .into();
     create.memory_mb = 256;
     create.timeout_s = 10;
+    // For someone else (the server function lets only admins ask): an unknown owner is refused
+    // before anything is made; a known one owns it, in the catalog and in its tags.
+    create.owner = Some("nobody@example.com".into());
+    let refused = labs::create(&lab.pool, &lab.actor, lab.account_id, &create).await;
+    assert!(
+        matches!(&refused, Err(backend::Error::Validation { field: "owner", .. })),
+        "{refused:?}"
+    );
+    assert!(!lab.function_exists("made-on-one-page").await);
+    account(&lab.pool, "owner@example.com", "developer").await;
+    create.owner = Some("owner@example.com".into());
     assert!(labs::evaluate(&lab.pool, &create).await.expect("evaluate").is_empty());
     let function_id =
         labs::create(&lab.pool, &lab.actor, lab.account_id, &create).await.expect("created");
@@ -1252,6 +1264,12 @@ async fn the_create_form_makes_everything_at_once_and_cleanup_removes_it(pool: P
         .await
         .expect("tags");
     assert_eq!(tags.tags().and_then(|t| t.get("cost-center")).map(String::as_str), Some("cc-100"));
+    assert_eq!(
+        tags.tags().and_then(|t| t.get("lambdaport:owner")).map(String::as_str),
+        Some("owner@example.com")
+    );
+    let detail = backend::catalog::detail(&lab.pool, function_id).await.expect("detail");
+    assert_eq!(detail.entry.owner.as_deref(), Some("owner@example.com"));
     let expires_in = sqlx::query_scalar!(
         r#"select extract(epoch from url_expires_at - now())::float8 as "seconds!"
            from catalog_function where function_id = $1"#,

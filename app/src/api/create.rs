@@ -26,6 +26,8 @@ pub async fn create_options() -> Result<CreateFormOptions, ApiError> {
             runtimes,
             teams: backend::teams::list_teams_of(pool, account.account_id).await.map_err(fail)?,
             existing_roles_allowed: !super::labs::is_learner(&account),
+            owner_choice: (account.role == backend::accounts::Role::Admin)
+                .then(|| account.email.clone()),
         })
     }
     .await;
@@ -85,6 +87,17 @@ pub async fn create_function(#[server(flatten)] form: CreateForm) -> Result<Stri
             return Err(ApiError::Validation {
                 field: "existing_role".into(),
                 message: "learners create a new role for their function".into(),
+            });
+        }
+        let for_someone_else = form
+            .owner
+            .as_deref()
+            .map(str::trim)
+            .is_some_and(|o| !o.is_empty() && !o.eq_ignore_ascii_case(&account.email));
+        if for_someone_else && account.role != backend::accounts::Role::Admin {
+            return Err(ApiError::Validation {
+                field: "owner".into(),
+                message: "only admins create functions for someone else; you are the owner".into(),
             });
         }
         allowed_connection(&account, &form.target).await?;

@@ -229,7 +229,18 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="create-catalog">
                 <h2 id="create-catalog">"For the catalog"</h2>
-                <p class="hint">"You are the owner. The team, lifecycle, environment and tags go to the catalog and to the function's tags."</p>
+                {match options.owner_choice.clone() {
+                    Some(me) => view! {
+                        <label for="create-owner">"Owner"</label>
+                        <input id="create-owner" name="owner" type="email" value=me autocomplete="off"
+                            aria-describedby="create-owner-hint create-owner-error" aria-invalid=invalid(action.value(), "owner") />
+                        <p class="hint" id="create-owner-hint">"An account's email: as an admin you may create a function for someone else. The team, lifecycle, environment and tags go to the catalog and to the function's tags."</p>
+                        {field_error(action.value(), "owner", "create-owner-error")}
+                    }.into_any(),
+                    None => view! {
+                        <p class="hint">"You are the owner. The team, lifecycle, environment and tags go to the catalog and to the function's tags."</p>
+                    }.into_any(),
+                }}
                 <label for="create-team">"Team"</label>
                 <select id="create-team" name="team" on:change=set(|d, v| d.team = Some(v))>
                     <option value="">"No team"</option>

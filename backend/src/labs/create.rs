@@ -26,6 +26,8 @@ pub struct CreateInput {
     pub timeout_s: i32,
     /// `None`: no Function URL.
     pub url: Option<UrlChoice>,
+    /// Another owner's email (an admin creating for someone); `None`: whoever creates it.
+    pub owner: Option<String>,
 }
 
 /// The Function URL the form asks for.
@@ -139,6 +141,17 @@ pub async fn create(
     {
         return Err(Error::invalid("name", problem));
     }
+    if let Some(owner) = &input.owner {
+        let known = sqlx::query_scalar!(
+            r#"select exists(select 1 from account where email = lower($1)) as "known!""#,
+            owner.trim()
+        )
+        .fetch_one(pool)
+        .await?;
+        if !known {
+            return Err(Error::invalid("owner", format!("no account has the email {owner}")));
+        }
+    }
     let lab_run_id = super::runs::insert(
         pool,
         actor,
@@ -179,6 +192,12 @@ async fn steps(
     let function_id = run.function_id.ok_or_else(|| {
         Error::Internal(anyhow::anyhow!("the created function has no catalog id"))
     })?;
+    let other_owner = input.owner.as_deref().map(str::trim);
+    if let Some(owner) = other_owner.filter(|o| !o.eq_ignore_ascii_case(&run.email)) {
+        let connection = crate::connections::get(pool, run.connection_id).await?;
+        let detail = crate::catalog::detail(pool, function_id).await?;
+        crate::catalog::transfer(pool, actor, &connection, &detail, owner, None).await?;
+    }
     let mut tx = pool.begin().await?;
     if let Some(minutes) = input.url_expires_in_minutes() {
         sqlx::query!(

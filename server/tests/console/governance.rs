@@ -978,6 +978,14 @@ async fn the_create_form_is_checked_as_typed_and_refused_or_made_without_javascr
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["Validation"]["field"], "existing_role", "{body}");
 
+    // Only admins create functions for someone else.
+    let mut for_admin = fields.clone();
+    for_admin.push(("owner", "admin@lambdaport.local".into()));
+    let response = developer.call("create_function", &form(&for_admin)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["Validation"]["field"], "owner", "{body}");
+
     // Tagged: it passes, and the plain post lands on the new function's page.
     fields.retain(|(k, _)| *k != "tags");
     fields.push(("tags", "cost-center=cc-9".into()));
