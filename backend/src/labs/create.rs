@@ -104,17 +104,21 @@ impl CreateInput {
     }
 }
 
-/// What the platform team's rules say about `input`, as the form shows it while it is typed.
-pub async fn evaluate(pool: &PgPool, input: &CreateInput) -> Result<Vec<Finding>> {
-    let candidate = super::rules::candidate_on(
+/// The function `input` describes, as the rules judge it.
+async fn candidate(pool: &PgPool, input: &CreateInput) -> Result<governance::Candidate> {
+    super::rules::candidate_on(
         pool,
         input.connection_id,
         input.url_expires_in_minutes(),
         input.function.name.trim(),
         &input.settings(),
     )
-    .await?;
-    governance::check(pool, &candidate, Action::Create, None).await
+    .await
+}
+
+/// What the platform team's rules say about `input`, as the form shows it while it is typed.
+pub async fn evaluate(pool: &PgPool, input: &CreateInput) -> Result<Vec<Finding>> {
+    governance::check(pool, &candidate(pool, input).await?, Action::Create, None).await
 }
 
 /// Creates the function as `input` says, for `account_id`. Returns its catalog id.
@@ -126,14 +130,7 @@ pub async fn create(
 ) -> Result<Uuid> {
     input.validate()?;
     let name = input.function.name.trim();
-    let candidate = super::rules::candidate_on(
-        pool,
-        input.connection_id,
-        input.url_expires_in_minutes(),
-        name,
-        &input.settings(),
-    )
-    .await?;
+    let candidate = candidate(pool, input).await?;
     governance::enforce(pool, &candidate, Action::Create, None, &[], super::rules::form_field)
         .await?;
     if let Some(problem) =

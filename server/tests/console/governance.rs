@@ -978,6 +978,14 @@ async fn the_create_form_is_checked_as_typed_and_refused_or_made_without_javascr
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["Validation"]["field"], "existing_role", "{body}");
 
+    // What things cost is the platform team's: a developer gets neither the page's data nor the CSV.
+    assert_eq!(developer.get("/governance/cost.csv").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(developer.get("/api/cost_report").await.status(), StatusCode::FORBIDDEN);
+    let csv = app.get("/governance/cost.csv").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.expect("csv");
+    assert!(csv.starts_with("\"function\",\"team\""), "{csv}");
+
     // Only admins create functions for someone else.
     let mut for_admin = fields.clone();
     for_admin.push(("owner", "admin@lambdaport.local".into()));
