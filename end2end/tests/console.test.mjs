@@ -1496,6 +1496,9 @@ describe('governance', () => {
     const submit = dev.getByTestId('create-submit');
     assert.equal(await submit.isDisabled(), true, 'an error-level rule keeps the form from being sent');
     assert.equal(await dev.getByLabel('Tags').getAttribute('aria-invalid'), 'true');
+    // Each broken rule is said under its own field too, with its fix.
+    await dev.locator('#create-tags-rules').getByText(/Add the tag cost-center/).waitFor();
+    await dev.locator('#create-auth-rules').getByText(/not allowed in production/).waitFor();
     await dev.screenshot({ path: join(process.env.E2E_ARTIFACTS ?? tmpdir(), 'create-refused.png'), fullPage: true });
     await fitsPhone(dev, 'create');
 

@@ -117,6 +117,21 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
                 .or_else(|| invalid(action.value(), field)())
         }
     };
+    // Under a field: the error-level rules it breaks, with their fixes (all are in the panel).
+    let rule_lines = move |field: &'static str, id: &'static str| {
+        move || {
+            let lines: Vec<String> = findings
+                .get()
+                .and_then(Result::ok)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|f| f.field == field && f.severity == "error")
+                .map(|f| format!("{} {}", f.message, f.fix))
+                .collect();
+            (!lines.is_empty())
+                .then(|| view! { <p class="field-error" id=id>{lines.join(" ")}</p> })
+        }
+    };
     let existing_roles_allowed = options.existing_roles_allowed;
     view! {
         {outcome(action.value(), |_| "The function is created".to_owned())}
@@ -135,16 +150,18 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
                 {field_error(action.value(), "target", "create-target-error")}
                 <label for="create-name">"Function name"</label>
                 <input id="create-name" name="name" required maxlength="64" autocomplete="off"
-                    aria-describedby="create-name-hint create-name-problem create-name-error"
+                    aria-describedby="create-name-hint create-name-problem create-name-rules create-name-error"
                     aria-invalid=broken("name")
                     on:input=set(|d, v| d.name = v) />
                 <p class="hint" id="create-name-hint">"Letters, digits, hyphens and underscores; up to 64. It cannot change later."</p>
                 <p class="field-error" id="create-name-problem" role="alert">{name_problem}</p>
+                {rule_lines("name", "create-name-rules")}
                 {field_error(action.value(), "name", "create-name-error")}
                 <label for="create-runtime">"Runtime"</label>
-                <select id="create-runtime" name="runtime" aria-invalid=broken("runtime") on:change=on_runtime>
+                <select id="create-runtime" name="runtime" aria-describedby="create-runtime-rules" aria-invalid=broken("runtime") on:change=on_runtime>
                     {options.runtimes.iter().map(|r| view! { <option value=r.clone()>{r.clone()}</option> }).collect_view()}
                 </select>
+                {rule_lines("runtime", "create-runtime-rules")}
                 <fieldset>
                     <legend>"Architecture"</legend>
                     <label class="check"><input type="radio" name="architecture" value="x86_64" checked=true
@@ -191,18 +208,20 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
                 <h2 id="create-settings">"Settings"</h2>
                 <label for="create-memory">"Memory (MB)"</label>
                 <input id="create-memory" name="memory" type="number" min="128" max="10240" value="128" required
-                    aria-describedby="create-memory-error" aria-invalid=broken("memory")
+                    aria-describedby="create-memory-rules create-memory-error" aria-invalid=broken("memory")
                     on:input=set(|d, v| d.memory = v) />
+                {rule_lines("memory", "create-memory-rules")}
                 {field_error(action.value(), "memory", "create-memory-error")}
                 <label for="create-timeout">"Timeout (seconds)"</label>
                 <input id="create-timeout" name="timeout" type="number" min="1" max="900" value="3" required
-                    aria-describedby="create-timeout-error" aria-invalid=broken("timeout")
+                    aria-describedby="create-timeout-rules create-timeout-error" aria-invalid=broken("timeout")
                     on:input=set(|d, v| d.timeout = v) />
+                {rule_lines("timeout", "create-timeout-rules")}
                 {field_error(action.value(), "timeout", "create-timeout-error")}
             </section>
             <section class="card" aria-labelledby="create-url">
                 <h2 id="create-url">"Function URL"</h2>
-                <fieldset aria-invalid=broken("auth_type")>
+                <fieldset aria-invalid=broken("auth_type") aria-describedby="create-auth-rules">
                     <legend>"Auth type"</legend>
                     <label class="check"><input type="radio" name="auth_type" value="none" checked=true
                         on:change=set(|d, v| d.auth_type = v) />" No URL"</label>
@@ -211,6 +230,7 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
                     <label class="check"><input type="radio" name="auth_type" value="NONE"
                         on:change=set(|d, v| d.auth_type = v) />" NONE: public, anyone with the URL can call it"</label>
                 </fieldset>
+                {rule_lines("auth_type", "create-auth-rules")}
                 {field_error(action.value(), "auth_type", "create-auth-error")}
                 <label for="create-cors">"CORS allowed origins"</label>
                 <input id="create-cors" name="cors" placeholder="https://example.com" autocomplete="off"
@@ -252,14 +272,15 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
                     {model::Lifecycle::names().into_iter().map(|l| view! { <option value=l selected=l == "experimental">{l}</option> }).collect_view()}
                 </select>
                 <label for="create-environment">"Environment"</label>
-                <select id="create-environment" name="environment" aria-invalid=broken("environment") on:change=set(|d, v| d.environment = v)>
+                <select id="create-environment" name="environment" on:change=set(|d, v| d.environment = v)>
                     {model::Stage::names().into_iter().map(|e| view! { <option value=e selected=e == "dev">{e}</option> }).collect_view()}
                 </select>
                 <label for="create-tags">"Tags"</label>
                 <textarea id="create-tags" name="tags" rows="3" placeholder="cost-center=cc-100"
-                    aria-describedby="create-tags-hint create-tags-error" aria-invalid=broken("tags")
+                    aria-describedby="create-tags-hint create-tags-rules create-tags-error" aria-invalid=broken("tags")
                     on:input=set(|d, v| d.tags = Some(v))></textarea>
                 <p class="hint" id="create-tags-hint">"One key=value a line."</p>
+                {rule_lines("tags", "create-tags-rules")}
                 {field_error(action.value(), "tags", "create-tags-error")}
             </section>
             <section class="card" aria-labelledby="create-rules" data-testid="create-findings">
