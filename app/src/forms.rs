@@ -351,15 +351,7 @@ mod parse {
                 "" | "none" => None,
                 auth_type => Some(backend::labs::UrlChoice {
                     auth_type: auth_type.to_owned(),
-                    cors_origins: form
-                        .cors
-                        .as_deref()
-                        .unwrap_or_default()
-                        .split([',', '\n', ' '])
-                        .map(str::trim)
-                        .filter(|o| !o.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
+                    cors_origins: backend::input::origins(form.cors.as_deref().unwrap_or_default()),
                     expires_in_hours: match form.url_expiry_hours.as_deref().map(str::trim) {
                         None | Some("") => None,
                         Some(raw) => Some(i64::from(whole_number("url_expiry_hours", raw)?)),

@@ -18,6 +18,15 @@ pub fn whole_number(field: &'static str, raw: &str) -> Result<i32> {
     raw.trim().parse().map_err(|_| Error::invalid(field, "enter a whole number"))
 }
 
+/// CORS origins as a form takes them: separated by commas, spaces or lines, blanks dropped.
+pub fn origins(raw: &str) -> Vec<String> {
+    raw.split([',', '\n', ' '])
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A checkbox: ticked when it sends `yes`.
 pub fn ticked(value: Option<&str>) -> bool {
     value == Some("yes")

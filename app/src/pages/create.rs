@@ -107,12 +107,13 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
         findings.get().and_then(Result::ok).is_some_and(|f| f.iter().any(|f| f.severity == "error"))
     };
     // A field's error-level findings, for its aria-invalid and its line under it.
+    let errors_on = move |field: &str| -> Vec<RuleFinding> {
+        let found = findings.get().and_then(Result::ok).unwrap_or_default();
+        found.into_iter().filter(|f| f.field == field && f.severity == "error").collect()
+    };
     let broken = move |field: &'static str| {
         move || {
-            findings
-                .get()
-                .and_then(Result::ok)
-                .is_some_and(|f| f.iter().any(|f| f.field == field && f.severity == "error"))
+            (!errors_on(field).is_empty())
                 .then_some("true")
                 .or_else(|| invalid(action.value(), field)())
         }
@@ -120,14 +121,8 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
     // Under a field: the error-level rules it breaks, with their fixes (all are in the panel).
     let rule_lines = move |field: &'static str, id: &'static str| {
         move || {
-            let lines: Vec<String> = findings
-                .get()
-                .and_then(Result::ok)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|f| f.field == field && f.severity == "error")
-                .map(|f| format!("{} {}", f.message, f.fix))
-                .collect();
+            let lines: Vec<String> =
+                errors_on(field).into_iter().map(|f| format!("{} {}", f.message, f.fix)).collect();
             (!lines.is_empty())
                 .then(|| view! { <p class="field-error" id=id>{lines.join(" ")}</p> })
         }

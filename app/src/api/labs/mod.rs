@@ -289,13 +289,7 @@ pub async fn lab_url(
     use super::ssr::*;
     let result = async {
         let (account, run) = ssr::run_to_change(&lab_run_id).await?;
-        let origins: Vec<String> = cors
-            .unwrap_or_default()
-            .split([',', '\n', ' '])
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let origins = backend::input::origins(&cors.unwrap_or_default());
         backend::labs::save_url(
             &context()?.pool,
             &actor(&account),
