@@ -181,12 +181,7 @@ impl Environment {
             .env("AWS_DEFAULT_REGION", spec.region)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_SESSION_TOKEN", "test")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
+            .env("AWS_SESSION_TOKEN", "test");
         if family != RuntimeFamily::Provided {
             command.env("AWS_EXECUTION_ENV", format!("AWS_Lambda_{}", settings.runtime));
         }
@@ -217,18 +212,23 @@ impl Environment {
                     uid: crate::jail::function_uid(&spec.function_arn),
                     egress: egress.is_some(),
                 };
-                Some(
-                    Jail::apply(command.as_std_mut(), identity, &layout)
-                        .map_err(LambdaError::service)?,
-                )
+                let (helper, jail) = Jail::command(command.as_std(), identity, &layout)
+                    .map_err(LambdaError::service)?;
+                command = tokio::process::Command::from(helper);
+                Some(jail)
             }
             None => {
-                command.current_dir(&spec.task_root);
+                command.current_dir(&spec.task_root).stdin(Stdio::null());
                 None
             }
         };
+        command.stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(true);
         let spawned_at = Instant::now();
-        let mut child = command.spawn().map_err(|e| {
+        let spawned = command.spawn();
+        // The command holds the helper's socket: the engine's copy must go, or the socket never
+        // ends (see `Jail::started`).
+        drop(command);
+        let mut child = spawned.map_err(|e| {
             LambdaError::new(
                 crate::error::ErrorType::Service,
                 format!(
@@ -239,7 +239,15 @@ impl Environment {
         })?;
         let (listener, runtime_pid, proxy) = match (jail, host_listener) {
             (Some(jail), _) => {
-                let started = jail.started().map_err(LambdaError::service)?;
+                let started = jail.started().await.map_err(|e| {
+                    LambdaError::new(
+                        crate::error::ErrorType::Service,
+                        format!(
+                            "Runtime.InvalidEntrypoint: could not start the runtime for {}: {e}",
+                            settings.runtime
+                        ),
+                    )
+                })?;
                 let listener =
                     TcpListener::from_std(started.runtime_api).map_err(LambdaError::service)?;
                 let proxy = match (started.egress, egress) {
