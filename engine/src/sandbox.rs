@@ -56,6 +56,7 @@ pub struct Environment {
     /// The tenant it serves, and no other (tenant isolation).
     pub tenant: Option<String>,
     pub output: Arc<Output>,
+    /// When the runtime started (a contained one exec'd): its Init Duration counts from here.
     pub spawned_at: Instant,
     pub slot: Arc<Slot>,
     invocations: mpsc::Sender<Invocation>,
@@ -223,12 +224,11 @@ impl Environment {
             }
         };
         command.stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).kill_on_drop(true);
-        let spawned_at = Instant::now();
         let spawned = command.spawn();
         // The command holds the helper's socket: the engine's copy must go, or the socket never
         // ends (see `Jail::started`).
         drop(command);
-        let mut child = spawned.map_err(|e| {
+        let not_started = |e: std::io::Error| {
             LambdaError::new(
                 crate::error::ErrorType::Service,
                 format!(
@@ -236,18 +236,11 @@ impl Environment {
                     settings.runtime
                 ),
             )
-        })?;
+        };
+        let mut child = spawned.map_err(not_started)?;
         let (listener, runtime_pid, proxy) = match (jail, host_listener) {
             (Some(jail), _) => {
-                let started = jail.started().await.map_err(|e| {
-                    LambdaError::new(
-                        crate::error::ErrorType::Service,
-                        format!(
-                            "Runtime.InvalidEntrypoint: could not start the runtime for {}: {e}",
-                            settings.runtime
-                        ),
-                    )
-                })?;
+                let started = jail.started().await.map_err(not_started)?;
                 let listener =
                     TcpListener::from_std(started.runtime_api).map_err(LambdaError::service)?;
                 let proxy = match (started.egress, egress) {
@@ -262,6 +255,10 @@ impl Environment {
             (None, Some(listener)) => (listener, child.id(), None),
             (None, None) => unreachable!("an uncontained environment binds on the host"),
         };
+        // The runtime starts now (a contained one has just exec'd): making the environment (the
+        // helper, its namespaces and root) is not part of the init, as on Lambda, whose Init
+        // Duration is the runtime's and the function's own init.
+        let spawned_at = Instant::now();
         let (tx, rx) = mpsc::channel(1);
         let slot = Slot::new(rx);
         let router = runtime_api::router(slot.clone());

@@ -199,6 +199,7 @@ impl Jail {
             .stdin(std::process::Stdio::from(child_end));
         // The constructor must be linked into whichever program uses this: referring to it here
         // keeps the object that holds it.
+        #[cfg(target_env = "gnu")]
         std::hint::black_box(&sys::HELPER_ENTRY);
         Ok((helper, Self { engine_end }))
     }

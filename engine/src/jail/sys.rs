@@ -9,12 +9,16 @@ use nix::libc::{self, c_char, c_int, c_ulong};
 /// The helper's entry: run by the C runtime before `main` in every program that links the
 /// engine (the console, the engine, their tests), with `main`'s arguments. Only a process started
 /// as the helper (`/proc/self/exe` with [`super::HELPER_ARG`]) goes on, into
-/// [`super::helper_main`], and never returns; any other returns at once.
+/// [`super::helper_main`], and never returns; any other returns at once. glibc passes
+/// constructors `main`'s arguments; musl passes none, so there is no helper (and no containment)
+/// on musl.
+#[cfg(target_env = "gnu")]
 #[used]
 #[unsafe(link_section = ".init_array")]
 pub(super) static HELPER_ENTRY: extern "C" fn(c_int, *const *const c_char, *const *const c_char) =
     helper_entry;
 
+#[cfg(target_env = "gnu")]
 extern "C" fn helper_entry(argc: c_int, argv: *const *const c_char, _env: *const *const c_char) {
     if argc != 2 || argv.is_null() {
         return;
