@@ -58,9 +58,7 @@ pub async fn check_create(form: CreateForm) -> Result<Vec<RuleFinding>, ApiError
     use super::ssr::*;
     let result = async {
         require(backend::accounts::Role::ALL)?;
-        // A form that does not read yet (a number that is not one, no target) is not judged: the
-        // field's problem comes back instead of a verdict.
-        let input = backend::labs::CreateInput::try_from(form).map_err(fail)?;
+        let Ok(input) = backend::labs::CreateInput::try_from(form) else { return Ok(Vec::new()) };
         let findings = backend::labs::evaluate(&context()?.pool, &input).await.map_err(fail)?;
         Ok(findings
             .into_iter()

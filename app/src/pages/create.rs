@@ -10,7 +10,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::create::{CreateFunction, check_create, create_options, create_roles};
 use crate::components::exceptions::SeverityBadge;
 use crate::components::forms::{field_error, invalid, outcome, retry_when_busy};
-use crate::error::{ApiError, error_fallback};
+use crate::error::error_fallback;
 use crate::forms::CreateForm;
 use crate::rules::function_name_problem;
 use crate::types::{CreateFormOptions, RuleFinding};
@@ -285,9 +285,6 @@ fn CreateFormView(options: CreateFormOptions) -> impl IntoView {
                         {move || findings.get().map(|found| match found {
                             Ok(found) if found.is_empty() => view! { <p class="alert alert-ok" data-testid="create-passes">"Passes every rule."</p> }.into_any(),
                             Ok(found) => view! { <Findings found /> }.into_any(),
-                            Err(ApiError::Validation { field, message }) => view! {
-                                <p class="hint" data-testid="create-unchecked">{format!("Not checked yet — {field}: {message}.")}</p>
-                            }.into_any(),
                             Err(error) => view! { <p class="field-error">{format!("The rules could not be checked: {error}")}</p> }.into_any(),
                         })}
                     </div>
