@@ -193,15 +193,9 @@ pub async fn save_function(
     };
     let role_arn = act(pool, &connection, &run, FUNCTION, work).await?;
 
-    let function_id = crate::catalog::record_created(
-        pool,
-        &connection,
-        &run.region,
-        &name,
-        run.account_id,
-        crate::catalog::Reads::Configuration,
-    )
-    .await?;
+    let function_id =
+        crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id)
+            .await?;
     sqlx::query!(
         "update catalog_function set team_id = $2, lifecycle = $3, environment = $4, tags = $5
          where function_id = $1",
@@ -386,7 +380,7 @@ pub(super) async fn update_function(
             removed,
         };
         crate::catalog::update_metadata(pool, actor, connection, &detail, &metadata).await?;
-        catalogued(pool, connection, run, name, crate::catalog::Reads::Configuration).await?;
+        catalogued(pool, connection, run, name).await?;
     }
     finish(
         pool,
