@@ -1369,6 +1369,16 @@ async fn a_sync_reads_what_the_secret_cors_and_retention_rules_judge(pool: sqlx:
             .expect("stored");
     assert!(!stored.contains("correct-horse-battery"), "{stored}");
 
+    // The console recording a change of its own (a lab step) reads the configuration and tags
+    // only: what the sync read besides (the log group, the URL's CORS) is kept, not forgotten.
+    let owner = common::account(&pool, "owner@example.com", "developer").await;
+    for reads in [catalog::Reads::Configuration, catalog::Reads::WithUrl] {
+        catalog::record_created(&pool, &connection, "us-east-1", "leaky", owner.account_id, reads)
+            .await
+            .expect("recorded");
+        assert_eq!(findings(pool.clone()).await, found, "after a change recorded ({reads:?})");
+    }
+
     // Put right in the cloud: the next sync and evaluation clear all three.
     lambda
         .update_function_configuration()

@@ -436,3 +436,60 @@ def lambda_handler(event, context):
     assert_eq!(body["first"], json!("/var/task"), "{body}");
     assert_eq!(body["missing"], json!([]), "{body}");
 }
+
+/// A process's parent, from `/proc/<pid>/stat` (in this process's pid namespace).
+fn parent_of(pid: u32) -> u32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // `pid (comm) state ppid …`; comm may hold spaces, never a `)` after the last one.
+    let after = &stat[stat.rfind(')').expect("comm") + 2..];
+    after.split(' ').nth(1).expect("ppid").parse().expect("a pid")
+}
+
+/// An environment is started by a fresh start of the engine's program as its helper, not by a
+/// fork of the engine (whose page tables a fork copies, and whose every written page is then
+/// copied again while the copy lives: `outer` and `init` live as long as the environment); and
+/// when the runtime cannot be started, the error says which step failed and why.
+#[tokio::test]
+async fn environments_start_from_a_fresh_helper_and_a_failed_start_says_why() {
+    let engine = common::start_in(temp_dir(), |_| {}).await;
+    create_from(
+        &engine,
+        "helped",
+        "def lambda_handler(event, context):\n    return 1\n",
+        json!({}),
+    )
+    .await;
+    let (error, body) = invoke(&engine, "helped", json!({})).await;
+    assert_eq!(error, None, "{body}");
+    let runtime = processes_of("helped");
+    assert_eq!(runtime.len(), 1, "one runtime process: {runtime:?}");
+    let outer = parent_of(parent_of(runtime[0]));
+    assert_eq!(parent_of(outer), std::process::id(), "outer is the engine's child");
+    let cmdline = std::fs::read(format!("/proc/{outer}/cmdline")).expect("outer's cmdline");
+    assert_eq!(
+        String::from_utf8_lossy(&cmdline),
+        "lambdaport-environment\0--lambdaport-environment-helper\0",
+        "outer is the helper, not a copy of the engine"
+    );
+
+    // A custom runtime without its `bootstrap`: the exec inside the environment fails.
+    let response = engine
+        .client
+        .post(format!("{}/2015-03-31/functions", engine.base))
+        .json(&json!({
+            "FunctionName": "bootless", "Runtime": "provided.al2023", "Handler": "none",
+            "Role": "arn:aws:iam::000000000000:role/lambda-role",
+            "Code": { "ZipFile": zip_of(&[("readme.txt", "no bootstrap here")]) },
+        }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap_or_default());
+    let (error, body) = invoke(&engine, "bootless", json!({})).await;
+    let message = body.to_string();
+    assert!(error.is_some() || message.contains("InvalidEntrypoint"), "{body}");
+    assert!(
+        message.contains("starting /var/task/bootstrap: No such file or directory"),
+        "the failed step and its cause: {body}"
+    );
+}

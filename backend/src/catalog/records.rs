@@ -1,6 +1,8 @@
 //! The catalog's own records of a function: created or deleted by the console, imported from a
 //! shadow (by an admin, or claimed by a developer the cloud's tags name), archived.
 
+use std::collections::HashMap;
+
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -11,13 +13,15 @@ use super::search::*;
 use super::sync::*;
 
 /// Records a function the console itself just created (or changed) in the cloud: described
-/// afresh, tracked, owned by `owner_id`. Returns its catalog id.
+/// afresh (its URL and resource policy only when `reads` says the change could have touched
+/// them), tracked, owned by `owner_id`. Returns its catalog id.
 pub async fn record_created(
     pool: &PgPool,
     connection: &Connection,
     region: &str,
     name: &str,
     owner_id: Uuid,
+    reads: Reads,
 ) -> Result<Uuid> {
     let lambda = connection.lambda(region).await;
     let found = lambda
@@ -28,7 +32,9 @@ pub async fn record_created(
         .map_err(|e| crate::cloud::error(format_args!("{name} is not in {region}"), &e))?;
     let configuration = found.configuration().ok_or(Error::NotFound("function configuration"))?;
     let function =
-        describe(&lambda, configuration).await.ok_or(Error::NotFound("function configuration"))?;
+        describe(&lambda, configuration, Some(found.tags().unwrap_or(&HashMap::new())), reads)
+            .await
+            .ok_or(Error::NotFound("function configuration"))?;
     upsert_seen(pool, connection, region, &function).await?;
     let function_id = sqlx::query_scalar!(
         "update catalog_function set tracked = true, owner_id = coalesce(owner_id, $4)

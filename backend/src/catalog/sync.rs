@@ -86,7 +86,8 @@ pub async fn last_runs(pool: &PgPool) -> Result<Vec<SyncRun>> {
     .await?)
 }
 
-/// What the cloud says about one function.
+/// What the cloud says about one function. Stored in `cloud_config`, merged over what was kept:
+/// a fact that was not read this time (`None`, left out of the JSON) keeps its last reading.
 #[derive(Clone, Debug, serde::Serialize)]
 pub(super) struct CloudFunction {
     pub(super) name: String,
@@ -98,25 +99,33 @@ pub(super) struct CloudFunction {
     pub(super) architecture: Option<String>,
     pub(super) state: Option<String>,
     pub(super) description: String,
+    /// Whether the URL was read (`url`, `url_auth_type` and `cors_allow_origins` say what it is);
+    /// when not, the catalog keeps what it had.
+    #[serde(skip)]
+    pub(super) url_read: bool,
     pub(super) url: Option<String>,
     pub(super) url_auth_type: Option<String>,
     pub(super) tags: BTreeMap<String, String>,
     /// The execution role's ARN (kept in `cloud_config`, for roles shared between functions).
     pub(super) role: Option<String>,
-    /// The URL's CORS allowed origins (`cloud_config`, for the rule on `*`).
-    pub(super) cors_allow_origins: Vec<String>,
+    /// The URL's CORS allowed origins (`cloud_config`, for the rule on `*`); `None`: not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) cors_allow_origins: Option<Vec<String>>,
     /// The environment variables that look like secrets, by name, with why — never their values
     /// (`cloud_config`, for the rule on secrets).
     pub(super) secret_variables: BTreeMap<String, String>,
-    /// The log group's retention in days (`None`: for ever), when the group exists; the sync
-    /// fills it in from one listing of the region's log groups (`cloud_config`, for the rule on
-    /// retention).
-    pub(super) log_group: Option<LogGroup>,
-    /// The resource policy's statements (`None`: not read), for the rules on public invoke
-    /// statements (`cloud_config`).
+    /// The log group (`Some(None)`: there is none; its retention: `None` is for ever), from the
+    /// sync's one listing of the region's log groups (`cloud_config`, for the rule on
+    /// retention); `None`: not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) log_group: Option<Option<LogGroup>>,
+    /// The resource policy's statements, for the rules on public invoke statements
+    /// (`cloud_config`); `None`: not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) policy: Option<Vec<serde_json::Value>>,
-    /// The managed policies attached to the role (`None`: not read; the sync reads each role
-    /// once), for the rule on administrator-like roles (`cloud_config`).
+    /// The managed policies attached to the role (the sync reads each role once), for the rule
+    /// on administrator-like roles (`cloud_config`); `None`: not read.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) role_policies: Option<Vec<String>>,
 }
 
@@ -126,23 +135,44 @@ pub(super) struct LogGroup {
     pub(super) retention_days: Option<i32>,
 }
 
-/// One function as the cloud describes it, with its tags and URL.
+/// What is read of a function besides its configuration and tags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// Only those: the console changed the function's code, configuration or tags, not its URL
+    /// or resource policy, which the catalog keeps as it had them.
+    Configuration,
+    /// Its URL and resource policy too (the sync; a change of the URL).
+    WithUrl,
+}
+
+/// One function as the cloud describes it: `f` its configuration, `tags` when the caller has them
+/// (GetFunction returns them; ListFunctions does not, then they are listed here).
 pub(super) async fn describe(
     lambda: &aws_sdk_lambda::Client,
     f: &aws_sdk_lambda::types::FunctionConfiguration,
+    tags: Option<&HashMap<String, String>>,
+    reads: Reads,
 ) -> Option<CloudFunction> {
     let (name, arn) = (f.function_name()?, f.function_arn()?);
-    let tags = match lambda.list_tags().resource(arn).send().await {
-        Ok(output) => output.tags().cloned().unwrap_or_default().into_iter().collect(),
-        Err(_) => BTreeMap::new(),
+    let tags = match tags {
+        Some(tags) => tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        None => match lambda.list_tags().resource(arn).send().await {
+            Ok(output) => output.tags().cloned().unwrap_or_default().into_iter().collect(),
+            Err(_) => BTreeMap::new(),
+        },
     };
-    let url = lambda.get_function_url_config().function_name(name).send().await.ok();
-    let policy = match crate::urls::policy::statements(lambda, name).await {
-        Ok(statements) => Some(statements),
-        Err(error) => {
-            tracing::warn!(function = name, %error, "the resource policy was not read");
-            None
-        }
+    let (url, policy) = if reads == Reads::WithUrl {
+        let url = lambda.get_function_url_config().function_name(name).send().await.ok();
+        let policy = match crate::urls::policy::statements(lambda, name).await {
+            Ok(statements) => Some(statements),
+            Err(error) => {
+                tracing::warn!(function = name, %error, "the resource policy was not read");
+                None
+            }
+        };
+        (url, policy)
+    } else {
+        (None, None)
     };
     Some(CloudFunction {
         name: name.to_owned(),
@@ -154,15 +184,17 @@ pub(super) async fn describe(
         architecture: f.architectures().first().map(|a| a.as_str().to_owned()),
         state: f.state().map(|s| s.as_str().to_owned()).or_else(|| Some("Active".into())),
         description: f.description().unwrap_or_default().to_owned(),
+        url_read: reads == Reads::WithUrl,
         url: url.as_ref().map(|u| u.function_url().to_owned()),
         url_auth_type: url.as_ref().map(|u| u.auth_type().as_str().to_owned()),
         tags,
         role: f.role().map(str::to_owned),
-        cors_allow_origins: url
-            .as_ref()
-            .and_then(|u| u.cors())
-            .map(|c| c.allow_origins().to_vec())
-            .unwrap_or_default(),
+        cors_allow_origins: (reads == Reads::WithUrl).then(|| {
+            url.as_ref()
+                .and_then(|u| u.cors())
+                .map(|c| c.allow_origins().to_vec())
+                .unwrap_or_default()
+        }),
         secret_variables: f
             .environment()
             .and_then(|e| e.variables())
@@ -275,11 +307,15 @@ pub(super) async fn sync_regions(
             })?;
             let (mut seen, mut shadows) = (0, 0);
             for f in page.functions() {
-                let Some(mut function) = describe(&lambda, f).await else { continue };
+                let Some(mut function) = describe(&lambda, f, None, Reads::WithUrl).await else {
+                    continue;
+                };
                 if let Some(groups) = &log_groups {
-                    function.log_group = groups
-                        .get(&format!("/aws/lambda/{}", function.name))
-                        .map(|&retention_days| LogGroup { retention_days });
+                    function.log_group = Some(
+                        groups
+                            .get(&format!("/aws/lambda/{}", function.name))
+                            .map(|&retention_days| LogGroup { retention_days }),
+                    );
                 }
                 if let Some(role) = function.role.clone() {
                     if !role_policies.contains_key(&role) {
@@ -347,9 +383,18 @@ pub(super) async fn upsert_seen(
                arn = excluded.arn, runtime = excluded.runtime, handler = excluded.handler,
                memory_mb = excluded.memory_mb, timeout_s = excluded.timeout_s,
                architecture = excluded.architecture, state = excluded.state,
-               description = excluded.description, url = excluded.url,
-               url_auth_type = excluded.url_auth_type, tags = excluded.tags,
-               cloud_config = excluded.cloud_config, last_seen_at = now(), gone_at = null
+               description = excluded.description,
+               -- The URL when it was read; a function made again under a gone one's name has none yet.
+               url = case when $16 or catalog_function.gone_at is not null then excluded.url
+                          else catalog_function.url end,
+               url_auth_type = case when $16 or catalog_function.gone_at is not null
+                                    then excluded.url_auth_type else catalog_function.url_auth_type end,
+               tags = excluded.tags,
+               -- What was not read this time keeps its last reading (not a gone function's).
+               cloud_config = case when catalog_function.gone_at is null
+                                   then coalesce(catalog_function.cloud_config, '{}') || excluded.cloud_config
+                                   else excluded.cloud_config end,
+               last_seen_at = now(), gone_at = null
            returning (xmax = 0) as "inserted!""#,
         connection.connection_id,
         region,
@@ -366,6 +411,7 @@ pub(super) async fn upsert_seen(
         function.url_auth_type,
         serde_json::to_value(&tags).map_err(anyhow::Error::from)?,
         cloud,
+        function.url_read,
     )
     .fetch_one(pool)
     .await?)

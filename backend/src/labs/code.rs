@@ -133,7 +133,7 @@ pub async fn configure(
         wait_ready(&lambda, &name).await
     };
     act(pool, &connection, &run, SETTINGS, work).await?;
-    catalogued(pool, &connection, &run, &name).await?;
+    catalogued(pool, &connection, &run, &name, crate::catalog::Reads::Configuration).await?;
     let settings = Settings { timeout_s, memory_mb, ..run.settings.clone() };
     finish(
         pool,

@@ -193,9 +193,15 @@ pub async fn save_function(
     };
     let role_arn = act(pool, &connection, &run, FUNCTION, work).await?;
 
-    let function_id =
-        crate::catalog::record_created(pool, &connection, &run.region, &name, run.account_id)
-            .await?;
+    let function_id = crate::catalog::record_created(
+        pool,
+        &connection,
+        &run.region,
+        &name,
+        run.account_id,
+        crate::catalog::Reads::Configuration,
+    )
+    .await?;
     sqlx::query!(
         "update catalog_function set team_id = $2, lifecycle = $3, environment = $4, tags = $5
          where function_id = $1",
@@ -380,7 +386,7 @@ pub(super) async fn update_function(
             removed,
         };
         crate::catalog::update_metadata(pool, actor, connection, &detail, &metadata).await?;
-        catalogued(pool, connection, run, name).await?;
+        catalogued(pool, connection, run, name, crate::catalog::Reads::Configuration).await?;
     }
     finish(
         pool,

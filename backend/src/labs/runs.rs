@@ -226,16 +226,18 @@ pub(super) fn function_of(run: &Run) -> Result<&str> {
         .ok_or_else(|| Error::Conflict("create the function first (step 2)".into()))
 }
 
-/// Records what a step changed in the catalog (read back from the cloud), then judges the
-/// function against the rules with the catalog's metadata. Returns its catalog id.
+/// Records what a step changed in the catalog (read back from the cloud: `reads`), then judges
+/// the function against the rules with the catalog's metadata. Returns its catalog id.
 pub(super) async fn catalogued(
     pool: &PgPool,
     connection: &crate::connections::Connection,
     run: &Run,
     name: &str,
+    reads: crate::catalog::Reads,
 ) -> Result<Uuid> {
     let function_id =
-        crate::catalog::record_created(pool, connection, &run.region, name, run.account_id).await?;
+        crate::catalog::record_created(pool, connection, &run.region, name, run.account_id, reads)
+            .await?;
     crate::governance::violations::refresh(
         pool,
         crate::governance::violations::Scope::Function(function_id),

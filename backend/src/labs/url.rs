@@ -127,7 +127,7 @@ pub async fn save_url(
             }
         }
     }
-    catalogued(pool, &connection, &run, &name).await?;
+    catalogued(pool, &connection, &run, &name, crate::catalog::Reads::WithUrl).await?;
     let settings = Settings {
         auth_type: auth_type.to_owned(),
         cors_origins: cors_origins.to_vec(),

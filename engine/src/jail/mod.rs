@@ -17,14 +17,17 @@
 //!
 //! The process tree: the engine spawns `outer` (in the engine's namespaces: the pid the engine
 //! waits on and kills), which unshares and forks `init` (pid 1 of the new pid namespace, which
-//! builds the root and reaps), which forks the runtime. `outer` and `init` are copies of the engine
-//! that never exec: they close every inherited descriptor, refuse to be read through `/proc`
-//! (not dumpable) and die with their parent. The runtime's Runtime API listener is created inside
-//! the new network namespace and passed back to the engine over a socket, together with the
-//! runtime's pid as the engine sees it.
-//!
-//! Everything the children do between fork and exec is system calls on memory prepared before
-//! the fork: no allocation, no locks.
+//! builds the root and reaps), which forks the runtime. `outer` is a fresh start of the engine's
+//! own program as the helper (`/proc/self/exe` with [`HELPER_ARG`]), spawned without a fork of
+//! the engine (`posix_spawn`): a fork of a large, busy process copies its page tables, and until
+//! the child execs every page the engine writes is copied again — for a class of learners
+//! starting environments together, a tenth of the machine's time. The helper takes what to do
+//! over a socket (a [`Request`]), never runs `main`, and it and `init` never exec: they close
+//! every inherited descriptor, refuse to be read through `/proc` (not dumpable) and die with
+//! their parent. The runtime's Runtime API listener is created inside the new network namespace
+//! and passed back to the engine over the same socket, together with the runtime's pid as the
+//! engine sees it; a step that fails says which, with its errno, and the socket's end (closed at
+//! the runtime's exec) tells the engine the exec succeeded.
 //!
 //! Kept in one file (about 620 lines): the plan made before the fork and the steps the children
 //! take after it are one protocol, best read top to bottom; the seccomp filter and the raw system
@@ -34,7 +37,7 @@ use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsRawFd as _, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nix::libc::{self, c_int, c_ulong};
 
@@ -82,7 +85,7 @@ impl Containment {
 }
 
 /// Who the contained process is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Identity {
     /// The engine is root: each function runs as a uid of its own.
     Root,
@@ -145,24 +148,119 @@ pub struct Started {
 }
 
 impl Jail {
-    /// Makes `command` start contained by `identity` with `layout`. `command`'s program and
-    /// current dir are looked up inside the new root.
-    pub fn apply(
-        command: &mut std::process::Command,
+    /// The command that starts `runtime` contained by `identity` with `layout`: the helper, told
+    /// to exec `runtime`'s program with its arguments and environment — only the variables set on
+    /// it (the engine's own are never passed); its program and current dir are looked up inside
+    /// the new root. The caller sets the command's stdout, stderr and process group (its stdin
+    /// is the helper's socket; the runtime's is `/dev/null`), spawns it, drops it (it holds the
+    /// socket's other end) and awaits [`Jail::started`].
+    pub fn command(
+        runtime: &std::process::Command,
         identity: Identity,
         layout: &Layout<'_>,
-    ) -> io::Result<Self> {
+    ) -> io::Result<(std::process::Command, Self)> {
+        use std::os::unix::process::CommandExt as _;
+        let text = |s: &std::ffi::OsStr| {
+            s.to_str().map(str::to_owned).ok_or_else(|| io::Error::other("not UTF-8"))
+        };
+        let path = |p: &Path| text(p.as_os_str()).map(PathBuf::from);
+        let request = Request {
+            identity,
+            engine_pid: nix::unistd::getpid().as_raw(),
+            mount_point: path(layout.mount_point)?,
+            task_root: path(layout.task_root)?,
+            runtime_dir: path(layout.runtime_dir)?,
+            official_client: match layout.official_client {
+                Some((dir, seen)) => Some((path(dir)?, path(seen)?)),
+                None => None,
+            },
+            tmp_mb: layout.tmp_mb,
+            uid: layout.uid,
+            egress: layout.egress,
+            program: text(runtime.get_program())?,
+            args: runtime.get_args().map(text).collect::<io::Result<_>>()?,
+            env: runtime
+                .get_envs()
+                .filter_map(|(name, value)| Some((name, value?)))
+                .map(|(name, value)| Ok((text(name)?, text(value)?)))
+                .collect::<io::Result<_>>()?,
+        };
         let (engine_end, child_end) = seqpacket_pair()?;
         set_int_option(engine_end.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PASSCRED, 1)?;
-        let plan = Plan::new(identity, layout, child_end)?;
-        sys::contain_at_exec(command, plan);
-        Ok(Self { engine_end })
+        let bytes = serde_json::to_vec(&request).map_err(io::Error::other)?;
+        if usize::try_from(check(sys::send(engine_end.as_raw_fd(), &bytes))?) != Ok(bytes.len()) {
+            return Err(io::Error::other("the environment's request was cut short"));
+        }
+        let mut helper = std::process::Command::new("/proc/self/exe");
+        helper
+            .arg0("lambdaport-environment")
+            .arg(HELPER_ARG.to_str().map_err(io::Error::other)?)
+            .env_clear()
+            .stdin(std::process::Stdio::from(child_end));
+        // The constructor must be linked into whichever program uses this: referring to it here
+        // keeps the object that holds it.
+        #[cfg(target_env = "gnu")]
+        std::hint::black_box(&sys::HELPER_ENTRY);
+        Ok((helper, Self { engine_end }))
     }
 
-    /// After a successful spawn: the Runtime API listener and the runtime's pid, which the
-    /// runtime sent before it exec'd.
-    pub fn started(self) -> io::Result<Started> {
-        let (fds, pid) = sys::receive_fds(self.engine_end.as_raw_fd())?;
+    /// After the spawn: the Runtime API listener and the runtime's pid, which the runtime sent
+    /// before it exec'd; an error when a step of the start failed (or the exec), saying which.
+    pub async fn started(self) -> io::Result<Started> {
+        let socket = sys::registered(self.engine_end)?;
+        let start = async {
+            let mut listeners = None;
+            loop {
+                let mut ready = socket.readable().await?;
+                match ready.try_io(|socket| sys::receive_message(socket.as_raw_fd())) {
+                    Ok(message) => {
+                        if let Some(done) = Self::take(message?, &mut listeners) {
+                            return done;
+                        }
+                    }
+                    Err(_would_block) => {}
+                }
+            }
+        };
+        // Lambda's limit on an init (the runtime's own init is timed after this).
+        tokio::time::timeout(std::time::Duration::from_secs(10), start)
+            .await
+            .map_err(|_| io::Error::other("the environment did not start within 10 s"))?
+    }
+
+    /// [`Jail::started`] once the helper has ended (the probe, which waits for it).
+    fn ended(self) -> io::Result<Started> {
+        let mut listeners = None;
+        loop {
+            if let Some(done) =
+                Self::take(sys::receive_message(self.engine_end.as_raw_fd())?, &mut listeners)
+            {
+                return done;
+            }
+        }
+    }
+
+    /// Takes one message in; the outcome once there is one.
+    fn take(message: sys::Message, listeners: &mut Option<Started>) -> Option<io::Result<Started>> {
+        match message {
+            sys::Message::Listeners(fds, pid) => match Self::listeners(fds, pid) {
+                Ok(started) => *listeners = Some(started),
+                Err(error) => return Some(Err(error)),
+            },
+            sys::Message::Failed(errno, what) => {
+                let error = io::Error::from_raw_os_error(errno);
+                return Some(Err(io::Error::new(error.kind(), format!("{what}: {error}"))));
+            }
+            sys::Message::End => {
+                return Some(listeners.take().ok_or_else(|| {
+                    io::Error::other("the environment ended before its runtime started")
+                }));
+            }
+        }
+        None
+    }
+
+    fn listeners(fds: Vec<OwnedFd>, pid: libc::pid_t) -> io::Result<Started> {
         let runtime_pid = u32::try_from(pid).map_err(io::Error::other)?;
         let mut listeners = fds.into_iter().map(|fd| {
             let listener = std::net::TcpListener::from(fd);
@@ -188,11 +286,13 @@ pub fn probe(identity: Identity, mount_point: &Path, runtime_dir: &Path) -> Resu
         uid: function_uid("probe"),
         egress: false,
     };
-    let mut command = std::process::Command::new("/usr/bin/true");
-    command.env_clear().stdin(std::process::Stdio::null());
-    let jail = Jail::apply(&mut command, identity, &layout).map_err(|e| e.to_string())?;
+    let mut runtime = std::process::Command::new("/usr/bin/true");
+    runtime.env_clear();
+    let (mut command, jail) =
+        Jail::command(&runtime, identity, &layout).map_err(|e| e.to_string())?;
     let status = command.status().map_err(|e| format!("starting a contained process: {e}"))?;
-    jail.started().map_err(|e| format!("the contained process's Runtime API: {e}"))?;
+    drop(command);
+    jail.ended().map_err(|e| format!("the contained process's start: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("a contained `true` ended with {status}")) }
 }
 
@@ -250,7 +350,12 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(identity: Identity, layout: &Layout<'_>, child_end: OwnedFd) -> io::Result<Self> {
+    fn new(
+        identity: Identity,
+        layout: &Layout<'_>,
+        child_end: OwnedFd,
+        engine_pid: libc::pid_t,
+    ) -> io::Result<Self> {
         let root = layout.mount_point;
         let inside = |path: &str| c(&root.join(path.trim_start_matches('/')));
         let mut steps = vec![Step::Mount {
@@ -377,7 +482,7 @@ impl Plan {
             egress: layout.egress,
             filter: syscall_filter(),
             child_end,
-            engine_pid: nix::unistd::getpid().as_raw(),
+            engine_pid,
         })
     }
 
@@ -426,7 +531,8 @@ impl Plan {
         if self.egress {
             sys::close(proxy);
         }
-        sys::close(self.child_end.as_raw_fd());
+        // The socket stays open until the exec closes it (close-on-exec): its end tells the
+        // engine the exec succeeded.
         set_limit(libc::RLIMIT_NPROC, MAX_PROCESSES)?;
         set_limit(libc::RLIMIT_NOFILE, MAX_OPEN_FILES)?;
         set_limit(libc::RLIMIT_FSIZE, self.file_size_limit)?;
@@ -615,6 +721,120 @@ fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0 as RawFd; 2];
     check(sys::socketpair_seqpacket(&mut fds))?;
     Ok(sys::own_pair(fds))
+}
+
+// ---- The helper: a fresh process that becomes `outer` ----
+
+/// The argument that starts the engine's program as the helper.
+const HELPER_ARG: &CStr = c"--lambdaport-environment-helper";
+
+/// What the engine asks of the helper: the layout, and the runtime to exec inside.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Request {
+    identity: Identity,
+    /// The engine's pid: `outer` dies with it.
+    engine_pid: libc::pid_t,
+    mount_point: PathBuf,
+    task_root: PathBuf,
+    runtime_dir: PathBuf,
+    official_client: Option<(PathBuf, PathBuf)>,
+    tmp_mb: u32,
+    uid: u32,
+    egress: bool,
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+/// The helper's life (see the module's documentation): read the request from the socket on
+/// stdin, become `outer`, and in the runtime's process exec the runtime. Whatever fails is sent
+/// to the engine (errno and what it was) before the process ends with 127.
+fn helper_main() -> ! {
+    let Ok(channel) = check(sys::dup_cloexec(0)) else { sys::exit(127) };
+    let fail = |what: &str, error: &io::Error| -> ! {
+        let mut message = vec![b'E'];
+        message.extend(error.raw_os_error().unwrap_or(libc::EIO).to_le_bytes());
+        message.extend(what.bytes().take(400));
+        sys::send(channel, &message);
+        sys::exit(127)
+    };
+    if let Err(error) = check(sys::null_stdin()) {
+        fail("opening /dev/null", &error);
+    }
+    sys::set_name(c"lp-environment");
+    let mut buffer = vec![0u8; 1 << 20];
+    let received = match check(sys::receive(channel, &mut buffer)) {
+        Ok(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        Err(error) => fail("reading the request", &error),
+    };
+    if received > buffer.len() {
+        fail("reading the request", &io::Error::from_raw_os_error(libc::EMSGSIZE));
+    }
+    let request: Request = match serde_json::from_slice(&buffer[..received]) {
+        Ok(request) => request,
+        Err(error) => fail("reading the request", &io::Error::other(error)),
+    };
+    drop(buffer);
+    let strings = |items: &mut dyn Iterator<Item = String>| -> io::Result<Vec<CString>> {
+        items.map(|s| CString::new(s).map_err(io::Error::other)).collect()
+    };
+    let prepared = (|| {
+        let argv =
+            strings(&mut std::iter::once(request.program.clone()).chain(request.args.clone()))?;
+        let envp = strings(&mut request.env.iter().map(|(name, value)| format!("{name}={value}")))?;
+        let path = request
+            .env
+            .iter()
+            .find(|(name, _)| name == "PATH")
+            .map_or("/usr/local/bin:/usr/bin:/bin", |(_, value)| value.as_str());
+        // Where the program is looked for inside the new root, as `execvp` would.
+        let candidates = if request.program.contains('/') {
+            vec![CString::new(request.program.clone())?]
+        } else {
+            strings(
+                &mut path
+                    .split(':')
+                    .filter(|d| !d.is_empty())
+                    .map(|dir| format!("{}/{}", dir.trim_end_matches('/'), request.program)),
+            )?
+        };
+        // SAFETY of the descriptor: it was just duplicated here and is owned by this plan.
+        let channel = sys::own(channel);
+        let layout = Layout {
+            mount_point: &request.mount_point,
+            task_root: &request.task_root,
+            runtime_dir: &request.runtime_dir,
+            official_client: request
+                .official_client
+                .as_ref()
+                .map(|(dir, seen)| (dir.as_path(), seen.as_path())),
+            tmp_mb: request.tmp_mb,
+            uid: request.uid,
+            egress: request.egress,
+        };
+        let plan = Plan::new(request.identity, &layout, channel, request.engine_pid)?;
+        io::Result::Ok((plan, argv, envp, candidates))
+    })();
+    let (plan, argv, envp, candidates) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => fail("preparing the environment", &error),
+    };
+    if let Err(error) = plan.contain() {
+        fail("containing the runtime", &error);
+    }
+    // The runtime's process, contained: exec it.
+    let (argv, envp) = (sys::pointers(&argv), sys::pointers(&envp));
+    let mut first_error = None;
+    for program in &candidates {
+        sys::execve(program, &argv, &envp);
+        let error = io::Error::last_os_error();
+        // As `execvp`: a missing file means the next directory; anything else is kept.
+        if error.raw_os_error() != Some(libc::ENOENT) && first_error.is_none() {
+            first_error = Some(error);
+        }
+    }
+    let error = first_error.unwrap_or_else(|| io::Error::from_raw_os_error(libc::ENOENT));
+    fail(&format!("starting {}", request.program), &error)
 }
 
 mod seccomp;

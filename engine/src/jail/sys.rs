@@ -1,18 +1,96 @@
-//! Thin wrappers over the system calls the children make between fork and exec.
+//! Thin wrappers over the system calls of the environment's helper and its children, and the
+//! helper's entry point.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::os::fd::{FromRawFd as _, OwnedFd, RawFd};
 
-use nix::libc::{self, c_int, c_ulong};
+use nix::libc::{self, c_char, c_int, c_ulong};
 
-/// Runs [`super::Plan::contain`] in the child between fork and exec.
-pub(super) fn contain_at_exec(command: &mut std::process::Command, plan: super::Plan) {
-    use std::os::unix::process::CommandExt as _;
-    // SAFETY: `contain` makes only system calls on memory prepared in `plan` before the
-    // fork; it neither allocates nor takes locks.
-    unsafe {
-        command.pre_exec(move || plan.contain());
+/// The helper's entry: run by the C runtime before `main` in every program that links the
+/// engine (the console, the engine, their tests), with `main`'s arguments. Only a process started
+/// as the helper (`/proc/self/exe` with [`super::HELPER_ARG`]) goes on, into
+/// [`super::helper_main`], and never returns; any other returns at once. glibc passes
+/// constructors `main`'s arguments; musl passes none, so there is no helper (and no containment)
+/// on musl.
+#[cfg(target_env = "gnu")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+pub(super) static HELPER_ENTRY: extern "C" fn(c_int, *const *const c_char, *const *const c_char) =
+    helper_entry;
+
+#[cfg(target_env = "gnu")]
+extern "C" fn helper_entry(argc: c_int, argv: *const *const c_char, _env: *const *const c_char) {
+    if argc != 2 || argv.is_null() {
+        return;
     }
+    // SAFETY: glibc hands constructors `main`'s argc and argv: `argc` valid NUL-terminated
+    // strings.
+    let first = unsafe { *argv.add(1) };
+    if !first.is_null() && unsafe { CStr::from_ptr(first) } == super::HELPER_ARG {
+        super::helper_main();
+    }
+}
+
+/// A copy of `fd` at 3 or above, closed at exec.
+pub fn dup_cloexec(fd: RawFd) -> c_int {
+    // SAFETY: a plain system call.
+    unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) }
+}
+/// Makes `/dev/null` this process's standard input.
+pub fn null_stdin() -> c_int {
+    // SAFETY: a NUL-terminated string; plain system calls.
+    unsafe {
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if fd < 0 {
+            return fd;
+        }
+        let result = libc::dup2(fd, 0);
+        libc::close(fd);
+        result
+    }
+}
+/// Names this process (what `ps` and `perf` show).
+pub fn set_name(name: &CStr) -> c_int {
+    // SAFETY: a NUL-terminated string valid for the call; the kernel copies at most 16 bytes.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_NAME,
+            name.as_ptr() as c_ulong,
+            0 as c_ulong,
+            0 as c_ulong,
+            0 as c_ulong,
+        )
+    }
+}
+/// Receives one message into `buffer` (blocking); its length, or -1.
+pub fn receive(socket: RawFd, buffer: &mut [u8]) -> isize {
+    // SAFETY: the buffer is valid for its length.
+    unsafe { libc::recv(socket, buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_TRUNC) }
+}
+/// Sends one message.
+pub fn send(socket: RawFd, bytes: &[u8]) -> isize {
+    // SAFETY: the buffer is valid for its length.
+    unsafe { libc::send(socket, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL) }
+}
+/// `execve`; returns only when it failed.
+pub fn execve(program: &CStr, argv: &[*const c_char], envp: &[*const c_char]) -> c_int {
+    // SAFETY: both arrays are NULL-terminated (checked by the caller) and point at strings that
+    // outlive the call.
+    unsafe { libc::execve(program.as_ptr(), argv.as_ptr(), envp.as_ptr()) }
+}
+/// A NULL-terminated array of pointers to `strings`, for `execve`.
+pub fn pointers(strings: &[CString]) -> Vec<*const c_char> {
+    strings.iter().map(|s| s.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
+}
+/// `socket` registered with the runtime, to await its messages.
+pub fn registered(socket: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
+    // SAFETY: the AsyncFd owns the descriptor, which stays open as long as it lives.
+    Ok(unsafe { tokio::io::unix::AsyncFd::register(socket) }?)
+}
+/// Owns `fd`, which this process alone holds.
+pub fn own(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller just made `fd` and hands it over.
+    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 /// Owns the two descriptors `socketpair` just returned.
 pub fn own_pair(fds: [RawFd; 2]) -> (OwnedFd, OwnedFd) {
@@ -237,16 +315,27 @@ pub fn send_fds(socket: RawFd, fds: &[RawFd]) -> isize {
         libc::sendmsg(socket, &raw const message, 0)
     }
 }
-/// Receives one message: the descriptors it carries and the sender's pid.
-pub fn receive_fds(socket: RawFd) -> std::io::Result<(Vec<OwnedFd>, libc::pid_t)> {
+/// What the helper's processes say to the engine over their socket.
+#[derive(Debug)]
+pub enum Message {
+    /// The listeners made inside the environment, and the runtime's pid (the sender's).
+    Listeners(Vec<OwnedFd>, libc::pid_t),
+    /// A step failed: its errno and what it was.
+    Failed(i32, String),
+    /// Every process holding the other end has closed it (the runtime exec'd, or all ended).
+    End,
+}
+
+/// Receives one message without waiting (`WouldBlock` when none is there yet).
+pub fn receive_message(socket: RawFd) -> std::io::Result<Message> {
     #[repr(C)]
     union Control {
         header: libc::cmsghdr,
         bytes: [u8; 256],
     }
-    // SAFETY: as in `send_fd`; the received descriptor is owned by this process alone.
+    // SAFETY: as in `send_fds`; received descriptors are owned by this process alone.
     unsafe {
-        let mut data = [0u8; 16];
+        let mut data = [0u8; 512];
         let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
         let mut control: Control = std::mem::zeroed();
         let mut message: libc::msghdr = std::mem::zeroed();
@@ -280,6 +369,14 @@ pub fn receive_fds(socket: RawFd) -> std::io::Result<(Vec<OwnedFd>, libc::pid_t)
             }
             header = libc::CMSG_NXTHDR(&raw const message, header);
         }
-        Ok((fds, pid))
+        let data = &data[..usize::try_from(received).unwrap_or(0)];
+        Ok(match data {
+            [] if fds.is_empty() => Message::End,
+            [b'E', a, b, c, d, what @ ..] if fds.is_empty() => Message::Failed(
+                i32::from_le_bytes([*a, *b, *c, *d]),
+                String::from_utf8_lossy(what).into_owned(),
+            ),
+            _ => Message::Listeners(fds, pid),
+        })
     }
 }
